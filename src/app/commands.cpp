@@ -1,0 +1,245 @@
+#include "app/commands.h"
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/kiosk_app.h"
+#include "config/config.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "domain/archive_import.h"
+#include "storage/open_store.h"
+
+namespace kiosk::app {
+namespace {
+
+namespace po = boost::program_options;
+
+struct Parsed {
+  po::variables_map vm;
+  config::Config config;
+};
+
+// Parses `args` for `command`; on --help or an error returns the exit status.
+std::expected<Parsed, int> parse(const std::vector<std::string>& args,
+                                 const std::string& command,
+                                 const std::string& synopsis,
+                                 po::options_description own,
+                                 const po::positional_options_description& positional = {}) {
+  po::options_description all;
+  all.add(config::commonOptions()).add(own);
+  Parsed p;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), p.vm);
+    po::notify(p.vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "cassetto-kiosk %s: %s\n", command.c_str(), e.what());
+    return std::unexpected(kExitUsage);
+  }
+  if (p.vm.count("help")) {
+    std::cout << "usage: cassetto-kiosk " << command << " " << synopsis << "\n\n" << all << "\n";
+    return std::unexpected(kExitOk);
+  }
+  auto cfg = config::resolve(p.vm);
+  if (!cfg) {
+    std::fprintf(stderr, "cassetto-kiosk %s: %s\n", command.c_str(), cfg.error().message.c_str());
+    return std::unexpected(kExitUsage);
+  }
+  p.config = std::move(*cfg);
+  return p;
+}
+
+std::expected<std::unique_ptr<domain::Store>, int> open(const config::Config& c,
+                                                        const std::string& command) {
+  auto store = storage::openStore(c.db, {c.threads + 2, c.busy_timeout_ms});
+  if (!store) {
+    const Error& e = store.error();
+    std::fprintf(stderr, "cassetto-kiosk %s: database %s: %s\n", command.c_str(), c.db.c_str(),
+                 e.detail.empty() ? e.message.c_str() : e.detail.c_str());
+    return std::unexpected(e.code == ErrorCode::kInvalid ? kExitUsage : kExitFailure);
+  }
+  return std::move(*store);
+}
+
+int report(const std::string& command, const Error& e) {
+  std::fprintf(stderr, "cassetto-kiosk %s: %s%s%s\n", command.c_str(), e.message.c_str(),
+               e.detail.empty() ? "" : " — ", e.detail.c_str());
+  return e.code == ErrorCode::kInvalid || e.code == ErrorCode::kNotFound ? kExitUsage
+                                                                          : kExitFailure;
+}
+
+// One line from standard input without its line ending.
+std::string readSecretLine() {
+  std::string line;
+  std::getline(std::cin, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+int runServe(const std::vector<std::string>& args) {
+  auto p = parse(args, "serve", "[--listen HOST:PORT] [--demo]", config::serveOptions());
+  if (!p) return p.error();
+  if (!crypto::init()) {
+    std::fputs("cassetto-kiosk serve: libsodium cannot start\n", stderr);
+    return kExitFailure;
+  }
+  // Block the stop signals in every thread (CivetWeb's inherit the mask);
+  // this thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto store = open(p->config, "serve");
+  if (!store) return store.error();
+  SystemClock clock;
+  KioskApp app(p->config, std::move(*store), clock);
+  if (p->vm["demo"].as<bool>()) {
+    if (auto st = seedDemo(app.store(), app.auth(), clock); !st) return report("serve", st.error());
+  }
+  if (auto st = app.start(); !st) {
+    std::fprintf(stderr, "cassetto-kiosk serve: %s\n", st.error().message.c_str());
+    return kExitFailure;
+  }
+  const std::string host = p->config.listen.substr(0, p->config.listen.rfind(':'));
+  std::printf("listening on http://%s:%d\n", host.c_str(), app.port());
+  std::fflush(stdout);
+  log::info("serve_started", {{"listen", p->config.listen}, {"db", app.store().describe()}});
+
+  while (true) {
+    timespec minute{60, 0};
+    const int sig = sigtimedwait(&stop_signals, nullptr, &minute);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    app.sweepSessions();
+  }
+  log::info("serve_stopping", {});
+  app.stop();  // finishes the requests in flight
+  log::info("serve_stopped", {});
+  return kExitOk;
+}
+
+int runImportArchive(const std::vector<std::string>& args) {
+  po::options_description own("import-archive options");
+  own.add_options()("file", po::value<std::string>(), "CSV extract to import");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  auto p = parse(args, "import-archive", "FILE.csv", own, pos);
+  if (!p) return p.error();
+  if (!p->vm.count("file")) {
+    std::fputs("cassetto-kiosk import-archive: missing FILE.csv\n", stderr);
+    return kExitUsage;
+  }
+  const std::string path = p->vm["file"].as<std::string>();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cassetto-kiosk import-archive: cannot read %s\n", path.c_str());
+    return kExitUsage;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto store = open(p->config, "import-archive");
+  if (!store) return store.error();
+  SystemClock clock;
+  auto result = domain::importArchive(**store, clock, text.str());
+  if (!result) return report("import-archive", result.error());
+  std::printf("added %d, updated %d, rejected %zu, warnings %zu\n", result->added,
+              result->updated, result->rejected.size(), result->warnings.size());
+  for (const auto& r : result->rejected) {
+    std::printf("rejected line %d: %s\n", r.line, r.reason.c_str());
+  }
+  for (const auto& w : result->warnings) {
+    std::printf("warning line %d: %s\n", w.line, w.reason.c_str());
+  }
+  return kExitOk;
+}
+
+int runSetPin(const std::vector<std::string>& args) {
+  po::options_description own("set-pin options");
+  own.add_options()("codice-fiscale", po::value<std::string>(), "the professional");
+  po::positional_options_description pos;
+  pos.add("codice-fiscale", 1);
+  auto p = parse(args, "set-pin", "CODICE_FISCALE < pin", own, pos);
+  if (!p) return p.error();
+  if (!p->vm.count("codice-fiscale")) {
+    std::fputs("cassetto-kiosk set-pin: missing CODICE_FISCALE\n", stderr);
+    return kExitUsage;
+  }
+  const std::string pin = readSecretLine();
+  auto store = open(p->config, "set-pin");
+  if (!store) return store.error();
+  SystemClock clock;
+  domain::AuthService auth(**store, clock, p->config.auth);
+  if (auto st = auth.setPin(p->vm["codice-fiscale"].as<std::string>(), pin); !st) {
+    return report("set-pin", st.error());
+  }
+  std::puts("PIN impostato.");
+  return kExitOk;
+}
+
+int runAddStaff(const std::vector<std::string>& args) {
+  po::options_description own("add-staff options");
+  own.add_options()("username", po::value<std::string>(), "account name")(
+      "role", po::value<std::string>()->default_value("staff"), "staff or technician")(
+      "display-name", po::value<std::string>()->default_value(""), "name shown on screen");
+  po::positional_options_description pos;
+  pos.add("username", 1);
+  auto p = parse(args, "add-staff", "USERNAME [--role staff|technician] < password", own, pos);
+  if (!p) return p.error();
+  if (!p->vm.count("username")) {
+    std::fputs("cassetto-kiosk add-staff: missing USERNAME\n", stderr);
+    return kExitUsage;
+  }
+  const std::string role_name = p->vm["role"].as<std::string>();
+  if (role_name != "staff" && role_name != "technician") {
+    std::fputs("cassetto-kiosk add-staff: --role must be staff or technician\n", stderr);
+    return kExitUsage;
+  }
+  const std::string password = readSecretLine();
+  auto store = open(p->config, "add-staff");
+  if (!store) return store.error();
+  SystemClock clock;
+  domain::AuthService auth(**store, clock, p->config.auth);
+  if (auto st = auth.addStaff(p->vm["username"].as<std::string>(),
+                              role_name == "staff" ? domain::Role::kStaff
+                                                   : domain::Role::kTechnician,
+                              password, p->vm["display-name"].as<std::string>());
+      !st) {
+    return report("add-staff", st.error());
+  }
+  std::puts("Utente salvato.");
+  return kExitOk;
+}
+
+int runSelftest(const std::vector<std::string>& args) {
+  auto p = parse(args, "selftest", "", po::options_description("selftest options"));
+  if (!p) return p.error();
+  bool ok = true;
+  auto store = storage::openStore(p->config.db, {2, p->config.busy_timeout_ms});
+  if (!store) {
+    std::printf("database: FAIL %s (%s)\n", p->config.db.c_str(),
+                store.error().detail.empty() ? store.error().message.c_str()
+                                             : store.error().detail.c_str());
+    ok = false;
+  } else if (auto st = (*store)->ping(); !st) {
+    std::printf("database: FAIL %s (%s)\n", (*store)->describe().c_str(),
+                st.error().detail.c_str());
+    ok = false;
+  } else {
+    std::printf("database: ok %s\n", (*store)->describe().c_str());
+  }
+  // Devices and notification channels add their own checks as they land.
+  for (const char* part : {"printer", "scanner", "usb", "mail", "sms"}) {
+    std::printf("%s: not configured\n", part);
+  }
+  return ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace kiosk::app

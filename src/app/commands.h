@@ -1,0 +1,21 @@
+// The subcommands of cassetto-kiosk (CONTRACT.md). Each returns the process
+// exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kiosk::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// argv without the program name and the command.
+int runServe(const std::vector<std::string>& args);
+int runImportArchive(const std::vector<std::string>& args);
+int runSetPin(const std::vector<std::string>& args);
+int runAddStaff(const std::vector<std::string>& args);
+int runSelftest(const std::vector<std::string>& args);
+
+}  // namespace kiosk::app

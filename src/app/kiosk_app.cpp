@@ -1,0 +1,84 @@
+#include "app/kiosk_app.h"
+
+#include "core/log.h"
+#include "http/api.h"
+
+namespace kiosk::app {
+
+KioskApp::KioskApp(const config::Config& config,
+                   std::unique_ptr<domain::Store> store,
+                   const Clock& clock)
+    : config_(config),
+      store_(std::move(store)),
+      clock_(clock),
+      auth_(*store_, clock_, config_.auth, &metrics_),
+      contacts_(*store_, clock_),
+      server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
+                                  static_cast<std::size_t>(config_.max_json_bytes)},
+              router_,
+              metrics_) {
+  http::registerApi(router_, {*store_, clock_, auth_, contacts_, metrics_},
+                    {config_.cookie_secure, "Cassetto Kiosk – " + config_.branch_name});
+}
+
+Status KioskApp::start() { return server_.start(); }
+
+void KioskApp::sweepSessions() {
+  const auto now = clock_.nowSeconds();
+  auto tx = store_->begin(domain::TxMode::kWrite);
+  if (!tx) return;
+  auto n = (*tx)->deleteExpiredSessions(now - config_.auth.idle_timeout_seconds,
+                                        now - config_.auth.absolute_lifetime_seconds);
+  if (n && (*tx)->commit() && *n > 0) {
+    log::info("sessions_expired", {{"count", std::to_string(*n)}});
+  }
+}
+
+Status seedDemo(domain::Store& store, domain::AuthService& auth, const Clock& clock) {
+  constexpr const char* kCf = "RSSMRA80A01H501U";
+  bool needs_pin = false;
+  {
+    auto tx = store.begin(domain::TxMode::kWrite);
+    if (!tx) return fail(tx.error());
+    auto p = (*tx)->findProfessional(kCf);
+    if (!p) return fail(p.error());
+    if (!*p) {
+      domain::Professional demo;
+      demo.codice_fiscale = kCf;
+      demo.surname = "Rossi";
+      demo.name = "Mario";
+      auto id = (*tx)->insertProfessional(demo, clock.nowSeconds());
+      if (!id) return fail(id.error());
+      domain::Contacts c;
+      c.pec = "mario.rossi@pec.example.com";
+      c.email = "mario.rossi@mail.example.com";
+      c.mobile = "+393331234567";
+      c.notify = {"pec", "email", "sms"};
+      auto v = (*tx)->addContactsVersion(*id, c, domain::ContactsSource::kArchive,
+                                         clock.nowSeconds());
+      if (!v) return fail(v.error());
+      needs_pin = true;
+    } else {
+      needs_pin = (*p)->pin_hash.empty();
+    }
+    if (auto st = (*tx)->commit(); !st) return st;
+  }
+  if (needs_pin) {
+    if (auto st = auth.setPin(kCf, "12345678"); !st) return st;
+  }
+  for (auto [user, password, role, name] :
+       {std::tuple{"sportello", "sportello-demo", domain::Role::kStaff, "Sportello demo"},
+        std::tuple{"tecnico", "tecnico-demo", domain::Role::kTechnician, "Tecnico demo"}}) {
+    auto tx = store.begin(domain::TxMode::kRead);
+    if (!tx) return fail(tx.error());
+    auto found = (*tx)->findStaff(user);
+    if (!found) return fail(found.error());
+    tx->reset();  // release the connection before addStaff opens its own
+    if (!*found) {
+      if (auto st = auth.addStaff(user, role, password, name); !st) return st;
+    }
+  }
+  return {};
+}
+
+}  // namespace kiosk::app

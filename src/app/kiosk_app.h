@@ -1,0 +1,49 @@
+// KioskApp: the running kiosk wired together: store → services → router →
+// server. `serve` and the HTTP tests build it the same way. Members are
+// declared in dependency order so the server stops before what it uses is
+// destroyed. Thread safety: start()/stop() from one thread.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "domain/auth.h"
+#include "domain/contacts.h"
+#include "domain/ports/store.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+
+namespace kiosk::app {
+
+class KioskApp {
+ public:
+  KioskApp(const config::Config& config, std::unique_ptr<domain::Store> store, const Clock& clock);
+
+  Status start();
+  void stop() { server_.stop(); }
+  int port() const { return server_.port(); }
+
+  domain::Store& store() { return *store_; }
+  domain::AuthService& auth() { return auth_; }
+
+  // Deletes expired sessions; serve calls it once a minute.
+  void sweepSessions();
+
+ private:
+  config::Config config_;
+  std::unique_ptr<domain::Store> store_;
+  const Clock& clock_;
+  http::Metrics metrics_;
+  domain::AuthService auth_;
+  domain::ContactsService contacts_;
+  http::Router router_;
+  http::Server server_;
+};
+
+// Adds the demo accounts of CONTRACT.md where missing: professional
+// RSSMRA80A01H501U (PIN 12345678), staff "sportello", technician "tecnico".
+Status seedDemo(domain::Store& store, domain::AuthService& auth, const Clock& clock);
+
+}  // namespace kiosk::app

@@ -1,0 +1,49 @@
+// cassetto-kiosk: the kiosk's one program. See CONTRACT.md for the commands.
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: cassetto-kiosk COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve            run the kiosk (web UI and JSON API)\n"
+    "  import-archive   import professionals from a Gestione Separata CSV extract\n"
+    "  set-pin          set a professional's PIN (read from standard input)\n"
+    "  add-staff        add or update a staff or technician account (password on stdin)\n"
+    "  selftest         check database and devices, one line each\n"
+    "\n"
+    "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using Command = int (*)(const std::vector<std::string>&);
+  const std::map<std::string, Command> commands = {
+      {"serve", kiosk::app::runServe},
+      {"import-archive", kiosk::app::runImportArchive},
+      {"set-pin", kiosk::app::runSetPin},
+      {"add-staff", kiosk::app::runAddStaff},
+      {"selftest", kiosk::app::runSelftest},
+  };
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return kiosk::app::kExitUsage;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    std::fputs(kUsage, stdout);
+    return kiosk::app::kExitOk;
+  }
+  auto it = commands.find(name);
+  if (it == commands.end()) {
+    std::fprintf(stderr, "cassetto-kiosk: unknown command '%s' (try --help)\n", name.c_str());
+    return kiosk::app::kExitUsage;
+  }
+  return it->second(std::vector<std::string>(argv + 2, argv + argc));
+}

@@ -1,0 +1,166 @@
+#include "config/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+namespace kiosk::config {
+namespace {
+
+// One setting: its INI key, its command-line name (if any) and how to apply it.
+struct Setting {
+  const char* key;      // "server.listen"
+  const char* option;   // "listen", or nullptr when only the file sets it
+  std::function<bool(Config&, const std::string&)> apply;  // false: bad value
+};
+
+std::function<bool(Config&, const std::string&)> integer(int Config::*field, int min, int max) {
+  return [field, min, max](Config& c, const std::string& text) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+      return false;
+    }
+    c.*field = value;
+    return true;
+  };
+}
+
+std::function<bool(Config&, const std::string&)> policyInt(int domain::AuthPolicy::*field,
+                                                           int scale,
+                                                           int min,
+                                                           int max) {
+  return [field, scale, min, max](Config& c, const std::string& text) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+      return false;
+    }
+    c.auth.*field = value * scale;
+    return true;
+  };
+}
+
+std::function<bool(Config&, const std::string&)> text(std::string Config::*field, bool allow_empty) {
+  return [field, allow_empty](Config& c, const std::string& value) {
+    if (!allow_empty && value.empty()) return false;
+    c.*field = value;
+    return true;
+  };
+}
+
+bool validListen(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  int port = -1;
+  const auto [end, ec] = std::from_chars(s.data() + colon + 1, s.data() + s.size(), port);
+  return ec == std::errc() && end == s.data() + s.size() && port >= 0 && port <= 65535;
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = {
+      {"server.listen", "listen",
+       [](Config& c, const std::string& v) {
+         if (!validListen(v)) return false;
+         c.listen = v;
+         return true;
+       }},
+      {"server.threads", "threads", integer(&Config::threads, 1, 128)},
+      {"server.request_timeout_ms", nullptr, integer(&Config::request_timeout_ms, 100, 600000)},
+      {"server.max_json_bytes", nullptr, integer(&Config::max_json_bytes, 1024, 1 << 20)},
+      {"server.cookie_secure", nullptr,
+       [](Config& c, const std::string& v) {
+         if (v != "true" && v != "false") return false;
+         c.cookie_secure = v == "true";
+         return true;
+       }},
+      {"database.url", "db", text(&Config::db, false)},
+      {"database.busy_timeout_ms", nullptr, integer(&Config::busy_timeout_ms, 0, 600000)},
+      {"session.idle_timeout_seconds", nullptr,
+       policyInt(&domain::AuthPolicy::idle_timeout_seconds, 1, 1, 86400)},
+      {"session.absolute_lifetime_seconds", nullptr,
+       policyInt(&domain::AuthPolicy::absolute_lifetime_seconds, 1, 1, 86400)},
+      {"auth.max_failed_attempts", nullptr,
+       policyInt(&domain::AuthPolicy::max_failed_attempts, 1, 1, 100)},
+      {"auth.lock_minutes", nullptr, policyInt(&domain::AuthPolicy::lock_seconds, 60, 1, 10080)},
+      {"kiosk.branch_code", nullptr, text(&Config::branch_code, false)},
+      {"kiosk.branch_name", nullptr, text(&Config::branch_name, false)},
+      {"kiosk.kiosk_id", nullptr, text(&Config::kiosk_id, false)},
+  };
+  return all;
+}
+
+po::options_description fileOptions() {
+  po::options_description d;
+  for (const auto& s : settings()) d.add_options()(s.key, po::value<std::string>());
+  return d;
+}
+
+Result<Config> applySettings(const po::variables_map& file, const po::variables_map& vm) {
+  Config c;
+  for (const auto& s : settings()) {
+    const bool on_cmdline = s.option && vm.count(s.option) && !vm[s.option].defaulted();
+    std::string value;
+    std::string where;
+    if (on_cmdline) {
+      value = vm[s.option].as<std::string>();
+      where = std::string("--") + s.option;
+    } else if (file.count(s.key)) {
+      value = file[s.key].as<std::string>();
+      where = s.key;
+    } else {
+      continue;
+    }
+    if (!s.apply(c, value)) {
+      return fail(Error::invalid("bad_config", "invalid value for " + where + ": '" + value + "'"));
+    }
+  }
+  return c;
+}
+
+Result<Config> parseText(std::istream& in, const std::string& name, const po::variables_map& vm) {
+  po::variables_map file;
+  try {
+    po::store(po::parse_config_file(in, fileOptions(), false), file);
+  } catch (const po::error& e) {
+    return fail(Error::invalid("bad_config", name + ": " + e.what()));
+  }
+  return applySettings(file, vm);
+}
+
+}  // namespace
+
+po::options_description commonOptions() {
+  po::options_description d("Common options");
+  d.add_options()("help,h", "show this help")(
+      "config", po::value<std::string>(), "INI configuration file (see firmware-config/kiosk.conf)")(
+      "db", po::value<std::string>(), "database: SQLite file path (default var/kiosk.db)");
+  return d;
+}
+
+po::options_description serveOptions() {
+  po::options_description d("serve options");
+  d.add_options()("listen", po::value<std::string>(), "HOST:PORT to listen on (127.0.0.1:8080)")(
+      "threads", po::value<std::string>(), "worker threads (8)")(
+      "demo", po::bool_switch(), "add the demo accounts when missing");
+  return d;
+}
+
+Result<Config> resolve(const po::variables_map& vm) {
+  if (!vm.count("config")) {
+    std::istringstream empty;
+    return parseText(empty, "", vm);
+  }
+  const std::string path = vm["config"].as<std::string>();
+  std::ifstream in(path);
+  if (!in) return fail(Error::invalid("bad_config", "cannot read configuration file " + path));
+  return parseText(in, path, vm);
+}
+
+Result<Config> resolveWithText(const std::string& ini_text, const po::variables_map& vm) {
+  std::istringstream in(ini_text);
+  return parseText(in, "config", vm);
+}
+
+}  // namespace kiosk::config

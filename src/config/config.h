@@ -1,0 +1,47 @@
+// Config: every setting of the kiosk, with its default, and the one place
+// that reads Boost.Program_options. Precedence: defaults < the INI file named
+// by --config < the command line. Thread safety: a plain value once loaded.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+
+#include "core/error.h"
+#include "domain/auth.h"
+
+namespace kiosk::config {
+
+struct Config {
+  // [server]
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; keep loopback, LAN goes through a TLS proxy
+  int threads = 8;                        // CivetWeb worker threads
+  int request_timeout_ms = 10000;         // cut off a request that takes longer
+  int max_json_bytes = 64 * 1024;         // cap for JSON bodies
+  bool cookie_secure = false;             // "Secure" session cookie (only behind HTTPS)
+  // [database]
+  std::string db = "var/kiosk.db";  // SQLite file path, or postgresql:// URL (not yet)
+  int busy_timeout_ms = 5000;       // how long a writer waits for the SQLite lock
+  // [session] and [auth]
+  domain::AuthPolicy auth;
+  // [kiosk]
+  std::string branch_code = "0000";           // INPS branch (sede) code, used in protocol numbers
+  std::string branch_name = "Sede INPS";      // printed on receipts
+  std::string kiosk_id = "K01";               // this kiosk within the branch
+};
+
+namespace po = boost::program_options;
+
+// Options every command takes: --config, --db, --help.
+po::options_description commonOptions();
+// Options of `serve`: --listen, --threads, --demo.
+po::options_description serveOptions();
+
+// Applies the file named by vm["config"] (if any) and then the command-line
+// values in `vm`. kInvalid with a one-line English reason on a bad file, an
+// unknown key or a bad value.
+Result<Config> resolve(const po::variables_map& vm);
+
+// The same, from INI text (for tests): file values over defaults, then `vm`.
+Result<Config> resolveWithText(const std::string& ini_text, const po::variables_map& vm);
+
+}  // namespace kiosk::config

@@ -1,0 +1,39 @@
+// Clock: the source of "now" for every rule that depends on time (sessions,
+// lockouts, audit). Tests inject a FakeClock. Implementations must be safe to
+// call from several threads at once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace kiosk {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Seconds since the Unix epoch.
+  virtual std::int64_t nowSeconds() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  std::int64_t nowSeconds() const override {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+// A clock that moves only when told to. Thread-safe.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(std::int64_t start = 1'795'000'000) : now_(start) {}
+  std::int64_t nowSeconds() const override { return now_.load(); }
+  void advance(std::int64_t seconds) { now_ += seconds; }
+
+ private:
+  std::atomic<std::int64_t> now_;
+};
+
+}  // namespace kiosk

@@ -1,0 +1,60 @@
+#include "core/crypto.h"
+
+#include <sodium.h>
+
+
+namespace kiosk::crypto {
+namespace {
+
+std::string toHex(const unsigned char* data, std::size_t size) {
+  std::string out(size * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, size);
+  out.pop_back();
+  return out;
+}
+
+const std::string& dummyHash() {
+  static const std::string hash = hashSecret("cassetto-kiosk-timing-equaliser");
+  return hash;
+}
+
+}  // namespace
+
+bool init() {
+  static const bool ok = sodium_init() >= 0;
+  return ok;
+}
+
+std::string randomHex(std::size_t bytes) {
+  init();
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  return toHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+}
+
+std::string sha256Hex(std::string_view data) {
+  init();
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return toHex(digest, sizeof digest);
+}
+
+std::string hashSecret(std::string_view secret) {
+  init();
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, secret.data(), secret.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return {};
+  }
+  return out;
+}
+
+bool verifySecret(std::string_view hash, std::string_view secret) {
+  init();
+  const std::string h(hash);  // needs a NUL-terminated string
+  return !h.empty() && crypto_pwhash_str_verify(h.c_str(), secret.data(), secret.size()) == 0;
+}
+
+void burnVerification(std::string_view secret) { (void)verifySecret(dummyHash(), secret); }
+
+}  // namespace kiosk::crypto

@@ -1,0 +1,64 @@
+// Error and Result: the one error type that crosses module borders.
+//
+// An Error carries a broad category (`code`, which the HTTP layer maps to a
+// status), a stable snake_case `reason` that clients may rely on (the
+// "error.code" of CONTRACT.md) and an Italian `message` for the screen.
+// Values, not exceptions: functions return Result<T> = std::expected<T, Error>.
+// Thread safety: plain values.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <utility>
+
+namespace kiosk {
+
+enum class ErrorCode {
+  kInvalid,          // the input breaks a rule (422 or 400)
+  kNotFound,         // no such thing, or not yours (404)
+  kConflict,         // the state forbids it (409)
+  kUnauthenticated,  // no valid session or wrong credentials (401)
+  kForbidden,        // wrong role or missing CSRF token (403)
+  kLocked,           // account locked (423)
+  kUnavailable,      // a device or the database does not answer (503)
+  kInternal,         // a bug or an unexpected failure (500)
+};
+
+struct Error {
+  Error() = default;
+  Error(ErrorCode c, std::string r, std::string m, std::string d = {})
+      : code(c), reason(std::move(r)), message(std::move(m)), detail(std::move(d)) {}
+
+  ErrorCode code = ErrorCode::kInternal;
+  std::string reason = "internal";  // stable snake_case code for clients
+  std::string message = "Si è verificato un errore interno. Riprovare più tardi.";
+  std::string detail;  // technical detail for the log, never shown
+
+  static Error invalid(std::string reason, std::string message) {
+    return {ErrorCode::kInvalid, std::move(reason), std::move(message)};
+  }
+  static Error notFound(std::string message = "Elemento non trovato.") {
+    return {ErrorCode::kNotFound, "not_found", std::move(message)};
+  }
+  static Error conflict(std::string reason, std::string message) {
+    return {ErrorCode::kConflict, std::move(reason), std::move(message)};
+  }
+  static Error internal(std::string detail) {
+    // The detail goes to the log only; the screen gets the generic message.
+    Error e;
+    e.detail = std::move(detail);
+    return e;
+  }
+  static Error unavailable(std::string reason, std::string message) {
+    return {ErrorCode::kUnavailable, std::move(reason), std::move(message)};
+  }
+};
+
+template <typename T>
+using Result = std::expected<T, Error>;
+
+using Status = std::expected<void, Error>;
+
+inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+
+}  // namespace kiosk

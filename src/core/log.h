@@ -1,0 +1,22 @@
+// Structured logging: one JSON object per line on standard output, so that
+// journald and log shippers read it as is. Callers must never pass a PIN,
+// password, token or message text. Thread-safe (lines never interleave).
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace kiosk::log {
+
+using Field = std::pair<std::string_view, std::string>;
+
+void info(std::string_view event, std::initializer_list<Field> fields = {});
+void warn(std::string_view event, std::initializer_list<Field> fields = {});
+void error(std::string_view event, std::initializer_list<Field> fields = {});
+
+// Silences info lines (tests set this to keep their output readable).
+void setQuiet(bool quiet);
+
+}  // namespace kiosk::log

@@ -1,0 +1,281 @@
+#include "domain/auth.h"
+
+#include "core/codice_fiscale.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/validators.h"
+
+namespace kiosk::domain {
+
+Error invalidCredentials() {
+  return {ErrorCode::kUnauthenticated, "invalid_credentials",
+          "Credenziali non valide. Controllare i dati inseriti e riprovare."};
+}
+
+Error lockedError() {
+  return {ErrorCode::kLocked, "locked",
+          "Accesso bloccato dopo troppi tentativi errati. Rivolgersi allo sportello oppure "
+          "riprovare più tardi."};
+}
+
+Error unauthenticated() {
+  return {ErrorCode::kUnauthenticated, "unauthenticated",
+          "Sessione scaduta o assente. Accedere di nuovo."};
+}
+
+AuthService::AuthService(Store& store, const Clock& clock, AuthPolicy policy, AuthObserver* observer)
+    : store_(store), clock_(clock), policy_(policy), observer_(observer) {}
+
+Result<LoginResult> AuthService::openSession(Transaction& tx,
+                                             Role role,
+                                             std::int64_t subject_id,
+                                             const std::string& display_name) {
+  LoginResult result;
+  result.token = crypto::randomHex(32);  // 256 bits
+  Session& s = result.session;
+  s.token_hash = crypto::sha256Hex(result.token);
+  s.role = role;
+  s.subject_id = subject_id;
+  s.display_name = display_name;
+  s.csrf_token = crypto::randomHex(32);
+  s.created_at = s.last_seen = clock_.nowSeconds();
+  if (auto st = tx.insertSession(s); !st) return fail(st.error());
+  return result;
+}
+
+Result<LoginResult> AuthService::checkSecret(Transaction& tx,
+                                             AccountKind kind,
+                                             std::int64_t id,
+                                             LoginState state,
+                                             bool secret_ok,
+                                             const std::string& actor,
+                                             Role role,
+                                             const std::string& display_name) {
+  const std::int64_t now = clock_.nowSeconds();
+  if (state.locked_until > now) {
+    if (auto st = tx.appendAudit({now, actor, "login_refused_locked", actor, ""}); !st) {
+      return fail(st.error());
+    }
+    if (auto st = tx.commit(); !st) return fail(st.error());
+    if (observer_) observer_->loginFailed();
+    return fail(lockedError());
+  }
+  if (state.locked_until != 0) state = {};  // the lock has run out: start counting again
+
+  if (!secret_ok) {
+    state.failed_attempts += 1;
+    const bool locks = state.failed_attempts >= policy_.max_failed_attempts;
+    if (locks) state.locked_until = now + policy_.lock_seconds;
+    if (auto st = tx.setLoginState(kind, id, state); !st) return fail(st.error());
+    if (auto st = tx.appendAudit({now, actor, "login_failed", actor,
+                                  "attempt " + std::to_string(state.failed_attempts)});
+        !st) {
+      return fail(st.error());
+    }
+    if (locks) {
+      if (auto st = tx.appendAudit({now, "system", "account_locked", actor,
+                                    "until " + std::to_string(state.locked_until)});
+          !st) {
+        return fail(st.error());
+      }
+    }
+    if (auto st = tx.commit(); !st) return fail(st.error());
+    if (observer_) observer_->loginFailed();
+    if (locks) {
+      if (observer_) observer_->accountLocked();
+      log::warn("account_locked", {{"account", actor}});
+      return fail(lockedError());
+    }
+    return fail(invalidCredentials());
+  }
+
+  if (state.failed_attempts != 0 || state.locked_until != 0) {
+    if (auto st = tx.setLoginState(kind, id, {}); !st) return fail(st.error());
+  }
+  auto result = openSession(tx, role, id, display_name);
+  if (!result) return result;
+  if (auto st = tx.appendAudit({now, actor, "login_ok", actor, std::string(roleName(role))}); !st) {
+    return fail(st.error());
+  }
+  if (auto st = tx.commit(); !st) return fail(st.error());
+  if (observer_) observer_->loginSucceeded(role);
+  return result;
+}
+
+Result<LoginResult> AuthService::loginProfessional(std::string_view codice_fiscale,
+                                                   std::string_view pin) {
+  const std::string cf = cf::normalize(codice_fiscale);
+  auto lookup = [&](Transaction& tx) -> Result<std::optional<Professional>> {
+    if (!cf::isValid(cf)) return std::optional<Professional>();
+    return tx.findProfessional(cf);
+  };
+  // The argon2id check (~0.1 s) runs outside the write transaction, so that
+  // other kiosks' writes do not wait for it; the write transaction re-reads
+  // the login state so that concurrent failures all count.
+  auto before = readAccount<Professional>(lookup);
+  if (!before) return fail(before.error());
+  const bool has_secret = *before && !(*before)->pin_hash.empty();
+  const bool secret_ok = has_secret && (*before)->login.locked_until <= clock_.nowSeconds() &&
+                         crypto::verifySecret((*before)->pin_hash, pin);
+  if (!has_secret) crypto::burnVerification(pin);
+
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = lookup(**tx);
+  if (!p) return fail(p.error());
+  if (!*p || (*p)->pin_hash.empty()) {
+    const std::string subject = cf::isValid(cf) ? cf : "codice-non-valido";
+    return refuseUnknown(**tx, "professional:" + subject, *p ? "no pin set" : "unknown");
+  }
+  return checkSecret(**tx, AccountKind::kProfessional, (*p)->id, (*p)->login,
+                     secret_ok && (*p)->pin_hash == (*before)->pin_hash, "professional:" + cf,
+                     Role::kProfessional, (*p)->displayName());
+}
+
+Result<LoginResult> AuthService::loginStaff(std::string_view username, std::string_view password) {
+  auto lookup = [&](Transaction& tx) -> Result<std::optional<StaffUser>> {
+    if (!validate::username(username)) return std::optional<StaffUser>();
+    return tx.findStaff(username);
+  };
+  auto before = readAccount<StaffUser>(lookup);
+  if (!before) return fail(before.error());
+  const bool secret_ok = *before && (*before)->login.locked_until <= clock_.nowSeconds() &&
+                         crypto::verifySecret((*before)->password_hash, password);
+  if (!*before) crypto::burnVerification(password);
+
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto u = lookup(**tx);
+  if (!u) return fail(u.error());
+  if (!*u) return refuseUnknown(**tx, "staff:unknown", "unknown");
+  return checkSecret(**tx, AccountKind::kStaff, (*u)->id, (*u)->login,
+                     secret_ok && (*u)->password_hash == (*before)->password_hash,
+                     "staff:" + (*u)->username, (*u)->role, (*u)->display_name);
+}
+
+Result<LoginResult> AuthService::refuseUnknown(Transaction& tx,
+                                               const std::string& subject,
+                                               const std::string& detail) {
+  if (auto st = tx.appendAudit({clock_.nowSeconds(), "anonymous", "login_failed", subject, detail});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = tx.commit(); !st) return fail(st.error());
+  if (observer_) observer_->loginFailed();
+  return fail(invalidCredentials());
+}
+
+Result<Session> AuthService::authenticate(std::string_view token) {
+  if (token.size() != 64) return fail(unauthenticated());
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto found = (*tx)->findSession(crypto::sha256Hex(token));
+  if (!found) return fail(found.error());
+  if (!*found) return fail(unauthenticated());
+  Session s = std::move(**found);
+  const bool idle = now - s.last_seen >= policy_.idle_timeout_seconds;
+  const bool old = now - s.created_at >= policy_.absolute_lifetime_seconds;
+  if (idle || old) {
+    if (auto st = (*tx)->deleteSession(s.id); !st) return fail(st.error());
+    if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    return fail(unauthenticated());
+  }
+  if (s.last_seen != now) {
+    if (auto st = (*tx)->touchSession(s.id, now); !st) return fail(st.error());
+    if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    s.last_seen = now;
+  }
+  return s;
+}
+
+Status AuthService::logout(const Session& session) {
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  if (auto st = (*tx)->deleteSession(session.id); !st) return st;
+  const std::string actor = std::string(roleName(session.role)) + ":" + std::to_string(session.subject_id);
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actor, "logout", actor, ""}); !st) {
+    return st;
+  }
+  return (*tx)->commit();
+}
+
+Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Session& staff) {
+  const std::string cf = cf::normalize(codice_fiscale);
+  if (!cf::isValid(cf)) return fail(Error::notFound("Professionista non trovato."));
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = (*tx)->findProfessional(cf);
+  if (!p) return fail(p.error());
+  if (!*p) return fail(Error::notFound("Professionista non trovato."));
+  if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(),
+                                    "staff:" + std::to_string(staff.subject_id) + ":" +
+                                        staff.display_name,
+                                    "account_unlocked", "professional:" + cf, ""});
+      !st) {
+    return st;
+  }
+  return (*tx)->commit();
+}
+
+Status AuthService::setPin(std::string_view codice_fiscale, std::string_view pin) {
+  const std::string cf = cf::normalize(codice_fiscale);
+  if (!cf::isValid(cf)) {
+    return fail(Error::invalid("invalid_codice_fiscale", "Codice fiscale non valido."));
+  }
+  if (!validate::pin(pin)) {
+    return fail(Error::invalid("invalid_pin", "Il PIN deve avere da 8 a 16 lettere o cifre."));
+  }
+  const std::string hash = crypto::hashSecret(pin);
+  if (hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = (*tx)->findProfessional(cf);
+  if (!p) return fail(p.error());
+  if (!*p) {
+    return fail(Error::notFound("Professionista non presente nell'archivio: importare prima "
+                                "l'estratto della Gestione Separata."));
+  }
+  if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
+  if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), "system", "pin_set", "professional:" + cf, ""});
+      !st) {
+    return st;
+  }
+  return (*tx)->commit();
+}
+
+Status AuthService::addStaff(std::string_view username,
+                             Role role,
+                             std::string_view password,
+                             std::string_view display_name) {
+  if (!validate::username(username)) {
+    return fail(Error::invalid("invalid_username",
+                               "Il nome utente deve avere da 3 a 32 caratteri tra a-z, 0-9, "
+                               "punto, trattino e trattino basso."));
+  }
+  if (role == Role::kProfessional) {
+    return fail(Error::invalid("invalid_role", "Ruolo non valido: staff o technician."));
+  }
+  if (!validate::staffPassword(password)) {
+    return fail(Error::invalid("weak_password", "La password deve avere almeno 12 caratteri."));
+  }
+  StaffUser user;
+  user.username = std::string(username);
+  user.display_name = display_name.empty() ? user.username : std::string(display_name);
+  user.role = role;
+  user.password_hash = crypto::hashSecret(password);
+  if (user.password_hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  if (auto id = (*tx)->upsertStaff(user, clock_.nowSeconds()); !id) return fail(id.error());
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), "system", "staff_saved",
+                                    "staff:" + user.username, std::string(roleName(role))});
+      !st) {
+    return st;
+  }
+  return (*tx)->commit();
+}
+
+}  // namespace kiosk::domain

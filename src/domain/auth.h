@@ -1,0 +1,107 @@
+// AuthService: logins of professionals (codice fiscale + PIN) and of staff and
+// technicians (user name + password), sessions with idle and absolute expiry,
+// lockout after repeated failures, and the accounts' secrets.
+//
+// Every login, failure, lock and unlock is written to the audit log in the
+// same transaction as the state it changes. Thread-safe: it holds no mutable
+// state of its own; the Store serialises writes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "domain/model.h"
+#include "domain/ports/store.h"
+
+namespace kiosk::domain {
+
+struct AuthPolicy {
+  int max_failed_attempts = 5;           // wrong tries in a row before the lock
+  int lock_seconds = 15 * 60;            // how long a lock lasts unless staff unlock it
+  int idle_timeout_seconds = 3 * 60;     // a session unused this long is over
+  int absolute_lifetime_seconds = 30 * 60;  // a session is over this long after login
+};
+
+struct LoginResult {
+  Session session;
+  std::string token;  // the cookie value; only its hash is stored
+  bool just_locked = false;
+};
+
+// Outcome counters for metrics; the service calls them after each login.
+class AuthObserver {
+ public:
+  virtual ~AuthObserver() = default;
+  virtual void loginSucceeded(Role role) = 0;
+  virtual void loginFailed() = 0;
+  virtual void accountLocked() = 0;
+};
+
+class AuthService {
+ public:
+  AuthService(Store& store, const Clock& clock, AuthPolicy policy, AuthObserver* observer = nullptr);
+
+  // 401 invalid_credentials for an unknown codice fiscale and for a wrong PIN
+  // alike; 423 locked while locked (and on the try that locks).
+  Result<LoginResult> loginProfessional(std::string_view codice_fiscale, std::string_view pin);
+  Result<LoginResult> loginStaff(std::string_view username, std::string_view password);
+
+  // The live session for a cookie token; refreshes its idle timer.
+  // 401 unauthenticated when missing or expired (an expired one is deleted).
+  Result<Session> authenticate(std::string_view token);
+
+  Status logout(const Session& session);
+
+  // Clears a PIN lock (staff, after checking an identity document).
+  Status unlockProfessional(std::string_view codice_fiscale, const Session& staff);
+
+  // Administrative commands (set-pin, add-staff).
+  Status setPin(std::string_view codice_fiscale, std::string_view pin);
+  Status addStaff(std::string_view username,
+                  Role role,
+                  std::string_view password,
+                  std::string_view display_name);
+
+  const AuthPolicy& policy() const { return policy_; }
+
+ private:
+  Result<LoginResult> openSession(Transaction& tx,
+                                  Role role,
+                                  std::int64_t subject_id,
+                                  const std::string& display_name);
+  Result<LoginResult> checkSecret(Transaction& tx,
+                                  AccountKind kind,
+                                  std::int64_t id,
+                                  LoginState state,
+                                  bool secret_ok,
+                                  const std::string& actor,
+                                  Role role,
+                                  const std::string& display_name);
+
+  Result<LoginResult> refuseUnknown(Transaction& tx,
+                                    const std::string& subject,
+                                    const std::string& detail);
+
+  // Runs `lookup` in a read transaction.
+  template <typename T, typename Lookup>
+  Result<std::optional<T>> readAccount(Lookup& lookup) {
+    auto tx = store_.begin(TxMode::kRead);
+    if (!tx) return fail(tx.error());
+    return lookup(**tx);
+  }
+
+  Store& store_;
+  const Clock& clock_;
+  AuthPolicy policy_;
+  AuthObserver* observer_;
+};
+
+// The errors of this service, shared with the HTTP layer's tests.
+Error invalidCredentials();
+Error lockedError();
+Error unauthenticated();
+
+}  // namespace kiosk::domain

@@ -1,0 +1,82 @@
+// Store: the storage port of the domain. An engine (SQLite now, PostgreSQL
+// later) implements Store and Transaction; the domain sees nothing else.
+//
+// Every read and write happens inside a Transaction. A Transaction that is
+// destroyed without commit() rolls back. A Transaction is used by one thread;
+// a Store hands out transactions to many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "domain/model.h"
+
+namespace kiosk::domain {
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  virtual Status commit() = 0;
+
+  // Professionals.
+  virtual Result<std::optional<Professional>> findProfessional(std::string_view cf) = 0;
+  virtual Result<std::optional<Professional>> professionalById(std::int64_t id) = 0;
+  // Returns the new id.
+  virtual Result<std::int64_t> insertProfessional(const Professional& p, std::int64_t now) = 0;
+  virtual Status updateProfessionalNames(std::int64_t id,
+                                         std::string_view surname,
+                                         std::string_view name,
+                                         std::int64_t now) = 0;
+  virtual Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) = 0;
+
+  // Login state of a professional or a staff user.
+  virtual Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) = 0;
+  virtual Result<std::int64_t> countLockedAccounts(std::int64_t now) = 0;
+
+  // Contacts: append-only versions; the highest version is in force.
+  virtual Result<std::optional<ContactsVersion>> currentContacts(std::int64_t professional_id) = 0;
+  virtual Result<ContactsVersion> addContactsVersion(std::int64_t professional_id,
+                                                     const Contacts& contacts,
+                                                     ContactsSource source,
+                                                     std::int64_t now) = 0;
+
+  // Staff and technicians.
+  virtual Result<std::optional<StaffUser>> findStaff(std::string_view username) = 0;
+  virtual Result<std::optional<StaffUser>> staffById(std::int64_t id) = 0;
+  // Inserts, or replaces password, role and display name of an existing user.
+  virtual Result<std::int64_t> upsertStaff(const StaffUser& user, std::int64_t now) = 0;
+
+  // Sessions.
+  virtual Status insertSession(const Session& s) = 0;
+  virtual Result<std::optional<Session>> findSession(std::string_view token_hash) = 0;
+  virtual Status touchSession(std::int64_t id, std::int64_t now) = 0;
+  virtual Status deleteSession(std::int64_t id) = 0;
+  // Removes sessions idle since before `idle_before` or created before `created_before`.
+  virtual Result<int> deleteExpiredSessions(std::int64_t idle_before,
+                                            std::int64_t created_before) = 0;
+
+  // Audit log: append-only, each entry chained to the previous by SHA-256.
+  virtual Status appendAudit(const AuditEntry& entry) = 0;
+};
+
+enum class TxMode {
+  kRead,   // a consistent snapshot
+  kWrite,  // takes the write lock at once (no upgrade deadlocks)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Result<std::unique_ptr<Transaction>> begin(TxMode mode) = 0;
+  // Cheap liveness check for /healthz and selftest.
+  virtual Status ping() = 0;
+  // "sqlite:/path/to/file.db", for logs and selftest (no credentials).
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace kiosk::domain

@@ -1,0 +1,36 @@
+// Api: the JSON routes of CONTRACT.md, plus /healthz, /metrics and the page
+// at "/". Each handler checks the session, the role and (for changes) the
+// CSRF token before it touches the domain. Thread-safe: handlers share only
+// thread-safe services.
+#pragma once
+
+#include <string>
+
+#include "core/clock.h"
+#include "domain/auth.h"
+#include "domain/contacts.h"
+#include "domain/ports/store.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace kiosk::http {
+
+struct ApiOptions {
+  bool cookie_secure = false;  // add "Secure" to the session cookie (behind the TLS proxy)
+  std::string kiosk_name = "Cassetto Kiosk";  // shown on the plain page at "/"
+};
+
+struct ApiDeps {
+  domain::Store& store;
+  const Clock& clock;
+  domain::AuthService& auth;
+  domain::ContactsService& contacts;
+  Metrics& metrics;
+};
+
+inline constexpr const char* kSessionCookie = "kiosk_session";
+
+// Adds every route to `router`. `deps` must outlive the router's use.
+void registerApi(Router& router, ApiDeps deps, ApiOptions options);
+
+}  // namespace kiosk::http

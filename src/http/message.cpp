@@ -1,0 +1,127 @@
+#include "http/message.h"
+
+#include <algorithm>
+#include <cctype>
+#include <strings.h>
+
+namespace kiosk::http {
+
+bool CaseInsensitiveLess::operator()(const std::string& a, const std::string& b) const {
+  return strcasecmp(a.c_str(), b.c_str()) < 0;
+}
+
+std::string Request::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::optional<std::string> Request::cookie(std::string_view name) const {
+  const std::string all = header("Cookie");
+  std::string_view rest = all;
+  while (!rest.empty()) {
+    auto end = rest.find(';');
+    std::string_view pair = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::queryParam(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Request::mediaType() const {
+  std::string type = header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return type;
+}
+
+Response Response::json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+Response Response::error(int status, std::string_view code, std::string_view message) {
+  return json(status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+Response Response::fromError(const Error& e) { return error(statusFor(e), e.reason, e.message); }
+
+Response Response::noContent() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+int statusFor(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalid:
+      return 422;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kLocked:
+      return 423;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+std::optional<std::string> urlDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+        return std::nullopt;
+      }
+      c = static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    if (c == '\0') return std::nullopt;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    auto end = query.find('&');
+    std::string_view pair = query.substr(0, end);
+    query.remove_prefix(end == std::string_view::npos ? query.size() : end + 1);
+    const auto eq = pair.find('=');
+    auto key = urlDecode(pair.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>("")
+                                              : urlDecode(pair.substr(eq + 1), true);
+    if (key && value && !key->empty()) out.emplace(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+}  // namespace kiosk::http

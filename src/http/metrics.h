@@ -1,0 +1,45 @@
+// Metrics: counters and a latency histogram, rendered in the Prometheus text
+// format at /metrics. Also the AuthObserver that counts logins. Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "domain/auth.h"
+
+namespace kiosk::http {
+
+class Metrics final : public domain::AuthObserver {
+ public:
+  void recordRequest(const std::string& method,
+                     const std::string& route,
+                     int status,
+                     double seconds);
+
+  void loginSucceeded(domain::Role role) override;
+  void loginFailed() override;
+  void accountLocked() override;
+
+  // `locked_accounts` is read from the database by the caller (-1: unknown).
+  std::string render(std::int64_t locked_accounts) const;
+
+  static constexpr std::array<double, 11> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1.0,  2.5};
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+  std::array<std::uint64_t, kBuckets.size()> bucket_counts_{};
+  std::uint64_t latency_count_ = 0;
+  double latency_sum_ = 0;
+  std::map<std::string, std::uint64_t> logins_ok_;
+  std::atomic<std::uint64_t> logins_failed_{0};
+  std::atomic<std::uint64_t> locks_{0};
+};
+
+}  // namespace kiosk::http

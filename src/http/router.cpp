@@ -1,0 +1,65 @@
+#include "http/router.h"
+
+namespace kiosk::http {
+namespace {
+
+std::vector<std::string> split(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
+
+bool matches(const std::vector<std::string>& pattern,
+             const std::vector<std::string>& path,
+             std::map<std::string, std::string>* params) {
+  if (pattern.size() != path.size()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const auto& p = pattern[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      if (params) (*params)[p.substr(1, p.size() - 2)] = path[i];
+    } else if (p != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  auto segments = split(pattern);
+  routes_.push_back({std::move(method), std::move(pattern), std::move(segments),
+                     std::move(handler)});
+}
+
+Router::Match Router::match(Request& request) const {
+  Match m;
+  m.pattern = "unmatched";
+  const auto path = split(request.path);
+  for (const auto& route : routes_) {
+    if (!matches(route.segments, path, nullptr)) continue;
+    if (route.method == request.method || (request.method == "HEAD" && route.method == "GET")) {
+      matches(route.segments, path, &request.params);
+      m.handler = &route.handler;
+      m.pattern = route.pattern;
+      return m;
+    }
+    m.path_known = true;
+    m.pattern = route.pattern;
+    if (!m.allowed.empty()) m.allowed += ", ";
+    m.allowed += route.method;
+  }
+  return m;
+}
+
+}  // namespace kiosk::http

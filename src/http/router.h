@@ -1,0 +1,40 @@
+// Router: maps a method and a path to a handler. Patterns are literal
+// segments and {name} placeholders ("/api/communications/{id}"); a
+// placeholder matches one non-empty segment. Routes are added before the
+// server starts; matching is then read-only and thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+
+namespace kiosk::http {
+
+using Handler = std::function<Response(Request&)>;
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;  // null: no route
+    std::string pattern;               // the matched pattern, for metrics ("unmatched" if none)
+    bool path_known = false;           // the path exists under another method (405)
+    std::string allowed;               // "GET, POST" when path_known
+  };
+  // Fills request.params on a match.
+  Match match(Request& request) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace kiosk::http

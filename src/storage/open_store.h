@@ -1,0 +1,23 @@
+// open_store: the one entry point from a database URL to a Store.
+//   "/path/file.db", "file.db" or "sqlite:/path/file.db"  SQLite, created and
+//                                                          migrated when missing
+//   "postgresql://…"                                       not supported yet (kInvalid)
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "domain/ports/store.h"
+
+namespace kiosk::storage {
+
+struct StoreOptions {
+  int pool_size = 8;           // connections kept open (one per server thread is ideal)
+  int busy_timeout_ms = 5000;  // how long a writer waits for the lock before failing
+};
+
+Result<std::unique_ptr<domain::Store>> openStore(const std::string& url,
+                                                 const StoreOptions& options = {});
+
+}  // namespace kiosk::storage

@@ -1,0 +1,614 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <map>
+#include <span>
+#include <sstream>
+
+#include "core/embedded_file.h"
+#include "core/log.h"
+#include "domain/audit.h"
+
+namespace kiosk::storage {
+
+std::span<const EmbeddedFile> sqliteMigrations();  // generated from migrations/*.sql
+
+using domain::AccountKind;
+using domain::AuditEntry;
+using domain::Contacts;
+using domain::ContactsSource;
+using domain::ContactsVersion;
+using domain::LoginState;
+using domain::Professional;
+using domain::Role;
+using domain::Session;
+using domain::StaffUser;
+
+namespace {
+
+Error dbError(sqlite3* db, const char* what) {
+  const int code = sqlite3_errcode(db);
+  std::string detail = std::string(what) + ": " + sqlite3_errmsg(db);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+    Error e = Error::unavailable("database_busy",
+                                 "Il sistema è momentaneamente occupato. Riprovare tra poco.");
+    e.detail = detail;
+    return e;
+  }
+  return Error::internal(detail);
+}
+
+std::string joinChannels(const std::vector<std::string>& channels) {
+  std::string out;
+  for (const auto& c : channels) {
+    if (!out.empty()) out += ',';
+    out += c;
+  }
+  return out;
+}
+
+std::vector<std::string> splitChannels(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Role parseRole(std::string_view text) {
+  if (text == "staff") return Role::kStaff;
+  if (text == "technician") return Role::kTechnician;
+  return Role::kProfessional;
+}
+
+}  // namespace
+
+// A connection and its cache of prepared statements (keyed by SQL text).
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  Result<sqlite3_stmt*> prepare(const char* sql) {
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return fail(dbError(db_, "prepare"));
+    }
+    statements_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  Status exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string detail = message ? message : "unknown";
+      sqlite3_free(message);
+      const int code = sqlite3_errcode(db_);
+      if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return fail(dbError(db_, sql));
+      return fail(Error::internal(std::string(sql).substr(0, 60) + ": " + detail));
+    }
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*> statements_;
+};
+
+namespace {
+
+// One execution of a cached statement: bind, step, read columns.
+class Query {
+ public:
+  Query(Connection& conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
+  ~Query() { sqlite3_reset(stmt_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(std::string_view text) {
+    sqlite3_bind_text(stmt_, ++index_, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& bind(std::int64_t value) {
+    sqlite3_bind_int64(stmt_, ++index_, value);
+    return *this;
+  }
+  Query& bind(int value) { return bind(static_cast<std::int64_t>(value)); }
+
+  // true: a row is ready; false: done.
+  Result<bool> step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return fail(dbError(conn_.db(), sqlite3_sql(stmt_)));
+  }
+  Status run() {
+    auto r = step();
+    if (!r) return fail(r.error());
+    return {};
+  }
+
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  int integer(int col) const { return sqlite3_column_int(stmt_, col); }
+
+ private:
+  Connection& conn_;
+  sqlite3_stmt* stmt_;
+  int index_ = 0;
+};
+
+class SqliteTransaction final : public domain::Transaction {
+ public:
+  SqliteTransaction(SqliteStore& store, std::unique_ptr<Connection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ~SqliteTransaction() override {
+    if (!done_) {
+      (void)conn_->exec("ROLLBACK");
+    }
+    store_.release(std::move(conn_));
+  }
+
+  Status commit() override {
+    if (auto st = conn_->exec("COMMIT"); !st) return st;
+    done_ = true;
+    return {};
+  }
+
+  Result<Query> query(const char* sql) {
+    auto stmt = conn_->prepare(sql);
+    if (!stmt) return fail(stmt.error());
+    return Result<Query>(std::in_place, *conn_, *stmt);
+  }
+
+  // --- professionals -----------------------------------------------------
+
+
+  static Professional readProfessional(const Query& q) {
+    Professional p;
+    p.id = q.int64(0);
+    p.codice_fiscale = q.text(1);
+    p.surname = q.text(2);
+    p.name = q.text(3);
+    p.pin_hash = q.text(4);
+    p.login = {q.integer(5), q.int64(6)};
+    return p;
+  }
+
+  Result<std::optional<Professional>> findProfessional(std::string_view cf) override {
+    return one<Professional>(
+        "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until "
+        "FROM professionals WHERE codice_fiscale = ?",
+        cf, readProfessional);
+  }
+
+  Result<std::optional<Professional>> professionalById(std::int64_t id) override {
+    return one<Professional>(
+        "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until "
+        "FROM professionals WHERE id = ?",
+        id, readProfessional);
+  }
+
+  Result<std::int64_t> insertProfessional(const Professional& p, std::int64_t now) override {
+    auto q = query(
+        "INSERT INTO professionals (codice_fiscale, surname, name, pin_hash, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    q->bind(p.codice_fiscale).bind(p.surname).bind(p.name).bind(p.pin_hash).bind(now).bind(now);
+    if (auto st = q->run(); !st) return fail(st.error());
+    return sqlite3_last_insert_rowid(conn_->db());
+  }
+
+  Status updateProfessionalNames(std::int64_t id,
+                                 std::string_view surname,
+                                 std::string_view name,
+                                 std::int64_t now) override {
+    auto q = query("UPDATE professionals SET surname = ?, name = ?, updated_at = ? WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(surname).bind(name).bind(now).bind(id).run();
+  }
+
+  Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override {
+    auto q = query("UPDATE professionals SET pin_hash = ? WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(pin_hash).bind(id).run();
+  }
+
+  Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) override {
+    auto q = query(kind == AccountKind::kProfessional
+                       ? "UPDATE professionals SET failed_attempts = ?, locked_until = ? "
+                         "WHERE id = ?"
+                       : "UPDATE staff_users SET failed_attempts = ?, locked_until = ? "
+                         "WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(state.failed_attempts).bind(state.locked_until).bind(id).run();
+  }
+
+  Result<std::int64_t> countLockedAccounts(std::int64_t now) override {
+    auto q = query(
+        "SELECT (SELECT count(*) FROM professionals WHERE locked_until > ?1) + "
+        "(SELECT count(*) FROM staff_users WHERE locked_until > ?1)");
+    if (!q) return fail(q.error());
+    q->bind(now);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    return q->int64(0);
+  }
+
+  // --- contacts ----------------------------------------------------------
+
+  static ContactsVersion readContacts(const Query& q) {
+    ContactsVersion v;
+    v.id = q.int64(0);
+    v.version = q.integer(1);
+    v.contacts.pec = q.text(2);
+    v.contacts.email = q.text(3);
+    v.contacts.mobile = q.text(4);
+    v.contacts.phone = q.text(5);
+    v.contacts.fax = q.text(6);
+    v.contacts.notify = splitChannels(q.text(7));
+    v.source = q.text(8) == "professional" ? ContactsSource::kProfessional : ContactsSource::kArchive;
+    v.created_at = q.int64(9);
+    return v;
+  }
+
+  Result<std::optional<ContactsVersion>> currentContacts(std::int64_t professional_id) override {
+    return one<ContactsVersion>(
+        "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
+        "FROM contact_versions WHERE professional_id = ? ORDER BY version DESC LIMIT 1",
+        professional_id, readContacts);
+  }
+
+  Result<ContactsVersion> addContactsVersion(std::int64_t professional_id,
+                                             const Contacts& c,
+                                             ContactsSource source,
+                                             std::int64_t now) override {
+    auto q = query(
+        "INSERT INTO contact_versions (professional_id, version, pec, email, mobile, phone, fax, "
+        "notify, source, created_at) VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM "
+        "contact_versions WHERE professional_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "RETURNING id, version");
+    if (!q) return fail(q.error());
+    q->bind(professional_id)
+        .bind(c.pec)
+        .bind(c.email)
+        .bind(c.mobile)
+        .bind(c.phone)
+        .bind(c.fax)
+        .bind(joinChannels(c.notify))
+        .bind(std::string_view(source == ContactsSource::kProfessional ? "professional"
+                                                                       : "archive"))
+        .bind(now);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    ContactsVersion v;
+    v.id = q->int64(0);
+    v.version = q->integer(1);
+    v.contacts = c;
+    v.source = source;
+    v.created_at = now;
+    return v;
+  }
+
+  // --- staff -------------------------------------------------------------
+
+  static StaffUser readStaff(const Query& q) {
+    StaffUser u;
+    u.id = q.int64(0);
+    u.username = q.text(1);
+    u.display_name = q.text(2);
+    u.role = parseRole(q.text(3));
+    u.password_hash = q.text(4);
+    u.login = {q.integer(5), q.int64(6)};
+    return u;
+  }
+
+  Result<std::optional<StaffUser>> findStaff(std::string_view username) override {
+    return one<StaffUser>(
+        "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
+        "FROM staff_users WHERE username = ?",
+        username, readStaff);
+  }
+
+  Result<std::optional<StaffUser>> staffById(std::int64_t id) override {
+    return one<StaffUser>(
+        "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
+        "FROM staff_users WHERE id = ?",
+        id, readStaff);
+  }
+
+  Result<std::int64_t> upsertStaff(const StaffUser& u, std::int64_t now) override {
+    auto q = query(
+        "INSERT INTO staff_users (username, display_name, role, password_hash, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
+        "display_name = excluded.display_name, role = excluded.role, "
+        "password_hash = excluded.password_hash, failed_attempts = 0, locked_until = 0 "
+        "RETURNING id");
+    if (!q) return fail(q.error());
+    q->bind(u.username).bind(u.display_name).bind(domain::roleName(u.role)).bind(u.password_hash)
+        .bind(now);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    return q->int64(0);
+  }
+
+  // --- sessions ----------------------------------------------------------
+
+  Status insertSession(const Session& s) override {
+    auto q = query(
+        "INSERT INTO sessions (token_hash, role, subject_id, display_name, csrf_token, "
+        "created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    return q->bind(s.token_hash)
+        .bind(domain::roleName(s.role))
+        .bind(s.subject_id)
+        .bind(s.display_name)
+        .bind(s.csrf_token)
+        .bind(s.created_at)
+        .bind(s.last_seen)
+        .run();
+  }
+
+  Result<std::optional<Session>> findSession(std::string_view token_hash) override {
+    return one<Session>(
+        "SELECT id, token_hash, role, subject_id, display_name, csrf_token, created_at, "
+        "last_seen FROM sessions WHERE token_hash = ?",
+        token_hash, [](const Query& q) {
+          Session s;
+          s.id = q.int64(0);
+          s.token_hash = q.text(1);
+          s.role = parseRole(q.text(2));
+          s.subject_id = q.int64(3);
+          s.display_name = q.text(4);
+          s.csrf_token = q.text(5);
+          s.created_at = q.int64(6);
+          s.last_seen = q.int64(7);
+          return s;
+        });
+  }
+
+  Status touchSession(std::int64_t id, std::int64_t now) override {
+    auto q = query("UPDATE sessions SET last_seen = ? WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(now).bind(id).run();
+  }
+
+  Status deleteSession(std::int64_t id) override {
+    auto q = query("DELETE FROM sessions WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(id).run();
+  }
+
+  Result<int> deleteExpiredSessions(std::int64_t idle_before,
+                                    std::int64_t created_before) override {
+    auto q = query("DELETE FROM sessions WHERE last_seen < ? OR created_at < ?");
+    if (!q) return fail(q.error());
+    if (auto st = q->bind(idle_before).bind(created_before).run(); !st) return fail(st.error());
+    return sqlite3_changes(conn_->db());
+  }
+
+  // --- audit -------------------------------------------------------------
+
+  Status appendAudit(const AuditEntry& e) override {
+    std::string prev = domain::kAuditGenesis;
+    {
+      auto last = query("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
+      if (!last) return fail(last.error());
+      auto row = last->step();
+      if (!row) return fail(row.error());
+      if (*row) prev = last->text(0);
+    }
+    auto q = query(
+        "INSERT INTO audit_log (at, actor, action, subject, detail, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    return q->bind(e.at)
+        .bind(e.actor)
+        .bind(e.action)
+        .bind(e.subject)
+        .bind(e.detail)
+        .bind(prev)
+        .bind(domain::auditHash(prev, e))
+        .run();
+  }
+
+ private:
+  // Runs a one-parameter query expected to give zero or one row.
+  template <typename T, typename Param, typename Read>
+  Result<std::optional<T>> one(const char* sql, const Param& param, Read read) {
+    auto q = query(sql);
+    if (!q) return fail(q.error());
+    q->bind(param);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) return std::optional<T>();
+    return std::optional<T>(read(*q));
+  }
+
+  SqliteStore& store_;
+  std::unique_ptr<Connection> conn_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::string path, StoreOptions options)
+    : path_(std::move(path)), options_(options) {}
+
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const StoreOptions& options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
+  auto conn = store->acquire();
+  if (!conn) return fail(conn.error());
+  store->release(std::move(*conn));
+  if (auto st = store->migrate(); !st) return fail(st.error());
+  return store;
+}
+
+Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
+  {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [&] { return !idle_.empty() || open_connections_ < options_.pool_size; });
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    ++open_connections_;
+  }
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path_.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  auto conn = std::make_unique<Connection>(db);
+  auto opened = [&]() -> Status {
+    if (rc != SQLITE_OK) {
+      Error e = Error::unavailable("database_unavailable", "Archivio dati non disponibile.");
+      e.detail = "cannot open " + path_ + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+      return fail(e);
+    }
+    sqlite3_busy_timeout(db, options_.busy_timeout_ms);
+    sqlite3_extended_result_codes(db, 1);
+    for (const char* pragma :
+         {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
+          "PRAGMA trusted_schema = OFF", "PRAGMA secure_delete = ON"}) {
+      if (auto st = conn->exec(pragma); !st) return st;
+    }
+    return {};
+  }();
+  if (!opened) {
+    std::lock_guard lock(mutex_);
+    --open_connections_;
+    available_.notify_one();
+    return fail(opened.error());
+  }
+  return conn;
+}
+
+void SqliteStore::release(std::unique_ptr<Connection> conn) {
+  std::lock_guard lock(mutex_);
+  idle_.push_back(std::move(conn));
+  available_.notify_one();
+}
+
+Result<std::unique_ptr<domain::Transaction>> SqliteStore::begin(domain::TxMode mode) {
+  auto conn = acquire();
+  if (!conn) return fail(conn.error());
+  // IMMEDIATE takes the write lock now, so a writer never fails half-way on
+  // an upgrade; DEFERRED reads a snapshot.
+  if (auto st = (*conn)->exec(mode == domain::TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+      !st) {
+    release(std::move(*conn));
+    return fail(st.error());
+  }
+  return std::unique_ptr<domain::Transaction>(new SqliteTransaction(*this, std::move(*conn)));
+}
+
+Status SqliteStore::ping() {
+  auto v = schemaVersion();
+  if (!v) return fail(v.error());
+  return {};
+}
+
+Result<int> SqliteStore::schemaVersion() {
+  auto conn = acquire();
+  if (!conn) return fail(conn.error());
+  int version = 0;
+  auto stmt = (*conn)->prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  Status st;
+  if (!stmt) {
+    st = fail(stmt.error());
+  } else {
+    Query q(**conn, *stmt);
+    auto row = q.step();
+    if (!row) {
+      st = fail(row.error());
+    } else {
+      version = q.integer(0);
+    }
+  }
+  release(std::move(*conn));
+  if (!st) return fail(st.error());
+  return version;
+}
+
+Status SqliteStore::migrate() {
+  auto conn = acquire();
+  if (!conn) return fail(conn.error());
+  Connection& c = **conn;
+  auto result = [&]() -> Status {
+    if (auto st = c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                         "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+        !st) {
+      return st;
+    }
+    for (const auto& file : sqliteMigrations()) {
+      const int version = std::stoi(std::string(file.name.substr(0, 3)));
+      if (auto st = c.exec("BEGIN IMMEDIATE"); !st) return st;
+      auto applied = [&]() -> Result<bool> {
+        auto stmt = c.prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
+        if (!stmt) return fail(stmt.error());
+        Query q(c, *stmt);
+        q.bind(version);
+        return q.step();
+      }();
+      if (!applied) {
+        (void)c.exec("ROLLBACK");
+        return fail(applied.error());
+      }
+      if (*applied) {
+        (void)c.exec("ROLLBACK");
+        continue;
+      }
+      const std::string sql(file.content);
+      auto st = c.exec(sql.c_str());
+      if (st) {
+        auto stmt = c.prepare(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
+            "unixepoch())");
+        if (!stmt) {
+          st = fail(stmt.error());
+        } else {
+          Query q(c, *stmt);
+          st = q.bind(version).bind(file.name).run();
+        }
+      }
+      if (st) st = c.exec("COMMIT");
+      if (!st) {
+        (void)c.exec("ROLLBACK");
+        return st;
+      }
+      log::info("migration_applied", {{"version", std::to_string(version)},
+                                      {"name", std::string(file.name)}});
+    }
+    return {};
+  }();
+  release(std::move(*conn));
+  return result;
+}
+
+}  // namespace kiosk::storage

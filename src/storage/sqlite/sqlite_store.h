@@ -1,0 +1,55 @@
+// SqliteStore: the embedded engine. One database file in WAL mode with
+// foreign keys on, a busy timeout and synchronous=FULL (an acknowledged write
+// survives a power cut). Migrations in migrations/*.sql are compiled in and
+// applied in order at open, each in its own transaction.
+//
+// Thread safety: open() once; begin() from any thread. Each Transaction holds
+// one pooled connection for its lifetime, so a connection is never used by
+// two threads at once.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "domain/ports/store.h"
+#include "storage/open_store.h"
+
+namespace kiosk::storage {
+
+class Connection;  // an sqlite3* with its prepared statements (sqlite_store.cpp)
+
+class SqliteStore final : public domain::Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const StoreOptions& options);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override;
+  Status ping() override;
+  std::string describe() const override { return "sqlite:" + path_; }
+
+  // Highest migration applied (for selftest and tests).
+  Result<int> schemaVersion();
+
+  // Used by the Transaction to give its connection back.
+  void release(std::unique_ptr<Connection> conn);
+
+ private:
+  SqliteStore(std::string path, StoreOptions options);
+  Result<std::unique_ptr<Connection>> acquire();
+  Status migrate();
+
+  std::string path_;
+  StoreOptions options_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_connections_ = 0;
+};
+
+}  // namespace kiosk::storage

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The program's commands as a technician runs them: exit statuses, messages,
+# the archive import report, set-pin, add-staff, selftest, and serve with
+# --demo stopping cleanly on SIGTERM.
+# Usage: cli_test.sh PATH/TO/cassetto-kiosk SOURCE_DIR
+set -u
+bin=$1
+src=$2
+fixtures=$src/../shared/fixtures
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+server=
+failures=0
+checks=0
+
+check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
+  local what=$1
+  shift
+  checks=$((checks + 1))
+  if "$@"; then
+    echo "ok   - $what"
+  else
+    echo "FAIL - $what"
+    failures=$((failures + 1))
+  fi
+}
+
+status_of() { "$@" >"$work/out" 2>"$work/err" </dev/null; echo $?; }
+
+db="$work/kiosk.db"
+
+check "no command is bad usage (2)" test "$(status_of "$bin")" = 2
+check "an unknown command is bad usage (2)" test "$(status_of "$bin" frobnicate)" = 2
+check "--help succeeds" test "$(status_of "$bin" --help)" = 0
+check "each command has --help" bash -c "
+  for c in serve import-archive set-pin add-staff selftest; do
+    '$bin' \$c --help | grep -q -- --config || exit 1
+  done"
+check "an unknown option is bad usage with a one-line reason" \
+  bash -c "'$bin' selftest --bogus 2>'$work/e'; test \$? = 2 && test \$(wc -l <'$work/e') = 1"
+printf '[server]\nthreads = lots\n' >"$work/bad.conf"
+check "a bad configuration value is exit 2 naming the key" \
+  bash -c "'$bin' selftest --config '$work/bad.conf' --db '$db' 2>'$work/e'; test \$? = 2 && grep -q 'server.threads' '$work/e'"
+check "a missing configuration file is exit 2" test "$(status_of "$bin" selftest --config "$work/none.conf")" = 2
+check "the shipped kiosk.conf is accepted" \
+  test "$(status_of "$bin" selftest --config "$src/firmware-config/kiosk.conf" --db "$db")" = 0
+
+# Archive import: the counts of CONTRACT.md.
+"$bin" import-archive --db "$db" "$fixtures/gs-archive-with-errors.csv" >"$work/import" 2>&1
+check "import-archive succeeds" test $? = 0
+check "import-archive reports 7 added and 3 rejected" grep -q '^added 7, updated 0, rejected 3, warnings 1$' "$work/import"
+check "rejected lines 6, 7 and 11 are named with a reason" \
+  bash -c "grep -q '^rejected line 6: codice fiscale non valido' '$work/import' &&
+           grep -q '^rejected line 7: ' '$work/import' && grep -q '^rejected line 11: ' '$work/import'"
+check "the warning names line 8" grep -q '^warning line 8: PEC non valido' "$work/import"
+"$bin" import-archive --db "$db" "$fixtures/gs-archive-with-errors.csv" >"$work/import2" 2>&1
+check "re-importing updates instead of adding" grep -q '^added 0, updated 7, rejected 3' "$work/import2"
+check "importing a missing file is exit 2" test "$(status_of "$bin" import-archive --db "$db" "$work/none.csv")" = 2
+
+# PINs and staff accounts, secrets on standard input.
+check "set-pin sets a PIN for an imported professional" \
+  bash -c "echo 'Pin2026abc' | '$bin' set-pin --db '$db' SRRMTT66S23F205R >/dev/null"
+check "set-pin refuses a short PIN with exit 2" \
+  bash -c "echo '123' | '$bin' set-pin --db '$db' SRRMTT66S23F205R 2>/dev/null; test \$? = 2"
+check "set-pin refuses an unknown professional" \
+  bash -c "echo '12345678' | '$bin' set-pin --db '$db' RSSMRA80A01H501U 2>/dev/null; test \$? = 2"
+check "add-staff adds a technician" \
+  bash -c "echo 'una-password-lunga' | '$bin' add-staff --db '$db' --role technician mario.t >/dev/null"
+check "add-staff refuses a short password" \
+  bash -c "echo 'corta' | '$bin' add-staff --db '$db' mario.s 2>/dev/null; test \$? = 2"
+check "add-staff refuses an unknown role" \
+  bash -c "echo 'una-password-lunga' | '$bin' add-staff --db '$db' --role boss mario.s 2>/dev/null; test \$? = 2"
+check "no secret is stored in clear" bash -c "! grep -a -q 'Pin2026abc\|una-password-lunga' '$db' '$db-wal' 2>/dev/null"
+
+# selftest
+"$bin" selftest --db "$db" >"$work/selftest"
+check "selftest passes with only the database configured" test $? = 0
+check "selftest says the database is ok" grep -q '^database: ok sqlite:' "$work/selftest"
+check "selftest says each device is not configured" \
+  bash -c "for p in printer scanner usb mail sms; do grep -q \"^\$p: not configured\" '$work/selftest' || exit 1; done"
+check "selftest fails when the database cannot be opened" \
+  test "$(status_of "$bin" selftest --db /proc/nowhere/kiosk.db)" = 1
+
+# serve --demo: prints the address, answers, stops on SIGTERM.
+"$bin" serve --demo --db "$work/demo.db" --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
+server=$!
+for _ in $(seq 100); do grep -q '^listening on' "$work/serve.out" && break; sleep 0.1; done
+check "serve prints 'listening on http://127.0.0.1:PORT'" grep -qE '^listening on http://127\.0\.0\.1:[0-9]+$' "$work/serve.out"
+url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/serve.out" | head -1)
+check "the demo professional logs in" \
+  bash -c "curl -sf -H 'Content-Type: application/json' -d '{\"codice_fiscale\":\"RSSMRA80A01H501U\",\"pin\":\"12345678\"}' '$url/api/session' | grep -q '\"role\":\"professional\"'"
+check "the demo staff logs in" \
+  bash -c "curl -sf -H 'Content-Type: application/json' -d '{\"username\":\"sportello\",\"password\":\"sportello-demo\"}' '$url/api/session' | grep -q '\"role\":\"staff\"'"
+check "the demo technician logs in" \
+  bash -c "curl -sf -H 'Content-Type: application/json' -d '{\"username\":\"tecnico\",\"password\":\"tecnico-demo\"}' '$url/api/session' | grep -q '\"role\":\"technician\"'"
+check "the logs never hold the PIN or passwords" bash -c "! grep -q '12345678\|sportello-demo\|tecnico-demo' '$work/serve.out'"
+check "the logs are one JSON object per line" \
+  bash -c "grep -v '^listening on' '$work/serve.out' | /usr/bin/python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]'"
+kill -TERM $server
+wait $server
+check "serve exits 0 on SIGTERM" test $? = 0
+server=
+check "a port in use is a runtime failure (1)" bash -c "
+  '$bin' serve --db '$work/demo.db' --listen 127.0.0.1:0 >'$work/s2' 2>&1 & p=\$!
+  for _ in \$(seq 100); do grep -q '^listening' '$work/s2' && break; sleep 0.1; done
+  port=\$(grep -oE '[0-9]+\$' '$work/s2' | head -1)
+  '$bin' serve --db '$work/demo2.db' --listen 127.0.0.1:\$port >/dev/null 2>&1; rc=\$?
+  kill \$p; wait \$p; test \$rc = 1"
+
+echo "$((checks - failures)) passed, $failures failed"
+test $failures = 0

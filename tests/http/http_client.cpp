@@ -1,0 +1,125 @@
+#include "http/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "core/log.h"
+#include "storage/open_store.h"
+
+namespace kiosk::test {
+namespace {
+
+std::size_t onBody(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+std::size_t onHeader(char* data, std::size_t size, std::size_t n, void* out) {
+  std::string line(data, size * n);
+  const auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    static_cast<std::multimap<std::string, std::string>*>(out)->emplace(name, value);
+  }
+  return size * n;
+}
+
+}  // namespace
+
+std::string HttpResponse::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string HttpResponse::errorCode() const {
+  auto j = json();
+  if (j.is_object() && j.contains("error") && j["error"].contains("code")) {
+    return j["error"]["code"].get<std::string>();
+  }
+  return {};
+}
+
+HttpResponse HttpClient::request(const std::string& method,
+                                 const std::string& path,
+                                 const std::string& body,
+                                 std::vector<std::string> headers) {
+  HttpResponse res;
+  CURL* curl = curl_easy_init();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_) + path;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_slist* list = nullptr;
+  if (!cookie.empty()) headers.push_back("Cookie: " + cookie);
+  headers.push_back("Expect:");
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &res.headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  const CURLcode rc = curl_easy_perform(curl);
+  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res.status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  // Keep the session cookie as a browser would.
+  auto [from, to] = res.headers.equal_range("set-cookie");
+  for (auto it = from; it != to; ++it) {
+    const std::string value = it->second.substr(0, it->second.find(';'));
+    if (value.starts_with("kiosk_session=")) {
+      cookie = it->second.find("Max-Age=0") != std::string::npos ? "" : value;
+    }
+  }
+  return res;
+}
+
+HttpResponse HttpClient::send(const std::string& method,
+                              const std::string& path,
+                              const nlohmann::json& body) {
+  std::vector<std::string> headers = {"Content-Type: application/json"};
+  if (!csrf_token.empty()) headers.push_back("X-CSRF-Token: " + csrf_token);
+  return request(method, path, body.is_null() ? "" : body.dump(), headers);
+}
+
+HttpResponse HttpClient::loginProfessional(const std::string& cf, const std::string& pin) {
+  auto r = send("POST", "/api/session", {{"codice_fiscale", cf}, {"pin", pin}});
+  if (r.status == 200) csrf_token = r.json()["csrf_token"].get<std::string>();
+  return r;
+}
+
+HttpResponse HttpClient::loginStaff(const std::string& user, const std::string& password) {
+  auto r = send("POST", "/api/session", {{"username", user}, {"password", password}});
+  if (r.status == 200) csrf_token = r.json()["csrf_token"].get<std::string>();
+  return r;
+}
+
+TestKiosk::TestKiosk(TestKioskOptions options) {
+  log::setQuiet(true);
+  config::Config c;
+  c.listen = "127.0.0.1:0";
+  c.db = dir_.file("kiosk.db");
+  c.threads = 4;
+  if (options.configure) options.configure(c);
+  auto store = storage::openStore(c.db, {c.threads + 2, c.busy_timeout_ms});
+  REQUIRE(store);
+  const Clock& clock = options.clock ? *options.clock : system_clock_;
+  app_ = std::make_unique<app::KioskApp>(c, std::move(*store), clock);
+  REQUIRE(app::seedDemo(app_->store(), app_->auth(), clock));
+  REQUIRE(app_->start());
+  REQUIRE(app_->port() > 0);
+}
+
+TestKiosk::~TestKiosk() { app_->stop(); }
+
+}  // namespace kiosk::test

@@ -1,0 +1,192 @@
+#include <catch2/catch.hpp>
+
+#include "http/http_client.h"
+
+using namespace kiosk;
+using test::HttpClient;
+using test::TestKiosk;
+
+namespace {
+constexpr const char* kCf = "RSSMRA80A01H501U";
+constexpr const char* kPin = "12345678";
+}  // namespace
+
+TEST_CASE("a professional logs in and the session answers who they are", "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  auto login = c.loginProfessional(kCf, kPin);
+  REQUIRE(login.status == 200);
+  auto body = login.json();
+  CHECK(body["role"] == "professional");
+  CHECK(body["display_name"] == "Mario Rossi");
+  CHECK(body["csrf_token"].get<std::string>().size() == 64);
+  auto me = c.get("/api/session");
+  REQUIRE(me.status == 200);
+  CHECK(me.json()["display_name"] == "Mario Rossi");
+  CHECK(me.json()["unread"] == 0);
+}
+
+TEST_CASE("the session cookie is HttpOnly and SameSite=Strict", "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  auto login = c.loginProfessional(kCf, kPin);
+  const std::string cookie = login.header("set-cookie");
+  CHECK(cookie.starts_with("kiosk_session="));
+  CHECK(cookie.find("HttpOnly") != std::string::npos);
+  CHECK(cookie.find("SameSite=Strict") != std::string::npos);
+  CHECK(cookie.find("Path=/") != std::string::npos);
+  // 256-bit token, hex.
+  CHECK(cookie.substr(14, cookie.find(';') - 14).size() == 64);
+}
+
+TEST_CASE("a wrong PIN and an unknown codice fiscale both answer 401 invalid_credentials",
+          "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  auto wrong = c.loginProfessional(kCf, "99999999");
+  auto unknown = c.loginProfessional("GRCFNC70D52L219G", kPin);
+  CHECK(wrong.status == 401);
+  CHECK(wrong.errorCode() == "invalid_credentials");
+  CHECK(unknown.status == 401);
+  CHECK(unknown.body == wrong.body);
+  CHECK(c.cookie.empty());
+}
+
+TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = kiosk.client();
+  for (int i = 0; i < 4; ++i) CHECK(pro.loginProfessional(kCf, "00000000").status == 401);
+  auto fifth = pro.loginProfessional(kCf, "00000000");
+  CHECK(fifth.status == 423);
+  CHECK(fifth.errorCode() == "locked");
+  auto right = pro.loginProfessional(kCf, kPin);
+  CHECK(right.status == 423);
+  CHECK(right.json()["error"]["message"].get<std::string>().find("sportello") !=
+        std::string::npos);
+
+  HttpClient staff = kiosk.client();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  auto unlock = staff.send("POST", std::string("/api/staff/professionals/") + kCf + "/unlock",
+                           nlohmann::json::object());
+  REQUIRE(unlock.status == 200);
+  CHECK(unlock.json()["unlocked"] == true);
+  CHECK(pro.loginProfessional(kCf, kPin).status == 200);
+}
+
+TEST_CASE("unlocking an unknown or malformed codice fiscale answers 404", "[http]") {
+  TestKiosk kiosk;
+  HttpClient staff = kiosk.client();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  CHECK(staff.send("POST", "/api/staff/professionals/GRCFNC70D52L219G/unlock", {}).status == 404);
+  CHECK(staff.send("POST", "/api/staff/professionals/XYZ/unlock", {}).status == 404);
+}
+
+TEST_CASE("without a session the API answers 401 unauthenticated", "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  for (const char* path : {"/api/session", "/api/topics", "/api/contacts"}) {
+    auto r = c.get(path);
+    INFO(path);
+    CHECK(r.status == 401);
+    CHECK(r.errorCode() == "unauthenticated");
+    CHECK_FALSE(r.json()["error"]["message"].get<std::string>().empty());
+  }
+  c.cookie = "kiosk_session=" + std::string(64, 'f');
+  CHECK(c.get("/api/session").status == 401);
+}
+
+TEST_CASE("a change without the CSRF token answers 403 csrf", "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
+  const std::string token = c.csrf_token;
+  c.csrf_token.clear();
+  auto missing = c.send("PUT", "/api/contacts", {{"pec", "x@pec.it"}});
+  CHECK(missing.status == 403);
+  CHECK(missing.errorCode() == "csrf");
+  c.csrf_token = std::string(64, '0');
+  CHECK(c.send("DELETE", "/api/session", nullptr).errorCode() == "csrf");
+  c.csrf_token = token;
+  CHECK(c.send("PUT", "/api/contacts", {{"pec", "x@pec.it"}}).status == 200);
+}
+
+TEST_CASE("the wrong role answers 403 forbidden", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = kiosk.client();
+  REQUIRE(pro.loginProfessional(kCf, kPin).status == 200);
+  auto unlock = pro.send("POST", std::string("/api/staff/professionals/") + kCf + "/unlock", {});
+  CHECK(unlock.status == 403);
+  CHECK(unlock.errorCode() == "forbidden");
+
+  HttpClient tech = kiosk.client();
+  REQUIRE(tech.loginStaff("tecnico", "tecnico-demo").status == 200);
+  CHECK(tech.get("/api/contacts").errorCode() == "forbidden");
+  CHECK(tech.send("POST", std::string("/api/staff/professionals/") + kCf + "/unlock", {}).status ==
+        403);
+
+  HttpClient staff = kiosk.client();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  CHECK(staff.get("/api/contacts").status == 403);
+}
+
+TEST_CASE("logout ends the session on the server and clears the cookie", "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
+  const std::string old_cookie = c.cookie;
+  auto out = c.send("DELETE", "/api/session", nullptr);
+  REQUIRE(out.status == 200);
+  CHECK(out.header("set-cookie").find("Max-Age=0") != std::string::npos);
+  CHECK(out.header("clear-site-data").find("storage") != std::string::npos);
+  c.cookie = old_cookie;  // a replayed cookie is dead
+  CHECK(c.get("/api/session").status == 401);
+}
+
+TEST_CASE("an idle session expires on the server", "[http]") {
+  FakeClock clock;
+  TestKiosk kiosk({.configure = [](config::Config& c) { c.auth.idle_timeout_seconds = 30; },
+                   .clock = &clock});
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
+  clock.advance(29);
+  CHECK(c.get("/api/session").status == 200);
+  clock.advance(30);
+  auto r = c.get("/api/session");
+  CHECK(r.status == 401);
+  CHECK(r.errorCode() == "unauthenticated");
+}
+
+TEST_CASE("staff and technicians log in with user name and password", "[http]") {
+  TestKiosk kiosk;
+  HttpClient staff = kiosk.client();
+  auto s = staff.loginStaff("sportello", "sportello-demo");
+  REQUIRE(s.status == 200);
+  CHECK(s.json()["role"] == "staff");
+  HttpClient tech = kiosk.client();
+  auto t = tech.loginStaff("tecnico", "tecnico-demo");
+  REQUIRE(t.status == 200);
+  CHECK(t.json()["role"] == "technician");
+  CHECK(kiosk.client().loginStaff("sportello", "wrong-password").status == 401);
+}
+
+TEST_CASE("a login without credentials or with the wrong types is refused", "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  CHECK(c.send("POST", "/api/session", nlohmann::json::object()).status == 422);
+  CHECK(c.send("POST", "/api/session", {{"codice_fiscale", 42}, {"pin", true}}).status == 400);
+  auto not_json = c.request("POST", "/api/session", "{nope", {"Content-Type: application/json"});
+  CHECK(not_json.status == 400);
+  CHECK(not_json.errorCode() == "invalid_json");
+}
+
+TEST_CASE("topics are listed in the service's order", "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
+  auto r = c.get("/api/topics");
+  REQUIRE(r.status == 200);
+  auto list = r.json();
+  REQUIRE(list.size() == 11);
+  CHECK(list[0] == nlohmann::json({{"code", "anagrafica"}, {"label", "Anagrafica"}}));
+  CHECK(list[10]["label"] == "Ruoli e Versamenti");
+}

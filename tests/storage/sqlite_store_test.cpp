@@ -1,0 +1,249 @@
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "domain/audit.h"
+#include "storage/open_store.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "support/fake_store.h"
+#include "support/temp_dir.h"
+
+using namespace kiosk;
+using namespace kiosk::domain;
+
+namespace {
+
+struct SqliteEngine {
+  test::TempDir dir;
+  std::unique_ptr<Store> store = std::move(*storage::openStore(dir.file("kiosk.db")));
+};
+
+struct FakeEngine {
+  std::unique_ptr<Store> store = std::make_unique<test::FakeStore>();
+};
+
+// Runs one SQL query on the file, outside the store (to look at what it wrote).
+std::string sqlValue(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0)) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+// Executes SQL on the file outside the store; returns SQLite's error text.
+std::string sqlExec(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  char* err = nullptr;
+  sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  std::string out = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  return out;
+}
+
+Professional mario() {
+  Professional p;
+  p.codice_fiscale = "RSSMRA80A01H501U";
+  p.surname = "Rossi";
+  p.name = "Mario";
+  return p;
+}
+
+}  // namespace
+
+// --- The contract every engine keeps (the fake included) ------------------
+
+TEMPLATE_TEST_CASE("a committed write is read back", "[sqlite]", SqliteEngine, FakeEngine) {
+  TestType engine;
+  {
+    auto tx = *engine.store->begin(TxMode::kWrite);
+    auto id = tx->insertProfessional(mario(), 100);
+    REQUIRE(id);
+    Contacts c;
+    c.pec = "a@pec.it";
+    c.notify = {"pec"};
+    REQUIRE(tx->addContactsVersion(*id, c, ContactsSource::kArchive, 100));
+    REQUIRE(tx->commit());
+  }
+  auto tx = *engine.store->begin(TxMode::kRead);
+  auto p = tx->findProfessional("RSSMRA80A01H501U");
+  REQUIRE(p);
+  REQUIRE(*p);
+  CHECK((*p)->name == "Mario");
+  auto c = tx->currentContacts((*p)->id);
+  REQUIRE(c);
+  REQUIRE(*c);
+  CHECK((*c)->version == 1);
+  CHECK((*c)->contacts.pec == "a@pec.it");
+  CHECK((*c)->contacts.notify == std::vector<std::string>{"pec"});
+}
+
+TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing", "[sqlite]", SqliteEngine,
+                   FakeEngine) {
+  TestType engine;
+  {
+    auto tx = *engine.store->begin(TxMode::kWrite);
+    REQUIRE(tx->insertProfessional(mario(), 100));
+  }
+  auto tx = *engine.store->begin(TxMode::kRead);
+  CHECK_FALSE(*tx->findProfessional("RSSMRA80A01H501U"));
+}
+
+TEMPLATE_TEST_CASE("contact versions count up per professional", "[sqlite]", SqliteEngine,
+                   FakeEngine) {
+  TestType engine;
+  auto tx = *engine.store->begin(TxMode::kWrite);
+  const auto a = *tx->insertProfessional(mario(), 1);
+  Professional other = mario();
+  other.codice_fiscale = "GRCFNC70D52L219G";
+  const auto b = *tx->insertProfessional(other, 1);
+  CHECK(tx->addContactsVersion(a, {}, ContactsSource::kArchive, 1)->version == 1);
+  CHECK(tx->addContactsVersion(a, {}, ContactsSource::kProfessional, 2)->version == 2);
+  CHECK(tx->addContactsVersion(b, {}, ContactsSource::kArchive, 2)->version == 1);
+  CHECK((*tx->currentContacts(a))->source == ContactsSource::kProfessional);
+}
+
+TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time", "[sqlite]",
+                   SqliteEngine, FakeEngine) {
+  TestType engine;
+  auto tx = *engine.store->begin(TxMode::kWrite);
+  Session s;
+  s.token_hash = "h1";
+  s.role = Role::kStaff;
+  s.subject_id = 3;
+  s.display_name = "Sportello";
+  s.csrf_token = "c";
+  s.created_at = 100;
+  s.last_seen = 150;
+  REQUIRE(tx->insertSession(s));
+  auto found = tx->findSession("h1");
+  REQUIRE(found);
+  REQUIRE(*found);
+  CHECK((*found)->role == Role::kStaff);
+  CHECK((*found)->last_seen == 150);
+  CHECK(*tx->deleteExpiredSessions(140, 50) == 0);
+  CHECK(*tx->deleteExpiredSessions(151, 50) == 1);
+  CHECK_FALSE(*tx->findSession("h1"));
+}
+
+TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock", "[sqlite]",
+                   SqliteEngine, FakeEngine) {
+  TestType engine;
+  auto tx = *engine.store->begin(TxMode::kWrite);
+  StaffUser u;
+  u.username = "sportello";
+  u.display_name = "Sportello";
+  u.password_hash = "h1";
+  const auto id = *tx->upsertStaff(u, 1);
+  REQUIRE(tx->setLoginState(AccountKind::kStaff, id, {5, 999}));
+  CHECK(*tx->countLockedAccounts(500) == 1);
+  u.password_hash = "h2";
+  u.role = Role::kTechnician;
+  CHECK(*tx->upsertStaff(u, 2) == id);
+  auto again = *tx->findStaff("sportello");
+  REQUIRE(again);
+  CHECK(again->password_hash == "h2");
+  CHECK(again->role == Role::kTechnician);
+  CHECK(again->login.locked_until == 0);
+}
+
+// --- SQLite only ----------------------------------------------------------
+
+TEST_CASE("the SQLite file is in WAL mode with the schema migrated", "[sqlite]") {
+  test::TempDir dir;
+  const auto path = dir.file("kiosk.db");
+  auto store = storage::SqliteStore::open(path, {});
+  REQUIRE(store);
+  CHECK(*(*store)->schemaVersion() >= 1);
+  CHECK(sqlValue(path, "PRAGMA journal_mode") == "wal");
+  CHECK(sqlValue(path, "SELECT name FROM schema_migrations WHERE version = 1") ==
+        "001_foundation.sql");
+}
+
+TEST_CASE("reopening a database applies no migration twice and keeps the data", "[sqlite]") {
+  test::TempDir dir;
+  const auto path = dir.file("kiosk.db");
+  {
+    auto store = *storage::openStore(path);
+    auto tx = *store->begin(TxMode::kWrite);
+    REQUIRE(tx->insertProfessional(mario(), 1));
+    REQUIRE(tx->commit());
+  }
+  auto store = storage::openStore(path);
+  REQUIRE(store);
+  auto tx = *(*store)->begin(TxMode::kRead);
+  CHECK(*tx->findProfessional("RSSMRA80A01H501U"));
+  CHECK(sqlValue(path, "SELECT count(*) FROM schema_migrations") ==
+        sqlValue(path, "SELECT max(version) FROM schema_migrations"));
+}
+
+TEST_CASE("foreign keys are enforced", "[sqlite]") {
+  SqliteEngine engine;
+  auto tx = *engine.store->begin(TxMode::kWrite);
+  auto r = tx->addContactsVersion(424242, {}, ContactsSource::kArchive, 1);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().detail.find("FOREIGN KEY") != std::string::npos);
+}
+
+TEST_CASE("the audit log is append-only and chained", "[sqlite]") {
+  test::TempDir dir;
+  const auto path = dir.file("kiosk.db");
+  {
+    auto store = *storage::openStore(path);
+    auto tx = *store->begin(TxMode::kWrite);
+    REQUIRE(tx->appendAudit({1, "system", "a", "s", ""}));
+    REQUIRE(tx->appendAudit({2, "system", "b", "s", "d"}));
+    REQUIRE(tx->commit());
+  }
+  const std::string first = sqlValue(path, "SELECT hash FROM audit_log WHERE id = 1");
+  CHECK(first == auditHash(kAuditGenesis, {1, "system", "a", "s", ""}));
+  CHECK(sqlValue(path, "SELECT prev_hash FROM audit_log WHERE id = 2") == first);
+  CHECK(sqlExec(path, "UPDATE audit_log SET detail = 'x'").find("append-only") !=
+        std::string::npos);
+  CHECK(sqlExec(path, "DELETE FROM audit_log").find("append-only") != std::string::npos);
+}
+
+TEST_CASE("writers on many threads all land and the chain stays whole", "[sqlite]") {
+  SqliteEngine engine;
+  const auto path = engine.dir.file("kiosk.db");
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto tx = engine.store->begin(TxMode::kWrite);
+        if (!tx || !(*tx)->appendAudit({t * 100 + i, "t", "w", "s", ""}) || !(*tx)->commit()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK(sqlValue(path, "SELECT count(*) FROM audit_log") == "160");
+  CHECK(sqlValue(path,
+                 "SELECT count(*) FROM audit_log a JOIN audit_log b ON b.id = a.id + 1 "
+                 "WHERE b.prev_hash != a.hash") == "0");
+}
+
+TEST_CASE("a PostgreSQL URL is refused with a clear reason", "[sqlite]") {
+  auto r = storage::openStore("postgresql://kiosk@localhost/kiosk");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kInvalid);
+  CHECK(r.error().message.find("PostgreSQL") != std::string::npos);
+}
+
+TEST_CASE("an unwritable path fails to open", "[sqlite]") {
+  auto r = storage::openStore("/proc/no-such-dir/kiosk.db");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kUnavailable);
+}

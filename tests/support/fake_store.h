@@ -1,0 +1,45 @@
+// FakeStore: an in-memory Store for unit tests of the domain. A transaction
+// works on a copy of the state and publishes it on commit; write transactions
+// are serialised by a mutex, as SQLite's write lock does. The same contract
+// tests run against it and against SqliteStore.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "domain/audit.h"
+#include "domain/ports/store.h"
+
+namespace kiosk::test {
+
+class FakeStore final : public domain::Store {
+ public:
+  struct State {
+    std::map<std::int64_t, domain::Professional> professionals;
+    std::map<std::int64_t, std::vector<domain::ContactsVersion>> contacts;
+    std::map<std::int64_t, domain::StaffUser> staff;
+    std::map<std::int64_t, domain::Session> sessions;
+    std::vector<domain::AuditEntry> audit;
+    std::vector<std::string> audit_hashes;
+    std::int64_t next_id = 1;
+  };
+
+  Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override;
+  Status ping() override { return {}; }
+  std::string describe() const override { return "fake:"; }
+
+  // A copy of the committed state, for assertions.
+  State snapshot() {
+    std::lock_guard lock(state_mutex_);
+    return state_;
+  }
+
+ private:
+  friend class FakeTransaction;
+  std::mutex write_mutex_;  // held by a write transaction for its lifetime
+  std::mutex state_mutex_;  // guards state_
+  State state_;
+};
+
+}  // namespace kiosk::test
