@@ -69,7 +69,7 @@ int report(const std::string& command, const Error& e) {
   std::fprintf(stderr, "cassetto-kiosk %s: %s%s%s\n", command.c_str(), e.message.c_str(),
                e.detail.empty() ? "" : " — ", e.detail.c_str());
   return e.code == ErrorCode::kInvalid || e.code == ErrorCode::kNotFound ? kExitUsage
-                                                                          : kExitFailure;
+                                                                         : kExitFailure;
 }
 
 // One line from standard input without its line ending.
@@ -150,8 +150,8 @@ int runImportArchive(const std::vector<std::string>& args) {
   SystemClock clock;
   auto result = domain::importArchive(**store, clock, text.str());
   if (!result) return report("import-archive", result.error());
-  std::printf("added %d, updated %d, rejected %zu, warnings %zu\n", result->added,
-              result->updated, result->rejected.size(), result->warnings.size());
+  std::printf("added %d, updated %d, rejected %zu, warnings %zu\n", result->added, result->updated,
+              result->rejected.size(), result->warnings.size());
   for (const auto& r : result->rejected) {
     std::printf("rejected line %d: %s\n", r.line, r.reason.c_str());
   }
@@ -207,10 +207,10 @@ int runAddStaff(const std::vector<std::string>& args) {
   if (!store) return store.error();
   SystemClock clock;
   domain::AuthService auth(**store, clock, p->config.auth);
-  if (auto st = auth.addStaff(p->vm["username"].as<std::string>(),
-                              role_name == "staff" ? domain::Role::kStaff
-                                                   : domain::Role::kTechnician,
-                              password, p->vm["display-name"].as<std::string>());
+  if (auto st =
+          auth.addStaff(p->vm["username"].as<std::string>(),
+                        role_name == "staff" ? domain::Role::kStaff : domain::Role::kTechnician,
+                        password, p->vm["display-name"].as<std::string>());
       !st) {
     return report("add-staff", st.error());
   }

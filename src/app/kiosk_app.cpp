@@ -54,8 +54,8 @@ Status seedDemo(domain::Store& store, domain::AuthService& auth, const Clock& cl
       c.email = "mario.rossi@mail.example.com";
       c.mobile = "+393331234567";
       c.notify = {"pec", "email", "sms"};
-      auto v = (*tx)->addContactsVersion(*id, c, domain::ContactsSource::kArchive,
-                                         clock.nowSeconds());
+      auto v =
+          (*tx)->addContactsVersion(*id, c, domain::ContactsSource::kArchive, clock.nowSeconds());
       if (!v) return fail(v.error());
       needs_pin = true;
     } else {

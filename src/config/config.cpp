@@ -10,8 +10,8 @@ namespace {
 
 // One setting: its INI key, its command-line name (if any) and how to apply it.
 struct Setting {
-  const char* key;      // "server.listen"
-  const char* option;   // "listen", or nullptr when only the file sets it
+  const char* key;     // "server.listen"
+  const char* option;  // "listen", or nullptr when only the file sets it
   std::function<bool(Config&, const std::string&)> apply;  // false: bad value
 };
 
@@ -42,7 +42,8 @@ std::function<bool(Config&, const std::string&)> policyInt(int domain::AuthPolic
   };
 }
 
-std::function<bool(Config&, const std::string&)> text(std::string Config::*field, bool allow_empty) {
+std::function<bool(Config&, const std::string&)> text(std::string Config::*field,
+                                                      bool allow_empty) {
   return [field, allow_empty](Config& c, const std::string& value) {
     if (!allow_empty && value.empty()) return false;
     c.*field = value;
@@ -134,7 +135,8 @@ Result<Config> parseText(std::istream& in, const std::string& name, const po::va
 po::options_description commonOptions() {
   po::options_description d("Common options");
   d.add_options()("help,h", "show this help")(
-      "config", po::value<std::string>(), "INI configuration file (see firmware-config/kiosk.conf)")(
+      "config", po::value<std::string>(),
+      "INI configuration file (see firmware-config/kiosk.conf)")(
       "db", po::value<std::string>(), "database: SQLite file path (default var/kiosk.db)");
   return d;
 }

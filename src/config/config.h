@@ -24,9 +24,9 @@ struct Config {
   // [session] and [auth]
   domain::AuthPolicy auth;
   // [kiosk]
-  std::string branch_code = "0000";           // INPS branch (sede) code, used in protocol numbers
-  std::string branch_name = "Sede INPS";      // printed on receipts
-  std::string kiosk_id = "K01";               // this kiosk within the branch
+  std::string branch_code = "0000";       // INPS branch (sede) code, used in protocol numbers
+  std::string branch_name = "Sede INPS";  // printed on receipts
+  std::string kiosk_id = "K01";           // this kiosk within the branch
 };
 
 namespace po = boost::program_options;

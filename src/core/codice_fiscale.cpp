@@ -10,7 +10,7 @@ constexpr std::string_view kMonths = "ABCDEHLMPRST";
 constexpr std::string_view kOmocodia = "LMNPQRSTUV";  // stand for 0..9
 constexpr std::array<int, 12> kMonthDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 // Value of A..Z (and of 0..9, which share the values of A..J) in odd positions.
-constexpr std::array<int, 26> kOdd = {1,  0, 5,  7,  9,  13, 15, 17, 19, 21, 2,  4,  18,
+constexpr std::array<int, 26> kOdd = {1,  0,  5, 7, 9, 13, 15, 17, 19, 21, 2,  4,  18,
                                       20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23};
 
 bool isUpper(char c) { return c >= 'A' && c <= 'Z'; }

@@ -9,8 +9,8 @@
 namespace kiosk::domain {
 namespace {
 
-constexpr std::array<std::string_view, 6> kRequired = {"codice_fiscale", "cognome", "nome",
-                                                       "pec",            "email",   "cellulare"};
+constexpr std::array<std::string_view, 6> kRequired = {"codice_fiscale", "cognome",  "nome", "pec",
+                                                       "email",          "cellulare"};
 
 // Splits one line on ';', honouring double quotes ("a;b" and "" for a quote).
 std::vector<std::string> splitFields(std::string_view line) {
@@ -116,8 +116,9 @@ Result<ParsedArchive> parseArchive(std::string_view csv) {
       continue;
     }
     if (fields.size() != columns) {
-      out.rejected.push_back({line_no, "numero di colonne errato: " + std::to_string(fields.size()) +
-                                           " invece di " + std::to_string(columns)});
+      out.rejected.push_back(
+          {line_no, "numero di colonne errato: " + std::to_string(fields.size()) + " invece di " +
+                        std::to_string(columns)});
       continue;
     }
     ArchiveRow row;

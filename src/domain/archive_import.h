@@ -21,7 +21,7 @@
 namespace kiosk::domain {
 
 struct LineIssue {
-  int line = 0;  // 1 is the header
+  int line = 0;        // 1 is the header
   std::string reason;  // Italian
 };
 

@@ -23,7 +23,10 @@ Error unauthenticated() {
           "Sessione scaduta o assente. Accedere di nuovo."};
 }
 
-AuthService::AuthService(Store& store, const Clock& clock, AuthPolicy policy, AuthObserver* observer)
+AuthService::AuthService(Store& store,
+                         const Clock& clock,
+                         AuthPolicy policy,
+                         AuthObserver* observer)
     : store_(store), clock_(clock), policy_(policy), observer_(observer) {}
 
 Result<LoginResult> AuthService::openSession(Transaction& tx,
@@ -193,7 +196,8 @@ Status AuthService::logout(const Session& session) {
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
   if (auto st = (*tx)->deleteSession(session.id); !st) return st;
-  const std::string actor = std::string(roleName(session.role)) + ":" + std::to_string(session.subject_id);
+  const std::string actor =
+      std::string(roleName(session.role)) + ":" + std::to_string(session.subject_id);
   if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actor, "logout", actor, ""}); !st) {
     return st;
   }
@@ -209,10 +213,10 @@ Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Se
   if (!p) return fail(p.error());
   if (!*p) return fail(Error::notFound("Professionista non trovato."));
   if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
-  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(),
-                                    "staff:" + std::to_string(staff.subject_id) + ":" +
-                                        staff.display_name,
-                                    "account_unlocked", "professional:" + cf, ""});
+  if (auto st = (*tx)->appendAudit(
+          {clock_.nowSeconds(),
+           "staff:" + std::to_string(staff.subject_id) + ":" + staff.display_name,
+           "account_unlocked", "professional:" + cf, ""});
       !st) {
     return st;
   }
@@ -234,12 +238,14 @@ Status AuthService::setPin(std::string_view codice_fiscale, std::string_view pin
   auto p = (*tx)->findProfessional(cf);
   if (!p) return fail(p.error());
   if (!*p) {
-    return fail(Error::notFound("Professionista non presente nell'archivio: importare prima "
-                                "l'estratto della Gestione Separata."));
+    return fail(
+        Error::notFound("Professionista non presente nell'archivio: importare prima "
+                        "l'estratto della Gestione Separata."));
   }
   if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
   if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
-  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), "system", "pin_set", "professional:" + cf, ""});
+  if (auto st =
+          (*tx)->appendAudit({clock_.nowSeconds(), "system", "pin_set", "professional:" + cf, ""});
       !st) {
     return st;
   }

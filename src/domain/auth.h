@@ -19,9 +19,9 @@
 namespace kiosk::domain {
 
 struct AuthPolicy {
-  int max_failed_attempts = 5;           // wrong tries in a row before the lock
-  int lock_seconds = 15 * 60;            // how long a lock lasts unless staff unlock it
-  int idle_timeout_seconds = 3 * 60;     // a session unused this long is over
+  int max_failed_attempts = 5;              // wrong tries in a row before the lock
+  int lock_seconds = 15 * 60;               // how long a lock lasts unless staff unlock it
+  int idle_timeout_seconds = 3 * 60;        // a session unused this long is over
   int absolute_lifetime_seconds = 30 * 60;  // a session is over this long after login
 };
 
@@ -42,7 +42,10 @@ class AuthObserver {
 
 class AuthService {
  public:
-  AuthService(Store& store, const Clock& clock, AuthPolicy policy, AuthObserver* observer = nullptr);
+  AuthService(Store& store,
+              const Clock& clock,
+              AuthPolicy policy,
+              AuthObserver* observer = nullptr);
 
   // 401 invalid_credentials for an unknown codice fiscale and for a wrong PIN
   // alike; 423 locked while locked (and on the try that locks).

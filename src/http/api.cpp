@@ -66,8 +66,8 @@ class Handlers {
     for (Role r : roles) allowed = allowed || r == session->role;
     if (!allowed) return std::unexpected(forbidden());
     if (changesState(req.method) && !sameSecret(req.header("X-CSRF-Token"), session->csrf_token)) {
-      return std::unexpected(Response::error(
-          403, "csrf", "Richiesta non valida: ricaricare la pagina e riprovare."));
+      return std::unexpected(
+          Response::error(403, "csrf", "Richiesta non valida: ricaricare la pagina e riprovare."));
     }
     return *session;
   }
@@ -81,8 +81,8 @@ class Handlers {
   }
 
   std::string cookie(const std::string& value, bool clear) const {
-    std::string c = std::string(kSessionCookie) + "=" + value +
-                    "; Path=/; HttpOnly; SameSite=Strict";
+    std::string c =
+        std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
     if (options_.cookie_secure) c += "; Secure";
     if (clear) c += "; Max-Age=0";
     return c;
@@ -151,9 +151,8 @@ class Handlers {
   }
 
   static json contactsJson(const domain::ContactsVersion& v) {
-    return {{"pec", v.contacts.pec},       {"email", v.contacts.email},
-            {"mobile", v.contacts.mobile}, {"phone", v.contacts.phone},
-            {"fax", v.contacts.fax},       {"notify", v.contacts.notify},
+    return {{"pec", v.contacts.pec},     {"email", v.contacts.email}, {"mobile", v.contacts.mobile},
+            {"phone", v.contacts.phone}, {"fax", v.contacts.fax},     {"notify", v.contacts.notify},
             {"version", v.version}};
   }
 
@@ -171,9 +170,9 @@ class Handlers {
     auto body = jsonBody(req);
     if (!body) return body.error();
     domain::ContactsInput in;
-    for (auto [key, field] : {std::pair{"pec", &in.pec}, std::pair{"email", &in.email},
-                              std::pair{"mobile", &in.mobile}, std::pair{"phone", &in.phone},
-                              std::pair{"fax", &in.fax}}) {
+    for (auto [key, field] :
+         {std::pair{"pec", &in.pec}, std::pair{"email", &in.email}, std::pair{"mobile", &in.mobile},
+          std::pair{"phone", &in.phone}, std::pair{"fax", &in.fax}}) {
       auto value = stringField(*body, key);
       if (!value) return badRequest();
       *field = std::move(*value);
@@ -190,7 +189,8 @@ class Handlers {
       if (!it->is_number_integer()) return badRequest();
       in.version = it->get<int>();
     }
-    auto saved = d_.contacts.update(s->subject_id, in, "professional:" + std::to_string(s->subject_id));
+    auto saved =
+        d_.contacts.update(s->subject_id, in, "professional:" + std::to_string(s->subject_id));
     if (!saved) return errorResponse(saved.error());
     return Response::json(200, contactsJson(*saved));
   }
@@ -226,11 +226,9 @@ class Handlers {
   Response home(Request&) {
     Response res;
     res.content_type = "text/html; charset=utf-8";
-    res.body =
-        "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>" +
-        options_.kiosk_name +
-        "</title></head><body><h1>" + options_.kiosk_name +
-        "</h1><p>Comunicazione Bidirezionale INPS – Gestione Separata.</p></body></html>";
+    res.body = "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>" +
+               options_.kiosk_name + "</title></head><body><h1>" + options_.kiosk_name +
+               "</h1><p>Comunicazione Bidirezionale INPS – Gestione Separata.</p></body></html>";
     return res;
   }
 

@@ -1,8 +1,9 @@
 #include "http/message.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cctype>
-#include <strings.h>
 
 namespace kiosk::http {
 

@@ -20,8 +20,8 @@ struct CaseInsensitiveLess {
 };
 
 struct Request {
-  std::string method;  // "GET", "POST", …
-  std::string path;    // decoded, without the query string
+  std::string method;                        // "GET", "POST", …
+  std::string path;                          // decoded, without the query string
   std::map<std::string, std::string> query;  // decoded query parameters
   std::map<std::string, std::string, CaseInsensitiveLess> headers;
   std::string body;         // read in full only for non-multipart requests, capped

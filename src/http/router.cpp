@@ -38,8 +38,8 @@ bool matches(const std::vector<std::string>& pattern,
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
   auto segments = split(pattern);
-  routes_.push_back({std::move(method), std::move(pattern), std::move(segments),
-                     std::move(handler)});
+  routes_.push_back(
+      {std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
 Router::Match Router::match(Request& request) const {

@@ -1,8 +1,7 @@
 #include "http/server.h"
 
-#include <civetweb.h>
-
 #include <arpa/inet.h>
+#include <civetweb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -108,8 +107,8 @@ Status Server::start() {
   error.text_buffer_size = sizeof error_text;
   context_ = mg_start2(&init, &error);
   if (!context_) {
-    return fail(Error::unavailable(
-        "listen_failed", "cannot listen on " + options_.listen + ": " + error_text));
+    return fail(Error::unavailable("listen_failed",
+                                   "cannot listen on " + options_.listen + ": " + error_text));
   }
   mg_set_request_handler(context_, "/", &Server::onRequest, this);
   mg_server_port ports[4]{};
@@ -154,7 +153,8 @@ int Server::handle(mg_connection* conn) {
     std::lock_guard lock(mutex_);
     if (draining_) {
       const Request none;
-      Response res = Response::error(503, "shutting_down", "Servizio in riavvio. Riprovare tra poco.");
+      Response res =
+          Response::error(503, "shutting_down", "Servizio in riavvio. Riprovare tra poco.");
       res.header("Connection", "close");
       send(conn, none, res);
       return res.status;
@@ -200,7 +200,8 @@ int Server::handle(mg_connection* conn) {
       if (match.handler) {
         res = (*match.handler)(req);
       } else if (match.path_known) {
-        res = Response::error(405, "method_not_allowed", "Operazione non consentita su questa risorsa.");
+        res = Response::error(405, "method_not_allowed",
+                              "Operazione non consentita su questa risorsa.");
         res.header("Allow", match.allowed);
       } else {
         res = Response::error(404, "not_found", "Pagina o risorsa non trovata.");

@@ -23,9 +23,9 @@ struct mg_connection;
 namespace kiosk::http {
 
 struct ServerOptions {
-  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
-  int threads = 8;                        // CivetWeb worker threads
-  int request_timeout_ms = 10000;         // a request that takes longer is cut off
+  std::string listen = "127.0.0.1:8080";   // HOST:PORT; port 0 picks a free port
+  int threads = 8;                         // CivetWeb worker threads
+  int request_timeout_ms = 10000;          // a request that takes longer is cut off
   std::size_t max_body_bytes = 64 * 1024;  // cap for JSON and other non-multipart bodies
 };
 
@@ -55,7 +55,7 @@ class Server {
   int port_ = 0;
   std::mutex mutex_;
   std::condition_variable idle_;
-  int in_flight_ = 0;     // requests inside handle(), guarded by mutex_
+  int in_flight_ = 0;      // requests inside handle(), guarded by mutex_
   bool draining_ = false;  // stop() has begun, guarded by mutex_
 };
 

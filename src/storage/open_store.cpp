@@ -10,8 +10,8 @@ Result<std::unique_ptr<domain::Store>> openStore(const std::string& url,
     return fail(Error::invalid("invalid_db", "database URL is empty"));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return fail(Error::invalid("unsupported_db",
-                               "PostgreSQL is not supported by this build yet; use an SQLite path"));
+    return fail(Error::invalid(
+        "unsupported_db", "PostgreSQL is not supported by this build yet; use an SQLite path"));
   }
   std::string path = url;
   if (path.starts_with("sqlite:")) path.erase(0, 7);

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "config/config.h"
+
+#include <catch2/catch.hpp>
 
 namespace po = boost::program_options;
 using kiosk::config::resolveWithText;

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "core/codice_fiscale.h"
+
+#include <catch2/catch.hpp>
 
 using kiosk::cf::check;
 using kiosk::cf::Problem;
@@ -48,9 +48,9 @@ TEST_CASE("a month letter outside ABCDEHLMPRST is refused", "[core]") {
 }
 
 TEST_CASE("days outside 1-31 and 41-71, or past the month's end, are refused", "[core]") {
-  for (const std::string base : {"RSSMRA80A00H501", "RSSMRA80A32H501", "RSSMRA80A40H501",
-                                 "RSSMRA80A72H501", "RSSMRA80B30H501", "RSSMRA80D31H501",
-                                 "RSSMRA80B70H501"}) {
+  for (const std::string base :
+       {"RSSMRA80A00H501", "RSSMRA80A32H501", "RSSMRA80A40H501", "RSSMRA80A72H501",
+        "RSSMRA80B30H501", "RSSMRA80D31H501", "RSSMRA80B70H501"}) {
     INFO(base);
     CHECK(check(base + kiosk::cf::checkCharacter(base)) == Problem::kDay);
   }
@@ -66,6 +66,7 @@ TEST_CASE("normalize upper-cases and strips spaces", "[core]") {
 }
 
 TEST_CASE("every problem has an Italian description", "[core]") {
-  CHECK(kiosk::cf::describe(Problem::kCheckCharacter) == "il carattere di controllo non corrisponde");
+  CHECK(kiosk::cf::describe(Problem::kCheckCharacter) ==
+        "il carattere di controllo non corrisponde");
   CHECK(kiosk::cf::describe(Problem::kLength) == "il codice fiscale deve avere 16 caratteri");
 }

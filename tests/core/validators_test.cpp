@@ -1,7 +1,8 @@
+#include "core/validators.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/topics.h"
-#include "core/validators.h"
 
 namespace v = kiosk::validate;
 
@@ -12,9 +13,9 @@ TEST_CASE("e-mail addresses are accepted and the domain lower-cased", "[core]") 
 }
 
 TEST_CASE("malformed e-mail addresses are refused", "[core]") {
-  for (const char* bad : {"not-an-email", "a@b", "@pec.it", "a@@pec.it", "a b@pec.it",
-                          "a@pec..it", ".a@pec.it", "a.@pec.it", "a@-pec.it", "a@pec.it-",
-                          "a@pec_it.it", "", "a@pec.it\n<script>"}) {
+  for (const char* bad :
+       {"not-an-email", "a@b", "@pec.it", "a@@pec.it", "a b@pec.it", "a@pec..it", ".a@pec.it",
+        "a.@pec.it", "a@-pec.it", "a@pec.it-", "a@pec_it.it", "", "a@pec.it\n<script>"}) {
     INFO(bad);
     CHECK_FALSE(v::email(bad));
   }
@@ -55,7 +56,7 @@ TEST_CASE("a PIN has 8 to 16 letters and digits", "[core]") {
 TEST_CASE("a staff password has at least 12 characters", "[core]") {
   CHECK(v::staffPassword("sportello-demo"));
   CHECK_FALSE(v::staffPassword("short-pass1"));
-  CHECK(v::staffPassword("perché-città!"));   // 13 characters, more bytes
+  CHECK(v::staffPassword("perché-città!"));      // 13 characters, more bytes
   CHECK_FALSE(v::staffPassword("àèéìòùàèéìò"));  // 11 characters, 22 bytes
 }
 

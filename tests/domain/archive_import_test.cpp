@@ -1,7 +1,8 @@
+#include "domain/archive_import.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/clock.h"
-#include "domain/archive_import.h"
 #include "domain/contacts.h"
 #include "support/fake_store.h"
 #include "support/read_file.h"
@@ -41,8 +42,9 @@ TEST_CASE("the extract with errors gives 7 accepted, 3 rejected and 1 warning", 
 TEST_CASE("an invalid contact in an accepted row is left empty", "[domain]") {
   test::FakeStore store;
   FakeClock clock;
-  auto r = importArchive(store, clock,
-                         std::string(kHeader) + "VRDGPP70C15F205N;Verdi;Giuseppe;not-an-email;g@x.it;\n");
+  auto r = importArchive(
+      store, clock,
+      std::string(kHeader) + "VRDGPP70C15F205N;Verdi;Giuseppe;not-an-email;g@x.it;\n");
   REQUIRE(r);
   const auto state = store.snapshot();
   REQUIRE(state.contacts.size() == 1);
@@ -67,8 +69,8 @@ TEST_CASE("re-importing updates names and archive contacts", "[domain]") {
   FakeClock clock;
   REQUIRE(importArchive(store, clock,
                         std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Mario;a@pec.it;;\n"));
-  auto again = importArchive(store, clock,
-                             std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Mario Luigi;b@pec.it;;\n");
+  auto again = importArchive(
+      store, clock, std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Mario Luigi;b@pec.it;;\n");
   REQUIRE(again);
   CHECK(again->added == 0);
   CHECK(again->updated == 1);
@@ -123,7 +125,8 @@ TEST_CASE("BOM, CRLF line ends, quotes and blank lines are handled", "[domain]")
   test::FakeStore store;
   FakeClock clock;
   auto r = importArchive(store, clock,
-                         "\xEF\xBB\xBF" "codice_fiscale;cognome;nome;pec;email;cellulare\r\n"
+                         "\xEF\xBB\xBF"
+                         "codice_fiscale;cognome;nome;pec;email;cellulare\r\n"
                          "RSSMRA80A01H501U;\"D'Angelo; Rossi\";Niccolò;a@pec.it;;\r\n"
                          "\r\n");
   REQUIRE(r);

@@ -1,8 +1,9 @@
+#include "domain/auth.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/clock.h"
 #include "core/crypto.h"
-#include "domain/auth.h"
 #include "support/fake_store.h"
 
 using namespace kiosk;

@@ -1,7 +1,8 @@
+#include "domain/contacts.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/clock.h"
-#include "domain/contacts.h"
 #include "support/fake_store.h"
 
 using namespace kiosk;

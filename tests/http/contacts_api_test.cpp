@@ -48,8 +48,7 @@ TEST_CASE("changing contacts returns the new version", "[http]") {
   CHECK(again["notify"] == json({"pec", "sms"}));
 }
 
-TEST_CASE("contacts without PEC are refused with 422 pec_required and nothing changes",
-          "[http]") {
+TEST_CASE("contacts without PEC are refused with 422 pec_required and nothing changes", "[http]") {
   TestKiosk kiosk;
   HttpClient c = loggedIn(kiosk);
   auto r = c.send("PUT", "/api/contacts", {{"pec", ""}, {"email", "a@b.it"}});

@@ -49,7 +49,7 @@ class HttpClient {
 
 struct TestKioskOptions {
   std::function<void(config::Config&)> configure;  // tweak the config before start
-  const Clock* clock = nullptr;                     // default: the system clock
+  const Clock* clock = nullptr;                    // default: the system clock
 };
 
 class TestKiosk {

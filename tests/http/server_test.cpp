@@ -1,3 +1,5 @@
+#include "http/server.h"
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
@@ -6,7 +8,6 @@
 
 #include "core/log.h"
 #include "http/http_client.h"
-#include "http/server.h"
 
 using namespace kiosk;
 using test::HttpClient;
@@ -56,8 +57,8 @@ TEST_CASE("an unknown route is a JSON 404 and a wrong method a 405", "[http]") {
 TEST_CASE("a body over the cap answers 413 and is not read", "[http]") {
   TestKiosk kiosk({.configure = [](config::Config& c) { c.max_json_bytes = 2048; }});
   HttpClient c = kiosk.client();
-  auto r = c.request("POST", "/api/session", std::string(4096, 'x'),
-                     {"Content-Type: application/json"});
+  auto r =
+      c.request("POST", "/api/session", std::string(4096, 'x'), {"Content-Type: application/json"});
   CHECK(r.status == 413);
   CHECK(r.errorCode() == "payload_too_large");
   // A chunked body has no length up front: it is counted as it arrives.
@@ -75,9 +76,9 @@ TEST_CASE("an urlencoded body, even one holding a NUL byte, gets a 415 at once",
   const std::string nul_body("a=1\0b=2", 7);
   for (const char* path : {"/api/session", "/api/staff/professionals/RSSMRA80A01H501U/unlock"}) {
     INFO(path);
-    auto r = c.request("POST", path, nul_body,
-                       {"Content-Type: application/x-www-form-urlencoded",
-                        "X-CSRF-Token: " + c.csrf_token});
+    auto r = c.request(
+        "POST", path, nul_body,
+        {"Content-Type: application/x-www-form-urlencoded", "X-CSRF-Token: " + c.csrf_token});
     CHECK(r.status != 0);
     CHECK(r.status != 500);
   }
@@ -117,9 +118,8 @@ TEST_CASE("metrics count requests by route and status, logins and locks", "[http
 TEST_CASE("an exception in a handler becomes a JSON 500", "[http]") {
   log::setQuiet(true);
   http::Router router;
-  router.add("GET", "/boom", [](http::Request&) -> http::Response {
-    throw std::runtime_error("boom");
-  });
+  router.add("GET", "/boom",
+             [](http::Request&) -> http::Response { throw std::runtime_error("boom"); });
   http::Metrics metrics;
   http::Server server({.listen = "127.0.0.1:0", .threads = 2}, router, metrics);
   REQUIRE(server.start());

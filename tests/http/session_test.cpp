@@ -61,8 +61,7 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
   CHECK(fifth.errorCode() == "locked");
   auto right = pro.loginProfessional(kCf, kPin);
   CHECK(right.status == 423);
-  CHECK(right.json()["error"]["message"].get<std::string>().find("sportello") !=
-        std::string::npos);
+  CHECK(right.json()["error"]["message"].get<std::string>().find("sportello") != std::string::npos);
 
   HttpClient staff = kiosk.client();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
@@ -144,8 +143,8 @@ TEST_CASE("logout ends the session on the server and clears the cookie", "[http]
 
 TEST_CASE("an idle session expires on the server", "[http]") {
   FakeClock clock;
-  TestKiosk kiosk({.configure = [](config::Config& c) { c.auth.idle_timeout_seconds = 30; },
-                   .clock = &clock});
+  TestKiosk kiosk(
+      {.configure = [](config::Config& c) { c.auth.idle_timeout_seconds = 30; }, .clock = &clock});
   HttpClient c = kiosk.client();
   REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
   clock.advance(29);

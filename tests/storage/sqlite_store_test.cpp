@@ -1,3 +1,5 @@
+#include "storage/sqlite/sqlite_store.h"
+
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
@@ -5,7 +7,6 @@
 
 #include "domain/audit.h"
 #include "storage/open_store.h"
-#include "storage/sqlite/sqlite_store.h"
 #include "support/fake_store.h"
 #include "support/temp_dir.h"
 
@@ -87,7 +88,9 @@ TEMPLATE_TEST_CASE("a committed write is read back", "[sqlite]", SqliteEngine, F
   CHECK((*c)->contacts.notify == std::vector<std::string>{"pec"});
 }
 
-TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing", "[sqlite]", SqliteEngine,
+TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing",
+                   "[sqlite]",
+                   SqliteEngine,
                    FakeEngine) {
   TestType engine;
   {
@@ -98,7 +101,9 @@ TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing", "[sqli
   CHECK_FALSE(*tx->findProfessional("RSSMRA80A01H501U"));
 }
 
-TEMPLATE_TEST_CASE("contact versions count up per professional", "[sqlite]", SqliteEngine,
+TEMPLATE_TEST_CASE("contact versions count up per professional",
+                   "[sqlite]",
+                   SqliteEngine,
                    FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
@@ -112,8 +117,10 @@ TEMPLATE_TEST_CASE("contact versions count up per professional", "[sqlite]", Sql
   CHECK((*tx->currentContacts(a))->source == ContactsSource::kProfessional);
 }
 
-TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time", "[sqlite]",
-                   SqliteEngine, FakeEngine) {
+TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time",
+                   "[sqlite]",
+                   SqliteEngine,
+                   FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
   Session s;
@@ -135,8 +142,10 @@ TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time", "[sqli
   CHECK_FALSE(*tx->findSession("h1"));
 }
 
-TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock", "[sqlite]",
-                   SqliteEngine, FakeEngine) {
+TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock",
+                   "[sqlite]",
+                   SqliteEngine,
+                   FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
   StaffUser u;

@@ -128,7 +128,8 @@ class FakeTransaction final : public Transaction {
     s_.sessions.erase(id);
     return {};
   }
-  Result<int> deleteExpiredSessions(std::int64_t idle_before, std::int64_t created_before) override {
+  Result<int> deleteExpiredSessions(std::int64_t idle_before,
+                                    std::int64_t created_before) override {
     return static_cast<int>(std::erase_if(s_.sessions, [&](const auto& kv) {
       return kv.second.last_seen < idle_before || kv.second.created_at < created_before;
     }));

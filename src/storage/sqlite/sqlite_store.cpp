@@ -185,7 +185,6 @@ class SqliteTransaction final : public domain::Transaction {
 
   // --- professionals -----------------------------------------------------
 
-
   static Professional readProfessional(const Query& q) {
     Professional p;
     p.id = q.int64(0);
@@ -269,7 +268,8 @@ class SqliteTransaction final : public domain::Transaction {
     v.contacts.phone = q.text(5);
     v.contacts.fax = q.text(6);
     v.contacts.notify = splitChannels(q.text(7));
-    v.source = q.text(8) == "professional" ? ContactsSource::kProfessional : ContactsSource::kArchive;
+    v.source =
+        q.text(8) == "professional" ? ContactsSource::kProfessional : ContactsSource::kArchive;
     v.created_at = q.int64(9);
     return v;
   }
@@ -298,8 +298,8 @@ class SqliteTransaction final : public domain::Transaction {
         .bind(c.phone)
         .bind(c.fax)
         .bind(joinChannels(c.notify))
-        .bind(std::string_view(source == ContactsSource::kProfessional ? "professional"
-                                                                       : "archive"))
+        .bind(
+            std::string_view(source == ContactsSource::kProfessional ? "professional" : "archive"))
         .bind(now);
     auto row = q->step();
     if (!row) return fail(row.error());
@@ -347,7 +347,10 @@ class SqliteTransaction final : public domain::Transaction {
         "password_hash = excluded.password_hash, failed_attempts = 0, locked_until = 0 "
         "RETURNING id");
     if (!q) return fail(q.error());
-    q->bind(u.username).bind(u.display_name).bind(domain::roleName(u.role)).bind(u.password_hash)
+    q->bind(u.username)
+        .bind(u.display_name)
+        .bind(domain::roleName(u.role))
+        .bind(u.password_hash)
         .bind(now);
     auto row = q->step();
     if (!row) return fail(row.error());
@@ -481,9 +484,9 @@ Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
     ++open_connections_;
   }
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path_.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path_.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   auto conn = std::make_unique<Connection>(db);
   auto opened = [&]() -> Status {
     if (rc != SQLITE_OK) {
@@ -520,8 +523,7 @@ Result<std::unique_ptr<domain::Transaction>> SqliteStore::begin(domain::TxMode m
   if (!conn) return fail(conn.error());
   // IMMEDIATE takes the write lock now, so a writer never fails half-way on
   // an upgrade; DEFERRED reads a snapshot.
-  if (auto st = (*conn)->exec(mode == domain::TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
-      !st) {
+  if (auto st = (*conn)->exec(mode == domain::TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"); !st) {
     release(std::move(*conn));
     return fail(st.error());
   }
@@ -602,8 +604,8 @@ Status SqliteStore::migrate() {
         (void)c.exec("ROLLBACK");
         return st;
       }
-      log::info("migration_applied", {{"version", std::to_string(version)},
-                                      {"name", std::string(file.name)}});
+      log::info("migration_applied",
+                {{"version", std::to_string(version)}, {"name", std::string(file.name)}});
     }
     return {};
   }();
