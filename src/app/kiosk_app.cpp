@@ -13,11 +13,12 @@ KioskApp::KioskApp(const config::Config& config,
       clock_(clock),
       auth_(*store_, clock_, config_.auth, &metrics_),
       contacts_(*store_, clock_),
+      communications_(*store_, clock_, sniffer_, {config_.branch_code}),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
-  http::registerApi(router_, {*store_, clock_, auth_, contacts_, metrics_},
+  http::registerApi(router_, {*store_, clock_, auth_, contacts_, communications_, metrics_},
                     {config_.cookie_secure, "Cassetto Kiosk – " + config_.branch_name});
 }
 

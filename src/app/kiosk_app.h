@@ -9,11 +9,13 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "domain/auth.h"
+#include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/ports/store.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "filetypes/magic_sniffer.h"
 
 namespace kiosk::app {
 
@@ -27,6 +29,7 @@ class KioskApp {
 
   domain::Store& store() { return *store_; }
   domain::AuthService& auth() { return auth_; }
+  domain::CommunicationService& communications() { return communications_; }
 
   // Deletes expired sessions; serve calls it once a minute.
   void sweepSessions();
@@ -38,6 +41,8 @@ class KioskApp {
   http::Metrics metrics_;
   domain::AuthService auth_;
   domain::ContactsService contacts_;
+  filetypes::MagicSniffer sniffer_;
+  domain::CommunicationService communications_;
   http::Router router_;
   http::Server server_;
 };

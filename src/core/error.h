@@ -14,7 +14,9 @@
 namespace kiosk {
 
 enum class ErrorCode {
-  kInvalid,          // the input breaks a rule (422 or 400)
+  kInvalid,          // the input breaks a rule (422)
+  kBadRequest,       // the request itself is malformed (400)
+  kTooLarge,         // the request body is over its limit (413)
   kNotFound,         // no such thing, or not yours (404)
   kConflict,         // the state forbids it (409)
   kUnauthenticated,  // no valid session or wrong credentials (401)

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/codice_fiscale.h"
+#include "core/utf8.h"
 #include "core/validators.h"
 #include "domain/contacts.h"
 
@@ -36,30 +37,6 @@ std::vector<std::string> splitFields(std::string_view line) {
     }
   }
   return out;
-}
-
-bool validUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = 0;
-    if (c >= 0x80) {
-      if ((c >> 5) == 0x6) {
-        extra = 1;
-      } else if ((c >> 4) == 0xE) {
-        extra = 2;
-      } else if ((c >> 3) == 0x1E) {
-        extra = 3;
-      } else {
-        return false;
-      }
-    }
-    if (i + extra >= s.size()) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 // Applies `check` to a contact; an invalid value is dropped with a warning.
@@ -111,7 +88,7 @@ Result<ParsedArchive> parseArchive(std::string_view csv) {
       continue;
     }
     if (validate::trim(line).empty()) continue;
-    if (!validUtf8(line)) {
+    if (!utf8::isValid(line)) {
       out.rejected.push_back({line_no, "testo non in UTF-8"});
       continue;
     }

@@ -32,6 +32,7 @@ AuthService::AuthService(Store& store,
 Result<LoginResult> AuthService::openSession(Transaction& tx,
                                              Role role,
                                              std::int64_t subject_id,
+                                             const std::string& principal,
                                              const std::string& display_name) {
   LoginResult result;
   result.token = crypto::randomHex(32);  // 256 bits
@@ -39,6 +40,7 @@ Result<LoginResult> AuthService::openSession(Transaction& tx,
   s.token_hash = crypto::sha256Hex(result.token);
   s.role = role;
   s.subject_id = subject_id;
+  s.principal = principal;
   s.display_name = display_name;
   s.csrf_token = crypto::randomHex(32);
   s.created_at = s.last_seen = clock_.nowSeconds();
@@ -51,9 +53,11 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
                                              std::int64_t id,
                                              LoginState state,
                                              bool secret_ok,
-                                             const std::string& actor,
+                                             const std::string& principal,
                                              Role role,
                                              const std::string& display_name) {
+  const std::string actor =
+      std::string(kind == AccountKind::kProfessional ? "professional:" : "staff:") + principal;
   const std::int64_t now = clock_.nowSeconds();
   if (state.locked_until > now) {
     if (auto st = tx.appendAudit({now, actor, "login_refused_locked", actor, ""}); !st) {
@@ -95,7 +99,7 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
   if (state.failed_attempts != 0 || state.locked_until != 0) {
     if (auto st = tx.setLoginState(kind, id, {}); !st) return fail(st.error());
   }
-  auto result = openSession(tx, role, id, display_name);
+  auto result = openSession(tx, role, id, principal, display_name);
   if (!result) return result;
   if (auto st = tx.appendAudit({now, actor, "login_ok", actor, std::string(roleName(role))}); !st) {
     return fail(st.error());
@@ -131,8 +135,7 @@ Result<LoginResult> AuthService::loginProfessional(std::string_view codice_fisca
     return refuseUnknown(**tx, "professional:" + subject, *p ? "no pin set" : "unknown");
   }
   return checkSecret(**tx, AccountKind::kProfessional, (*p)->id, (*p)->login,
-                     secret_ok && (*p)->pin_hash == (*before)->pin_hash, "professional:" + cf,
-                     Role::kProfessional, (*p)->displayName());
+                     secret_ok && (*p)->pin_hash == (*before)->pin_hash, cf, Role::kProfessional, (*p)->displayName());
 }
 
 Result<LoginResult> AuthService::loginStaff(std::string_view username, std::string_view password) {
@@ -153,7 +156,7 @@ Result<LoginResult> AuthService::loginStaff(std::string_view username, std::stri
   if (!*u) return refuseUnknown(**tx, "staff:unknown", "unknown");
   return checkSecret(**tx, AccountKind::kStaff, (*u)->id, (*u)->login,
                      secret_ok && (*u)->password_hash == (*before)->password_hash,
-                     "staff:" + (*u)->username, (*u)->role, (*u)->display_name);
+                     (*u)->username, (*u)->role, (*u)->display_name);
 }
 
 Result<LoginResult> AuthService::refuseUnknown(Transaction& tx,
@@ -196,8 +199,7 @@ Status AuthService::logout(const Session& session) {
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
   if (auto st = (*tx)->deleteSession(session.id); !st) return st;
-  const std::string actor =
-      std::string(roleName(session.role)) + ":" + std::to_string(session.subject_id);
+  const std::string actor = actorOf(session);
   if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actor, "logout", actor, ""}); !st) {
     return st;
   }

@@ -74,13 +74,14 @@ class AuthService {
   Result<LoginResult> openSession(Transaction& tx,
                                   Role role,
                                   std::int64_t subject_id,
+                                  const std::string& principal,
                                   const std::string& display_name);
   Result<LoginResult> checkSecret(Transaction& tx,
                                   AccountKind kind,
                                   std::int64_t id,
                                   LoginState state,
                                   bool secret_ok,
-                                  const std::string& actor,
+                                  const std::string& principal,
                                   Role role,
                                   const std::string& display_name);
 

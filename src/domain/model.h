@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kiosk::domain {
@@ -66,10 +68,102 @@ struct Session {
   std::string token_hash;  // SHA-256 of the cookie token; the token itself is never stored
   Role role = Role::kProfessional;
   std::int64_t subject_id = 0;  // professional or staff user id
+  std::string principal;        // codice fiscale or user name
   std::string display_name;
   std::string csrf_token;
   std::int64_t created_at = 0;
   std::int64_t last_seen = 0;
+};
+
+// "professional:RSSMRA80A01H501U", "staff:sportello": who did it, for the audit log.
+std::string actorOf(const Session& s);
+
+// --- Communications -------------------------------------------------------
+
+enum class CommStatus { kAperta, kInCarico, kChiusa };
+enum class Box { kSent, kReceived };  // sent: the professional wrote first
+enum class Author { kProfessional, kInstitute };
+
+std::string_view statusName(CommStatus s);  // "aperta", "in_carico", "chiusa"
+std::optional<CommStatus> parseStatus(std::string_view s);
+std::string_view boxName(Box b);  // "sent", "received"
+std::string_view authorName(Author a);
+
+struct AttachmentMeta {
+  std::int64_t id = 0;
+  std::string filename;  // cleaned, for display only
+  std::string content_type;
+  std::int64_t size = 0;
+  std::string sha256;  // lower-case hex
+};
+
+// A checked file about to be stored.
+struct NewAttachment {
+  std::string filename;
+  std::string content_type;
+  std::string sha256;
+  std::string data;
+};
+
+struct Message {
+  std::int64_t id = 0;
+  std::int64_t communication_id = 0;
+  Author author = Author::kProfessional;
+  std::int64_t staff_id = 0;  // 0 unless the Institute wrote it
+  std::string body;
+  std::int64_t created_at = 0;
+  std::vector<AttachmentMeta> attachments;
+};
+
+struct Communication {
+  std::int64_t id = 0;
+  std::string protocol;
+  std::int64_t professional_id = 0;
+  Box box = Box::kSent;
+  std::string topic;  // a topic code
+  std::string subject;
+  CommStatus status = CommStatus::kAperta;
+  std::string outcome;  // set on closing
+  std::int64_t contacts_version_id = 0;
+  std::string extra_email;
+  bool unread = false;  // the Institute wrote since the professional last opened it
+  std::int64_t assigned_staff_id = 0;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  // Read-only, joined from professionals.
+  std::string codice_fiscale;
+  std::string professional_name;
+};
+
+struct CommFilter {
+  std::optional<std::int64_t> professional_id;  // nullopt: every professional (staff)
+  std::optional<Box> box;
+  std::optional<CommStatus> status;
+  std::optional<std::string> topic;
+  std::optional<bool> unread;
+  std::string q;  // staff search: protocol, codice fiscale or subject
+  int page = 1;
+  int per_page = 20;
+};
+
+struct CommPage {
+  std::vector<Communication> items;  // newest first
+  std::int64_t total = 0;
+};
+
+// An attachment with its bytes and the owner of its thread.
+struct StoredFile {
+  AttachmentMeta meta;
+  std::int64_t professional_id = 0;
+  std::string data;
+};
+
+struct OutboxRow {
+  std::int64_t communication_id = 0;
+  std::string event;    // "registered", "replied", "institute_wrote", "closed"
+  std::string channel;  // "pec", "email", "sms"
+  std::string recipient;
+  std::int64_t created_at = 0;
 };
 
 struct AuditEntry {

@@ -1,11 +1,10 @@
 #include "http/api.h"
 
-#include <sodium.h>
-
 #include <initializer_list>
 
 #include "core/log.h"
 #include "core/topics.h"
+#include "http/handler_util.h"
 
 namespace kiosk::http {
 namespace {
@@ -14,62 +13,13 @@ using domain::Role;
 using domain::Session;
 using nlohmann::json;
 
-bool changesState(const std::string& method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-bool sameSecret(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-Response forbidden() {
-  return Response::error(403, "forbidden", "Operazione non consentita per questo profilo.");
-}
-
-// Parses a JSON object body; errors come as ready responses.
-std::expected<json, Response> jsonBody(const Request& req) {
-  if (req.mediaType() != "application/json") {
-    return std::unexpected(Response::error(415, "unsupported_media_type",
-                                           "Formato della richiesta non supportato: serve JSON."));
-  }
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return std::unexpected(
-        Response::error(400, "invalid_json", "La richiesta non è un oggetto JSON valido."));
-  }
-  return body;
-}
-
-Response badRequest() {
-  return Response::error(400, "invalid_request", "La richiesta non ha i campi attesi.");
-}
-
-// A string field: "" when absent; nullopt when present with another type.
-std::optional<std::string> stringField(const json& body, const char* key) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) return std::string();
-  if (!it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
 class Handlers {
  public:
-  Handlers(ApiDeps deps, ApiOptions options) : d_(deps), options_(std::move(options)) {}
+  Handlers(ApiDeps deps, ApiOptions options)
+      : d_(deps), options_(std::move(options)), guard_(deps.auth) {}
 
-  // The session of the request, checked for role and (on changes) CSRF.
   std::expected<Session, Response> guard(const Request& req, std::initializer_list<Role> roles) {
-    auto token = req.cookie(kSessionCookie);
-    if (!token) return std::unexpected(Response::fromError(domain::unauthenticated()));
-    auto session = d_.auth.authenticate(*token);
-    if (!session) return std::unexpected(Response::fromError(session.error()));
-    bool allowed = false;
-    for (Role r : roles) allowed = allowed || r == session->role;
-    if (!allowed) return std::unexpected(forbidden());
-    if (changesState(req.method) && !sameSecret(req.header("X-CSRF-Token"), session->csrf_token)) {
-      return std::unexpected(
-          Response::error(403, "csrf", "Richiesta non valida: ricaricare la pagina e riprovare."));
-    }
-    return *session;
+    return guard_.check(req, roles);
   }
 
   json sessionJson(const Session& s) const {
@@ -126,15 +76,16 @@ class Handlers {
     auto s = guard(req, {Role::kProfessional, Role::kStaff, Role::kTechnician});
     if (!s) return s.error();
     json body = sessionJson(*s);
-    // Communications arrive with their own issue; until then nothing is unread.
-    body["unread"] = 0;
+    auto unread = d_.communications.unreadCount(*s);
+    if (!unread) return errorResponse(unread.error());
+    body["unread"] = *unread;
     return Response::json(200, body);
   }
 
   Response logout(Request& req) {
     auto s = guard(req, {Role::kProfessional, Role::kStaff, Role::kTechnician});
     if (!s) return s.error();
-    if (auto st = d_.auth.logout(*s); !st) return internal(st.error());
+    if (auto st = d_.auth.logout(*s); !st) return errorResponse(st.error());
     Response res = Response::json(200, {{"status", "logged_out"}});
     res.header("Set-Cookie", cookie("", true));
     // Asks the browser to drop this origin's caches and storage too.
@@ -160,7 +111,7 @@ class Handlers {
     auto s = guard(req, {Role::kProfessional});
     if (!s) return s.error();
     auto v = d_.contacts.current(s->subject_id);
-    if (!v) return internal(v.error());
+    if (!v) return errorResponse(v.error());
     return Response::json(200, contactsJson(*v));
   }
 
@@ -189,8 +140,7 @@ class Handlers {
       if (!it->is_number_integer()) return badRequest();
       in.version = it->get<int>();
     }
-    auto saved =
-        d_.contacts.update(s->subject_id, in, "professional:" + std::to_string(s->subject_id));
+    auto saved = d_.contacts.update(s->subject_id, in, domain::actorOf(*s));
     if (!saved) return errorResponse(saved.error());
     return Response::json(200, contactsJson(*saved));
   }
@@ -233,17 +183,9 @@ class Handlers {
   }
 
  private:
-  Response internal(const Error& e) {
-    log::error("internal_error", {{"reason", e.reason}, {"detail", e.detail}});
-    return Response::fromError(e);
-  }
-  Response errorResponse(const Error& e) {
-    if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) return internal(e);
-    return Response::fromError(e);
-  }
-
   ApiDeps d_;
   ApiOptions options_;
+  Guard guard_;
 };
 
 }  // namespace
@@ -263,6 +205,7 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("GET", "/api/contacts", bind(&Handlers::getContacts));
   router.add("PUT", "/api/contacts", bind(&Handlers::putContacts));
   router.add("POST", "/api/staff/professionals/{codice_fiscale}/unlock", bind(&Handlers::unlock));
+  registerCommunicationRoutes(router, deps);
 }
 
 }  // namespace kiosk::http

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "domain/auth.h"
+#include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/ports/store.h"
 #include "http/metrics.h"
@@ -25,12 +26,15 @@ struct ApiDeps {
   const Clock& clock;
   domain::AuthService& auth;
   domain::ContactsService& contacts;
+  domain::CommunicationService& communications;
   Metrics& metrics;
 };
 
-inline constexpr const char* kSessionCookie = "kiosk_session";
 
 // Adds every route to `router`. `deps` must outlive the router's use.
 void registerApi(Router& router, ApiDeps deps, ApiOptions options);
+
+// The communications routes (communications_api.cpp); registerApi calls it.
+void registerCommunicationRoutes(Router& router, ApiDeps deps);
 
 }  // namespace kiosk::http

@@ -71,6 +71,10 @@ int statusFor(const Error& e) {
   switch (e.code) {
     case ErrorCode::kInvalid:
       return 422;
+    case ErrorCode::kBadRequest:
+      return 400;
+    case ErrorCode::kTooLarge:
+      return 413;
     case ErrorCode::kNotFound:
       return 404;
     case ErrorCode::kConflict:

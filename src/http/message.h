@@ -3,6 +3,7 @@
 // CivetWeb. Thread safety: plain values.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -19,6 +20,31 @@ struct CaseInsensitiveLess {
   bool operator()(const std::string& a, const std::string& b) const;
 };
 
+// A multipart/form-data body, read within limits.
+struct FormFile {
+  std::string field;
+  std::string filename;  // as the client sent it: display only, never a path
+  std::string data;
+};
+
+struct Form {
+  std::map<std::string, std::string> fields;
+  std::vector<FormFile> files;
+
+  std::string field(const std::string& name) const {
+    auto it = fields.find(name);
+    return it == fields.end() ? std::string() : it->second;
+  }
+};
+
+struct FormLimits {
+  std::size_t max_files = 5;                  // a 6th file is too_many_attachments
+  std::size_t max_file_bytes = 1024 * 1024;   // a larger file is attachment_too_large
+  std::size_t max_total_bytes = 5 * 1024 * 1024 + 256 * 1024;  // whole body, else 413
+  std::size_t max_fields = 32;
+  std::size_t max_field_bytes = 64 * 1024;
+};
+
 struct Request {
   std::string method;                        // "GET", "POST", …
   std::string path;                          // decoded, without the query string
@@ -27,6 +53,10 @@ struct Request {
   std::string body;         // read in full only for non-multipart requests, capped
   std::string remote_addr;  // client IP
   std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
+  // Set by the server for multipart/form-data requests: streams the body
+  // through CivetWeb's form parser with the limits enforced as it reads.
+  // Call it after the session and CSRF checks, at most once.
+  std::function<Result<Form>(const FormLimits&)> read_form;
 
   std::string header(const std::string& name) const;
   std::optional<std::string> cookie(std::string_view name) const;

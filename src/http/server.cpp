@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "http/multipart.h"
 
 namespace kiosk::http {
 namespace {
@@ -183,7 +184,15 @@ int Server::handle(mg_connection* conn) {
     req.remote_addr = info->remote_addr;
 
     bool ready = true;
-    if (hasBody(req.method) && req.mediaType() != "multipart/form-data") {
+    bool form_read = false;
+    const bool multipart = hasBody(req.method) && req.mediaType() == "multipart/form-data";
+    if (multipart) {
+      req.read_form = [conn, &form_read](const FormLimits& limits) -> Result<Form> {
+        if (form_read) return fail(Error{ErrorCode::kInternal, "internal", "form read twice"});
+        form_read = true;
+        return readMultipart(conn, limits);
+      };
+    } else if (hasBody(req.method)) {
       auto body = readBody(conn, info->content_length, options_.max_body_bytes);
       if (!body) {
         res = Response::error(413, "payload_too_large",
@@ -207,6 +216,9 @@ int Server::handle(mg_connection* conn) {
         res = Response::error(404, "not_found", "Pagina o risorsa non trovata.");
       }
     }
+    // An upload the handler refused before reading it is not read at all:
+    // the connection closes instead of draining megabytes.
+    if (multipart && (!form_read || res.status == 413)) res.header("Connection", "close");
   } catch (const std::exception& e) {
     log::error("handler_exception", {{"route", route}, {"what", e.what()}});
     res = Response::fromError(Error{});

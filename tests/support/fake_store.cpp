@@ -141,6 +141,132 @@ class FakeTransaction final : public Transaction {
     return {};
   }
 
+  Status scanAudit(const AuditVisitor& visit) override {
+    std::string prev = kAuditGenesis;
+    for (std::size_t i = 0; i < s_.audit.size(); ++i) {
+      if (!visit(static_cast<std::int64_t>(i + 1), s_.audit[i], prev, s_.audit_hashes[i])) break;
+      prev = s_.audit_hashes[i];
+    }
+    return {};
+  }
+
+  Result<std::int64_t> nextProtocolNumber(int year) override {
+    return ++s_.protocol_counters[year];
+  }
+  Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,
+                                                         std::string_view key) override {
+    auto it = s_.idempotency.find({professional_id, std::string(key)});
+    if (it == s_.idempotency.end()) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(it->second);
+  }
+  Status saveIdempotencyKey(std::int64_t professional_id,
+                            std::string_view key,
+                            std::int64_t communication_id,
+                            std::int64_t) override {
+    s_.idempotency[{professional_id, std::string(key)}] = communication_id;
+    return {};
+  }
+  Result<std::int64_t> insertCommunication(const Communication& c) override {
+    Communication copy = c;
+    copy.id = s_.next_id++;
+    s_.communications[copy.id] = copy;
+    return copy.id;
+  }
+  Result<std::int64_t> insertMessage(const Message& m) override {
+    Message copy = m;
+    copy.id = s_.next_id++;
+    copy.attachments.clear();
+    s_.messages[copy.id] = copy;
+    return copy.id;
+  }
+  Result<std::int64_t> insertAttachment(std::int64_t message_id, const NewAttachment& a) override {
+    const std::int64_t id = s_.next_id++;
+    AttachmentMeta meta{id, a.filename, a.content_type, static_cast<std::int64_t>(a.data.size()),
+                        a.sha256};
+    Message& m = s_.messages.at(message_id);
+    m.attachments.push_back(meta);
+    s_.files[id] = {meta, s_.communications.at(m.communication_id).professional_id, a.data};
+    return id;
+  }
+  Communication joined(Communication c) {
+    const auto& p = s_.professionals.at(c.professional_id);
+    c.codice_fiscale = p.codice_fiscale;
+    c.professional_name = p.displayName();
+    return c;
+  }
+  Result<std::optional<Communication>> communicationById(std::int64_t id) override {
+    auto it = s_.communications.find(id);
+    if (it == s_.communications.end()) return std::optional<Communication>();
+    return std::optional<Communication>(joined(it->second));
+  }
+  Result<CommPage> listCommunications(const CommFilter& f) override {
+    std::vector<Communication> all;
+    for (const auto& [id, c] : s_.communications) {
+      if (f.professional_id && c.professional_id != *f.professional_id) continue;
+      if (f.box && c.box != *f.box) continue;
+      if (f.status && c.status != *f.status) continue;
+      if (f.topic && c.topic != *f.topic) continue;
+      if (f.unread && c.unread != *f.unread) continue;
+      Communication j = joined(c);
+      if (!f.q.empty() && j.protocol != f.q && j.codice_fiscale != f.q &&
+          j.subject.find(f.q) == std::string::npos) {
+        continue;
+      }
+      all.push_back(j);
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
+    });
+    CommPage page;
+    page.total = static_cast<std::int64_t>(all.size());
+    const auto from = static_cast<std::size_t>((f.page - 1) * f.per_page);
+    for (std::size_t i = from; i < all.size() && i < from + static_cast<std::size_t>(f.per_page);
+         ++i) {
+      page.items.push_back(all[i]);
+    }
+    return page;
+  }
+  Result<std::vector<Message>> messagesOf(std::int64_t communication_id) override {
+    std::vector<Message> out;
+    for (const auto& [id, m] : s_.messages) {
+      if (m.communication_id == communication_id) out.push_back(m);
+    }
+    return out;
+  }
+  Status updateCommunication(const Communication& c) override {
+    Communication& stored = s_.communications.at(c.id);
+    stored.status = c.status;
+    stored.outcome = c.outcome;
+    stored.unread = c.unread;
+    stored.assigned_staff_id = c.assigned_staff_id;
+    stored.updated_at = c.updated_at;
+    return {};
+  }
+  Result<std::optional<StoredFile>> attachmentById(std::int64_t id) override {
+    auto it = s_.files.find(id);
+    if (it == s_.files.end()) return std::optional<StoredFile>();
+    return std::optional<StoredFile>(it->second);
+  }
+  Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) override {
+    for (const auto& [pid, versions] : s_.contacts) {
+      for (const auto& v : versions) {
+        if (v.id == id) return std::optional<ContactsVersion>(v);
+      }
+    }
+    return std::optional<ContactsVersion>();
+  }
+  Result<std::int64_t> unreadCount(std::int64_t professional_id) override {
+    std::int64_t n = 0;
+    for (const auto& [id, c] : s_.communications) {
+      n += c.professional_id == professional_id && c.unread;
+    }
+    return n;
+  }
+  Status insertOutbox(const OutboxRow& row) override {
+    s_.outbox.push_back(row);
+    return {};
+  }
+
  private:
   FakeStore& store_;
   std::unique_lock<std::mutex> lock_;

@@ -20,6 +20,12 @@ class FakeStore final : public domain::Store {
     std::map<std::int64_t, std::vector<domain::ContactsVersion>> contacts;
     std::map<std::int64_t, domain::StaffUser> staff;
     std::map<std::int64_t, domain::Session> sessions;
+    std::map<std::int64_t, domain::Communication> communications;
+    std::map<std::int64_t, domain::Message> messages;  // attachments' metadata inside
+    std::map<std::int64_t, domain::StoredFile> files;  // by attachment id
+    std::map<std::pair<std::int64_t, std::string>, std::int64_t> idempotency;
+    std::map<int, std::int64_t> protocol_counters;
+    std::vector<domain::OutboxRow> outbox;
     std::vector<domain::AuditEntry> audit;
     std::vector<std::string> audit_hashes;
     std::int64_t next_id = 1;

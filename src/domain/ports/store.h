@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,38 @@ class Transaction {
 
   // Audit log: append-only, each entry chained to the previous by SHA-256.
   virtual Status appendAudit(const AuditEntry& entry) = 0;
+  // Calls `visit` for each entry in order with its stored hashes; stops when it returns false.
+  using AuditVisitor = std::function<bool(std::int64_t id,
+                                          const AuditEntry& entry,
+                                          const std::string& prev_hash,
+                                          const std::string& hash)>;
+  virtual Status scanAudit(const AuditVisitor& visit) = 0;
+
+  // Communications.
+  // The next protocol sequence number of `year` (1, 2, …).
+  virtual Result<std::int64_t> nextProtocolNumber(int year) = 0;
+  virtual Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,
+                                                                 std::string_view key) = 0;
+  virtual Status saveIdempotencyKey(std::int64_t professional_id,
+                                    std::string_view key,
+                                    std::int64_t communication_id,
+                                    std::int64_t now) = 0;
+  virtual Result<std::int64_t> insertCommunication(const Communication& c) = 0;
+  // Stores the message alone; its attachments go through insertAttachment.
+  virtual Result<std::int64_t> insertMessage(const Message& m) = 0;
+  virtual Result<std::int64_t> insertAttachment(std::int64_t message_id,
+                                                const NewAttachment& a) = 0;
+  virtual Result<std::optional<Communication>> communicationById(std::int64_t id) = 0;
+  virtual Result<CommPage> listCommunications(const CommFilter& filter) = 0;
+  // Messages in order, each with its attachments' metadata.
+  virtual Result<std::vector<Message>> messagesOf(std::int64_t communication_id) = 0;
+  // Writes status, outcome, unread, assigned_staff_id and updated_at.
+  virtual Status updateCommunication(const Communication& c) = 0;
+  virtual Result<std::optional<StoredFile>> attachmentById(std::int64_t id) = 0;
+  virtual Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) = 0;
+  // Threads with Institute messages the professional has not opened.
+  virtual Result<std::int64_t> unreadCount(std::int64_t professional_id) = 0;
+  virtual Status insertOutbox(const OutboxRow& row) = 0;
 };
 
 enum class TxMode {

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cctype>
 #include <map>
 #include <span>
 #include <sstream>
@@ -16,6 +17,13 @@ std::span<const EmbeddedFile> sqliteMigrations();  // generated from migrations/
 
 using domain::AccountKind;
 using domain::AuditEntry;
+using domain::CommFilter;
+using domain::CommPage;
+using domain::Communication;
+using domain::Message;
+using domain::NewAttachment;
+using domain::OutboxRow;
+using domain::StoredFile;
 using domain::Contacts;
 using domain::ContactsSource;
 using domain::ContactsVersion;
@@ -131,6 +139,20 @@ class Query {
     return *this;
   }
   Query& bind(int value) { return bind(static_cast<std::int64_t>(value)); }
+  // 0 is stored as NULL (optional references).
+  Query& bindId(std::int64_t value) {
+    if (value == 0) {
+      sqlite3_bind_null(stmt_, ++index_);
+    } else {
+      sqlite3_bind_int64(stmt_, ++index_, value);
+    }
+    return *this;
+  }
+  // REQUIRES: `data` outlives the step (no copy of large attachments).
+  Query& bindBlob(std::string_view data) {
+    sqlite3_bind_blob64(stmt_, ++index_, data.data(), data.size(), SQLITE_STATIC);
+    return *this;
+  }
 
   // true: a row is ready; false: done.
   Result<bool> step() {
@@ -153,6 +175,12 @@ class Query {
   }
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   int integer(int col) const { return sqlite3_column_int(stmt_, col); }
+  std::string blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
 
  private:
   Connection& conn_;
@@ -274,6 +302,13 @@ class SqliteTransaction final : public domain::Transaction {
     return v;
   }
 
+  Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) override {
+    return one<ContactsVersion>(
+        "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
+        "FROM contact_versions WHERE id = ?",
+        id, readContacts);
+  }
+
   Result<std::optional<ContactsVersion>> currentContacts(std::int64_t professional_id) override {
     return one<ContactsVersion>(
         "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
@@ -361,12 +396,13 @@ class SqliteTransaction final : public domain::Transaction {
 
   Status insertSession(const Session& s) override {
     auto q = query(
-        "INSERT INTO sessions (token_hash, role, subject_id, display_name, csrf_token, "
-        "created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO sessions (token_hash, role, subject_id, principal, display_name, "
+        "csrf_token, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q) return fail(q.error());
     return q->bind(s.token_hash)
         .bind(domain::roleName(s.role))
         .bind(s.subject_id)
+        .bind(s.principal)
         .bind(s.display_name)
         .bind(s.csrf_token)
         .bind(s.created_at)
@@ -377,7 +413,7 @@ class SqliteTransaction final : public domain::Transaction {
   Result<std::optional<Session>> findSession(std::string_view token_hash) override {
     return one<Session>(
         "SELECT id, token_hash, role, subject_id, display_name, csrf_token, created_at, "
-        "last_seen FROM sessions WHERE token_hash = ?",
+        "last_seen, principal FROM sessions WHERE token_hash = ?",
         token_hash, [](const Query& q) {
           Session s;
           s.id = q.int64(0);
@@ -388,6 +424,7 @@ class SqliteTransaction final : public domain::Transaction {
           s.csrf_token = q.text(5);
           s.created_at = q.int64(6);
           s.last_seen = q.int64(7);
+          s.principal = q.text(8);
           return s;
         });
   }
@@ -434,6 +471,311 @@ class SqliteTransaction final : public domain::Transaction {
         .bind(e.detail)
         .bind(prev)
         .bind(domain::auditHash(prev, e))
+        .run();
+  }
+
+  Status scanAudit(const AuditVisitor& visit) override {
+    auto q = query(
+        "SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log "
+        "ORDER BY id");
+    if (!q) return fail(q.error());
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) return {};
+      const AuditEntry e{q->int64(1), q->text(2), q->text(3), q->text(4), q->text(5)};
+      if (!visit(q->int64(0), e, q->text(6), q->text(7))) return {};
+    }
+  }
+
+  // --- communications ----------------------------------------------------
+
+  Result<std::int64_t> nextProtocolNumber(int year) override {
+    auto q = query(
+        "INSERT INTO protocol_counters (year, last) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last");
+    if (!q) return fail(q.error());
+    q->bind(year);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    return q->int64(0);
+  }
+
+  Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,
+                                                         std::string_view key) override {
+    auto q = query(
+        "SELECT communication_id FROM idempotency_keys WHERE professional_id = ? AND key = ?");
+    if (!q) return fail(q.error());
+    q->bind(professional_id).bind(key);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(q->int64(0));
+  }
+
+  Status saveIdempotencyKey(std::int64_t professional_id,
+                            std::string_view key,
+                            std::int64_t communication_id,
+                            std::int64_t now) override {
+    auto q = query(
+        "INSERT INTO idempotency_keys (professional_id, key, communication_id, created_at) "
+        "VALUES (?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    return q->bind(professional_id).bind(key).bind(communication_id).bind(now).run();
+  }
+
+  Result<std::int64_t> insertCommunication(const Communication& c) override {
+    auto q = query(
+        "INSERT INTO communications (protocol, professional_id, box, topic, subject, status, "
+        "outcome, contacts_version_id, extra_email, unread, assigned_staff_id, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    q->bind(c.protocol)
+        .bind(c.professional_id)
+        .bind(domain::boxName(c.box))
+        .bind(c.topic)
+        .bind(c.subject)
+        .bind(domain::statusName(c.status))
+        .bind(c.outcome)
+        .bindId(c.contacts_version_id)
+        .bind(c.extra_email)
+        .bind(c.unread ? 1 : 0)
+        .bindId(c.assigned_staff_id)
+        .bind(c.created_at)
+        .bind(c.updated_at);
+    if (auto st = q->run(); !st) return fail(st.error());
+    return sqlite3_last_insert_rowid(conn_->db());
+  }
+
+  Result<std::int64_t> insertMessage(const Message& m) override {
+    auto q = query(
+        "INSERT INTO messages (communication_id, author, staff_id, body, created_at) "
+        "VALUES (?, ?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    q->bind(m.communication_id)
+        .bind(domain::authorName(m.author))
+        .bindId(m.staff_id)
+        .bind(m.body)
+        .bind(m.created_at);
+    if (auto st = q->run(); !st) return fail(st.error());
+    return sqlite3_last_insert_rowid(conn_->db());
+  }
+
+  Result<std::int64_t> insertAttachment(std::int64_t message_id, const NewAttachment& a) override {
+    auto q = query(
+        "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    q->bind(message_id)
+        .bind(a.filename)
+        .bind(a.content_type)
+        .bind(static_cast<std::int64_t>(a.data.size()))
+        .bind(a.sha256)
+        .bindBlob(a.data);
+    if (auto st = q->run(); !st) return fail(st.error());
+    return sqlite3_last_insert_rowid(conn_->db());
+  }
+
+  static constexpr const char* kCommColumns =
+      "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
+      "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
+      "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, p.codice_fiscale, "
+      "p.name || ' ' || p.surname FROM communications c "
+      "JOIN professionals p ON p.id = c.professional_id ";
+
+  static Communication readComm(const Query& q) {
+    Communication c;
+    c.id = q.int64(0);
+    c.protocol = q.text(1);
+    c.professional_id = q.int64(2);
+    c.box = q.text(3) == "received" ? domain::Box::kReceived : domain::Box::kSent;
+    c.topic = q.text(4);
+    c.subject = q.text(5);
+    c.status = domain::parseStatus(q.text(6)).value_or(domain::CommStatus::kAperta);
+    c.outcome = q.text(7);
+    c.contacts_version_id = q.int64(8);
+    c.extra_email = q.text(9);
+    c.unread = q.integer(10) != 0;
+    c.assigned_staff_id = q.int64(11);
+    c.created_at = q.int64(12);
+    c.updated_at = q.int64(13);
+    c.codice_fiscale = q.text(14);
+    c.professional_name = q.text(15);
+    return c;
+  }
+
+  Result<std::optional<Communication>> communicationById(std::int64_t id) override {
+    static const std::string sql = std::string(kCommColumns) + "WHERE c.id = ?";
+    return one<Communication>(sql.c_str(), id, readComm);
+  }
+
+  Result<CommPage> listCommunications(const CommFilter& f) override {
+    // The WHERE clause is built from fixed fragments; every value is bound.
+    std::string where = "WHERE 1 = 1";
+    std::vector<std::string> texts;
+    std::vector<std::int64_t> ints;
+    std::vector<char> kinds;  // 't' text, 'i' integer, in binding order
+    auto addText = [&](const char* clause, std::string value) {
+      where += clause;
+      texts.push_back(std::move(value));
+      kinds.push_back('t');
+    };
+    auto addInt = [&](const char* clause, std::int64_t value) {
+      where += clause;
+      ints.push_back(value);
+      kinds.push_back('i');
+    };
+    if (f.professional_id) addInt(" AND c.professional_id = ?", *f.professional_id);
+    if (f.box) addText(" AND c.box = ?", std::string(domain::boxName(*f.box)));
+    if (f.status) addText(" AND c.status = ?", std::string(domain::statusName(*f.status)));
+    if (f.topic) addText(" AND c.topic = ?", *f.topic);
+    if (f.unread) addInt(" AND c.unread = ?", *f.unread ? 1 : 0);
+    if (!f.q.empty()) {
+      std::string pattern = "%";
+      for (char ch : f.q) {
+        if (ch == '%' || ch == '_' || ch == '\\') pattern.push_back('\\');
+        pattern.push_back(ch);
+      }
+      pattern.push_back('%');
+      std::string upper = f.q;
+      for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      where += " AND (c.protocol = ? OR p.codice_fiscale = ? OR c.subject LIKE ? ESCAPE '\\')";
+      texts.push_back(upper);
+      kinds.push_back('t');
+      texts.push_back(upper);
+      kinds.push_back('t');
+      texts.push_back(pattern);
+      kinds.push_back('t');
+    }
+    auto bindAll = [&](Query& q) {
+      std::size_t ti = 0, ii = 0;
+      for (char k : kinds) {
+        if (k == 't') {
+          q.bind(texts[ti++]);
+        } else {
+          q.bind(ints[ii++]);
+        }
+      }
+    };
+    CommPage page;
+    {
+      const std::string sql =
+          "SELECT count(*) FROM communications c JOIN professionals p ON p.id = "
+          "c.professional_id " +
+          where;
+      auto q = query(sql.c_str());
+      if (!q) return fail(q.error());
+      bindAll(*q);
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      page.total = q->int64(0);
+    }
+    const std::string sql = std::string(kCommColumns) + where +
+                            " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
+    auto q = query(sql.c_str());
+    if (!q) return fail(q.error());
+    bindAll(*q);
+    q->bind(f.per_page).bind(static_cast<std::int64_t>(f.page - 1) * f.per_page);
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      page.items.push_back(readComm(*q));
+    }
+    return page;
+  }
+
+  Result<std::vector<Message>> messagesOf(std::int64_t communication_id) override {
+    std::vector<Message> out;
+    {
+      auto q = query(
+          "SELECT id, author, coalesce(staff_id, 0), body, created_at FROM messages "
+          "WHERE communication_id = ? ORDER BY id");
+      if (!q) return fail(q.error());
+      q->bind(communication_id);
+      while (true) {
+        auto row = q->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        Message m;
+        m.id = q->int64(0);
+        m.communication_id = communication_id;
+        m.author = q->text(1) == "institute" ? domain::Author::kInstitute
+                                              : domain::Author::kProfessional;
+        m.staff_id = q->int64(2);
+        m.body = q->text(3);
+        m.created_at = q->int64(4);
+        out.push_back(std::move(m));
+      }
+    }
+    auto q = query(
+        "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
+        "FROM attachments a JOIN messages m ON m.id = a.message_id "
+        "WHERE m.communication_id = ? ORDER BY a.id");
+    if (!q) return fail(q.error());
+    q->bind(communication_id);
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      const std::int64_t message_id = q->int64(1);
+      for (auto& m : out) {
+        if (m.id == message_id) {
+          m.attachments.push_back({q->int64(0), q->text(2), q->text(3), q->int64(4), q->text(5)});
+        }
+      }
+    }
+    return out;
+  }
+
+  Status updateCommunication(const Communication& c) override {
+    auto q = query(
+        "UPDATE communications SET status = ?, outcome = ?, unread = ?, assigned_staff_id = ?, "
+        "updated_at = ? WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(domain::statusName(c.status))
+        .bind(c.outcome)
+        .bind(c.unread ? 1 : 0)
+        .bindId(c.assigned_staff_id)
+        .bind(c.updated_at)
+        .bind(c.id)
+        .run();
+  }
+
+  Result<std::optional<StoredFile>> attachmentById(std::int64_t id) override {
+    return one<StoredFile>(
+        "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, a.content, c.professional_id "
+        "FROM attachments a JOIN messages m ON m.id = a.message_id "
+        "JOIN communications c ON c.id = m.communication_id WHERE a.id = ?",
+        id, [](const Query& q) {
+          StoredFile f;
+          f.meta = {q.int64(0), q.text(1), q.text(2), q.int64(3), q.text(4)};
+          f.data = q.blob(5);
+          f.professional_id = q.int64(6);
+          return f;
+        });
+  }
+
+  Result<std::int64_t> unreadCount(std::int64_t professional_id) override {
+    auto q = query("SELECT count(*) FROM communications WHERE professional_id = ? AND unread = 1");
+    if (!q) return fail(q.error());
+    q->bind(professional_id);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    return q->int64(0);
+  }
+
+  Status insertOutbox(const OutboxRow& r) override {
+    auto q = query(
+        "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!q) return fail(q.error());
+    return q->bind(r.communication_id)
+        .bind(r.event)
+        .bind(r.channel)
+        .bind(r.recipient)
+        .bind(r.created_at)
+        .bind(r.created_at)
         .run();
   }
 

@@ -49,6 +49,7 @@ CREATE TABLE sessions (
   token_hash   TEXT    NOT NULL UNIQUE,   -- SHA-256 of the cookie token
   role         TEXT    NOT NULL CHECK (role IN ('professional', 'staff', 'technician')),
   subject_id   INTEGER NOT NULL,
+  principal    TEXT    NOT NULL,            -- codice fiscale or user name, for the audit log
   display_name TEXT    NOT NULL,
   csrf_token   TEXT    NOT NULL,
   created_at   INTEGER NOT NULL,

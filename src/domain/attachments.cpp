@@ -1,0 +1,155 @@
+#include "domain/attachments.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "core/crypto.h"
+#include "core/utf8.h"
+
+namespace kiosk::domain {
+namespace {
+
+struct AllowedType {
+  std::string_view extension;
+  std::string_view content_type;           // stored and served
+  std::array<std::string_view, 4> sniffed;  // what libmagic may say for it
+};
+
+constexpr std::string_view kOle = "application/vnd.ms-office";
+constexpr std::string_view kCdf = "application/CDFV2";
+
+constexpr std::array<AllowedType, 15> kAllowed = {{
+    {"pdf", "application/pdf", {"application/pdf"}},
+    {"p7m", "application/pkcs7-mime", {"application/pkcs7-mime", "application/pkcs7-signature"}},
+    {"jpg", "image/jpeg", {"image/jpeg"}},
+    {"jpeg", "image/jpeg", {"image/jpeg"}},
+    {"png", "image/png", {"image/png"}},
+    {"tif", "image/tiff", {"image/tiff"}},
+    {"tiff", "image/tiff", {"image/tiff"}},
+    {"txt", "text/plain", {"text/plain"}},
+    {"csv", "text/csv", {"text/csv", "text/plain", "application/csv"}},
+    {"odt", "application/vnd.oasis.opendocument.text", {"application/vnd.oasis.opendocument.text"}},
+    {"ods",
+     "application/vnd.oasis.opendocument.spreadsheet",
+     {"application/vnd.oasis.opendocument.spreadsheet"}},
+    {"doc", "application/msword", {"application/msword", kOle, kCdf, "application/x-ole-storage"}},
+    {"xls",
+     "application/vnd.ms-excel",
+     {"application/vnd.ms-excel", kOle, kCdf, "application/x-ole-storage"}},
+    {"docx",
+     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+     {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}},
+    {"xlsx",
+     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+     {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}},
+}};
+
+std::string extensionOf(std::string_view name) {
+  const auto dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot + 1 == name.size()) return {};
+  std::string ext(name.substr(dot + 1));
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+// A DER-encoded CMS SignedData (what .p7m files are): a SEQUENCE whose first
+// element is the OID 1.2.840.113549.1.7.2. libmagic calls it octet-stream.
+bool isDerSignedData(std::string_view d) {
+  static constexpr std::string_view kOid = "\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x02";
+  if (d.size() < 16 || static_cast<unsigned char>(d[0]) != 0x30) return false;
+  const auto len = static_cast<unsigned char>(d[1]);
+  std::size_t header = 2;
+  if (len == 0x80) {
+    header = 2;  // indefinite length (BER, common in CAdES from smart cards)
+  } else if (len & 0x80) {
+    header = 2 + (len & 0x7F);
+  }
+  return d.substr(header, kOid.size()) == kOid;
+}
+
+}  // namespace
+
+Error tooManyAttachments() {
+  return Error::invalid("too_many_attachments",
+                        "Si possono allegare al massimo 5 documenti per messaggio.");
+}
+
+Error attachmentTooLarge(std::string_view filename) {
+  return Error::invalid("attachment_too_large",
+                        "Il documento \"" + std::string(filename) +
+                            "\" supera la dimensione massima di 1 MB (1.048.576 byte).");
+}
+
+std::string allowedExtensions() {
+  std::string out;
+  for (const auto& t : kAllowed) {
+    if (!out.empty()) out += ", ";
+    out += t.extension;
+  }
+  return out;
+}
+
+std::string cleanFilename(std::string_view raw) {
+  // Only the last path component, whatever separator the client used.
+  const auto slash = raw.find_last_of("/\\");
+  if (slash != std::string_view::npos) raw.remove_prefix(slash + 1);
+  std::string name = utf8::clean(raw, /*drop_controls=*/true, /*keep_newlines=*/false);
+  // No leading dots or spaces (hidden files, "..") and no trailing spaces.
+  const auto first = name.find_first_not_of(". ");
+  name = first == std::string::npos ? std::string() : name.substr(first);
+  while (!name.empty() && (name.back() == ' ' || name.back() == '.')) name.pop_back();
+  if (name.empty()) return "allegato";
+  if (name.size() > 255) {
+    // Keep the extension (up to 16 bytes) and cut the stem on a character boundary.
+    const auto dot = name.rfind('.');
+    const std::string ext =
+        dot != std::string::npos && name.size() - dot <= 16 ? name.substr(dot) : std::string();
+    name = std::string(utf8::truncate(name.substr(0, name.size() - ext.size()), 255 - ext.size())) +
+           ext;
+  }
+  return name;
+}
+
+Result<NewAttachment> checkAttachment(const IncomingFile& file, FileSniffer& sniffer) {
+  const std::string name = cleanFilename(file.filename);
+  if (file.data.empty()) {
+    return fail(Error::invalid("empty_attachment",
+                               "Il documento \"" + name + "\" è vuoto: sceglierne un altro."));
+  }
+  if (file.data.size() > kMaxAttachmentBytes) return fail(attachmentTooLarge(name));
+  const std::string ext = extensionOf(name);
+  const auto allowed = std::find_if(kAllowed.begin(), kAllowed.end(),
+                                    [&](const AllowedType& t) { return t.extension == ext; });
+  const Error refused = Error::invalid(
+      "attachment_type_not_allowed",
+      "Il documento \"" + name +
+          "\" non è di un tipo ammesso, oppure il contenuto non corrisponde all'estensione. Tipi "
+          "ammessi: " +
+          allowedExtensions() + ".");
+  if (allowed == kAllowed.end()) return fail(refused);
+  const std::string sniffed = sniffer.mimeType(file.data);
+  const bool matches =
+      std::find(allowed->sniffed.begin(), allowed->sniffed.end(), sniffed) !=
+          allowed->sniffed.end() ||
+      (ext == "p7m" && isDerSignedData(file.data));
+  if (!matches) return fail(refused);
+  return NewAttachment{name, std::string(allowed->content_type), crypto::sha256Hex(file.data),
+                       file.data};
+}
+
+Result<std::vector<NewAttachment>> checkAttachments(const std::vector<IncomingFile>& files,
+                                                    FileSniffer& sniffer) {
+  if (files.size() > kMaxAttachments) return fail(tooManyAttachments());
+  std::vector<NewAttachment> out;
+  out.reserve(files.size());
+  for (const auto& f : files) {
+    auto a = checkAttachment(f, sniffer);
+    if (!a) return fail(a.error());
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+}  // namespace kiosk::domain

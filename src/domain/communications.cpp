@@ -1,0 +1,474 @@
+#include "domain/communications.h"
+
+#include <cstdio>
+
+#include "core/codice_fiscale.h"
+#include "core/rome_time.h"
+#include "core/topics.h"
+#include "core/utf8.h"
+#include "core/validators.h"
+
+namespace kiosk::domain {
+namespace {
+
+constexpr std::size_t kMaxSubject = 150;
+constexpr std::size_t kMaxBody = 10000;
+constexpr std::size_t kMaxOutcome = 2000;
+constexpr std::size_t kMaxIdempotencyKey = 128;
+
+Error notFoundThread() { return Error::notFound("Comunicazione non trovata."); }
+
+bool isStaff(const Session& s) { return s.role == Role::kStaff; }
+
+// A single-line text: controls dropped, spaces trimmed.
+std::string line(const std::string& raw) {
+  return validate::trim(utf8::clean(raw, /*drop_controls=*/true, /*keep_newlines=*/false));
+}
+
+// A multi-line text: controls but newlines and tabs dropped, CRLF made LF, trimmed.
+std::string text(const std::string& raw) {
+  std::string s;
+  s.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\r') {
+      if (i + 1 < raw.size() && raw[i + 1] == '\n') continue;
+      s.push_back('\n');
+      continue;
+    }
+    s.push_back(raw[i]);
+  }
+  return validate::trim(utf8::clean(s, /*drop_controls=*/true, /*keep_newlines=*/true));
+}
+
+Result<std::string> checkBody(const std::string& raw) {
+  const std::string body = text(raw);
+  if (body.empty() || utf8::length(body) > kMaxBody) {
+    return fail(Error::invalid("invalid_body",
+                               "Il testo è obbligatorio e può avere al massimo 10.000 caratteri."));
+  }
+  return body;
+}
+
+}  // namespace
+
+Error closedError() {
+  return Error::conflict("closed",
+                         "La comunicazione è chiusa: per un nuovo argomento inviare una nuova "
+                         "comunicazione.");
+}
+
+Error forbiddenError() {
+  return {ErrorCode::kForbidden, "forbidden", "Operazione non consentita per questo profilo."};
+}
+
+std::string formatProtocol(const std::string& branch_code, int year, std::int64_t sequence) {
+  char seq[24];
+  std::snprintf(seq, sizeof seq, "%07lld", static_cast<long long>(sequence));
+  return "INPS." + branch_code + "." + std::to_string(year) + "." + seq;
+}
+
+CommunicationService::CommunicationService(Store& store,
+                                           const Clock& clock,
+                                           FileSniffer& sniffer,
+                                           CommOptions options)
+    : store_(store), clock_(clock), sniffer_(sniffer), options_(std::move(options)) {}
+
+Result<CommunicationService::Checked> CommunicationService::check(const SendInput& in,
+                                                                  bool with_extra_email) {
+  Checked out;
+  if (!findTopic(in.topic)) {
+    return fail(Error::invalid("invalid_topic", "Argomento non valido: sceglierne uno dall'elenco."));
+  }
+  out.topic = in.topic;
+  out.subject = line(in.subject);
+  if (out.subject.empty() || utf8::length(out.subject) > kMaxSubject) {
+    return fail(Error::invalid("invalid_subject",
+                               "L'oggetto è obbligatorio e può avere al massimo 150 caratteri."));
+  }
+  auto body = checkBody(in.body);
+  if (!body) return fail(body.error());
+  out.body = std::move(*body);
+  if (with_extra_email && !validate::trim(in.extra_email).empty()) {
+    auto email = validate::email(in.extra_email);
+    if (!email) {
+      return fail(Error::invalid("invalid_extra_email",
+                                 "L'indirizzo e-mail aggiuntivo non è valido (esempio: "
+                                 "nome@dominio.it)."));
+    }
+    out.extra_email = *email;
+  }
+  auto files = checkAttachments(in.attachments, sniffer_);
+  if (!files) return fail(files.error());
+  out.attachments = std::move(*files);
+  return out;
+}
+
+Result<Message> CommunicationService::appendMessage(Transaction& tx,
+                                                    Communication& c,
+                                                    Author author,
+                                                    std::int64_t staff_id,
+                                                    const std::string& body,
+                                                    const std::vector<NewAttachment>& attachments,
+                                                    std::int64_t now) {
+  Message m;
+  m.communication_id = c.id;
+  m.author = author;
+  m.staff_id = staff_id;
+  m.body = body;
+  m.created_at = now;
+  auto id = tx.insertMessage(m);
+  if (!id) return fail(id.error());
+  m.id = *id;
+  for (const auto& a : attachments) {
+    auto aid = tx.insertAttachment(m.id, a);
+    if (!aid) return fail(aid.error());
+    m.attachments.push_back({*aid, a.filename, a.content_type,
+                             static_cast<std::int64_t>(a.data.size()), a.sha256});
+  }
+  return m;
+}
+
+Status CommunicationService::notify(Transaction& tx,
+                                    const Communication& c,
+                                    const std::string& event,
+                                    std::int64_t now) {
+  std::optional<ContactsVersion> snapshot;
+  if (c.contacts_version_id != 0) {
+    auto v = tx.contactsVersionById(c.contacts_version_id);
+    if (!v) return fail(v.error());
+    snapshot = std::move(*v);
+  }
+  std::vector<std::pair<std::string, std::string>> to;  // channel, recipient
+  if (snapshot) {
+    const Contacts& k = snapshot->contacts;
+    if (event == "registered") {
+      // A registration always goes to the PEC (mandatory to send).
+      if (!k.pec.empty()) to.emplace_back("pec", k.pec);
+    } else {
+      for (const auto& channel : k.notify) {
+        if (channel == "pec" && !k.pec.empty()) to.emplace_back("pec", k.pec);
+        if (channel == "email" && !k.email.empty()) to.emplace_back("email", k.email);
+        if (channel == "sms" && !k.mobile.empty()) to.emplace_back("sms", k.mobile);
+      }
+    }
+  }
+  if (!c.extra_email.empty()) {
+    bool already = false;
+    for (const auto& [channel, recipient] : to) already = already || recipient == c.extra_email;
+    if (!already) to.emplace_back("email", c.extra_email);
+  }
+  for (const auto& [channel, recipient] : to) {
+    if (auto st = tx.insertOutbox({c.id, event, channel, recipient, now}); !st) return st;
+  }
+  return {};
+}
+
+Result<Communication> CommunicationService::create(Transaction& tx,
+                                                   const Session& actor,
+                                                   std::int64_t professional_id,
+                                                   Box box,
+                                                   const Checked& in,
+                                                   std::int64_t now) {
+  auto contacts = tx.currentContacts(professional_id);
+  if (!contacts) return fail(contacts.error());
+  if (box == Box::kSent && (!*contacts || (*contacts)->contacts.pec.empty())) {
+    return fail(Error::invalid("pec_required",
+                               "Per inviare una comunicazione serve una PEC nei contatti: "
+                               "aggiungerla nella sezione Contatti."));
+  }
+  const int year = romeTime(now).year;
+  auto seq = tx.nextProtocolNumber(year);
+  if (!seq) return fail(seq.error());
+
+  Communication c;
+  c.protocol = formatProtocol(options_.branch_code, year, *seq);
+  c.professional_id = professional_id;
+  c.box = box;
+  c.topic = in.topic;
+  c.subject = in.subject;
+  c.status = CommStatus::kAperta;
+  c.contacts_version_id = *contacts ? (*contacts)->id : 0;
+  c.extra_email = in.extra_email;
+  c.unread = box == Box::kReceived;
+  c.created_at = c.updated_at = now;
+  auto id = tx.insertCommunication(c);
+  if (!id) return fail(id.error());
+  c.id = *id;
+  auto m = appendMessage(tx, c,
+                         box == Box::kSent ? Author::kProfessional : Author::kInstitute,
+                         box == Box::kSent ? 0 : actor.subject_id, in.body, in.attachments, now);
+  if (!m) return fail(m.error());
+  if (auto st = notify(tx, c, box == Box::kSent ? "registered" : "institute_wrote", now); !st) {
+    return fail(st.error());
+  }
+  if (auto st = tx.appendAudit({now, actorOf(actor),
+                                box == Box::kSent ? "communication_sent" : "institute_wrote",
+                                c.protocol,
+                                std::to_string(in.attachments.size()) + " attachments"});
+      !st) {
+    return fail(st.error());
+  }
+  return c;
+}
+
+Result<SendResult> CommunicationService::send(const Session& professional, const SendInput& input) {
+  if (professional.role != Role::kProfessional) return fail(forbiddenError());
+  const std::string key = validate::trim(input.idempotency_key);
+  if (key.size() > kMaxIdempotencyKey) {
+    return fail(Error::invalid("invalid_idempotency_key", "Chiave di idempotenza non valida."));
+  }
+  auto checked = check(input, /*with_extra_email=*/true);
+  if (!checked) return fail(checked.error());
+
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  // Checked under the write lock, so two taps racing each other register once.
+  if (!key.empty()) {
+    auto earlier = (*tx)->findIdempotencyKey(professional.subject_id, key);
+    if (!earlier) return fail(earlier.error());
+    if (*earlier) {
+      auto c = (*tx)->communicationById(**earlier);
+      if (!c) return fail(c.error());
+      if (!*c) return fail(Error::internal("idempotency key points at a missing thread"));
+      return SendResult{std::move(**c), true};
+    }
+  }
+  auto c = create(**tx, professional, professional.subject_id, Box::kSent, *checked, now);
+  if (!c) return fail(c.error());
+  if (!key.empty()) {
+    if (auto st = (*tx)->saveIdempotencyKey(professional.subject_id, key, c->id, now); !st) {
+      return fail(st.error());
+    }
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return SendResult{std::move(*c), false};
+}
+
+Result<CommPage> CommunicationService::list(const Session& professional, CommFilter filter) {
+  if (professional.role != Role::kProfessional) return fail(forbiddenError());
+  filter.professional_id = professional.subject_id;
+  filter.q.clear();
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  return (*tx)->listCommunications(filter);
+}
+
+Result<ThreadView> CommunicationService::load(std::int64_t id, std::optional<std::int64_t> owner) {
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto c = (*tx)->communicationById(id);
+  if (!c) return fail(c.error());
+  if (!*c || (owner && (*c)->professional_id != *owner)) return fail(notFoundThread());
+  ThreadView view;
+  view.communication = std::move(**c);
+  if (view.communication.contacts_version_id != 0) {
+    auto v = (*tx)->contactsVersionById(view.communication.contacts_version_id);
+    if (!v) return fail(v.error());
+    view.contacts = std::move(*v);
+  }
+  auto messages = (*tx)->messagesOf(id);
+  if (!messages) return fail(messages.error());
+  view.messages = std::move(*messages);
+  return view;
+}
+
+Result<ThreadView> CommunicationService::open(const Session& professional, std::int64_t id) {
+  if (professional.role != Role::kProfessional) return fail(forbiddenError());
+  auto view = load(id, professional.subject_id);
+  if (!view) return view;
+  if (view->communication.unread) {
+    // Only a thread with something new costs a write.
+    auto tx = store_.begin(TxMode::kWrite);
+    if (!tx) return fail(tx.error());
+    auto c = (*tx)->communicationById(id);
+    if (!c) return fail(c.error());
+    if (*c && (*c)->unread) {
+      (*c)->unread = false;
+      if (auto st = (*tx)->updateCommunication(**c); !st) return fail(st.error());
+      if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    }
+    view->communication.unread = false;
+  }
+  return view;
+}
+
+Result<Message> CommunicationService::addMessage(const Session& professional,
+                                                 std::int64_t id,
+                                                 const ReplyInput& input) {
+  if (professional.role != Role::kProfessional) return fail(forbiddenError());
+  auto body = checkBody(input.body);
+  if (!body) return fail(body.error());
+  auto files = checkAttachments(input.attachments, sniffer_);
+  if (!files) return fail(files.error());
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto c = (*tx)->communicationById(id);
+  if (!c) return fail(c.error());
+  if (!*c || (*c)->professional_id != professional.subject_id) return fail(notFoundThread());
+  if ((*c)->status == CommStatus::kChiusa) return fail(closedError());
+  auto m = appendMessage(**tx, **c, Author::kProfessional, 0, *body, *files, now);
+  if (!m) return fail(m.error());
+  (*c)->updated_at = now;  // the status stays: in carico stays in carico
+  if (auto st = (*tx)->updateCommunication(**c); !st) return fail(st.error());
+  if (auto st = (*tx)->appendAudit({now, actorOf(professional), "message_added", (*c)->protocol,
+                                    std::to_string(files->size()) + " attachments"});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return m;
+}
+
+Result<std::int64_t> CommunicationService::unreadCount(const Session& professional) {
+  if (professional.role != Role::kProfessional) return 0;
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  return (*tx)->unreadCount(professional.subject_id);
+}
+
+Result<StoredFile> CommunicationService::attachment(const Session& who, std::int64_t id) {
+  if (who.role == Role::kTechnician) return fail(forbiddenError());
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto f = (*tx)->attachmentById(id);
+  if (!f) return fail(f.error());
+  if (!*f || (who.role == Role::kProfessional && (*f)->professional_id != who.subject_id)) {
+    return fail(Error::notFound("Allegato non trovato."));
+  }
+  return std::move(**f);
+}
+
+Result<CommPage> CommunicationService::queue(const Session& staff, CommFilter filter) {
+  if (!isStaff(staff)) return fail(forbiddenError());
+  filter.professional_id.reset();
+  filter.q = validate::trim(filter.q);
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  return (*tx)->listCommunications(filter);
+}
+
+Result<ThreadView> CommunicationService::staffOpen(const Session& staff, std::int64_t id) {
+  if (!isStaff(staff)) return fail(forbiddenError());
+  return load(id, std::nullopt);
+}
+
+Result<Communication> CommunicationService::forChange(Transaction& tx,
+                                                      const Session& staff,
+                                                      std::int64_t id) {
+  if (!isStaff(staff)) return fail(forbiddenError());
+  auto c = tx.communicationById(id);
+  if (!c) return fail(c.error());
+  if (!*c) return fail(notFoundThread());
+  if ((*c)->status == CommStatus::kChiusa) return fail(closedError());
+  return std::move(**c);
+}
+
+Result<Communication> CommunicationService::take(const Session& staff, std::int64_t id) {
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto c = forChange(**tx, staff, id);
+  if (!c) return c;
+  if (c->status != CommStatus::kAperta) {
+    return fail(Error::conflict("already_taken", "La comunicazione è già in carico."));
+  }
+  c->status = CommStatus::kInCarico;
+  c->assigned_staff_id = staff.subject_id;
+  c->updated_at = now;
+  if (auto st = (*tx)->updateCommunication(*c); !st) return fail(st.error());
+  if (auto st = (*tx)->appendAudit({now, actorOf(staff), "communication_taken", c->protocol, ""});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return c;
+}
+
+Result<Message> CommunicationService::reply(const Session& staff,
+                                            std::int64_t id,
+                                            const ReplyInput& input) {
+  if (!isStaff(staff)) return fail(forbiddenError());
+  auto body = checkBody(input.body);
+  if (!body) return fail(body.error());
+  auto files = checkAttachments(input.attachments, sniffer_);
+  if (!files) return fail(files.error());
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto c = forChange(**tx, staff, id);
+  if (!c) return fail(c.error());
+  auto m = appendMessage(**tx, *c, Author::kInstitute, staff.subject_id, *body, *files, now);
+  if (!m) return fail(m.error());
+  // Answering an open thread takes it in charge.
+  if (c->status == CommStatus::kAperta) {
+    c->status = CommStatus::kInCarico;
+    c->assigned_staff_id = staff.subject_id;
+  }
+  c->unread = true;
+  c->updated_at = now;
+  if (auto st = (*tx)->updateCommunication(*c); !st) return fail(st.error());
+  if (auto st = notify(**tx, *c, "replied", now); !st) return fail(st.error());
+  if (auto st = (*tx)->appendAudit({now, actorOf(staff), "institute_replied", c->protocol,
+                                    std::to_string(files->size()) + " attachments"});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return m;
+}
+
+Result<Communication> CommunicationService::close(const Session& staff,
+                                                  std::int64_t id,
+                                                  const std::string& outcome) {
+  const std::string text_outcome = text(outcome);
+  if (text_outcome.empty() || utf8::length(text_outcome) > kMaxOutcome) {
+    return fail(Error::invalid("invalid_outcome",
+                               "Indicare l'esito della comunicazione (al massimo 2.000 caratteri)."));
+  }
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto c = forChange(**tx, staff, id);
+  if (!c) return c;
+  c->status = CommStatus::kChiusa;
+  c->outcome = text_outcome;
+  c->unread = true;  // the professional has an outcome to read
+  c->updated_at = now;
+  if (c->assigned_staff_id == 0) c->assigned_staff_id = staff.subject_id;
+  if (auto st = (*tx)->updateCommunication(*c); !st) return fail(st.error());
+  if (auto st = notify(**tx, *c, "closed", now); !st) return fail(st.error());
+  if (auto st = (*tx)->appendAudit({now, actorOf(staff), "communication_closed", c->protocol, ""});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return c;
+}
+
+Result<Communication> CommunicationService::writeFirst(const Session& staff,
+                                                       const std::string& codice_fiscale,
+                                                       const SendInput& input) {
+  if (!isStaff(staff)) return fail(forbiddenError());
+  const std::string cf = cf::normalize(codice_fiscale);
+  if (!cf::isValid(cf)) {
+    return fail(Error::invalid("invalid_codice_fiscale", "Codice fiscale non valido."));
+  }
+  auto checked = check(input, /*with_extra_email=*/false);
+  if (!checked) return fail(checked.error());
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = (*tx)->findProfessional(cf);
+  if (!p) return fail(p.error());
+  if (!*p) return fail(Error::notFound("Professionista non presente nell'archivio."));
+  auto c = create(**tx, staff, (*p)->id, Box::kReceived, *checked, now);
+  if (!c) return c;
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  c->codice_fiscale = cf;
+  c->professional_name = (*p)->displayName();
+  return c;
+}
+
+}  // namespace kiosk::domain

@@ -1,0 +1,115 @@
+// CommunicationService: the professional's side (send, lists, thread, add a
+// message, download) and the Institute's side (queue, take in charge, reply,
+// close, write first) of the Comunicazione Bidirezionale.
+//
+// Each change is one transaction: the thread or message, its attachments,
+// the audit entry and the outbox rows for its notifications commit together
+// or not at all. A professional only ever sees their own threads: another's
+// is "not found". Thread-safe (no state of its own).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "domain/attachments.h"
+#include "domain/model.h"
+#include "domain/ports/file_sniffer.h"
+#include "domain/ports/store.h"
+
+namespace kiosk::domain {
+
+struct CommOptions {
+  std::string branch_code = "0000";  // INPS branch code, part of every protocol number
+};
+
+struct SendInput {
+  std::string topic;
+  std::string subject;  // 1–150 characters
+  std::string body;     // 1–10,000 characters
+  std::string extra_email;      // optional: also notified for this communication
+  std::string idempotency_key;  // optional: a repeat answers the first result
+  std::vector<IncomingFile> attachments;  // 0–5
+};
+
+struct SendResult {
+  Communication communication;
+  bool replayed = false;  // the idempotency key had been used: nothing new was registered
+};
+
+struct ThreadView {
+  Communication communication;
+  std::optional<ContactsVersion> contacts;  // the snapshot in force when it was created
+  std::vector<Message> messages;
+};
+
+struct ReplyInput {
+  std::string body;
+  std::vector<IncomingFile> attachments;
+};
+
+// "INPS.0000.2026.0000042": branch code, year (Europe/Rome), sequence in the year.
+std::string formatProtocol(const std::string& branch_code, int year, std::int64_t sequence);
+
+class CommunicationService {
+ public:
+  CommunicationService(Store& store, const Clock& clock, FileSniffer& sniffer, CommOptions options);
+
+  // Professional.
+  Result<SendResult> send(const Session& professional, const SendInput& input);
+  Result<CommPage> list(const Session& professional, CommFilter filter);
+  // Marks the thread read.
+  Result<ThreadView> open(const Session& professional, std::int64_t id);
+  Result<Message> addMessage(const Session& professional, std::int64_t id, const ReplyInput& input);
+  Result<std::int64_t> unreadCount(const Session& professional);
+
+  // The owner of the thread or staff.
+  Result<StoredFile> attachment(const Session& who, std::int64_t attachment_id);
+
+  // Staff.
+  Result<CommPage> queue(const Session& staff, CommFilter filter);
+  Result<ThreadView> staffOpen(const Session& staff, std::int64_t id);
+  Result<Communication> take(const Session& staff, std::int64_t id);
+  Result<Message> reply(const Session& staff, std::int64_t id, const ReplyInput& input);
+  Result<Communication> close(const Session& staff, std::int64_t id, const std::string& outcome);
+  Result<Communication> writeFirst(const Session& staff,
+                                   const std::string& codice_fiscale,
+                                   const SendInput& input);
+
+ private:
+  struct Checked {
+    std::string topic, subject, body, extra_email;
+    std::vector<NewAttachment> attachments;
+  };
+  Result<Checked> check(const SendInput& input, bool with_extra_email);
+  Result<ThreadView> load(std::int64_t id, std::optional<std::int64_t> owner);
+  Result<Communication> create(Transaction& tx,
+                               const Session& actor,
+                               std::int64_t professional_id,
+                               Box box,
+                               const Checked& in,
+                               std::int64_t now);
+  Result<Message> appendMessage(Transaction& tx,
+                                Communication& c,
+                                Author author,
+                                std::int64_t staff_id,
+                                const std::string& body,
+                                const std::vector<NewAttachment>& attachments,
+                                std::int64_t now);
+  Status notify(Transaction& tx, const Communication& c, const std::string& event, std::int64_t now);
+  // Loads a thread for a staff change inside `tx`.
+  Result<Communication> forChange(Transaction& tx, const Session& staff, std::int64_t id);
+
+  Store& store_;
+  const Clock& clock_;
+  FileSniffer& sniffer_;
+  CommOptions options_;
+};
+
+// Errors shared with the HTTP layer's tests.
+Error closedError();
+Error forbiddenError();
+
+}  // namespace kiosk::domain

@@ -1,0 +1,15 @@
+// MagicSniffer: FileSniffer over libmagic (the `file` command's database).
+// libmagic handles are not thread-safe, so each thread opens its own on
+// first use. Thread-safe.
+#pragma once
+
+#include "domain/ports/file_sniffer.h"
+
+namespace kiosk::filetypes {
+
+class MagicSniffer final : public domain::FileSniffer {
+ public:
+  std::string mimeType(std::string_view data) override;
+};
+
+}  // namespace kiosk::filetypes

@@ -1,0 +1,88 @@
+#include "http/handler_util.h"
+
+#include <sodium.h>
+
+#include <charconv>
+
+#include "core/log.h"
+
+namespace kiosk::http {
+namespace {
+
+bool changesState(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+bool sameSecret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+std::expected<domain::Session, Response> Guard::check(
+    const Request& req,
+    std::initializer_list<domain::Role> roles) const {
+  auto token = req.cookie(kSessionCookie);
+  if (!token) return std::unexpected(Response::fromError(domain::unauthenticated()));
+  auto session = auth_.authenticate(*token);
+  if (!session) return std::unexpected(errorResponse(session.error()));
+  bool allowed = false;
+  for (domain::Role r : roles) allowed = allowed || r == session->role;
+  if (!allowed) {
+    return std::unexpected(
+        Response::error(403, "forbidden", "Operazione non consentita per questo profilo."));
+  }
+  if (changesState(req.method) && !sameSecret(req.header("X-CSRF-Token"), session->csrf_token)) {
+    return std::unexpected(
+        Response::error(403, "csrf", "Richiesta non valida: ricaricare la pagina e riprovare."));
+  }
+  return *session;
+}
+
+std::expected<nlohmann::json, Response> jsonBody(const Request& req) {
+  if (req.mediaType() != "application/json") {
+    return std::unexpected(unsupportedMediaType("JSON"));
+  }
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return std::unexpected(
+        Response::error(400, "invalid_json", "La richiesta non è un oggetto JSON valido."));
+  }
+  return body;
+}
+
+std::optional<std::string> stringField(const nlohmann::json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+Response badRequest() {
+  return Response::error(400, "invalid_request", "La richiesta non ha i campi attesi.");
+}
+
+Response unsupportedMediaType(std::string_view expected) {
+  return Response::error(415, "unsupported_media_type",
+                         "Formato della richiesta non supportato: serve " + std::string(expected) +
+                             ".");
+}
+
+Response errorResponse(const Error& e) {
+  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
+    log::error("request_failed", {{"reason", e.reason}, {"detail", e.detail}});
+  }
+  return Response::fromError(e);
+}
+
+std::optional<std::int64_t> idParam(const Request& req, const std::string& name) {
+  auto it = req.params.find(name);
+  if (it == req.params.end()) return std::nullopt;
+  std::int64_t id = 0;
+  const auto& s = it->second;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc() || end != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+}  // namespace kiosk::http

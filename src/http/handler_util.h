@@ -1,0 +1,46 @@
+// Shared pieces of the API handlers: the session guard (session, role, CSRF),
+// JSON body parsing and error responses. Thread-safe.
+#pragma once
+
+#include <expected>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "domain/auth.h"
+#include "http/message.h"
+
+namespace kiosk::http {
+
+inline constexpr const char* kSessionCookie = "kiosk_session";
+
+// The session of a request, checked in this order: a live session (401
+// unauthenticated), the role (403 forbidden), and for POST/PUT/PATCH/DELETE
+// the X-CSRF-Token header (403 csrf).
+class Guard {
+ public:
+  explicit Guard(domain::AuthService& auth) : auth_(auth) {}
+  std::expected<domain::Session, Response> check(const Request& req,
+                                                 std::initializer_list<domain::Role> roles) const;
+
+ private:
+  domain::AuthService& auth_;
+};
+
+// A JSON object body: 415 unless Content-Type is application/json, 400 invalid_json.
+std::expected<nlohmann::json, Response> jsonBody(const Request& req);
+
+// A string field: "" when absent or null; nullopt when of another type.
+std::optional<std::string> stringField(const nlohmann::json& body, const char* key);
+
+Response badRequest();
+Response unsupportedMediaType(std::string_view expected);
+
+// The response for an error; internal and unavailable ones are logged with their detail.
+Response errorResponse(const Error& e);
+
+// A positive integer path parameter; nullopt for anything else (the route answers 404).
+std::optional<std::int64_t> idParam(const Request& req, const std::string& name);
+
+}  // namespace kiosk::http
