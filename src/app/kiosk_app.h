@@ -12,10 +12,10 @@
 #include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/ports/store.h"
+#include "filetypes/magic_sniffer.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "filetypes/magic_sniffer.h"
 
 namespace kiosk::app {
 

@@ -12,7 +12,7 @@ namespace {
 
 struct AllowedType {
   std::string_view extension;
-  std::string_view content_type;           // stored and served
+  std::string_view content_type;            // stored and served
   std::array<std::string_view, 4> sniffed;  // what libmagic may say for it
 };
 
@@ -130,10 +130,9 @@ Result<NewAttachment> checkAttachment(const IncomingFile& file, FileSniffer& sni
           allowedExtensions() + ".");
   if (allowed == kAllowed.end()) return fail(refused);
   const std::string sniffed = sniffer.mimeType(file.data);
-  const bool matches =
-      std::find(allowed->sniffed.begin(), allowed->sniffed.end(), sniffed) !=
-          allowed->sniffed.end() ||
-      (ext == "p7m" && isDerSignedData(file.data));
+  const bool matches = std::find(allowed->sniffed.begin(), allowed->sniffed.end(), sniffed) !=
+                           allowed->sniffed.end() ||
+                       (ext == "p7m" && isDerSignedData(file.data));
   if (!matches) return fail(refused);
   return NewAttachment{name, std::string(allowed->content_type), crypto::sha256Hex(file.data),
                        file.data};

@@ -135,7 +135,8 @@ Result<LoginResult> AuthService::loginProfessional(std::string_view codice_fisca
     return refuseUnknown(**tx, "professional:" + subject, *p ? "no pin set" : "unknown");
   }
   return checkSecret(**tx, AccountKind::kProfessional, (*p)->id, (*p)->login,
-                     secret_ok && (*p)->pin_hash == (*before)->pin_hash, cf, Role::kProfessional, (*p)->displayName());
+                     secret_ok && (*p)->pin_hash == (*before)->pin_hash, cf, Role::kProfessional,
+                     (*p)->displayName());
 }
 
 Result<LoginResult> AuthService::loginStaff(std::string_view username, std::string_view password) {
@@ -155,8 +156,8 @@ Result<LoginResult> AuthService::loginStaff(std::string_view username, std::stri
   if (!u) return fail(u.error());
   if (!*u) return refuseUnknown(**tx, "staff:unknown", "unknown");
   return checkSecret(**tx, AccountKind::kStaff, (*u)->id, (*u)->login,
-                     secret_ok && (*u)->password_hash == (*before)->password_hash,
-                     (*u)->username, (*u)->role, (*u)->display_name);
+                     secret_ok && (*u)->password_hash == (*before)->password_hash, (*u)->username,
+                     (*u)->role, (*u)->display_name);
 }
 
 Result<LoginResult> AuthService::refuseUnknown(Transaction& tx,

@@ -77,7 +77,8 @@ Result<CommunicationService::Checked> CommunicationService::check(const SendInpu
                                                                   bool with_extra_email) {
   Checked out;
   if (!findTopic(in.topic)) {
-    return fail(Error::invalid("invalid_topic", "Argomento non valido: sceglierne uno dall'elenco."));
+    return fail(
+        Error::invalid("invalid_topic", "Argomento non valido: sceglierne uno dall'elenco."));
   }
   out.topic = in.topic;
   out.subject = line(in.subject);
@@ -122,8 +123,8 @@ Result<Message> CommunicationService::appendMessage(Transaction& tx,
   for (const auto& a : attachments) {
     auto aid = tx.insertAttachment(m.id, a);
     if (!aid) return fail(aid.error());
-    m.attachments.push_back({*aid, a.filename, a.content_type,
-                             static_cast<std::int64_t>(a.data.size()), a.sha256});
+    m.attachments.push_back(
+        {*aid, a.filename, a.content_type, static_cast<std::int64_t>(a.data.size()), a.sha256});
   }
   return m;
 }
@@ -194,17 +195,15 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   auto id = tx.insertCommunication(c);
   if (!id) return fail(id.error());
   c.id = *id;
-  auto m = appendMessage(tx, c,
-                         box == Box::kSent ? Author::kProfessional : Author::kInstitute,
+  auto m = appendMessage(tx, c, box == Box::kSent ? Author::kProfessional : Author::kInstitute,
                          box == Box::kSent ? 0 : actor.subject_id, in.body, in.attachments, now);
   if (!m) return fail(m.error());
   if (auto st = notify(tx, c, box == Box::kSent ? "registered" : "institute_wrote", now); !st) {
     return fail(st.error());
   }
-  if (auto st = tx.appendAudit({now, actorOf(actor),
-                                box == Box::kSent ? "communication_sent" : "institute_wrote",
-                                c.protocol,
-                                std::to_string(in.attachments.size()) + " attachments"});
+  if (auto st = tx.appendAudit(
+          {now, actorOf(actor), box == Box::kSent ? "communication_sent" : "institute_wrote",
+           c.protocol, std::to_string(in.attachments.size()) + " attachments"});
       !st) {
     return fail(st.error());
   }
@@ -424,8 +423,8 @@ Result<Communication> CommunicationService::close(const Session& staff,
                                                   const std::string& outcome) {
   const std::string text_outcome = text(outcome);
   if (text_outcome.empty() || utf8::length(text_outcome) > kMaxOutcome) {
-    return fail(Error::invalid("invalid_outcome",
-                               "Indicare l'esito della comunicazione (al massimo 2.000 caratteri)."));
+    return fail(Error::invalid(
+        "invalid_outcome", "Indicare l'esito della comunicazione (al massimo 2.000 caratteri)."));
   }
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);

@@ -27,10 +27,10 @@ struct CommOptions {
 
 struct SendInput {
   std::string topic;
-  std::string subject;  // 1–150 characters
-  std::string body;     // 1–10,000 characters
-  std::string extra_email;      // optional: also notified for this communication
-  std::string idempotency_key;  // optional: a repeat answers the first result
+  std::string subject;                    // 1–150 characters
+  std::string body;                       // 1–10,000 characters
+  std::string extra_email;                // optional: also notified for this communication
+  std::string idempotency_key;            // optional: a repeat answers the first result
   std::vector<IncomingFile> attachments;  // 0–5
 };
 
@@ -98,7 +98,10 @@ class CommunicationService {
                                 const std::string& body,
                                 const std::vector<NewAttachment>& attachments,
                                 std::int64_t now);
-  Status notify(Transaction& tx, const Communication& c, const std::string& event, std::int64_t now);
+  Status notify(Transaction& tx,
+                const Communication& c,
+                const std::string& event,
+                std::int64_t now);
   // Loads a thread for a staff change inside `tx`.
   Result<Communication> forChange(Transaction& tx, const Session& staff, std::int64_t id);
 

@@ -14,9 +14,7 @@ std::string_view roleName(Role role) {
   return "professional";
 }
 
-std::string actorOf(const Session& s) {
-  return std::string(roleName(s.role)) + ":" + s.principal;
-}
+std::string actorOf(const Session& s) { return std::string(roleName(s.role)) + ":" + s.principal; }
 
 std::string_view statusName(CommStatus s) {
   switch (s) {

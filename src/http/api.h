@@ -30,7 +30,6 @@ struct ApiDeps {
   Metrics& metrics;
 };
 
-
 // Adds every route to `router`. `deps` must outlive the router's use.
 void registerApi(Router& router, ApiDeps deps, ApiOptions options);
 

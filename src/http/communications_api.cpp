@@ -57,8 +57,12 @@ json threadJson(const domain::ThreadView& t, bool for_staff) {
   j["extra_email"] = t.communication.extra_email;
   if (t.contacts) {
     const auto& c = t.contacts->contacts;
-    j["contacts"] = {{"pec", c.pec},       {"email", c.email}, {"mobile", c.mobile},
-                     {"phone", c.phone},   {"fax", c.fax},     {"notify", c.notify},
+    j["contacts"] = {{"pec", c.pec},
+                     {"email", c.email},
+                     {"mobile", c.mobile},
+                     {"phone", c.phone},
+                     {"fax", c.fax},
+                     {"notify", c.notify},
                      {"version", t.contacts->version}};
   } else {
     j["contacts"] = nullptr;
@@ -98,8 +102,8 @@ std::expected<domain::CommFilter, Response> listFilter(const Request& req, bool 
   if (auto s = req.queryParam("status"); s && !s->empty()) {
     f.status = domain::parseStatus(*s);
     if (!f.status) {
-      return std::unexpected(Response::error(422, "invalid_status",
-                                             "Stato non valido: aperta, in_carico o chiusa."));
+      return std::unexpected(
+          Response::error(422, "invalid_status", "Stato non valido: aperta, in_carico o chiusa."));
     }
   }
   if (auto t = req.queryParam("topic"); t && !t->empty()) {
@@ -118,8 +122,8 @@ std::expected<domain::CommFilter, Response> listFilter(const Request& req, bool 
   auto page = intParam(req, "page", 1, 1, 1'000'000);
   auto per_page = intParam(req, "per_page", 20, 1, 100);
   if (!page || !per_page) {
-    return std::unexpected(Response::error(
-        422, "invalid_page", "Pagina non valida: page da 1, per_page da 1 a 100."));
+    return std::unexpected(
+        Response::error(422, "invalid_page", "Pagina non valida: page da 1, per_page da 1 a 100."));
   }
   f.page = *page;
   f.per_page = *per_page;
@@ -143,7 +147,12 @@ std::string contentDisposition(const std::string& filename) {
   for (unsigned char c : filename) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '.' || c == '-' || c == '_';
-    ascii.push_back(plain || c == ' ' ? static_cast<char>(c) : '_');
+    // One '_' in the ASCII fallback per non-ASCII character (its lead byte).
+    if (plain || c == ' ') {
+      ascii.push_back(static_cast<char>(c));
+    } else if ((c & 0xC0) != 0x80) {
+      ascii.push_back('_');
+    }
     if (plain) {
       encoded.push_back(static_cast<char>(c));
     } else {
@@ -186,11 +195,10 @@ class CommHandlers {
     auto sent = d_.communications.send(*s, in);
     if (!sent) return errorResponse(sent.error());
     const auto& c = sent->communication;
-    return Response::json(sent->replayed ? 200 : 201,
-                          {{"id", c.id},
-                           {"protocol", c.protocol},
-                           {"status", domain::statusName(c.status)},
-                           {"created_at", isoUtc(c.created_at)}});
+    return Response::json(sent->replayed ? 200 : 201, {{"id", c.id},
+                                                       {"protocol", c.protocol},
+                                                       {"status", domain::statusName(c.status)},
+                                                       {"created_at", isoUtc(c.created_at)}});
   }
 
   Response thread(Request& req) {

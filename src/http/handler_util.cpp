@@ -20,8 +20,7 @@ bool sameSecret(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::expected<domain::Session, Response> Guard::check(
-    const Request& req,
-    std::initializer_list<domain::Role> roles) const {
+    const Request& req, std::initializer_list<domain::Role> roles) const {
   auto token = req.cookie(kSessionCookie);
   if (!token) return std::unexpected(Response::fromError(domain::unauthenticated()));
   auto session = auth_.authenticate(*token);
@@ -63,9 +62,9 @@ Response badRequest() {
 }
 
 Response unsupportedMediaType(std::string_view expected) {
-  return Response::error(415, "unsupported_media_type",
-                         "Formato della richiesta non supportato: serve " + std::string(expected) +
-                             ".");
+  return Response::error(
+      415, "unsupported_media_type",
+      "Formato della richiesta non supportato: serve " + std::string(expected) + ".");
 }
 
 Response errorResponse(const Error& e) {

@@ -38,8 +38,8 @@ struct Form {
 };
 
 struct FormLimits {
-  std::size_t max_files = 5;                  // a 6th file is too_many_attachments
-  std::size_t max_file_bytes = 1024 * 1024;   // a larger file is attachment_too_large
+  std::size_t max_files = 5;                 // a 6th file is too_many_attachments
+  std::size_t max_file_bytes = 1024 * 1024;  // a larger file is attachment_too_large
   std::size_t max_total_bytes = 5 * 1024 * 1024 + 256 * 1024;  // whole body, else 413
   std::size_t max_fields = 32;
   std::size_t max_field_bytes = 64 * 1024;

@@ -17,9 +17,8 @@ Error invalidForm() {
 }
 
 int onFieldFound(const char* key, const char* filename, char*, size_t, void* self) {
-  return static_cast<FormCollector*>(self)->fieldFound(key, filename)
-             ? MG_FORM_FIELD_STORAGE_GET
-             : MG_FORM_FIELD_STORAGE_ABORT;
+  return static_cast<FormCollector*>(self)->fieldFound(key, filename) ? MG_FORM_FIELD_STORAGE_GET
+                                                                      : MG_FORM_FIELD_STORAGE_ABORT;
 }
 
 int onFieldGet(const char*, const char* value, size_t length, void* self) {

@@ -203,6 +203,15 @@ int Server::handle(mg_connection* conn) {
         req.body = std::move(*body);
       }
     }
+    // The API takes JSON and multipart forms only; anything else with a body
+    // is refused before any handler sees it.
+    if (ready && hasBody(req.method) && !multipart && !req.body.empty() &&
+        req.mediaType() != "application/json") {
+      res = Response::error(415, "unsupported_media_type",
+                            "Formato della richiesta non supportato: serve JSON o un modulo "
+                            "multipart.");
+      ready = false;
+    }
     if (ready) {
       auto match = router_.match(req);
       route = match.pattern;

@@ -1,6 +1,7 @@
 #include "http/http_client.h"
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -49,13 +50,49 @@ HttpResponse HttpClient::request(const std::string& method,
                                  const std::string& path,
                                  const std::string& body,
                                  std::vector<std::string> headers) {
+  return perform(method, path, &body, nullptr, std::move(headers));
+}
+
+HttpResponse HttpClient::postForm(const std::string& path,
+                                  const std::vector<std::pair<std::string, std::string>>& fields,
+                                  const std::vector<File>& files) {
+  CURL* scratch = curl_easy_init();
+  curl_mime* mime = curl_mime_init(scratch);
+  for (const auto& [name, value] : fields) {
+    curl_mimepart* part = curl_mime_addpart(mime);
+    curl_mime_name(part, name.c_str());
+    curl_mime_data(part, value.data(), value.size());
+  }
+  for (const auto& f : files) {
+    curl_mimepart* part = curl_mime_addpart(mime);
+    curl_mime_name(part, f.field.c_str());
+    curl_mime_filename(part, f.filename.c_str());
+    curl_mime_data(part, f.data.data(), f.data.size());
+  }
+  std::vector<std::string> headers;
+  if (!csrf_token.empty()) headers.push_back("X-CSRF-Token: " + csrf_token);
+  auto res = perform("POST", path, nullptr, mime, headers);
+  curl_mime_free(mime);
+  curl_easy_cleanup(scratch);
+  return res;
+}
+
+HttpResponse HttpClient::perform(const std::string& method,
+                                 const std::string& path,
+                                 const std::string* body_ptr,
+                                 void* mime,
+                                 std::vector<std::string> headers) {
+  const std::string empty;
+  const std::string& body = body_ptr ? *body_ptr : empty;
   HttpResponse res;
   CURL* curl = curl_easy_init();
   const std::string url = "http://127.0.0.1:" + std::to_string(port_) + path;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (!body.empty() || method == "POST" || method == "PUT") {
+  if (mime) {
+    curl_easy_setopt(curl, CURLOPT_MIMEPOST, static_cast<curl_mime*>(mime));
+  } else if (!body.empty() || method == "POST" || method == "PUT") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
@@ -121,5 +158,41 @@ TestKiosk::TestKiosk(TestKioskOptions options) {
 }
 
 TestKiosk::~TestKiosk() { app_->stop(); }
+
+void TestKiosk::addProfessional(const std::string& cf,
+                                const std::string& name,
+                                const std::string& pec,
+                                const std::string& pin) {
+  {
+    auto tx = app_->store().begin(domain::TxMode::kWrite);
+    REQUIRE(tx);
+    domain::Professional p;
+    p.codice_fiscale = cf;
+    p.name = name;
+    p.surname = "Prova";
+    auto id = (*tx)->insertProfessional(p, 1);
+    REQUIRE(id);
+    domain::Contacts c;
+    c.pec = pec;
+    if (!pec.empty()) c.notify = {"pec"};
+    REQUIRE((*tx)->addContactsVersion(*id, c, domain::ContactsSource::kArchive, 1));
+    REQUIRE((*tx)->commit());
+  }
+  REQUIRE(app_->auth().setPin(cf, pin));
+}
+
+std::int64_t TestKiosk::count(const std::string& sql) const {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(dbPath().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    n = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
 
 }  // namespace kiosk::test

@@ -33,9 +33,25 @@ class HttpClient {
                        const std::string& path,
                        const std::string& body = "",
                        std::vector<std::string> headers = {});
+  // The same with a curl_mime body (postForm).
+  HttpResponse perform(const std::string& method,
+                       const std::string& path,
+                       const std::string* body,
+                       void* mime,
+                       std::vector<std::string> headers);
   HttpResponse get(const std::string& path) { return request("GET", path); }
   // JSON body, with the CSRF token when one is known.
   HttpResponse send(const std::string& method, const std::string& path, const nlohmann::json& body);
+
+  struct File {
+    std::string filename;
+    std::string data;
+    std::string field = "attachments";
+  };
+  // multipart/form-data, with the CSRF token when one is known.
+  HttpResponse postForm(const std::string& path,
+                        const std::vector<std::pair<std::string, std::string>>& fields,
+                        const std::vector<File>& files = {});
 
   HttpResponse loginProfessional(const std::string& cf, const std::string& pin);
   HttpResponse loginStaff(const std::string& user, const std::string& password);
@@ -60,6 +76,13 @@ class TestKiosk {
   HttpClient client() const { return HttpClient(port()); }
   app::KioskApp& app() { return *app_; }
   std::string dbPath() const { return dir_.file("kiosk.db"); }
+  // Adds a professional with contacts (PEC may be empty) and a PIN.
+  void addProfessional(const std::string& cf,
+                       const std::string& name,
+                       const std::string& pec,
+                       const std::string& pin = "12345678");
+  // One number from the database file, read outside the kiosk ("SELECT count(*) FROM …").
+  std::int64_t count(const std::string& sql) const;
 
  private:
   TempDir dir_;

@@ -20,18 +20,18 @@ using domain::AuditEntry;
 using domain::CommFilter;
 using domain::CommPage;
 using domain::Communication;
-using domain::Message;
-using domain::NewAttachment;
-using domain::OutboxRow;
-using domain::StoredFile;
 using domain::Contacts;
 using domain::ContactsSource;
 using domain::ContactsVersion;
 using domain::LoginState;
+using domain::Message;
+using domain::NewAttachment;
+using domain::OutboxRow;
 using domain::Professional;
 using domain::Role;
 using domain::Session;
 using domain::StaffUser;
+using domain::StoredFile;
 
 namespace {
 
@@ -700,8 +700,8 @@ class SqliteTransaction final : public domain::Transaction {
         Message m;
         m.id = q->int64(0);
         m.communication_id = communication_id;
-        m.author = q->text(1) == "institute" ? domain::Author::kInstitute
-                                              : domain::Author::kProfessional;
+        m.author =
+            q->text(1) == "institute" ? domain::Author::kInstitute : domain::Author::kProfessional;
         m.staff_id = q->int64(2);
         m.body = q->text(3);
         m.created_at = q->int64(4);
