@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "domain/archive_import.h"
+#include "domain/audit.h"
 #include "storage/open_store.h"
 
 namespace kiosk::app {
@@ -240,6 +241,22 @@ int runSelftest(const std::vector<std::string>& args) {
     std::printf("%s: not configured\n", part);
   }
   return ok ? kExitOk : kExitFailure;
+}
+
+int runAuditVerify(const std::vector<std::string>& args) {
+  auto p = parse(args, "audit-verify", "", po::options_description("audit-verify options"));
+  if (!p) return p.error();
+  auto store = open(p->config, "audit-verify");
+  if (!store) return store.error();
+  auto check = domain::verifyAudit(**store);
+  if (!check) return report("audit-verify", check.error());
+  if (check->first_broken) {
+    std::printf("audit log: BROKEN at entry %lld: %s\n",
+                static_cast<long long>(*check->first_broken), check->why.c_str());
+    return kExitFailure;
+  }
+  std::printf("audit log: %lld entries, chain intact\n", static_cast<long long>(check->entries));
+  return kExitOk;
 }
 
 }  // namespace kiosk::app

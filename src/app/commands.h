@@ -17,5 +17,6 @@ int runImportArchive(const std::vector<std::string>& args);
 int runSetPin(const std::vector<std::string>& args);
 int runAddStaff(const std::vector<std::string>& args);
 int runSelftest(const std::vector<std::string>& args);
+int runAuditVerify(const std::vector<std::string>& args);
 
 }  // namespace kiosk::app

@@ -17,6 +17,7 @@ constexpr const char* kUsage =
     "  set-pin          set a professional's PIN (read from standard input)\n"
     "  add-staff        add or update a staff or technician account (password on stdin)\n"
     "  selftest         check database and devices, one line each\n"
+    "  audit-verify     check the audit log's hash chain, name the first broken entry\n"
     "\n"
     "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
 
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
       {"serve", kiosk::app::runServe},       {"import-archive", kiosk::app::runImportArchive},
       {"set-pin", kiosk::app::runSetPin},    {"add-staff", kiosk::app::runAddStaff},
-      {"selftest", kiosk::app::runSelftest},
+      {"selftest", kiosk::app::runSelftest}, {"audit-verify", kiosk::app::runAuditVerify},
   };
   if (argc < 2) {
     std::fputs(kUsage, stderr);

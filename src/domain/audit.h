@@ -3,9 +3,12 @@
 // Pure functions, thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "core/error.h"
 #include "domain/model.h"
+#include "domain/ports/store.h"
 
 namespace kiosk::domain {
 
@@ -16,5 +19,14 @@ inline constexpr const char* kAuditGenesis =
 // SHA-256 over the previous hash and the entry's fields, each length-prefixed
 // so that no two different entries hash the same text.
 std::string auditHash(const std::string& prev_hash, const AuditEntry& entry);
+
+struct AuditCheck {
+  std::int64_t entries = 0;                  // entries read
+  std::optional<std::int64_t> first_broken;  // id of the first entry that breaks the chain
+  std::string why;                           // what is wrong with it
+};
+
+// Recomputes the chain from the first entry.
+Result<AuditCheck> verifyAudit(Store& store);
 
 }  // namespace kiosk::domain

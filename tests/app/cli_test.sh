@@ -33,7 +33,7 @@ check "no command is bad usage (2)" test "$(status_of "$bin")" = 2
 check "an unknown command is bad usage (2)" test "$(status_of "$bin" frobnicate)" = 2
 check "--help succeeds" test "$(status_of "$bin" --help)" = 0
 check "each command has --help" bash -c "
-  for c in serve import-archive set-pin add-staff selftest; do
+  for c in serve import-archive set-pin add-staff selftest audit-verify; do
     '$bin' \$c --help | grep -q -- --config || exit 1
   done"
 check "an unknown option is bad usage with a one-line reason" \
@@ -80,6 +80,17 @@ check "selftest says each device is not configured" \
   bash -c "for p in printer scanner usb mail sms; do grep -q \"^\$p: not configured\" '$work/selftest' || exit 1; done"
 check "selftest fails when the database cannot be opened" \
   test "$(status_of "$bin" selftest --db /proc/nowhere/kiosk.db)" = 1
+
+# audit-verify: intact, then tampered with behind the kiosk's back.
+"$bin" audit-verify --db "$db" >"$work/audit"
+check "audit-verify passes on an untouched log" test $? = 0
+check "audit-verify counts the entries" grep -qE '^audit log: [0-9]+ entries, chain intact$' "$work/audit"
+sqlite3 "$db" "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'falsificato' WHERE id = 3;"
+check "audit-verify names the first changed entry and fails" \
+  bash -c "'$bin' audit-verify --db '$db' >'$work/audit2'; test \$? = 1 && grep -q '^audit log: BROKEN at entry 3: its content does not match' '$work/audit2'"
+sqlite3 "$db" "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id <= 3;"
+check "audit-verify notices a removed entry" \
+  bash -c "'$bin' audit-verify --db '$db' >'$work/audit3'; test \$? = 1 && grep -q 'BROKEN at entry 4: it does not point' '$work/audit3'"
 
 # serve --demo: prints the address, answers, stops on SIGTERM.
 "$bin" serve --demo --db "$work/demo.db" --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &

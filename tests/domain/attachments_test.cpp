@@ -1,0 +1,87 @@
+#include <catch2/catch.hpp>
+
+#include "domain/attachments.h"
+#include "filetypes/magic_sniffer.h"
+#include "support/read_file.h"
+
+using namespace kiosk;
+using namespace kiosk::domain;
+
+namespace {
+const std::string kFiles = KIOSK_TEST_FILES_DIR;
+IncomingFile sample(const std::string& name, const std::string& as = "") {
+  return {as.empty() ? name : as, test::readFile(kFiles + "/" + name)};
+}
+}  // namespace
+
+TEST_CASE("file names keep only their last path component", "[domain]") {
+  CHECK(cleanFilename("../../etc/passwd.pdf") == "passwd.pdf");
+  CHECK(cleanFilename("C:\\Users\\mario\\Desktop\\ricevuta.pdf") == "ricevuta.pdf");
+  CHECK(cleanFilename("/absolute/path.png") == "path.png");
+}
+
+TEST_CASE("file names lose control characters, invalid UTF-8 and leading dots", "[domain]") {
+  CHECK(cleanFilename("fat\x01tura\x7f.pdf") == "fattura.pdf");
+  CHECK(cleanFilename("rate\xC3.pdf") == "rate.pdf");
+  CHECK(cleanFilename("citt\xC3\xA0 \xE2\x82\xAC.pdf") == "citt\xC3\xA0 \xE2\x82\xAC.pdf");
+  CHECK(cleanFilename("...hidden.txt") == "hidden.txt");
+  CHECK(cleanFilename(" .. ") == "allegato");
+  CHECK(cleanFilename("") == "allegato");
+  CHECK(cleanFilename("dir/") == "allegato");
+}
+
+TEST_CASE("long file names are cut to 255 bytes on a character boundary, keeping the extension",
+          "[domain]") {
+  std::string stem;
+  for (int i = 0; i < 200; ++i) stem += "\xC3\xA0";  // 400 bytes of à
+  const std::string name = cleanFilename(stem + ".pdf");
+  CHECK(name.size() <= 255);
+  CHECK(name.ends_with(".pdf"));
+  CHECK(name.size() == 255 - 1);  // 125 × 2 bytes + ".pdf"
+}
+
+TEST_CASE("libmagic judges allowed files by content", "[filetypes]") {
+  filetypes::MagicSniffer sniffer;
+  for (const char* name : {"documento.pdf", "foto.jpg", "foto.png", "scansione.tif", "nota.txt",
+                           "elenco.csv", "lettera.docx", "tabella.xlsx", "testo.odt", "foglio.ods",
+                           "documento.pdf.p7m"}) {
+    INFO(name);
+    auto a = checkAttachment(sample(name), sniffer);
+    REQUIRE(a);
+    CHECK(a->filename == name);
+    CHECK(a->sha256.size() == 64);
+  }
+  CHECK(checkAttachment(sample("foto.jpg"), sniffer)->content_type == "image/jpeg");
+  CHECK(checkAttachment(sample("documento.pdf.p7m"), sniffer)->content_type ==
+        "application/pkcs7-mime");
+}
+
+TEST_CASE("a file whose content and extension disagree is refused", "[filetypes]") {
+  filetypes::MagicSniffer sniffer;
+  for (const auto& [file, as] : std::vector<std::pair<const char*, const char*>>{
+           {"programma.elf", "fattura.pdf"},
+           {"foto.png", "foto.pdf"},
+           {"pagina.html", "nota.txt"},
+           {"disegno.svg", "disegno.svg"},
+           {"archivio.zip", "archivio.zip"},
+           {"archivio.zip", "lettera.docx"},
+           {"script.sh", "script.sh"},
+           {"documento.pdf", "documento.p7m"},
+           {"documento.pdf", "documento"}}) {
+    INFO(file << " as " << as);
+    auto a = checkAttachment(sample(file, as), sniffer);
+    REQUIRE_FALSE(a);
+    CHECK(a.error().reason == "attachment_type_not_allowed");
+  }
+}
+
+TEST_CASE("size limits: empty refused, 1 MiB accepted, one byte more refused", "[filetypes]") {
+  filetypes::MagicSniffer sniffer;
+  CHECK(checkAttachment({"vuoto.txt", ""}, sniffer).error().reason == "empty_attachment");
+  CHECK(checkAttachment({"limite.txt", std::string(kMaxAttachmentBytes, 'a')}, sniffer));
+  CHECK(checkAttachment({"oltre.txt", std::string(kMaxAttachmentBytes + 1, 'a')}, sniffer)
+            .error()
+            .reason == "attachment_too_large");
+  std::vector<IncomingFile> six(6, {"a.txt", "a"});
+  CHECK(checkAttachments(six, sniffer).error().reason == "too_many_attachments");
+}

@@ -1,0 +1,190 @@
+#include <catch2/catch.hpp>
+
+#include "core/clock.h"
+#include "domain/communications.h"
+#include "domain/contacts.h"
+#include "support/fake_store.h"
+
+using namespace kiosk;
+using namespace kiosk::domain;
+
+namespace {
+
+// Judges by the first bytes only: enough for the domain's rules.
+class FakeSniffer final : public FileSniffer {
+ public:
+  std::string mimeType(std::string_view d) override {
+    if (d.starts_with("%PDF")) return "application/pdf";
+    if (d.starts_with("\x89PNG")) return "image/png";
+    return "text/plain";
+  }
+};
+
+struct Fixture {
+  test::FakeStore store;
+  FakeClock clock{1'795'000'000};  // 2026-11-18, CET
+  FakeSniffer sniffer;
+  CommunicationService service{store, clock, sniffer, {"1234"}};
+  ContactsService contacts{store, clock};
+  Session pro, other, staff, tech;
+
+  Fixture() {
+    pro = addProfessional("RSSMRA80A01H501U", "mario@pec.it");
+    other = addProfessional("GRCFNC70D52L219G", "francesca@pec.it");
+    staff.role = Role::kStaff;
+    staff.subject_id = 100;
+    staff.principal = "sportello";
+    tech.role = Role::kTechnician;
+    tech.principal = "tecnico";
+  }
+
+  Session addProfessional(const std::string& cf, const std::string& pec) {
+    auto tx = *store.begin(TxMode::kWrite);
+    Professional p;
+    p.codice_fiscale = cf;
+    p.name = "N";
+    p.surname = "S";
+    const auto id = *tx->insertProfessional(p, 1);
+    Contacts c;
+    c.pec = pec;
+    c.email = "mail@" + cf + ".it";
+    c.notify = {"pec", "email"};
+    REQUIRE(tx->addContactsVersion(id, c, ContactsSource::kArchive, 1));
+    REQUIRE(tx->commit());
+    Session s;
+    s.role = Role::kProfessional;
+    s.subject_id = id;
+    s.principal = cf;
+    return s;
+  }
+
+  SendInput input(std::vector<IncomingFile> files = {}) {
+    SendInput in;
+    in.topic = "normativa";
+    in.subject = "Quesito";
+    in.body = "Testo";
+    in.attachments = std::move(files);
+    return in;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("protocol numbers carry branch and year and count up within the year", "[domain]") {
+  Fixture f;
+  CHECK(f.service.send(f.pro, f.input())->communication.protocol == "INPS.1234.2026.0000001");
+  CHECK(f.service.send(f.other, f.input())->communication.protocol == "INPS.1234.2026.0000002");
+  f.clock.advance(60L * 86400);  // into 2027
+  CHECK(f.service.send(f.pro, f.input())->communication.protocol == "INPS.1234.2027.0000001");
+}
+
+TEST_CASE("the protocol year is Rome's: 00:30 on 1 January is the new year", "[domain]") {
+  Fixture f;
+  FakeClock new_year{1'798'759'800};  // 2026-12-31T23:30:00Z = 2027-01-01 00:30 in Rome
+  CommunicationService service{f.store, new_year, f.sniffer, {"1234"}};
+  CHECK(service.send(f.pro, f.input())->communication.protocol == "INPS.1234.2027.0000001");
+}
+
+TEST_CASE("a thread keeps the contacts in force when it was created", "[domain]") {
+  Fixture f;
+  auto sent = f.service.send(f.pro, f.input());
+  REQUIRE(sent);
+  ContactsInput changed;
+  changed.pec = "nuova@pec.it";
+  REQUIRE(f.contacts.update(f.pro.subject_id, changed, "professional"));
+  auto thread = f.service.open(f.pro, sent->communication.id);
+  REQUIRE(thread);
+  CHECK(thread->contacts->contacts.pec == "mario@pec.it");
+  REQUIRE(f.service.reply(f.staff, sent->communication.id, {"Risposta", {}}));
+  // The reply's notifications go to the snapshot, not to the new PEC.
+  std::vector<std::string> recipients;
+  for (const auto& row : f.store.snapshot().outbox) {
+    if (row.event == "replied") recipients.push_back(row.recipient);
+  }
+  CHECK(recipients == std::vector<std::string>{"mario@pec.it", "mail@RSSMRA80A01H501U.it"});
+  // A new communication uses the new contacts.
+  auto next = f.service.send(f.pro, f.input());
+  CHECK(f.service.open(f.pro, next->communication.id)->contacts->contacts.pec == "nuova@pec.it");
+}
+
+TEST_CASE("the extra e-mail is notified too, once", "[domain]") {
+  Fixture f;
+  SendInput in = f.input();
+  in.extra_email = "commercialista@studio.it";
+  auto sent = f.service.send(f.pro, in);
+  REQUIRE(sent);
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& r : f.store.snapshot().outbox) rows.emplace_back(r.channel, r.recipient);
+  CHECK(rows == std::vector<std::pair<std::string, std::string>>{
+                    {"pec", "mario@pec.it"}, {"email", "commercialista@studio.it"}});
+}
+
+TEST_CASE("a refused send leaves the store exactly as it was", "[domain]") {
+  Fixture f;
+  const auto before = f.store.snapshot();
+  auto bad = f.service.send(f.pro, f.input({{"a.pdf", "%PDF-1.4"}, {"b.pdf", "not a pdf"}}));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().reason == "attachment_type_not_allowed");
+  const auto after = f.store.snapshot();
+  CHECK(after.communications.empty());
+  CHECK(after.outbox.empty());
+  CHECK(after.audit.size() == before.audit.size());
+  CHECK(after.protocol_counters.empty());
+}
+
+TEST_CASE("subject and body limits count characters, not bytes", "[domain]") {
+  Fixture f;
+  SendInput in = f.input();
+  in.subject.clear();
+  for (int i = 0; i < 150; ++i) in.subject += "\xC3\xA8";  // 150 × è = 300 bytes
+  CHECK(f.service.send(f.pro, in));
+  in.subject += "e";
+  CHECK(f.service.send(f.pro, in).error().reason == "invalid_subject");
+}
+
+TEST_CASE("the state machine: aperta, in carico, chiusa", "[domain]") {
+  Fixture f;
+  const auto id = f.service.send(f.pro, f.input())->communication.id;
+  CHECK(f.service.take(f.staff, id)->status == CommStatus::kInCarico);
+  CHECK(f.service.take(f.staff, id).error().reason == "already_taken");
+  REQUIRE(f.service.addMessage(f.pro, id, {"ancora", {}}));
+  CHECK(f.service.staffOpen(f.staff, id)->communication.status == CommStatus::kInCarico);
+  CHECK(f.service.close(f.staff, id, "Esito")->status == CommStatus::kChiusa);
+  CHECK(f.service.addMessage(f.pro, id, {"x", {}}).error().reason == "closed");
+  CHECK(f.service.reply(f.staff, id, {"x", {}}).error().reason == "closed");
+}
+
+TEST_CASE("a reply to an open thread takes it in charge and makes it unread", "[domain]") {
+  Fixture f;
+  const auto id = f.service.send(f.pro, f.input())->communication.id;
+  CHECK(*f.service.unreadCount(f.pro) == 0);
+  REQUIRE(f.service.reply(f.staff, id, {"Risposta", {}}));
+  CHECK(f.service.staffOpen(f.staff, id)->communication.status == CommStatus::kInCarico);
+  CHECK(*f.service.unreadCount(f.pro) == 1);
+  REQUIRE(f.service.open(f.pro, id));
+  CHECK(*f.service.unreadCount(f.pro) == 0);
+}
+
+TEST_CASE("a professional never reaches another professional's thread or file", "[domain]") {
+  Fixture f;
+  auto sent = f.service.send(f.pro, f.input({{"a.pdf", "%PDF-1.4 x"}}));
+  REQUIRE(sent);
+  const auto id = sent->communication.id;
+  CHECK(f.service.open(f.other, id).error().code == ErrorCode::kNotFound);
+  CHECK(f.service.addMessage(f.other, id, {"x", {}}).error().code == ErrorCode::kNotFound);
+  const auto file_id = f.service.open(f.pro, id)->messages[0].attachments[0].id;
+  CHECK(f.service.attachment(f.other, file_id).error().code == ErrorCode::kNotFound);
+  CHECK(f.service.attachment(f.pro, file_id)->data == "%PDF-1.4 x");
+  CHECK(f.service.attachment(f.staff, file_id));
+  CHECK(f.service.attachment(f.tech, file_id).error().code == ErrorCode::kForbidden);
+  CHECK(f.service.list(f.other, {})->total == 0);
+}
+
+TEST_CASE("only staff act for the Institute", "[domain]") {
+  Fixture f;
+  const auto id = f.service.send(f.pro, f.input())->communication.id;
+  CHECK(f.service.take(f.pro, id).error().code == ErrorCode::kForbidden);
+  CHECK(f.service.take(f.tech, id).error().code == ErrorCode::kForbidden);
+  CHECK(f.service.queue(f.tech, {}).error().code == ErrorCode::kForbidden);
+  CHECK(f.service.send(f.staff, f.input()).error().code == ErrorCode::kForbidden);
+}
