@@ -1,5 +1,7 @@
 #include "app/commands.h"
 
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -99,6 +101,9 @@ int runServe(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Few malloc arenas: with one per worker thread, freed upload buffers stay
+  // mapped and the resident size grows with the thread count.
+  mallopt(M_ARENA_MAX, 2);
   auto store = open(p->config, "serve");
   if (!store) return store.error();
   SystemClock clock;

@@ -1,16 +1,17 @@
 #include "core/log.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
-#include <nlohmann/json.hpp>
+
+#include "core/json_writer.h"
 
 namespace kiosk::log {
 namespace {
 
-std::mutex g_mutex;
 std::atomic<bool> g_quiet{false};
 
 std::string timestamp() {
@@ -27,13 +28,24 @@ std::string timestamp() {
 }
 
 void write(std::string_view level, std::string_view event, std::initializer_list<Field> fields) {
-  nlohmann::json line = {{"ts", timestamp()}, {"level", level}, {"event", event}};
-  for (const auto& [key, value] : fields) line[std::string(key)] = value;
-  const std::string text =
-      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  std::lock_guard lock(g_mutex);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  std::string text;
+  text.reserve(160);
+  JsonWriter w(text);
+  w.beginObject().field("ts", timestamp()).field("level", level).field("event", event);
+  for (const auto& [key, value] : fields) w.field(key, value);
+  w.endObject();
+  text.push_back('\n');
+  // One write(2) per line, no lock: lines shorter than PIPE_BUF never
+  // interleave on a pipe (journald) or an O_APPEND file.
+  std::fflush(stdout);  // whatever printf left in the buffer goes first
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDOUT_FILENO, p, left);
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
 }
 
 }  // namespace

@@ -112,7 +112,7 @@ std::string cleanFilename(std::string_view raw) {
   return name;
 }
 
-Result<NewAttachment> checkAttachment(const IncomingFile& file, FileSniffer& sniffer) {
+Result<NewAttachment> checkAttachment(IncomingFile file, FileSniffer& sniffer) {
   const std::string name = cleanFilename(file.filename);
   if (file.data.empty()) {
     return fail(Error::invalid("empty_attachment",
@@ -134,17 +134,18 @@ Result<NewAttachment> checkAttachment(const IncomingFile& file, FileSniffer& sni
                            allowed->sniffed.end() ||
                        (ext == "p7m" && isDerSignedData(file.data));
   if (!matches) return fail(refused);
-  return NewAttachment{name, std::string(allowed->content_type), crypto::sha256Hex(file.data),
-                       file.data};
+  std::string digest = crypto::sha256Hex(file.data);
+  return NewAttachment{name, std::string(allowed->content_type), std::move(digest),
+                       std::move(file.data)};
 }
 
-Result<std::vector<NewAttachment>> checkAttachments(const std::vector<IncomingFile>& files,
+Result<std::vector<NewAttachment>> checkAttachments(std::vector<IncomingFile> files,
                                                     FileSniffer& sniffer) {
   if (files.size() > kMaxAttachments) return fail(tooManyAttachments());
   std::vector<NewAttachment> out;
   out.reserve(files.size());
-  for (const auto& f : files) {
-    auto a = checkAttachment(f, sniffer);
+  for (auto& f : files) {
+    auto a = checkAttachment(std::move(f), sniffer);
     if (!a) return fail(a.error());
     out.push_back(std::move(*a));
   }

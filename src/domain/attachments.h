@@ -33,10 +33,11 @@ std::string allowedExtensions();
 // Checks one file: empty_attachment, attachment_too_large or
 // attachment_type_not_allowed; else the attachment ready to store (cleaned
 // name, canonical content type, SHA-256).
-Result<NewAttachment> checkAttachment(const IncomingFile& file, FileSniffer& sniffer);
+// Takes the file by value: its bytes move into the result, never copied.
+Result<NewAttachment> checkAttachment(IncomingFile file, FileSniffer& sniffer);
 
 // Checks the count and every file.
-Result<std::vector<NewAttachment>> checkAttachments(const std::vector<IncomingFile>& files,
+Result<std::vector<NewAttachment>> checkAttachments(std::vector<IncomingFile> files,
                                                     FileSniffer& sniffer);
 
 Error tooManyAttachments();

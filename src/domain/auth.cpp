@@ -175,28 +175,59 @@ Result<LoginResult> AuthService::refuseUnknown(Transaction& tx,
 Result<Session> AuthService::authenticate(std::string_view token) {
   if (token.size() != 64) return fail(unauthenticated());
   const std::int64_t now = clock_.nowSeconds();
-  auto tx = store_.begin(TxMode::kWrite);
-  if (!tx) return fail(tx.error());
-  auto found = (*tx)->findSession(crypto::sha256Hex(token));
-  if (!found) return fail(found.error());
-  if (!*found) return fail(unauthenticated());
-  Session s = std::move(**found);
+  const std::string hash = crypto::sha256Hex(token);
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto it = fresh_.find(hash);
+    if (it != fresh_.end() && it->second.last_seen == now) return it->second;
+  }
+  std::optional<Session> found;
+  {
+    // Most requests only read: the write lock is taken only to expire or
+    // refresh a session, at most once a second per session.
+    auto tx = store_.begin(TxMode::kRead);
+    if (!tx) return fail(tx.error());
+    auto s = (*tx)->findSession(hash);
+    if (!s) return fail(s.error());
+    found = std::move(*s);
+  }
+  if (!found) return fail(unauthenticated());
+  Session s = std::move(*found);
   const bool idle = now - s.last_seen >= policy_.idle_timeout_seconds;
   const bool old = now - s.created_at >= policy_.absolute_lifetime_seconds;
+  auto remember = [&] {
+    std::lock_guard lock(cache_mutex_);
+    if (fresh_.size() > 10000) fresh_.clear();
+    fresh_[hash] = s;
+  };
+  if (!idle && !old && s.last_seen == now) {
+    remember();
+    return s;
+  }
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
   if (idle || old) {
+    {
+      std::lock_guard lock(cache_mutex_);
+      fresh_.erase(hash);
+    }
     if (auto st = (*tx)->deleteSession(s.id); !st) return fail(st.error());
     if (auto st = (*tx)->commit(); !st) return fail(st.error());
     return fail(unauthenticated());
   }
-  if (s.last_seen != now) {
-    if (auto st = (*tx)->touchSession(s.id, now); !st) return fail(st.error());
-    if (auto st = (*tx)->commit(); !st) return fail(st.error());
-    s.last_seen = now;
-  }
+  // touchSession on a session deleted meanwhile (logout) changes nothing.
+  if (auto st = (*tx)->touchSession(s.id, now); !st) return fail(st.error());
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  s.last_seen = now;
+  remember();
   return s;
 }
 
 Status AuthService::logout(const Session& session) {
+  {
+    std::lock_guard lock(cache_mutex_);
+    fresh_.erase(session.token_hash);
+  }
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
   if (auto st = (*tx)->deleteSession(session.id); !st) return st;

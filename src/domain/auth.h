@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -101,6 +103,11 @@ class AuthService {
   const Clock& clock_;
   AuthPolicy policy_;
   AuthObserver* observer_;
+  // Sessions already refreshed in the current second, by token hash: most
+  // requests need no database round trip. At most one second stale for
+  // another process sharing the database; a logout here drops the entry.
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, Session> fresh_;
 };
 
 // The errors of this service, shared with the HTTP layer's tests.

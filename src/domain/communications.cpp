@@ -73,7 +73,7 @@ CommunicationService::CommunicationService(Store& store,
                                            CommOptions options)
     : store_(store), clock_(clock), sniffer_(sniffer), options_(std::move(options)) {}
 
-Result<CommunicationService::Checked> CommunicationService::check(const SendInput& in,
+Result<CommunicationService::Checked> CommunicationService::check(SendInput in,
                                                                   bool with_extra_email) {
   Checked out;
   if (!findTopic(in.topic)) {
@@ -98,7 +98,7 @@ Result<CommunicationService::Checked> CommunicationService::check(const SendInpu
     }
     out.extra_email = *email;
   }
-  auto files = checkAttachments(in.attachments, sniffer_);
+  auto files = checkAttachments(std::move(in.attachments), sniffer_);
   if (!files) return fail(files.error());
   out.attachments = std::move(*files);
   return out;
@@ -210,13 +210,13 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   return c;
 }
 
-Result<SendResult> CommunicationService::send(const Session& professional, const SendInput& input) {
+Result<SendResult> CommunicationService::send(const Session& professional, SendInput input) {
   if (professional.role != Role::kProfessional) return fail(forbiddenError());
   const std::string key = validate::trim(input.idempotency_key);
   if (key.size() > kMaxIdempotencyKey) {
     return fail(Error::invalid("invalid_idempotency_key", "Chiave di idempotenza non valida."));
   }
-  auto checked = check(input, /*with_extra_email=*/true);
+  auto checked = check(std::move(input), /*with_extra_email=*/true);
   if (!checked) return fail(checked.error());
 
   const std::int64_t now = clock_.nowSeconds();
@@ -294,11 +294,11 @@ Result<ThreadView> CommunicationService::open(const Session& professional, std::
 
 Result<Message> CommunicationService::addMessage(const Session& professional,
                                                  std::int64_t id,
-                                                 const ReplyInput& input) {
+                                                 ReplyInput input) {
   if (professional.role != Role::kProfessional) return fail(forbiddenError());
   auto body = checkBody(input.body);
   if (!body) return fail(body.error());
-  auto files = checkAttachments(input.attachments, sniffer_);
+  auto files = checkAttachments(std::move(input.attachments), sniffer_);
   if (!files) return fail(files.error());
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
@@ -387,11 +387,11 @@ Result<Communication> CommunicationService::take(const Session& staff, std::int6
 
 Result<Message> CommunicationService::reply(const Session& staff,
                                             std::int64_t id,
-                                            const ReplyInput& input) {
+                                            ReplyInput input) {
   if (!isStaff(staff)) return fail(forbiddenError());
   auto body = checkBody(input.body);
   if (!body) return fail(body.error());
-  auto files = checkAttachments(input.attachments, sniffer_);
+  auto files = checkAttachments(std::move(input.attachments), sniffer_);
   if (!files) return fail(files.error());
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
@@ -448,13 +448,13 @@ Result<Communication> CommunicationService::close(const Session& staff,
 
 Result<Communication> CommunicationService::writeFirst(const Session& staff,
                                                        const std::string& codice_fiscale,
-                                                       const SendInput& input) {
+                                                       SendInput input) {
   if (!isStaff(staff)) return fail(forbiddenError());
   const std::string cf = cf::normalize(codice_fiscale);
   if (!cf::isValid(cf)) {
     return fail(Error::invalid("invalid_codice_fiscale", "Codice fiscale non valido."));
   }
-  auto checked = check(input, /*with_extra_email=*/false);
+  auto checked = check(std::move(input), /*with_extra_email=*/false);
   if (!checked) return fail(checked.error());
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);

@@ -58,11 +58,12 @@ class CommunicationService {
   CommunicationService(Store& store, const Clock& clock, FileSniffer& sniffer, CommOptions options);
 
   // Professional.
-  Result<SendResult> send(const Session& professional, const SendInput& input);
+  // Inputs are taken by value: attachments move through, never copied.
+  Result<SendResult> send(const Session& professional, SendInput input);
   Result<CommPage> list(const Session& professional, CommFilter filter);
   // Marks the thread read.
   Result<ThreadView> open(const Session& professional, std::int64_t id);
-  Result<Message> addMessage(const Session& professional, std::int64_t id, const ReplyInput& input);
+  Result<Message> addMessage(const Session& professional, std::int64_t id, ReplyInput input);
   Result<std::int64_t> unreadCount(const Session& professional);
 
   // The owner of the thread or staff.
@@ -72,18 +73,18 @@ class CommunicationService {
   Result<CommPage> queue(const Session& staff, CommFilter filter);
   Result<ThreadView> staffOpen(const Session& staff, std::int64_t id);
   Result<Communication> take(const Session& staff, std::int64_t id);
-  Result<Message> reply(const Session& staff, std::int64_t id, const ReplyInput& input);
+  Result<Message> reply(const Session& staff, std::int64_t id, ReplyInput input);
   Result<Communication> close(const Session& staff, std::int64_t id, const std::string& outcome);
   Result<Communication> writeFirst(const Session& staff,
                                    const std::string& codice_fiscale,
-                                   const SendInput& input);
+                                   SendInput input);
 
  private:
   struct Checked {
     std::string topic, subject, body, extra_email;
     std::vector<NewAttachment> attachments;
   };
-  Result<Checked> check(const SendInput& input, bool with_extra_email);
+  Result<Checked> check(SendInput input, bool with_extra_email);
   Result<ThreadView> load(std::int64_t id, std::optional<std::int64_t> owner);
   Result<Communication> create(Transaction& tx,
                                const Session& actor,

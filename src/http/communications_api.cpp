@@ -2,6 +2,7 @@
 // Institute's side (staff) and attachment downloads.
 #include <charconv>
 
+#include "core/json_writer.h"
 #include "core/rome_time.h"
 #include "core/topics.h"
 #include "http/api.h"
@@ -14,69 +15,102 @@ using domain::Role;
 using domain::Session;
 using nlohmann::json;
 
-json attachmentJson(const domain::AttachmentMeta& a) {
-  return {{"id", a.id},
-          {"filename", a.filename},
-          {"content_type", a.content_type},
-          {"size", a.size},
-          {"sha256", a.sha256}};
+// The hot answers (lists, threads) are written straight into the body.
+void writeAttachment(JsonWriter& w, const domain::AttachmentMeta& a) {
+  w.beginObject()
+      .field("id", a.id)
+      .field("filename", a.filename)
+      .field("content_type", a.content_type)
+      .field("size", a.size)
+      .field("sha256", a.sha256)
+      .endObject();
 }
 
-json summaryJson(const domain::Communication& c, bool for_staff) {
+// The fields of a thread in a list, without the closing brace.
+void writeSummaryFields(JsonWriter& w, const domain::Communication& c, bool for_staff) {
   const Topic* topic = findTopic(c.topic);
-  json j = {{"id", c.id},
-            {"protocol", c.protocol},
-            {"box", domain::boxName(c.box)},
-            {"topic", c.topic},
-            {"topic_label", topic ? topic->label : c.topic},
-            {"subject", c.subject},
-            {"status", domain::statusName(c.status)},
-            {"unread", c.unread},
-            {"created_at", isoUtc(c.created_at)},
-            {"updated_at", isoUtc(c.updated_at)}};
+  w.beginObject()
+      .field("id", c.id)
+      .field("protocol", c.protocol)
+      .field("box", domain::boxName(c.box))
+      .field("topic", c.topic)
+      .field("topic_label", topic ? topic->label : std::string_view(c.topic))
+      .field("subject", c.subject)
+      .field("status", domain::statusName(c.status))
+      .field("unread", c.unread)
+      .field("created_at", isoUtc(c.created_at))
+      .field("updated_at", isoUtc(c.updated_at));
   if (for_staff) {
-    j["codice_fiscale"] = c.codice_fiscale;
-    j["professional_name"] = c.professional_name;
+    w.field("codice_fiscale", c.codice_fiscale).field("professional_name", c.professional_name);
   }
-  return j;
 }
 
-json messageJson(const domain::Message& m) {
-  json files = json::array();
-  for (const auto& a : m.attachments) files.push_back(attachmentJson(a));
-  return {{"id", m.id},
-          {"author", domain::authorName(m.author)},
-          {"body", m.body},
-          {"created_at", isoUtc(m.created_at)},
-          {"attachments", files}};
+void writeMessage(JsonWriter& w, const domain::Message& m) {
+  w.beginObject()
+      .field("id", m.id)
+      .field("author", domain::authorName(m.author))
+      .field("body", m.body)
+      .field("created_at", isoUtc(m.created_at))
+      .key("attachments")
+      .beginArray();
+  for (const auto& a : m.attachments) writeAttachment(w, a);
+  w.endArray().endObject();
 }
 
-json threadJson(const domain::ThreadView& t, bool for_staff) {
-  json j = summaryJson(t.communication, for_staff);
-  j["outcome"] = t.communication.outcome;
-  j["extra_email"] = t.communication.extra_email;
+Response summaryResponse(int status, const domain::Communication& c, bool with_outcome) {
+  std::string body;
+  JsonWriter w(body);
+  writeSummaryFields(w, c, true);
+  if (with_outcome) w.field("outcome", c.outcome);
+  w.endObject();
+  return Response::rawJson(status, std::move(body));
+}
+
+Response messageResponse(const domain::Message& m) {
+  std::string body;
+  JsonWriter w(body);
+  writeMessage(w, m);
+  return Response::rawJson(201, std::move(body));
+}
+
+Response threadResponse(const domain::ThreadView& t, bool for_staff) {
+  std::string body;
+  body.reserve(1024);
+  JsonWriter w(body);
+  writeSummaryFields(w, t.communication, for_staff);
+  w.field("outcome", t.communication.outcome).field("extra_email", t.communication.extra_email);
+  w.key("contacts");
   if (t.contacts) {
     const auto& c = t.contacts->contacts;
-    j["contacts"] = {{"pec", c.pec},
-                     {"email", c.email},
-                     {"mobile", c.mobile},
-                     {"phone", c.phone},
-                     {"fax", c.fax},
-                     {"notify", c.notify},
-                     {"version", t.contacts->version}};
+    w.beginObject()
+        .field("pec", c.pec)
+        .field("email", c.email)
+        .field("mobile", c.mobile)
+        .field("phone", c.phone)
+        .field("fax", c.fax)
+        .field("notify", c.notify)
+        .field("version", t.contacts->version)
+        .endObject();
   } else {
-    j["contacts"] = nullptr;
+    w.null();
   }
-  json messages = json::array();
-  for (const auto& m : t.messages) messages.push_back(messageJson(m));
-  j["messages"] = messages;
-  return j;
+  w.key("messages").beginArray();
+  for (const auto& m : t.messages) writeMessage(w, m);
+  w.endArray().endObject();
+  return Response::rawJson(200, std::move(body));
 }
 
-json pageJson(const domain::CommPage& page, bool for_staff) {
-  json items = json::array();
-  for (const auto& c : page.items) items.push_back(summaryJson(c, for_staff));
-  return {{"items", items}, {"total", page.total}};
+Response pageResponse(const domain::CommPage& page, bool for_staff) {
+  std::string body;
+  body.reserve(512 + page.items.size() * 320);
+  JsonWriter w(body);
+  w.beginObject().key("items").beginArray();
+  for (const auto& c : page.items) {
+    writeSummaryFields(w, c, for_staff);
+    w.endObject();
+  }
+  w.endArray().field("total", page.total).endObject();
+  return Response::rawJson(200, std::move(body));
 }
 
 std::optional<int> intParam(const Request& req, const char* name, int fallback, int min, int max) {
@@ -177,7 +211,7 @@ class CommHandlers {
     if (!filter) return filter.error();
     auto page = d_.communications.list(*s, *filter);
     if (!page) return errorResponse(page.error());
-    return Response::json(200, pageJson(*page, false));
+    return pageResponse(*page, false);
   }
 
   Response send(Request& req) {
@@ -192,7 +226,7 @@ class CommHandlers {
     in.extra_email = form->field("extra_email");
     in.idempotency_key = form->field("idempotency_key");
     in.attachments = attachmentsOf(*form);
-    auto sent = d_.communications.send(*s, in);
+    auto sent = d_.communications.send(*s, std::move(in));
     if (!sent) return errorResponse(sent.error());
     const auto& c = sent->communication;
     return Response::json(sent->replayed ? 200 : 201, {{"id", c.id},
@@ -208,7 +242,7 @@ class CommHandlers {
     if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
     auto t = d_.communications.open(*s, *id);
     if (!t) return errorResponse(t.error());
-    return Response::json(200, threadJson(*t, false));
+    return threadResponse(*t, false);
   }
 
   Response addMessage(Request& req) {
@@ -220,7 +254,7 @@ class CommHandlers {
     if (!form) return form.error();
     auto m = d_.communications.addMessage(*s, *id, {form->field("body"), attachmentsOf(*form)});
     if (!m) return errorResponse(m.error());
-    return Response::json(201, messageJson(*m));
+    return messageResponse(*m);
   }
 
   Response download(Request& req) {
@@ -246,7 +280,7 @@ class CommHandlers {
     if (!filter) return filter.error();
     auto page = d_.communications.queue(*s, *filter);
     if (!page) return errorResponse(page.error());
-    return Response::json(200, pageJson(*page, true));
+    return pageResponse(*page, true);
   }
 
   Response staffThread(Request& req) {
@@ -256,7 +290,7 @@ class CommHandlers {
     if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
     auto t = d_.communications.staffOpen(*s, *id);
     if (!t) return errorResponse(t.error());
-    return Response::json(200, threadJson(*t, true));
+    return threadResponse(*t, true);
   }
 
   Response take(Request& req) {
@@ -266,7 +300,7 @@ class CommHandlers {
     if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
     auto c = d_.communications.take(*s, *id);
     if (!c) return errorResponse(c.error());
-    return Response::json(200, summaryJson(*c, true));
+    return summaryResponse(200, *c, false);
   }
 
   Response reply(Request& req) {
@@ -278,7 +312,7 @@ class CommHandlers {
     if (!form) return form.error();
     auto m = d_.communications.reply(*s, *id, {form->field("body"), attachmentsOf(*form)});
     if (!m) return errorResponse(m.error());
-    return Response::json(201, messageJson(*m));
+    return messageResponse(*m);
   }
 
   Response close(Request& req) {
@@ -292,9 +326,7 @@ class CommHandlers {
     if (!outcome) return badRequest();
     auto c = d_.communications.close(*s, *id, *outcome);
     if (!c) return errorResponse(c.error());
-    json j = summaryJson(*c, true);
-    j["outcome"] = c->outcome;
-    return Response::json(200, j);
+    return summaryResponse(200, *c, true);
   }
 
   Response writeFirst(Request& req) {
@@ -307,9 +339,9 @@ class CommHandlers {
     in.subject = form->field("subject");
     in.body = form->field("body");
     in.attachments = attachmentsOf(*form);
-    auto c = d_.communications.writeFirst(*s, form->field("codice_fiscale"), in);
+    auto c = d_.communications.writeFirst(*s, form->field("codice_fiscale"), std::move(in));
     if (!c) return errorResponse(c.error());
-    return Response::json(201, summaryJson(*c, true));
+    return summaryResponse(201, *c, false);
   }
 
  private:

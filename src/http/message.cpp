@@ -54,6 +54,13 @@ Response Response::json(int status, const nlohmann::json& body) {
   return r;
 }
 
+Response Response::rawJson(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
 Response Response::error(int status, std::string_view code, std::string_view message) {
   return json(status, {{"error", {{"code", code}, {"message", message}}}});
 }

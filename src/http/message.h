@@ -72,6 +72,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 
   static Response json(int status, const nlohmann::json& body);
+  // A body already serialized as JSON.
+  static Response rawJson(int status, std::string body);
   // The error shape of CONTRACT.md: {"error": {"code", "message"}}.
   static Response error(int status, std::string_view code, std::string_view message);
   static Response fromError(const Error& e);

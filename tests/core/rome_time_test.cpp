@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "core/rome_time.h"
+
+#include <catch2/catch.hpp>
 
 using kiosk::isoUtc;
 using kiosk::romeDateTimeText;

@@ -1,6 +1,7 @@
+#include "domain/attachments.h"
+
 #include <catch2/catch.hpp>
 
-#include "domain/attachments.h"
 #include "filetypes/magic_sniffer.h"
 #include "support/read_file.h"
 
@@ -42,9 +43,9 @@ TEST_CASE("long file names are cut to 255 bytes on a character boundary, keeping
 
 TEST_CASE("libmagic judges allowed files by content", "[filetypes]") {
   filetypes::MagicSniffer sniffer;
-  for (const char* name : {"documento.pdf", "foto.jpg", "foto.png", "scansione.tif", "nota.txt",
-                           "elenco.csv", "lettera.docx", "tabella.xlsx", "testo.odt", "foglio.ods",
-                           "documento.pdf.p7m"}) {
+  for (const char* name :
+       {"documento.pdf", "foto.jpg", "foto.png", "scansione.tif", "nota.txt", "elenco.csv",
+        "lettera.docx", "tabella.xlsx", "testo.odt", "foglio.ods", "documento.pdf.p7m"}) {
     INFO(name);
     auto a = checkAttachment(sample(name), sniffer);
     REQUIRE(a);
@@ -58,16 +59,16 @@ TEST_CASE("libmagic judges allowed files by content", "[filetypes]") {
 
 TEST_CASE("a file whose content and extension disagree is refused", "[filetypes]") {
   filetypes::MagicSniffer sniffer;
-  for (const auto& [file, as] : std::vector<std::pair<const char*, const char*>>{
-           {"programma.elf", "fattura.pdf"},
-           {"foto.png", "foto.pdf"},
-           {"pagina.html", "nota.txt"},
-           {"disegno.svg", "disegno.svg"},
-           {"archivio.zip", "archivio.zip"},
-           {"archivio.zip", "lettera.docx"},
-           {"script.sh", "script.sh"},
-           {"documento.pdf", "documento.p7m"},
-           {"documento.pdf", "documento"}}) {
+  for (const auto& [file, as] :
+       std::vector<std::pair<const char*, const char*>>{{"programma.elf", "fattura.pdf"},
+                                                        {"foto.png", "foto.pdf"},
+                                                        {"pagina.html", "nota.txt"},
+                                                        {"disegno.svg", "disegno.svg"},
+                                                        {"archivio.zip", "archivio.zip"},
+                                                        {"archivio.zip", "lettera.docx"},
+                                                        {"script.sh", "script.sh"},
+                                                        {"documento.pdf", "documento.p7m"},
+                                                        {"documento.pdf", "documento"}}) {
     INFO(file << " as " << as);
     auto a = checkAttachment(sample(file, as), sniffer);
     REQUIRE_FALSE(a);

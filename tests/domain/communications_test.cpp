@@ -1,7 +1,8 @@
+#include "domain/communications.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/clock.h"
-#include "domain/communications.h"
 #include "domain/contacts.h"
 #include "support/fake_store.h"
 

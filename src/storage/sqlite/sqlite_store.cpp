@@ -583,30 +583,31 @@ class SqliteTransaction final : public domain::Transaction {
       "p.name || ' ' || p.surname FROM communications c "
       "JOIN professionals p ON p.id = c.professional_id ";
 
-  static Communication readComm(const Query& q) {
+  // The columns of kCommColumns, starting at column `o`.
+  static Communication readComm(const Query& q, int o = 0) {
     Communication c;
-    c.id = q.int64(0);
-    c.protocol = q.text(1);
-    c.professional_id = q.int64(2);
-    c.box = q.text(3) == "received" ? domain::Box::kReceived : domain::Box::kSent;
-    c.topic = q.text(4);
-    c.subject = q.text(5);
-    c.status = domain::parseStatus(q.text(6)).value_or(domain::CommStatus::kAperta);
-    c.outcome = q.text(7);
-    c.contacts_version_id = q.int64(8);
-    c.extra_email = q.text(9);
-    c.unread = q.integer(10) != 0;
-    c.assigned_staff_id = q.int64(11);
-    c.created_at = q.int64(12);
-    c.updated_at = q.int64(13);
-    c.codice_fiscale = q.text(14);
-    c.professional_name = q.text(15);
+    c.id = q.int64(o + 0);
+    c.protocol = q.text(o + 1);
+    c.professional_id = q.int64(o + 2);
+    c.box = q.text(o + 3) == "received" ? domain::Box::kReceived : domain::Box::kSent;
+    c.topic = q.text(o + 4);
+    c.subject = q.text(o + 5);
+    c.status = domain::parseStatus(q.text(o + 6)).value_or(domain::CommStatus::kAperta);
+    c.outcome = q.text(o + 7);
+    c.contacts_version_id = q.int64(o + 8);
+    c.extra_email = q.text(o + 9);
+    c.unread = q.integer(o + 10) != 0;
+    c.assigned_staff_id = q.int64(o + 11);
+    c.created_at = q.int64(o + 12);
+    c.updated_at = q.int64(o + 13);
+    c.codice_fiscale = q.text(o + 14);
+    c.professional_name = q.text(o + 15);
     return c;
   }
 
   Result<std::optional<Communication>> communicationById(std::int64_t id) override {
     static const std::string sql = std::string(kCommColumns) + "WHERE c.id = ?";
-    return one<Communication>(sql.c_str(), id, readComm);
+    return one<Communication>(sql.c_str(), id, [](const Query& q) { return readComm(q); });
   }
 
   Result<CommPage> listCommunications(const CommFilter& f) override {
@@ -670,6 +671,7 @@ class SqliteTransaction final : public domain::Transaction {
       if (!row) return fail(row.error());
       page.total = q->int64(0);
     }
+    if (page.total <= static_cast<std::int64_t>(f.page - 1) * f.per_page) return page;
     const std::string sql = std::string(kCommColumns) + where +
                             " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
     auto q = query(sql.c_str());
@@ -840,7 +842,8 @@ Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
     sqlite3_extended_result_codes(db, 1);
     for (const char* pragma :
          {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
-          "PRAGMA trusted_schema = OFF", "PRAGMA secure_delete = ON"}) {
+          "PRAGMA trusted_schema = OFF", "PRAGMA secure_delete = ON",
+          "PRAGMA cache_size = -1024"}) {  // 1 MiB a connection: the OS caches the file too
       if (auto st = conn->exec(pragma); !st) return st;
     }
     return {};
