@@ -11,6 +11,7 @@ KioskApp::KioskApp(const config::Config& config,
     : config_(config),
       store_(std::move(store)),
       clock_(clock),
+      assets_(config_.webui_dir),
       auth_(*store_, clock_, config_.auth, &metrics_),
       contacts_(*store_, clock_),
       communications_(*store_, clock_, sniffer_, {config_.branch_code}),
@@ -18,8 +19,10 @@ KioskApp::KioskApp(const config::Config& config,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
-  http::registerApi(router_, {*store_, clock_, auth_, contacts_, communications_, metrics_},
-                    {config_.cookie_secure, "Cassetto Kiosk – " + config_.branch_name});
+  http::registerApi(router_,
+                    {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_},
+                    {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
+                     config_.idle_seconds, config_.countdown_seconds});
 }
 
 Status KioskApp::start() { return server_.start(); }

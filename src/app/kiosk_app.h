@@ -13,6 +13,7 @@
 #include "domain/contacts.h"
 #include "domain/ports/store.h"
 #include "filetypes/magic_sniffer.h"
+#include "http/assets.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -39,6 +40,7 @@ class KioskApp {
   std::unique_ptr<domain::Store> store_;
   const Clock& clock_;
   http::Metrics metrics_;
+  http::Assets assets_;
   domain::AuthService auth_;
   domain::ContactsService contacts_;
   filetypes::MagicSniffer sniffer_;

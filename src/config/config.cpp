@@ -76,6 +76,7 @@ const std::vector<Setting>& settings() {
          c.cookie_secure = v == "true";
          return true;
        }},
+      {"server.webui_dir", "webui-dir", text(&Config::webui_dir, true)},
       {"database.url", "db", text(&Config::db, false)},
       {"database.busy_timeout_ms", nullptr, integer(&Config::busy_timeout_ms, 0, 600000)},
       {"session.idle_timeout_seconds", nullptr,
@@ -88,6 +89,8 @@ const std::vector<Setting>& settings() {
       {"kiosk.branch_code", nullptr, text(&Config::branch_code, false)},
       {"kiosk.branch_name", nullptr, text(&Config::branch_name, false)},
       {"kiosk.kiosk_id", nullptr, text(&Config::kiosk_id, false)},
+      {"ui.idle_seconds", nullptr, integer(&Config::idle_seconds, 10, 3600)},
+      {"ui.countdown_seconds", nullptr, integer(&Config::countdown_seconds, 5, 600)},
   };
   return all;
 }
@@ -145,6 +148,7 @@ po::options_description serveOptions() {
   po::options_description d("serve options");
   d.add_options()("listen", po::value<std::string>(), "HOST:PORT to listen on (127.0.0.1:8080)")(
       "threads", po::value<std::string>(), "worker threads (8)")(
+      "webui-dir", po::value<std::string>(), "serve the UI from this folder (development)")(
       "demo", po::bool_switch(), "add the demo accounts when missing");
   return d;
 }

@@ -18,6 +18,7 @@ struct Config {
   int request_timeout_ms = 10000;         // cut off a request that takes longer
   int max_json_bytes = 64 * 1024;         // cap for JSON bodies
   bool cookie_secure = false;             // "Secure" session cookie (only behind HTTPS)
+  std::string webui_dir;                  // serve the UI from this folder (development)
   // [database]
   std::string db = "var/kiosk.db";  // SQLite file path, or postgresql:// URL (not yet)
   int busy_timeout_ms = 5000;       // how long a writer waits for the SQLite lock
@@ -27,6 +28,9 @@ struct Config {
   std::string branch_code = "0000";       // INPS branch (sede) code, used in protocol numbers
   std::string branch_name = "Sede INPS";  // printed on receipts
   std::string kiosk_id = "K01";           // this kiosk within the branch
+  // [ui]
+  int idle_seconds = 120;      // untouched this long, the screen asks "Sei ancora lì?"
+  int countdown_seconds = 30;  // and logs out when the countdown ends
 };
 
 namespace po = boost::program_options;

@@ -173,13 +173,53 @@ class Handlers {
     return res;
   }
 
+  // The UI's one page; its asset URLs carry the bundle hash.
   Response home(Request&) {
+    auto page = d_.assets.load("app/index.html");
+    if (!page) return Response::error(404, "not_found", "Pagina non trovata.");
+    const std::string prefix = "/assets/" + d_.assets.hash();
+    for (std::size_t at = page->find("{{ASSETS}}"); at != std::string::npos;
+         at = page->find("{{ASSETS}}", at)) {
+      page->replace(at, 10, prefix);
+    }
     Response res;
     res.content_type = "text/html; charset=utf-8";
-    res.body = "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>" +
-               options_.kiosk_name + "</title></head><body><h1>" + options_.kiosk_name +
-               "</h1><p>Comunicazione Bidirezionale INPS – Gestione Separata.</p></body></html>";
+    res.body = std::move(*page);
     return res;
+  }
+
+  // Long cache only when the URL's hash is the current one (and not from disk).
+  Response asset(Request& req) {
+    const std::string& path = req.params["path"];
+    auto data = d_.assets.load(path);
+    if (!data) return Response::error(404, "not_found", "Risorsa non trovata.");
+    Response res;
+    res.content_type = Assets::contentType(path);
+    res.body = std::move(*data);
+    if (req.params["hash"] == d_.assets.hash() && !d_.assets.fromDisk()) {
+      res.header("Cache-Control", "public, max-age=31536000, immutable");
+    }
+    return res;
+  }
+
+  // What the UI needs before anyone logs in; nothing personal.
+  Response kiosk(Request&) {
+    json extensions = json::array();
+    const std::string list = domain::allowedExtensions();
+    for (std::size_t start = 0; start < list.size();) {
+      auto end = list.find(", ", start);
+      if (end == std::string::npos) end = list.size();
+      extensions.push_back(list.substr(start, end - start));
+      start = end + 2;
+    }
+    return Response::json(200, {{"branch_name", options_.branch_name},
+                                {"kiosk_id", options_.kiosk_id},
+                                {"idle_seconds", options_.idle_seconds},
+                                {"countdown_seconds", options_.countdown_seconds},
+                                {"session_idle_seconds", d_.auth.policy().idle_timeout_seconds},
+                                {"max_attachments", domain::kMaxAttachments},
+                                {"max_attachment_bytes", domain::kMaxAttachmentBytes},
+                                {"allowed_extensions", extensions}});
   }
 
  private:
@@ -196,6 +236,8 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
     return [h, fn](Request& req) { return ((*h).*fn)(req); };
   };
   router.add("GET", "/", bind(&Handlers::home));
+  router.add("GET", "/assets/{hash}/{*path}", bind(&Handlers::asset));
+  router.add("GET", "/api/kiosk", bind(&Handlers::kiosk));
   router.add("GET", "/healthz", bind(&Handlers::healthz));
   router.add("GET", "/metrics", bind(&Handlers::metrics));
   router.add("POST", "/api/session", bind(&Handlers::login));

@@ -11,6 +11,7 @@
 #include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/ports/store.h"
+#include "http/assets.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -18,7 +19,10 @@ namespace kiosk::http {
 
 struct ApiOptions {
   bool cookie_secure = false;  // add "Secure" to the session cookie (behind the TLS proxy)
-  std::string kiosk_name = "Cassetto Kiosk";  // shown on the plain page at "/"
+  std::string branch_name = "Sede INPS";  // shown by the UI
+  std::string kiosk_id = "K01";           // shown by the UI
+  int idle_seconds = 120;                 // the UI asks "Sei ancora lì?" after this long
+  int countdown_seconds = 30;             // … and logs out when its countdown ends
 };
 
 struct ApiDeps {
@@ -28,6 +32,7 @@ struct ApiDeps {
   domain::ContactsService& contacts;
   domain::CommunicationService& communications;
   Metrics& metrics;
+  const Assets& assets;
 };
 
 // Adds every route to `router`. `deps` must outlive the router's use.

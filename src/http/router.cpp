@@ -22,9 +22,21 @@ std::vector<std::string> split(std::string_view path) {
 bool matches(const std::vector<std::string>& pattern,
              const std::vector<std::string>& path,
              std::map<std::string, std::string>* params) {
-  if (pattern.size() != path.size()) return false;
+  // A last segment {*name} takes the rest of the path (one segment at least).
+  const bool tail = !pattern.empty() && pattern.back().starts_with("{*");
+  if (tail ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const auto& p = pattern[i];
+    if (tail && i + 1 == pattern.size()) {
+      std::string rest;
+      for (std::size_t k = i; k < path.size(); ++k) {
+        if (path[k] == "..") return false;
+        if (!rest.empty()) rest += '/';
+        rest += path[k];
+      }
+      if (params) (*params)[p.substr(2, p.size() - 3)] = rest;
+      return true;
+    }
     if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
       if (params) (*params)[p.substr(1, p.size() - 2)] = path[i];
     } else if (p != path[i]) {

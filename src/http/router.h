@@ -1,6 +1,7 @@
 // Router: maps a method and a path to a handler. Patterns are literal
 // segments and {name} placeholders ("/api/communications/{id}"); a
-// placeholder matches one non-empty segment. Routes are added before the
+// placeholder matches one non-empty segment; a last {*name} takes the rest
+// of the path (never a ".." segment). Routes are added before the
 // server starts; matching is then read-only and thread-safe.
 #pragma once
 

@@ -1,0 +1,251 @@
+// Cassetto Kiosk web UI: start-up, header, routing, idle logout and wipe.
+import * as api from './api.js';
+import { h, clear, icon } from './dom.js';
+import { t, setLang, getLang } from './i18n.js';
+import { initKeyboard, hideKeyboard } from './keyboard.js';
+import { renderLogin } from './views/login.js';
+import { renderHome } from './views/home.js';
+import { renderCompose, renderSent } from './views/compose.js';
+import { renderList } from './views/lists.js';
+import { renderThread } from './views/thread.js';
+import { renderContacts } from './views/contacts.js';
+import { renderQueue, renderStaffThread, renderWriteFirst, renderUnlock } from './views/staff.js';
+import { renderTechnician } from './views/technician.js';
+
+// What the UI knows. Lives in memory only: a logout reloads the page.
+export const state = {
+  kiosk: null,      // GET /api/kiosk
+  session: null,    // GET /api/session, or null
+  topics: [],
+  unread: 0,
+  objectUrls: [],   // previews to revoke on logout
+};
+
+const main = () => document.getElementById('main');
+
+// ---- routing -------------------------------------------------------------
+
+const professionalRoutes = {
+  '': renderHome,
+  nuova: renderCompose,
+  inviata: renderSent,
+  inviate: (el) => renderList(el, 'sent'),
+  ricevute: (el) => renderList(el, 'received'),
+  comunicazione: renderThread,
+  contatti: renderContacts,
+};
+const staffRoutes = {
+  '': renderQueue,
+  comunicazione: renderStaffThread,
+  nuova: renderWriteFirst,
+  sblocco: renderUnlock,
+};
+
+export function go(hash) {
+  if (location.hash === hash) route(); else location.hash = hash;
+}
+
+let routeSeq = 0;
+
+async function route() {
+  hideKeyboard();
+  const seq = ++routeSeq;
+  const [name = '', ...params] = location.hash.replace(/^#\/?/, '').split('/');
+  renderHeader();
+  // Each route renders into its own container, shown only if no newer route
+  // started meanwhile (a view awaits the server).
+  const el = h('div', { class: 'kiosk-view' });
+  clear(main()).append(el);
+  const role = state.session && state.session.role;
+  let view;
+  if (!role) view = renderLogin;
+  else if (role === 'professional') view = professionalRoutes[name] || renderHome;
+  else if (role === 'staff') view = staffRoutes[name] || renderQueue;
+  else view = renderTechnician;
+  try {
+    await view(el, ...params);
+  } catch (err) {
+    if (seq === routeSeq) showError(el, err);
+  }
+  if (seq !== routeSeq) return;
+  main().focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+// A server error shown at the top of a view, read out by screen readers.
+export function showError(container, err) {
+  const box = container.querySelector('.kiosk-error') ||
+    container.insertBefore(h('div', { class: 'alert alert-danger kiosk-error', role: 'alert' }), container.firstChild);
+  box.textContent = err && err.message ? err.message : String(err);
+  box.scrollIntoView({ block: 'center' });
+  return box;
+}
+
+// ---- header --------------------------------------------------------------
+
+const prefs = { size: 0, contrast: false };
+
+function renderHeader() {
+  const top = clear(document.getElementById('top'));
+  const s = state.session;
+  if (s && s.role === 'professional') {
+    const label = state.unread ? t('unreadCount', state.unread) : t('noneUnread');
+    top.append(h('a', { href: '#/ricevute', class: 'kiosk-alert', 'aria-label': label, title: label, id: 'unread-alert' },
+      icon('it-mail'),
+      state.unread ? h('span', { class: 'count', 'aria-hidden': 'true' }, String(state.unread)) : null));
+  }
+  top.append(h('div', { class: 'brand' }, t('appName'),
+    h('small', {}, s ? s.display_name : t('appSub'))));
+  if (s) {
+    top.append(h('a', { href: '#/', class: 'btn' }, t('menu')));
+  }
+  const sizes = ['A', 'A+', 'A++'];
+  top.append(h('div', { class: 'btn-group', role: 'group', 'aria-label': t('textSize') },
+    sizes.map((label, i) => h('button', {
+      type: 'button', class: 'btn', 'aria-pressed': String(prefs.size === i),
+      'aria-label': `${t('textSize')} ${label}`,
+      onclick: () => { prefs.size = i; applyPrefs(); renderHeader(); },
+    }, label))));
+  top.append(h('button', {
+    type: 'button', class: 'btn', 'aria-pressed': String(prefs.contrast),
+    onclick: () => { prefs.contrast = !prefs.contrast; applyPrefs(); renderHeader(); },
+  }, t('contrast')));
+  top.append(h('button', {
+    type: 'button', class: 'btn', lang: getLang() === 'it' ? 'en' : 'it',
+    onclick: () => { setLang(getLang() === 'it' ? 'en' : 'it'); route(); },
+  }, t('language')));
+  if (s) {
+    top.append(h('button', { type: 'button', class: 'btn', id: 'logout', onclick: () => logout() }, t('logout')));
+  }
+}
+
+function applyPrefs() {
+  const root = document.documentElement;
+  root.classList.toggle('text-lg', prefs.size === 1);
+  root.classList.toggle('text-xl', prefs.size === 2);
+  root.classList.toggle('contrast', prefs.contrast);
+}
+
+export async function refreshUnread() {
+  if (!state.session || state.session.role !== 'professional') return;
+  try {
+    const s = await api.get('/api/session');
+    state.unread = s.unread || 0;
+    renderHeader();
+  } catch { /* a lost session is handled by the API layer */ }
+}
+
+// ---- session -------------------------------------------------------------
+
+export function startSession(s) {
+  state.session = s;
+  state.unread = s.unread || 0;
+  api.setCsrf(s.csrf_token);
+  idle.start();
+}
+
+// Ends the session on the server, then wipes everything the browser holds
+// and reloads the page, so that nothing personal survives.
+export async function logout(reason = 'user') {
+  idle.stop();
+  if (state.session && reason !== 'lost') {
+    try { await api.del('/api/session'); } catch { /* wiped anyway */ }
+  }
+  await wipe();
+  history.replaceState(null, '', '/');
+  location.reload();
+}
+
+async function wipe() {
+  try { sessionStorage.clear(); } catch { /* not available */ }
+  try { localStorage.clear(); } catch { /* not available */ }
+  try {
+    if (window.caches) for (const key of await caches.keys()) await caches.delete(key);
+  } catch { /* not available */ }
+  for (const url of state.objectUrls) URL.revokeObjectURL(url);
+  state.objectUrls = [];
+  document.querySelectorAll('form').forEach((f) => f.reset());
+  document.querySelectorAll('input, textarea').forEach((f) => { f.value = ''; });
+  state.session = null;
+  state.unread = 0;
+  api.setCsrf('');
+}
+
+// ---- idle ----------------------------------------------------------------
+
+const idle = (() => {
+  let timer = null;
+  let countdown = null;
+  let lastServer = Date.now();
+  let running = false;
+  const overlay = () => document.getElementById('idle');
+
+  function arm() {
+    clearTimeout(timer);
+    timer = setTimeout(warn, (state.kiosk.idle_seconds || 120) * 1000);
+  }
+  function warn() {
+    let left = state.kiosk.countdown_seconds || 30;
+    const box = clear(overlay());
+    const seconds = h('div', { class: 'seconds', 'aria-hidden': 'true' }, String(left));
+    const text = h('p', { id: 'idle-text', class: 'lead' }, t('idleText', left));
+    const button = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'idle-continue', onclick: resume }, t('continue'));
+    box.append(h('h2', { id: 'idle-title' }, t('stillThere')), seconds, text, button);
+    box.hidden = false;
+    hideKeyboard();
+    button.focus();
+    countdown = setInterval(() => {
+      left -= 1;
+      seconds.textContent = String(left);
+      text.textContent = t('idleText', left);
+      if (left <= 0) {
+        clearInterval(countdown);
+        logout('idle');
+      }
+    }, 1000);
+  }
+  function resume() {
+    clearInterval(countdown);
+    overlay().hidden = true;
+    keepAlive(true);
+    arm();
+  }
+  function keepAlive(force) {
+    // The server's session has its own idle timer: touch it while the user works.
+    if (force || Date.now() - lastServer > 60000) {
+      lastServer = Date.now();
+      api.get('/api/session').then((s) => { state.unread = s.unread || 0; }).catch(() => {});
+    }
+  }
+  function activity() {
+    if (!running || !overlay().hidden) return;
+    arm();
+    keepAlive(false);
+  }
+  for (const type of ['pointerdown', 'keydown', 'touchstart', 'input', 'wheel']) {
+    document.addEventListener(type, activity, { capture: true, passive: true });
+  }
+  api.onServerContact(() => { lastServer = Date.now(); });
+  return {
+    start() { running = true; arm(); },
+    stop() { running = false; clearTimeout(timer); clearInterval(countdown); },
+  };
+})();
+
+// ---- start ---------------------------------------------------------------
+
+async function boot() {
+  // The shell is not a document: no context menu, no drag.
+  document.addEventListener('contextmenu', (e) => e.preventDefault());
+  document.addEventListener('dragstart', (e) => e.preventDefault());
+  initKeyboard();
+  api.onSessionLost(() => { if (state.session) logout('lost'); });
+  state.kiosk = await api.get('/api/kiosk');
+  try {
+    startSession(await api.get('/api/session'));
+  } catch { /* not logged in */ }
+  window.addEventListener('hashchange', route);
+  await route();
+}
+
+boot().catch((err) => showError(main(), err));

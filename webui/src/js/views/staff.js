@@ -1,0 +1,123 @@
+// Staff console: the queue with filters and search, a thread with take in
+// charge, reply with attachments and close with an outcome, writing first to
+// a professional, and unlocking a PIN.
+import * as api from '../api.js';
+import { h, append, field, formatDate } from '../dom.js';
+import { t, getLang } from '../i18n.js';
+import { showError, go } from '../app.js';
+import { loadTopics, counter } from './compose.js';
+import { statusBadge, filterBar, pager, query } from './lists.js';
+import { messageView, replyForm } from './thread.js';
+import { attachmentPicker } from './attachments.js';
+
+const f = { status: '', topic: '', unread: false, page: 1, q: '' };
+
+function staffNav() {
+  return h('nav', { class: 'd-flex flex-wrap gap-3 mb-4', 'aria-label': t('staffConsole') },
+    h('a', { href: '#/', class: 'btn btn-outline-primary btn-lg' }, t('queue')),
+    h('a', { href: '#/nuova', class: 'btn btn-outline-primary btn-lg', id: 'nav-write' }, t('writeFirst')),
+    h('a', { href: '#/sblocco', class: 'btn btn-outline-primary btn-lg', id: 'nav-unlock' }, t('unlock')));
+}
+
+export async function renderQueue(el) {
+  const topics = await loadTopics();
+  const data = await api.get(`/api/staff/communications?${query(f, f.q ? { q: f.q } : {})}`);
+  const again = () => { while (el.firstChild) el.firstChild.remove(); renderQueue(el); };
+  const search = field({ label: t('search'), name: 'q', value: f.q, osk: 'text', attrs: { maxlength: 150, autocomplete: 'off' } });
+  search.control.addEventListener('input', () => { f.q = search.control.value; });
+  const list = h('ul', { class: 'kiosk-list', id: 'queue' });
+  for (const c of data.items) {
+    list.append(h('li', {}, h('a', { href: `#/comunicazione/${c.id}` },
+      h('div', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status), h('strong', {}, c.subject)),
+      h('div', {}, `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${c.topic_label} · ${formatDate(c.created_at, getLang())}`))));
+  }
+  el.append(h('h1', { class: 'kiosk-title' }, t('staffConsole')), staffNav(),
+    filterBar(f, topics, again, [search.wrap]),
+    data.items.length ? list : h('p', { class: 'lead' }, t('empty')),
+    pager(f, data.total, again));
+}
+
+export async function renderStaffThread(el, id) {
+  const c = await api.get(`/api/staff/communications/${id}`);
+  const again = () => { while (el.firstChild) el.firstChild.remove(); renderStaffThread(el, id); };
+  const actions = h('div', { class: 'd-flex flex-wrap gap-3 mb-4' });
+  if (c.status === 'aperta') {
+    actions.append(h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'take', onclick: async () => {
+      try { await api.post(`/api/staff/communications/${id}/take`); again(); } catch (err) { showError(el, err); }
+    } }, t('take')));
+  }
+  append(el, [
+    staffNav(),
+    h('h1', { class: 'kiosk-title selectable' }, c.subject),
+    h('p', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status),
+      `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${c.topic_label}`),
+    c.status === 'chiusa' ? h('div', { class: 'alert alert-info' }, `${t('outcome')}: ${c.outcome}`) : null,
+    h('section', { 'aria-label': t('text') }, c.messages.map((m) => messageView(m, 'institute', c.professional_name))),
+    actions]);
+  if (c.status !== 'chiusa') {
+    el.append(replyForm(el, t('reply'), async (data) => {
+      await api.upload(`/api/staff/communications/${id}/messages`, data);
+      again();
+    }));
+    const outcome = field({ label: t('outcome'), kind: 'textarea', name: 'outcome', osk: 'text', attrs: { maxlength: 2000 } });
+    const close = h('form', { class: 'kiosk-card mt-4', novalidate: true }, outcome.wrap,
+      h('button', { type: 'submit', class: 'btn btn-outline-danger btn-lg w-100', id: 'close' }, t('close')));
+    close.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api.post(`/api/staff/communications/${id}/close`, { outcome: outcome.control.value });
+        again();
+      } catch (err) { showError(el, err); }
+    });
+    el.append(close);
+  }
+}
+
+export async function renderWriteFirst(el) {
+  const topics = await loadTopics();
+  const cf = field({ label: t('codiceFiscale'), name: 'codice_fiscale', osk: 'cf', attrs: { maxlength: 16, autocomplete: 'off' } });
+  const topic = field({ label: t('topic'), kind: 'select', name: 'topic', options: topics.map((tp) => [tp.code, tp.label]) });
+  const subject = field({ label: t('subject'), name: 'subject', osk: 'text', attrs: { maxlength: 150 } });
+  const body = field({ label: t('text'), kind: 'textarea', name: 'body', osk: 'text', attrs: { maxlength: 10000 } });
+  const picker = attachmentPicker((err) => showError(el, err));
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'send' }, t('send'));
+  const form = h('form', { novalidate: true, autocomplete: 'off' },
+    h('div', { class: 'kiosk-card' }, cf.wrap, topic.wrap, subject.wrap, body.wrap, counter(body.control, 10000)),
+    picker.element, submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    const data = new FormData();
+    data.append('codice_fiscale', cf.control.value);
+    data.append('topic', topic.control.value);
+    data.append('subject', subject.control.value);
+    data.append('body', body.control.value);
+    for (const file of picker.files()) data.append('attachments', file, file.name);
+    try {
+      const { body: c } = await api.upload('/api/staff/communications', data);
+      go(`#/comunicazione/${c.id}`);
+    } catch (err) {
+      showError(el, err);
+      submit.disabled = false;
+    }
+  });
+  el.append(staffNav(), h('h1', { class: 'kiosk-title' }, t('writeFirst')), form);
+}
+
+export function renderUnlock(el) {
+  const cf = field({ label: t('codiceFiscale'), name: 'codice_fiscale', help: t('unlockHelp'), osk: 'cf', attrs: { maxlength: 16, autocomplete: 'off' } });
+  const done = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'kiosk-card', novalidate: true }, cf.wrap, done,
+    h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'unlock' }, t('unlock')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    done.textContent = '';
+    try {
+      await api.post(`/api/staff/professionals/${encodeURIComponent(cf.control.value.trim().toUpperCase())}/unlock`);
+      const old = el.querySelector('.kiosk-error');
+      if (old) old.remove();
+      done.replaceChildren(h('div', { class: 'alert alert-success', id: 'unlocked' }, t('unlockDone')));
+    } catch (err) { showError(el, err); }
+  });
+  el.append(staffNav(), h('h1', { class: 'kiosk-title' }, t('unlock')), form);
+}

@@ -1,0 +1,73 @@
+// Dettaglio: the messages of a thread in order with author, date and
+// attachments; add a message (with attachments) while it is not closed.
+import * as api from '../api.js';
+import { h, append, field, formatDate, formatBytes } from '../dom.js';
+import { t, getLang } from '../i18n.js';
+import { showError, refreshUnread } from '../app.js';
+import { attachmentPicker } from './attachments.js';
+import { counter } from './compose.js';
+import { statusBadge } from './lists.js';
+
+// `reader` is who looks at it: 'professional' or 'institute' (staff).
+export function messageView(m, reader, professionalName = '') {
+  let who = t('institute');
+  if (m.author === 'professional') who = reader === 'professional' ? t('you') : professionalName;
+  return h('article', { class: `kiosk-message ${m.author}` },
+    h('div', { class: 'meta' }, `${who} · ${formatDate(m.created_at, getLang())}`),
+    h('div', { class: 'body selectable' }, m.body),
+    m.attachments.length
+      ? h('ul', { class: 'list-unstyled mb-0' }, m.attachments.map((a) => h('li', { class: 'mb-2' },
+        h('a', { href: `/api/attachments/${a.id}`, download: a.filename, class: 'btn btn-outline-primary' },
+          `${t('download')} ${a.filename} (${formatBytes(a.size)})`))))
+      : null);
+}
+
+// A text box with attachments and a send button; `send(FormData)` does the rest.
+export function replyForm(el, title, send) {
+  const body = field({ label: title, kind: 'textarea', name: 'body', help: t('textHelp'), osk: 'text',
+    attrs: { maxlength: 10000, required: true } });
+  const picker = attachmentPicker((err) => showError(el, err));
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'send-message' }, t('send'));
+  const form = h('form', { novalidate: true },
+    h('div', { class: 'kiosk-card' }, body.wrap, counter(body.control, 10000)), picker.element, submit);
+  let sending = false;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (sending) return;
+    if (!body.control.value.trim()) { showError(el, new Error(t('required'))); return; }
+    sending = true;
+    submit.disabled = true;
+    const data = new FormData();
+    data.append('body', body.control.value);
+    for (const file of picker.files()) data.append('attachments', file, file.name);
+    try {
+      await send(data);
+    } catch (err) {
+      showError(el, err);
+      sending = false;
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+export async function renderThread(el, id) {
+  const c = await api.get(`/api/communications/${id}`);
+  await refreshUnread();  // opening it read it
+  const again = () => { while (el.firstChild) el.firstChild.remove(); renderThread(el, id); };
+  append(el, [
+    h('h1', { class: 'kiosk-title selectable' }, c.subject),
+    h('p', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status),
+      `${c.topic_label} · ${t('protocol')} `, h('strong', { id: 'thread-protocol', class: 'selectable' }, c.protocol)),
+    c.status === 'chiusa' ? h('div', { class: 'alert alert-info', id: 'outcome' }, `${t('outcome')}: ${c.outcome}`) : null,
+    h('section', { 'aria-label': t('text') }, c.messages.map((m) => messageView(m, 'professional'))),
+    h('div', { class: 'd-flex gap-3 mb-4' },
+      h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', disabled: true },
+        `${t('printReceipt')} (${t('notAvailable')})`)),
+    c.status !== 'chiusa'
+      ? replyForm(el, t('addMessage'), async (data) => {
+        await api.upload(`/api/communications/${id}/messages`, data);
+        again();
+      })
+      : null]);
+}

@@ -1,0 +1,102 @@
+// Shared by the browser tests: a real kiosk on a fresh SQLite file, Debian's
+// Chromium driven by playwright-core, axe-core checks, screenshots.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '../..');
+export const bin = process.env.KIOSK_BIN || path.join(root, 'build/cassetto-kiosk');
+export const shots = process.env.KIOSK_SCREENSHOTS || path.join(root, 'build/webui-screenshots');
+export const files = path.join(root, 'tests/fixtures/files');
+mkdirSync(shots, { recursive: true });
+
+// Starts `cassetto-kiosk serve --demo` on a free port with a fresh database.
+export async function startKiosk({ config } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kiosk-ui-'));
+  const args = ['serve', '--demo', '--db', path.join(dir, 'kiosk.db'), '--listen', '127.0.0.1:0'];
+  if (config) args.push('--config', path.join(here, config));
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kiosk did not start: ${output}`)), 15000);
+    proc.stdout.on('data', (chunk) => {
+      output += chunk;
+      const m = output.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.stderr.on('data', (chunk) => { output += chunk; });
+    proc.on('exit', (code) => reject(new Error(`kiosk exited ${code}: ${output}`)));
+  });
+  return {
+    url,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+// A page in a fresh context, portrait kiosk screen by default. Fails the test
+// on any script error.
+export async function openPage(browser, url, viewport = { width: 1080, height: 1920 }) {
+  const context = await browser.newContext({ viewport, locale: 'it-IT', timezoneId: 'Europe/Rome' });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('#main h1');
+  return page;
+}
+
+// Taps like a person: with the on-screen keyboard open over the lower part of
+// the screen, "OK" on it comes first.
+export async function tap(page, selector, options = {}) {
+  if (await page.isVisible('#osk')) await page.click('#osk button.ok');
+  await page.click(selector, options);
+}
+
+export async function loginProfessional(page, cf = 'RSSMRA80A01H501U', pin = '12345678') {
+  await page.fill('input[name=codice_fiscale]', cf);
+  await page.fill('input[name=pin]', pin);
+  await tap(page, '#login');
+}
+
+export async function loginStaff(page, user = 'sportello', password = 'sportello-demo') {
+  await tap(page, '#tab-staff');
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', password);
+  await tap(page, '#login');
+}
+
+// axe-core with the WCAG 2.1 AA tags: returns the violations, empty when clean.
+export async function axe(page) {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
+
+export function tempFile(name, content) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kiosk-file-'));
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}

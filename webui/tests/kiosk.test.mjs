@@ -1,0 +1,345 @@
+// The touch UI in Debian's Chromium against the real server: the flows a
+// professional and a counter clerk go through, the kiosk's idle logout, and
+// axe-core (WCAG 2.1 AA) on every screen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, files, tempFile, tap,
+} from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+async function attach(page, paths) {
+  const chooser = page.waitForEvent('filechooser');
+  await tap(page, '#choose-file');
+  await (await chooser).setFiles(paths);
+}
+
+async function noViolations(page, screen) {
+  const violations = await axe(page);
+  assert.deepEqual(violations, [], `axe on ${screen}`);
+}
+
+async function sendOne(page, subject, attachments = []) {
+  await tap(page, '#tile-new');
+  await page.waitForSelector('#send');
+  await tap(page, '[data-topic=rimborso]');
+  await page.fill('input[name=subject]', subject);
+  await page.fill('textarea[name=body]', 'Chiedo il rimborso dei contributi versati due volte nel 2025.');
+  if (attachments.length) await attach(page, attachments);
+  await tap(page, '#send');
+  await page.waitForSelector('#protocol');
+  return (await page.textContent('#protocol')).trim();
+}
+
+test('a professional logs in, sends with two attachments and finds it in the sent list', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await noViolations(page, 'login');
+    await screenshot(page, 'login-portrait');
+    await loginProfessional(page);
+    await page.waitForSelector('#tile-new');
+    assert.match(await page.textContent('.kiosk-header .brand'), /Mario Rossi/);
+    await noViolations(page, 'home');
+    await screenshot(page, 'home-portrait');
+
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#send');
+    await tap(page, '[data-topic=rimborso]');
+    await page.fill('input[name=subject]', 'Rimborso contributi 2025');
+    await page.fill('textarea[name=body]', 'Chiedo il rimborso dei contributi versati due volte.');
+    assert.match(await page.textContent('.kiosk-counter'), /52 \/ 10000/);
+    await attach(page, [path.join(files, 'documento.pdf'), path.join(files, 'foto.png')]);
+    const listed = await page.$$eval('.kiosk-files li .name', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(listed, ['documento.pdf', 'foto.png']);
+    await noViolations(page, 'compose');
+    await screenshot(page, 'compose-portrait');
+
+    await tap(page, '#send');
+    await page.waitForSelector('#protocol');
+    const protocol = (await page.textContent('#protocol')).trim();
+    assert.match(protocol, /^INPS\.0000\.\d{4}\.0000001$/);
+    await noViolations(page, 'sent confirmation');
+    await screenshot(page, 'sent-portrait');
+
+    await tap(page, '#open-thread');
+    await page.waitForSelector('#thread-protocol');
+    assert.equal((await page.textContent('#thread-protocol')).trim(), protocol);
+    const links = await page.$$eval('.kiosk-message a', (els) => els.map((e) => e.textContent));
+    assert.equal(links.length, 2);
+    assert.match(links[0], /documento\.pdf/);
+    await noViolations(page, 'thread');
+
+    await page.goto(`${kiosk.url}/#/inviate`);
+    await page.waitForSelector('#list li');
+    assert.match(await page.textContent('#list'), new RegExp(protocol.replace(/\./g, '\\.')));
+    await noViolations(page, 'sent list');
+    await screenshot(page, 'sent-list-portrait');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('"Invia" tapped twice registers one communication', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await tap(page, '[data-topic=normativa]');
+    await page.fill('input[name=subject]', 'Quesito');
+    await page.fill('textarea[name=body]', 'Testo del quesito.');
+    if (await page.isVisible('#osk')) await page.click('#osk button.ok');
+    await page.dblclick('#send');
+    await page.waitForSelector('#protocol');
+    await page.goto(`${kiosk.url}/#/inviate`);
+    await page.waitForSelector('#list li');
+    assert.equal(await page.locator('#list li').count(), 1);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('staff reply: the alert count shows it, opening the thread clears it', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const pro = await openPage(browser, kiosk.url);
+    await loginProfessional(pro);
+    await pro.waitForSelector('#tile-new');
+    const protocol = await sendOne(pro, 'Posizione assicurativa 2024');
+    await tap(pro, 'text=Torna al menu');
+    await pro.waitForSelector('#tile-new');
+    assert.equal(await pro.locator('#unread-alert .count').count(), 0);
+
+    const staff = await openPage(browser, kiosk.url, { width: 1920, height: 1080 });
+    await loginStaff(staff);
+    await staff.waitForSelector('#queue li');
+    await noViolations(staff, 'staff queue');
+    await screenshot(staff, 'staff-queue-landscape');
+    await staff.fill('input[name=q]', protocol);
+    await tap(staff, '#apply-filters');
+    await staff.waitForSelector('#queue li');
+    await tap(staff, '#queue li a');
+    await staff.waitForSelector('#take');
+    await tap(staff, '#take');
+    await staff.waitForSelector('text=In carico');
+    await staff.fill('textarea[name=body]', 'La pratica è stata accolta: il rimborso arriverà entro 30 giorni.');
+    await attach(staff, [path.join(files, 'nota.txt')]);
+    await tap(staff, '#send-message');
+    await staff.waitForSelector('.kiosk-message.institute');
+    await noViolations(staff, 'staff thread');
+    await screenshot(staff, 'staff-thread-landscape');
+
+    await pro.reload();
+    await pro.waitForSelector('#unread-alert .count');
+    assert.equal((await pro.textContent('#unread-alert .count')).trim(), '1');
+    await tap(pro, '#unread-alert');  // the alert icon goes to the received box…
+    await pro.waitForSelector('#main h1');
+    await pro.goto(`${kiosk.url}/#/inviate`);  // …the answered thread is in the sent box
+    await pro.waitForSelector('#list li.unread');
+    await noViolations(pro, 'list with unread');
+    await tap(pro, '#list li.unread a');
+    await pro.waitForSelector('.kiosk-message.institute');
+    assert.match(await pro.textContent('.kiosk-message.institute'), /accolta/);
+    await pro.waitForFunction(() => !document.querySelector('#unread-alert .count'));
+    await screenshot(pro, 'thread-portrait');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('the Institute writes first and the received box shows it unread', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const staff = await openPage(browser, kiosk.url);
+    await loginStaff(staff);
+    await staff.waitForSelector('#nav-write');
+    await tap(staff, '#nav-write');
+    await staff.fill('input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+    await staff.selectOption('select[name=topic]', 'ruoli_versamenti');
+    await staff.fill('input[name=subject]', 'Avviso di versamento');
+    await staff.fill('textarea[name=body]', 'Risulta un versamento da regolarizzare.');
+    await noViolations(staff, 'write first');
+    await tap(staff, '#send');
+    await staff.waitForSelector('.kiosk-message.institute');
+
+    const pro = await openPage(browser, kiosk.url);
+    await loginProfessional(pro);
+    await pro.waitForSelector('#unread-alert .count');
+    await tap(pro, '#unread-alert');
+    await pro.waitForSelector('#list li.unread');
+    await noViolations(pro, 'received list');
+    await tap(pro, '#list li.unread a');
+    await pro.waitForSelector('.kiosk-message.institute');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('a locked account is told to go to the counter, and staff unlock it', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    for (let i = 0; i < 4; i += 1) {
+      await loginProfessional(page, 'RSSMRA80A01H501U', '00000000');
+      await page.waitForSelector('.kiosk-error');
+      assert.match(await page.textContent('.kiosk-error'), /Credenziali non valide/);
+      await page.evaluate(() => document.querySelector('.kiosk-error').remove());
+    }
+    await loginProfessional(page, 'RSSMRA80A01H501U', '00000000');
+    await page.waitForSelector('.kiosk-error');
+    const text = await page.textContent('.kiosk-error');
+    assert.match(text, /bloccato/);
+    assert.match(text, /sportello/);
+    await noViolations(page, 'locked message');
+    await screenshot(page, 'locked-portrait');
+
+    const staff = await openPage(browser, kiosk.url);
+    await loginStaff(staff);
+    await staff.waitForSelector('#nav-unlock');
+    await tap(staff, '#nav-unlock');
+    await staff.fill('input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+    await tap(staff, '#unlock');
+    await staff.waitForSelector('#unlocked');
+    await noViolations(staff, 'unlock');
+
+    await page.evaluate(() => document.querySelector('.kiosk-error').remove());
+    await loginProfessional(page);
+    await page.waitForSelector('#tile-new');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('a sixth file is refused before upload with the server\'s wording', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#choose-file');
+    const five = ['documento.pdf', 'foto.png', 'foto.jpg', 'nota.txt', 'elenco.csv'].map((f) => path.join(files, f));
+    await attach(page, five);
+    assert.equal(await page.locator('.kiosk-files li').count(), 5);
+    assert.equal(await page.isDisabled('#choose-file'), true);
+    // Even through the file input itself, a sixth is refused.
+    await page.setInputFiles('#attachments-input', [path.join(files, 'scansione.tif')]);
+    await page.waitForSelector('.kiosk-error');
+    assert.match(await page.textContent('.kiosk-error'), /al massimo 5 documenti/);
+    assert.equal(await page.locator('.kiosk-files li').count(), 5);
+    // Too large and wrong type are refused the same way.
+    await tap(page, '.kiosk-files li button');
+    await page.setInputFiles('#attachments-input', [tempFile('grande.pdf', Buffer.alloc(1024 * 1024 + 1, 65))]);
+    assert.match(await page.textContent('.kiosk-error'), /supera la dimensione massima di 1 MB/);
+    await page.setInputFiles('#attachments-input', [path.join(files, 'archivio.zip')]);
+    assert.match(await page.textContent('.kiosk-error'), /non è di un tipo ammesso/);
+    await noViolations(page, 'compose with error');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('contacts: PEC is mandatory, a change is saved', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await tap(page, '#tile-contacts');
+    await page.waitForSelector('#save-contacts');
+    assert.equal(await page.inputValue('input[name=pec]'), 'mario.rossi@pec.example.com');
+    await noViolations(page, 'contacts');
+    await page.fill('input[name=pec]', '');
+    await tap(page, '#save-contacts');
+    await page.waitForSelector('.kiosk-error');
+    assert.match(await page.textContent('.kiosk-error'), /PEC è obbligatoria/);
+    await page.fill('input[name=pec]', 'studio.rossi@pec.example.com');
+    await tap(page, '#save-contacts');
+    await page.waitForSelector('#contacts-saved');
+    await page.reload();
+    await page.waitForSelector('#save-contacts');
+    assert.equal(await page.inputValue('input[name=pec]'), 'studio.rossi@pec.example.com');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('idle: a countdown, then logout on the server and nothing left in the browser', async () => {
+  const kiosk = await startKiosk({ config: 'kiosk.test.conf' });  // 10 s idle, 5 s countdown
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await page.waitForSelector('#tile-new');
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'kiosk_session');
+    assert.ok(cookie);
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    await tap(page, '#tile-new');
+    await page.fill('input[name=subject]', 'Dati personali da non lasciare');
+    await page.evaluate(() => { sessionStorage.setItem('x', 'y'); localStorage.setItem('x', 'y'); });
+
+    await page.waitForSelector('#idle:not([hidden])', { timeout: 20000 });
+    assert.match(await page.textContent('#idle'), /Sei ancora lì\?/);
+    await noViolations(page, 'idle countdown');
+    await screenshot(page, 'idle-portrait');
+    await tap(page, '#idle-continue');  // "Continua" keeps the session
+    assert.equal(await page.isHidden('#idle'), true);
+    assert.equal(await page.inputValue('input[name=subject]'), 'Dati personali da non lasciare');
+
+    await page.waitForSelector('#idle:not([hidden])', { timeout: 20000 });
+    await page.waitForSelector('#login', { timeout: 20000 });  // back to the welcome screen
+    const storage = await page.evaluate(() => [sessionStorage.length, localStorage.length]);
+    assert.deepEqual(storage, [0, 0]);
+    assert.equal(await page.locator('text=Dati personali').count(), 0);
+    const after = (await page.context().cookies()).find((c) => c.name === 'kiosk_session');
+    assert.equal(after, undefined);
+    // The old session is dead on the server too.
+    const res = await fetch(`${kiosk.url}/api/session`, { headers: { Cookie: `kiosk_session=${cookie.value}` } });
+    assert.equal(res.status, 401);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('logout from any screen ends the session', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url, { width: 1920, height: 1080 });
+    await loginProfessional(page);
+    await tap(page, '#tile-received');
+    await page.waitForSelector('#apply-filters');
+    await screenshot(page, 'received-landscape');
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'kiosk_session');
+    await tap(page, '#logout');
+    await page.waitForSelector('#login');
+    const res = await fetch(`${kiosk.url}/api/session`, { headers: { Cookie: `kiosk_session=${cookie.value}` } });
+    assert.equal(res.status, 401);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('text size, high contrast and English stay accessible', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await tap(page, 'button[aria-label="Dimensione del testo A++"]');
+    await tap(page, 'text=Alto contrasto');
+    await tap(page, 'text=English');
+    await page.waitForSelector('text=Welcome');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    assert.equal(await page.evaluate(() => document.documentElement.classList.contains('contrast')), true);
+    await noViolations(page, 'login, large text, high contrast, English');
+    await screenshot(page, 'login-contrast-en');
+    await loginStaff(page, 'tecnico', 'tecnico-demo');
+    await page.waitForSelector('#health');
+    assert.equal((await page.textContent('#health')).trim(), 'ok');
+    await noViolations(page, 'technician');
+  } finally {
+    await kiosk.stop();
+  }
+});
