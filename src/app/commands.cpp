@@ -1,6 +1,7 @@
 #include "app/commands.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -13,8 +14,12 @@
 #include "config/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/rome_time.h"
 #include "domain/archive_import.h"
 #include "domain/audit.h"
+#include "devices/cups_printer.h"
+#include "receipts/ed25519_signer.h"
+#include "receipts/pdf_receipt.h"
 #include "storage/open_store.h"
 
 namespace kiosk::app {
@@ -106,8 +111,10 @@ int runServe(const std::vector<std::string>& args) {
   mallopt(M_ARENA_MAX, 2);
   auto store = open(p->config, "serve");
   if (!store) return store.error();
+  auto signer = receipts::Ed25519Signer::open(receiptKeyPath(p->config));
+  if (!signer) return report("serve", signer.error());
   SystemClock clock;
-  KioskApp app(p->config, std::move(*store), clock);
+  KioskApp app(p->config, std::move(*store), std::move(*signer), clock);
   if (p->vm["demo"].as<bool>()) {
     if (auto st = seedDemo(app.store(), app.auth(), clock); !st) return report("serve", st.error());
   }
@@ -241,8 +248,15 @@ int runSelftest(const std::vector<std::string>& args) {
   } else {
     std::printf("database: ok %s\n", (*store)->describe().c_str());
   }
-  // Devices and notification channels add their own checks as they land.
-  for (const char* part : {"printer", "scanner", "usb", "mail", "sms"}) {
+  if (p->config.printer_queue.empty()) {
+    std::puts("printer: not configured");
+  } else {
+    const auto st = devices::CupsPrinter(p->config.printer_queue).state();
+    std::printf("printer: %s %s\n", st.status == "ready" ? "ok" : "FAIL", st.detail.c_str());
+    ok = ok && st.status == "ready";
+  }
+  // Scanner, USB and notification channels add their own checks as they land.
+  for (const char* part : {"scanner", "usb", "mail", "sms"}) {
     std::printf("%s: not configured\n", part);
   }
   return ok ? kExitOk : kExitFailure;
@@ -261,6 +275,57 @@ int runAuditVerify(const std::vector<std::string>& args) {
     return kExitFailure;
   }
   std::printf("audit log: %lld entries, chain intact\n", static_cast<long long>(check->entries));
+  return kExitOk;
+}
+
+int runVerifyReceipt(const std::vector<std::string>& args) {
+  po::options_description own("verify-receipt options");
+  own.add_options()("receipt", po::value<std::string>(), "a receipt PDF, or the text of its QR code");
+  po::positional_options_description pos;
+  pos.add("receipt", 1);
+  auto p = parse(args, "verify-receipt", "FILE.pdf|QR-TEXT", own, pos);
+  if (!p) return p.error();
+  if (!p->vm.count("receipt")) {
+    std::fputs("cassetto-kiosk verify-receipt: missing FILE.pdf or QR text\n", stderr);
+    return kExitUsage;
+  }
+  std::string record = p->vm["receipt"].as<std::string>();
+  if (!record.starts_with("CK1;")) {
+    std::ifstream in(record, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "cassetto-kiosk verify-receipt: cannot read %s\n", record.c_str());
+      return kExitUsage;
+    }
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    auto found = receipts::recordFromPdf(bytes.str());
+    if (!found) {
+      std::puts("NOT valid: the file is not a receipt of this kiosk (no verification record)");
+      return kExitFailure;
+    }
+    record = *found;
+  }
+  const std::string key = receiptKeyPath(p->config);
+  if (::access(key.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "cassetto-kiosk verify-receipt: no receipt key at %s\n", key.c_str());
+    return kExitFailure;
+  }
+  auto signer = receipts::Ed25519Signer::open(key);
+  if (!signer) return report("verify-receipt", signer.error());
+  auto store = open(p->config, "verify-receipt");
+  if (!store) return store.error();
+  domain::ReceiptService service(**store, **signer,
+                                 {p->config.branch_code, p->config.branch_name, p->config.kiosk_id});
+  auto check = service.verify(record);
+  if (!check) return report("verify-receipt", check.error());
+  if (!check->valid) {
+    std::printf("NOT valid: %s\n", check->reason.c_str());
+    return kExitFailure;
+  }
+  std::printf("valid: protocol %s, registered %s, topic %s, %zu attachments, %s %s\n",
+              check->protocol.c_str(), romeDateTimeText(check->registered_at).c_str(),
+              check->topic_label.c_str(), check->attachments, check->branch_name.c_str(),
+              check->kiosk_id.c_str());
   return kExitOk;
 }
 

@@ -18,5 +18,6 @@ int runSetPin(const std::vector<std::string>& args);
 int runAddStaff(const std::vector<std::string>& args);
 int runSelftest(const std::vector<std::string>& args);
 int runAuditVerify(const std::vector<std::string>& args);
+int runVerifyReceipt(const std::vector<std::string>& args);
 
 }  // namespace kiosk::app

@@ -1,12 +1,14 @@
 #include "app/kiosk_app.h"
 
 #include "core/log.h"
+#include "devices/cups_printer.h"
 #include "http/api.h"
 
 namespace kiosk::app {
 
 KioskApp::KioskApp(const config::Config& config,
                    std::unique_ptr<domain::Store> store,
+                   std::unique_ptr<domain::ReceiptSigner> signer,
                    const Clock& clock)
     : config_(config),
       store_(std::move(store)),
@@ -15,12 +17,18 @@ KioskApp::KioskApp(const config::Config& config,
       auth_(*store_, clock_, config_.auth, &metrics_),
       contacts_(*store_, clock_),
       communications_(*store_, clock_, sniffer_, {config_.branch_code}),
+      signer_(std::move(signer)),
+      receipts_(*store_, *signer_, {config_.branch_code, config_.branch_name, config_.kiosk_id}),
+      printer_(config_.printer_queue.empty()
+                   ? std::unique_ptr<domain::Printer>(new devices::NoPrinter())
+                   : std::unique_ptr<domain::Printer>(new devices::CupsPrinter(config_.printer_queue))),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
   http::registerApi(router_,
-                    {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_},
+                    {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_, receipts_,
+                     renderer_, *printer_, config_.kiosk_id},
                     {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
                      config_.idle_seconds, config_.countdown_seconds});
 }
@@ -36,6 +44,13 @@ void KioskApp::sweepSessions() {
   if (n && (*tx)->commit() && *n > 0) {
     log::info("sessions_expired", {{"count", std::to_string(*n)}});
   }
+}
+
+std::string receiptKeyPath(const config::Config& config) {
+  if (!config.receipt_key_file.empty()) return config.receipt_key_file;
+  std::string db = config.db;
+  if (db.starts_with("sqlite:")) db.erase(0, 7);
+  return db + ".receipt-key";
 }
 
 Status seedDemo(domain::Store& store, domain::AuthService& auth, const Clock& clock) {

@@ -11,6 +11,10 @@
 #include "domain/auth.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
+#include "domain/ports/printer.h"
+#include "domain/ports/receipt_signer.h"
+#include "domain/receipts.h"
+#include "receipts/pdf_receipt.h"
 #include "domain/ports/store.h"
 #include "filetypes/magic_sniffer.h"
 #include "http/assets.h"
@@ -22,7 +26,10 @@ namespace kiosk::app {
 
 class KioskApp {
  public:
-  KioskApp(const config::Config& config, std::unique_ptr<domain::Store> store, const Clock& clock);
+  KioskApp(const config::Config& config,
+           std::unique_ptr<domain::Store> store,
+           std::unique_ptr<domain::ReceiptSigner> signer,
+           const Clock& clock);
 
   Status start();
   void stop() { server_.stop(); }
@@ -45,9 +52,16 @@ class KioskApp {
   domain::ContactsService contacts_;
   filetypes::MagicSniffer sniffer_;
   domain::CommunicationService communications_;
+  std::unique_ptr<domain::ReceiptSigner> signer_;
+  domain::ReceiptService receipts_;
+  receipts::PdfReceiptRenderer renderer_;
+  std::unique_ptr<domain::Printer> printer_;
   http::Router router_;
   http::Server server_;
 };
+
+// The receipt key's path: the configured one, or "<database>.receipt-key".
+std::string receiptKeyPath(const config::Config& config);
 
 // Adds the demo accounts of CONTRACT.md where missing: professional
 // RSSMRA80A01H501U (PIN 12345678), staff "sportello", technician "tecnico".

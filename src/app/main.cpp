@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "  add-staff        add or update a staff or technician account (password on stdin)\n"
     "  selftest         check database and devices, one line each\n"
     "  audit-verify     check the audit log's hash chain, name the first broken entry\n"
+    "  verify-receipt   check a receipt PDF or its QR text against the kiosk's records\n"
     "\n"
     "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
 
@@ -28,7 +29,9 @@ int main(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
       {"serve", kiosk::app::runServe},       {"import-archive", kiosk::app::runImportArchive},
       {"set-pin", kiosk::app::runSetPin},    {"add-staff", kiosk::app::runAddStaff},
-      {"selftest", kiosk::app::runSelftest}, {"audit-verify", kiosk::app::runAuditVerify},
+      {"selftest", kiosk::app::runSelftest},
+      {"audit-verify", kiosk::app::runAuditVerify},
+      {"verify-receipt", kiosk::app::runVerifyReceipt},
   };
   if (argc < 2) {
     std::fputs(kUsage, stderr);

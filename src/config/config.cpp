@@ -89,6 +89,8 @@ const std::vector<Setting>& settings() {
       {"kiosk.branch_code", nullptr, text(&Config::branch_code, false)},
       {"kiosk.branch_name", nullptr, text(&Config::branch_name, false)},
       {"kiosk.kiosk_id", nullptr, text(&Config::kiosk_id, false)},
+      {"printer.queue", nullptr, text(&Config::printer_queue, true)},
+      {"receipts.key_file", nullptr, text(&Config::receipt_key_file, true)},
       {"ui.idle_seconds", nullptr, integer(&Config::idle_seconds, 10, 3600)},
       {"ui.countdown_seconds", nullptr, integer(&Config::countdown_seconds, 5, 600)},
   };

@@ -28,6 +28,9 @@ struct Config {
   std::string branch_code = "0000";       // INPS branch (sede) code, used in protocol numbers
   std::string branch_name = "Sede INPS";  // printed on receipts
   std::string kiosk_id = "K01";           // this kiosk within the branch
+  // [printer] and [receipts]
+  std::string printer_queue;  // CUPS queue for receipts; empty: no printer
+  std::string receipt_key_file;  // Ed25519 key; empty: beside the database, "<db>.receipt-key"
   // [ui]
   int idle_seconds = 120;      // untouched this long, the screen asks "Sei ancora lì?"
   int countdown_seconds = 30;  // and logs out when the countdown ends

@@ -248,6 +248,7 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("PUT", "/api/contacts", bind(&Handlers::putContacts));
   router.add("POST", "/api/staff/professionals/{codice_fiscale}/unlock", bind(&Handlers::unlock));
   registerCommunicationRoutes(router, deps);
+  registerReceiptRoutes(router, deps);
 }
 
 }  // namespace kiosk::http

@@ -10,6 +10,9 @@
 #include "domain/auth.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
+#include "domain/ports/printer.h"
+#include "domain/ports/receipt_renderer.h"
+#include "domain/receipts.h"
 #include "domain/ports/store.h"
 #include "http/assets.h"
 #include "http/metrics.h"
@@ -33,6 +36,10 @@ struct ApiDeps {
   domain::CommunicationService& communications;
   Metrics& metrics;
   const Assets& assets;
+  domain::ReceiptService& receipts;
+  domain::ReceiptRenderer& renderer;
+  domain::Printer& printer;
+  std::string kiosk_id;  // in print job titles
 };
 
 // Adds every route to `router`. `deps` must outlive the router's use.
@@ -40,5 +47,7 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options);
 
 // The communications routes (communications_api.cpp); registerApi calls it.
 void registerCommunicationRoutes(Router& router, ApiDeps deps);
+// Receipts, printing, /verifica and /api/devices (receipts_api.cpp).
+void registerReceiptRoutes(Router& router, ApiDeps deps);
 
 }  // namespace kiosk::http

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/log.h"
+#include "receipts/ed25519_signer.h"
 #include "storage/open_store.h"
 
 namespace kiosk::test {
@@ -151,7 +152,9 @@ TestKiosk::TestKiosk(TestKioskOptions options) {
   auto store = storage::openStore(c.db, {c.threads + 2, c.busy_timeout_ms});
   REQUIRE(store);
   const Clock& clock = options.clock ? *options.clock : system_clock_;
-  app_ = std::make_unique<app::KioskApp>(c, std::move(*store), clock);
+  auto signer = receipts::Ed25519Signer::open(dir_.file("receipt.key"));
+  REQUIRE(signer);
+  app_ = std::make_unique<app::KioskApp>(c, std::move(*store), std::move(*signer), clock);
   REQUIRE(app::seedDemo(app_->store(), app_->auth(), clock));
   REQUIRE(app_->start());
   REQUIRE(app_->port() > 0);

@@ -199,6 +199,12 @@ class FakeTransaction final : public Transaction {
     if (it == s_.communications.end()) return std::optional<Communication>();
     return std::optional<Communication>(joined(it->second));
   }
+  Result<std::optional<Communication>> communicationByProtocol(std::string_view protocol) override {
+    for (const auto& [id, c] : s_.communications) {
+      if (c.protocol == protocol) return std::optional<Communication>(joined(c));
+    }
+    return std::optional<Communication>();
+  }
   Result<CommPage> listCommunications(const CommFilter& f) override {
     std::vector<Communication> all;
     for (const auto& [id, c] : s_.communications) {

@@ -610,6 +610,11 @@ class SqliteTransaction final : public domain::Transaction {
     return one<Communication>(sql.c_str(), id, [](const Query& q) { return readComm(q); });
   }
 
+  Result<std::optional<Communication>> communicationByProtocol(std::string_view protocol) override {
+    static const std::string sql = std::string(kCommColumns) + "WHERE c.protocol = ?";
+    return one<Communication>(sql.c_str(), protocol, [](const Query& q) { return readComm(q); });
+  }
+
   Result<CommPage> listCommunications(const CommFilter& f) override {
     // The WHERE clause is built from fixed fragments; every value is bound.
     std::string where = "WHERE 1 = 1";

@@ -1,0 +1,87 @@
+#include "devices/cups_printer.h"
+
+#include <cups/cups.h>
+
+#include <memory>
+#include <optional>
+#include <thread>
+
+namespace kiosk::devices {
+namespace {
+
+struct DestDeleter {
+  void operator()(cups_dest_t* d) const { cupsFreeDests(1, d); }
+};
+struct InfoDeleter {
+  void operator()(cups_dinfo_t* i) const { cupsFreeDestInfo(i); }
+};
+
+// CivetWeb's workers run on small stacks, and libcups keeps 32 KiB buffers on
+// the stack (cupsCopyDestInfo overflows them): CUPS calls get a thread with a
+// normal stack of its own.
+template <typename F>
+auto onOwnStack(F work) -> decltype(work()) {
+  std::optional<decltype(work())> result;
+  std::thread([&] { result.emplace(work()); }).join();
+  return std::move(*result);
+}
+
+}  // namespace
+
+Error printerUnavailable(const std::string& detail) {
+  Error e = Error::unavailable("printer_unavailable",
+                               "La stampante non è disponibile. Rivolgersi allo sportello per la "
+                               "stampa della ricevuta.");
+  e.detail = detail;
+  return e;
+}
+
+Result<int> NoPrinter::printPdf(std::string_view, std::string_view) {
+  return fail(printerUnavailable("no printer queue configured"));
+}
+
+Result<int> CupsPrinter::printPdf(std::string_view pdf, std::string_view title) {
+  return onOwnStack([&] { return printOnThisThread(pdf, title); });
+}
+
+domain::DeviceState CupsPrinter::state() {
+  return onOwnStack([&] { return stateOnThisThread(); });
+}
+
+Result<int> CupsPrinter::printOnThisThread(std::string_view pdf, std::string_view title) {
+  // CUPS_HTTP_DEFAULT: libcups keeps one connection per thread.
+  http_t* const http = CUPS_HTTP_DEFAULT;
+  std::unique_ptr<cups_dest_t, DestDeleter> dest(cupsGetNamedDest(http, queue_.c_str(), nullptr));
+  if (!dest) return fail(printerUnavailable("no CUPS queue " + queue_));
+  std::unique_ptr<cups_dinfo_t, InfoDeleter> info(cupsCopyDestInfo(http, dest.get()));
+  if (!info) return fail(printerUnavailable(cupsLastErrorString()));
+  int job = 0;
+  const std::string job_title(title);
+  if (cupsCreateDestJob(http, dest.get(), info.get(), &job, job_title.c_str(), 0, nullptr) !=
+      IPP_STATUS_OK) {
+    return fail(printerUnavailable(cupsLastErrorString()));
+  }
+  if (cupsStartDestDocument(http, dest.get(), info.get(), job, "ricevuta.pdf", CUPS_FORMAT_PDF,
+                            0, nullptr, 1) != HTTP_STATUS_CONTINUE ||
+      cupsWriteRequestData(http, pdf.data(), pdf.size()) != HTTP_STATUS_CONTINUE ||
+      cupsFinishDestDocument(http, dest.get(), info.get()) != IPP_STATUS_OK) {
+    const std::string why = cupsLastErrorString();
+    cupsCancelDestJob(http, dest.get(), job);
+    return fail(printerUnavailable(why));
+  }
+  return job;
+}
+
+domain::DeviceState CupsPrinter::stateOnThisThread() {
+  std::unique_ptr<cups_dest_t, DestDeleter> dest(
+      cupsGetNamedDest(CUPS_HTTP_DEFAULT, queue_.c_str(), nullptr));
+  if (!dest) return {"unavailable", "no CUPS queue " + queue_ + ": " + cupsLastErrorString()};
+  const char* state = cupsGetOption("printer-state", dest->num_options, dest->options);
+  const char* reasons = cupsGetOption("printer-state-reasons", dest->num_options, dest->options);
+  const std::string detail = "queue " + queue_ + (reasons ? std::string(", ") + reasons : "");
+  // IPP printer-state: 3 idle, 4 processing, 5 stopped.
+  if (state && std::string(state) == "5") return {"unavailable", detail + ", stopped"};
+  return {"ready", detail};
+}
+
+}  // namespace kiosk::devices

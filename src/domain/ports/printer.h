@@ -1,0 +1,27 @@
+// Printer: the kiosk's receipt printer. A real one (CUPS) and, in unit
+// tests, fakes. Implementations must be safe to call from several threads.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace kiosk::domain {
+
+// The state of a device as /api/devices and selftest report it.
+struct DeviceState {
+  std::string status = "not_configured";  // "ready", "unavailable", "not_configured"
+  std::string detail;                      // for technicians: queue name, CUPS state, reason
+};
+
+class Printer {
+ public:
+  virtual ~Printer() = default;
+  // Queues a PDF; the job title carries no personal data. Returns the job id;
+  // kUnavailable (printer_unavailable) when the printer or CUPS does not answer.
+  virtual Result<int> printPdf(std::string_view pdf, std::string_view title) = 0;
+  virtual DeviceState state() = 0;
+};
+
+}  // namespace kiosk::domain

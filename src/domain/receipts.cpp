@@ -1,0 +1,161 @@
+#include "domain/receipts.h"
+
+#include <charconv>
+
+#include "core/crypto.h"
+#include "core/topics.h"
+
+namespace kiosk::domain {
+namespace {
+
+constexpr std::string_view kVersion = "CK1";
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string_view::npos ? s.size() - start : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+bool parseInt(std::string_view s, std::int64_t& out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
+}
+
+Error notFound() { return Error::notFound("Ricevuta non trovata."); }
+
+}  // namespace
+
+std::string receiptDigest(const Communication& c, const Message& m) {
+  // Length-prefixed fields: no two different contents give the same text.
+  std::string text;
+  auto add = [&](std::string_view field) {
+    text += std::to_string(field.size());
+    text += ':';
+    text += field;
+    text += '|';
+  };
+  add(c.protocol);
+  add(std::to_string(m.id));
+  add(authorName(m.author));
+  add(c.topic);
+  add(c.subject);
+  add(m.body);
+  add(std::to_string(m.created_at));
+  for (const auto& a : m.attachments) {
+    add(a.filename);
+    add(std::to_string(a.size));
+    add(a.sha256);
+  }
+  return crypto::sha256Hex(text);
+}
+
+Result<ReceiptData> ReceiptService::receipt(const Session& who,
+                                            std::int64_t communication_id,
+                                            std::optional<std::int64_t> message_id) {
+  if (who.role == Role::kTechnician) {
+    return fail({ErrorCode::kForbidden, "forbidden", "Operazione non consentita per questo profilo."});
+  }
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto c = (*tx)->communicationById(communication_id);
+  if (!c) return fail(c.error());
+  if (!*c || (who.role == Role::kProfessional && (*c)->professional_id != who.subject_id)) {
+    return fail(notFound());
+  }
+  auto messages = (*tx)->messagesOf(communication_id);
+  if (!messages) return fail(messages.error());
+  const Message* m = nullptr;
+  for (const auto& candidate : *messages) {
+    if (message_id ? candidate.id == *message_id : true) {
+      m = &candidate;
+      break;
+    }
+  }
+  // Receipts are for what the professional registered.
+  if (!m || m->author != Author::kProfessional) return fail(notFound());
+
+  ReceiptData r;
+  r.protocol = (*c)->protocol;
+  r.message_id = m->id;
+  r.first_message = m->id == messages->front().id;
+  r.registered_at = m->created_at;
+  r.branch_code = options_.branch_code;
+  r.branch_name = options_.branch_name;
+  r.kiosk_id = options_.kiosk_id;
+  r.professional_name = (*c)->professional_name;
+  r.codice_fiscale = (*c)->codice_fiscale;
+  const Topic* topic = findTopic((*c)->topic);
+  r.topic_label = topic ? std::string(topic->label) : (*c)->topic;
+  r.subject = (*c)->subject;
+  r.attachments = m->attachments;
+  if ((*c)->contacts_version_id != 0) {
+    auto v = (*tx)->contactsVersionById((*c)->contacts_version_id);
+    if (!v) return fail(v.error());
+    if (*v) r.contacts = (*v)->contacts;
+  }
+  r.extra_email = (*c)->extra_email;
+  r.content_sha256 = receiptDigest(**c, *m);
+  const std::string signed_part = std::string(kVersion) + ";" + r.protocol + ";" +
+                                  std::to_string(r.message_id) + ";" +
+                                  std::to_string(r.registered_at) + ";" + r.content_sha256;
+  r.record = signed_part + ";" + signer_.sign(signed_part);
+  return r;
+}
+
+Result<ReceiptCheck> ReceiptService::verify(std::string_view record) {
+  ReceiptCheck check;
+  check.branch_name = options_.branch_name;
+  check.kiosk_id = options_.kiosk_id;
+  while (!record.empty() && (record.back() == '\n' || record.back() == '\r' || record.back() == ' ')) {
+    record.remove_suffix(1);
+  }
+  const auto parts = split(record, ';');
+  std::int64_t message_id = 0;
+  std::int64_t at = 0;
+  if (parts.size() != 6 || parts[0] != kVersion || !parseInt(parts[2], message_id) ||
+      !parseInt(parts[3], at) || parts[4].size() != 64) {
+    check.reason = "Il testo non è quello di una ricevuta del chiosco.";
+    return check;
+  }
+  const std::string_view signed_part = record.substr(0, record.rfind(';'));
+  if (!signer_.verify(signed_part, parts[5])) {
+    check.reason = "La firma della ricevuta non è valida: la ricevuta è stata alterata o non è "
+                   "stata emessa da questo chiosco.";
+    return check;
+  }
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  // The protocol names the thread; the message must belong to it.
+  auto found = (*tx)->communicationByProtocol(parts[1]);
+  if (!found) return fail(found.error());
+  if (!*found) {
+    check.reason = "Nessuna comunicazione registrata con questo protocollo.";
+    return check;
+  }
+  const Communication& c = **found;
+  auto messages = (*tx)->messagesOf(c.id);
+  if (!messages) return fail(messages.error());
+  for (const auto& m : *messages) {
+    if (m.id != message_id) continue;
+    check.protocol = c.protocol;
+    check.registered_at = m.created_at;
+    const Topic* topic = findTopic(c.topic);
+    check.topic_label = topic ? std::string(topic->label) : c.topic;
+    check.attachments = m.attachments.size();
+    if (m.created_at != at || receiptDigest(c, m) != parts[4]) {
+      check.reason = "Il contenuto registrato non corrisponde a quello della ricevuta.";
+      return check;
+    }
+    check.valid = true;
+    return check;
+  }
+  check.reason = "Il messaggio della ricevuta non risulta registrato.";
+  return check;
+}
+
+}  // namespace kiosk::domain

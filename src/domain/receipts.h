@@ -1,0 +1,79 @@
+// Receipts: what a professional takes away as proof of what was registered,
+// and how anyone checks it later.
+//
+// Each receipt carries a compact signed record (printed as a QR code and as
+// text): "CK1;PROTOCOL;MESSAGE_ID;UNIX_TIME;CONTENT_SHA256;SIGNATURE". The
+// content digest covers the registered texts and the attachments' digests;
+// the signature (Ed25519, the kiosk's key) covers everything before it.
+// Verification checks the signature, finds the message in the database and
+// recomputes the digest; it answers metadata, never content. Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "domain/model.h"
+#include "domain/ports/receipt_signer.h"
+#include "domain/ports/store.h"
+
+namespace kiosk::domain {
+
+struct ReceiptOptions {
+  std::string branch_code = "0000";
+  std::string branch_name = "Sede INPS";
+  std::string kiosk_id = "K01";
+};
+
+struct ReceiptData {
+  std::string protocol;
+  std::int64_t message_id = 0;
+  bool first_message = true;  // the communication itself, or a message added later
+  std::int64_t registered_at = 0;
+  std::string branch_code, branch_name, kiosk_id;
+  std::string professional_name, codice_fiscale;
+  std::string topic_label, subject;
+  std::vector<AttachmentMeta> attachments;
+  std::optional<Contacts> contacts;  // where notifications go
+  std::string extra_email;
+  std::string content_sha256;
+  std::string record;  // the signed text of the QR code
+};
+
+struct ReceiptCheck {
+  bool valid = false;
+  std::string reason;  // Italian, why it is not valid
+  // Metadata of the registered message (when found): never its content.
+  std::string protocol;
+  std::int64_t registered_at = 0;
+  std::string topic_label;
+  std::size_t attachments = 0;
+  std::string branch_name, kiosk_id;
+};
+
+// SHA-256 over the registered content of one message of a thread.
+std::string receiptDigest(const Communication& c, const Message& m);
+
+class ReceiptService {
+ public:
+  ReceiptService(Store& store, ReceiptSigner& signer, ReceiptOptions options)
+      : store_(store), signer_(signer), options_(std::move(options)) {}
+
+  // The receipt of a thread's first message (message_id empty) or of a
+  // message the professional added. The owner or staff; others get 404.
+  Result<ReceiptData> receipt(const Session& who,
+                              std::int64_t communication_id,
+                              std::optional<std::int64_t> message_id);
+
+  // Checks a record as printed on a receipt (the QR text).
+  Result<ReceiptCheck> verify(std::string_view record);
+
+ private:
+  Store& store_;
+  ReceiptSigner& signer_;
+  ReceiptOptions options_;
+};
+
+}  // namespace kiosk::domain

@@ -1,0 +1,173 @@
+// Receipts: the PDF of a registered communication or message, printing it on
+// the kiosk's printer, the public verification page, and the devices' state.
+#include <charconv>
+
+#include "core/log.h"
+#include "core/rome_time.h"
+#include "http/api.h"
+#include "http/handler_util.h"
+
+namespace kiosk::http {
+namespace {
+
+using domain::Role;
+using nlohmann::json;
+
+std::string escapeHtml(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+class ReceiptHandlers {
+ public:
+  explicit ReceiptHandlers(ApiDeps deps) : d_(deps), guard_(deps.auth) {}
+
+  // GET …/receipt.pdf and …/messages/{mid}/receipt.pdf, for the owner or staff.
+  Response pdf(Request& req, std::initializer_list<Role> roles) {
+    auto s = guard_.check(req, roles);
+    if (!s) return s.error();
+    auto r = receiptOf(req, *s);
+    if (!r) return errorResponse(r.error());
+    auto bytes = d_.renderer.render(*r);
+    if (!bytes) return errorResponse(bytes.error());
+    Response res;
+    res.content_type = "application/pdf";
+    res.body = std::move(*bytes);
+    res.header("Content-Disposition", "inline; filename=\"ricevuta-" + r->protocol + ".pdf\"");
+    return res;
+  }
+
+  // POST …/print with an optional {"message_id": N}: 202, or 503 printer_unavailable.
+  Response print(Request& req, std::initializer_list<Role> roles) {
+    auto s = guard_.check(req, roles);
+    if (!s) return s.error();
+    if (!req.body.empty()) {
+      auto body = jsonBody(req);
+      if (!body) return body.error();
+      if (auto it = body->find("message_id"); it != body->end() && !it->is_null()) {
+        if (!it->is_number_integer()) return badRequest();
+        req.params["mid"] = std::to_string(it->get<std::int64_t>());
+      }
+    }
+    auto r = receiptOf(req, *s);
+    if (!r) return errorResponse(r.error());
+    auto bytes = d_.renderer.render(*r);
+    if (!bytes) return errorResponse(bytes.error());
+    // The job title is seen by anyone at the CUPS queue: nothing personal in it.
+    auto job = d_.printer.printPdf(*bytes, "Ricevuta chiosco " + d_.kiosk_id);
+    if (!job) {
+      log::warn("print_failed", {{"detail", job.error().detail}});
+      return Response::fromError(job.error());
+    }
+    log::info("receipt_printed", {{"job", std::to_string(*job)}});
+    return Response::json(202, {{"status", "queued"}, {"job", *job}});
+  }
+
+  // The public verification page: valid or not, and the registration's
+  // metadata; never the content, the name or the codice fiscale.
+  Response verifyPage(Request& req) {
+    const std::string record = req.queryParam("r").value_or("");
+    std::string verdict;
+    if (record.empty()) {
+      verdict = "<p>Inserire il codice di verifica stampato sulla ricevuta (il testo del codice QR).</p>";
+    } else {
+      auto check = d_.receipts.verify(record);
+      if (!check) return errorResponse(check.error());
+      if (check->valid) {
+        verdict = "<h2 class=\"ok\">Ricevuta valida</h2><dl><dt>Protocollo</dt><dd>" +
+                  escapeHtml(check->protocol) + "</dd><dt>Registrata il</dt><dd>" +
+                  escapeHtml(romeDateTimeText(check->registered_at)) + "</dd><dt>Argomento</dt><dd>" +
+                  escapeHtml(check->topic_label) + "</dd><dt>Allegati</dt><dd>" +
+                  std::to_string(check->attachments) + "</dd><dt>Sede e chiosco</dt><dd>" +
+                  escapeHtml(check->branch_name + " · " + check->kiosk_id) + "</dd></dl>";
+      } else {
+        verdict = "<h2 class=\"ko\">Ricevuta NON valida</h2><p>" + escapeHtml(check->reason) + "</p>";
+      }
+    }
+    Response res;
+    res.content_type = "text/html; charset=utf-8";
+    res.body =
+        "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+        "content=\"width=device-width, initial-scale=1\"><title>Verifica ricevuta – Cassetto "
+        "previdenziale</title></head><body><main><h1>Verifica di una ricevuta</h1>" +
+        verdict +
+        "<form method=\"get\" action=\"/verifica\"><label for=\"r\">Codice di verifica</label> "
+        "<input id=\"r\" name=\"r\" size=\"60\" value=\"" +
+        escapeHtml(record) + "\"> <button type=\"submit\">Verifica</button></form></main></body></html>";
+    return res;
+  }
+
+  Response devices(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff, Role::kTechnician});
+    if (!s) return s.error();
+    const auto printer = d_.printer.state();
+    auto device = [](const domain::DeviceState& st, bool technician) {
+      json j = {{"status", st.status}};
+      if (technician) j["detail"] = st.detail;  // queue names and reasons are for technicians
+      return j;
+    };
+    const bool tech = s->role == Role::kTechnician;
+    return Response::json(200, {{"printer", device(printer, tech)},
+                                {"scanner", device({}, tech)},
+                                {"usb", device({}, tech)}});
+  }
+
+ private:
+  Result<domain::ReceiptData> receiptOf(Request& req, const domain::Session& s) {
+    auto id = idParam(req, "id");
+    if (!id) return fail(Error::notFound("Ricevuta non trovata."));
+    std::optional<std::int64_t> mid;
+    if (req.params.count("mid")) {
+      mid = idParam(req, "mid");
+      if (!mid) return fail(Error::notFound("Ricevuta non trovata."));
+    }
+    return d_.receipts.receipt(s, *id, mid);
+  }
+
+  ApiDeps d_;
+  Guard guard_;
+};
+
+}  // namespace
+
+void registerReceiptRoutes(Router& router, ApiDeps deps) {
+  auto h = std::make_shared<ReceiptHandlers>(deps);
+  router.add("GET", "/api/communications/{id}/receipt.pdf",
+             [h](Request& r) { return h->pdf(r, {Role::kProfessional}); });
+  router.add("GET", "/api/communications/{id}/messages/{mid}/receipt.pdf",
+             [h](Request& r) { return h->pdf(r, {Role::kProfessional}); });
+  router.add("POST", "/api/communications/{id}/print",
+             [h](Request& r) { return h->print(r, {Role::kProfessional}); });
+  router.add("GET", "/api/staff/communications/{id}/receipt.pdf",
+             [h](Request& r) { return h->pdf(r, {Role::kStaff}); });
+  router.add("GET", "/api/staff/communications/{id}/messages/{mid}/receipt.pdf",
+             [h](Request& r) { return h->pdf(r, {Role::kStaff}); });
+  router.add("POST", "/api/staff/communications/{id}/print",
+             [h](Request& r) { return h->print(r, {Role::kStaff}); });
+  router.add("GET", "/verifica", [h](Request& r) { return h->verifyPage(r); });
+  router.add("GET", "/api/devices", [h](Request& r) { return h->devices(r); });
+}
+
+}  // namespace kiosk::http

@@ -1,0 +1,88 @@
+#include "receipts/ed25519_signer.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/crypto.h"
+
+namespace kiosk::receipts {
+namespace {
+
+constexpr int kBase64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+
+Error keyError(const std::string& what) {
+  return Error::unavailable("receipt_key_unavailable", "Chiave delle ricevute non disponibile: " + what);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ed25519Signer>> Ed25519Signer::open(const std::string& path) {
+  crypto::init();
+  std::unique_ptr<Ed25519Signer> s(new Ed25519Signer());
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if ((st.st_mode & 077) != 0) {
+      return fail(Error::invalid("insecure_key", path + " is readable by others: chmod 600 it"));
+    }
+    std::ifstream in(path);
+    std::string hex;
+    in >> hex;
+    std::size_t len = 0;
+    if (hex.size() != 128 ||
+        sodium_hex2bin(s->secret_.data(), s->secret_.size(), hex.data(), hex.size(), nullptr, &len,
+                       nullptr) != 0 ||
+        len != 64) {
+      return fail(Error::invalid("bad_key", path + " does not hold an Ed25519 key"));
+    }
+    crypto_sign_ed25519_sk_to_pk(s->public_.data(), s->secret_.data());
+    return s;
+  }
+  crypto_sign_keypair(s->public_.data(), s->secret_.data());
+  char hex[129];
+  sodium_bin2hex(hex, sizeof hex, s->secret_.data(), s->secret_.size());
+  // O_EXCL: never overwrite a key another process just made.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return fail(keyError("cannot create " + path + ": " + std::strerror(errno)));
+  const std::string line = std::string(hex) + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  sodium_memzero(hex, sizeof hex);
+  if (!ok) return fail(keyError("cannot write " + path));
+  return s;
+}
+
+std::string Ed25519Signer::sign(std::string_view message) {
+  unsigned char sig[crypto_sign_BYTES];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), secret_.data());
+  char out[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, kBase64)];
+  sodium_bin2base64(out, sizeof out, sig, sizeof sig, kBase64);
+  return out;
+}
+
+bool Ed25519Signer::verify(std::string_view message, std::string_view signature) {
+  unsigned char sig[crypto_sign_BYTES];
+  std::size_t len = 0;
+  if (sodium_base642bin(sig, sizeof sig, signature.data(), signature.size(), nullptr, &len, nullptr,
+                        kBase64) != 0 ||
+      len != sizeof sig) {
+    return false;
+  }
+  return crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), public_.data()) == 0;
+}
+
+std::string Ed25519Signer::publicKeyHex() const {
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, public_.data(), public_.size());
+  return hex;
+}
+
+}  // namespace kiosk::receipts
