@@ -15,9 +15,9 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/rome_time.h"
+#include "devices/cups_printer.h"
 #include "domain/archive_import.h"
 #include "domain/audit.h"
-#include "devices/cups_printer.h"
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
 #include "storage/open_store.h"
@@ -280,7 +280,8 @@ int runAuditVerify(const std::vector<std::string>& args) {
 
 int runVerifyReceipt(const std::vector<std::string>& args) {
   po::options_description own("verify-receipt options");
-  own.add_options()("receipt", po::value<std::string>(), "a receipt PDF, or the text of its QR code");
+  own.add_options()("receipt", po::value<std::string>(),
+                    "a receipt PDF, or the text of its QR code");
   po::positional_options_description pos;
   pos.add("receipt", 1);
   auto p = parse(args, "verify-receipt", "FILE.pdf|QR-TEXT", own, pos);
@@ -314,8 +315,8 @@ int runVerifyReceipt(const std::vector<std::string>& args) {
   if (!signer) return report("verify-receipt", signer.error());
   auto store = open(p->config, "verify-receipt");
   if (!store) return store.error();
-  domain::ReceiptService service(**store, **signer,
-                                 {p->config.branch_code, p->config.branch_name, p->config.kiosk_id});
+  domain::ReceiptService service(
+      **store, **signer, {p->config.branch_code, p->config.branch_name, p->config.kiosk_id});
   auto check = service.verify(record);
   if (!check) return report("verify-receipt", check.error());
   if (!check->valid) {

@@ -19,16 +19,17 @@ KioskApp::KioskApp(const config::Config& config,
       communications_(*store_, clock_, sniffer_, {config_.branch_code}),
       signer_(std::move(signer)),
       receipts_(*store_, *signer_, {config_.branch_code, config_.branch_name, config_.kiosk_id}),
-      printer_(config_.printer_queue.empty()
-                   ? std::unique_ptr<domain::Printer>(new devices::NoPrinter())
-                   : std::unique_ptr<domain::Printer>(new devices::CupsPrinter(config_.printer_queue))),
+      printer_(
+          config_.printer_queue.empty()
+              ? std::unique_ptr<domain::Printer>(new devices::NoPrinter())
+              : std::unique_ptr<domain::Printer>(new devices::CupsPrinter(config_.printer_queue))),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
   http::registerApi(router_,
-                    {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_, receipts_,
-                     renderer_, *printer_, config_.kiosk_id},
+                    {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_,
+                     receipts_, renderer_, *printer_, config_.kiosk_id},
                     {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
                      config_.idle_seconds, config_.countdown_seconds});
 }

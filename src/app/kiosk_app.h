@@ -13,14 +13,14 @@
 #include "domain/contacts.h"
 #include "domain/ports/printer.h"
 #include "domain/ports/receipt_signer.h"
-#include "domain/receipts.h"
-#include "receipts/pdf_receipt.h"
 #include "domain/ports/store.h"
+#include "domain/receipts.h"
 #include "filetypes/magic_sniffer.h"
 #include "http/assets.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "receipts/pdf_receipt.h"
 
 namespace kiosk::app {
 

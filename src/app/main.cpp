@@ -27,8 +27,10 @@ constexpr const char* kUsage =
 int main(int argc, char** argv) {
   using Command = int (*)(const std::vector<std::string>&);
   const std::map<std::string, Command> commands = {
-      {"serve", kiosk::app::runServe},       {"import-archive", kiosk::app::runImportArchive},
-      {"set-pin", kiosk::app::runSetPin},    {"add-staff", kiosk::app::runAddStaff},
+      {"serve", kiosk::app::runServe},
+      {"import-archive", kiosk::app::runImportArchive},
+      {"set-pin", kiosk::app::runSetPin},
+      {"add-staff", kiosk::app::runAddStaff},
       {"selftest", kiosk::app::runSelftest},
       {"audit-verify", kiosk::app::runAuditVerify},
       {"verify-receipt", kiosk::app::runVerifyReceipt},

@@ -29,7 +29,7 @@ struct Config {
   std::string branch_name = "Sede INPS";  // printed on receipts
   std::string kiosk_id = "K01";           // this kiosk within the branch
   // [printer] and [receipts]
-  std::string printer_queue;  // CUPS queue for receipts; empty: no printer
+  std::string printer_queue;     // CUPS queue for receipts; empty: no printer
   std::string receipt_key_file;  // Ed25519 key; empty: beside the database, "<db>.receipt-key"
   // [ui]
   int idle_seconds = 120;      // untouched this long, the screen asks "Sei ancora lì?"

@@ -61,8 +61,8 @@ Result<int> CupsPrinter::printOnThisThread(std::string_view pdf, std::string_vie
       IPP_STATUS_OK) {
     return fail(printerUnavailable(cupsLastErrorString()));
   }
-  if (cupsStartDestDocument(http, dest.get(), info.get(), job, "ricevuta.pdf", CUPS_FORMAT_PDF,
-                            0, nullptr, 1) != HTTP_STATUS_CONTINUE ||
+  if (cupsStartDestDocument(http, dest.get(), info.get(), job, "ricevuta.pdf", CUPS_FORMAT_PDF, 0,
+                            nullptr, 1) != HTTP_STATUS_CONTINUE ||
       cupsWriteRequestData(http, pdf.data(), pdf.size()) != HTTP_STATUS_CONTINUE ||
       cupsFinishDestDocument(http, dest.get(), info.get()) != IPP_STATUS_OK) {
     const std::string why = cupsLastErrorString();

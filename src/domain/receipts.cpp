@@ -58,7 +58,8 @@ Result<ReceiptData> ReceiptService::receipt(const Session& who,
                                             std::int64_t communication_id,
                                             std::optional<std::int64_t> message_id) {
   if (who.role == Role::kTechnician) {
-    return fail({ErrorCode::kForbidden, "forbidden", "Operazione non consentita per questo profilo."});
+    return fail(
+        {ErrorCode::kForbidden, "forbidden", "Operazione non consentita per questo profilo."});
   }
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
@@ -111,7 +112,8 @@ Result<ReceiptCheck> ReceiptService::verify(std::string_view record) {
   ReceiptCheck check;
   check.branch_name = options_.branch_name;
   check.kiosk_id = options_.kiosk_id;
-  while (!record.empty() && (record.back() == '\n' || record.back() == '\r' || record.back() == ' ')) {
+  while (!record.empty() &&
+         (record.back() == '\n' || record.back() == '\r' || record.back() == ' ')) {
     record.remove_suffix(1);
   }
   const auto parts = split(record, ';');
@@ -124,8 +126,9 @@ Result<ReceiptCheck> ReceiptService::verify(std::string_view record) {
   }
   const std::string_view signed_part = record.substr(0, record.rfind(';'));
   if (!signer_.verify(signed_part, parts[5])) {
-    check.reason = "La firma della ricevuta non è valida: la ricevuta è stata alterata o non è "
-                   "stata emessa da questo chiosco.";
+    check.reason =
+        "La firma della ricevuta non è valida: la ricevuta è stata alterata o non è "
+        "stata emessa da questo chiosco.";
     return check;
   }
   auto tx = store_.begin(TxMode::kRead);

@@ -91,19 +91,22 @@ class ReceiptHandlers {
     const std::string record = req.queryParam("r").value_or("");
     std::string verdict;
     if (record.empty()) {
-      verdict = "<p>Inserire il codice di verifica stampato sulla ricevuta (il testo del codice QR).</p>";
+      verdict =
+          "<p>Inserire il codice di verifica stampato sulla ricevuta (il testo del codice QR).</p>";
     } else {
       auto check = d_.receipts.verify(record);
       if (!check) return errorResponse(check.error());
       if (check->valid) {
         verdict = "<h2 class=\"ok\">Ricevuta valida</h2><dl><dt>Protocollo</dt><dd>" +
                   escapeHtml(check->protocol) + "</dd><dt>Registrata il</dt><dd>" +
-                  escapeHtml(romeDateTimeText(check->registered_at)) + "</dd><dt>Argomento</dt><dd>" +
-                  escapeHtml(check->topic_label) + "</dd><dt>Allegati</dt><dd>" +
-                  std::to_string(check->attachments) + "</dd><dt>Sede e chiosco</dt><dd>" +
+                  escapeHtml(romeDateTimeText(check->registered_at)) +
+                  "</dd><dt>Argomento</dt><dd>" + escapeHtml(check->topic_label) +
+                  "</dd><dt>Allegati</dt><dd>" + std::to_string(check->attachments) +
+                  "</dd><dt>Sede e chiosco</dt><dd>" +
                   escapeHtml(check->branch_name + " · " + check->kiosk_id) + "</dd></dl>";
       } else {
-        verdict = "<h2 class=\"ko\">Ricevuta NON valida</h2><p>" + escapeHtml(check->reason) + "</p>";
+        verdict =
+            "<h2 class=\"ko\">Ricevuta NON valida</h2><p>" + escapeHtml(check->reason) + "</p>";
       }
     }
     Response res;
@@ -115,7 +118,8 @@ class ReceiptHandlers {
         verdict +
         "<form method=\"get\" action=\"/verifica\"><label for=\"r\">Codice di verifica</label> "
         "<input id=\"r\" name=\"r\" size=\"60\" value=\"" +
-        escapeHtml(record) + "\"> <button type=\"submit\">Verifica</button></form></main></body></html>";
+        escapeHtml(record) +
+        "\"> <button type=\"submit\">Verifica</button></form></main></body></html>";
     return res;
   }
 

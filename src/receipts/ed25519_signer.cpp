@@ -17,7 +17,8 @@ namespace {
 constexpr int kBase64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 
 Error keyError(const std::string& what) {
-  return Error::unavailable("receipt_key_unavailable", "Chiave delle ricevute non disponibile: " + what);
+  return Error::unavailable("receipt_key_unavailable",
+                            "Chiave delle ricevute non disponibile: " + what);
 }
 
 }  // namespace

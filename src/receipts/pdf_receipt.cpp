@@ -41,7 +41,8 @@ long decode(std::string_view s, std::size_t& i) {
     return -1;
   }
   long cp = extra == 0 ? c : c & (0x3F >> extra);
-  for (int k = 1; k <= extra; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3F);
+  for (int k = 1; k <= extra; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3F);
   i += static_cast<std::size_t>(extra) + 1;
   return cp;
 }
@@ -62,15 +63,17 @@ class Writer {
     const json& fonts = layout()["fonts"];
     if (unicode_) {
       HPDF_UseUTFEncodings(pdf_.doc);
-      const char* regular = HPDF_LoadTTFontFromFile(
-          pdf_.doc, fonts.value("ttf_regular", "").c_str(), HPDF_TRUE);
+      const char* regular =
+          HPDF_LoadTTFontFromFile(pdf_.doc, fonts.value("ttf_regular", "").c_str(), HPDF_TRUE);
       const char* bold =
           HPDF_LoadTTFontFromFile(pdf_.doc, fonts.value("ttf_bold", "").c_str(), HPDF_TRUE);
       regular_ = regular ? HPDF_GetFont(pdf_.doc, regular, "UTF-8") : nullptr;
       bold_ = bold ? HPDF_GetFont(pdf_.doc, bold, "UTF-8") : nullptr;
     } else {
-      regular_ = HPDF_GetFont(pdf_.doc, fonts.value("regular", "Helvetica").c_str(), "WinAnsiEncoding");
-      bold_ = HPDF_GetFont(pdf_.doc, fonts.value("bold", "Helvetica-Bold").c_str(), "WinAnsiEncoding");
+      regular_ =
+          HPDF_GetFont(pdf_.doc, fonts.value("regular", "Helvetica").c_str(), "WinAnsiEncoding");
+      bold_ =
+          HPDF_GetFont(pdf_.doc, fonts.value("bold", "Helvetica-Bold").c_str(), "WinAnsiEncoding");
     }
     mono_ = HPDF_GetFont(pdf_.doc, fonts.value("mono", "Courier").c_str(), "WinAnsiEncoding");
     margin_ = layout()["page"].value("margin", 50.0f);
@@ -270,8 +273,8 @@ std::optional<std::string> recordFromPdf(std::string_view pdf) {
 Result<std::string> renderReceipt(const domain::ReceiptData& r) {
   // Every text that will be printed decides the font: base-14 when all of it
   // fits CP1252, else the embedded TTF.
-  std::string all = r.professional_name + r.subject + r.topic_label + r.branch_name + r.kiosk_id +
-                    r.extra_email;
+  std::string all =
+      r.professional_name + r.subject + r.topic_label + r.branch_name + r.kiosk_id + r.extra_email;
   for (const auto& a : r.attachments) all += a.filename;
   if (r.contacts) all += r.contacts->pec + r.contacts->email;
   const bool unicode = !toCp1252(all).has_value();
@@ -285,8 +288,9 @@ Result<std::string> renderReceipt(const domain::ReceiptData& r) {
   HPDF_SetInfoAttr(pdf.doc, HPDF_INFO_SUBJECT, r.record.c_str());
   Writer w(pdf, unicode);
   if (!w.ready()) {
-    return fail(Error::unavailable("receipt_font_unavailable",
-                                   "Carattere per la ricevuta non disponibile (fonts-dejavu-core)."));
+    return fail(
+        Error::unavailable("receipt_font_unavailable",
+                           "Carattere per la ricevuta non disponibile (fonts-dejavu-core)."));
   }
 
   w.qr(r.record);
@@ -317,9 +321,10 @@ Result<std::string> renderReceipt(const domain::ReceiptData& r) {
   for (std::size_t i = 0; i < r.attachments.size(); ++i) {
     const auto& a = r.attachments[i];
     w.ensure(size("text") * 3 + size("table") * 2);
-    w.paragraph(std::to_string(i + 1) + ". " + a.filename + " (" + humanSize(a.size) + ")", w.bold(),
-                size("text"));
-    w.paragraph(text("attachment_hash") + ": " + a.sha256, w.mono(), size("table"), w.margin() + 12);
+    w.paragraph(std::to_string(i + 1) + ". " + a.filename + " (" + humanSize(a.size) + ")",
+                w.bold(), size("text"));
+    w.paragraph(text("attachment_hash") + ": " + a.sha256, w.mono(), size("table"),
+                w.margin() + 12);
   }
   w.y() += 6;
 
@@ -327,8 +332,10 @@ Result<std::string> renderReceipt(const domain::ReceiptData& r) {
   if (r.contacts) {
     for (const auto& channel : r.contacts->notify) {
       if (channel == "pec" && !r.contacts->pec.empty()) to.push_back("PEC " + r.contacts->pec);
-      if (channel == "email" && !r.contacts->email.empty()) to.push_back("e-mail " + r.contacts->email);
-      if (channel == "sms" && !r.contacts->mobile.empty()) to.push_back("SMS " + r.contacts->mobile);
+      if (channel == "email" && !r.contacts->email.empty())
+        to.push_back("e-mail " + r.contacts->email);
+      if (channel == "sms" && !r.contacts->mobile.empty())
+        to.push_back("SMS " + r.contacts->mobile);
     }
   }
   if (!r.extra_email.empty()) to.push_back(text("extra_email") + " " + r.extra_email);

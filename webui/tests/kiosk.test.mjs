@@ -85,6 +85,25 @@ test('a professional logs in, sends with two attachments and finds it in the sen
   }
 });
 
+test('"Stampa ricevuta" without a printer says so with the server\'s words', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await page.waitForSelector('#tile-new');
+    await sendOne(page, 'Ricevuta da stampare');
+    await tap(page, '#print');
+    await page.waitForSelector('.kiosk-error');
+    assert.match(await page.textContent('.kiosk-error'), /stampante non è disponibile/);
+    await noViolations(page, 'print refused');
+    // The receipt itself is there for the counter to reprint.
+    const res = await page.evaluate(async () => (await fetch('/api/communications/1/receipt.pdf')).status);
+    assert.equal(res, 200);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
 test('"Invia" tapped twice registers one communication', async () => {
   const kiosk = await startKiosk();
   try {

@@ -12,7 +12,7 @@ namespace kiosk::domain {
 // The state of a device as /api/devices and selftest report it.
 struct DeviceState {
   std::string status = "not_configured";  // "ready", "unavailable", "not_configured"
-  std::string detail;                      // for technicians: queue name, CUPS state, reason
+  std::string detail;                     // for technicians: queue name, CUPS state, reason
 };
 
 class Printer {

@@ -85,7 +85,8 @@ class Transaction {
   virtual Result<std::int64_t> insertAttachment(std::int64_t message_id,
                                                 const NewAttachment& a) = 0;
   virtual Result<std::optional<Communication>> communicationById(std::int64_t id) = 0;
-  virtual Result<std::optional<Communication>> communicationByProtocol(std::string_view protocol) = 0;
+  virtual Result<std::optional<Communication>> communicationByProtocol(
+      std::string_view protocol) = 0;
   virtual Result<CommPage> listCommunications(const CommFilter& filter) = 0;
   // Messages in order, each with its attachments' metadata.
   virtual Result<std::vector<Message>> messagesOf(std::int64_t communication_id) = 0;

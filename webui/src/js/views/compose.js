@@ -84,6 +84,24 @@ export async function renderCompose(el) {
   el.append(h('h1', { class: 'kiosk-title' }, t('newCommunication')), form);
 }
 
+// "Stampa ricevuta": asks the kiosk's printer, says what happened.
+export function printButton(el, path, body, label = t('printReceipt'), id = 'print') {
+  const status = h('span', { class: 'kiosk-print-status', 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id,
+    onclick: async () => {
+      button.disabled = true;
+      status.textContent = '';
+      try {
+        await api.post(path, body);
+        status.textContent = t('printed');
+      } catch (err) {
+        showError(el, err);
+      }
+      button.disabled = false;
+    } }, label);
+  return h('span', { class: 'd-inline-flex align-items-center gap-2' }, button, status);
+}
+
 export async function renderSent(el, id) {
   const sent = state.lastSent && String(state.lastSent.id) === id ? state.lastSent : await api.get(`/api/communications/${id}`);
   await refreshUnread();
@@ -93,8 +111,7 @@ export async function renderSent(el, id) {
       h('p', { class: 'lead mb-1' }, t('protocol')),
       h('p', { class: 'kiosk-protocol selectable', id: 'protocol' }, sent.protocol),
       h('div', { class: 'd-flex flex-wrap gap-3 justify-content-center mt-4' },
-        h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', disabled: true, id: 'print' },
-          `${t('printReceipt')} (${t('notAvailable')})`),
+        printButton(el, `/api/communications/${id}/print`),
         h('a', { href: `#/comunicazione/${id}`, class: 'btn btn-primary btn-lg', id: 'open-thread' }, t('openThread')),
         h('a', { href: '#/', class: 'btn btn-outline-primary btn-lg' }, t('backHome')))));
 }

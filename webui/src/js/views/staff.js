@@ -5,7 +5,7 @@ import * as api from '../api.js';
 import { h, append, field, formatDate } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { showError, go } from '../app.js';
-import { loadTopics, counter } from './compose.js';
+import { loadTopics, counter, printButton } from './compose.js';
 import { statusBadge, filterBar, pager, query } from './lists.js';
 import { messageView, replyForm } from './thread.js';
 import { attachmentPicker } from './attachments.js';
@@ -40,7 +40,8 @@ export async function renderQueue(el) {
 export async function renderStaffThread(el, id) {
   const c = await api.get(`/api/staff/communications/${id}`);
   const again = () => { while (el.firstChild) el.firstChild.remove(); renderStaffThread(el, id); };
-  const actions = h('div', { class: 'd-flex flex-wrap gap-3 mb-4' });
+  const actions = h('div', { class: 'd-flex flex-wrap gap-3 mb-4' },
+    printButton(el, `/api/staff/communications/${id}/print`, undefined, t('reprint'), 'reprint'));
   if (c.status === 'aperta') {
     actions.append(h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'take', onclick: async () => {
       try { await api.post(`/api/staff/communications/${id}/take`); again(); } catch (err) { showError(el, err); }

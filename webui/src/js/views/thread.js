@@ -5,7 +5,7 @@ import { h, append, field, formatDate, formatBytes } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { showError, refreshUnread } from '../app.js';
 import { attachmentPicker } from './attachments.js';
-import { counter } from './compose.js';
+import { counter, printButton } from './compose.js';
 import { statusBadge } from './lists.js';
 
 // `reader` is who looks at it: 'professional' or 'institute' (staff).
@@ -61,9 +61,12 @@ export async function renderThread(el, id) {
       `${c.topic_label} · ${t('protocol')} `, h('strong', { id: 'thread-protocol', class: 'selectable' }, c.protocol)),
     c.status === 'chiusa' ? h('div', { class: 'alert alert-info', id: 'outcome' }, `${t('outcome')}: ${c.outcome}`) : null,
     h('section', { 'aria-label': t('text') }, c.messages.map((m) => messageView(m, 'professional'))),
-    h('div', { class: 'd-flex gap-3 mb-4' },
-      h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', disabled: true },
-        `${t('printReceipt')} (${t('notAvailable')})`)),
+    h('div', { class: 'd-flex flex-wrap gap-3 mb-4' },
+      printButton(el, `/api/communications/${id}/print`),
+      // Messages added later have receipts of their own.
+      c.messages.slice(1).filter((m) => m.author === 'professional').map((m, i) =>
+        printButton(el, `/api/communications/${id}/print`, { message_id: m.id },
+          `${t('printReceipt')} – ${t('message')} ${i + 2}`, `print-${m.id}`))),
     c.status !== 'chiusa'
       ? replyForm(el, t('addMessage'), async (data) => {
         await api.upload(`/api/communications/${id}/messages`, data);

@@ -1,0 +1,139 @@
+#include <catch2/catch.hpp>
+
+#include "http/http_client.h"
+#include "receipts/pdf_receipt.h"
+
+using namespace kiosk;
+using nlohmann::json;
+using test::HttpClient;
+using test::TestKiosk;
+
+namespace {
+
+HttpClient login(TestKiosk& kiosk, const std::string& who) {
+  HttpClient c = kiosk.client();
+  if (who == "professional") {
+    REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  } else {
+    REQUIRE(c.loginStaff(who, who + "-demo").status == 200);
+  }
+  return c;
+}
+
+std::string sendOne(HttpClient& pro) {
+  auto r = pro.postForm("/api/communications",
+                        {{"topic", "rimborso"}, {"subject", "Rimborso"}, {"body", "Testo"}},
+                        {{"nota.txt", "contenuto"}});
+  REQUIRE(r.status == 201);
+  return std::to_string(r.json()["id"].get<int>());
+}
+
+std::string urlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the owner downloads a receipt that the verification page accepts", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  auto pdf = pro.get("/api/communications/" + id + "/receipt.pdf");
+  REQUIRE(pdf.status == 200);
+  CHECK(pdf.header("content-type") == "application/pdf");
+  CHECK(pdf.body.starts_with("%PDF-"));
+  CHECK(pdf.header("cache-control") == "no-store");
+  auto record = receipts::recordFromPdf(pdf.body);
+  REQUIRE(record);
+  auto page = kiosk.client().get("/verifica?r=" + urlEncode(*record));  // no login needed
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("Ricevuta valida") != std::string::npos);
+  CHECK(page.body.find("INPS.0000.") != std::string::npos);
+  // Metadata only: no name, no codice fiscale, no text.
+  CHECK(page.body.find("RSSMRA80A01H501U") == std::string::npos);
+  CHECK(page.body.find("Mario") == std::string::npos);
+  CHECK(page.body.find("contenuto") == std::string::npos);
+}
+
+TEST_CASE("a tampered record is refused by the page, and the page escapes what it echoes",
+          "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  auto record =
+      *receipts::recordFromPdf(pro.get("/api/communications/" + id + "/receipt.pdf").body);
+  std::string tampered = record;
+  tampered[record.rfind(';') - 1] = tampered[record.rfind(';') - 1] == 'a' ? 'b' : 'a';
+  auto page = kiosk.client().get("/verifica?r=" + urlEncode(tampered));
+  CHECK(page.body.find("Ricevuta NON valida") != std::string::npos);
+  auto xss = kiosk.client().get("/verifica?r=" + urlEncode("<script>alert(1)</script>"));
+  CHECK(xss.body.find("<script>alert(1)</script>") == std::string::npos);
+  CHECK(xss.body.find("&lt;script&gt;") != std::string::npos);
+}
+
+TEST_CASE("each message the professional adds has its own receipt, replies have none", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  auto added = pro.postForm("/api/communications/" + id + "/messages", {{"body", "Integrazione"}});
+  REQUIRE(added.status == 201);
+  const std::string mid = std::to_string(added.json()["id"].get<int>());
+  auto r = pro.get("/api/communications/" + id + "/messages/" + mid + "/receipt.pdf");
+  REQUIRE(r.status == 200);
+  CHECK(receipts::recordFromPdf(r.body)->find(";" + mid + ";") != std::string::npos);
+  HttpClient staff = login(kiosk, "sportello");
+  auto reply = staff.postForm("/api/staff/communications/" + id + "/messages", {{"body", "Ok"}});
+  const std::string rid = std::to_string(reply.json()["id"].get<int>());
+  CHECK(pro.get("/api/communications/" + id + "/messages/" + rid + "/receipt.pdf").status == 404);
+}
+
+TEST_CASE("receipts: another professional 404, staff reprint, technicians 403", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
+  HttpClient other = kiosk.client();
+  REQUIRE(other.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
+  CHECK(other.get("/api/communications/" + id + "/receipt.pdf").status == 404);
+  CHECK(other.send("POST", "/api/communications/" + id + "/print", nullptr).status == 404);
+  HttpClient staff = login(kiosk, "sportello");
+  auto reprint = staff.get("/api/staff/communications/" + id + "/receipt.pdf");
+  CHECK(reprint.status == 200);
+  CHECK(reprint.body.starts_with("%PDF-"));
+  HttpClient tech = login(kiosk, "tecnico");
+  CHECK(tech.get("/api/communications/" + id + "/receipt.pdf").status == 403);
+  CHECK(tech.get("/api/staff/communications/" + id + "/receipt.pdf").status == 403);
+}
+
+TEST_CASE("printing without a printer answers 503 printer_unavailable", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  auto r = pro.send("POST", "/api/communications/" + id + "/print", nullptr);
+  CHECK(r.status == 503);
+  CHECK(r.errorCode() == "printer_unavailable");
+  auto devices = pro.get("/api/devices").json();
+  CHECK(devices["printer"]["status"] == "not_configured");
+  CHECK(devices["scanner"]["status"] == "not_configured");
+  CHECK_FALSE(devices["printer"].contains("detail"));  // details are for technicians
+}
+
+TEST_CASE("a printer queue that CUPS does not know is unavailable, not a crash", "[http]") {
+  TestKiosk kiosk({.configure = [](config::Config& c) { c.printer_queue = "NoSuchQueue"; }});
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  auto r = pro.send("POST", "/api/communications/" + id + "/print", nullptr);
+  CHECK(r.status == 503);
+  CHECK(r.errorCode() == "printer_unavailable");
+  CHECK(pro.get("/api/devices").json()["printer"]["status"] == "unavailable");
+}
