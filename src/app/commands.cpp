@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "devices/cups_printer.h"
 #include "domain/archive_import.h"
 #include "domain/audit.h"
+#include "notify/curl_notifiers.h"
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
 #include "storage/open_store.h"
@@ -255,8 +257,23 @@ int runSelftest(const std::vector<std::string>& args) {
     std::printf("printer: %s %s\n", st.status == "ready" ? "ok" : "FAIL", st.detail.c_str());
     ok = ok && st.status == "ready";
   }
-  // Scanner, USB and notification channels add their own checks as they land.
-  for (const char* part : {"scanner", "usb", "mail", "sms"}) {
+  auto line = [&](const char* part, bool configured, const std::function<Status()>& probe) {
+    if (!configured) {
+      std::printf("%s: not configured\n", part);
+      return;
+    }
+    const Status st = probe();
+    std::printf("%s: %s\n", part, st ? "ok" : ("FAIL " + st.error().detail).c_str());
+    ok = ok && st;
+  };
+  notify::CurlMailer mail(p->config.mail);
+  notify::CurlMailer pec(p->config.pec);
+  notify::CurlSmsGateway sms(p->config.sms);
+  line("mail", mail.configured(), [&] { return mail.check(); });
+  line("pec", pec.configured(), [&] { return pec.check(); });
+  line("sms", sms.configured(), [&] { return sms.check(); });
+  // Scanner and USB add their own checks as they land.
+  for (const char* part : {"scanner", "usb"}) {
     std::printf("%s: not configured\n", part);
   }
   return ok ? kExitOk : kExitFailure;
@@ -327,6 +344,63 @@ int runVerifyReceipt(const std::vector<std::string>& args) {
               check->protocol.c_str(), romeDateTimeText(check->registered_at).c_str(),
               check->topic_label.c_str(), check->attachments, check->branch_name.c_str(),
               check->kiosk_id.c_str());
+  return kExitOk;
+}
+
+int runOutbox(const std::vector<std::string>& args) {
+  po::options_description own("outbox options");
+  own.add_options()("action", po::value<std::string>(), "list or retry")(
+      "id", po::value<std::string>(), "the outbox row to retry")("all", po::bool_switch(),
+                                                                 "retry every failed row")(
+      "status", po::value<std::string>()->default_value(""), "list only pending, sent or failed");
+  po::positional_options_description pos;
+  pos.add("action", 1).add("id", 1);
+  auto p = parse(args, "outbox", "list [--status failed] | retry ID | retry --all", own, pos);
+  if (!p) return p.error();
+  const std::string action = p->vm.count("action") ? p->vm["action"].as<std::string>() : "";
+  if (action != "list" && action != "retry") {
+    std::fputs("cassetto-kiosk outbox: say list or retry\n", stderr);
+    return kExitUsage;
+  }
+  auto store = open(p->config, "outbox");
+  if (!store) return store.error();
+  if (action == "list") {
+    auto tx = (*store)->begin(domain::TxMode::kRead);
+    if (!tx) return report("outbox", tx.error());
+    auto rows = (*tx)->listOutbox(p->vm["status"].as<std::string>(), 1000);
+    if (!rows) return report("outbox", rows.error());
+    for (const auto& o : *rows) {
+      std::printf("%lld\t%s\t%s\t%s\t%s\t%s\tattempts=%d\t%s\n", static_cast<long long>(o.id),
+                  o.status.c_str(), o.protocol.c_str(), o.event.c_str(), o.channel.c_str(),
+                  o.recipient.c_str(), o.attempts, o.last_error.c_str());
+    }
+    return kExitOk;
+  }
+  std::int64_t id = 0;
+  if (!p->vm["all"].as<bool>()) {
+    if (!p->vm.count("id")) {
+      std::fputs("cassetto-kiosk outbox retry: give an ID or --all\n", stderr);
+      return kExitUsage;
+    }
+    id = std::atoll(p->vm["id"].as<std::string>().c_str());
+    if (id <= 0) {
+      std::fputs("cassetto-kiosk outbox retry: bad ID\n", stderr);
+      return kExitUsage;
+    }
+  }
+  SystemClock clock;
+  auto tx = (*store)->begin(domain::TxMode::kWrite);
+  if (!tx) return report("outbox", tx.error());
+  auto n = (*tx)->retryOutbox(id, clock.nowSeconds());
+  if (!n) return report("outbox", n.error());
+  if (auto st = (*tx)->appendAudit({clock.nowSeconds(), "system", "outbox_retry",
+                                    id ? "outbox:" + std::to_string(id) : "outbox:all-failed",
+                                    std::to_string(*n) + " rows"});
+      !st) {
+    return report("outbox", st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return report("outbox", st.error());
+  std::printf("%d notifications to send again\n", *n);
   return kExitOk;
 }
 

@@ -19,5 +19,6 @@ int runAddStaff(const std::vector<std::string>& args);
 int runSelftest(const std::vector<std::string>& args);
 int runAuditVerify(const std::vector<std::string>& args);
 int runVerifyReceipt(const std::vector<std::string>& args);
+int runOutbox(const std::vector<std::string>& args);
 
 }  // namespace kiosk::app

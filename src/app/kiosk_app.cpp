@@ -23,18 +23,46 @@ KioskApp::KioskApp(const config::Config& config,
           config_.printer_queue.empty()
               ? std::unique_ptr<domain::Printer>(new devices::NoPrinter())
               : std::unique_ptr<domain::Printer>(new devices::CupsPrinter(config_.printer_queue))),
+      email_(config_.mail),
+      pec_(config_.pec),
+      sms_(config_.sms),
+      dispatcher_(*store_, clock_, email_, pec_, sms_, config_.notify, &metrics_),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
   http::registerApi(router_,
                     {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_,
-                     receipts_, renderer_, *printer_, config_.kiosk_id},
+                     receipts_, renderer_, *printer_, config_.kiosk_id, dispatcher_},
                     {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
                      config_.idle_seconds, config_.countdown_seconds});
 }
 
-Status KioskApp::start() { return server_.start(); }
+Status KioskApp::start() {
+  if (auto st = server_.start(); !st) return st;
+  dispatch_thread_ = std::thread([this] {
+    std::unique_lock lock(dispatch_mutex_);
+    while (!dispatch_stop_) {
+      lock.unlock();
+      auto stats = dispatcher_.runOnce();
+      if (!stats) log::error("dispatch_failed", {{"detail", stats.error().detail}});
+      lock.lock();
+      dispatch_wake_.wait_for(lock, std::chrono::seconds(config_.notify_poll_seconds),
+                              [this] { return dispatch_stop_; });
+    }
+  });
+  return {};
+}
+
+void KioskApp::stop() {
+  server_.stop();
+  {
+    std::lock_guard lock(dispatch_mutex_);
+    dispatch_stop_ = true;
+  }
+  dispatch_wake_.notify_all();
+  if (dispatch_thread_.joinable()) dispatch_thread_.join();
+}
 
 void KioskApp::sweepSessions() {
   const auto now = clock_.nowSeconds();

@@ -4,13 +4,17 @@
 // destroyed. Thread safety: start()/stop() from one thread.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "config/config.h"
 #include "core/clock.h"
 #include "domain/auth.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
+#include "domain/notifications.h"
 #include "domain/ports/printer.h"
 #include "domain/ports/receipt_signer.h"
 #include "domain/ports/store.h"
@@ -20,6 +24,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "notify/curl_notifiers.h"
 #include "receipts/pdf_receipt.h"
 
 namespace kiosk::app {
@@ -31,8 +36,10 @@ class KioskApp {
            std::unique_ptr<domain::ReceiptSigner> signer,
            const Clock& clock);
 
+  // Starts the HTTP server and the notification dispatcher.
   Status start();
-  void stop() { server_.stop(); }
+  void stop();
+  ~KioskApp() { stop(); }
   int port() const { return server_.port(); }
 
   domain::Store& store() { return *store_; }
@@ -56,6 +63,14 @@ class KioskApp {
   domain::ReceiptService receipts_;
   receipts::PdfReceiptRenderer renderer_;
   std::unique_ptr<domain::Printer> printer_;
+  notify::CurlMailer email_;
+  notify::CurlMailer pec_;
+  notify::CurlSmsGateway sms_;
+  domain::Dispatcher dispatcher_;
+  std::thread dispatch_thread_;
+  std::mutex dispatch_mutex_;
+  std::condition_variable dispatch_wake_;
+  bool dispatch_stop_ = false;
   http::Router router_;
   http::Server server_;
 };

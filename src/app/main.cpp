@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "  selftest         check database and devices, one line each\n"
     "  audit-verify     check the audit log's hash chain, name the first broken entry\n"
     "  verify-receipt   check a receipt PDF or its QR text against the kiosk's records\n"
+    "  outbox           list notifications, retry failed ones (list | retry ID | retry --all)\n"
     "\n"
     "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
 
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
       {"selftest", kiosk::app::runSelftest},
       {"audit-verify", kiosk::app::runAuditVerify},
       {"verify-receipt", kiosk::app::runVerifyReceipt},
+      {"outbox", kiosk::app::runOutbox},
   };
   if (argc < 2) {
     std::fputs(kUsage, stderr);

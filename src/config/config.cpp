@@ -10,7 +10,7 @@ namespace {
 
 // One setting: its INI key, its command-line name (if any) and how to apply it.
 struct Setting {
-  const char* key;     // "server.listen"
+  std::string key;     // "server.listen"
   const char* option;  // "listen", or nullptr when only the file sets it
   std::function<bool(Config&, const std::string&)> apply;  // false: bad value
 };
@@ -51,6 +51,47 @@ std::function<bool(Config&, const std::string&)> text(std::string Config::*field
   };
 }
 
+bool number(const std::string& text, int min, int max, int& out) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool boolean(const std::string& text, bool& out) {
+  if (text != "true" && text != "false") return false;
+  out = text == "true";
+  return true;
+}
+
+// The keys of one SMTP server section ([mail] or [pec]).
+void addMailSection(std::vector<Setting>& all,
+                    const std::string& section,
+                    notify::MailSettings Config::*member) {
+  auto text_field = [member](std::string notify::MailSettings::*field) {
+    return [member, field](Config& c, const std::string& v) {
+      (c.*member).*field = v;
+      return true;
+    };
+  };
+  all.push_back({section + ".url", nullptr, [member](Config& c, const std::string& v) {
+                   (c.*member).url = v;
+                   return v.empty() || v.starts_with("smtp://") || v.starts_with("smtps://");
+                 }});
+  all.push_back({section + ".username", nullptr, text_field(&notify::MailSettings::username)});
+  all.push_back({section + ".password", nullptr, text_field(&notify::MailSettings::password)});
+  all.push_back({section + ".from", nullptr, text_field(&notify::MailSettings::from)});
+  all.push_back({section + ".require_tls", nullptr, [member](Config& c, const std::string& v) {
+                   return boolean(v, (c.*member).require_tls);
+                 }});
+  all.push_back({section + ".verify_tls", nullptr, [member](Config& c, const std::string& v) {
+                   return boolean(v, (c.*member).verify_tls);
+                 }});
+}
+
 bool validListen(const std::string& s) {
   const auto colon = s.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -60,46 +101,89 @@ bool validListen(const std::string& s) {
 }
 
 const std::vector<Setting>& settings() {
-  static const std::vector<Setting> all = {
-      {"server.listen", "listen",
-       [](Config& c, const std::string& v) {
-         if (!validListen(v)) return false;
-         c.listen = v;
-         return true;
-       }},
-      {"server.threads", "threads", integer(&Config::threads, 1, 128)},
-      {"server.request_timeout_ms", nullptr, integer(&Config::request_timeout_ms, 100, 600000)},
-      {"server.max_json_bytes", nullptr, integer(&Config::max_json_bytes, 1024, 1 << 20)},
-      {"server.cookie_secure", nullptr,
-       [](Config& c, const std::string& v) {
-         if (v != "true" && v != "false") return false;
-         c.cookie_secure = v == "true";
-         return true;
-       }},
-      {"server.webui_dir", "webui-dir", text(&Config::webui_dir, true)},
-      {"database.url", "db", text(&Config::db, false)},
-      {"database.busy_timeout_ms", nullptr, integer(&Config::busy_timeout_ms, 0, 600000)},
-      {"session.idle_timeout_seconds", nullptr,
-       policyInt(&domain::AuthPolicy::idle_timeout_seconds, 1, 1, 86400)},
-      {"session.absolute_lifetime_seconds", nullptr,
-       policyInt(&domain::AuthPolicy::absolute_lifetime_seconds, 1, 1, 86400)},
-      {"auth.max_failed_attempts", nullptr,
-       policyInt(&domain::AuthPolicy::max_failed_attempts, 1, 1, 100)},
-      {"auth.lock_minutes", nullptr, policyInt(&domain::AuthPolicy::lock_seconds, 60, 1, 10080)},
-      {"kiosk.branch_code", nullptr, text(&Config::branch_code, false)},
-      {"kiosk.branch_name", nullptr, text(&Config::branch_name, false)},
-      {"kiosk.kiosk_id", nullptr, text(&Config::kiosk_id, false)},
-      {"printer.queue", nullptr, text(&Config::printer_queue, true)},
-      {"receipts.key_file", nullptr, text(&Config::receipt_key_file, true)},
-      {"ui.idle_seconds", nullptr, integer(&Config::idle_seconds, 10, 3600)},
-      {"ui.countdown_seconds", nullptr, integer(&Config::countdown_seconds, 5, 600)},
-  };
+  static const std::vector<Setting> all = [] {
+    std::vector<Setting> list = {
+        {"server.listen", "listen",
+         [](Config& c, const std::string& v) {
+           if (!validListen(v)) return false;
+           c.listen = v;
+           return true;
+         }},
+        {"server.threads", "threads", integer(&Config::threads, 1, 128)},
+        {"server.request_timeout_ms", nullptr, integer(&Config::request_timeout_ms, 100, 600000)},
+        {"server.max_json_bytes", nullptr, integer(&Config::max_json_bytes, 1024, 1 << 20)},
+        {"server.cookie_secure", nullptr,
+         [](Config& c, const std::string& v) {
+           if (v != "true" && v != "false") return false;
+           c.cookie_secure = v == "true";
+           return true;
+         }},
+        {"server.webui_dir", "webui-dir", text(&Config::webui_dir, true)},
+        {"database.url", "db", text(&Config::db, false)},
+        {"database.busy_timeout_ms", nullptr, integer(&Config::busy_timeout_ms, 0, 600000)},
+        {"session.idle_timeout_seconds", nullptr,
+         policyInt(&domain::AuthPolicy::idle_timeout_seconds, 1, 1, 86400)},
+        {"session.absolute_lifetime_seconds", nullptr,
+         policyInt(&domain::AuthPolicy::absolute_lifetime_seconds, 1, 1, 86400)},
+        {"auth.max_failed_attempts", nullptr,
+         policyInt(&domain::AuthPolicy::max_failed_attempts, 1, 1, 100)},
+        {"auth.lock_minutes", nullptr, policyInt(&domain::AuthPolicy::lock_seconds, 60, 1, 10080)},
+        {"kiosk.branch_code", nullptr, text(&Config::branch_code, false)},
+        {"kiosk.branch_name", nullptr, text(&Config::branch_name, false)},
+        {"kiosk.kiosk_id", nullptr, text(&Config::kiosk_id, false)},
+        {"printer.queue", nullptr, text(&Config::printer_queue, true)},
+        {"receipts.key_file", nullptr, text(&Config::receipt_key_file, true)},
+        {"ui.idle_seconds", nullptr, integer(&Config::idle_seconds, 10, 3600)},
+        {"sms.url", nullptr,
+         [](Config& c, const std::string& v) {
+           c.sms.url = v;
+           return true;
+         }},
+        {"sms.token", nullptr,
+         [](Config& c, const std::string& v) {
+           c.sms.token = v;
+           return true;
+         }},
+        {"sms.token_header", nullptr,
+         [](Config& c, const std::string& v) {
+           c.sms.token_header = v;
+           return !v.empty();
+         }},
+        {"sms.sender", nullptr,
+         [](Config& c, const std::string& v) {
+           c.sms.sender = v;
+           return !v.empty();
+         }},
+        {"sms.verify_tls", nullptr,
+         [](Config& c, const std::string& v) { return boolean(v, c.sms.verify_tls); }},
+        {"notify.max_attempts", nullptr,
+         [](Config& c, const std::string& v) { return number(v, 1, 100, c.notify.max_attempts); }},
+        {"notify.base_delay_seconds", nullptr,
+         [](Config& c, const std::string& v) {
+           return number(v, 1, 86400, c.notify.base_delay_seconds);
+         }},
+        {"notify.max_delay_seconds", nullptr,
+         [](Config& c, const std::string& v) {
+           return number(v, 1, 604800, c.notify.max_delay_seconds);
+         }},
+        {"notify.lease_seconds", nullptr,
+         [](Config& c, const std::string& v) {
+           return number(v, 1, 86400, c.notify.lease_seconds);
+         }},
+        {"notify.poll_seconds", nullptr,
+         [](Config& c, const std::string& v) { return number(v, 1, 3600, c.notify_poll_seconds); }},
+        {"ui.countdown_seconds", nullptr, integer(&Config::countdown_seconds, 5, 600)},
+    };
+    addMailSection(list, "mail", &Config::mail);
+    addMailSection(list, "pec", &Config::pec);
+    return list;
+  }();
   return all;
 }
 
 po::options_description fileOptions() {
   po::options_description d;
-  for (const auto& s : settings()) d.add_options()(s.key, po::value<std::string>());
+  for (const auto& s : settings()) d.add_options()(s.key.c_str(), po::value<std::string>());
   return d;
 }
 

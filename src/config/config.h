@@ -8,6 +8,8 @@
 
 #include "core/error.h"
 #include "domain/auth.h"
+#include "domain/notifications.h"
+#include "notify/curl_notifiers.h"
 
 namespace kiosk::config {
 
@@ -31,6 +33,12 @@ struct Config {
   // [printer] and [receipts]
   std::string printer_queue;     // CUPS queue for receipts; empty: no printer
   std::string receipt_key_file;  // Ed25519 key; empty: beside the database, "<db>.receipt-key"
+  // [mail], [pec], [sms], [notify]
+  notify::MailSettings mail;  // ordinary e-mail
+  notify::MailSettings pec;   // the PEC provider's SMTP server
+  notify::SmsSettings sms;
+  domain::NotifyPolicy notify;
+  int notify_poll_seconds = 2;  // how often the dispatcher looks for due notifications
   // [ui]
   int idle_seconds = 120;      // untouched this long, the screen asks "Sei ancora lì?"
   int countdown_seconds = 30;  // and logs out when the countdown ends

@@ -166,6 +166,22 @@ struct OutboxRow {
   std::int64_t created_at = 0;
 };
 
+// An outbox row as the dispatcher and technicians see it.
+struct OutboxItem {
+  std::int64_t id = 0;
+  std::int64_t communication_id = 0;
+  std::string event;
+  std::string channel;
+  std::string recipient;
+  std::string status;  // "pending", "sent", "failed"
+  int attempts = 0;
+  std::int64_t next_attempt_at = 0;
+  std::string last_error;
+  std::int64_t created_at = 0;
+  std::string protocol;  // joined from the thread
+  std::string topic;
+};
+
 struct AuditEntry {
   std::int64_t at = 0;
   std::string actor;    // "professional:RSSMRA80A01H501U", "staff:sportello", "system"

@@ -173,6 +173,60 @@ class Handlers {
     return res;
   }
 
+  // Technicians see and retry the notification outbox (recipients, not content).
+  static json outboxJson(const domain::OutboxItem& o) {
+    return {{"id", o.id},
+            {"protocol", o.protocol},
+            {"event", o.event},
+            {"channel", o.channel},
+            {"recipient", o.recipient},
+            {"status", o.status},
+            {"attempts", o.attempts},
+            {"last_error", o.last_error}};
+  }
+
+  Response outbox(Request& req) {
+    auto s = guard(req, {Role::kTechnician});
+    if (!s) return s.error();
+    const std::string status = req.queryParam("status").value_or("");
+    if (!status.empty() && status != "pending" && status != "sent" && status != "failed") {
+      return Response::error(422, "invalid_status", "Stato non valido: pending, sent o failed.");
+    }
+    auto tx = d_.store.begin(domain::TxMode::kRead);
+    if (!tx) return errorResponse(tx.error());
+    auto rows = (*tx)->listOutbox(status, 200);
+    if (!rows) return errorResponse(rows.error());
+    json items = json::array();
+    for (const auto& o : *rows) items.push_back(outboxJson(o));
+    return Response::json(200, {{"items", items}});
+  }
+
+  Response retryOutbox(Request& req) {
+    auto s = guard(req, {Role::kTechnician});
+    if (!s) return s.error();
+    std::int64_t id = 0;
+    if (req.params.count("id")) {
+      auto parsed = idParam(req, "id");
+      if (!parsed) return Response::error(404, "not_found", "Notifica non trovata.");
+      id = *parsed;
+    }
+    auto tx = d_.store.begin(domain::TxMode::kWrite);
+    if (!tx) return errorResponse(tx.error());
+    auto n = (*tx)->retryOutbox(id, d_.clock.nowSeconds());
+    if (!n) return errorResponse(n.error());
+    if (auto st = (*tx)->appendAudit({d_.clock.nowSeconds(), domain::actorOf(*s), "outbox_retry",
+                                      id ? "outbox:" + std::to_string(id) : "outbox:all-failed",
+                                      std::to_string(*n) + " rows"});
+        !st) {
+      return errorResponse(st.error());
+    }
+    if (auto st = (*tx)->commit(); !st) return errorResponse(st.error());
+    if (id != 0 && *n == 0) {
+      return Response::error(404, "not_found", "Nessuna notifica non riuscita con questo numero.");
+    }
+    return Response::json(200, {{"retried", *n}});
+  }
+
   // The UI's one page; its asset URLs carry the bundle hash.
   Response home(Request&) {
     auto page = d_.assets.load("app/index.html");
@@ -238,6 +292,9 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("GET", "/", bind(&Handlers::home));
   router.add("GET", "/assets/{hash}/{*path}", bind(&Handlers::asset));
   router.add("GET", "/api/kiosk", bind(&Handlers::kiosk));
+  router.add("GET", "/api/technician/outbox", bind(&Handlers::outbox));
+  router.add("POST", "/api/technician/outbox/retry", bind(&Handlers::retryOutbox));
+  router.add("POST", "/api/technician/outbox/{id}/retry", bind(&Handlers::retryOutbox));
   router.add("GET", "/healthz", bind(&Handlers::healthz));
   router.add("GET", "/metrics", bind(&Handlers::metrics));
   router.add("POST", "/api/session", bind(&Handlers::login));

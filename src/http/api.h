@@ -10,6 +10,7 @@
 #include "domain/auth.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
+#include "domain/notifications.h"
 #include "domain/ports/printer.h"
 #include "domain/ports/receipt_renderer.h"
 #include "domain/ports/store.h"
@@ -40,6 +41,7 @@ struct ApiDeps {
   domain::ReceiptRenderer& renderer;
   domain::Printer& printer;
   std::string kiosk_id;  // in print job titles
+  domain::Dispatcher& dispatcher;
 };
 
 // Adds every route to `router`. `deps` must outlive the router's use.

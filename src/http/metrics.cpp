@@ -49,6 +49,11 @@ void Metrics::loginFailed() { ++logins_failed_; }
 
 void Metrics::accountLocked() { ++locks_; }
 
+void Metrics::notification(const std::string& channel, const std::string& result) {
+  std::lock_guard lock(mutex_);
+  ++notifications_[{channel, result}];
+}
+
 std::string Metrics::render(std::int64_t locked_accounts) const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
@@ -77,6 +82,12 @@ std::string Metrics::render(std::int64_t locked_accounts) const {
   out << "# HELP kiosk_account_locks_total Accounts locked after repeated failures.\n"
          "# TYPE kiosk_account_locks_total counter\n"
       << "kiosk_account_locks_total " << locks_.load() << "\n";
+  out << "# HELP kiosk_notifications_total Notifications by channel and result (sent, retried, "
+         "failed).\n# TYPE kiosk_notifications_total counter\n";
+  for (const auto& [key, count] : notifications_) {
+    out << "kiosk_notifications_total{channel=\"" << key.first << "\",result=\"" << key.second
+        << "\"} " << count << "\n";
+  }
   if (locked_accounts >= 0) {
     out << "# HELP kiosk_accounts_locked Accounts locked right now.\n"
            "# TYPE kiosk_accounts_locked gauge\n"

@@ -11,10 +11,11 @@
 #include <tuple>
 
 #include "domain/auth.h"
+#include "domain/notifications.h"
 
 namespace kiosk::http {
 
-class Metrics final : public domain::AuthObserver {
+class Metrics final : public domain::AuthObserver, public domain::NotificationObserver {
  public:
   void recordRequest(const std::string& method,
                      const std::string& route,
@@ -24,6 +25,7 @@ class Metrics final : public domain::AuthObserver {
   void loginSucceeded(domain::Role role) override;
   void loginFailed() override;
   void accountLocked() override;
+  void notification(const std::string& channel, const std::string& result) override;
 
   // `locked_accounts` is read from the database by the caller (-1: unknown).
   std::string render(std::int64_t locked_accounts) const;
@@ -40,6 +42,7 @@ class Metrics final : public domain::AuthObserver {
   std::map<std::string, std::uint64_t> logins_ok_;
   std::atomic<std::uint64_t> logins_failed_{0};
   std::atomic<std::uint64_t> locks_{0};
+  std::map<std::pair<std::string, std::string>, std::uint64_t> notifications_;
 };
 
 }  // namespace kiosk::http

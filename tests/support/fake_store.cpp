@@ -269,11 +269,83 @@ class FakeTransaction final : public Transaction {
     return n;
   }
   Status insertOutbox(const OutboxRow& row) override {
-    s_.outbox.push_back(row);
+    FakeStore::State::Outbox o;
+    static_cast<OutboxRow&>(o) = row;
+    o.next_attempt_at = row.created_at;
+    s_.outbox.push_back(o);
     return {};
   }
 
+  Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
+                                              std::int64_t lease_until,
+                                              int limit) override {
+    std::vector<OutboxItem> out;
+    for (std::size_t i = 0; i < s_.outbox.size() && static_cast<int>(out.size()) < limit; ++i) {
+      auto& o = s_.outbox[i];
+      if (o.status != "pending" || o.next_attempt_at > now) continue;
+      o.next_attempt_at = lease_until;
+      out.push_back(item(i));
+    }
+    return out;
+  }
+  Status markOutboxSent(std::int64_t id, std::int64_t) override {
+    auto& o = s_.outbox.at(static_cast<std::size_t>(id - 1));
+    o.status = "sent";
+    ++o.attempts;
+    return {};
+  }
+  Status markOutboxAttempt(std::int64_t id,
+                           int attempts,
+                           std::int64_t next_attempt_at,
+                           const std::string& error,
+                           bool failed) override {
+    auto& o = s_.outbox.at(static_cast<std::size_t>(id - 1));
+    o.attempts = attempts;
+    o.next_attempt_at = next_attempt_at;
+    o.last_error = error;
+    o.status = failed ? "failed" : "pending";
+    return {};
+  }
+  Result<std::vector<OutboxItem>> listOutbox(const std::string& status, int limit) override {
+    std::vector<OutboxItem> out;
+    for (std::size_t i = s_.outbox.size(); i-- > 0 && static_cast<int>(out.size()) < limit;) {
+      if (status.empty() || s_.outbox[i].status == status) out.push_back(item(i));
+    }
+    return out;
+  }
+  Result<int> retryOutbox(std::int64_t id, std::int64_t now) override {
+    int n = 0;
+    for (std::size_t i = 0; i < s_.outbox.size(); ++i) {
+      auto& o = s_.outbox[i];
+      if (o.status == "failed" && (id == 0 || static_cast<std::int64_t>(i + 1) == id)) {
+        o.status = "pending";
+        o.attempts = 0;
+        o.next_attempt_at = now;
+        ++n;
+      }
+    }
+    return n;
+  }
+
  private:
+  OutboxItem item(std::size_t i) {
+    const auto& o = s_.outbox[i];
+    OutboxItem it;
+    it.id = static_cast<std::int64_t>(i + 1);
+    it.communication_id = o.communication_id;
+    it.event = o.event;
+    it.channel = o.channel;
+    it.recipient = o.recipient;
+    it.status = o.status;
+    it.attempts = o.attempts;
+    it.next_attempt_at = o.next_attempt_at;
+    it.last_error = o.last_error;
+    const auto& c = s_.communications.at(o.communication_id);
+    it.protocol = c.protocol;
+    it.topic = c.topic;
+    return it;
+  }
+
   FakeStore& store_;
   std::unique_lock<std::mutex> lock_;
   FakeStore::State s_;

@@ -25,7 +25,13 @@ class FakeStore final : public domain::Store {
     std::map<std::int64_t, domain::StoredFile> files;  // by attachment id
     std::map<std::pair<std::int64_t, std::string>, std::int64_t> idempotency;
     std::map<int, std::int64_t> protocol_counters;
-    std::vector<domain::OutboxRow> outbox;
+    struct Outbox : domain::OutboxRow {
+      std::string status = "pending";
+      int attempts = 0;
+      std::int64_t next_attempt_at = 0;
+      std::string last_error;
+    };
+    std::vector<Outbox> outbox;
     std::vector<domain::AuditEntry> audit;
     std::vector<std::string> audit_hashes;
     std::int64_t next_id = 1;

@@ -97,6 +97,24 @@ class Transaction {
   // Threads with Institute messages the professional has not opened.
   virtual Result<std::int64_t> unreadCount(std::int64_t professional_id) = 0;
   virtual Status insertOutbox(const OutboxRow& row) = 0;
+
+  // Notification outbox. Claims up to `limit` pending rows due at `now` and
+  // pushes their next attempt to `lease_until`, so that no other dispatcher
+  // takes them meanwhile (PostgreSQL: FOR UPDATE SKIP LOCKED).
+  virtual Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
+                                                      std::int64_t lease_until,
+                                                      int limit) = 0;
+  virtual Status markOutboxSent(std::int64_t id, std::int64_t now) = 0;
+  // One more failed attempt; `failed` ends the retries.
+  virtual Status markOutboxAttempt(std::int64_t id,
+                                   int attempts,
+                                   std::int64_t next_attempt_at,
+                                   const std::string& error,
+                                   bool failed) = 0;
+  // Newest first; status empty: all.
+  virtual Result<std::vector<OutboxItem>> listOutbox(const std::string& status, int limit) = 0;
+  // Failed rows back to pending, due now (id 0: every failed row). Returns how many.
+  virtual Result<int> retryOutbox(std::int64_t id, std::int64_t now) = 0;
 };
 
 enum class TxMode {

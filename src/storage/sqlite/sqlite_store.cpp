@@ -26,6 +26,7 @@ using domain::ContactsVersion;
 using domain::LoginState;
 using domain::Message;
 using domain::NewAttachment;
+using domain::OutboxItem;
 using domain::OutboxRow;
 using domain::Professional;
 using domain::Role;
@@ -784,6 +785,110 @@ class SqliteTransaction final : public domain::Transaction {
         .bind(r.created_at)
         .bind(r.created_at)
         .run();
+  }
+
+  // --- outbox --------------------------------------------------------------
+
+  static constexpr const char* kOutboxColumns =
+      "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
+      "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic FROM outbox o "
+      "JOIN communications c ON c.id = o.communication_id ";
+
+  static OutboxItem readOutbox(const Query& q) {
+    OutboxItem o;
+    o.id = q.int64(0);
+    o.communication_id = q.int64(1);
+    o.event = q.text(2);
+    o.channel = q.text(3);
+    o.recipient = q.text(4);
+    o.status = q.text(5);
+    o.attempts = q.integer(6);
+    o.next_attempt_at = q.int64(7);
+    o.last_error = q.text(8);
+    o.created_at = q.int64(9);
+    o.protocol = q.text(10);
+    o.topic = q.text(11);
+    return o;
+  }
+
+  Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
+                                              std::int64_t lease_until,
+                                              int limit) override {
+    // The write transaction already holds SQLite's lock: nobody else claims.
+    std::vector<OutboxItem> out;
+    {
+      static const std::string sql = std::string(kOutboxColumns) +
+                                     "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+                                     "ORDER BY o.id LIMIT ?";
+      auto q = query(sql.c_str());
+      if (!q) return fail(q.error());
+      q->bind(now).bind(limit);
+      while (true) {
+        auto row = q->step();
+        if (!row) return fail(row.error());
+        if (!*row) break;
+        out.push_back(readOutbox(*q));
+      }
+    }
+    for (const auto& o : out) {
+      auto q = query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?");
+      if (!q) return fail(q.error());
+      if (auto st = q->bind(lease_until).bind(o.id).run(); !st) return fail(st.error());
+    }
+    return out;
+  }
+
+  Status markOutboxSent(std::int64_t id, std::int64_t now) override {
+    auto q = query(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(now).bind(id).run();
+  }
+
+  Status markOutboxAttempt(std::int64_t id,
+                           int attempts,
+                           std::int64_t next_attempt_at,
+                           const std::string& error,
+                           bool failed) override {
+    auto q = query(
+        "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ? "
+        "WHERE id = ?");
+    if (!q) return fail(q.error());
+    return q->bind(attempts)
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(std::string_view(failed ? "failed" : "pending"))
+        .bind(id)
+        .run();
+  }
+
+  Result<std::vector<OutboxItem>> listOutbox(const std::string& status, int limit) override {
+    static const std::string all = std::string(kOutboxColumns) + "ORDER BY o.id DESC LIMIT ?";
+    static const std::string some =
+        std::string(kOutboxColumns) + "WHERE o.status = ? ORDER BY o.id DESC LIMIT ?";
+    auto q = query(status.empty() ? all.c_str() : some.c_str());
+    if (!q) return fail(q.error());
+    if (!status.empty()) q->bind(status);
+    q->bind(limit);
+    std::vector<OutboxItem> out;
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      out.push_back(readOutbox(*q));
+    }
+    return out;
+  }
+
+  Result<int> retryOutbox(std::int64_t id, std::int64_t now) override {
+    auto q =
+        query(id == 0 ? "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                        "WHERE status = 'failed' AND ? = 0"
+                      : "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                        "WHERE status = 'failed' AND id = ?");
+    if (!q) return fail(q.error());
+    if (auto st = q->bind(now).bind(id).run(); !st) return fail(st.error());
+    return sqlite3_changes(conn_->db());
   }
 
  private:

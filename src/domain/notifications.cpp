@@ -1,0 +1,171 @@
+#include "domain/notifications.h"
+
+#include <random>
+
+#include "core/log.h"
+#include "core/topics.h"
+
+namespace kiosk::domain {
+namespace {
+
+// GSM 03.38 basic character set (the characters one SMS carries as 7 bits).
+constexpr std::u32string_view kGsm7 =
+    U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ "
+    U"!\"#¤%&'()*+,-./"
+    U"0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+
+std::u32string toUtf32(std::string_view s) {
+  std::u32string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : 3;
+    char32_t cp = extra == 0 ? c : c & (0x3F >> extra);
+    for (int k = 1; k <= extra && i + static_cast<std::size_t>(k) < s.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3F);
+    }
+    out.push_back(cp);
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool fitsOneSms(std::string_view s) {
+  const std::u32string text = toUtf32(s);
+  if (text.size() > 160) return false;
+  for (char32_t c : text) {
+    if (kGsm7.find(c) == std::u32string_view::npos) return false;
+  }
+  return true;
+}
+
+NotificationText notificationText(const std::string& event,
+                                  const std::string& protocol,
+                                  const std::string& topic_label) {
+  std::string title;
+  std::string sentence;
+  std::string sms;
+  if (event == "registered") {
+    title = "Comunicazione registrata";
+    sentence = "la sua comunicazione è stata registrata.";
+    sms = "INPS: comunicazione registrata, prot. ";
+  } else if (event == "replied") {
+    title = "Nuova risposta dell'INPS";
+    sentence = "l'INPS ha risposto a una sua comunicazione.";
+    sms = "INPS: nuova risposta, prot. ";
+  } else if (event == "institute_wrote") {
+    title = "Nuova comunicazione dell'INPS";
+    sentence = "l'INPS le ha inviato una comunicazione.";
+    sms = "INPS: nuova comunicazione per lei, prot. ";
+  } else {
+    title = "Comunicazione chiusa";
+    sentence = "una sua comunicazione è stata chiusa con un esito.";
+    sms = "INPS: comunicazione chiusa, prot. ";
+  }
+  NotificationText t;
+  t.subject = "INPS Cassetto previdenziale – " + title + " – protocollo " + protocol;
+  t.body = "Gentile professionista,\n\n" + sentence + "\n\nProtocollo: " + protocol +
+           "\nArgomento: " + topic_label +
+           "\n\nAccedi al Cassetto previdenziale o al chiosco per leggere.\n\n"
+           "Questo messaggio non riporta il contenuto della comunicazione. "
+           "Non rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n";
+  t.sms = sms + protocol + ". Accedi al Cassetto previdenziale o al chiosco per leggere.";
+  return t;
+}
+
+Dispatcher::Dispatcher(Store& store,
+                       const Clock& clock,
+                       Mailer& email,
+                       Mailer& pec,
+                       SmsGateway& sms,
+                       NotifyPolicy policy,
+                       NotificationObserver* observer)
+    : store_(store),
+      clock_(clock),
+      email_(email),
+      pec_(pec),
+      sms_(sms),
+      policy_(std::move(policy)),
+      observer_(observer) {}
+
+std::int64_t Dispatcher::backoff(int attempts) const {
+  double delay = policy_.base_delay_seconds;
+  for (int i = 1; i < attempts && delay < policy_.max_delay_seconds; ++i) delay *= 2;
+  if (delay > policy_.max_delay_seconds) delay = policy_.max_delay_seconds;
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(delay * jitter(rng)));
+}
+
+Status Dispatcher::deliver(const OutboxItem& item) {
+  const Topic* topic = findTopic(item.topic);
+  const NotificationText text =
+      notificationText(item.event, item.protocol, topic ? std::string(topic->label) : item.topic);
+  // Stable for the row: a resend after a crash is the same message.
+  const std::string id = "<notifica-" + std::to_string(item.id) + "." + item.protocol + "@" +
+                         policy_.message_id_domain + ">";
+  if (item.channel == "sms") {
+    if (!sms_.configured())
+      return fail(Error::unavailable("sms_not_configured", "SMS gateway not configured"));
+    return sms_.send({item.recipient, text.sms, id});
+  }
+  Mailer& mailer = item.channel == "pec" ? pec_ : email_;
+  if (!mailer.configured()) {
+    return fail(Error::unavailable("mail_not_configured", item.channel + " server not configured"));
+  }
+  return mailer.send({item.recipient, text.subject, text.body, id, clock_.nowSeconds()});
+}
+
+Result<DispatchStats> Dispatcher::runOnce() {
+  const std::int64_t now = clock_.nowSeconds();
+  std::vector<OutboxItem> due;
+  {
+    auto tx = store_.begin(TxMode::kWrite);
+    if (!tx) return fail(tx.error());
+    auto claimed = (*tx)->claimOutbox(now, now + policy_.lease_seconds, policy_.batch);
+    if (!claimed) return fail(claimed.error());
+    if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    due = std::move(*claimed);
+  }
+  DispatchStats stats;
+  for (const auto& item : due) {
+    // Sent outside any transaction: a slow server never holds the write lock.
+    const Status sent = deliver(item);
+    auto tx = store_.begin(TxMode::kWrite);
+    if (!tx) return fail(tx.error());
+    std::string result;
+    if (sent) {
+      if (auto st = (*tx)->markOutboxSent(item.id, clock_.nowSeconds()); !st)
+        return fail(st.error());
+      ++stats.sent;
+      result = "sent";
+    } else {
+      const int attempts = item.attempts + 1;
+      const bool final = attempts >= policy_.max_attempts;
+      const std::string why =
+          sent.error().detail.empty() ? sent.error().message : sent.error().detail;
+      if (auto st =
+              (*tx)->markOutboxAttempt(item.id, attempts, clock_.nowSeconds() + backoff(attempts),
+                                       why.substr(0, 500), final);
+          !st) {
+        return fail(st.error());
+      }
+      if (final) {
+        ++stats.failed;
+        result = "failed";
+        log::warn(
+            "notification_failed",
+            {{"outbox", std::to_string(item.id)}, {"channel", item.channel}, {"reason", why}});
+      } else {
+        ++stats.retried;
+        result = "retried";
+      }
+    }
+    if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    if (observer_) observer_->notification(item.channel, result);
+  }
+  return stats;
+}
+
+}  // namespace kiosk::domain

@@ -1,0 +1,88 @@
+// Notifications: the texts (Italian, free of content: protocol, topic and
+// "accedi … per leggere", never the message or its attachments) and the
+// dispatcher that takes due outbox rows, sends them and records the result.
+//
+// At-least-once: a row is claimed with a lease before sending; a crash during
+// a send leaves it to be sent again when the lease ends, with the same
+// Message-ID, so the duplicate is recognisably the same message. Failures
+// back off exponentially (capped, with jitter) and after max_attempts the row
+// is failed, for a technician to retry. Thread-safe: runOnce() from one
+// thread (several kiosks may each run one on a shared database).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "domain/ports/notifier.h"
+#include "domain/ports/store.h"
+
+namespace kiosk::domain {
+
+struct NotifyPolicy {
+  int max_attempts = 8;          // then the row is failed
+  int base_delay_seconds = 30;   // first retry after about this long
+  int max_delay_seconds = 3600;  // retries never wait longer
+  int lease_seconds = 120;       // a claimed row is retried after this if never marked
+  int batch = 20;                // rows claimed at once
+  std::string message_id_domain = "cassetto-kiosk.invalid";
+};
+
+// The text of one notification, from its event.
+struct NotificationText {
+  std::string subject;
+  std::string body;
+  std::string sms;
+};
+NotificationText notificationText(const std::string& event,
+                                  const std::string& protocol,
+                                  const std::string& topic_label);
+
+// True when `s` has at most 160 characters, all in the GSM 03.38 basic set.
+bool fitsOneSms(std::string_view s);
+
+struct DispatchStats {
+  int sent = 0;
+  int retried = 0;
+  int failed = 0;
+};
+
+class NotificationObserver {
+ public:
+  virtual ~NotificationObserver() = default;
+  virtual void notification(const std::string& channel, const std::string& result) = 0;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(Store& store,
+             const Clock& clock,
+             Mailer& email,
+             Mailer& pec,
+             SmsGateway& sms,
+             NotifyPolicy policy,
+             NotificationObserver* observer = nullptr);
+
+  // Claims the due rows, sends them, records the results.
+  Result<DispatchStats> runOnce();
+
+  // Seconds to wait after `attempts` failures (with jitter).
+  std::int64_t backoff(int attempts) const;
+
+ private:
+  Status deliver(const OutboxItem& item);
+
+  Store& store_;
+  const Clock& clock_;
+  Mailer& email_;
+  Mailer& pec_;
+  SmsGateway& sms_;
+  NotifyPolicy policy_;
+  NotificationObserver* observer_;
+};
+
+}  // namespace kiosk::domain

@@ -1,0 +1,155 @@
+#include "domain/notifications.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/clock.h"
+#include "domain/communications.h"
+#include "support/fake_store.h"
+
+using namespace kiosk;
+using namespace kiosk::domain;
+
+namespace {
+
+class FakeMailer final : public Mailer {
+ public:
+  Status send(const MailMessage& m) override {
+    if (down) return fail(Error::unavailable("down", "down"));
+    sent.push_back(m);
+    return {};
+  }
+  Status check() override { return {}; }
+  bool configured() const override { return true; }
+  bool down = false;
+  std::vector<MailMessage> sent;
+};
+
+class FakeSms final : public SmsGateway {
+ public:
+  Status send(const SmsMessage& m) override {
+    sent.push_back(m);
+    return {};
+  }
+  Status check() override { return {}; }
+  bool configured() const override { return true; }
+  std::vector<SmsMessage> sent;
+};
+
+class TextSniffer final : public FileSniffer {
+  std::string mimeType(std::string_view) override { return "text/plain"; }
+};
+
+struct Fixture {
+  test::FakeStore store;
+  FakeClock clock;
+  TextSniffer sniffer;
+  FakeMailer email, pec;
+  FakeSms sms;
+  NotifyPolicy policy{.max_attempts = 3, .base_delay_seconds = 10, .max_delay_seconds = 40};
+  Dispatcher dispatcher{store, clock, email, pec, sms, policy};
+  Session pro;
+
+  Fixture() {
+    auto tx = *store.begin(TxMode::kWrite);
+    Professional p;
+    p.codice_fiscale = "RSSMRA80A01H501U";
+    p.name = "Mario";
+    p.surname = "Rossi";
+    const auto id = *tx->insertProfessional(p, 1);
+    Contacts c;
+    c.pec = "mario@pec.it";
+    c.email = "mario@mail.it";
+    c.mobile = "+393331234567";
+    c.notify = {"pec", "email", "sms"};
+    REQUIRE(tx->addContactsVersion(id, c, ContactsSource::kArchive, 1));
+    REQUIRE(tx->commit());
+    pro.role = Role::kProfessional;
+    pro.subject_id = id;
+    pro.principal = p.codice_fiscale;
+  }
+
+  void send() {
+    CommunicationService comms(store, clock, sniffer, {"0000"});
+    SendInput in;
+    in.topic = "rimborso";
+    in.subject = "Segreto";
+    in.body = "Testo riservato";
+    REQUIRE(comms.send(pro, in));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a registration goes to the PEC and says nothing of the content", "[domain]") {
+  Fixture f;
+  f.send();
+  auto stats = f.dispatcher.runOnce();
+  REQUIRE(stats);
+  CHECK(stats->sent == 1);
+  REQUIRE(f.pec.sent.size() == 1);
+  const auto& m = f.pec.sent.front();
+  CHECK(m.to == "mario@pec.it");
+  CHECK(m.subject.find("INPS.0000.") != std::string::npos);
+  CHECK(m.body.find("Accedi al Cassetto previdenziale o al chiosco per leggere") !=
+        std::string::npos);
+  CHECK(m.body.find("Rimborso") != std::string::npos);
+  CHECK(m.body.find("Segreto") == std::string::npos);
+  CHECK(m.body.find("riservato") == std::string::npos);
+  CHECK(m.message_id.starts_with("<notifica-1."));
+  CHECK(f.email.sent.empty());
+  // Sent rows are not sent again.
+  CHECK(f.dispatcher.runOnce()->sent == 0);
+}
+
+TEST_CASE("a failed send backs off, is retried, and fails after the last attempt", "[domain]") {
+  Fixture f;
+  f.send();
+  f.pec.down = true;
+  CHECK(f.dispatcher.runOnce()->retried == 1);
+  CHECK(f.dispatcher.runOnce()->retried == 0);  // not due yet
+  f.clock.advance(10);
+  CHECK(f.dispatcher.runOnce()->retried == 1);
+  f.clock.advance(20);
+  CHECK(f.dispatcher.runOnce()->failed == 1);
+  CHECK(f.store.snapshot().outbox.front().status == "failed");
+  f.clock.advance(1000);
+  CHECK(f.dispatcher.runOnce()->sent == 0);  // failed rows wait for a technician
+  auto tx = *f.store.begin(TxMode::kWrite);
+  CHECK(*tx->retryOutbox(0, f.clock.nowSeconds()) == 1);
+  REQUIRE(tx->commit());
+  tx.reset();
+  f.pec.down = false;
+  CHECK(f.dispatcher.runOnce()->sent == 1);
+}
+
+TEST_CASE("backoff doubles, is capped and jittered", "[domain]") {
+  Fixture f;
+  for (int i = 0; i < 50; ++i) {
+    const auto first = f.dispatcher.backoff(1);
+    CHECK(first >= 5);
+    CHECK(first <= 10);
+    const auto later = f.dispatcher.backoff(10);
+    CHECK(later >= 20);
+    CHECK(later <= 40);
+  }
+}
+
+TEST_CASE("a claimed row is not claimed again until its lease ends", "[domain]") {
+  Fixture f;
+  f.send();
+  auto tx = *f.store.begin(TxMode::kWrite);
+  auto first = tx->claimOutbox(f.clock.nowSeconds(), f.clock.nowSeconds() + 120, 10);
+  REQUIRE(first->size() == 1);
+  CHECK(tx->claimOutbox(f.clock.nowSeconds(), f.clock.nowSeconds() + 120, 10)->empty());
+  CHECK(tx->claimOutbox(f.clock.nowSeconds() + 120, f.clock.nowSeconds() + 240, 10)->size() == 1);
+}
+
+TEST_CASE("every SMS text fits one GSM-7 message", "[domain]") {
+  for (const char* event : {"registered", "replied", "institute_wrote", "closed"}) {
+    const auto t = notificationText(event, "INPS.0000.2026.0000001", "Riduzione sanzioni civili");
+    INFO(t.sms);
+    CHECK(fitsOneSms(t.sms));
+  }
+  CHECK_FALSE(fitsOneSms(std::string(161, 'a')));
+  CHECK_FALSE(fitsOneSms("prezzo 10 € ok"));  // € is an extension character
+}
