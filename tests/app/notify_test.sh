@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Notifications end to end with real parts: two aiosmtpd servers (e-mail and
+# PEC, Debian's python3-aiosmtpd, writing Maildirs) and a local HTTP SMS sink.
+# Checks recipients, subject, Message-ID and UTF-8; the contacts snapshot;
+# retries while SMTP is down; and a kill -9 during dispatch.
+# Usage: notify_test.sh PATH/TO/cassetto-kiosk SOURCE_DIR
+set -u
+bin=$1
+src=$2
+py=/usr/bin/python3
+work=$(mktemp -d)
+pids=()
+kiosk=
+cleanup() {
+  [ -n "$kiosk" ] && kill -9 "$kiosk" 2>/dev/null
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+checks=0
+check() {
+  local what=$1
+  shift
+  checks=$((checks + 1))
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+mail_port=$(free_port)
+pec_port=$(free_port)
+sms_port=$(free_port)
+start_smtp() {  # start_smtp PORT MAILDIR → pid in $smtp_pid (aiosmtpd makes the Maildir)
+  $py -m aiosmtpd -n -l "127.0.0.1:$1" -c aiosmtpd.handlers.Mailbox "$2" >/dev/null 2>&1 &
+  smtp_pid=$!
+  for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "cannot start aiosmtpd on $1"
+  exit 1
+}
+start_smtp "$mail_port" "$work/mail"
+mail_pid=$smtp_pid
+pids+=("$mail_pid")
+start_smtp "$pec_port" "$work/pec"
+pids+=("$smtp_pid")
+$py "$src/tests/notify/sms_sink.py" "$sms_port" "$work/sms.jsonl" &
+pids+=("$!")
+
+cat >"$work/k.conf" <<CONF
+[mail]
+url = smtp://127.0.0.1:$mail_port
+from = noreply@cassetto.example.it
+require_tls = false
+[pec]
+url = smtp://127.0.0.1:$pec_port
+from = cassetto@pec.example.it
+require_tls = false
+[sms]
+url = http://127.0.0.1:$sms_port/sms
+token = Bearer test-token
+sender = INPS
+[notify]
+poll_seconds = 1
+base_delay_seconds = 1
+max_delay_seconds = 2
+lease_seconds = 4
+CONF
+
+start_kiosk() {
+  "$bin" serve --demo --config "$work/k.conf" --db "$work/k.db" --listen 127.0.0.1:0 >"$work/log" 2>&1 &
+  kiosk=$!
+  for _ in $(seq 100); do grep -q '^listening on' "$work/log" && break; sleep 0.1; done
+  url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/log" | head -1)
+}
+login() {  # login JAR BODY → csrf token
+  curl -s -c "$1" -H 'Content-Type: application/json' -d "$2" "$url/api/session" |
+    sed -E 's/.*"csrf_token":"([0-9a-f]+)".*/\1/'
+}
+wait_for() {  # wait_for SECONDS COMMAND…
+  local limit=$1
+  shift
+  for _ in $(seq $((limit * 5))); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+mails() { ls "$work/$1/new" 2>/dev/null | wc -l; }
+has_mails() { [ "$(mails "$1")" -ge "$2" ]; }  # has_mails BOX N (re-read at each try)
+
+start_kiosk
+pro=$(login "$work/pro" '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}')
+staff=$(login "$work/staff" '{"username":"sportello","password":"sportello-demo"}')
+
+# 1. Registration: the PEC of the snapshot and the extra e-mail.
+curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -F topic=rimborso -F subject='Oggetto segreto' \
+  -F body='Testo riservato' -F extra_email=commercialista@studio.example.it "$url/api/communications" >/dev/null
+check "the registration reaches the PEC mailbox" wait_for 15 has_mails pec 1
+check "the extra e-mail is notified" wait_for 15 has_mails mail 1
+$py "$src/tests/notify/check_maildir.py" "$work/pec" segreto riservato >"$work/pec.txt"
+check "PEC: recipient, UTF-8 subject with the protocol, hint, no content" \
+  grep -qP '^mario\.rossi@pec\.example\.com\tINPS Cassetto previdenziale – Comunicazione registrata – protocollo INPS\.0000\.\d{4}\.0000001\t<notifica-1\.INPS\.0000\.\d{4}\.0000001@cassetto-kiosk\.invalid>\tclean\tread-hint$' "$work/pec.txt"
+check "the subject is RFC 2047 encoded on the wire" grep -rq '^Subject: =?UTF-8?B?' "$work/pec/new"
+
+# 2. Contacts changed after the thread: the reply goes to the snapshot.
+curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -H 'Content-Type: application/json' -X PUT \
+  -d '{"pec":"nuova@pec.example.com","email":"nuova@mail.example.com","mobile":"+393470000000","notify":["pec","email","sms"]}' \
+  "$url/api/contacts" >/dev/null
+curl -s -b "$work/staff" -H "X-CSRF-Token: $staff" -F body='Risposta' "$url/api/staff/communications/1/messages" >/dev/null
+check "the reply's SMS reaches the gateway" wait_for 15 test -s "$work/sms.jsonl"
+check "the reply reaches the old PEC and e-mail" wait_for 15 bash -c "[ \$(ls '$work/pec/new' | wc -l) -ge 2 ] && [ \$(ls '$work/mail/new' | wc -l) -ge 2 ]"
+$py "$src/tests/notify/check_maildir.py" "$work/pec" >"$work/pec2.txt"
+$py "$src/tests/notify/check_maildir.py" "$work/mail" >"$work/mail2.txt"
+check "no notification of the old thread went to the new contacts" \
+  bash -c "! grep -q 'nuova@' '$work/pec2.txt' '$work/mail2.txt' '$work/sms.jsonl'"
+check "the SMS went to the snapshot's mobile, with the token, in one GSM-7 message" \
+  $py -c "
+import json,sys
+rows=[json.loads(l) for l in open('$work/sms.jsonl')]
+r=rows[0]
+assert r['body']['to']=='+393331234567', r
+assert r['auth']=='Bearer test-token', r
+assert r['type']=='application/json', r
+assert len(r['body']['text'])<=160 and 'leggere' in r['body']['text'], r
+assert 'Risposta' not in r['body']['text']
+"
+
+# 3. SMTP down: the closing notice is retried and arrives once it is back.
+kill "$mail_pid"
+wait "$mail_pid" 2>/dev/null
+before=$(mails mail)
+curl -s -b "$work/staff" -H "X-CSRF-Token: $staff" -H 'Content-Type: application/json' \
+  -d '{"outcome":"Accolta"}' "$url/api/staff/communications/1/close" >/dev/null
+check "while SMTP is down the e-mail row is retried, not lost" \
+  wait_for 15 bash -c "'$bin' outbox list --db '$work/k.db' --status pending | grep -q 'closed.*email.*attempts=[1-9]'"
+start_smtp "$mail_port" "$work/mail"
+pids+=("$smtp_pid")
+check "once SMTP is back the closing notice is delivered" wait_for 20 has_mails mail $((before + 1))
+check "/metrics counts the retries" bash -c "curl -s '$url/metrics' | grep -q 'kiosk_notifications_total{channel=\"email\",result=\"retried\"}'"
+
+# 4. Crash: kill -9 while thirty registrations are being sent, then restart.
+for i in $(seq 30); do
+  curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -F topic=normativa -F "subject=Quesito $i" \
+    -F body=Testo "$url/api/communications" >/dev/null
+done
+sleep 0.5
+kill -9 "$kiosk"
+wait "$kiosk" 2>/dev/null
+kiosk=
+start_kiosk
+check "after the crash every registration reaches the new PEC" \
+  wait_for 40 bash -c "[ \$('$bin' outbox list --db '$work/k.db' --status sent | wc -l) -eq \$('$bin' outbox list --db '$work/k.db' | wc -l) ]"
+$py "$src/tests/notify/check_maildir.py" "$work/pec" >"$work/pec3.txt"
+check "every notification arrived: 30 registrations at the new PEC" \
+  test "$(grep -c 'nuova@pec.example.com.*Comunicazione registrata' "$work/pec3.txt" | tr -d ' ')" -ge 30
+check "a duplicate only ever carries the same Message-ID" \
+  $py -c "
+import collections
+rows=[l.split('\t') for l in open('$work/pec3.txt')]
+ids=collections.defaultdict(set)
+for to,subject,mid,*_ in rows: ids[mid].add(subject)
+assert all(len(s)==1 for s in ids.values()), ids
+assert len({r[2] for r in rows if 'nuova@' in r[0]}) == 30
+"
+
+# selftest greets the servers without sending anything.
+before_mail=$(mails mail)
+"$bin" selftest --config "$work/k.conf" --db "$work/k.db" >"$work/selftest"
+check "selftest: mail, PEC and SMS answer" \
+  bash -c "grep -q '^mail: ok' '$work/selftest' && grep -q '^pec: ok' '$work/selftest' && grep -q '^sms: ok' '$work/selftest'"
+check "selftest sent no mail" test "$(mails mail)" -eq "$before_mail"
+sed -i "s|^url = smtp://127.0.0.1:$pec_port|url = smtp://127.0.0.1:$(free_port)|" "$work/k.conf"
+check "selftest fails when the PEC server does not answer" \
+  bash -c "'$bin' selftest --config '$work/k.conf' --db '$work/k.db' >'$work/selftest2'; test \$? = 1 && grep -q '^pec: FAIL' '$work/selftest2'"
+
+echo "$((checks - failures)) passed, $failures failed"
+test $failures = 0
