@@ -17,8 +17,10 @@
 #include "core/log.h"
 #include "core/rome_time.h"
 #include "devices/cups_printer.h"
+#include "devices/usb_media.h"
 #include "domain/archive_import.h"
 #include "domain/audit.h"
+#include "filetypes/magic_sniffer.h"
 #include "notify/curl_notifiers.h"
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
@@ -272,9 +274,16 @@ int runSelftest(const std::vector<std::string>& args) {
   line("mail", mail.configured(), [&] { return mail.check(); });
   line("pec", pec.configured(), [&] { return pec.check(); });
   line("sms", sms.configured(), [&] { return sms.check(); });
-  // Scanner and USB add their own checks as they land.
-  for (const char* part : {"scanner", "usb"}) {
-    std::printf("%s: not configured\n", part);
+  filetypes::MagicSniffer sniffer;
+  devices::SaneScanner scanner(p->config.scanner);
+  devices::FolderUsbMedia usb(p->config.usb_mount, sniffer);
+  for (auto [part, st] : {std::pair{"scanner", scanner.state()}, std::pair{"usb", usb.state()}}) {
+    if (st.status == "not_configured") {
+      std::printf("%s: not configured\n", part);
+    } else {
+      std::printf("%s: %s %s\n", part, st.status == "ready" ? "ok" : "FAIL", st.detail.c_str());
+      ok = ok && st.status == "ready";
+    }
   }
   return ok ? kExitOk : kExitFailure;
 }

@@ -27,15 +27,18 @@ KioskApp::KioskApp(const config::Config& config,
       pec_(config_.pec),
       sms_(config_.sms),
       dispatcher_(*store_, clock_, email_, pec_, sms_, config_.notify, &metrics_),
+      scanner_(config_.scanner),
+      usb_(config_.usb_mount, sniffer_),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
-  http::registerApi(router_,
-                    {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_,
-                     receipts_, renderer_, *printer_, config_.kiosk_id, dispatcher_},
-                    {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
-                     config_.idle_seconds, config_.countdown_seconds});
+  http::registerApi(
+      router_,
+      {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_, receipts_, renderer_,
+       *printer_, config_.kiosk_id, dispatcher_, scanner_, usb_},
+      {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
+       config_.countdown_seconds});
 }
 
 Status KioskApp::start() {

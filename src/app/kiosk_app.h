@@ -11,6 +11,8 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "devices/sane_scanner.h"
+#include "devices/usb_media.h"
 #include "domain/auth.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
@@ -67,6 +69,8 @@ class KioskApp {
   notify::CurlMailer pec_;
   notify::CurlSmsGateway sms_;
   domain::Dispatcher dispatcher_;
+  devices::SaneScanner scanner_;
+  devices::FolderUsbMedia usb_;
   std::thread dispatch_thread_;
   std::mutex dispatch_mutex_;
   std::condition_variable dispatch_wake_;

@@ -132,6 +132,28 @@ const std::vector<Setting>& settings() {
         {"kiosk.branch_name", nullptr, text(&Config::branch_name, false)},
         {"kiosk.kiosk_id", nullptr, text(&Config::kiosk_id, false)},
         {"printer.queue", nullptr, text(&Config::printer_queue, true)},
+        {"scanner.device", nullptr,
+         [](Config& c, const std::string& v) {
+           c.scanner.device = v;
+           return true;
+         }},
+        {"scanner.mode", nullptr,
+         [](Config& c, const std::string& v) {
+           c.scanner.mode = v;
+           return v == "Color" || v == "Gray";
+         }},
+        {"scanner.resolution", nullptr,
+         [](Config& c, const std::string& v) { return number(v, 50, 600, c.scanner.resolution); }},
+        {"scanner.source", nullptr,
+         [](Config& c, const std::string& v) {
+           c.scanner.source = v;
+           return true;
+         }},
+        {"scanner.timeout_seconds", nullptr,
+         [](Config& c, const std::string& v) {
+           return number(v, 5, 600, c.scanner.timeout_seconds);
+         }},
+        {"usb.mount", nullptr, text(&Config::usb_mount, true)},
         {"receipts.key_file", nullptr, text(&Config::receipt_key_file, true)},
         {"ui.idle_seconds", nullptr, integer(&Config::idle_seconds, 10, 3600)},
         {"sms.url", nullptr,

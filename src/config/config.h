@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "devices/sane_scanner.h"
 #include "domain/auth.h"
 #include "domain/notifications.h"
 #include "notify/curl_notifiers.h"
@@ -33,6 +34,9 @@ struct Config {
   // [printer] and [receipts]
   std::string printer_queue;     // CUPS queue for receipts; empty: no printer
   std::string receipt_key_file;  // Ed25519 key; empty: beside the database, "<db>.receipt-key"
+  // [scanner] and [usb]
+  devices::ScannerSettings scanner;
+  std::string usb_mount;  // where sticks are mounted read-only; empty: no USB
   // [mail], [pec], [sms], [notify]
   notify::MailSettings mail;  // ordinary e-mail
   notify::MailSettings pec;   // the PEC provider's SMTP server

@@ -112,6 +112,21 @@ std::string cleanFilename(std::string_view raw) {
   return name;
 }
 
+std::optional<std::string> allowedType(std::string_view filename,
+                                       std::string_view data,
+                                       FileSniffer& sniffer) {
+  const std::string ext = extensionOf(filename);
+  const auto allowed = std::find_if(kAllowed.begin(), kAllowed.end(),
+                                    [&](const AllowedType& t) { return t.extension == ext; });
+  if (allowed == kAllowed.end() || data.empty()) return std::nullopt;
+  const std::string sniffed = sniffer.mimeType(data);
+  const bool matches = std::find(allowed->sniffed.begin(), allowed->sniffed.end(), sniffed) !=
+                           allowed->sniffed.end() ||
+                       (ext == "p7m" && isDerSignedData(data));
+  if (!matches) return std::nullopt;
+  return std::string(allowed->content_type);
+}
+
 Result<NewAttachment> checkAttachment(IncomingFile file, FileSniffer& sniffer) {
   const std::string name = cleanFilename(file.filename);
   if (file.data.empty()) {
@@ -119,24 +134,17 @@ Result<NewAttachment> checkAttachment(IncomingFile file, FileSniffer& sniffer) {
                                "Il documento \"" + name + "\" è vuoto: sceglierne un altro."));
   }
   if (file.data.size() > kMaxAttachmentBytes) return fail(attachmentTooLarge(name));
-  const std::string ext = extensionOf(name);
-  const auto allowed = std::find_if(kAllowed.begin(), kAllowed.end(),
-                                    [&](const AllowedType& t) { return t.extension == ext; });
-  const Error refused = Error::invalid(
-      "attachment_type_not_allowed",
-      "Il documento \"" + name +
-          "\" non è di un tipo ammesso, oppure il contenuto non corrisponde all'estensione. Tipi "
-          "ammessi: " +
-          allowedExtensions() + ".");
-  if (allowed == kAllowed.end()) return fail(refused);
-  const std::string sniffed = sniffer.mimeType(file.data);
-  const bool matches = std::find(allowed->sniffed.begin(), allowed->sniffed.end(), sniffed) !=
-                           allowed->sniffed.end() ||
-                       (ext == "p7m" && isDerSignedData(file.data));
-  if (!matches) return fail(refused);
+  const auto type = allowedType(name, file.data, sniffer);
+  if (!type) {
+    return fail(Error::invalid(
+        "attachment_type_not_allowed",
+        "Il documento \"" + name +
+            "\" non è di un tipo ammesso, oppure il contenuto non corrisponde all'estensione. Tipi "
+            "ammessi: " +
+            allowedExtensions() + "."));
+  }
   std::string digest = crypto::sha256Hex(file.data);
-  return NewAttachment{name, std::string(allowed->content_type), std::move(digest),
-                       std::move(file.data)};
+  return NewAttachment{name, *type, std::move(digest), std::move(file.data)};
 }
 
 Result<std::vector<NewAttachment>> checkAttachments(std::vector<IncomingFile> files,

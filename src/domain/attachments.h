@@ -3,6 +3,7 @@
 // plus the FileSniffer port; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,13 @@ std::string cleanFilename(std::string_view raw);
 
 // The allowed extensions, for messages and the UI: "pdf, p7m, jpg, …".
 std::string allowedExtensions();
+
+// The canonical content type of a file called `filename` holding `data`
+// (sniffed by content), or nullopt when the type is not allowed or the
+// content and the extension disagree.
+std::optional<std::string> allowedType(std::string_view filename,
+                                       std::string_view data,
+                                       FileSniffer& sniffer);
 
 // Checks one file: empty_attachment, attachment_too_large or
 // attachment_type_not_allowed; else the attachment ready to store (cleaned

@@ -306,6 +306,7 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("POST", "/api/staff/professionals/{codice_fiscale}/unlock", bind(&Handlers::unlock));
   registerCommunicationRoutes(router, deps);
   registerReceiptRoutes(router, deps);
+  registerDeviceRoutes(router, deps);
 }
 
 }  // namespace kiosk::http

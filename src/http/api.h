@@ -11,6 +11,7 @@
 #include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/notifications.h"
+#include "domain/ports/devices.h"
 #include "domain/ports/printer.h"
 #include "domain/ports/receipt_renderer.h"
 #include "domain/ports/store.h"
@@ -42,6 +43,8 @@ struct ApiDeps {
   domain::Printer& printer;
   std::string kiosk_id;  // in print job titles
   domain::Dispatcher& dispatcher;
+  domain::Scanner& scanner;
+  domain::UsbMedia& usb;
 };
 
 // Adds every route to `router`. `deps` must outlive the router's use.
@@ -49,7 +52,9 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options);
 
 // The communications routes (communications_api.cpp); registerApi calls it.
 void registerCommunicationRoutes(Router& router, ApiDeps deps);
-// Receipts, printing, /verifica and /api/devices (receipts_api.cpp).
+// Receipts, printing and /verifica (receipts_api.cpp).
 void registerReceiptRoutes(Router& router, ApiDeps deps);
+// Scanner, USB stick and /api/devices (devices_api.cpp).
+void registerDeviceRoutes(Router& router, ApiDeps deps);
 
 }  // namespace kiosk::http

@@ -123,21 +123,6 @@ class ReceiptHandlers {
     return res;
   }
 
-  Response devices(Request& req) {
-    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff, Role::kTechnician});
-    if (!s) return s.error();
-    const auto printer = d_.printer.state();
-    auto device = [](const domain::DeviceState& st, bool technician) {
-      json j = {{"status", st.status}};
-      if (technician) j["detail"] = st.detail;  // queue names and reasons are for technicians
-      return j;
-    };
-    const bool tech = s->role == Role::kTechnician;
-    return Response::json(200, {{"printer", device(printer, tech)},
-                                {"scanner", device({}, tech)},
-                                {"usb", device({}, tech)}});
-  }
-
  private:
   Result<domain::ReceiptData> receiptOf(Request& req, const domain::Session& s) {
     auto id = idParam(req, "id");
@@ -171,7 +156,6 @@ void registerReceiptRoutes(Router& router, ApiDeps deps) {
   router.add("POST", "/api/staff/communications/{id}/print",
              [h](Request& r) { return h->print(r, {Role::kStaff}); });
   router.add("GET", "/verifica", [h](Request& r) { return h->verifyPage(r); });
-  router.add("GET", "/api/devices", [h](Request& r) { return h->devices(r); });
 }
 
 }  // namespace kiosk::http

@@ -14,6 +14,7 @@ export class ApiError extends Error {
 }
 
 export function setCsrf(token) { csrfToken = token || ''; }
+export function csrf() { return csrfToken; }
 export function onSessionLost(fn) { onUnauthenticated = fn; }
 export function onServerContact(fn) { onActivity = fn; }
 

@@ -1,6 +1,7 @@
 // The attachment picker of the compose and reply screens: a file chooser,
 // the list of chosen files with name, size and type, and the server's limits
 // checked before anything is uploaded (with the server's own wording).
+import * as api from '../api.js';
 import { h, clear, formatBytes } from '../dom.js';
 import { t } from '../i18n.js';
 import { state } from '../app.js';
@@ -17,10 +18,107 @@ export function attachmentPicker(onError) {
   const list = h('ul', { class: 'kiosk-files list-unstyled', 'aria-live': 'polite' });
   const chooser = h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id: 'choose-file',
     onclick: () => input.click() }, t('chooseFile'));
-  const usb = h('button', { type: 'button', class: 'btn btn-outline-secondary btn-lg', disabled: true },
-    `${t('fromUsb')} (${t('notAvailable')})`);
-  const scan = h('button', { type: 'button', class: 'btn btn-outline-secondary btn-lg', disabled: true },
-    `${t('scan')} (${t('notAvailable')})`);
+  const usb = h('button', { type: 'button', class: 'btn btn-outline-secondary btn-lg', disabled: true, id: 'from-usb',
+    onclick: () => openUsb() }, `${t('fromUsb')} (${t('notAvailable')})`);
+  const scan = h('button', { type: 'button', class: 'btn btn-outline-secondary btn-lg', disabled: true, id: 'scan',
+    onclick: () => openScan() }, `${t('scan')} (${t('notAvailable')})`);
+  const panel = h('div', { class: 'kiosk-device-panel', 'aria-live': 'polite' });
+
+  // The device buttons come alive when /api/devices says so.
+  api.get('/api/devices').then((d) => {
+    if (d.scanner.status === 'ready') {
+      scan.disabled = false;
+      scan.textContent = t('scan');
+      scan.classList.replace('btn-outline-secondary', 'btn-outline-primary');
+    }
+    if (d.usb.status === 'ready') {
+      usb.disabled = false;
+      usb.textContent = t('fromUsb');
+      usb.classList.replace('btn-outline-secondary', 'btn-outline-primary');
+    }
+  }).catch(() => {});
+
+  function add(file) {
+    if (files.length >= max) { onError(new Error(t('tooMany'))); return false; }
+    const problem = check(file);
+    if (problem) { onError(new Error(problem)); return false; }
+    files.push(file);
+    render();
+    return true;
+  }
+
+  function openScan() {
+    const pages = h('select', { class: 'form-select', id: 'scan-pages', 'aria-label': t('scanPages') },
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => h('option', { value: n }, String(n))));
+    const status = h('p', { class: 'mb-2', id: 'scan-status' });
+    const start = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'scan-start' }, t('scanStart'));
+    const cancel = h('button', { type: 'button', class: 'btn btn-outline-danger btn-lg', hidden: true, id: 'scan-cancel',
+      onclick: () => api.post('/api/scan/cancel').catch(() => {}) }, t('cancel'));
+    start.addEventListener('click', async () => {
+      start.disabled = true;
+      cancel.hidden = false;
+      status.textContent = t('scanning');
+      try {
+        const res = await fetch('/api/scan', {
+          method: 'POST', credentials: 'same-origin', cache: 'no-store',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': api.csrf() },
+          body: JSON.stringify({ pages: Number(pages.value) }),
+        });
+        if (!res.ok) {
+          const body = await res.json().catch(() => ({}));
+          throw new Error((body.error && body.error.message) || t('scanFailed'));
+        }
+        const blob = await res.blob();
+        const n = Number(res.headers.get('X-Scan-Pages') || '1');
+        const name = blob.type === 'application/pdf' ? 'scansione.pdf' : 'scansione.jpg';
+        const file = new File([blob], name, { type: blob.type });
+        file.pages = n;
+        if (add(file)) clear(panel);
+        else status.textContent = '';
+      } catch (err) {
+        onError(err);
+        status.textContent = '';
+      }
+      start.disabled = false;
+      cancel.hidden = true;
+    });
+    clear(panel).append(h('div', { class: 'kiosk-card border' },
+      h('label', { for: 'scan-pages', class: 'form-label fw-semibold' }, t('scanPages')), pages,
+      status, h('div', { class: 'd-flex gap-3 mt-3' }, start, cancel)));
+  }
+
+  async function openUsb() {
+    clear(panel).append(h('p', {}, t('loading')));
+    try {
+      const { items } = await api.get('/api/usb/files');
+      const list = h('ul', { class: 'kiosk-files list-unstyled', id: 'usb-files' });
+      for (const f of items) {
+        list.append(h('li', {},
+          h('span', { class: 'name' }, f.name),
+          h('span', {}, formatBytes(f.size)),
+          f.too_large
+            ? h('span', { class: 'text-danger' }, t('usbTooLarge'))
+            : h('button', { type: 'button', class: 'btn btn-primary', 'aria-label': `${t('attach')} ${f.name}`,
+              onclick: async () => {
+                try {
+                  const res = await fetch(`/api/usb/files/${f.name.split('/').map(encodeURIComponent).join('/')}`,
+                    { credentials: 'same-origin', cache: 'no-store' });
+                  if (!res.ok) {
+                    const body = await res.json().catch(() => ({}));
+                    throw new Error((body.error && body.error.message) || t('usbFailed'));
+                  }
+                  const blob = await res.blob();
+                  if (add(new File([blob], f.name.split('/').pop(), { type: f.content_type }))) clear(panel);
+                } catch (err) { onError(err); }
+              } }, t('attach'))));
+      }
+      clear(panel).append(h('div', { class: 'kiosk-card border' },
+        h('h3', { class: 'h5' }, t('fromUsb')), items.length ? list : h('p', {}, t('usbEmpty'))));
+    } catch (err) {
+      clear(panel);
+      onError(err);
+    }
+  }
 
   function check(file) {
     const ext = file.name.includes('.') ? file.name.split('.').pop().toLowerCase() : '';
@@ -33,7 +131,16 @@ export function attachmentPicker(onError) {
   function render() {
     clear(list);
     files.forEach((file, i) => {
+      let preview = null;
+      if (file.type === 'image/jpeg' || file.type === 'image/png') {
+        const url = URL.createObjectURL(file);
+        state.objectUrls.push(url);
+        preview = h('img', { src: url, alt: '', class: 'kiosk-thumb' });
+      } else if (file.pages) {
+        preview = h('span', { class: 'kiosk-badge aperta' }, t('pages', file.pages));
+      }
       list.append(h('li', {},
+        preview,
         h('span', { class: 'name' }, file.name),
         h('span', {}, formatBytes(file.size)),
         h('span', {}, file.type || (file.name.split('.').pop() || '').toUpperCase()),
@@ -53,12 +160,14 @@ export function attachmentPicker(onError) {
     input.value = '';
     render();
   });
+  // (add() above serves the scanner and the USB stick with the same checks.)
 
   const element = h('fieldset', { class: 'kiosk-card' },
     h('legend', { class: 'fw-semibold' }, t('attachments')),
     h('p', { class: 'kiosk-limits' }, t('limits', max, formatBytes(maxBytes), allowed.join(', '))),
     input,
     h('div', { class: 'd-flex flex-wrap gap-3 mb-3' }, chooser, usb, scan),
+    panel,
     list);
   return {
     element,

@@ -1,0 +1,273 @@
+#include "devices/sane_scanner.h"
+
+#include <hpdf.h>
+#include <jpeglib.h>
+#include <sane/sane.h>
+#include <sane/saneopts.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace kiosk::devices {
+namespace {
+
+Error unavailable(const std::string& detail) {
+  Error e = Error::unavailable("scanner_unavailable",
+                               "Lo scanner non è disponibile. Rivolgersi allo sportello.");
+  e.detail = detail;
+  return e;
+}
+
+bool saneReady() {
+  static const bool ok = [] {
+    SANE_Int version = 0;
+    return sane_init(&version, nullptr) == SANE_STATUS_GOOD;
+  }();
+  return ok;
+}
+
+template <typename F>
+auto onOwnStack(F work) -> decltype(work()) {
+  std::optional<decltype(work())> result;
+  std::thread([&] { result.emplace(work()); }).join();
+  return std::move(*result);
+}
+
+// Sets a string or numeric option by name when the device has it.
+void setOption(SANE_Handle h, const char* name, const std::string& text, int number) {
+  for (SANE_Int i = 1;; ++i) {
+    const SANE_Option_Descriptor* d = sane_get_option_descriptor(h, i);
+    if (!d) return;
+    if (!d->name || std::strcmp(d->name, name) != 0 || !SANE_OPTION_IS_SETTABLE(d->cap)) continue;
+    SANE_Int info = 0;
+    if (d->type == SANE_TYPE_STRING) {
+      std::vector<char> value(static_cast<std::size_t>(d->size), '\0');
+      std::strncpy(value.data(), text.c_str(), value.size() - 1);
+      sane_control_option(h, i, SANE_ACTION_SET_VALUE, value.data(), &info);
+    } else if (d->type == SANE_TYPE_INT) {
+      SANE_Int v = number;
+      sane_control_option(h, i, SANE_ACTION_SET_VALUE, &v, &info);
+    } else if (d->type == SANE_TYPE_FIXED) {
+      SANE_Fixed v = SANE_FIX(number);
+      sane_control_option(h, i, SANE_ACTION_SET_VALUE, &v, &info);
+    }
+    return;
+  }
+}
+
+struct JpegSink {
+  jpeg_destination_mgr mgr{};
+  std::vector<unsigned char> buffer = std::vector<unsigned char>(65536);
+  std::string out;
+};
+
+void initDestination(j_compress_ptr c) {
+  auto* sink = reinterpret_cast<JpegSink*>(c->dest);
+  sink->mgr.next_output_byte = sink->buffer.data();
+  sink->mgr.free_in_buffer = sink->buffer.size();
+}
+boolean emptyBuffer(j_compress_ptr c) {
+  auto* sink = reinterpret_cast<JpegSink*>(c->dest);
+  sink->out.append(reinterpret_cast<char*>(sink->buffer.data()), sink->buffer.size());
+  sink->mgr.next_output_byte = sink->buffer.data();
+  sink->mgr.free_in_buffer = sink->buffer.size();
+  return TRUE;
+}
+void termDestination(j_compress_ptr c) {
+  auto* sink = reinterpret_cast<JpegSink*>(c->dest);
+  sink->out.append(reinterpret_cast<char*>(sink->buffer.data()),
+                   sink->buffer.size() - sink->mgr.free_in_buffer);
+}
+
+std::string pdfOf(const std::vector<std::pair<std::string, RawPage>>& jpegs, double scale) {
+  HPDF_Doc pdf = HPDF_New(nullptr, nullptr);
+  if (!pdf) return {};
+  HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "Cassetto Kiosk");
+  for (const auto& [jpeg, page] : jpegs) {
+    HPDF_Image image = HPDF_LoadJpegImageFromMem(
+        pdf, reinterpret_cast<const HPDF_BYTE*>(jpeg.data()), static_cast<HPDF_UINT>(jpeg.size()));
+    if (!image) {
+      HPDF_Free(pdf);
+      return {};
+    }
+    // The page has the paper's size: pixels at the scanned resolution.
+    const float w = static_cast<float>(page.width) * 72.0f / static_cast<float>(page.dpi);
+    const float h = static_cast<float>(page.height) * 72.0f / static_cast<float>(page.dpi);
+    HPDF_Page p = HPDF_AddPage(pdf);
+    HPDF_Page_SetWidth(p, w);
+    HPDF_Page_SetHeight(p, h);
+    HPDF_Page_DrawImage(p, image, 0, 0, w, h);
+  }
+  (void)scale;
+  std::string out;
+  if (HPDF_SaveToStream(pdf) == HPDF_OK) {
+    out.resize(HPDF_GetStreamSize(pdf));
+    HPDF_UINT32 n = static_cast<HPDF_UINT32>(out.size());
+    HPDF_ReadFromStream(pdf, reinterpret_cast<HPDF_BYTE*>(out.data()), &n);
+    out.resize(n);
+  }
+  HPDF_Free(pdf);
+  return out;
+}
+
+}  // namespace
+
+std::string encodeJpeg(const RawPage& page, int quality, double scale) {
+  const int w = std::max(1, static_cast<int>(page.width * scale));
+  const int h = std::max(1, static_cast<int>(page.height * scale));
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err{};
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  JpegSink sink;
+  sink.mgr.init_destination = initDestination;
+  sink.mgr.empty_output_buffer = emptyBuffer;
+  sink.mgr.term_destination = termDestination;
+  c.dest = &sink.mgr;
+  c.image_width = static_cast<JDIMENSION>(w);
+  c.image_height = static_cast<JDIMENSION>(h);
+  c.input_components = page.channels;
+  c.in_color_space = page.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, quality, TRUE);
+  c.density_unit = 1;  // dots per inch
+  c.X_density = c.Y_density = static_cast<UINT16>(page.dpi * scale);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<unsigned char> row(static_cast<std::size_t>(w * page.channels));
+  while (c.next_scanline < c.image_height) {
+    // Nearest-neighbour scaling: scans are documents, not photographs.
+    const int sy = std::min(page.height - 1, static_cast<int>(c.next_scanline / scale));
+    for (int x = 0; x < w; ++x) {
+      const int sx = std::min(page.width - 1, static_cast<int>(x / scale));
+      for (int k = 0; k < page.channels; ++k) {
+        row[static_cast<std::size_t>(x * page.channels + k)] = static_cast<unsigned char>(
+            page.pixels[static_cast<std::size_t>((sy * page.width + sx) * page.channels + k)]);
+      }
+    }
+    JSAMPROW rows[1] = {row.data()};
+    jpeg_write_scanlines(&c, rows, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  return sink.out;
+}
+
+std::optional<domain::ScannedDocument> fitDocument(const std::vector<RawPage>& pages,
+                                                   std::size_t limit) {
+  for (double scale : {1.0, 0.75, 0.5, 0.35}) {
+    for (int quality : {85, 70, 55, 40}) {
+      domain::ScannedDocument doc;
+      doc.pages = static_cast<int>(pages.size());
+      if (pages.size() == 1) {
+        doc.data = encodeJpeg(pages.front(), quality, scale);
+        doc.content_type = "image/jpeg";
+        doc.filename = "scansione.jpg";
+      } else {
+        std::vector<std::pair<std::string, RawPage>> jpegs;
+        for (const auto& p : pages) jpegs.emplace_back(encodeJpeg(p, quality, scale), p);
+        doc.data = pdfOf(jpegs, scale);
+        doc.content_type = "application/pdf";
+        doc.filename = "scansione.pdf";
+      }
+      if (!doc.data.empty() && doc.data.size() <= limit) return doc;
+    }
+  }
+  return std::nullopt;
+}
+
+Result<domain::ScannedDocument> SaneScanner::scan(int pages) {
+  std::unique_lock lock(busy_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return fail(Error::conflict("scanner_busy",
+                                "Lo scanner è già in uso: attendere la fine della scansione."));
+  }
+  cancel_ = false;
+  return onOwnStack([&] { return scanHere(pages); });
+}
+
+Result<domain::ScannedDocument> SaneScanner::scanHere(int pages) {
+  if (s_.device.empty()) return fail(unavailable("no scanner configured"));
+  if (!saneReady()) return fail(unavailable("sane_init failed"));
+  SANE_Handle h = nullptr;
+  if (sane_open(s_.device.c_str(), &h) != SANE_STATUS_GOOD) {
+    return fail(unavailable("cannot open SANE device " + s_.device));
+  }
+  struct Closer {
+    SANE_Handle h;
+    ~Closer() { sane_close(h); }
+  } closer{h};
+  setOption(h, SANE_NAME_SCAN_MODE, s_.mode, 0);
+  setOption(h, SANE_NAME_SCAN_RESOLUTION, "", s_.resolution);
+  if (!s_.source.empty()) setOption(h, SANE_NAME_SCAN_SOURCE, s_.source, 0);
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s_.timeout_seconds);
+  std::vector<RawPage> raw;
+  std::vector<unsigned char> buf(1 << 16);
+  for (int n = 0; n < pages; ++n) {
+    if (sane_start(h) != SANE_STATUS_GOOD) return fail(unavailable("sane_start failed"));
+    SANE_Parameters p{};
+    sane_get_parameters(h, &p);
+    if (p.depth != 8 || (p.format != SANE_FRAME_RGB && p.format != SANE_FRAME_GRAY)) {
+      sane_cancel(h);
+      return fail(unavailable("unsupported frame format (need 8-bit gray or RGB)"));
+    }
+    RawPage page;
+    page.channels = p.format == SANE_FRAME_RGB ? 3 : 1;
+    page.width = p.pixels_per_line;
+    page.dpi = s_.resolution;
+    while (true) {
+      if (cancel_) {
+        sane_cancel(h);
+        return fail(Error::conflict("scan_cancelled", "Scansione annullata."));
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        sane_cancel(h);
+        return fail(Error::unavailable(
+            "scan_timeout", "La scansione ha impiegato troppo tempo ed è stata interrotta."));
+      }
+      SANE_Int len = 0;
+      const SANE_Status st = sane_read(h, buf.data(), static_cast<SANE_Int>(buf.size()), &len);
+      if (st == SANE_STATUS_EOF) break;
+      if (st != SANE_STATUS_GOOD) {
+        sane_cancel(h);
+        return fail(unavailable(std::string("sane_read: ") + sane_strstatus(st)));
+      }
+      page.pixels.append(reinterpret_cast<char*>(buf.data()), static_cast<std::size_t>(len));
+    }
+    const int row = page.width * page.channels;
+    page.height =
+        row > 0 ? static_cast<int>(page.pixels.size() / static_cast<std::size_t>(row)) : 0;
+    page.pixels.resize(static_cast<std::size_t>(page.height * row));
+    if (page.height == 0) return fail(unavailable("empty page"));
+    raw.push_back(std::move(page));
+  }
+  sane_cancel(h);
+  auto doc = fitDocument(raw, 1024 * 1024);
+  if (!doc) {
+    return fail(
+        Error::invalid("scan_too_large",
+                       "La scansione non entra nel limite di 1 MB nemmeno a qualità ridotta: "
+                       "scansionare meno pagine alla volta."));
+  }
+  return std::move(*doc);
+}
+
+domain::DeviceState SaneScanner::state() {
+  if (s_.device.empty()) return {"not_configured", "no [scanner] device"};
+  std::unique_lock lock(busy_, std::try_to_lock);
+  if (!lock.owns_lock()) return {"ready", "scanning"};
+  return onOwnStack([&]() -> domain::DeviceState {
+    if (!saneReady()) return {"unavailable", "sane_init failed"};
+    SANE_Handle h = nullptr;
+    if (sane_open(s_.device.c_str(), &h) != SANE_STATUS_GOOD) {
+      return {"unavailable", "cannot open SANE device " + s_.device};
+    }
+    sane_close(h);
+    return {"ready", "SANE device " + s_.device};
+  });
+}
+
+}  // namespace kiosk::devices

@@ -1,0 +1,55 @@
+// SaneScanner: scans through libsane (device, mode, resolution and source
+// from the configuration) into one attachment of at most 1 MiB: one page as
+// JPEG, several as one PDF of JPEG images. Quality, then resolution, step
+// down until it fits. One scan at a time; a timeout; cancel from another
+// request. SANE calls run on a thread of their own (CivetWeb's stacks are
+// small). Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/ports/devices.h"
+
+namespace kiosk::devices {
+
+struct ScannerSettings {
+  std::string device;          // SANE device name ("test" for SANE's test device); empty: none
+  std::string mode = "Color";  // "Color", "Gray"
+  int resolution = 150;        // dpi
+  std::string source;          // "Flatbed", "ADF"…; empty: the device's default
+  int timeout_seconds = 60;    // a scan that takes longer is cancelled
+};
+
+class SaneScanner final : public domain::Scanner {
+ public:
+  explicit SaneScanner(ScannerSettings s) : s_(std::move(s)) {}
+  Result<domain::ScannedDocument> scan(int pages) override;
+  void cancel() override { cancel_ = true; }
+  domain::DeviceState state() override;
+
+ private:
+  Result<domain::ScannedDocument> scanHere(int pages);
+  ScannerSettings s_;
+  std::mutex busy_;
+  std::atomic<bool> cancel_{false};
+};
+
+// A raw page: 8-bit gray (1 channel) or RGB (3 channels).
+struct RawPage {
+  int width = 0, height = 0, channels = 3, dpi = 150;
+  std::string pixels;
+};
+
+// JPEG bytes of a page at `quality`, scaled by `scale` (≤ 1).
+std::string encodeJpeg(const RawPage& page, int quality, double scale);
+
+// The smallest-effort encoding that fits `limit`: JPEG for one page, PDF for
+// several; nullopt when nothing fits.
+std::optional<domain::ScannedDocument> fitDocument(const std::vector<RawPage>& pages,
+                                                   std::size_t limit);
+
+}  // namespace kiosk::devices

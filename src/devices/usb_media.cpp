@@ -1,0 +1,153 @@
+#include "devices/usb_media.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "domain/attachments.h"
+
+namespace kiosk::devices {
+namespace {
+
+constexpr int kMaxDepth = 3;
+constexpr std::size_t kMaxFiles = 500;
+constexpr std::size_t kSniffBytes = 256 * 1024;
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+Error gone(const std::string& detail) {
+  Error e = Error::unavailable("usb_unavailable",
+                               "La chiavetta USB non è leggibile o è stata rimossa. Reinserirla e "
+                               "riprovare.");
+  e.detail = detail;
+  return e;
+}
+
+Error notListed() { return Error::notFound("Documento non trovato sulla chiavetta."); }
+
+// Reads up to `max` bytes; false on a read error (a stick pulled out: EIO).
+bool readAll(int fd, std::size_t max, std::string& out) {
+  char buf[65536];
+  while (out.size() < max) {
+    const ssize_t n = ::read(fd, buf, std::min(sizeof buf, max - out.size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void walk(int dirfd,
+          const std::string& prefix,
+          int depth,
+          domain::FileSniffer& sniffer,
+          std::vector<domain::UsbFile>& out) {
+  DIR* dir = ::fdopendir(::dup(dirfd));
+  if (!dir) return;
+  while (dirent* e = ::readdir(dir)) {
+    const std::string name = e->d_name;
+    if (name.empty() || name.front() == '.') continue;  // hidden, "." and ".."
+    if (out.size() >= kMaxFiles) break;
+    struct stat st {};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISLNK(st.st_mode)) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (depth >= kMaxDepth) continue;
+      Fd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.fd >= 0) walk(sub.fd, prefix + name + "/", depth + 1, sniffer, out);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    Fd f(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (f.fd < 0) continue;
+    std::string head;
+    if (!readAll(f.fd, kSniffBytes, head)) continue;
+    const auto type = domain::allowedType(name, head, sniffer);
+    if (!type) continue;
+    out.push_back({prefix + name, static_cast<std::int64_t>(st.st_size), *type,
+                   static_cast<std::size_t>(st.st_size) > domain::kMaxAttachmentBytes});
+  }
+  ::closedir(dir);
+}
+
+}  // namespace
+
+Result<std::vector<domain::UsbFile>> FolderUsbMedia::list() {
+  if (mount_.empty()) return fail(gone("no [usb] mount configured"));
+  Fd root(::open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.fd < 0) return fail(gone(mount_ + ": " + std::strerror(errno)));
+  std::vector<domain::UsbFile> files;
+  walk(root.fd, "", 0, sniffer_, files);
+  std::sort(files.begin(), files.end(),
+            [](const domain::UsbFile& a, const domain::UsbFile& b) { return a.name < b.name; });
+  return files;
+}
+
+Result<std::string> FolderUsbMedia::read(const std::string& name) {
+  if (mount_.empty()) return fail(gone("no [usb] mount configured"));
+  std::vector<std::string> parts;
+  for (std::size_t start = 0; start <= name.size();) {
+    auto end = name.find('/', start);
+    if (end == std::string::npos) end = name.size();
+    parts.push_back(name.substr(start, end - start));
+    start = end + 1;
+  }
+  if (parts.size() > static_cast<std::size_t>(kMaxDepth) + 1) return fail(notListed());
+  for (const auto& p : parts) {
+    if (p.empty() || p.front() == '.' || p.find('\0') != std::string::npos)
+      return fail(notListed());
+  }
+  Fd dir(::open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return fail(gone(mount_ + ": " + std::strerror(errno)));
+  int current = dir.fd;
+  std::vector<std::unique_ptr<Fd>> opened;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    // O_NOFOLLOW on every component: a link anywhere on the path is refused.
+    auto next = std::make_unique<Fd>(
+        ::openat(current, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next->fd < 0) return fail(notListed());
+    current = next->fd;
+    opened.push_back(std::move(next));
+  }
+  Fd f(::openat(current, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (f.fd < 0) return fail(errno == EIO ? gone(std::strerror(errno)) : notListed());
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail(notListed());
+  if (static_cast<std::size_t>(st.st_size) > domain::kMaxAttachmentBytes) {
+    return fail(domain::attachmentTooLarge(parts.back()));
+  }
+  std::string data;
+  if (!readAll(f.fd, domain::kMaxAttachmentBytes + 1, data)) {
+    return fail(gone(std::string("read: ") + std::strerror(errno)));
+  }
+  if (data.size() > domain::kMaxAttachmentBytes)
+    return fail(domain::attachmentTooLarge(parts.back()));
+  if (!domain::allowedType(parts.back(), data, sniffer_)) return fail(notListed());
+  return data;
+}
+
+domain::DeviceState FolderUsbMedia::state() {
+  if (mount_.empty()) return {"not_configured", "no [usb] mount"};
+  Fd root(::open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.fd < 0) return {"unavailable", mount_ + ": " + std::strerror(errno)};
+  return {"ready", "mount " + mount_};
+}
+
+}  // namespace kiosk::devices

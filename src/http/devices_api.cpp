@@ -1,0 +1,121 @@
+// Devices: scanning (SANE), files from a USB stick, and their state.
+#include "core/log.h"
+#include "domain/attachments.h"
+#include "http/api.h"
+#include "http/handler_util.h"
+
+namespace kiosk::http {
+namespace {
+
+using domain::Role;
+using nlohmann::json;
+
+class DeviceHandlers {
+ public:
+  explicit DeviceHandlers(ApiDeps deps) : d_(deps), guard_(deps.auth) {}
+
+  // POST /api/scan {"pages": N}: the scanned document, ready to attach.
+  Response scan(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
+    if (!s) return s.error();
+    int pages = 1;
+    if (!req.body.empty()) {
+      auto body = jsonBody(req);
+      if (!body) return body.error();
+      if (auto it = body->find("pages"); it != body->end() && !it->is_null()) {
+        if (!it->is_number_integer()) return badRequest();
+        pages = it->get<int>();
+      }
+    }
+    if (pages < 1 || pages > 10) {
+      return Response::error(422, "invalid_pages", "Si possono scansionare da 1 a 10 pagine.");
+    }
+    auto doc = d_.scanner.scan(pages);
+    if (!doc) {
+      if (!doc.error().detail.empty()) log::warn("scan_failed", {{"detail", doc.error().detail}});
+      return Response::fromError(doc.error());
+    }
+    log::info("scanned",
+              {{"pages", std::to_string(doc->pages)}, {"bytes", std::to_string(doc->data.size())}});
+    Response res;
+    res.content_type = doc->content_type;
+    res.body = std::move(doc->data);
+    res.header("Content-Disposition", "attachment; filename=\"" + doc->filename + "\"");
+    res.header("X-Scan-Pages", std::to_string(doc->pages));
+    return res;
+  }
+
+  Response cancelScan(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
+    if (!s) return s.error();
+    d_.scanner.cancel();
+    return Response::json(202, {{"status", "cancelling"}});
+  }
+
+  Response usbList(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
+    if (!s) return s.error();
+    auto files = d_.usb.list();
+    if (!files) return Response::fromError(files.error());
+    json items = json::array();
+    for (const auto& f : *files) {
+      items.push_back({{"name", f.name},
+                       {"size", f.size},
+                       {"content_type", f.content_type},
+                       {"too_large", f.too_large}});
+    }
+    return Response::json(200, {{"items", items}});
+  }
+
+  Response usbFile(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
+    if (!s) return s.error();
+    const std::string name = req.params["name"];
+    auto data = d_.usb.read(name);
+    if (!data) return Response::fromError(data.error());
+    const std::string base = name.substr(name.rfind('/') + 1);
+    Response res;
+    res.content_type = "application/octet-stream";
+    for (const auto& f : d_.usb.list().value_or(std::vector<domain::UsbFile>{})) {
+      if (f.name == name) res.content_type = f.content_type;
+    }
+    res.body = std::move(*data);
+    res.header("Content-Disposition",
+               "attachment; filename=\"" + domain::cleanFilename(base) + "\"");
+    return res;
+  }
+
+  Response devices(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff, Role::kTechnician});
+    if (!s) return s.error();
+    const bool tech = s->role == Role::kTechnician;
+    auto device = [tech](const domain::DeviceState& st) {
+      json j = {{"status", st.status}};
+      if (tech) j["detail"] = st.detail;  // queue names and paths are for technicians
+      return j;
+    };
+    return Response::json(200, {{"printer", device(d_.printer.state())},
+                                {"scanner", device(d_.scanner.state())},
+                                {"usb", device(d_.usb.state())}});
+  }
+
+ private:
+  ApiDeps d_;
+  Guard guard_;
+};
+
+}  // namespace
+
+void registerDeviceRoutes(Router& router, ApiDeps deps) {
+  auto h = std::make_shared<DeviceHandlers>(deps);
+  auto bind = [h](Response (DeviceHandlers::*fn)(Request&)) {
+    return [h, fn](Request& req) { return ((*h).*fn)(req); };
+  };
+  router.add("POST", "/api/scan", bind(&DeviceHandlers::scan));
+  router.add("POST", "/api/scan/cancel", bind(&DeviceHandlers::cancelScan));
+  router.add("GET", "/api/usb/files", bind(&DeviceHandlers::usbList));
+  router.add("GET", "/api/usb/files/{*name}", bind(&DeviceHandlers::usbFile));
+  router.add("GET", "/api/devices", bind(&DeviceHandlers::devices));
+}
+
+}  // namespace kiosk::http

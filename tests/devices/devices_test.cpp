@@ -1,0 +1,181 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+
+#include "devices/sane_scanner.h"
+#include "devices/usb_media.h"
+#include "filetypes/magic_sniffer.h"
+#include "support/read_file.h"
+#include "support/temp_dir.h"
+
+using namespace kiosk;
+
+namespace {
+
+const std::string kFiles = KIOSK_TEST_FILES_DIR;
+
+// SANE's built-in test device: a dll.conf holding "test", no hardware.
+struct SaneTestDevice {
+  test::TempDir dir;
+  SaneTestDevice() {
+    std::ofstream(dir.file("dll.conf")) << "test\n";
+    ::setenv("SANE_CONFIG_DIR", dir.path().c_str(), 1);
+  }
+};
+
+std::pair<int, std::string> run(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  char buf[4096];
+  while (p && fgets(buf, sizeof buf, p)) out += buf;
+  const int status = p ? pclose(p) : -1;
+  return {WEXITSTATUS(status), out};
+}
+
+std::string save(const test::TempDir& dir, const std::string& name, const std::string& data) {
+  std::ofstream(dir.file(name), std::ios::binary) << data;
+  return dir.file(name);
+}
+
+}  // namespace
+
+TEST_CASE("one page from SANE's test device is a JPEG within 1 MiB", "[devices]") {
+  SaneTestDevice sane;
+  devices::SaneScanner scanner({.device = "test", .mode = "Color", .resolution = 150});
+  CHECK(scanner.state().status == "ready");
+  auto doc = scanner.scan(1);
+  REQUIRE(doc);
+  CHECK(doc->content_type == "image/jpeg");
+  CHECK(doc->pages == 1);
+  CHECK(doc->data.size() <= 1024 * 1024);
+  test::TempDir out;
+  const auto path = save(out, "p.jpg", doc->data);
+  auto [status, type] = run("file --brief '" + path + "'");
+  CHECK(type.find("JPEG image data") != std::string::npos);
+  CHECK(type.find("472x590") != std::string::npos);  // the test device's page at 150 dpi
+}
+
+TEST_CASE("three pages from SANE's test device are one PDF within 1 MiB", "[devices]") {
+  SaneTestDevice sane;
+  devices::SaneScanner scanner({.device = "test", .mode = "Gray", .resolution = 150});
+  auto doc = scanner.scan(3);
+  REQUIRE(doc);
+  CHECK(doc->content_type == "application/pdf");
+  CHECK(doc->pages == 3);
+  CHECK(doc->data.size() <= 1024 * 1024);
+  test::TempDir out;
+  const auto path = save(out, "p.pdf", doc->data);
+  CHECK(run("qpdf --check '" + path + "' 2>&1").first == 0);
+  CHECK(run("pdfinfo '" + path + "'").second.find("Pages:           3") != std::string::npos);
+  CHECK(run("pdfimages -list '" + path + "'").second.find("jpeg") != std::string::npos);
+}
+
+TEST_CASE("a scan that cannot fit shrinks quality and size, or is refused", "[devices]") {
+  devices::RawPage noise;
+  noise.width = 1200;
+  noise.height = 1600;
+  noise.channels = 3;
+  noise.pixels.resize(static_cast<std::size_t>(noise.width * noise.height * 3));
+  unsigned x = 12345;
+  for (auto& c : noise.pixels) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  const auto full = devices::encodeJpeg(noise, 85, 1.0);
+  REQUIRE(full.size() > 1024 * 1024);  // random pixels do not compress
+  auto fitted = devices::fitDocument({noise}, 1024 * 1024);
+  REQUIRE(fitted);
+  CHECK(fitted->data.size() <= 1024 * 1024);
+  CHECK_FALSE(devices::fitDocument({noise}, 1000));
+}
+
+TEST_CASE("one scan at a time: a second one gets scanner_busy", "[devices]") {
+  SaneTestDevice sane;
+  devices::SaneScanner scanner({.device = "test", .mode = "Color", .resolution = 300});
+  auto first = std::async(std::launch::async, [&] { return scanner.scan(6); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  auto second = scanner.scan(1);
+  auto done = first.get();
+  REQUIRE(done);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().reason == "scanner_busy");
+}
+
+TEST_CASE("no scanner configured, or a device that does not exist, is unavailable", "[devices]") {
+  SaneTestDevice sane;
+  devices::SaneScanner none({});
+  CHECK(none.state().status == "not_configured");
+  devices::SaneScanner missing({.device = "nosuchbackend:0"});
+  CHECK(missing.state().status == "unavailable");
+  auto r = missing.scan(1);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().reason == "scanner_unavailable");
+}
+
+TEST_CASE("the USB stick lists and serves only allowed files, never leaving the mount",
+          "[devices]") {
+  test::TempDir outside;
+  save(outside, "secret.pdf", test::readFile(kFiles + "/documento.pdf"));
+  test::TempDir stick;
+  const auto& root = stick.path();
+  save(stick, "modulo.pdf", test::readFile(kFiles + "/documento.pdf"));
+  save(stick, "foto.jpg", test::readFile(kFiles + "/foto.jpg"));
+  save(stick, "script.sh", test::readFile(kFiles + "/script.sh"));
+  save(stick, "finto.pdf", test::readFile(kFiles + "/programma.elf"));
+  save(stick, "grande.txt", std::string(2 * 1024 * 1024, 'a'));
+  save(stick, ".nascosto.pdf", test::readFile(kFiles + "/documento.pdf"));
+  std::filesystem::create_directories(root / "cartella" / "sotto");
+  std::ofstream(root / "cartella" / "nota.txt") << "nota";
+  std::ofstream(root / "cartella" / "sotto" / "elenco.csv") << "a;b\n1;2\n";
+  std::filesystem::create_directories(root / "a" / "b" / "c" / "d");
+  std::ofstream(root / "a" / "b" / "c" / "d" / "troppo.txt") << "troppo in fondo";
+  std::filesystem::create_symlink(outside.file("secret.pdf"), root / "link.pdf");
+  std::filesystem::create_directory_symlink(outside.path(), root / "fuori");
+
+  filetypes::MagicSniffer sniffer;
+  devices::FolderUsbMedia usb(root.string(), sniffer);
+  CHECK(usb.state().status == "ready");
+  auto files = usb.list();
+  REQUIRE(files);
+  std::vector<std::string> names;
+  for (const auto& f : *files) names.push_back(f.name);
+  CHECK(names == std::vector<std::string>{"cartella/nota.txt", "cartella/sotto/elenco.csv",
+                                          "foto.jpg", "grande.txt", "modulo.pdf"});
+  for (const auto& f : *files) {
+    CHECK(f.too_large == (f.name == "grande.txt"));
+  }
+  CHECK(usb.read("modulo.pdf").value() == test::readFile(kFiles + "/documento.pdf"));
+  CHECK(usb.read("cartella/nota.txt").value() == "nota");
+  const std::vector<std::string> refused = {
+      "link.pdf",
+      "fuori/secret.pdf",
+      ".nascosto.pdf",
+      "script.sh",
+      "finto.pdf",
+      "../" + outside.path().filename().string() + "/secret.pdf",
+      "cartella/../modulo.pdf",
+      "",
+      "a/b/c/d/troppo.txt"};
+  for (const auto& bad : refused) {
+    INFO(bad);
+    auto r = usb.read(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kNotFound);
+  }
+  CHECK(usb.read("grande.txt").error().reason == "attachment_too_large");
+}
+
+TEST_CASE("a stick that is gone answers usb_unavailable", "[devices]") {
+  filetypes::MagicSniffer sniffer;
+  devices::FolderUsbMedia usb("/nonexistent/usb", sniffer);
+  CHECK(usb.state().status == "unavailable");
+  auto r = usb.list();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().reason == "usb_unavailable");
+  devices::FolderUsbMedia none("", sniffer);
+  CHECK(none.state().status == "not_configured");
+}
