@@ -6,6 +6,8 @@
 #include <optional>
 #include <thread>
 
+#include "core/own_stack.h"
+
 namespace kiosk::devices {
 namespace {
 
@@ -15,16 +17,6 @@ struct DestDeleter {
 struct InfoDeleter {
   void operator()(cups_dinfo_t* i) const { cupsFreeDestInfo(i); }
 };
-
-// CivetWeb's workers run on small stacks, and libcups keeps 32 KiB buffers on
-// the stack (cupsCopyDestInfo overflows them): CUPS calls get a thread with a
-// normal stack of its own.
-template <typename F>
-auto onOwnStack(F work) -> decltype(work()) {
-  std::optional<decltype(work())> result;
-  std::thread([&] { result.emplace(work()); }).join();
-  return std::move(*result);
-}
 
 }  // namespace
 
@@ -40,12 +32,14 @@ Result<int> NoPrinter::printPdf(std::string_view, std::string_view) {
   return fail(printerUnavailable("no printer queue configured"));
 }
 
+// libcups keeps 32 KiB buffers on the stack (cupsCopyDestInfo overflows
+// CivetWeb's small worker stacks): CUPS calls get a thread of their own.
 Result<int> CupsPrinter::printPdf(std::string_view pdf, std::string_view title) {
-  return onOwnStack([&] { return printOnThisThread(pdf, title); });
+  return runOnOwnStack([&] { return printOnThisThread(pdf, title); });
 }
 
 domain::DeviceState CupsPrinter::state() {
-  return onOwnStack([&] { return stateOnThisThread(); });
+  return runOnOwnStack([&] { return stateOnThisThread(); });
 }
 
 Result<int> CupsPrinter::printOnThisThread(std::string_view pdf, std::string_view title) {

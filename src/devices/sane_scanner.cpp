@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/own_stack.h"
+
 namespace kiosk::devices {
 namespace {
 
@@ -27,13 +29,6 @@ bool saneReady() {
     return sane_init(&version, nullptr) == SANE_STATUS_GOOD;
   }();
   return ok;
-}
-
-template <typename F>
-auto onOwnStack(F work) -> decltype(work()) {
-  std::optional<decltype(work())> result;
-  std::thread([&] { result.emplace(work()); }).join();
-  return std::move(*result);
 }
 
 // Sets a string or numeric option by name when the device has it.
@@ -185,7 +180,7 @@ Result<domain::ScannedDocument> SaneScanner::scan(int pages) {
                                 "Lo scanner è già in uso: attendere la fine della scansione."));
   }
   cancel_ = false;
-  return onOwnStack([&] { return scanHere(pages); });
+  return runOnOwnStack([&] { return scanHere(pages); });
 }
 
 Result<domain::ScannedDocument> SaneScanner::scanHere(int pages) {
@@ -259,7 +254,7 @@ domain::DeviceState SaneScanner::state() {
   if (s_.device.empty()) return {"not_configured", "no [scanner] device"};
   std::unique_lock lock(busy_, std::try_to_lock);
   if (!lock.owns_lock()) return {"ready", "scanning"};
-  return onOwnStack([&]() -> domain::DeviceState {
+  return runOnOwnStack([&]() -> domain::DeviceState {
     if (!saneReady()) return {"unavailable", "sane_init failed"};
     SANE_Handle h = nullptr;
     if (sane_open(s_.device.c_str(), &h) != SANE_STATUS_GOOD) {

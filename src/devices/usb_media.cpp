@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/own_stack.h"
 #include "domain/attachments.h"
 
 namespace kiosk::devices {
@@ -41,9 +42,10 @@ Error notListed() { return Error::notFound("Documento non trovato sulla chiavett
 
 // Reads up to `max` bytes; false on a read error (a stick pulled out: EIO).
 bool readAll(int fd, std::size_t max, std::string& out) {
-  char buf[65536];
+  std::string buffer(65536, '\0');
+  char* buf = buffer.data();
   while (out.size() < max) {
-    const ssize_t n = ::read(fd, buf, std::min(sizeof buf, max - out.size()));
+    const ssize_t n = ::read(fd, buf, std::min(buffer.size(), max - out.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       return false;
@@ -90,6 +92,14 @@ void walk(int dirfd,
 }  // namespace
 
 Result<std::vector<domain::UsbFile>> FolderUsbMedia::list() {
+  return runOnOwnStack([&] { return listHere(); });
+}
+
+Result<std::string> FolderUsbMedia::read(const std::string& name) {
+  return runOnOwnStack([&] { return readHere(name); });
+}
+
+Result<std::vector<domain::UsbFile>> FolderUsbMedia::listHere() {
   if (mount_.empty()) return fail(gone("no [usb] mount configured"));
   Fd root(::open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (root.fd < 0) return fail(gone(mount_ + ": " + std::strerror(errno)));
@@ -100,7 +110,7 @@ Result<std::vector<domain::UsbFile>> FolderUsbMedia::list() {
   return files;
 }
 
-Result<std::string> FolderUsbMedia::read(const std::string& name) {
+Result<std::string> FolderUsbMedia::readHere(const std::string& name) {
   if (mount_.empty()) return fail(gone("no [usb] mount configured"));
   std::vector<std::string> parts;
   for (std::size_t start = 0; start <= name.size();) {

@@ -21,6 +21,8 @@ class FolderUsbMedia final : public domain::UsbMedia {
   domain::DeviceState state() override;
 
  private:
+  Result<std::vector<domain::UsbFile>> listHere();
+  Result<std::string> readHere(const std::string& name);
   std::string mount_;
   domain::FileSniffer& sniffer_;
 };

@@ -16,11 +16,17 @@ export const files = path.join(root, 'tests/fixtures/files');
 mkdirSync(shots, { recursive: true });
 
 // Starts `cassetto-kiosk serve --demo` on a free port with a fresh database.
-export async function startKiosk({ config } = {}) {
+// `config`: a file in tests/; `ini`: INI text written to a temporary file;
+// `env`: extra environment (SANE_CONFIG_DIR for the scanner).
+export async function startKiosk({ config, ini, env } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'kiosk-ui-'));
   const args = ['serve', '--demo', '--db', path.join(dir, 'kiosk.db'), '--listen', '127.0.0.1:0'];
   if (config) args.push('--config', path.join(here, config));
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (ini) {
+    writeFileSync(path.join(dir, 'kiosk.conf'), ini);
+    args.push('--config', path.join(dir, 'kiosk.conf'));
+  }
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`kiosk did not start: ${output}`)), 15000);
@@ -30,13 +36,17 @@ export async function startKiosk({ config } = {}) {
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     proc.stderr.on('data', (chunk) => { output += chunk; });
-    proc.on('exit', (code) => reject(new Error(`kiosk exited ${code}: ${output}`)));
+    proc.on('exit', (code, signal) => reject(new Error(`kiosk exited ${code ?? signal}: ${output}`)));
   });
   return {
     url,
+    dir,
     async stop() {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,6 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, files, tempFile, tap,
 } from './helpers.mjs';
@@ -101,6 +103,56 @@ test('"Stampa ricevuta" without a printer says so with the server\'s words', asy
     assert.equal(res, 200);
   } finally {
     await kiosk.stop();
+  }
+});
+
+test('scan two pages and pick a file from the USB stick, send, find both in the thread', async () => {
+  const sane = mkdtempSync(path.join(tmpdir(), 'sane-'));
+  writeFileSync(path.join(sane, 'dll.conf'), 'test\n');
+  const stick = mkdtempSync(path.join(tmpdir(), 'usb-'));
+  copyFileSync(path.join(files, 'documento.pdf'), path.join(stick, 'modulo firmato.pdf'));
+  writeFileSync(path.join(stick, '.nascosto.pdf'), 'x');
+  copyFileSync(path.join(files, 'script.sh'), path.join(stick, 'script.sh'));
+  const kiosk = await startKiosk({
+    ini: `[scanner]\ndevice = test\nmode = Gray\n[usb]\nmount = ${stick}\n`,
+    env: { SANE_CONFIG_DIR: sane },
+  });
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#scan:not([disabled])');
+    await tap(page, '[data-topic=anagrafica]');
+    await page.fill('input[name=subject]', 'Modulo scansionato');
+    await page.fill('textarea[name=body]', 'Allego il modulo compilato e firmato.');
+    await tap(page, '#scan');
+    await page.selectOption('#scan-pages', '2');
+    await noViolations(page, 'scan panel');
+    await tap(page, '#scan-start');
+    await page.waitForSelector('.kiosk-files li:has-text("scansione.pdf")');
+    assert.match(await page.textContent('.kiosk-files'), /2 pagine/);
+
+    await tap(page, '#from-usb');
+    await page.waitForSelector('#usb-files li');
+    const listed = await page.$$eval('#usb-files .name', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(listed, ['modulo firmato.pdf']);  // no hidden file, no script
+    await noViolations(page, 'usb list');
+    await tap(page, '#usb-files button');
+    await page.waitForSelector('.kiosk-files li:has-text("modulo firmato.pdf")');
+    await screenshot(page, 'compose-devices-portrait');
+
+    await tap(page, '#send');
+    await page.waitForSelector('#protocol');
+    await tap(page, '#open-thread');
+    await page.waitForSelector('.kiosk-message a');
+    const links = await page.$$eval('.kiosk-message a', (els) => els.map((e) => e.textContent));
+    assert.equal(links.length, 2);
+    assert.match(links[0], /scansione\.pdf/);
+    assert.match(links[1], /modulo firmato\.pdf/);
+  } finally {
+    await kiosk.stop();
+    rmSync(sane, { recursive: true, force: true });
+    rmSync(stick, { recursive: true, force: true });
   }
 });
 

@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "http/http_client.h"
+#include "support/read_file.h"
+
+using namespace kiosk;
+using test::HttpClient;
+using test::TestKiosk;
+
+namespace {
+const std::string kFiles = KIOSK_TEST_FILES_DIR;
+}
+
+TEST_CASE("scanning through the API gives a JPEG or a PDF to attach", "[http]") {
+  test::TempDir sane;
+  std::ofstream(sane.file("dll.conf")) << "test\n";
+  ::setenv("SANE_CONFIG_DIR", sane.path().c_str(), 1);
+  TestKiosk kiosk({.configure = [](config::Config& c) { c.scanner.device = "test"; }});
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  CHECK(c.get("/api/devices").json()["scanner"]["status"] == "ready");
+  auto one = c.send("POST", "/api/scan", {{"pages", 1}});
+  REQUIRE(one.status == 200);
+  CHECK(one.header("content-type") == "image/jpeg");
+  CHECK(one.body.size() <= 1024 * 1024);
+  auto three = c.send("POST", "/api/scan", {{"pages", 3}});
+  REQUIRE(three.status == 200);
+  CHECK(three.header("content-type") == "application/pdf");
+  CHECK(three.header("x-scan-pages") == "3");
+  CHECK(c.send("POST", "/api/scan", {{"pages", 11}}).errorCode() == "invalid_pages");
+  // The scan is an attachment like any other.
+  auto sent = c.postForm("/api/communications",
+                         {{"topic", "anagrafica"}, {"subject", "Modulo"}, {"body", "Allego"}},
+                         {{"scansione.pdf", three.body}});
+  CHECK(sent.status == 201);
+  HttpClient tech = kiosk.client();
+  REQUIRE(tech.loginStaff("tecnico", "tecnico-demo").status == 200);
+  CHECK(tech.send("POST", "/api/scan", {{"pages", 1}}).status == 403);
+}
+
+TEST_CASE("the USB routes list and serve allowed files only", "[http]") {
+  test::TempDir stick;
+  std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));
+  std::filesystem::copy_file(kFiles + "/script.sh", stick.file("script.sh"));
+  std::filesystem::create_symlink("/etc/passwd", stick.path() / "passwd.txt");
+  const std::string mount = stick.path().string();
+  TestKiosk kiosk({.configure = [mount](config::Config& c) { c.usb_mount = mount; }});
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  auto list = c.get("/api/usb/files");
+  REQUIRE(list.status == 200);
+  REQUIRE(list.json()["items"].size() == 1);
+  CHECK(list.json()["items"][0]["name"] == "modulo.pdf");
+  CHECK(list.json()["items"][0]["content_type"] == "application/pdf");
+  auto file = c.get("/api/usb/files/modulo.pdf");
+  CHECK(file.status == 200);
+  CHECK(file.body == test::readFile(kFiles + "/documento.pdf"));
+  CHECK(c.get("/api/usb/files/passwd.txt").status == 404);
+  CHECK(c.get("/api/usb/files/script.sh").status == 404);
+  CHECK(c.get("/api/usb/files/../../etc/passwd").status == 404);
+  CHECK(kiosk.client().get("/api/usb/files").status == 401);
+}
