@@ -10,11 +10,14 @@
 #include "devices/usb_media.h"
 #include "filetypes/magic_sniffer.h"
 #include "support/read_file.h"
+#include "support/shell.h"
 #include "support/temp_dir.h"
 
 using namespace kiosk;
 
 namespace {
+
+using test::run;
 
 const std::string kFiles = KIOSK_TEST_FILES_DIR;
 
@@ -26,15 +29,6 @@ struct SaneTestDevice {
     ::setenv("SANE_CONFIG_DIR", dir.path().c_str(), 1);
   }
 };
-
-std::pair<int, std::string> run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  char buf[4096];
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  const int status = p ? pclose(p) : -1;
-  return {WEXITSTATUS(status), out};
-}
 
 std::string save(const test::TempDir& dir, const std::string& name, const std::string& data) {
   std::ofstream(dir.file(name), std::ios::binary) << data;

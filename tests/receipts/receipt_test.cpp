@@ -10,6 +10,7 @@
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
 #include "support/fake_store.h"
+#include "support/shell.h"
 #include "support/temp_dir.h"
 
 using namespace kiosk;
@@ -17,15 +18,7 @@ using namespace kiosk::domain;
 
 namespace {
 
-// Runs a shell command and returns what it printed (and its exit status).
-std::pair<int, std::string> run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  char buf[4096];
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  const int status = p ? pclose(p) : -1;
-  return {WEXITSTATUS(status), out};
-}
+using test::run;
 
 std::string write(const test::TempDir& dir, const std::string& name, const std::string& bytes) {
   const std::string path = dir.file(name);
