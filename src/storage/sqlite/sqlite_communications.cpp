@@ -1,0 +1,394 @@
+// SqliteTransaction: communications, messages, attachments and the outbox.
+#include "storage/sqlite/sqlite_internal.h"
+
+namespace kiosk::storage {
+
+Result<std::int64_t> SqliteTransaction::nextProtocolNumber(int year) {
+  auto q = query(
+      "INSERT INTO protocol_counters (year, last) VALUES (?, 1) "
+      "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last");
+  if (!q) return fail(q.error());
+  q->bind(year);
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->int64(0);
+}
+
+Result<std::optional<std::int64_t>> SqliteTransaction::findIdempotencyKey(
+    std::int64_t professional_id, std::string_view key) {
+  auto q =
+      query("SELECT communication_id FROM idempotency_keys WHERE professional_id = ? AND key = ?");
+  if (!q) return fail(q.error());
+  q->bind(professional_id).bind(key);
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q->int64(0));
+}
+
+Status SqliteTransaction::saveIdempotencyKey(std::int64_t professional_id,
+                                             std::string_view key,
+                                             std::int64_t communication_id,
+                                             std::int64_t now) {
+  auto q = query(
+      "INSERT INTO idempotency_keys (professional_id, key, communication_id, created_at) "
+      "VALUES (?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  return q->bind(professional_id).bind(key).bind(communication_id).bind(now).run();
+}
+
+Result<std::int64_t> SqliteTransaction::insertCommunication(const Communication& c) {
+  auto q = query(
+      "INSERT INTO communications (protocol, professional_id, box, topic, subject, status, "
+      "outcome, contacts_version_id, extra_email, unread, assigned_staff_id, created_at, "
+      "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  q->bind(c.protocol)
+      .bind(c.professional_id)
+      .bind(domain::boxName(c.box))
+      .bind(c.topic)
+      .bind(c.subject)
+      .bind(domain::statusName(c.status))
+      .bind(c.outcome)
+      .bindId(c.contacts_version_id)
+      .bind(c.extra_email)
+      .bind(c.unread ? 1 : 0)
+      .bindId(c.assigned_staff_id)
+      .bind(c.created_at)
+      .bind(c.updated_at);
+  if (auto st = q->run(); !st) return fail(st.error());
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+Result<std::int64_t> SqliteTransaction::insertMessage(const Message& m) {
+  auto q = query(
+      "INSERT INTO messages (communication_id, author, staff_id, body, created_at) "
+      "VALUES (?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  q->bind(m.communication_id)
+      .bind(domain::authorName(m.author))
+      .bindId(m.staff_id)
+      .bind(m.body)
+      .bind(m.created_at);
+  if (auto st = q->run(); !st) return fail(st.error());
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+Result<std::int64_t> SqliteTransaction::insertAttachment(std::int64_t message_id,
+                                                         const NewAttachment& a) {
+  auto q = query(
+      "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  q->bind(message_id)
+      .bind(a.filename)
+      .bind(a.content_type)
+      .bind(static_cast<std::int64_t>(a.data.size()))
+      .bind(a.sha256)
+      .bindBlob(a.data);
+  if (auto st = q->run(); !st) return fail(st.error());
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+Communication SqliteTransaction::readComm(const Query& q, int o) {
+  Communication c;
+  c.id = q.int64(o + 0);
+  c.protocol = q.text(o + 1);
+  c.professional_id = q.int64(o + 2);
+  c.box = q.text(o + 3) == "received" ? domain::Box::kReceived : domain::Box::kSent;
+  c.topic = q.text(o + 4);
+  c.subject = q.text(o + 5);
+  c.status = domain::parseStatus(q.text(o + 6)).value_or(domain::CommStatus::kAperta);
+  c.outcome = q.text(o + 7);
+  c.contacts_version_id = q.int64(o + 8);
+  c.extra_email = q.text(o + 9);
+  c.unread = q.integer(o + 10) != 0;
+  c.assigned_staff_id = q.int64(o + 11);
+  c.created_at = q.int64(o + 12);
+  c.updated_at = q.int64(o + 13);
+  c.codice_fiscale = q.text(o + 14);
+  c.professional_name = q.text(o + 15);
+  return c;
+}
+
+Result<std::optional<Communication>> SqliteTransaction::communicationById(std::int64_t id) {
+  static const std::string sql = std::string(kCommColumns) + "WHERE c.id = ?";
+  return one<Communication>(sql.c_str(), id, [](const Query& q) { return readComm(q); });
+}
+
+Result<std::optional<Communication>> SqliteTransaction::communicationByProtocol(
+    std::string_view protocol) {
+  static const std::string sql = std::string(kCommColumns) + "WHERE c.protocol = ?";
+  return one<Communication>(sql.c_str(), protocol, [](const Query& q) { return readComm(q); });
+}
+
+Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
+  // The WHERE clause is built from fixed fragments; every value is bound.
+  std::string where = "WHERE 1 = 1";
+  std::vector<std::string> texts;
+  std::vector<std::int64_t> ints;
+  std::vector<char> kinds;  // 't' text, 'i' integer, in binding order
+  auto addText = [&](const char* clause, std::string value) {
+    where += clause;
+    texts.push_back(std::move(value));
+    kinds.push_back('t');
+  };
+  auto addInt = [&](const char* clause, std::int64_t value) {
+    where += clause;
+    ints.push_back(value);
+    kinds.push_back('i');
+  };
+  if (f.professional_id) addInt(" AND c.professional_id = ?", *f.professional_id);
+  if (f.box) addText(" AND c.box = ?", std::string(domain::boxName(*f.box)));
+  if (f.status) addText(" AND c.status = ?", std::string(domain::statusName(*f.status)));
+  if (f.topic) addText(" AND c.topic = ?", *f.topic);
+  if (f.unread) addInt(" AND c.unread = ?", *f.unread ? 1 : 0);
+  if (!f.q.empty()) {
+    std::string pattern = "%";
+    for (char ch : f.q) {
+      if (ch == '%' || ch == '_' || ch == '\\') pattern.push_back('\\');
+      pattern.push_back(ch);
+    }
+    pattern.push_back('%');
+    std::string upper = f.q;
+    for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    where += " AND (c.protocol = ? OR p.codice_fiscale = ? OR c.subject LIKE ? ESCAPE '\\')";
+    texts.push_back(upper);
+    kinds.push_back('t');
+    texts.push_back(upper);
+    kinds.push_back('t');
+    texts.push_back(pattern);
+    kinds.push_back('t');
+  }
+  auto bindAll = [&](Query& q) {
+    std::size_t ti = 0, ii = 0;
+    for (char k : kinds) {
+      if (k == 't') {
+        q.bind(texts[ti++]);
+      } else {
+        q.bind(ints[ii++]);
+      }
+    }
+  };
+  CommPage page;
+  {
+    const std::string sql =
+        "SELECT count(*) FROM communications c JOIN professionals p ON p.id = "
+        "c.professional_id " +
+        where;
+    auto q = query(sql.c_str());
+    if (!q) return fail(q.error());
+    bindAll(*q);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    page.total = q->int64(0);
+  }
+  if (page.total <= static_cast<std::int64_t>(f.page - 1) * f.per_page) return page;
+  const std::string sql =
+      std::string(kCommColumns) + where + " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
+  auto q = query(sql.c_str());
+  if (!q) return fail(q.error());
+  bindAll(*q);
+  q->bind(f.per_page).bind(static_cast<std::int64_t>(f.page - 1) * f.per_page);
+  while (true) {
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    page.items.push_back(readComm(*q));
+  }
+  return page;
+}
+
+Result<std::vector<Message>> SqliteTransaction::messagesOf(std::int64_t communication_id) {
+  std::vector<Message> out;
+  {
+    auto q = query(
+        "SELECT id, author, coalesce(staff_id, 0), body, created_at FROM messages "
+        "WHERE communication_id = ? ORDER BY id");
+    if (!q) return fail(q.error());
+    q->bind(communication_id);
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      Message m;
+      m.id = q->int64(0);
+      m.communication_id = communication_id;
+      m.author =
+          q->text(1) == "institute" ? domain::Author::kInstitute : domain::Author::kProfessional;
+      m.staff_id = q->int64(2);
+      m.body = q->text(3);
+      m.created_at = q->int64(4);
+      out.push_back(std::move(m));
+    }
+  }
+  auto q = query(
+      "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
+      "FROM attachments a JOIN messages m ON m.id = a.message_id "
+      "WHERE m.communication_id = ? ORDER BY a.id");
+  if (!q) return fail(q.error());
+  q->bind(communication_id);
+  while (true) {
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    const std::int64_t message_id = q->int64(1);
+    for (auto& m : out) {
+      if (m.id == message_id) {
+        m.attachments.push_back({q->int64(0), q->text(2), q->text(3), q->int64(4), q->text(5)});
+      }
+    }
+  }
+  return out;
+}
+
+Status SqliteTransaction::updateCommunication(const Communication& c) {
+  auto q = query(
+      "UPDATE communications SET status = ?, outcome = ?, unread = ?, assigned_staff_id = ?, "
+      "updated_at = ? WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(domain::statusName(c.status))
+      .bind(c.outcome)
+      .bind(c.unread ? 1 : 0)
+      .bindId(c.assigned_staff_id)
+      .bind(c.updated_at)
+      .bind(c.id)
+      .run();
+}
+
+Result<std::optional<StoredFile>> SqliteTransaction::attachmentById(std::int64_t id) {
+  return one<StoredFile>(
+      "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, a.content, c.professional_id "
+      "FROM attachments a JOIN messages m ON m.id = a.message_id "
+      "JOIN communications c ON c.id = m.communication_id WHERE a.id = ?",
+      id, [](const Query& q) {
+        StoredFile f;
+        f.meta = {q.int64(0), q.text(1), q.text(2), q.int64(3), q.text(4)};
+        f.data = q.blob(5);
+        f.professional_id = q.int64(6);
+        return f;
+      });
+}
+
+Result<std::int64_t> SqliteTransaction::unreadCount(std::int64_t professional_id) {
+  auto q = query("SELECT count(*) FROM communications WHERE professional_id = ? AND unread = 1");
+  if (!q) return fail(q.error());
+  q->bind(professional_id);
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->int64(0);
+}
+
+Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
+  auto q = query(
+      "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
+      "created_at) VALUES (?, ?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  return q->bind(r.communication_id)
+      .bind(r.event)
+      .bind(r.channel)
+      .bind(r.recipient)
+      .bind(r.created_at)
+      .bind(r.created_at)
+      .run();
+}
+
+OutboxItem SqliteTransaction::readOutbox(const Query& q) {
+  OutboxItem o;
+  o.id = q.int64(0);
+  o.communication_id = q.int64(1);
+  o.event = q.text(2);
+  o.channel = q.text(3);
+  o.recipient = q.text(4);
+  o.status = q.text(5);
+  o.attempts = q.integer(6);
+  o.next_attempt_at = q.int64(7);
+  o.last_error = q.text(8);
+  o.created_at = q.int64(9);
+  o.protocol = q.text(10);
+  o.topic = q.text(11);
+  return o;
+}
+
+Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
+                                                               std::int64_t lease_until,
+                                                               int limit) {
+  // The write transaction already holds SQLite's lock: nobody else claims.
+  std::vector<OutboxItem> out;
+  {
+    static const std::string sql = std::string(kOutboxColumns) +
+                                   "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+                                   "ORDER BY o.id LIMIT ?";
+    auto q = query(sql.c_str());
+    if (!q) return fail(q.error());
+    q->bind(now).bind(limit);
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      out.push_back(readOutbox(*q));
+    }
+  }
+  for (const auto& o : out) {
+    auto q = query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?");
+    if (!q) return fail(q.error());
+    if (auto st = q->bind(lease_until).bind(o.id).run(); !st) return fail(st.error());
+  }
+  return out;
+}
+
+Status SqliteTransaction::markOutboxSent(std::int64_t id, std::int64_t now) {
+  auto q =
+      query("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(now).bind(id).run();
+}
+
+Status SqliteTransaction::markOutboxAttempt(std::int64_t id,
+                                            int attempts,
+                                            std::int64_t next_attempt_at,
+                                            const std::string& error,
+                                            bool failed) {
+  auto q = query(
+      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ? "
+      "WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(attempts)
+      .bind(next_attempt_at)
+      .bind(error)
+      .bind(std::string_view(failed ? "failed" : "pending"))
+      .bind(id)
+      .run();
+}
+
+Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(const std::string& status,
+                                                              int limit) {
+  static const std::string all = std::string(kOutboxColumns) + "ORDER BY o.id DESC LIMIT ?";
+  static const std::string some =
+      std::string(kOutboxColumns) + "WHERE o.status = ? ORDER BY o.id DESC LIMIT ?";
+  auto q = query(status.empty() ? all.c_str() : some.c_str());
+  if (!q) return fail(q.error());
+  if (!status.empty()) q->bind(status);
+  q->bind(limit);
+  std::vector<OutboxItem> out;
+  while (true) {
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(readOutbox(*q));
+  }
+  return out;
+}
+
+Result<int> SqliteTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
+  auto q =
+      query(id == 0 ? "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                      "WHERE status = 'failed' AND ? = 0"
+                    : "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                      "WHERE status = 'failed' AND id = ?");
+  if (!q) return fail(q.error());
+  if (auto st = q->bind(now).bind(id).run(); !st) return fail(st.error());
+  return sqlite3_changes(conn_->db());
+}
+
+}  // namespace kiosk::storage

@@ -1,0 +1,354 @@
+// Internals of the SQLite engine, shared by its source files only: the
+// pooled Connection with its statement cache, the Query helper, and
+// SqliteTransaction (accounts, sessions and audit in sqlite_transaction.cpp;
+// communications and the outbox in sqlite_communications.cpp). Not for use
+// outside src/storage/sqlite.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cctype>
+#include <map>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/embedded_file.h"
+#include "core/log.h"
+#include "domain/audit.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace kiosk::storage {
+
+std::span<const EmbeddedFile> sqliteMigrations();  // generated from migrations/*.sql
+
+using domain::AccountKind;
+using domain::AuditEntry;
+using domain::CommFilter;
+using domain::CommPage;
+using domain::Communication;
+using domain::Contacts;
+using domain::ContactsSource;
+using domain::ContactsVersion;
+using domain::LoginState;
+using domain::Message;
+using domain::NewAttachment;
+using domain::OutboxItem;
+using domain::OutboxRow;
+using domain::Professional;
+using domain::Role;
+using domain::Session;
+using domain::StaffUser;
+using domain::StoredFile;
+
+inline Error dbError(sqlite3* db, const char* what) {
+  const int code = sqlite3_errcode(db);
+  std::string detail = std::string(what) + ": " + sqlite3_errmsg(db);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+    Error e = Error::unavailable("database_busy",
+                                 "Il sistema è momentaneamente occupato. Riprovare tra poco.");
+    e.detail = detail;
+    return e;
+  }
+  return Error::internal(detail);
+}
+
+inline std::string joinChannels(const std::vector<std::string>& channels) {
+  std::string out;
+  for (const auto& c : channels) {
+    if (!out.empty()) out += ',';
+    out += c;
+  }
+  return out;
+}
+
+inline std::vector<std::string> splitChannels(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+inline Role parseRole(std::string_view text) {
+  if (text == "staff") return Role::kStaff;
+  if (text == "technician") return Role::kTechnician;
+  return Role::kProfessional;
+}
+
+// A connection and its cache of prepared statements (keyed by SQL text).
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  Result<sqlite3_stmt*> prepare(const char* sql) {
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return fail(dbError(db_, "prepare"));
+    }
+    statements_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  Status exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string detail = message ? message : "unknown";
+      sqlite3_free(message);
+      const int code = sqlite3_errcode(db_);
+      if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return fail(dbError(db_, sql));
+      return fail(Error::internal(std::string(sql).substr(0, 60) + ": " + detail));
+    }
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*> statements_;
+};
+
+// One execution of a cached statement: bind, step, read columns.
+class Query {
+ public:
+  Query(Connection& conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
+  ~Query() { sqlite3_reset(stmt_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(std::string_view text) {
+    sqlite3_bind_text(stmt_, ++index_, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& bind(std::int64_t value) {
+    sqlite3_bind_int64(stmt_, ++index_, value);
+    return *this;
+  }
+  Query& bind(int value) { return bind(static_cast<std::int64_t>(value)); }
+  // 0 is stored as NULL (optional references).
+  Query& bindId(std::int64_t value) {
+    if (value == 0) {
+      sqlite3_bind_null(stmt_, ++index_);
+    } else {
+      sqlite3_bind_int64(stmt_, ++index_, value);
+    }
+    return *this;
+  }
+  // REQUIRES: `data` outlives the step (no copy of large attachments).
+  Query& bindBlob(std::string_view data) {
+    sqlite3_bind_blob64(stmt_, ++index_, data.data(), data.size(), SQLITE_STATIC);
+    return *this;
+  }
+
+  // true: a row is ready; false: done.
+  Result<bool> step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return fail(dbError(conn_.db(), sqlite3_sql(stmt_)));
+  }
+  Status run() {
+    auto r = step();
+    if (!r) return fail(r.error());
+    return {};
+  }
+
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  int integer(int col) const { return sqlite3_column_int(stmt_, col); }
+  std::string blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  Connection& conn_;
+  sqlite3_stmt* stmt_;
+  int index_ = 0;
+};
+
+class SqliteTransaction final : public domain::Transaction {
+ public:
+  SqliteTransaction(SqliteStore& store, std::unique_ptr<Connection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ~SqliteTransaction() override;
+
+  Status commit() override;
+
+  Result<Query> query(const char* sql);
+
+  // --- professionals -----------------------------------------------------
+
+  static Professional readProfessional(const Query& q);
+
+  Result<std::optional<Professional>> findProfessional(std::string_view cf) override;
+
+  Result<std::optional<Professional>> professionalById(std::int64_t id) override;
+
+  Result<std::int64_t> insertProfessional(const Professional& p, std::int64_t now) override;
+
+  Status updateProfessionalNames(std::int64_t id,
+                                 std::string_view surname,
+                                 std::string_view name,
+                                 std::int64_t now) override;
+
+  Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override;
+
+  Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) override;
+
+  Result<std::int64_t> countLockedAccounts(std::int64_t now) override;
+
+  // --- contacts ----------------------------------------------------------
+
+  static ContactsVersion readContacts(const Query& q);
+
+  Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) override;
+
+  Result<std::optional<ContactsVersion>> currentContacts(std::int64_t professional_id) override;
+
+  Result<ContactsVersion> addContactsVersion(std::int64_t professional_id,
+                                             const Contacts& c,
+                                             ContactsSource source,
+                                             std::int64_t now) override;
+
+  // --- staff -------------------------------------------------------------
+
+  static StaffUser readStaff(const Query& q);
+
+  Result<std::optional<StaffUser>> findStaff(std::string_view username) override;
+
+  Result<std::optional<StaffUser>> staffById(std::int64_t id) override;
+
+  Result<std::int64_t> upsertStaff(const StaffUser& u, std::int64_t now) override;
+
+  // --- sessions ----------------------------------------------------------
+
+  Status insertSession(const Session& s) override;
+
+  Result<std::optional<Session>> findSession(std::string_view token_hash) override;
+
+  Status touchSession(std::int64_t id, std::int64_t now) override;
+
+  Status deleteSession(std::int64_t id) override;
+
+  Result<int> deleteExpiredSessions(std::int64_t idle_before, std::int64_t created_before) override;
+
+  // --- audit -------------------------------------------------------------
+
+  Status appendAudit(const AuditEntry& e) override;
+
+  Status scanAudit(const AuditVisitor& visit) override;
+
+  // --- communications ----------------------------------------------------
+
+  Result<std::int64_t> nextProtocolNumber(int year) override;
+
+  Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,
+                                                         std::string_view key) override;
+
+  Status saveIdempotencyKey(std::int64_t professional_id,
+                            std::string_view key,
+                            std::int64_t communication_id,
+                            std::int64_t now) override;
+
+  Result<std::int64_t> insertCommunication(const Communication& c) override;
+
+  Result<std::int64_t> insertMessage(const Message& m) override;
+
+  Result<std::int64_t> insertAttachment(std::int64_t message_id, const NewAttachment& a) override;
+
+  static constexpr const char* kCommColumns =
+      "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
+      "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
+      "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, p.codice_fiscale, "
+      "p.name || ' ' || p.surname FROM communications c "
+      "JOIN professionals p ON p.id = c.professional_id ";
+
+  // The columns of kCommColumns, starting at column `o`.
+  static Communication readComm(const Query& q, int o = 0);
+
+  Result<std::optional<Communication>> communicationById(std::int64_t id) override;
+
+  Result<std::optional<Communication>> communicationByProtocol(std::string_view protocol) override;
+
+  Result<CommPage> listCommunications(const CommFilter& f) override;
+
+  Result<std::vector<Message>> messagesOf(std::int64_t communication_id) override;
+
+  Status updateCommunication(const Communication& c) override;
+
+  Result<std::optional<StoredFile>> attachmentById(std::int64_t id) override;
+
+  Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
+
+  Status insertOutbox(const OutboxRow& r) override;
+
+  // --- outbox --------------------------------------------------------------
+
+  static constexpr const char* kOutboxColumns =
+      "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
+      "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic FROM outbox o "
+      "JOIN communications c ON c.id = o.communication_id ";
+
+  static OutboxItem readOutbox(const Query& q);
+
+  Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
+                                              std::int64_t lease_until,
+                                              int limit) override;
+
+  Status markOutboxSent(std::int64_t id, std::int64_t now) override;
+
+  Status markOutboxAttempt(std::int64_t id,
+                           int attempts,
+                           std::int64_t next_attempt_at,
+                           const std::string& error,
+                           bool failed) override;
+
+  Result<std::vector<OutboxItem>> listOutbox(const std::string& status, int limit) override;
+
+  Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
+
+ private:
+  // Runs a one-parameter query expected to give zero or one row.
+  template <typename T, typename Param, typename Read>
+  Result<std::optional<T>> one(const char* sql, const Param& param, Read read) {
+    auto q = query(sql);
+    if (!q) return fail(q.error());
+    q->bind(param);
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) return std::optional<T>();
+    return std::optional<T>(read(*q));
+  }
+
+  SqliteStore& store_;
+  std::unique_ptr<Connection> conn_;
+  bool done_ = false;
+};
+
+}  // namespace kiosk::storage

@@ -1,0 +1,294 @@
+// SqliteTransaction: accounts, contacts, staff, sessions and the audit log.
+#include "storage/sqlite/sqlite_internal.h"
+
+namespace kiosk::storage {
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) {
+    (void)conn_->exec("ROLLBACK");
+  }
+  store_.release(std::move(conn_));
+}
+
+Status SqliteTransaction::commit() {
+  if (auto st = conn_->exec("COMMIT"); !st) return st;
+  done_ = true;
+  return {};
+}
+
+Result<Query> SqliteTransaction::query(const char* sql) {
+  auto stmt = conn_->prepare(sql);
+  if (!stmt) return fail(stmt.error());
+  return Result<Query>(std::in_place, *conn_, *stmt);
+}
+
+Professional SqliteTransaction::readProfessional(const Query& q) {
+  Professional p;
+  p.id = q.int64(0);
+  p.codice_fiscale = q.text(1);
+  p.surname = q.text(2);
+  p.name = q.text(3);
+  p.pin_hash = q.text(4);
+  p.login = {q.integer(5), q.int64(6)};
+  return p;
+}
+
+Result<std::optional<Professional>> SqliteTransaction::findProfessional(std::string_view cf) {
+  return one<Professional>(
+      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until "
+      "FROM professionals WHERE codice_fiscale = ?",
+      cf, readProfessional);
+}
+
+Result<std::optional<Professional>> SqliteTransaction::professionalById(std::int64_t id) {
+  return one<Professional>(
+      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until "
+      "FROM professionals WHERE id = ?",
+      id, readProfessional);
+}
+
+Result<std::int64_t> SqliteTransaction::insertProfessional(const Professional& p,
+                                                           std::int64_t now) {
+  auto q = query(
+      "INSERT INTO professionals (codice_fiscale, surname, name, pin_hash, created_at, "
+      "updated_at) VALUES (?, ?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  q->bind(p.codice_fiscale).bind(p.surname).bind(p.name).bind(p.pin_hash).bind(now).bind(now);
+  if (auto st = q->run(); !st) return fail(st.error());
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+Status SqliteTransaction::updateProfessionalNames(std::int64_t id,
+                                                  std::string_view surname,
+                                                  std::string_view name,
+                                                  std::int64_t now) {
+  auto q = query("UPDATE professionals SET surname = ?, name = ?, updated_at = ? WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(surname).bind(name).bind(now).bind(id).run();
+}
+
+Status SqliteTransaction::setProfessionalPin(std::int64_t id, std::string_view pin_hash) {
+  auto q = query("UPDATE professionals SET pin_hash = ? WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(pin_hash).bind(id).run();
+}
+
+Status SqliteTransaction::setLoginState(AccountKind kind,
+                                        std::int64_t id,
+                                        const LoginState& state) {
+  auto q = query(kind == AccountKind::kProfessional
+                     ? "UPDATE professionals SET failed_attempts = ?, locked_until = ? "
+                       "WHERE id = ?"
+                     : "UPDATE staff_users SET failed_attempts = ?, locked_until = ? "
+                       "WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(state.failed_attempts).bind(state.locked_until).bind(id).run();
+}
+
+Result<std::int64_t> SqliteTransaction::countLockedAccounts(std::int64_t now) {
+  auto q = query(
+      "SELECT (SELECT count(*) FROM professionals WHERE locked_until > ?1) + "
+      "(SELECT count(*) FROM staff_users WHERE locked_until > ?1)");
+  if (!q) return fail(q.error());
+  q->bind(now);
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->int64(0);
+}
+
+ContactsVersion SqliteTransaction::readContacts(const Query& q) {
+  ContactsVersion v;
+  v.id = q.int64(0);
+  v.version = q.integer(1);
+  v.contacts.pec = q.text(2);
+  v.contacts.email = q.text(3);
+  v.contacts.mobile = q.text(4);
+  v.contacts.phone = q.text(5);
+  v.contacts.fax = q.text(6);
+  v.contacts.notify = splitChannels(q.text(7));
+  v.source = q.text(8) == "professional" ? ContactsSource::kProfessional : ContactsSource::kArchive;
+  v.created_at = q.int64(9);
+  return v;
+}
+
+Result<std::optional<ContactsVersion>> SqliteTransaction::contactsVersionById(std::int64_t id) {
+  return one<ContactsVersion>(
+      "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
+      "FROM contact_versions WHERE id = ?",
+      id, readContacts);
+}
+
+Result<std::optional<ContactsVersion>> SqliteTransaction::currentContacts(
+    std::int64_t professional_id) {
+  return one<ContactsVersion>(
+      "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
+      "FROM contact_versions WHERE professional_id = ? ORDER BY version DESC LIMIT 1",
+      professional_id, readContacts);
+}
+
+Result<ContactsVersion> SqliteTransaction::addContactsVersion(std::int64_t professional_id,
+                                                              const Contacts& c,
+                                                              ContactsSource source,
+                                                              std::int64_t now) {
+  auto q = query(
+      "INSERT INTO contact_versions (professional_id, version, pec, email, mobile, phone, fax, "
+      "notify, source, created_at) VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM "
+      "contact_versions WHERE professional_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+      "RETURNING id, version");
+  if (!q) return fail(q.error());
+  q->bind(professional_id)
+      .bind(c.pec)
+      .bind(c.email)
+      .bind(c.mobile)
+      .bind(c.phone)
+      .bind(c.fax)
+      .bind(joinChannels(c.notify))
+      .bind(std::string_view(source == ContactsSource::kProfessional ? "professional" : "archive"))
+      .bind(now);
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  ContactsVersion v;
+  v.id = q->int64(0);
+  v.version = q->integer(1);
+  v.contacts = c;
+  v.source = source;
+  v.created_at = now;
+  return v;
+}
+
+StaffUser SqliteTransaction::readStaff(const Query& q) {
+  StaffUser u;
+  u.id = q.int64(0);
+  u.username = q.text(1);
+  u.display_name = q.text(2);
+  u.role = parseRole(q.text(3));
+  u.password_hash = q.text(4);
+  u.login = {q.integer(5), q.int64(6)};
+  return u;
+}
+
+Result<std::optional<StaffUser>> SqliteTransaction::findStaff(std::string_view username) {
+  return one<StaffUser>(
+      "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
+      "FROM staff_users WHERE username = ?",
+      username, readStaff);
+}
+
+Result<std::optional<StaffUser>> SqliteTransaction::staffById(std::int64_t id) {
+  return one<StaffUser>(
+      "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
+      "FROM staff_users WHERE id = ?",
+      id, readStaff);
+}
+
+Result<std::int64_t> SqliteTransaction::upsertStaff(const StaffUser& u, std::int64_t now) {
+  auto q = query(
+      "INSERT INTO staff_users (username, display_name, role, password_hash, created_at) "
+      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
+      "display_name = excluded.display_name, role = excluded.role, "
+      "password_hash = excluded.password_hash, failed_attempts = 0, locked_until = 0 "
+      "RETURNING id");
+  if (!q) return fail(q.error());
+  q->bind(u.username)
+      .bind(u.display_name)
+      .bind(domain::roleName(u.role))
+      .bind(u.password_hash)
+      .bind(now);
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->int64(0);
+}
+
+Status SqliteTransaction::insertSession(const Session& s) {
+  auto q = query(
+      "INSERT INTO sessions (token_hash, role, subject_id, principal, display_name, "
+      "csrf_token, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  return q->bind(s.token_hash)
+      .bind(domain::roleName(s.role))
+      .bind(s.subject_id)
+      .bind(s.principal)
+      .bind(s.display_name)
+      .bind(s.csrf_token)
+      .bind(s.created_at)
+      .bind(s.last_seen)
+      .run();
+}
+
+Result<std::optional<Session>> SqliteTransaction::findSession(std::string_view token_hash) {
+  return one<Session>(
+      "SELECT id, token_hash, role, subject_id, display_name, csrf_token, created_at, "
+      "last_seen, principal FROM sessions WHERE token_hash = ?",
+      token_hash, [](const Query& q) {
+        Session s;
+        s.id = q.int64(0);
+        s.token_hash = q.text(1);
+        s.role = parseRole(q.text(2));
+        s.subject_id = q.int64(3);
+        s.display_name = q.text(4);
+        s.csrf_token = q.text(5);
+        s.created_at = q.int64(6);
+        s.last_seen = q.int64(7);
+        s.principal = q.text(8);
+        return s;
+      });
+}
+
+Status SqliteTransaction::touchSession(std::int64_t id, std::int64_t now) {
+  auto q = query("UPDATE sessions SET last_seen = ? WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(now).bind(id).run();
+}
+
+Status SqliteTransaction::deleteSession(std::int64_t id) {
+  auto q = query("DELETE FROM sessions WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(id).run();
+}
+
+Result<int> SqliteTransaction::deleteExpiredSessions(std::int64_t idle_before,
+                                                     std::int64_t created_before) {
+  auto q = query("DELETE FROM sessions WHERE last_seen < ? OR created_at < ?");
+  if (!q) return fail(q.error());
+  if (auto st = q->bind(idle_before).bind(created_before).run(); !st) return fail(st.error());
+  return sqlite3_changes(conn_->db());
+}
+
+Status SqliteTransaction::appendAudit(const AuditEntry& e) {
+  std::string prev = domain::kAuditGenesis;
+  {
+    auto last = query("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
+    if (!last) return fail(last.error());
+    auto row = last->step();
+    if (!row) return fail(row.error());
+    if (*row) prev = last->text(0);
+  }
+  auto q = query(
+      "INSERT INTO audit_log (at, actor, action, subject, detail, prev_hash, hash) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  return q->bind(e.at)
+      .bind(e.actor)
+      .bind(e.action)
+      .bind(e.subject)
+      .bind(e.detail)
+      .bind(prev)
+      .bind(domain::auditHash(prev, e))
+      .run();
+}
+
+Status SqliteTransaction::scanAudit(const AuditVisitor& visit) {
+  auto q = query(
+      "SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log "
+      "ORDER BY id");
+  if (!q) return fail(q.error());
+  while (true) {
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) return {};
+    const AuditEntry e{q->int64(1), q->text(2), q->text(3), q->text(4), q->text(5)};
+    if (!visit(q->int64(0), e, q->text(6), q->text(7))) return {};
+  }
+}
+
+}  // namespace kiosk::storage
