@@ -236,23 +236,21 @@ class CommHandlers {
   }
 
   Response thread(Request& req) {
-    auto s = guard_.check(req, {Role::kProfessional});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
-    auto t = d_.communications.open(*s, *id);
+    auto target = threadRoute(req, {Role::kProfessional});
+    if (!target) return target.error();
+    auto& [s, id] = *target;
+    auto t = d_.communications.open(s, id);
     if (!t) return errorResponse(t.error());
     return threadResponse(*t, false);
   }
 
   Response addMessage(Request& req) {
-    auto s = guard_.check(req, {Role::kProfessional});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
+    auto target = threadRoute(req, {Role::kProfessional});
+    if (!target) return target.error();
+    auto& [s, id] = *target;
     auto form = readForm(req);
     if (!form) return form.error();
-    auto m = d_.communications.addMessage(*s, *id, {form->field("body"), attachmentsOf(*form)});
+    auto m = d_.communications.addMessage(s, id, {form->field("body"), attachmentsOf(*form)});
     if (!m) return errorResponse(m.error());
     return messageResponse(*m);
   }
@@ -284,47 +282,43 @@ class CommHandlers {
   }
 
   Response staffThread(Request& req) {
-    auto s = guard_.check(req, {Role::kStaff});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
-    auto t = d_.communications.staffOpen(*s, *id);
+    auto target = threadRoute(req, {Role::kStaff});
+    if (!target) return target.error();
+    auto& [s, id] = *target;
+    auto t = d_.communications.staffOpen(s, id);
     if (!t) return errorResponse(t.error());
     return threadResponse(*t, true);
   }
 
   Response take(Request& req) {
-    auto s = guard_.check(req, {Role::kStaff});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
-    auto c = d_.communications.take(*s, *id);
+    auto target = threadRoute(req, {Role::kStaff});
+    if (!target) return target.error();
+    auto& [s, id] = *target;
+    auto c = d_.communications.take(s, id);
     if (!c) return errorResponse(c.error());
     return summaryResponse(200, *c, false);
   }
 
   Response reply(Request& req) {
-    auto s = guard_.check(req, {Role::kStaff});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
+    auto target = threadRoute(req, {Role::kStaff});
+    if (!target) return target.error();
+    auto& [s, id] = *target;
     auto form = readForm(req);
     if (!form) return form.error();
-    auto m = d_.communications.reply(*s, *id, {form->field("body"), attachmentsOf(*form)});
+    auto m = d_.communications.reply(s, id, {form->field("body"), attachmentsOf(*form)});
     if (!m) return errorResponse(m.error());
     return messageResponse(*m);
   }
 
   Response close(Request& req) {
-    auto s = guard_.check(req, {Role::kStaff});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
+    auto target = threadRoute(req, {Role::kStaff});
+    if (!target) return target.error();
+    auto& [s, id] = *target;
     auto body = jsonBody(req);
     if (!body) return body.error();
     auto outcome = stringField(*body, "outcome");
     if (!outcome) return badRequest();
-    auto c = d_.communications.close(*s, *id, *outcome);
+    auto c = d_.communications.close(s, id, *outcome);
     if (!c) return errorResponse(c.error());
     return summaryResponse(200, *c, true);
   }
@@ -345,6 +339,16 @@ class CommHandlers {
   }
 
  private:
+  // The session (checked for `roles` and CSRF) and the thread id of the route.
+  std::expected<std::pair<Session, std::int64_t>, Response> threadRoute(
+      const Request& req, std::initializer_list<Role> roles) {
+    auto s = guard_.check(req, roles);
+    if (!s) return std::unexpected(s.error());
+    auto id = idParam(req, "id");
+    if (!id) return std::unexpected(errorResponse(Error::notFound("Comunicazione non trovata.")));
+    return std::pair{*s, *id};
+  }
+
   static std::expected<Form, Response> readForm(Request& req) {
     if (!req.read_form) return std::unexpected(unsupportedMediaType("multipart/form-data"));
     auto form = req.read_form(FormLimits{});
