@@ -15,10 +15,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! lpstat -r >/dev/null 2>&1; then
-  if [ -x /usr/sbin/cupsd ]; then /usr/sbin/cupsd 2>"$work/cupsd.err"; sleep 1; fi
+cups_running() { lpstat -r 2>/dev/null | grep -q '^scheduler is running'; }
+if ! cups_running; then
+  if [ -x /usr/sbin/cupsd ]; then /usr/sbin/cupsd 2>"$work/cupsd.err"; fi
+  for _ in $(seq 20); do cups_running && break; sleep 0.25; done
 fi
-if ! lpstat -r >/dev/null 2>&1; then
+if ! cups_running; then
   echo "SKIPPED: cupsd is not running and cannot start here: $(cat "$work/cupsd.err" 2>/dev/null)"
   exit 77
 fi
