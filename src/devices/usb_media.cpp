@@ -95,7 +95,7 @@ Result<std::vector<domain::UsbFile>> FolderUsbMedia::list() {
   return runOnOwnStack([&] { return listHere(); });
 }
 
-Result<std::string> FolderUsbMedia::read(const std::string& name) {
+Result<domain::UsbDocument> FolderUsbMedia::read(const std::string& name) {
   return runOnOwnStack([&] { return readHere(name); });
 }
 
@@ -110,7 +110,7 @@ Result<std::vector<domain::UsbFile>> FolderUsbMedia::listHere() {
   return files;
 }
 
-Result<std::string> FolderUsbMedia::readHere(const std::string& name) {
+Result<domain::UsbDocument> FolderUsbMedia::readHere(const std::string& name) {
   if (mount_.empty()) return fail(gone("no [usb] mount configured"));
   std::vector<std::string> parts;
   for (std::size_t start = 0; start <= name.size();) {
@@ -149,8 +149,9 @@ Result<std::string> FolderUsbMedia::readHere(const std::string& name) {
   }
   if (data.size() > domain::kMaxAttachmentBytes)
     return fail(domain::attachmentTooLarge(parts.back()));
-  if (!domain::allowedType(parts.back(), data, sniffer_)) return fail(notListed());
-  return data;
+  auto type = domain::allowedType(parts.back(), data, sniffer_);
+  if (!type) return fail(notListed());
+  return domain::UsbDocument{std::move(data), std::move(*type)};
 }
 
 domain::DeviceState FolderUsbMedia::state() {

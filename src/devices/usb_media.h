@@ -17,12 +17,12 @@ class FolderUsbMedia final : public domain::UsbMedia {
   FolderUsbMedia(std::string mount, domain::FileSniffer& sniffer)
       : mount_(std::move(mount)), sniffer_(sniffer) {}
   Result<std::vector<domain::UsbFile>> list() override;
-  Result<std::string> read(const std::string& name) override;
+  Result<domain::UsbDocument> read(const std::string& name) override;
   domain::DeviceState state() override;
 
  private:
   Result<std::vector<domain::UsbFile>> listHere();
-  Result<std::string> readHere(const std::string& name);
+  Result<domain::UsbDocument> readHere(const std::string& name);
   std::string mount_;
   domain::FileSniffer& sniffer_;
 };

@@ -164,6 +164,21 @@ Status CommunicationService::notify(Transaction& tx,
   return {};
 }
 
+Status CommunicationService::saveChange(Transaction& tx,
+                                        const Communication& c,
+                                        const Session& actor,
+                                        const std::string& event,
+                                        const std::string& action,
+                                        const std::string& detail,
+                                        std::int64_t now) {
+  if (auto st = tx.updateCommunication(c); !st) return st;
+  if (!event.empty()) {
+    if (auto st = notify(tx, c, event, now); !st) return st;
+  }
+  if (auto st = tx.appendAudit({now, actorOf(actor), action, c.protocol, detail}); !st) return st;
+  return tx.commit();
+}
+
 Result<Communication> CommunicationService::create(Transaction& tx,
                                                    const Session& actor,
                                                    std::int64_t professional_id,
@@ -310,13 +325,11 @@ Result<Message> CommunicationService::addMessage(const Session& professional,
   auto m = appendMessage(**tx, **c, Author::kProfessional, 0, *body, *files, now);
   if (!m) return fail(m.error());
   (*c)->updated_at = now;  // the status stays: in carico stays in carico
-  if (auto st = (*tx)->updateCommunication(**c); !st) return fail(st.error());
-  if (auto st = (*tx)->appendAudit({now, actorOf(professional), "message_added", (*c)->protocol,
-                                    std::to_string(files->size()) + " attachments"});
+  if (auto st = saveChange(**tx, **c, professional, "", "message_added",
+                           std::to_string(files->size()) + " attachments", now);
       !st) {
     return fail(st.error());
   }
-  if (auto st = (*tx)->commit(); !st) return fail(st.error());
   return m;
 }
 
@@ -376,12 +389,9 @@ Result<Communication> CommunicationService::take(const Session& staff, std::int6
   c->status = CommStatus::kInCarico;
   c->assigned_staff_id = staff.subject_id;
   c->updated_at = now;
-  if (auto st = (*tx)->updateCommunication(*c); !st) return fail(st.error());
-  if (auto st = (*tx)->appendAudit({now, actorOf(staff), "communication_taken", c->protocol, ""});
-      !st) {
+  if (auto st = saveChange(**tx, *c, staff, "", "communication_taken", "", now); !st) {
     return fail(st.error());
   }
-  if (auto st = (*tx)->commit(); !st) return fail(st.error());
   return c;
 }
 
@@ -407,14 +417,11 @@ Result<Message> CommunicationService::reply(const Session& staff,
   }
   c->unread = true;
   c->updated_at = now;
-  if (auto st = (*tx)->updateCommunication(*c); !st) return fail(st.error());
-  if (auto st = notify(**tx, *c, "replied", now); !st) return fail(st.error());
-  if (auto st = (*tx)->appendAudit({now, actorOf(staff), "institute_replied", c->protocol,
-                                    std::to_string(files->size()) + " attachments"});
+  if (auto st = saveChange(**tx, *c, staff, "replied", "institute_replied",
+                           std::to_string(files->size()) + " attachments", now);
       !st) {
     return fail(st.error());
   }
-  if (auto st = (*tx)->commit(); !st) return fail(st.error());
   return m;
 }
 
@@ -436,13 +443,9 @@ Result<Communication> CommunicationService::close(const Session& staff,
   c->unread = true;  // the professional has an outcome to read
   c->updated_at = now;
   if (c->assigned_staff_id == 0) c->assigned_staff_id = staff.subject_id;
-  if (auto st = (*tx)->updateCommunication(*c); !st) return fail(st.error());
-  if (auto st = notify(**tx, *c, "closed", now); !st) return fail(st.error());
-  if (auto st = (*tx)->appendAudit({now, actorOf(staff), "communication_closed", c->protocol, ""});
-      !st) {
+  if (auto st = saveChange(**tx, *c, staff, "closed", "communication_closed", "", now); !st) {
     return fail(st.error());
   }
-  if (auto st = (*tx)->commit(); !st) return fail(st.error());
   return c;
 }
 

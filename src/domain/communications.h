@@ -103,6 +103,15 @@ class CommunicationService {
                 const Communication& c,
                 const std::string& event,
                 std::int64_t now);
+  // Writes a thread's new state, its notifications (unless `event` is empty)
+  // and the audit entry, then commits: the whole change or none of it.
+  Status saveChange(Transaction& tx,
+                    const Communication& c,
+                    const Session& actor,
+                    const std::string& event,
+                    const std::string& action,
+                    const std::string& detail,
+                    std::int64_t now);
   // Loads a thread for a staff change inside `tx`.
   Result<Communication> forChange(Transaction& tx, const Session& staff, std::int64_t id);
 

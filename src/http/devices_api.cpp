@@ -71,15 +71,12 @@ class DeviceHandlers {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
     const std::string name = req.params["name"];
-    auto data = d_.usb.read(name);
-    if (!data) return Response::fromError(data.error());
+    auto doc = d_.usb.read(name);
+    if (!doc) return Response::fromError(doc.error());
     const std::string base = name.substr(name.rfind('/') + 1);
     Response res;
-    res.content_type = "application/octet-stream";
-    for (const auto& f : d_.usb.list().value_or(std::vector<domain::UsbFile>{})) {
-      if (f.name == name) res.content_type = f.content_type;
-    }
-    res.body = std::move(*data);
+    res.content_type = std::move(doc->content_type);
+    res.body = std::move(doc->data);
     res.header("Content-Disposition",
                "attachment; filename=\"" + domain::cleanFilename(base) + "\"");
     return res;

@@ -142,8 +142,8 @@ TEST_CASE("the USB stick lists and serves only allowed files, never leaving the 
   for (const auto& f : *files) {
     CHECK(f.too_large == (f.name == "grande.txt"));
   }
-  CHECK(usb.read("modulo.pdf").value() == test::readFile(kFiles + "/documento.pdf"));
-  CHECK(usb.read("cartella/nota.txt").value() == "nota");
+  CHECK(usb.read("modulo.pdf")->data == test::readFile(kFiles + "/documento.pdf"));
+  CHECK(usb.read("cartella/nota.txt")->data == "nota");
   const std::vector<std::string> refused = {
       "link.pdf",
       "fuori/secret.pdf",

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "domain/contacts.h"
 #include "support/fake_store.h"
+#include "support/seed.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -40,23 +41,11 @@ struct Fixture {
   }
 
   Session addProfessional(const std::string& cf, const std::string& pec) {
-    auto tx = *store.begin(TxMode::kWrite);
-    Professional p;
-    p.codice_fiscale = cf;
-    p.name = "N";
-    p.surname = "S";
-    const auto id = *tx->insertProfessional(p, 1);
     Contacts c;
     c.pec = pec;
     c.email = "mail@" + cf + ".it";
     c.notify = {"pec", "email"};
-    REQUIRE(tx->addContactsVersion(id, c, ContactsSource::kArchive, 1));
-    REQUIRE(tx->commit());
-    Session s;
-    s.role = Role::kProfessional;
-    s.subject_id = id;
-    s.principal = cf;
-    return s;
+    return test::addProfessional(store, cf, c, "N", "S");
   }
 
   SendInput input(std::vector<IncomingFile> files = {}) {

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "domain/communications.h"
 #include "support/fake_store.h"
+#include "support/seed.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -50,22 +51,12 @@ struct Fixture {
   Session pro;
 
   Fixture() {
-    auto tx = *store.begin(TxMode::kWrite);
-    Professional p;
-    p.codice_fiscale = "RSSMRA80A01H501U";
-    p.name = "Mario";
-    p.surname = "Rossi";
-    const auto id = *tx->insertProfessional(p, 1);
     Contacts c;
     c.pec = "mario@pec.it";
     c.email = "mario@mail.it";
     c.mobile = "+393331234567";
     c.notify = {"pec", "email", "sms"};
-    REQUIRE(tx->addContactsVersion(id, c, ContactsSource::kArchive, 1));
-    REQUIRE(tx->commit());
-    pro.role = Role::kProfessional;
-    pro.subject_id = id;
-    pro.principal = p.codice_fiscale;
+    pro = test::addProfessional(store, "RSSMRA80A01H501U", c);
   }
 
   void send() {

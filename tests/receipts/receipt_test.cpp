@@ -10,6 +10,7 @@
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
 #include "support/fake_store.h"
+#include "support/seed.h"
 #include "support/shell.h"
 #include "support/temp_dir.h"
 
@@ -57,20 +58,10 @@ struct Fixture {
   Session pro;
 
   Fixture() {
-    auto tx = *store.begin(TxMode::kWrite);
-    Professional p;
-    p.codice_fiscale = "RSSMRA80A01H501U";
-    p.name = "Mario";
-    p.surname = "Rossi";
-    const auto id = *tx->insertProfessional(p, 1);
     Contacts c;
     c.pec = "mario@pec.it";
     c.notify = {"pec"};
-    REQUIRE(tx->addContactsVersion(id, c, ContactsSource::kArchive, 1));
-    REQUIRE(tx->commit());
-    pro.role = Role::kProfessional;
-    pro.subject_id = id;
-    pro.principal = p.codice_fiscale;
+    pro = test::addProfessional(store, "RSSMRA80A01H501U", c);
   }
 
   std::int64_t send() {

@@ -36,6 +36,12 @@ struct UsbFile {
   bool too_large = false;  // over the 1 MiB attachment limit
 };
 
+// A file read from the stick, with the type judged from its content.
+struct UsbDocument {
+  std::string data;
+  std::string content_type;
+};
+
 class UsbMedia {
  public:
   virtual ~UsbMedia() = default;
@@ -43,7 +49,7 @@ class UsbMedia {
   virtual Result<std::vector<UsbFile>> list() = 0;
   // One listed file's bytes; 404 for anything not listed, 413-like
   // attachment_too_large over 1 MiB, 503 usb_unavailable when the stick went away.
-  virtual Result<std::string> read(const std::string& name) = 0;
+  virtual Result<UsbDocument> read(const std::string& name) = 0;
   virtual DeviceState state() = 0;
 };
 
