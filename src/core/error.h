@@ -22,7 +22,10 @@ enum class ErrorCode {
   kUnauthenticated,  // no valid session or wrong credentials (401)
   kForbidden,        // wrong role or missing CSRF token (403)
   kLocked,           // account locked (423)
+  kTimeout,          // the request arrived too slowly (408)
+  kTooMany,          // too many tries from this client in a short time (429)
   kUnavailable,      // a device or the database does not answer (503)
+  kStorageFull,      // the disk is full or below its reserve (507)
   kInternal,         // a bug or an unexpected failure (500)
 };
 

@@ -22,6 +22,21 @@ std::size_t sequence(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// Invisible format characters that reorder or hide text: zero-width
+// (U+200B–200F), line and paragraph separators (U+2028–2029), bidi embeddings
+// and overrides (U+202A–202E), bidi isolates (U+2066–2069) and the BOM (U+FEFF).
+// "invoice\u202efdp.exe.pdf" would otherwise show as "invoicefdp.exe.pdf" reversed.
+bool isFormatControl(std::string_view s, std::size_t i, std::size_t n) {
+  if (n != 3) return false;
+  const auto b1 = static_cast<unsigned char>(s[i]);
+  const auto b2 = static_cast<unsigned char>(s[i + 1]);
+  const auto b3 = static_cast<unsigned char>(s[i + 2]);
+  if (b1 == 0xEF) return b2 == 0xBB && b3 == 0xBF;
+  if (b1 != 0xE2) return false;
+  if (b2 == 0x80) return (b3 >= 0x8B && b3 <= 0x8F) || (b3 >= 0xA8 && b3 <= 0xAE);
+  return b2 == 0x81 && b3 >= 0xA6 && b3 <= 0xA9;
+}
+
 }  // namespace
 
 bool isValid(std::string_view s) {
@@ -46,7 +61,8 @@ std::string clean(std::string_view s, bool drop_controls, bool keep_newlines) {
     const bool c0 = n == 1 && (c < 0x20 || c == 0x7F);
     const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0;
     const bool newline = c == '\n' || c == '\t';
-    if (!drop_controls || !(c0 || c1) || (keep_newlines && newline)) out.append(s.substr(i, n));
+    if (!drop_controls || !(c0 || c1 || isFormatControl(s, i, n)) || (keep_newlines && newline))
+      out.append(s.substr(i, n));
     i += n;
   }
   return out;

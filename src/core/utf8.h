@@ -12,7 +12,8 @@ bool isValid(std::string_view s);
 
 // Drops every byte that is not part of a well-formed sequence (overlongs and
 // surrogates included) and, when `drop_controls`, the C0/C1 controls and DEL
-// (keeping \n and \t only when `keep_newlines`).
+// (keeping \n and \t only when `keep_newlines`) and the invisible format
+// characters that reorder or hide text (zero-width, bidi controls, BOM).
 std::string clean(std::string_view s, bool drop_controls, bool keep_newlines);
 
 // Code points in a valid string.

@@ -92,8 +92,14 @@ int statusFor(const Error& e) {
       return 403;
     case ErrorCode::kLocked:
       return 423;
+    case ErrorCode::kTimeout:
+      return 408;
+    case ErrorCode::kTooMany:
+      return 429;
     case ErrorCode::kUnavailable:
       return 503;
+    case ErrorCode::kStorageFull:
+      return 507;
     case ErrorCode::kInternal:
       return 500;
   }

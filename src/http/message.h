@@ -52,6 +52,7 @@ struct Request {
   std::map<std::string, std::string, CaseInsensitiveLess> headers;
   std::string body;         // read in full only for non-multipart requests, capped
   std::string remote_addr;  // client IP
+  std::string client;       // for rate limits: X-Forwarded-For's last hop via the loopback proxy
   std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
   // Set by the server for multipart/form-data requests: streams the body
   // through CivetWeb's form parser with the limits enforced as it reads.

@@ -2,11 +2,16 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <thread>
 #include <vector>
@@ -54,19 +59,178 @@ void send(mg_connection* conn, const Request& req, const Response& res) {
   }
 }
 
-// Reads a non-multipart body, at most `cap` bytes. nullopt: over the cap.
-std::optional<std::string> readBody(mg_connection* conn, long long declared, std::size_t cap) {
-  if (declared > static_cast<long long>(cap)) return std::nullopt;
-  std::string body;
-  if (declared > 0) body.reserve(static_cast<std::size_t>(declared));
-  char buf[8192];
+// How many bytes of a response's error body get through before the close.
+constexpr std::size_t kDrainBound = 256 * 1024;
+
+// CivetWeb reads with this per-read quantum (its request_timeout_ms), so that
+// a read on a silent client returns and the kiosk's own deadline can act. It
+// also bounds the time to receive the request line and headers.
+constexpr int kReadQuantumMs = 1000;
+
+// Makes CivetWeb close the connection after this answer: its keep-alive
+// decision reads the request's Connection header, so it is set to "close".
+void forceClose(mg_connection* conn) {
+  auto* info = const_cast<mg_request_info*>(mg_get_request_info(conn));
+  if (!info) return;
+  for (int i = 0; i < info->num_headers; ++i) {
+    if (strcasecmp(info->http_headers[i].name, "Connection") == 0) {
+      info->http_headers[i].value = "close";
+      return;
+    }
+  }
+  if (info->num_headers < MG_MAX_HEADERS) {
+    info->http_headers[info->num_headers].name = "Connection";
+    info->http_headers[info->num_headers].value = "close";
+    ++info->num_headers;
+  }
+}
+
+// The client a request comes from: the address the TLS proxy on loopback
+// names in X-Forwarded-For (its last hop), else the socket's peer.
+std::string clientKey(const mg_request_info* info) {
+  const std::string peer = info->remote_addr;
+  if (peer == "127.0.0.1" || peer == "::1") {
+    for (int i = 0; i < info->num_headers; ++i) {
+      if (strcasecmp(info->http_headers[i].name, "X-Forwarded-For") == 0) {
+        std::string v = info->http_headers[i].value;
+        const auto comma = v.rfind(',');
+        if (comma != std::string::npos) v = v.substr(comma + 1);
+        const auto first = v.find_first_not_of(' ');
+        return first == std::string::npos ? peer : v.substr(first);
+      }
+    }
+  }
+  return peer;
+}
+
+// A header CivetWeb may have seen more than once: its form and length logic
+// read the first copy, a handler the last. Two of these are refused.
+const char* repeatedFramingHeader(const mg_request_info* info) {
+  static constexpr const char* kFraming[] = {"Content-Type", "Content-Length", "Transfer-Encoding"};
+  for (const char* name : kFraming) {
+    int seen = 0;
+    for (int i = 0; i < info->num_headers; ++i) {
+      seen += strcasecmp(info->http_headers[i].name, name) == 0;
+    }
+    if (seen > 1) return name;
+  }
+  return nullptr;
+}
+
+enum class BodyEnd { kComplete, kTooLarge, kTooSlow, kStopped, kBusy };
+
+}  // namespace
+
+// One body being read, as the watchdog sees it.
+struct Server::BodyRead {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<std::size_t> bytes = 0;
+  std::atomic<int> cut = 0;  // a BodyEnd once the watchdog cut the read off
+  std::string peer_addr;
+  int peer_port = 0;
+};
+
+// Registers a body read with the watchdog for its lifetime.
+struct BodyWatch {
+  Server& server;
+  Server::BodyRead read;
+  BodyWatch(Server& s, const mg_request_info* info) : server(s) {
+    read.peer_addr = info->remote_addr;
+    read.peer_port = info->remote_port;
+    std::lock_guard lock(server.mutex_);
+    server.reads_.push_back(&read);
+  }
+  ~BodyWatch() {
+    std::lock_guard lock(server.mutex_);
+    server.reads_.remove(&read);
+  }
+};
+
+namespace {
+
+// The socket of a client connection, found by its peer and our port (CivetWeb
+// does not hand it out); -1 when gone. Used only to cut a slow body off.
+int findSocket(const std::string& peer_addr, int peer_port, int local_port) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return -1;
+  int found = -1;
+  while (dirent* e = ::readdir(dir)) {
+    const int fd = std::atoi(e->d_name);
+    if (fd <= 2) continue;
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    sockaddr_storage local{};
+    socklen_t llen = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) != 0) continue;
+    char text[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    int lport = 0;
+    if (peer.ss_family == AF_INET) {
+      const auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+      port = ntohs(in->sin_port);
+      lport = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    } else if (peer.ss_family == AF_INET6) {
+      const auto* in = reinterpret_cast<sockaddr_in6*>(&peer);
+      ::inet_ntop(AF_INET6, &in->sin6_addr, text, sizeof text);
+      port = ntohs(in->sin6_port);
+      lport = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+    }
+    if (port == peer_port && lport == local_port && peer_addr == text) {
+      found = fd;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return found;
+}
+
+// Reads a body through CivetWeb (which undoes chunking) into `sink`, at most
+// `cap` bytes in all whatever the framing. The watchdog may cut it off
+// (too slow, or one slow body too many). `sink` returns false to stop.
+template <typename Sink>
+BodyEnd readBody(mg_connection* conn, Server::BodyRead& watch, std::size_t cap, Sink&& sink) {
+  char buf[16384];
   while (true) {
     const int n = mg_read(conn, buf, sizeof buf);
-    if (n <= 0) break;
-    body.append(buf, static_cast<std::size_t>(n));
-    if (body.size() > cap) return std::nullopt;  // chunked bodies have no declared length
+    if (const int cut = watch.cut.load()) return static_cast<BodyEnd>(cut);
+    if (n <= 0) return BodyEnd::kComplete;
+    const std::size_t total = watch.bytes += static_cast<std::size_t>(n);
+    if (total > cap) return BodyEnd::kTooLarge;
+    if (!sink(std::string_view(buf, static_cast<std::size_t>(n)))) return BodyEnd::kStopped;
   }
-  return body;
+}
+
+// Reads and drops what is left of a refused body, up to a bound, so that the
+// answer reaches a client still sending (a close with unread data resets).
+void drain(mg_connection* conn) {
+  char buf[16384];
+  std::size_t read = 0;
+  const auto started = std::chrono::steady_clock::now();
+  while (read < kDrainBound &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+    const int n = mg_read(conn, buf, sizeof buf);
+    if (n <= 0) return;
+    read += static_cast<std::size_t>(n);
+  }
+}
+
+Error bodyError(BodyEnd end, bool multipart) {
+  switch (end) {
+    case BodyEnd::kTooLarge:
+      return multipart ? formTooLarge()
+                       : Error{ErrorCode::kTooLarge, "payload_too_large",
+                               "La richiesta è troppo grande per essere accettata."};
+    case BodyEnd::kTooSlow:
+      return {ErrorCode::kTimeout, "request_timeout",
+              "La richiesta è arrivata troppo lentamente. Riprovare."};
+    case BodyEnd::kBusy:
+      return Error::unavailable("server_busy",
+                                "Il servizio è momentaneamente occupato. Riprovare tra poco.");
+    default:
+      return Error{};
+  }
 }
 
 }  // namespace
@@ -76,11 +240,15 @@ Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
 
 Server::~Server() { stop(); }
 
+struct Server::Connection {
+  std::string client;  // empty until the first request
+};
+
 Status Server::start() {
   const std::string threads = std::to_string(options_.threads);
-  const std::string timeout = std::to_string(options_.request_timeout_ms);
+  const std::string quantum = std::to_string(std::min(kReadQuantumMs, options_.request_timeout_ms));
   const char* config[] = {"listening_ports", options_.listen.c_str(), "num_threads",
-                          threads.c_str(), "request_timeout_ms", timeout.c_str(),
+                          threads.c_str(), "request_timeout_ms", quantum.c_str(),
                           "enable_directory_listing", "no", "enable_keep_alive", "yes",
                           "keep_alive_timeout_ms", "5000",
                           // Headers and body go out in two writes: without this,
@@ -90,6 +258,33 @@ Status Server::start() {
   callbacks.log_message = [](const mg_connection*, const char* message) {
     log::warn("civetweb", {{"message", message}});
     return 1;
+  };
+  callbacks.init_connection = [](const mg_connection* conn, void** data) {
+    auto* self = static_cast<Server*>(mg_get_user_data(mg_get_context(conn)));
+    *data = new Connection{};
+    std::lock_guard lock(self->mutex_);
+    ++self->open_connections_;
+    return 0;
+  };
+  callbacks.connection_close = [](const mg_connection* conn) {
+    static_cast<Server*>(mg_get_user_data(mg_get_context(conn)))
+        ->connectionClosed(const_cast<mg_connection*>(conn));
+  };
+  // CivetWeb's own errors (a malformed request line, headers too large) get
+  // the kiosk's JSON shape and security headers instead of its HTML page.
+  callbacks.http_error = [](mg_connection* conn, int status, const char*) {
+    Response res = Response::error(
+        status, status == 408 ? "request_timeout" : "invalid_request",
+        status == 408 ? "La richiesta è arrivata troppo lentamente." : "Richiesta non valida.");
+    std::string head =
+        "HTTP/1.1 " + std::to_string(status) + " " + mg_get_response_code_text(conn, status) +
+        "\r\nContent-Type: " + res.content_type +
+        "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\nConnection: close\r\n";
+    for (const auto& h : kSecurityHeaders) head += std::string(h[0]) + ": " + h[1] + "\r\n";
+    head += "Cache-Control: no-store\r\n\r\n";
+    mg_write(conn, head.data(), head.size());
+    mg_write(conn, res.body.data(), res.body.size());
+    return 0;
   };
   char error_text[256] = "";
   mg_init_data init{};
@@ -107,7 +302,45 @@ Status Server::start() {
   mg_set_request_handler(context_, "/", &Server::onRequest, this);
   mg_server_port ports[4]{};
   if (mg_get_server_ports(context_, 4, ports) > 0) port_ = ports[0].port;
+  watchdog_ = std::thread([this] { watch(); });
   return {};
+}
+
+void Server::watch() {
+  using namespace std::chrono;
+  std::unique_lock lock(mutex_);
+  while (!watchdog_stop_) {
+    watchdog_wake_.wait_for(lock, milliseconds(200));
+    const auto now = steady_clock::now();
+    int slow = 0;
+    std::vector<BodyRead*> cut;
+    for (BodyRead* r : reads_) {  // oldest first
+      if (r->cut) continue;
+      const auto ms = duration_cast<milliseconds>(now - r->started).count();
+      if (ms < 1000) continue;
+      // Past its first second a body must keep min_body_rate and finish
+      // within request_timeout_ms; and at most threads-1 bodies may be slow,
+      // so that one worker is always free for the kiosk's screen.
+      const std::size_t expected = options_.min_body_rate * static_cast<std::size_t>(ms) / 1000;
+      if (ms > options_.request_timeout_ms || r->bytes < expected) {
+        r->cut = static_cast<int>(BodyEnd::kTooSlow);
+      } else if (++slow > std::max(1, options_.threads - 1)) {
+        r->cut = static_cast<int>(BodyEnd::kBusy);
+      } else {
+        continue;
+      }
+      cut.push_back(r);
+    }
+    for (BodyRead* r : cut) {
+      // Wakes the worker out of its read; it answers and closes.
+      const int fd = findSocket(r->peer_addr, r->peer_port, port_);
+      if (fd >= 0) ::shutdown(fd, SHUT_RD);
+      log::warn("slow_body_cut",
+                {{"client", r->peer_addr},
+                 {"bytes", std::to_string(r->bytes.load())},
+                 {"reason", r->cut == static_cast<int>(BodyEnd::kBusy) ? "busy" : "too_slow"}});
+    }
+  }
 }
 
 void Server::stop() {
@@ -135,6 +368,12 @@ void Server::stop() {
   });
   mg_stop(context_);  // joins the worker threads
   waker.join();
+  {
+    std::lock_guard lock(mutex_);
+    watchdog_stop_ = true;
+  }
+  watchdog_wake_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
   context_ = nullptr;
 }
 
@@ -142,7 +381,37 @@ int Server::onRequest(mg_connection* conn, void* self) {
   return static_cast<Server*>(self)->handle(conn);
 }
 
+bool Server::shouldClose(mg_connection* conn, const std::string& client) {
+  auto* c = static_cast<Connection*>(mg_get_user_connection_data(conn));
+  std::lock_guard lock(mutex_);
+  int same_client = 0;
+  if (c) {
+    if (c->client.empty()) {
+      c->client = client;
+      ++per_client_[client];
+    }
+    same_client = per_client_[client];
+  }
+  // An idle keep-alive connection holds its worker: never the last free one,
+  // and never more than keep_alive_per_client for one client (a proxy's pool).
+  return open_connections_ >= options_.threads - 1 || same_client > options_.keep_alive_per_client;
+}
+
+void Server::connectionClosed(mg_connection* conn) {
+  auto* c = static_cast<Connection*>(mg_get_user_connection_data(conn));
+  std::lock_guard lock(mutex_);
+  --open_connections_;
+  if (!c) return;
+  if (!c->client.empty()) {
+    auto it = per_client_.find(c->client);
+    if (it != per_client_.end() && --it->second <= 0) per_client_.erase(it);
+  }
+  delete c;
+  mg_set_user_connection_data(conn, nullptr);
+}
+
 int Server::handle(mg_connection* conn) {
+  const mg_request_info* info = mg_get_request_info(conn);
   {
     std::lock_guard lock(mutex_);
     if (draining_) {
@@ -150,6 +419,7 @@ int Server::handle(mg_connection* conn) {
       Response res =
           Response::error(503, "shutting_down", "Servizio in riavvio. Riprovare tra poco.");
       res.header("Connection", "close");
+      forceClose(conn);
       send(conn, none, res);
       return res.status;
     }
@@ -163,10 +433,10 @@ int Server::handle(mg_connection* conn) {
     }
   } leave{*this};
   const auto started = std::chrono::steady_clock::now();
-  const mg_request_info* info = mg_get_request_info(conn);
   Request req;
   Response res;
   std::string route = "unmatched";
+  bool close = false;
   try {
     req.method = info->request_method ? info->request_method : "";
     req.path = info->local_uri ? info->local_uri : "/";
@@ -175,31 +445,75 @@ int Server::handle(mg_connection* conn) {
       req.headers[info->http_headers[i].name] = info->http_headers[i].value;
     }
     req.remote_addr = info->remote_addr;
+    req.client = clientKey(info);
+    close = shouldClose(conn, req.client);
 
     bool ready = true;
     bool form_read = false;
-    const bool multipart = hasBody(req.method) && req.mediaType() == "multipart/form-data";
-    if (multipart) {
-      req.read_form = [conn, &form_read](const FormLimits& limits) -> Result<Form> {
+    const bool body = hasBody(req.method);
+    const bool multipart = body && req.mediaType() == "multipart/form-data";
+    if (const char* repeated = repeatedFramingHeader(info)) {
+      res = Response::error(400, "invalid_request",
+                            "Richiesta non valida: l'intestazione " + std::string(repeated) +
+                                " compare più di una volta.");
+      close = true;
+      ready = false;
+    } else if (multipart) {
+      req.read_form = [&](const FormLimits& limits) -> Result<Form> {
         if (form_read) return fail(Error{ErrorCode::kInternal, "internal", "form read twice"});
         form_read = true;
-        return readMultipart(conn, limits);
+        const auto boundary = multipartBoundary(req.header("Content-Type"));
+        if (!boundary) return fail(invalidForm("no boundary"));
+        const std::size_t cap =
+            std::min(limits.max_total_bytes + 64 * 1024, options_.max_form_bytes);
+        if (info->content_length > static_cast<long long>(cap)) {
+          close = true;  // not read at all
+          return fail(formTooLarge());
+        }
+        MultipartParser parser(*boundary, limits);
+        BodyWatch watch(*this, info);
+        const BodyEnd end = readBody(conn, watch.read, cap, [&](std::string_view bytes) {
+          return parser.feed(bytes) && !parser.complete();
+        });
+        if (end == BodyEnd::kStopped && parser.complete()) return parser.finish();
+        if (end == BodyEnd::kComplete || end == BodyEnd::kStopped) {
+          auto form = parser.finish();
+          if (!form) {
+            drain(conn);
+            close = true;
+          }
+          return form;
+        }
+        if (end == BodyEnd::kTooLarge) drain(conn);
+        close = true;
+        return fail(bodyError(end, true));
       };
-    } else if (hasBody(req.method)) {
-      auto body = readBody(conn, info->content_length, options_.max_body_bytes);
-      if (!body) {
-        res = Response::error(413, "payload_too_large",
-                              "La richiesta è troppo grande per essere accettata.");
-        res.header("Connection", "close");
+    } else if (body) {
+      if (info->content_length > static_cast<long long>(options_.max_body_bytes)) {
+        res = Response::fromError(bodyError(BodyEnd::kTooLarge, false));
+        close = true;
         ready = false;
       } else {
-        req.body = std::move(*body);
+        std::string text;
+        BodyWatch watch(*this, info);
+        const BodyEnd end =
+            readBody(conn, watch.read, options_.max_body_bytes, [&](std::string_view bytes) {
+              text.append(bytes);
+              return true;
+            });
+        if (end != BodyEnd::kComplete) {
+          if (end == BodyEnd::kTooLarge) drain(conn);
+          res = Response::fromError(bodyError(end, false));
+          close = true;
+          ready = false;
+        } else {
+          req.body = std::move(text);
+        }
       }
     }
     // The API takes JSON and multipart forms only; anything else with a body
     // is refused before any handler sees it.
-    if (ready && hasBody(req.method) && !multipart && !req.body.empty() &&
-        req.mediaType() != "application/json") {
+    if (ready && body && !multipart && !req.body.empty() && req.mediaType() != "application/json") {
       res = Response::error(415, "unsupported_media_type",
                             "Formato della richiesta non supportato: serve JSON o un modulo "
                             "multipart.");
@@ -220,13 +534,17 @@ int Server::handle(mg_connection* conn) {
     }
     // An upload the handler refused before reading it is not read at all:
     // the connection closes instead of draining megabytes.
-    if (multipart && (!form_read || res.status == 413)) res.header("Connection", "close");
+    if (multipart && (!form_read || res.status == 413)) close = true;
   } catch (const std::exception& e) {
     log::error("handler_exception", {{"route", route}, {"what", e.what()}});
     res = Response::fromError(Error{});
   } catch (...) {
     log::error("handler_exception", {{"route", route}, {"what", "unknown"}});
     res = Response::fromError(Error{});
+  }
+  if (close) {
+    res.header("Connection", "close");
+    forceClose(conn);
   }
   try {
     send(conn, req, res);

@@ -31,6 +31,22 @@ TEST_CASE("file names lose control characters, invalid UTF-8 and leading dots", 
   CHECK(cleanFilename("dir/") == "allegato");
 }
 
+TEST_CASE("file names lose the invisible characters that reorder or hide text", "[domain]") {
+  // U+202E RIGHT-TO-LEFT OVERRIDE would show "invoicefdp.exe.pdf" as "invoicefdp.pdf.exe"-like.
+  CHECK(cleanFilename("invoice\xE2\x80\xAE"
+                      "fdp.exe.pdf") == "invoicefdp.exe.pdf");
+  CHECK(cleanFilename("\xEF\xBB\xBF"
+                      "bom.pdf") == "bom.pdf");
+  CHECK(cleanFilename("zero\xE2\x80\x8Bwidth\xE2\x80\x8F.pdf") == "zerowidth.pdf");
+  CHECK(cleanFilename("iso\xE2\x81\xA6late\xE2\x81\xA9.pdf") == "isolate.pdf");
+  CHECK(cleanFilename("line\xE2\x80\xA8sep.pdf") == "linesep.pdf");
+  // Visible neighbours stay: U+2010 HYPHEN, U+20AC EURO SIGN.
+  CHECK(cleanFilename("a\xE2\x80\x90"
+                      "b\xE2\x82\xAC.pdf") ==
+        "a\xE2\x80\x90"
+        "b\xE2\x82\xAC.pdf");
+}
+
 TEST_CASE("long file names are cut to 255 bytes on a character boundary, keeping the extension",
           "[domain]") {
   std::string stem;

@@ -1,0 +1,244 @@
+// Hostile requests against the real server: repeated framing headers, slow
+// bodies, idle keep-alive connections, chunked uploads over the cap, and the
+// multipart bodies that CivetWeb's own parser used to drop parts of.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "http/http_client.h"
+#include "http/raw_socket.h"
+#include "support/read_file.h"
+
+using namespace kiosk;
+using namespace std::chrono_literals;
+using test::HttpClient;
+using test::RawSocket;
+using test::TestKiosk;
+
+namespace {
+
+const std::string kFiles = KIOSK_TEST_FILES_DIR;
+constexpr const char* kBoundary = "XyZzYboundary";
+
+HttpClient professional(TestKiosk& kiosk) {
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  return c;
+}
+
+std::string part(const std::string& name, const std::string& value) {
+  return std::string("--") + kBoundary + "\r\nContent-Disposition: form-data; name=\"" + name +
+         "\"\r\n\r\n" + value + "\r\n";
+}
+
+std::string filePart(const std::string& filename,
+                     const std::string& data,
+                     const std::string& field = "attachments") {
+  return std::string("--") + kBoundary + "\r\nContent-Disposition: form-data; name=\"" + field +
+         "\"; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
+         data + "\r\n";
+}
+
+std::string validFields() {
+  return part("topic", "rimborso") + part("subject", "Rimborso") +
+         part("body", "Chiedo il rimborso dei contributi.");
+}
+
+std::string close() { return std::string("--") + kBoundary + "--\r\n"; }
+
+test::HttpResponse postMultipart(HttpClient& c, const std::string& body) {
+  return c.request("POST", "/api/communications", body,
+                   {std::string("Content-Type: multipart/form-data; boundary=") + kBoundary,
+                    "X-CSRF-Token: " + c.csrf_token});
+}
+
+void checkNothingStored(const TestKiosk& kiosk) {
+  CHECK(kiosk.count("SELECT count(*) FROM communications") == 0);
+  CHECK(kiosk.count("SELECT count(*) FROM attachments") == 0);
+}
+
+std::string rawHead(const std::string& method,
+                    const std::string& path,
+                    const HttpClient& c,
+                    const std::vector<std::string>& headers) {
+  std::string head = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!c.cookie.empty()) head += "Cookie: " + c.cookie + "\r\n";
+  if (!c.csrf_token.empty()) head += "X-CSRF-Token: " + c.csrf_token + "\r\n";
+  for (const auto& h : headers) head += h + "\r\n";
+  return head + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("two Content-Type headers and a NUL byte are refused at once, and the kiosk lives on",
+          "[http][hardening]") {
+  // CivetWeb's form parser read the first header (urlencoded) and spun on the
+  // NUL; the kiosk read the last (multipart). Eight of these stopped the kiosk.
+  TestKiosk kiosk;
+  HttpClient c = professional(kiosk);
+  const std::string body("a=1\0b=2", 7);
+  std::vector<RawSocket> sockets;
+  for (int i = 0; i < 8; ++i) {
+    sockets.emplace_back(kiosk.port());
+    RawSocket& s = sockets.back();
+    REQUIRE(s.connected());
+    s.send(rawHead("POST", "/api/communications", c,
+                   {"Content-Type: application/x-www-form-urlencoded",
+                    std::string("Content-Type: multipart/form-data; boundary=") + kBoundary,
+                    "Content-Length: 7"}) +
+           body);
+  }
+  for (auto& s : sockets) {
+    const std::string answer = s.receive(5s);
+    CHECK(RawSocket::status(answer) == 400);
+    CHECK(answer.find("invalid_request") != std::string::npos);
+  }
+  CHECK(kiosk.client().get("/healthz").status == 200);
+  checkNothingStored(kiosk);
+}
+
+TEST_CASE("two Content-Length or Transfer-Encoding headers are refused with 400",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  for (const std::vector<std::string>& framing :
+       {std::vector<std::string>{"Content-Length: 2", "Content-Length: 40"},
+        std::vector<std::string>{"Transfer-Encoding: chunked", "Transfer-Encoding: chunked"}}) {
+    RawSocket s(kiosk.port());
+    std::vector<std::string> headers = {"Content-Type: application/json"};
+    headers.insert(headers.end(), framing.begin(), framing.end());
+    s.send(rawHead("POST", "/api/session", c, headers) + "{}");
+    const std::string answer = s.receive(5s);
+    INFO(answer);
+    CHECK(RawSocket::status(answer) == 400);
+    // The answer carries the kiosk's security headers even on this path.
+    CHECK(answer.find("Content-Security-Policy") != std::string::npos);
+  }
+}
+
+TEST_CASE("bodies sent a byte at a time cannot starve the workers", "[http][hardening]") {
+  TestKiosk kiosk;  // 4 worker threads
+  std::atomic<bool> stop = false;
+  std::vector<std::future<std::string>> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(std::async(std::launch::async, [&, port = kiosk.port()] {
+      RawSocket s(port);
+      s.send(rawHead("POST", "/api/session", kiosk.client(),
+                     {"Content-Type: application/json", "Content-Length: 400"}));
+      for (int k = 0; k < 40 && !stop; ++k) {
+        if (!s.send("{")) break;  // the kiosk hung up
+        std::this_thread::sleep_for(250ms);
+      }
+      return s.receive(3s);
+    }));
+  }
+  std::this_thread::sleep_for(1500ms);
+  // The kiosk's own screen and the health check still get answers.
+  RawSocket health(kiosk.port());
+  health.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  CHECK(RawSocket::status(health.receive(5s)) == 200);
+  RawSocket page(kiosk.port());
+  page.send("GET /api/kiosk HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  CHECK(RawSocket::status(page.receive(5s)) == 200);
+  stop = true;
+  int cut = 0;
+  for (auto& f : slow) {
+    const int status = RawSocket::status(f.get());
+    cut += status == 408 || status == 503;
+  }
+  CHECK(cut == 8);  // every slow body was cut off with an answer
+}
+
+TEST_CASE("idle keep-alive connections cannot hold every worker", "[http][hardening]") {
+  TestKiosk kiosk;  // 4 worker threads
+  std::vector<RawSocket> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.emplace_back(kiosk.port());
+    idle.back().send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    REQUIRE(RawSocket::status(idle.back().receive(5s)) == 200);
+  }
+  // The four stay open, as a proxy's pool would keep them.
+  RawSocket fresh(kiosk.port());
+  fresh.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  CHECK(RawSocket::status(fresh.receive(2s)) == 200);
+}
+
+TEST_CASE("a chunked multipart body is held to the same cap and the connection closes",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient c = professional(kiosk);
+  RawSocket s(kiosk.port());
+  s.send(rawHead("POST", "/api/communications", c,
+                 {std::string("Content-Type: multipart/form-data; boundary=") + kBoundary,
+                  "Transfer-Encoding: chunked"}));
+  auto chunk = [](const std::string& data) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    return size + data + "\r\n";
+  };
+  s.send(chunk(validFields()));
+  // Five files within their own limit, then fields of 60 KiB each: each part
+  // is allowed, the whole is not. Up to 60 MiB; the kiosk must answer long before.
+  const std::string file(1000 * 1000, 'x');
+  std::string answer;
+  for (int i = 0; i < 5; ++i) s.send(chunk(filePart("f" + std::to_string(i) + ".txt", file)));
+  const std::string field(60 * 1024, 'y');
+  for (int i = 0; i < 1000 && answer.empty(); ++i) {
+    if (!s.send(chunk(part("extra" + std::to_string(i), field)))) break;
+    answer = s.receive(1ms);
+  }
+  if (answer.empty()) answer = s.receive(5s);
+  INFO(answer.substr(0, 200));
+  CHECK(RawSocket::status(answer) == 413);
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  checkNothingStored(kiosk);
+}
+
+TEST_CASE("a repeated field is refused, not glued together", "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient c = professional(kiosk);
+  auto r = postMultipart(c, validFields() + part("subject", "Secondo oggetto") + close());
+  CHECK(r.status == 400);
+  CHECK(r.errorCode() == "invalid_form");
+  checkNothingStored(kiosk);
+}
+
+TEST_CASE("an attachment named '.', '..' or '%2e%2e' is judged, never dropped",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient c = professional(kiosk);
+  const std::string pdf = test::readFile(kFiles + "/documento.pdf");
+  for (const char* name : {".", "..", "%2e%2e"}) {
+    INFO(name);
+    auto r = postMultipart(c, validFields() + filePart(name, pdf) + close());
+    CHECK(r.status == 422);
+    CHECK(r.errorCode() == "attachment_type_not_allowed");
+  }
+  checkNothingStored(kiosk);
+}
+
+TEST_CASE("file names are kept as sent: long names, '+' and a file under another field",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient c = professional(kiosk);
+  const std::string pdf = test::readFile(kFiles + "/documento.pdf");
+
+  auto other = postMultipart(c, validFields() + filePart("a.pdf", pdf, "other") + close());
+  CHECK(other.status == 400);
+  CHECK(other.errorCode() == "invalid_form");
+  checkNothingStored(kiosk);
+
+  const std::string long_name = std::string(1100, 'a') + ".pdf";
+  auto r = postMultipart(
+      c, validFields() + filePart(long_name, pdf) + filePart("my+file%20name.pdf", pdf) + close());
+  REQUIRE(r.status == 201);
+  auto thread = c.get("/api/communications/" + std::to_string(r.json()["id"].get<int>())).json();
+  const auto& files = thread["messages"][0]["attachments"];
+  REQUIRE(files.size() == 2);
+  const std::string first = files[0]["filename"];
+  CHECK(first.size() == 255);
+  CHECK(first.ends_with("aaa.pdf"));
+  CHECK(files[1]["filename"] == "my+file%20name.pdf");
+}
