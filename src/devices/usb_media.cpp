@@ -77,8 +77,10 @@ void walk(int dirfd,
       continue;
     }
     if (!S_ISREG(st.st_mode)) continue;
-    Fd f(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    // O_NONBLOCK: a FIFO swapped in after the check must not hang the worker.
+    Fd f(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (f.fd < 0) continue;
+    if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
     std::string head;
     if (!readAll(f.fd, kSniffBytes, head)) continue;
     const auto type = domain::allowedType(name, head, sniffer);
@@ -136,7 +138,10 @@ Result<domain::UsbDocument> FolderUsbMedia::readHere(const std::string& name) {
     current = next->fd;
     opened.push_back(std::move(next));
   }
-  Fd f(::openat(current, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO ("fifo.pdf") for reading would otherwise wait
+  // for a writer forever. It has no effect on the regular files read below.
+  Fd f(::openat(current, parts.back().c_str(),
+                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (f.fd < 0) return fail(errno == EIO ? gone(std::strerror(errno)) : notListed());
   struct stat st {};
   if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail(notListed());

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,6 +162,28 @@ TEST_CASE("the USB stick lists and serves only allowed files, never leaving the 
     CHECK(r.error().code == ErrorCode::kNotFound);
   }
   CHECK(usb.read("grande.txt").error().reason == "attachment_too_large");
+}
+
+TEST_CASE("a FIFO on the stick named like a document neither hangs a listing nor a read",
+          "[devices]") {
+  test::TempDir stick;
+  save(stick, "modulo.pdf", test::readFile(kFiles + "/documento.pdf"));
+  REQUIRE(::mkfifo(stick.file("fifo.pdf").c_str(), 0600) == 0);
+  filetypes::MagicSniffer sniffer;
+  devices::FolderUsbMedia usb(stick.path().string(), sniffer);
+  auto reading = std::async(std::launch::async, [&] { return usb.read("fifo.pdf"); });
+  // Without O_NONBLOCK the open waits for a writer that never comes.
+  REQUIRE(reading.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto r = reading.get();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kNotFound);
+  auto files = usb.list();
+  REQUIRE(files);
+  REQUIRE(files->size() == 1);
+  CHECK((*files)[0].name == "modulo.pdf");
+  // Unblock a stuck open, if any, so that the test ends either way.
+  int fd = ::open(stick.file("fifo.pdf").c_str(), O_WRONLY | O_NONBLOCK);
+  if (fd >= 0) ::close(fd);
 }
 
 TEST_CASE("a stick that is gone answers usb_unavailable", "[devices]") {
