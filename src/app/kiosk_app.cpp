@@ -43,11 +43,14 @@ KioskApp::KioskApp(const config::Config& config,
 
 Status KioskApp::start() {
   if (auto st = server_.start(); !st) return st;
+  email_.abortOn(&stopping_);
+  pec_.abortOn(&stopping_);
+  sms_.abortOn(&stopping_);
   dispatch_thread_ = std::thread([this] {
     std::unique_lock lock(dispatch_mutex_);
     while (!dispatch_stop_) {
       lock.unlock();
-      auto stats = dispatcher_.runOnce();
+      auto stats = dispatcher_.runOnce(&stopping_);
       if (!stats) log::error("dispatch_failed", {{"detail", stats.error().detail}});
       lock.lock();
       dispatch_wake_.wait_for(lock, std::chrono::seconds(config_.notify_poll_seconds),
@@ -58,6 +61,7 @@ Status KioskApp::start() {
 }
 
 void KioskApp::stop() {
+  stopping_ = true;  // a silent SMTP server must not hold the shutdown
   server_.stop();
   {
     std::lock_guard lock(dispatch_mutex_);

@@ -4,6 +4,8 @@
 // destroyed. Thread safety: start()/stop() from one thread.
 #pragma once
 
+#include <atomic>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -75,6 +77,7 @@ class KioskApp {
   std::mutex dispatch_mutex_;
   std::condition_variable dispatch_wake_;
   bool dispatch_stop_ = false;
+  std::atomic<bool> stopping_ = false;  // aborts a notification in flight on stop()
   http::Router router_;
   http::Server server_;
 };

@@ -117,7 +117,7 @@ Status Dispatcher::deliver(const OutboxItem& item) {
   return mailer.send({item.recipient, text.subject, text.body, id, clock_.nowSeconds()});
 }
 
-Result<DispatchStats> Dispatcher::runOnce() {
+Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {
   const std::int64_t now = clock_.nowSeconds();
   std::vector<OutboxItem> due;
   {
@@ -130,8 +130,10 @@ Result<DispatchStats> Dispatcher::runOnce() {
   }
   DispatchStats stats;
   for (const auto& item : due) {
+    if (stop && *stop) break;
     // Sent outside any transaction: a slow server never holds the write lock.
     const Status sent = deliver(item);
+    if (!sent && stop && *stop) break;  // cut short by the shutdown, not the server's fault
     auto tx = store_.begin(TxMode::kWrite);
     if (!tx) return fail(tx.error());
     std::string result;

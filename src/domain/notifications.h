@@ -11,6 +11,8 @@
 #pragma once
 
 #include <atomic>
+
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -67,8 +69,10 @@ class Dispatcher {
              NotifyPolicy policy,
              NotificationObserver* observer = nullptr);
 
-  // Claims the due rows, sends them, records the results.
-  Result<DispatchStats> runOnce();
+  // Claims the due rows, sends them, records the results. Once *stop is
+  // true it stops between rows; a send cut short is not recorded, and the
+  // rows left keep their lease, which expires (nothing is lost).
+  Result<DispatchStats> runOnce(const std::atomic<bool>* stop = nullptr);
 
   // Seconds to wait after `attempts` failures (with jitter).
   std::int64_t backoff(int attempts) const;

@@ -1,3 +1,4 @@
+#include <atomic>
 #include "notify/curl_notifiers.h"
 
 #include <curl/curl.h>
@@ -79,7 +80,23 @@ std::size_t readUpload(char* buffer, std::size_t size, std::size_t n, void* user
 
 std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
 
-void commonOptions(CURL* c, const std::string& url, bool verify, int timeout, char* errbuf) {
+// libcurl calls this about once a second and at every transfer step; a
+// non-zero answer aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int abortWhenStopping(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return flag && static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
+void commonOptions(CURL* c,
+                   const std::string& url,
+                   bool verify,
+                   int timeout,
+                   char* errbuf,
+                   const std::atomic<bool>* stop = nullptr) {
+  if (stop) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abortWhenStopping);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(stop));
+  }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(timeout));
@@ -113,7 +130,7 @@ Status CurlMailer::send(const domain::MailMessage& m) {
   Curl c = newCurl();
   if (!c) return fail(Error::internal("curl_easy_init failed"));
   char errbuf[CURL_ERROR_SIZE] = "";
-  commonOptions(c.get(), s_.url, s_.verify_tls, s_.timeout_seconds, errbuf);
+  commonOptions(c.get(), s_.url, s_.verify_tls, s_.timeout_seconds, errbuf, stop_);
   if (s_.url.starts_with("smtp://")) {
     curl_easy_setopt(c.get(), CURLOPT_USE_SSL, s_.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
   }
@@ -154,7 +171,7 @@ Status CurlSmsGateway::send(const domain::SmsMessage& m) {
   Curl c = newCurl();
   if (!c) return fail(Error::internal("curl_easy_init failed"));
   char errbuf[CURL_ERROR_SIZE] = "";
-  commonOptions(c.get(), s_.url, s_.verify_tls, s_.timeout_seconds, errbuf);
+  commonOptions(c.get(), s_.url, s_.verify_tls, s_.timeout_seconds, errbuf, stop_);
   const std::string body =
       nlohmann::json{{"to", m.to}, {"from", s_.sender}, {"text", m.text}, {"id", m.id}}.dump();
   curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");

@@ -4,6 +4,8 @@
 // Thread-safe: each call uses its own curl handle.
 #pragma once
 
+#include <atomic>
+
 #include <string>
 
 #include "domain/ports/notifier.h"
@@ -26,12 +28,15 @@ class CurlMailer final : public domain::Mailer {
   Status send(const domain::MailMessage& m) override;
   Status check() override;
   bool configured() const override { return !s_.url.empty(); }
+  // A send in progress is abandoned within a fraction of a second once *flag is true.
+  void abortOn(const std::atomic<bool>* flag) { stop_ = flag; }
 
   // The RFC 5322 text sent for `m` (tests read it back from the Maildir).
   std::string format(const domain::MailMessage& m) const;
 
  private:
   MailSettings s_;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 struct SmsSettings {
@@ -49,9 +54,12 @@ class CurlSmsGateway final : public domain::SmsGateway {
   Status send(const domain::SmsMessage& m) override;
   Status check() override;
   bool configured() const override { return !s_.url.empty(); }
+  // A send in progress is abandoned within a fraction of a second once *flag is true.
+  void abortOn(const std::atomic<bool>* flag) { stop_ = flag; }
 
  private:
   SmsSettings s_;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 // "=?UTF-8?B?…?=" (RFC 2047) unless the text is plain ASCII.

@@ -169,5 +169,42 @@ sed -i "s|^url = smtp://127.0.0.1:$pec_port|url = smtp://127.0.0.1:$(free_port)|
 check "selftest fails when the PEC server does not answer" \
   bash -c "'$bin' selftest --config '$work/k.conf' --db '$work/k.db' >'$work/selftest2'; test \$? = 1 && grep -q '^pec: FAIL' '$work/selftest2'"
 
+# A PEC server that accepts and then says nothing: SIGTERM must still end the
+# kiosk at once (it used to wait ~10 s per notification), and nothing is lost.
+silent_port=$(free_port)
+$py -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $silent_port)); s.listen(64)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+" &
+pids+=("$!")
+$py - "$work/k.conf" "$silent_port" <<'PY'
+import re, sys
+path, port = sys.argv[1], sys.argv[2]
+text = open(path).read()
+text = re.sub(r"(\[pec\]\nurl = smtp://127\.0\.0\.1:)\d+", r"\g<1>" + port, text)
+open(path, "w").write(text)
+PY
+rm -f "$work/k.db" "$work/k.db-wal" "$work/k.db-shm"
+start_kiosk
+pro=$(login "$work/pro" '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}')
+for i in $(seq 6); do
+  curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -F topic=normativa -F "subject=Silenzio $i" \
+    -F body=Testo "$url/api/communications" >/dev/null
+done
+sleep 2
+started=$(date +%s%N)
+kill -TERM "$kiosk"
+wait "$kiosk" 2>/dev/null
+stopped_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+kiosk=
+echo "     SIGTERM with a silent PEC server: stopped in ${stopped_ms} ms"
+check "SIGTERM ends the kiosk within 3 s while the PEC server is silent" test "$stopped_ms" -lt 3000
+check "the notifications cut short are still in the outbox, pending" \
+  bash -c "[ \$('$bin' outbox list --db '$work/k.db' --status pending | wc -l) -ge 6 ]"
+
 echo "$((checks - failures)) passed, $failures failed"
 test $failures = 0
