@@ -5,7 +5,6 @@
 #pragma once
 
 #include <atomic>
-
 #include <condition_variable>
 #include <memory>
 #include <mutex>

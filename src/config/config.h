@@ -27,6 +27,8 @@ struct Config {
   int busy_timeout_ms = 5000;       // how long a writer waits for the SQLite lock
   // [session] and [auth]
   domain::AuthPolicy auth;
+  int login_attempts_per_minute = 20;  // login tries one client may make in any 60 s
+  int concurrent_logins = 2;           // argon2id checks at once (64 MiB each)
   // [kiosk]
   std::string branch_code = "0000";       // INPS branch (sede) code, used in protocol numbers
   std::string branch_name = "Sede INPS";  // printed on receipts

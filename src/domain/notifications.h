@@ -11,8 +11,6 @@
 #pragma once
 
 #include <atomic>
-
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/topics.h"
 #include "http/handler_util.h"
+#include "http/login_gate.h"
 
 namespace kiosk::http {
 namespace {
@@ -16,7 +17,10 @@ using nlohmann::json;
 class Handlers {
  public:
   Handlers(ApiDeps deps, ApiOptions options)
-      : d_(deps), options_(std::move(options)), guard_(deps.auth) {}
+      : d_(deps),
+        options_(std::move(options)),
+        guard_(deps.auth),
+        logins_(options_.login_attempts_per_minute, options_.concurrent_logins) {}
 
   std::expected<Session, Response> guard(const Request& req, std::initializer_list<Role> roles) {
     return guard_.check(req, roles);
@@ -46,6 +50,13 @@ class Handlers {
     const auto user = stringField(*body, "username");
     const auto password = stringField(*body, "password");
     if (!cf || !pin || !user || !password) return badRequest();
+    int retry_after = 0;
+    auto ticket = logins_.admit(req.client.empty() ? req.remote_addr : req.client, retry_after);
+    if (!ticket) {
+      Response refused = Response::fromError(ticket.error());
+      if (retry_after > 0) refused.header("Retry-After", std::to_string(retry_after));
+      return refused;
+    }
     Result<domain::LoginResult> result;
     if (!cf->empty()) {
       result = d_.auth.loginProfessional(*cf, *pin);
@@ -280,6 +291,7 @@ class Handlers {
   ApiDeps d_;
   ApiOptions options_;
   Guard guard_;
+  LoginGate logins_;
 };
 
 }  // namespace

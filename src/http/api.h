@@ -28,6 +28,8 @@ struct ApiOptions {
   std::string kiosk_id = "K01";           // shown by the UI
   int idle_seconds = 120;                 // the UI asks "Sei ancora lì?" after this long
   int countdown_seconds = 30;             // … and logs out when its countdown ends
+  int login_attempts_per_minute = 20;     // per client (LoginGate)
+  int concurrent_logins = 2;              // argon2id hashes at once (64 MiB each)
 };
 
 struct ApiDeps {

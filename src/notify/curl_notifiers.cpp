@@ -1,8 +1,8 @@
-#include <atomic>
 #include "notify/curl_notifiers.h"
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <cstring>
 #include <ctime>
 #include <memory>

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <atomic>
-
 #include <string>
 
 #include "domain/ports/notifier.h"

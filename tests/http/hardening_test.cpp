@@ -242,3 +242,48 @@ TEST_CASE("file names are kept as sent: long names, '+' and a file under another
   CHECK(first.ends_with("aaa.pdf"));
   CHECK(files[1]["filename"] == "my+file%20name.pdf");
 }
+
+TEST_CASE("one client may try to log in 20 times a minute; other clients are not held back",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  for (int i = 0; i < 20; ++i) {
+    const long status = c.loginStaff("sportello", "sbagliata-" + std::to_string(i)).status;
+    CHECK((status == 401 || status == 423));
+  }
+  auto refused = c.loginStaff("sportello", "sportello-demo");
+  CHECK(refused.status == 429);
+  CHECK(refused.errorCode() == "too_many_attempts");
+  CHECK(std::stoi(refused.header("retry-after")) > 0);
+  // A staff PC behind the TLS proxy is another client.
+  auto other =
+      c.request("POST", "/api/session", R"({"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"})",
+                {"Content-Type: application/json", "X-Forwarded-For: 10.0.0.7"});
+  CHECK(other.status == 200);
+}
+
+TEST_CASE("logins at once are bounded: the rest are told the kiosk is busy, never a 500",
+          "[http][hardening]") {
+  TestKiosk kiosk({.configure = [](config::Config& c) {
+    c.concurrent_logins = 1;
+    c.threads = 16;
+  }});
+  std::vector<std::future<long>> tries;
+  for (int i = 0; i < 12; ++i) {
+    tries.push_back(std::async(std::launch::async, [&, i] {
+      HttpClient c = kiosk.client();
+      return c
+          .request(
+              "POST", "/api/session", R"({"username":"sportello","password":"sbagliata"})",
+              {"Content-Type: application/json", "X-Forwarded-For: 10.0.1." + std::to_string(i)})
+          .status;
+    }));
+  }
+  int busy = 0;
+  for (auto& t : tries) {
+    const long status = t.get();
+    CHECK((status == 401 || status == 423 || status == 503));
+    busy += status == 503;
+  }
+  CHECK(busy > 0);
+}
