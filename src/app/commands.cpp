@@ -117,6 +117,13 @@ int runServe(const std::vector<std::string>& args) {
   if (!store) return store.error();
   auto signer = receipts::Ed25519Signer::open(receiptKeyPath(p->config));
   if (!signer) return report("serve", signer.error());
+  // A kiosk that cannot write would take logins and lose sends: refuse to start.
+  if (auto st = (*store)->checkWritable(); !st) {
+    std::fprintf(stderr, "cassetto-kiosk serve: cannot write the database %s: %s (%s)\n",
+                 (*store)->describe().c_str(), st.error().reason.c_str(),
+                 st.error().detail.c_str());
+    return kExitFailure;
+  }
   SystemClock clock;
   KioskApp app(p->config, std::move(*store), std::move(*signer), clock);
   if (p->vm["demo"].as<bool>()) {

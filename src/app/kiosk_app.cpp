@@ -16,7 +16,11 @@ KioskApp::KioskApp(const config::Config& config,
       assets_(config_.webui_dir),
       auth_(*store_, clock_, config_.auth, &metrics_),
       contacts_(*store_, clock_),
-      communications_(*store_, clock_, sniffer_, {config_.branch_code}),
+      communications_(
+          *store_,
+          clock_,
+          sniffer_,
+          {config_.branch_code, static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024}),
       signer_(std::move(signer)),
       receipts_(*store_, *signer_, {config_.branch_code, config_.branch_name, config_.kiosk_id}),
       printer_(
@@ -38,7 +42,8 @@ KioskApp::KioskApp(const config::Config& config,
       {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_, receipts_, renderer_,
        *printer_, config_.kiosk_id, dispatcher_, scanner_, usb_},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
-       config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins});
+       config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
+       static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024});
 }
 
 Status KioskApp::start() {

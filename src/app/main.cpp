@@ -1,4 +1,6 @@
 // cassetto-kiosk: the kiosk's one program. See CONTRACT.md for the commands.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -26,6 +28,9 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Whatever a command creates (database, -wal, -shm, receipt key) is the
+  // kiosk's alone: 0600 files, 0700 folders.
+  ::umask(0077);
   using Command = int (*)(const std::vector<std::string>&);
   const std::map<std::string, Command> commands = {
       {"serve", kiosk::app::runServe},

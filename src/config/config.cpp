@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -121,6 +123,7 @@ const std::vector<Setting>& settings() {
         {"server.webui_dir", "webui-dir", text(&Config::webui_dir, true)},
         {"database.url", "db", text(&Config::db, false)},
         {"database.busy_timeout_ms", nullptr, integer(&Config::busy_timeout_ms, 0, 600000)},
+        {"database.min_free_mb", nullptr, integer(&Config::min_free_mb, 0, 1 << 20)},
         {"session.idle_timeout_seconds", nullptr,
          policyInt(&domain::AuthPolicy::idle_timeout_seconds, 1, 1, 86400)},
         {"session.absolute_lifetime_seconds", nullptr,
@@ -272,7 +275,20 @@ Result<Config> resolve(const po::variables_map& vm) {
   const std::string path = vm["config"].as<std::string>();
   std::ifstream in(path);
   if (!in) return fail(Error::invalid("bad_config", "cannot read configuration file " + path));
-  return parseText(in, path, vm);
+  auto c = parseText(in, path, vm);
+  if (!c) return c;
+  // A file holding a mail password or the SMS token must not be readable by
+  // every user of the box (mode 0640 root:cassetto, as the package installs it).
+  struct stat st {};
+  const bool secrets =
+      !c->mail.password.empty() || !c->pec.password.empty() || !c->sms.token.empty();
+  if (secrets && ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
+    return fail(Error::invalid("bad_config", path +
+                                                 " holds passwords or tokens and is readable by "
+                                                 "others: chmod o-rwx " +
+                                                 path));
+  }
+  return c;
 }
 
 Result<Config> resolveWithText(const std::string& ini_text, const po::variables_map& vm) {

@@ -57,6 +57,24 @@ struct Error {
   static Error unavailable(std::string reason, std::string message) {
     return {ErrorCode::kUnavailable, std::move(reason), std::move(message)};
   }
+  // The disk is full, or below the reserve kept for what is already under way (507).
+  static Error storageFull(std::string detail = {}) {
+    return {ErrorCode::kStorageFull, "storage_full",
+            "Lo spazio di archiviazione del chiosco è esaurito: per ora non si possono "
+            "registrare nuove comunicazioni. Si rivolga al personale dello sportello.",
+            std::move(detail)};
+  }
+  // The database cannot be written: read-only, or an I/O error (503).
+  static Error storageUnavailable(std::string detail = {}) {
+    return {ErrorCode::kUnavailable, "storage_unavailable",
+            "L'archivio del chiosco non accetta modifiche in questo momento: le comunicazioni "
+            "già registrate restano consultabili. Si rivolga al personale dello sportello.",
+            std::move(detail)};
+  }
+  // True for the two errors above: the storage, not the request, is at fault.
+  bool isStorageFault() const {
+    return code == ErrorCode::kStorageFull || reason == "storage_unavailable";
+  }
 };
 
 template <typename T>

@@ -205,7 +205,16 @@ Result<Session> AuthService::authenticate(std::string_view token) {
     return s;
   }
   auto tx = store_.begin(TxMode::kWrite);
-  if (!tx) return fail(tx.error());
+  if (!tx) {
+    // A full or read-only disk must not end the sessions already open: the
+    // professional can still read. last_seen moves on in memory only.
+    if (tx.error().isStorageFault() && !idle && !old) {
+      s.last_seen = now;
+      remember();
+      return s;
+    }
+    return fail(tx.error());
+  }
   if (idle || old) {
     {
       std::lock_guard lock(cache_mutex_);
@@ -216,8 +225,9 @@ Result<Session> AuthService::authenticate(std::string_view token) {
     return fail(unauthenticated());
   }
   // touchSession on a session deleted meanwhile (logout) changes nothing.
-  if (auto st = (*tx)->touchSession(s.id, now); !st) return fail(st.error());
-  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  Status touched = (*tx)->touchSession(s.id, now);
+  if (touched) touched = (*tx)->commit();
+  if (!touched && !touched.error().isStorageFault()) return fail(touched.error());
   s.last_seen = now;
   remember();
   return s;

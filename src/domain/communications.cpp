@@ -225,6 +225,16 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   return c;
 }
 
+Status CommunicationService::checkReserve() {
+  if (options_.min_free_bytes == 0) return {};
+  const auto free = store_.freeBytes();
+  if (free && *free < options_.min_free_bytes) {
+    return fail(Error::storageFull("free " + std::to_string(*free) + " bytes, reserve " +
+                                   std::to_string(options_.min_free_bytes)));
+  }
+  return {};
+}
+
 Result<SendResult> CommunicationService::send(const Session& professional, SendInput input) {
   if (professional.role != Role::kProfessional) return fail(forbiddenError());
   const std::string key = validate::trim(input.idempotency_key);
@@ -233,6 +243,7 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
   }
   auto checked = check(std::move(input), /*with_extra_email=*/true);
   if (!checked) return fail(checked.error());
+  if (auto st = checkReserve(); !st) return fail(st.error());
 
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
@@ -292,17 +303,22 @@ Result<ThreadView> CommunicationService::open(const Session& professional, std::
   auto view = load(id, professional.subject_id);
   if (!view) return view;
   if (view->communication.unread) {
-    // Only a thread with something new costs a write.
-    auto tx = store_.begin(TxMode::kWrite);
-    if (!tx) return fail(tx.error());
-    auto c = (*tx)->communicationById(id);
-    if (!c) return fail(c.error());
-    if (*c && (*c)->unread) {
-      (*c)->unread = false;
-      if (auto st = (*tx)->updateCommunication(**c); !st) return fail(st.error());
-      if (auto st = (*tx)->commit(); !st) return fail(st.error());
-    }
-    view->communication.unread = false;
+    // Only a thread with something new costs a write. On a full or read-only
+    // disk the thread still opens; it stays marked unread.
+    auto marked = [&]() -> Status {
+      auto tx = store_.begin(TxMode::kWrite);
+      if (!tx) return fail(tx.error());
+      auto c = (*tx)->communicationById(id);
+      if (!c) return fail(c.error());
+      if (*c && (*c)->unread) {
+        (*c)->unread = false;
+        if (auto st = (*tx)->updateCommunication(**c); !st) return st;
+        return (*tx)->commit();
+      }
+      return {};
+    }();
+    if (!marked && !marked.error().isStorageFault()) return fail(marked.error());
+    if (marked) view->communication.unread = false;
   }
   return view;
 }
@@ -315,6 +331,7 @@ Result<Message> CommunicationService::addMessage(const Session& professional,
   if (!body) return fail(body.error());
   auto files = checkAttachments(std::move(input.attachments), sniffer_);
   if (!files) return fail(files.error());
+  if (auto st = checkReserve(); !st) return fail(st.error());
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());

@@ -23,6 +23,9 @@ namespace kiosk::domain {
 
 struct CommOptions {
   std::string branch_code = "0000";  // INPS branch code, part of every protocol number
+  // New sends and messages are refused (507 storage_full) once the disk has
+  // less than this free, so that what is under way can still finish.
+  std::uint64_t min_free_bytes = 0;
 };
 
 struct SendInput {
@@ -80,6 +83,8 @@ class CommunicationService {
                                    SendInput input);
 
  private:
+  // 507 storage_full when the disk is below options_.min_free_bytes.
+  Status checkReserve();
   struct Checked {
     std::string topic, subject, body, extra_email;
     std::vector<NewAttachment> attachments;

@@ -1,6 +1,8 @@
 #include "http/api.h"
 
+#include <chrono>
 #include <initializer_list>
+#include <mutex>
 
 #include "core/log.h"
 #include "core/topics.h"
@@ -9,6 +11,34 @@
 
 namespace kiosk::http {
 namespace {
+
+// The storage half of /healthz: the reserve each time, a write probe at most
+// every 5 s (a probe is one committed page).
+class StorageHealth {
+ public:
+  Status check(domain::Store& store, std::uint64_t min_free) {
+    // SQLite reuses its WAL, so a small write may still pass on a full disk:
+    // under 1 MiB free is full whatever the reserve.
+    const std::uint64_t threshold = std::max<std::uint64_t>(min_free, 1024 * 1024);
+    if (const auto free = store.freeBytes(); free && *free < threshold) {
+      return fail(Error::storageFull("free " + std::to_string(*free) + " bytes"));
+    }
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!probed_ || now - last_ >= std::chrono::seconds(5) || !last_result_) {
+      last_result_ = store.checkWritable();
+      last_ = now;
+      probed_ = true;
+    }
+    return last_result_;
+  }
+
+ private:
+  std::mutex mutex_;
+  bool probed_ = false;
+  std::chrono::steady_clock::time_point last_;
+  Status last_result_;
+};
 
 using domain::Role;
 using domain::Session;
@@ -170,10 +200,31 @@ class Handlers {
       log::error("healthz_database", {{"detail", st.error().detail}});
       return Response::error(503, "database_unavailable", "Archivio dati non disponibile.");
     }
-    return Response::json(200, {{"status", "ok"}, {"database", "ok"}});
+    // A database that reads but cannot take a write is not healthy: the
+    // write probe runs at most every 5 s, the reserve is checked each time.
+    Status writable = health_.check(d_.store, options_.min_free_bytes);
+    if (!writable) {
+      log::warn("healthz_storage",
+                {{"reason", writable.error().reason}, {"detail", writable.error().detail}});
+      Response res = Response::json(
+          503,
+          {{"status", "unavailable"},
+           {"database", "ok"},
+           {"storage", writable.error().reason},
+           {"error", {{"code", writable.error().reason}, {"message", writable.error().message}}}});
+      return res;
+    }
+    return Response::json(200, {{"status", "ok"}, {"database", "ok"}, {"storage", "ok"}});
   }
 
-  Response metrics(Request&) {
+  Response metrics(Request& req) {
+    // The box's own monitoring scrapes on loopback; anyone through the TLS
+    // proxy (which adds X-Forwarded-For) must be a logged-in technician.
+    const bool local = (req.remote_addr == "127.0.0.1" || req.remote_addr == "::1") &&
+                       req.header("X-Forwarded-For").empty();
+    if (!local) {
+      if (auto s = guard(req, {Role::kTechnician}); !s) return s.error();
+    }
     std::int64_t locked = -1;
     if (auto tx = d_.store.begin(domain::TxMode::kRead)) {
       if (auto n = (*tx)->countLockedAccounts(d_.clock.nowSeconds())) locked = *n;
@@ -292,6 +343,7 @@ class Handlers {
   ApiOptions options_;
   Guard guard_;
   LoginGate logins_;
+  StorageHealth health_;
 };
 
 }  // namespace

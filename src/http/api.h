@@ -30,6 +30,7 @@ struct ApiOptions {
   int countdown_seconds = 30;             // … and logs out when its countdown ends
   int login_attempts_per_minute = 20;     // per client (LoginGate)
   int concurrent_logins = 2;              // argon2id hashes at once (64 MiB each)
+  std::uint64_t min_free_bytes = 0;       // /healthz reports storage_full below this
 };
 
 struct ApiDeps {

@@ -118,5 +118,31 @@ check "a port in use is a runtime failure (1)" bash -c "
   '$bin' serve --db '$work/demo2.db' --listen 127.0.0.1:\$port >/dev/null 2>&1; rc=\$?
   kill \$p; wait \$p; test \$rc = 1"
 
+# Files and modes: what the kiosk creates is its own (0600), and a
+# configuration file holding secrets must not be readable by others.
+check "the database and the receipt key are created 0600" bash -c "
+  test \$(stat -c %a '$db') = 600 && for f in '$work'/*.receipt-key; do test \$(stat -c %a \"\$f\") = 600 || exit 1; done"
+printf '[sms]\nurl = http://127.0.0.1:9/sms\ntoken = Bearer segreto\n' >"$work/secret.conf"
+chmod 644 "$work/secret.conf"
+check "a kiosk.conf with the SMS token readable by others is refused (2)" bash -c "
+  '$bin' selftest --config '$work/secret.conf' --db '$db' >/dev/null 2>'$work/e'; test \$? = 2 && grep -q 'readable by others' '$work/e'"
+chmod 640 "$work/secret.conf"
+check "the same file at 0640 is accepted" bash -c "
+  '$bin' audit-verify --config '$work/secret.conf' --db '$work/fresh.db' >/dev/null 2>&1"
+
+# serve refuses a database it cannot write (a read-only mount, as root only).
+ro="$work/ro"
+mkdir -p "$ro"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=8m tmpfs "$ro" 2>/dev/null; then
+  "$bin" import-archive --db "$ro/k.db" "$fixtures/gs-archive.csv" >/dev/null 2>&1
+  mount -o remount,ro "$ro"
+  check "serve refuses a read-only database with a clear reason (1)" bash -c "
+    '$bin' serve --db '$ro/k.db' --listen 127.0.0.1:0 >/dev/null 2>'$work/e'; rc=\$?
+    test \$rc = 1 && grep -qi 'database' '$work/e'"
+  umount -l "$ro"
+else
+  echo "skip - serve on a read-only database (needs root to mount a tmpfs)"
+fi
+
 echo "$((checks - failures)) passed, $failures failed"
 test $failures = 0

@@ -64,6 +64,7 @@ base_delay_seconds = 1
 max_delay_seconds = 2
 lease_seconds = 4
 CONF
+chmod 600 "$work/k.conf"  # it holds the SMS token: the kiosk refuses it readable by others
 
 start_kiosk() {
   "$bin" serve --demo --config "$work/k.conf" --db "$work/k.db" --listen 127.0.0.1:0 >"$work/log" 2>&1 &

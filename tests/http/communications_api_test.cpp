@@ -200,7 +200,10 @@ TEST_CASE("the same idempotency key answers the first result and registers nothi
 }
 
 TEST_CASE("eight sends at once get unique sequential protocol numbers", "[http]") {
-  TestKiosk kiosk({.configure = [](config::Config& c) { c.threads = 8; }});
+  TestKiosk kiosk({.configure = [](config::Config& c) {
+    c.threads = 8;
+    c.concurrent_logins = 8;  // the eight log in at once too
+  }});
   std::vector<std::string> protocols(8);
   std::vector<long> statuses(8);
   std::vector<std::thread> threads;

@@ -287,3 +287,17 @@ TEST_CASE("logins at once are bounded: the rest are told the kiosk is busy, neve
   }
   CHECK(busy > 0);
 }
+
+TEST_CASE("/metrics answers the box itself, and through the proxy only a technician",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  CHECK(c.get("/metrics").status == 200);
+  const std::vector<std::string> proxied = {"X-Forwarded-For: 10.0.0.9"};
+  CHECK(c.request("GET", "/metrics", "", proxied).status == 401);
+  REQUIRE(c.loginStaff("sportello", "sportello-demo").status == 200);
+  CHECK(c.request("GET", "/metrics", "", proxied).status == 403);
+  HttpClient t = kiosk.client();
+  REQUIRE(t.loginStaff("tecnico", "tecnico-demo").status == 200);
+  CHECK(t.request("GET", "/metrics", "", proxied).status == 200);
+}

@@ -39,6 +39,8 @@ class FakeStore final : public domain::Store {
 
   Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override;
   Status ping() override { return {}; }
+  Status checkWritable() override { return {}; }
+  std::optional<std::uint64_t> freeBytes() override { return std::nullopt; }
   std::string describe() const override { return "fake:"; }
 
   // A copy of the committed state, for assertions.

@@ -128,6 +128,11 @@ class Store {
   virtual Result<std::unique_ptr<Transaction>> begin(TxMode mode) = 0;
   // Cheap liveness check for /healthz and selftest.
   virtual Status ping() = 0;
+  // Commits a one-row write: storage_full or storage_unavailable when the
+  // database cannot take writes (serve refuses to start; /healthz says so).
+  virtual Status checkWritable() = 0;
+  // Free bytes where the database lives, for the reserve; nullopt when unknown.
+  virtual std::optional<std::uint64_t> freeBytes() = 0;
   // "sqlite:/path/to/file.db", for logs and selftest (no credentials).
   virtual std::string describe() const = 0;
 };

@@ -43,16 +43,34 @@ using domain::Session;
 using domain::StaffUser;
 using domain::StoredFile;
 
+// An SQLite result code as the kiosk's error: busy (503 database_busy), disk
+// full (507 storage_full), read-only or I/O failure (503 storage_unavailable),
+// anything else internal.
+inline Error sqliteError(int code, std::string detail) {
+  switch (code & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: {
+      Error e = Error::unavailable("database_busy",
+                                   "Il sistema è momentaneamente occupato. Riprovare tra poco.");
+      e.detail = std::move(detail);
+      return e;
+    }
+    case SQLITE_FULL:
+      return Error::storageFull(std::move(detail));
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      return Error::storageUnavailable(std::move(detail));
+    default:
+      return Error::internal(std::move(detail));
+  }
+}
+
 inline Error dbError(sqlite3* db, const char* what) {
   const int code = sqlite3_errcode(db);
   std::string detail = std::string(what) + ": " + sqlite3_errmsg(db);
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-    Error e = Error::unavailable("database_busy",
-                                 "Il sistema è momentaneamente occupato. Riprovare tra poco.");
-    e.detail = detail;
-    return e;
-  }
-  return Error::internal(detail);
+  return sqliteError(code, std::move(detail));
 }
 
 inline std::string joinChannels(const std::vector<std::string>& channels) {
@@ -113,9 +131,8 @@ class Connection {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
       std::string detail = message ? message : "unknown";
       sqlite3_free(message);
-      const int code = sqlite3_errcode(db_);
-      if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return fail(dbError(db_, sql));
-      return fail(Error::internal(std::string(sql).substr(0, 60) + ": " + detail));
+      return fail(
+          sqliteError(sqlite3_errcode(db_), std::string(sql).substr(0, 60) + ": " + detail));
     }
     return {};
   }

@@ -31,6 +31,8 @@ class SqliteStore final : public domain::Store {
 
   Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override;
   Status ping() override;
+  Status checkWritable() override;
+  std::optional<std::uint64_t> freeBytes() override;
   std::string describe() const override { return "sqlite:" + path_; }
 
   // Highest migration applied (for selftest and tests).
