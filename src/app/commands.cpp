@@ -323,7 +323,8 @@ int runVerifyReceipt(const std::vector<std::string>& args) {
     std::fputs("cassetto-kiosk verify-receipt: missing FILE.pdf or QR text\n", stderr);
     return kExitUsage;
   }
-  std::string record = p->vm["receipt"].as<std::string>();
+  // A scanned QR code is the verification page's URL: its r parameter is the record.
+  std::string record = domain::recordFromQr(p->vm["receipt"].as<std::string>());
   if (!record.starts_with("CK1;")) {
     std::ifstream in(record, std::ios::binary);
     if (!in) {

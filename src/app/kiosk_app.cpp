@@ -22,7 +22,11 @@ KioskApp::KioskApp(const config::Config& config,
           sniffer_,
           {config_.branch_code, static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024}),
       signer_(std::move(signer)),
-      receipts_(*store_, *signer_, {config_.branch_code, config_.branch_name, config_.kiosk_id}),
+      receipts_(*store_,
+                *signer_,
+                {config_.branch_code, config_.branch_name, config_.kiosk_id,
+                 config_.verify_url.empty() ? "http://" + config_.listen + "/verifica"
+                                            : config_.verify_url}),
       printer_(
           config_.printer_queue.empty()
               ? std::unique_ptr<domain::Printer>(new devices::NoPrinter())

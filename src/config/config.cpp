@@ -161,6 +161,11 @@ const std::vector<Setting>& settings() {
          }},
         {"usb.mount", nullptr, text(&Config::usb_mount, true)},
         {"receipts.key_file", nullptr, text(&Config::receipt_key_file, true)},
+        {"receipts.verify_url", nullptr,
+         [](Config& c, const std::string& v) {
+           c.verify_url = v;
+           return v.empty() || v.starts_with("https://") || v.starts_with("http://");
+         }},
         {"ui.idle_seconds", nullptr, integer(&Config::idle_seconds, 10, 3600)},
         {"sms.url", nullptr,
          [](Config& c, const std::string& v) {

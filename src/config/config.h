@@ -37,6 +37,7 @@ struct Config {
   // [printer] and [receipts]
   std::string printer_queue;     // CUPS queue for receipts; empty: no printer
   std::string receipt_key_file;  // Ed25519 key; empty: beside the database, "<db>.receipt-key"
+  std::string verify_url;        // the QR code's page; empty: http://<listen>/verifica
   // [scanner] and [usb]
   devices::ScannerSettings scanner;
   std::string usb_mount;  // where sticks are mounted read-only; empty: no USB

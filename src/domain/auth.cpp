@@ -7,9 +7,14 @@
 
 namespace kiosk::domain {
 
-Error invalidCredentials() {
-  return {ErrorCode::kUnauthenticated, "invalid_credentials",
-          "Credenziali non valide. Controllare i dati inseriti e riprovare."};
+Error invalidCredentials(int left) {
+  std::string message = "Credenziali non valide. Controllare i dati inseriti e riprovare.";
+  if (left == 1) {
+    message += " Resta 1 tentativo prima del blocco dell'accesso.";
+  } else if (left > 1) {
+    message += " Restano " + std::to_string(left) + " tentativi prima del blocco dell'accesso.";
+  }
+  return {ErrorCode::kUnauthenticated, "invalid_credentials", message};
 }
 
 Error lockedError() {
@@ -93,7 +98,7 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
       log::warn("account_locked", {{"account", actor}});
       return fail(lockedError());
     }
-    return fail(invalidCredentials());
+    return fail(invalidCredentials(policy_.max_failed_attempts - state.failed_attempts));
   }
 
   if (state.failed_attempts != 0 || state.locked_until != 0) {
@@ -169,7 +174,23 @@ Result<LoginResult> AuthService::refuseUnknown(Transaction& tx,
   }
   if (auto st = tx.commit(); !st) return fail(st.error());
   if (observer_) observer_->loginFailed();
-  return fail(invalidCredentials());
+  int left = 0;
+  {
+    const std::int64_t now = clock_.nowSeconds();
+    std::lock_guard lock(cache_mutex_);
+    if (unknown_.size() > 10000) unknown_.clear();
+    Unknown& u = unknown_[subject];
+    if (u.failures >= policy_.max_failed_attempts && now - u.since >= policy_.lock_seconds) u = {};
+    if (u.failures == 0) u.since = now;
+    if (u.failures >= policy_.max_failed_attempts) return fail(lockedError());
+    u.failures += 1;
+    if (u.failures >= policy_.max_failed_attempts) {
+      u.since = now;
+      return fail(lockedError());
+    }
+    left = policy_.max_failed_attempts - u.failures;
+  }
+  return fail(invalidCredentials(left));
 }
 
 Result<Session> AuthService::authenticate(std::string_view token) {

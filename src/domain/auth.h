@@ -108,6 +108,13 @@ class AuthService {
   // another process sharing the database; a logout here drops the entry.
   std::mutex cache_mutex_;
   std::unordered_map<std::string, Session> fresh_;
+  // Failures for accounts that do not exist, counted like real ones so that
+  // the answer ("N tries left", then locked) does not tell them apart.
+  struct Unknown {
+    int failures = 0;
+    std::int64_t since = 0;
+  };
+  std::unordered_map<std::string, Unknown> unknown_;  // guarded by cache_mutex_
 };
 
 // The errors of this service, shared with the HTTP layer's tests.

@@ -1,11 +1,48 @@
 #include "domain/receipts.h"
 
+#include <cctype>
 #include <charconv>
 
 #include "core/crypto.h"
 #include "core/topics.h"
 
 namespace kiosk::domain {
+
+std::string qrPayload(const std::string& verify_url, const std::string& record) {
+  if (verify_url.empty()) return record;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = verify_url + (verify_url.find('?') == std::string::npos ? "?r=" : "&r=");
+  for (unsigned char c : record) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string recordFromQr(std::string_view text) {
+  const auto at = text.find("r=CK1");
+  if (at == std::string_view::npos || (at > 0 && text[at - 1] != '?' && text[at - 1] != '&')) {
+    return std::string(text);
+  }
+  std::string_view v = text.substr(at + 2);
+  if (const auto amp = v.find('&'); amp != std::string_view::npos) v = v.substr(0, amp);
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '%' && i + 2 < v.size() && std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
 namespace {
 
 constexpr std::string_view kVersion = "CK1";
@@ -105,6 +142,7 @@ Result<ReceiptData> ReceiptService::receipt(const Session& who,
                                   std::to_string(r.message_id) + ";" +
                                   std::to_string(r.registered_at) + ";" + r.content_sha256;
   r.record = signed_part + ";" + signer_.sign(signed_part);
+  r.qr = qrPayload(options_.verify_url, r.record);
   return r;
 }
 

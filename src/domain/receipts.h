@@ -25,7 +25,16 @@ struct ReceiptOptions {
   std::string branch_code = "0000";
   std::string branch_name = "Sede INPS";
   std::string kiosk_id = "K01";
+  // The public verification page the QR code points at ("…/verifica"); the
+  // QR holds VERIFY_URL?r=RECORD. Empty: the QR holds the bare record.
+  std::string verify_url;
 };
+
+// What the QR code of a receipt holds: the verification page's URL with the
+// record as its r parameter, or the bare record without a URL.
+std::string qrPayload(const std::string& verify_url, const std::string& record);
+// The record inside a scanned QR text (a URL with ?r= or the bare record).
+std::string recordFromQr(std::string_view text);
 
 struct ReceiptData {
   std::string protocol;
@@ -39,7 +48,8 @@ struct ReceiptData {
   std::optional<Contacts> contacts;  // where notifications go
   std::string extra_email;
   std::string content_sha256;
-  std::string record;  // the signed text of the QR code
+  std::string record;  // the signed verification record
+  std::string qr;      // what the QR code holds (qrPayload)
 };
 
 struct ReceiptCheck {

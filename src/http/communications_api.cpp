@@ -126,12 +126,13 @@ std::optional<int> intParam(const Request& req, const char* name, int fallback, 
 std::expected<domain::CommFilter, Response> listFilter(const Request& req, bool for_staff) {
   domain::CommFilter f;
   if (!for_staff) {
+    // "all": both boxes, for the "Da leggere" view of every unread thread.
     const std::string box = req.queryParam("box").value_or("sent");
-    if (box != "sent" && box != "received") {
+    if (box != "sent" && box != "received" && box != "all") {
       return std::unexpected(
-          Response::error(422, "invalid_box", "Casella non valida: sent o received."));
+          Response::error(422, "invalid_box", "Casella non valida: sent, received o all."));
     }
-    f.box = box == "sent" ? domain::Box::kSent : domain::Box::kReceived;
+    if (box != "all") f.box = box == "sent" ? domain::Box::kSent : domain::Box::kReceived;
   }
   if (auto s = req.queryParam("status"); s && !s->empty()) {
     f.status = domain::parseStatus(*s);

@@ -293,7 +293,7 @@ Result<std::string> renderReceipt(const domain::ReceiptData& r) {
                            "Carattere per la ricevuta non disponibile (fonts-dejavu-core)."));
   }
 
-  w.qr(r.record);
+  w.qr(r.qr.empty() ? r.record : r.qr);
   const float text_width = w.contentWidth() - layout()["qr"].value("size", 128.0f) - 16;
   w.paragraph(text("institution"), w.bold(), size("institution"), -1, text_width);
   w.paragraph(text("service"), w.regular(), size("label"), -1, text_width);

@@ -229,6 +229,36 @@ TEST_CASE("eight sends at once get unique sequential protocol numbers", "[http]"
   CHECK(kiosk.count("SELECT count(*) FROM attachments") == 8);
 }
 
+TEST_CASE("box=all lists the unread threads of both boxes, for the \"Da leggere\" view", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = professional(kiosk);
+  auto sent = pro.postForm("/api/communications", valid("Mia domanda"));
+  REQUIRE(sent.status == 201);
+  const int id = sent.json()["id"];
+  HttpClient staff = kiosk.client();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  REQUIRE(staff.send("POST", "/api/staff/communications/" + std::to_string(id) + "/take", nullptr)
+              .status == 200);
+  REQUIRE(staff
+              .postForm("/api/staff/communications/" + std::to_string(id) + "/messages",
+                        {{"body", "Risposta"}})
+              .status == 201);
+  REQUIRE(staff
+              .postForm("/api/staff/communications", {{"codice_fiscale", "RSSMRA80A01H501U"},
+                                                      {"topic", "rimborso"},
+                                                      {"subject", "Avviso"},
+                                                      {"body", "Testo"}})
+              .status == 201);
+  // The reply sits under "sent", the Institute's thread under "received".
+  CHECK(pro.get("/api/communications?box=received&unread=true").json()["total"] == 1);
+  auto all = pro.get("/api/communications?box=all&unread=true").json();
+  CHECK(all["total"] == 2);
+  std::set<std::string> boxes;
+  for (const auto& item : all["items"]) boxes.insert(item["box"].get<std::string>());
+  CHECK(boxes == std::set<std::string>{"sent", "received"});
+  CHECK(pro.get("/api/communications?box=other").status == 422);
+}
+
 TEST_CASE("lists filter by box, state, topic and unread, newest first, with paging", "[http]") {
   TestKiosk kiosk;
   HttpClient c = professional(kiosk);

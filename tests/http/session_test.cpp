@@ -52,6 +52,24 @@ TEST_CASE("a wrong PIN and an unknown codice fiscale both answer 401 invalid_cre
   CHECK(c.cookie.empty());
 }
 
+TEST_CASE("each wrong try says how many remain before the lock, known or unknown account alike",
+          "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  for (const std::string cf : {std::string(kCf), std::string("GRCFNC70D52L219G")}) {
+    INFO(cf);
+    for (int left = 4; left >= 1; --left) {
+      auto r = c.loginProfessional(cf, "99999999");
+      REQUIRE(r.status == 401);
+      const std::string message = r.json()["error"]["message"];
+      CHECK(message.find(left == 1 ? "Resta 1 tentativo" : "Restano " + std::to_string(left)) !=
+            std::string::npos);
+    }
+    auto locked = c.loginProfessional(cf, "99999999");
+    CHECK(locked.status == 423);
+  }
+}
+
 TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
   TestKiosk kiosk;
   HttpClient pro = kiosk.client();

@@ -54,7 +54,8 @@ struct Fixture {
   FakeClock clock{1'795'772'520};
   std::unique_ptr<receipts::Ed25519Signer> signer =
       std::move(*receipts::Ed25519Signer::open(dir.file("key")));
-  ReceiptService service{store, *signer, {"0000", "Sede INPS", "K01"}};
+  ReceiptService service{
+      store, *signer, {"0000", "Sede INPS", "K01", "https://sede-0000.example.it/verifica"}};
   Session pro;
 
   Fixture() {
@@ -91,7 +92,9 @@ TEST_CASE("a receipt is a valid one-page A4 PDF with accents, euro and the proto
   auto [status, text] = run("pdftotext -layout '" + path + "' - 2>&1");
   REQUIRE(status == 0);
   CHECK(text.find("Ricevuta di invio") != std::string::npos);
-  CHECK(text.find("INPS – Gestione Separata") != std::string::npos);
+  CHECK(text.find("INPS – Istituto Nazionale della Previdenza Sociale") != std::string::npos);
+  CHECK(text.find("Gestione Separata") != std::string::npos);
+  CHECK(text.find("cassetto-kiosk") == std::string::npos);  // no command names for a citizen
   CHECK(text.find("INPS.0000.2026.0000042") != std::string::npos);
   CHECK(text.find("27/11/2026 ore 10:42") != std::string::npos);
   CHECK(text.find("città") != std::string::npos);
@@ -150,6 +153,10 @@ TEST_CASE("a genuine receipt verifies and its record is read back from the PDF",
   auto r = f.service.receipt(f.pro, id, std::nullopt);
   REQUIRE(r);
   CHECK(r->record.starts_with("CK1;" + r->protocol + ";"));
+  // The QR code opens the verification page with the record, and reads back.
+  CHECK(r->qr.starts_with("https://sede-0000.example.it/verifica?r=CK1%3B" + r->protocol + "%3B"));
+  CHECK(domain::recordFromQr(r->qr) == r->record);
+  CHECK(domain::recordFromQr(r->record) == r->record);
   auto pdf = receipts::renderReceipt(*r);
   REQUIRE(pdf);
   CHECK(receipts::recordFromPdf(*pdf) == r->record);

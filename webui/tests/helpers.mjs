@@ -79,17 +79,56 @@ export async function tap(page, selector, options = {}) {
   await page.click(selector, options);
 }
 
+// Types like a person at the kiosk: taps the field, empties it with the
+// keyboard's clear key if it holds something, then taps one key per
+// character, using the shift key where the character needs it. Fails the
+// test if a character has no key.
+export async function typeOsk(page, selector, text) {
+  await page.click(selector);
+  await page.waitForSelector('#osk:not([hidden])');
+  if (await page.$eval(selector, (el) => el.value !== '')) await page.click('#osk button[data-key="clear"]');
+  for (const ch of text) {
+    const key = `#osk button[data-key=${JSON.stringify(ch)}]`;
+    if (!(await page.$(key))) {
+      const shift = await page.$('#osk button[data-key="shift"]');
+      if (!shift) throw new Error(`no key for ${JSON.stringify(ch)} on the ${await page.$eval(selector, (el) => el.dataset.osk)} keyboard`);
+      await shift.click();
+      if (!(await page.$(key))) throw new Error(`no key for ${JSON.stringify(ch)}, even with shift`);
+    }
+    await page.click(key);
+  }
+}
+
+// Empties a field with the keyboard's clear key.
+export async function clearOsk(page, selector) {
+  await page.click(selector);
+  await page.waitForSelector('#osk:not([hidden])');
+  await page.click('#osk button[data-key="clear"]');
+}
+
 export async function loginProfessional(page, cf = 'RSSMRA80A01H501U', pin = '12345678') {
-  await page.fill('input[name=codice_fiscale]', cf);
-  await page.fill('input[name=pin]', pin);
+  await typeOsk(page, 'input[name=codice_fiscale]', cf);
+  await typeOsk(page, 'input[name=pin]', pin);
   await tap(page, '#login');
 }
 
 export async function loginStaff(page, user = 'sportello', password = 'sportello-demo') {
   await tap(page, '#tab-staff');
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', password);
+  await typeOsk(page, 'input[name=username]', user);
+  await typeOsk(page, 'input[name=password]', password);
   await tap(page, '#login');
+}
+
+// Runs a command of the kiosk's program with `input` on standard input.
+export function runKiosk(args, input = '') {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (c) => { out += c; });
+    p.stderr.on('data', (c) => { out += c; });
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} exited ${code}: ${out}`))));
+    p.stdin.end(input);
+  });
 }
 
 // axe-core with the WCAG 2.1 AA tags: returns the violations, empty when clean.

@@ -6,7 +6,7 @@ import { initKeyboard, hideKeyboard } from './keyboard.js';
 import { renderLogin } from './views/login.js';
 import { renderHome } from './views/home.js';
 import { renderCompose, renderSent } from './views/compose.js';
-import { renderList } from './views/lists.js';
+import { renderList, renderToRead } from './views/lists.js';
 import { renderThread } from './views/thread.js';
 import { renderContacts } from './views/contacts.js';
 import { renderQueue, renderStaffThread, renderWriteFirst, renderUnlock } from './views/staff.js';
@@ -33,6 +33,7 @@ const professionalRoutes = {
   ricevute: (el) => renderList(el, 'received'),
   comunicazione: renderThread,
   contatti: renderContacts,
+  daleggere: renderToRead,
 };
 const staffRoutes = {
   '': renderQueue,
@@ -90,7 +91,9 @@ function renderHeader() {
   const s = state.session;
   if (s && s.role === 'professional') {
     const label = state.unread ? t('unreadCount', state.unread) : t('noneUnread');
-    top.append(h('a', { href: '#/ricevute', class: 'kiosk-alert', 'aria-label': label, title: label, id: 'unread-alert' },
+    // Leads to what is unread, wherever it is: a reply to a thread the
+    // professional started sits under "Inviate", not "Ricevute".
+    top.append(h('a', { href: '#/daleggere', class: 'kiosk-alert', 'aria-label': label, title: label, id: 'unread-alert' },
       icon('it-mail'),
       state.unread ? h('span', { class: 'count', 'aria-hidden': 'true' }, String(state.unread)) : null));
   }

@@ -63,6 +63,12 @@ export function field({ label, kind = 'text', name, value = '', help, osk, optio
   } else if (kind === 'select') {
     control = h('select', { id, name, class: 'form-select', 'aria-describedby': helpId, ...attrs },
       options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
+  } else if (kind === 'email') {
+    // type=email has no selection API: the on-screen keyboard could not type
+    // into it. A text input with the e-mail keyboard hint instead.
+    control = h('input', { id, name, type: 'text', inputmode: 'email', autocapitalize: 'none',
+      spellcheck: 'false', class: 'form-control', 'aria-describedby': helpId, ...attrs });
+    control.value = value;
   } else {
     control = h('input', { id, name, type: kind, class: 'form-control', 'aria-describedby': helpId, ...attrs });
     control.value = value;

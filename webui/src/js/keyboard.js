@@ -1,13 +1,20 @@
 // On-screen keyboard, shown under any field that has data-osk:
 //   cf     upper-case letters and digits (codice fiscale)
-//   pin    digits first, then letters
+//   pin    digits and letters, with a shift key: PINs are case-sensitive
 //   text   Italian layout with accented letters
 //   email  lower case, digits and @ . - _ +
 //   phone  digits, + and space
-// Keys never take the focus, so the caret stays in the field; a hardware
-// keyboard keeps working beside it.
+// Every layout has a clear-field key, and a labelled space key where a space
+// may be typed. Keys never take the focus, so the caret stays in the field; a
+// hardware keyboard keeps working beside it.
+//
+// Two touch details: a tap on a button while the keyboard is open must act
+// the first time (the keyboard closes only after the tap has landed, so the
+// button does not move under the finger), and the field being typed stays
+// visible above the keyboard (landscape screens are short).
 
 import { h, clear } from './dom.js';
+import { t } from './i18n.js';
 
 const LETTERS = ['QWERTYUIOP', 'ASDFGHJKL', 'ZXCVBNM'];
 const LAYOUTS = {
@@ -15,41 +22,66 @@ const LAYOUTS = {
   pin: [['1234567890'], ...LETTERS.map((r) => [r])],
   text: [['1234567890'], ['qwertyuiop', 'è'], ['asdfghjkl', 'òàù'], ['zxcvbnm', ',.\'?!'], ['é', 'ì', '€', '-', '@', ':', '(', ')', '/']],
   email: [['1234567890'], ['qwertyuiop'], ['asdfghjkl'], ['zxcvbnm'], ['@', '.', '-', '_', '+']],
-  phone: [['123'], ['456'], ['789'], ['+', '0', ' ']],
+  phone: [['123'], ['456'], ['789'], ['+', '0']],
 };
+const HAS_SPACE = { text: true, phone: true };
 
 let panel;
 let target = null;
-let shift = false;
+let shift = false;     // text: the next letter only; pin: until pressed again
+let pointerDown = false;
 
+// Inserts at the caret. Inputs without a selection API get the text at the end.
 function insert(text) {
   if (!target) return;
-  const start = target.selectionStart ?? target.value.length;
-  const end = target.selectionEnd ?? target.value.length;
   const max = target.maxLength > 0 ? target.maxLength : Infinity;
+  let start;
+  let end;
+  try {
+    start = target.selectionStart ?? target.value.length;
+    end = target.selectionEnd ?? target.value.length;
+  } catch {
+    start = end = target.value.length;
+  }
   if (target.value.length - (end - start) + text.length > max) return;
-  target.setRangeText(text, start, end, 'end');
+  try {
+    target.setRangeText(text, start, end, 'end');
+  } catch {
+    target.value += text;
+  }
   target.dispatchEvent(new Event('input', { bubbles: true }));
 }
 
 function backspace() {
   if (!target) return;
-  const start = target.selectionStart ?? target.value.length;
-  const end = target.selectionEnd ?? target.value.length;
-  if (start === end && start > 0) {
-    target.setRangeText('', start - 1, end, 'end');
-  } else {
-    target.setRangeText('', start, end, 'end');
+  try {
+    const start = target.selectionStart ?? target.value.length;
+    const end = target.selectionEnd ?? target.value.length;
+    if (start === end && start > 0) {
+      target.setRangeText('', start - 1, end, 'end');
+    } else {
+      target.setRangeText('', start, end, 'end');
+    }
+  } catch {
+    target.value = [...target.value].slice(0, -1).join('');
   }
   target.dispatchEvent(new Event('input', { bubbles: true }));
 }
 
-function key(label, action, cls = '') {
+function clearField() {
+  if (!target) return;
+  target.value = '';
+  target.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+function key(label, action, cls = '', aria = null, id = null) {
   return h('button', {
     type: 'button',
     class: cls,
-    'aria-label': label === ' ' ? 'spazio' : label,
+    'aria-label': aria || label,
+    dataset: { key: id || label },
     onpointerdown: (e) => e.preventDefault(), // keep the focus in the field
+    onmousedown: (e) => e.preventDefault(),
     onclick: action,
   }, label);
 }
@@ -58,59 +90,97 @@ function render() {
   clear(panel);
   const kind = target.dataset.osk;
   const layout = LAYOUTS[kind] || LAYOUTS.text;
+  const cased = kind === 'text' || kind === 'pin';
   for (const row of layout) {
     const keys = h('div', { class: 'row-keys' });
     for (const group of row) {
       for (const ch of [...group]) {
-        const c = kind === 'text' && shift ? ch.toUpperCase() : ch;
-        keys.append(key(c, () => { insert(c); if (shift) { shift = false; render(); } }));
+        let c = ch;
+        if (kind === 'text' && shift) c = ch.toUpperCase();
+        if (kind === 'pin' && shift) c = ch.toLowerCase();
+        keys.append(key(c, () => {
+          insert(c);
+          if (kind === 'text' && shift) { shift = false; render(); }
+        }));
       }
     }
     panel.append(keys);
   }
   const last = h('div', { class: 'row-keys' });
-  if (kind === 'text') {
-    last.append(key('⇧', () => { shift = !shift; render(); }, 'wide'));
-    last.append(key(' ', () => insert(' '), 'space'));
-    if (target.tagName === 'TEXTAREA') last.append(key('↵', () => insert('\n'), 'wide'));
+  if (cased) {
+    const label = kind === 'pin' ? (shift ? 'ABC' : 'abc') : '⇧';
+    const aria = kind === 'pin'
+      ? (shift ? t('oskUpper') : t('oskLower'))
+      : t('oskShift');
+    last.append(key(label, () => { shift = !shift; render(); }, 'wide shift', aria, 'shift'));
   }
-  last.append(key('⌫', backspace, 'wide'));
-  last.append(key('OK', () => target && target.blur(), 'wide ok'));
+  if (HAS_SPACE[kind]) last.append(key(t('oskSpace'), () => insert(' '), 'space', t('oskSpace'), ' '));
+  if (target.tagName === 'TEXTAREA') last.append(key('↵', () => insert('\n'), 'wide', t('oskNewline'), '\n'));
+  last.append(key('⌫', backspace, 'wide', t('oskBackspace'), 'backspace'));
+  last.append(key(t('oskClear'), clearField, 'wide clear', t('oskClear'), 'clear'));
+  last.append(key('OK', () => target && target.blur(), 'wide ok', t('oskDone'), 'ok'));
   panel.append(last);
 }
 
+// Keeps the field in view above the keyboard: the page gets room at the
+// bottom as tall as the keyboard, and scrolls the field up if it is covered.
+function keepVisible(el) {
+  const height = panel.getBoundingClientRect().height;
+  document.body.style.paddingBottom = `${Math.ceil(height) + 16}px`;
+  const rect = el.getBoundingClientRect();
+  const room = window.innerHeight - height;
+  if (rect.bottom > room - 8 || rect.top < 0) {
+    window.scrollBy({ top: rect.bottom - room + Math.min(rect.height + 24, room / 3), behavior: 'instant' });
+  }
+}
+
 function show(el) {
+  const same = target === el;
   target = el;
-  shift = false;
+  if (!same) shift = false;
   render();
   panel.hidden = false;
   document.body.classList.add('osk-open');
-  el.scrollIntoView({ block: 'center' });
+  keepVisible(el);
 }
 
 export function hideKeyboard() {
   target = null;
   if (panel) panel.hidden = true;
   document.body.classList.remove('osk-open');
+  document.body.style.paddingBottom = '';
+}
+
+// Closes the keyboard unless the focus went to another field that wants it.
+function hideUnlessTyping() {
+  const a = document.activeElement;
+  if (!(a && a.dataset && a.dataset.osk)) hideKeyboard();
 }
 
 export function initKeyboard() {
   panel = document.getElementById('osk');
+  // While a finger is down, the layout must not move: the keyboard closes
+  // only once the tap (pointerup, then click) has landed.
+  document.addEventListener('pointerdown', () => { pointerDown = true; }, true);
+  const up = () => {
+    if (!pointerDown) return;
+    pointerDown = false;
+    if (target && document.activeElement !== target) setTimeout(hideUnlessTyping, 0);
+  };
+  document.addEventListener('pointerup', up, true);
+  document.addEventListener('pointercancel', up, true);
   document.addEventListener('focusin', (e) => {
     if (e.target instanceof HTMLElement && e.target.dataset.osk) {
       show(e.target);
-    } else if (!panel.contains(e.target)) {
+    } else if (!panel.contains(e.target) && !pointerDown) {
       hideKeyboard();
     }
   });
   document.addEventListener('focusout', (e) => {
     if (e.target === target && !(e.relatedTarget && e.relatedTarget.dataset && e.relatedTarget.dataset.osk)) {
-      // A tap elsewhere closes it; the next field reopens it.
-      setTimeout(() => {
-        if (!(document.activeElement && document.activeElement.dataset && document.activeElement.dataset.osk)) {
-          hideKeyboard();
-        }
-      }, 0);
+      // A tap elsewhere closes it (after the tap); the next field reopens it.
+      if (!pointerDown) setTimeout(hideUnlessTyping, 0);
     }
   });
+  window.addEventListener('resize', () => { if (target) keepVisible(target); });
 }

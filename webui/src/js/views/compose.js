@@ -2,8 +2,8 @@
 // "Invia" shows progress, cannot be sent twice (one idempotency key per
 // form), and success shows the protocol number large.
 import * as api from '../api.js';
-import { h, field } from '../dom.js';
-import { t } from '../i18n.js';
+import { h, field, formatDate } from '../dom.js';
+import { t, getLang } from '../i18n.js';
 import { state, showError, go, refreshUnread } from '../app.js';
 import { attachmentPicker } from './attachments.js';
 
@@ -20,16 +20,52 @@ export function counter(control, max) {
   return out;
 }
 
+// An error shown under its field (aria-invalid, described by the message),
+// gone as soon as the field is changed.
+export function fieldError(control, wrap, message) {
+  let box = wrap.querySelector('.kiosk-field-error');
+  if (!box) {
+    box = h('div', { class: 'kiosk-field-error invalid-feedback d-block', id: `${control ? control.id : 'topic'}-error` });
+    wrap.append(box);
+  }
+  box.textContent = message;
+  if (control) {
+    control.setAttribute('aria-invalid', 'true');
+    const described = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    if (!described.includes(box.id)) control.setAttribute('aria-describedby', [...described, box.id].join(' '));
+    const clearIt = () => {
+      control.removeAttribute('aria-invalid');
+      box.remove();
+      control.setAttribute('aria-describedby', described.join(' '));
+      control.removeEventListener('input', clearIt);
+    };
+    control.addEventListener('input', clearIt);
+  }
+  return box;
+}
+
+// A warning with a button to add the PEC; the draft is kept in memory.
+export function missingPecWarning(onAdd) {
+  return h('div', { class: 'alert alert-warning d-flex flex-wrap gap-3 align-items-center', id: 'no-pec', role: 'status' },
+    h('span', {}, t('noPec')),
+    h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'add-pec', onclick: onAdd }, t('addPec')));
+}
+
 export async function renderCompose(el) {
-  const topics = await loadTopics();
-  let topic = '';
-  const key = crypto.randomUUID();  // the same for every retry of this form
+  const [topics, contacts] = await Promise.all([loadTopics(), api.get('/api/contacts').catch(() => null)]);
+  // A draft left to add the PEC comes back as it was.
+  const draft = state.draft || { topic: '', subject: '', body: '', extra: '', key: crypto.randomUUID() };
+  state.draft = null;
+  let topic = draft.topic;
+  const key = draft.key;  // the same for every retry of this form
 
   const topicButtons = topics.map((tp) => h('button', {
-    type: 'button', class: 'kiosk-tile', 'aria-pressed': 'false', dataset: { topic: tp.code },
+    type: 'button', class: 'kiosk-tile', 'aria-pressed': String(tp.code === topic), dataset: { topic: tp.code },
     onclick: (e) => {
       topic = tp.code;
       for (const b of topicGrid.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b === e.currentTarget));
+      const err = topicSet.querySelector('.kiosk-field-error');
+      if (err) err.remove();
     },
   }, tp.label));
   const topicGrid = h('div', { class: 'kiosk-tiles kiosk-topics' }, topicButtons);
@@ -39,12 +75,23 @@ export async function renderCompose(el) {
     attrs: { maxlength: 10000, required: true } });
   const extra = field({ label: t('extraEmail'), kind: 'email', name: 'extra_email', help: t('extraEmailHelp'),
     osk: 'email', attrs: { maxlength: 254, autocomplete: 'off' } });
+  subject.control.value = draft.subject;
+  body.control.value = draft.body;
+  extra.control.value = draft.extra;
   const picker = attachmentPicker((err) => showError(el, err));
   const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': t('sending') });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'send' }, t('send'));
 
+  const topicSet = h('fieldset', { class: 'kiosk-card', id: 'topic-set' }, h('legend', { class: 'fw-semibold' }, t('chooseTopic')), topicGrid);
+  const noPec = contacts && !contacts.pec
+    ? missingPecWarning(() => {
+      state.draft = { topic, subject: subject.control.value, body: body.control.value, extra: extra.control.value, key };
+      go('#/contatti');
+    })
+    : null;
   const form = h('form', { novalidate: true, autocomplete: 'off' },
-    h('fieldset', { class: 'kiosk-card' }, h('legend', { class: 'fw-semibold' }, t('chooseTopic')), topicGrid),
+    noPec,
+    topicSet,
     h('div', { class: 'kiosk-card' }, subject.wrap, body.wrap, counter(body.control, 10000)),
     picker.element,
     h('div', { class: 'kiosk-card' }, extra.wrap),
@@ -54,8 +101,21 @@ export async function renderCompose(el) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (sending) return;  // a double tap sends once
-    if (!topic || !subject.control.value.trim() || !body.control.value.trim()) {
-      showError(el, new Error(t('required')));
+    // Each missing field says so beside it; the first one gets the focus.
+    const missing = [];
+    if (!topic) {
+      fieldError(null, topicSet, t('topicRequired'));
+      missing.push(topicButtons[0]);
+    }
+    for (const f of [subject, body]) {
+      if (!f.control.value.trim()) {
+        fieldError(f.control, f.wrap, t('requiredField'));
+        missing.push(f.control);
+      }
+    }
+    if (missing.length) {
+      missing[0].focus();
+      missing[0].scrollIntoView({ block: 'center' });
       return;
     }
     sending = true;
@@ -103,13 +163,21 @@ export function printButton(el, path, body, label = t('printReceipt'), id = 'pri
 }
 
 export async function renderSent(el, id) {
-  const sent = state.lastSent && String(state.lastSent.id) === id ? state.lastSent : await api.get(`/api/communications/${id}`);
+  // The thread as registered: protocol, time, topic, subject, attachments.
+  const sent = await api.get(`/api/communications/${id}`);
   await refreshUnread();
+  const files = sent.messages && sent.messages[0] ? sent.messages[0].attachments.length : null;
+  const topic = state.topics.find((tp) => tp.code === sent.topic);
   el.append(
     h('h1', { class: 'kiosk-title' }, t('sentOk')),
     h('div', { class: 'kiosk-card text-center' },
       h('p', { class: 'lead mb-1' }, t('protocol')),
       h('p', { class: 'kiosk-protocol selectable', id: 'protocol' }, sent.protocol),
+      h('dl', { class: 'kiosk-summary', id: 'sent-summary' },
+        h('dt', {}, t('registeredAt')), h('dd', { id: 'sent-when' }, formatDate(sent.created_at, getLang())),
+        h('dt', {}, t('topic')), h('dd', {}, sent.topic_label || (topic ? topic.label : sent.topic)),
+        h('dt', {}, t('subject')), h('dd', { class: 'selectable' }, sent.subject),
+        files !== null ? [h('dt', {}, t('attachments')), h('dd', {}, String(files))] : null),
       h('div', { class: 'd-flex flex-wrap gap-3 justify-content-center mt-4' },
         printButton(el, `/api/communications/${id}/print`),
         h('a', { href: `#/comunicazione/${id}`, class: 'btn btn-primary btn-lg', id: 'open-thread' }, t('openThread')),

@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, field } from '../dom.js';
 import { t } from '../i18n.js';
-import { showError } from '../app.js';
+import { showError, state, go } from '../app.js';
 
 export async function renderContacts(el) {
   const c = await api.get('/api/contacts');
@@ -39,6 +39,11 @@ export async function renderContacts(el) {
       const old = el.querySelector('.kiosk-error');
       if (old) old.remove();
       done.replaceChildren(h('div', { class: 'alert alert-success', id: 'contacts-saved' }, t('saved')));
+      // Came here from a draft to add the PEC: back to it, as it was.
+      if (state.draft) {
+        done.append(h('button', { type: 'button', class: 'btn btn-primary btn-lg mb-3', id: 'back-to-draft',
+          onclick: () => go('#/nuova') }, t('backToDraft')));
+      }
     } catch (err) {
       showError(el, err);
     }

@@ -1,15 +1,19 @@
 // Home: the four menu tiles of the service.
+import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { state, refreshUnread } from '../app.js';
+import { state, refreshUnread, go } from '../app.js';
+import { missingPecWarning } from './compose.js';
 
 export async function renderHome(el) {
-  await refreshUnread();
+  const [, contacts] = await Promise.all([refreshUnread(), api.get('/api/contacts').catch(() => null)]);
   const tile = (href, title, sub, id) => h('a', { href, class: 'kiosk-tile', id }, title, h('small', {}, sub));
   el.append(
     h('h1', { class: 'kiosk-title' }, t('menu')),
+    contacts && !contacts.pec ? missingPecWarning(() => go('#/contatti')) : null,
     h('nav', { 'aria-label': t('menu') },
       h('div', { class: 'kiosk-tiles' },
+        state.unread ? tile('#/daleggere', t('toRead'), t('unreadCount', state.unread), 'tile-to-read') : null,
         tile('#/nuova', t('newCommunication'), t('newCommunicationSub'), 'tile-new'),
         tile('#/inviate', t('sent'), t('sentSub'), 'tile-sent'),
         tile('#/ricevute', t('received'), state.unread ? t('unreadCount', state.unread) : t('receivedSub'), 'tile-received'),

@@ -73,3 +73,26 @@ export async function renderList(el, box) {
     data.items.length ? list : h('p', { class: 'lead' }, t('empty')),
     pager(f, data.total, again));
 }
+
+// "Da leggere": every thread with something unread, sent or received. With
+// exactly one, straight to it.
+export async function renderToRead(el) {
+  const data = await api.get(`/api/communications?${new URLSearchParams({ box: 'all', unread: 'true', per_page: 50 })}`);
+  if (data.items.length === 1) {
+    location.replace(`#/comunicazione/${data.items[0].id}`);
+    return;
+  }
+  const list = h('ul', { class: 'kiosk-list', id: 'list' });
+  for (const c of data.items) {
+    list.append(h('li', { class: 'unread' },
+      h('a', { href: `#/comunicazione/${c.id}` },
+        h('div', { class: 'd-flex flex-wrap gap-2 align-items-center' },
+          statusBadge(c.status),
+          h('span', { class: 'kiosk-badge new' }, t('unread')),
+          h('strong', { class: 'ms-1' }, c.subject)),
+        h('div', {}, `${c.box === 'sent' ? t('sent') : t('received')} · ${c.topic_label} · ${t('protocol')} ${c.protocol} · ${formatDate(c.updated_at || c.created_at, getLang())}`))));
+  }
+  el.append(
+    h('h1', { class: 'kiosk-title' }, t('toRead')),
+    data.items.length ? list : h('p', { class: 'lead' }, t('noneUnread')));
+}

@@ -7,7 +7,22 @@ import { state, startSession, showError, go } from '../app.js';
 
 let mode = 'professional';
 
+// Left alone, the login screen wipes itself after the idle time too: a typed
+// codice fiscale or a lock message must not wait for the next person.
+let idleTimer = null;
+function armReset(el) {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    if (state.session || !el.isConnected) return;
+    mode = 'professional';
+    renderAgain(el);
+  }, (state.kiosk.idle_seconds || 120) * 1000);
+}
+
 export function renderLogin(el) {
+  armReset(el);
+  const rearm = () => { if (!state.session && el.isConnected) armReset(el); };
+  for (const type of ['pointerdown', 'keydown', 'input']) el.addEventListener(type, rearm, { capture: true });
   const tabs = h('div', { class: 'btn-group mb-4', role: 'group', 'aria-label': t('login') },
     h('button', { type: 'button', class: `btn btn-lg ${mode === 'professional' ? 'btn-primary' : 'btn-outline-primary'}`,
       'aria-pressed': String(mode === 'professional'), id: 'tab-professional',
@@ -50,6 +65,7 @@ export function renderLogin(el) {
       const body = mode === 'professional' ? { codice_fiscale: a, pin: b } : { username: a, password: b };
       const session = await api.post('/api/session', body);
       second.control.value = '';
+      clearTimeout(idleTimer);
       startSession(session);
       go('#/');
     } catch (err) {

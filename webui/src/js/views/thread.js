@@ -62,7 +62,9 @@ export async function renderThread(el, id) {
     c.status === 'chiusa' ? h('div', { class: 'alert alert-info', id: 'outcome' }, `${t('outcome')}: ${c.outcome}`) : null,
     h('section', { 'aria-label': t('text') }, c.messages.map((m) => messageView(m, 'professional'))),
     h('div', { class: 'd-flex flex-wrap gap-3 mb-4' },
-      printButton(el, `/api/communications/${id}/print`),
+      // A thread the Institute started has no receipt of the professional's.
+      c.messages.length && c.messages[0].author === 'professional'
+        ? printButton(el, `/api/communications/${id}/print`) : null,
       // Messages added later have receipts of their own.
       c.messages.slice(1).filter((m) => m.author === 'professional').map((m, i) =>
         printButton(el, `/api/communications/${id}/print`, { message_id: m.id },

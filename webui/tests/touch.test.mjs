@@ -1,0 +1,225 @@
+// Touch UI, second pass: every field typed on the on-screen keyboard, a tap
+// that lands the first time, the unread alert, PINs with lower-case letters,
+// a missing PEC, errors beside their fields, the login screen's own reset.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import {
+  startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
+  typeOsk, runKiosk,
+} from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+async function noViolations(page, screen) {
+  assert.deepEqual(await axe(page), [], `axe on ${screen}`);
+}
+
+// The box of an element and of the open keyboard, in viewport coordinates.
+async function boxes(page, selector) {
+  return page.evaluate((sel) => {
+    const r = document.querySelector(sel).getBoundingClientRect();
+    const k = document.getElementById('osk').getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, keyboardTop: k.top, height: window.innerHeight };
+  }, selector);
+}
+
+test('the keyboard types into every e-mail field: contacts and the extra e-mail', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await tap(page, '#tile-contacts');
+    await page.waitForSelector('input[name=pec]');
+    await typeOsk(page, 'input[name=pec]', 'studio.rossi@pec.example.com');
+    await typeOsk(page, 'input[name=email]', 'mario_rossi+inps@mail.example.com');
+    await typeOsk(page, 'input[name=mobile]', '+39 347 1234567');
+    await typeOsk(page, 'input[name=phone]', '06 1234567');
+    await typeOsk(page, 'input[name=fax]', '06 7654321');
+    assert.equal(await page.inputValue('input[name=pec]'), 'studio.rossi@pec.example.com');
+    await noViolations(page, 'contacts with the keyboard open');
+    await screenshot(page, 'contacts-keyboard-portrait');
+    await tap(page, '#save-contacts');
+    await page.waitForSelector('#contacts-saved');
+    await page.reload();
+    await page.waitForSelector('input[name=pec]');
+    assert.equal(await page.inputValue('input[name=pec]'), 'studio.rossi@pec.example.com');
+    assert.equal(await page.inputValue('input[name=email]'), 'mario_rossi+inps@mail.example.com');
+    assert.equal(await page.inputValue('input[name=mobile]'), '+393471234567');
+
+    await page.goto(`${kiosk.url}/#/nuova`);
+    await page.waitForSelector('input[name=extra_email]');
+    await typeOsk(page, 'input[name=extra_email]', 'commercialista@studio.example.it');
+    assert.equal(await page.inputValue('input[name=extra_email]'), 'commercialista@studio.example.it');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+for (const [name, viewport] of [['portrait', { width: 1080, height: 1920 }], ['landscape', { width: 1366, height: 768 }]]) {
+  test(`with the keyboard open, the first tap on "Invia" sends (${name})`, async () => {
+    const kiosk = await startKiosk();
+    try {
+      const page = await openPage(browser, kiosk.url, viewport);
+      await loginProfessional(page);
+      await tap(page, '#tile-new');
+      await page.waitForSelector('#send');
+      await tap(page, '[data-topic=rimborso]');
+      await typeOsk(page, 'input[name=subject]', 'Rimborso');
+      await typeOsk(page, 'textarea[name=body]', 'Chiedo il rimborso.');
+      // The field being typed is above the keyboard, not under it.
+      const typed = await boxes(page, 'textarea[name=body]');
+      assert.ok(typed.bottom <= typed.keyboardTop, `the text box (bottom ${typed.bottom}) is under the keyboard (top ${typed.keyboardTop})`);
+      // The person scrolls to "Invia" and taps it once, keyboard still open.
+      await page.evaluate(() => {
+        const b = document.getElementById('send').getBoundingClientRect();
+        const k = document.getElementById('osk').getBoundingClientRect();
+        window.scrollBy({ top: b.bottom - k.top + 40, behavior: 'instant' });
+      });
+      assert.equal(await page.isVisible('#osk'), true);
+      const b = await page.$eval('#send', (el) => { const r = el.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; });
+      await page.mouse.click(b.x, b.y);
+      await page.waitForSelector('#protocol', { timeout: 5000 });
+    } finally {
+      await kiosk.stop();
+    }
+  });
+}
+
+test('landscape staff desk: the password field stays above the keyboard', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url, { width: 1366, height: 768 });
+    await tap(page, '#tab-staff');
+    await typeOsk(page, 'input[name=username]', 'sportello');
+    await typeOsk(page, 'input[name=password]', 'sportello-demo');
+    const b = await boxes(page, 'input[name=password]');
+    assert.ok(b.bottom <= b.keyboardTop && b.top >= 0, `password field at ${b.top}–${b.bottom}, keyboard from ${b.keyboardTop}`);
+    await screenshot(page, 'staff-login-keyboard-landscape');
+    await tap(page, '#login');
+    await page.waitForSelector('input[name=q]');
+    await typeOsk(page, 'input[name=q]', 'INPS.0000');
+    const q = await boxes(page, 'input[name=q]');
+    assert.ok(q.bottom <= q.keyboardTop, 'the search box stays above the keyboard');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('a PIN with lower-case letters is typed with the keyboard\'s shift key', async () => {
+  const kiosk = await startKiosk();
+  try {
+    await runKiosk(['set-pin', 'RSSMRA80A01H501U', '--db', path.join(kiosk.dir, 'kiosk.db')], 'Rossi2026xY\n');
+    const page = await openPage(browser, kiosk.url);
+    assert.match(await page.textContent('body'), /minuscole/);  // the help says what a PIN may hold
+    await loginProfessional(page, 'RSSMRA80A01H501U', 'Rossi2026xY');
+    await page.waitForSelector('#tile-new');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('the unread alert leads to a "Da leggere" view when several threads have news', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const staff = await openPage(browser, kiosk.url, { width: 1366, height: 768 });
+    await loginStaff(staff);
+    for (const subject of ['Primo avviso', 'Secondo avviso']) {
+      await staff.waitForSelector('#nav-write');
+      await tap(staff, '#nav-write');
+      await staff.waitForSelector('input[name=codice_fiscale]');
+      await typeOsk(staff, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+      await staff.selectOption('select[name=topic]', 'ruoli_versamenti');
+      await typeOsk(staff, 'input[name=subject]', subject);
+      await typeOsk(staff, 'textarea[name=body]', 'Testo.');
+      await tap(staff, '#send');
+      await staff.waitForSelector('.kiosk-message.institute');
+    }
+    const pro = await openPage(browser, kiosk.url);
+    await loginProfessional(pro);
+    await pro.waitForSelector('#tile-to-read');
+    await tap(pro, '#unread-alert');
+    await pro.waitForSelector('#list li.unread');
+    assert.equal(await pro.locator('#list li.unread').count(), 2);
+    await noViolations(pro, 'da leggere');
+    await screenshot(pro, 'to-read-portrait');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('a missing PEC is told on the menu and in compose; adding it keeps the draft', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const csv = path.join(kiosk.dir, 'senza-pec.csv');
+    writeFileSync(csv, 'codice_fiscale;cognome;nome;pec;email;cellulare\nSPSGRL89T19H501S;Esposito;Gabriele;;gabriele.esposito76@mail.example.com;+393723476662\n');
+    await runKiosk(['import-archive', csv, '--db', path.join(kiosk.dir, 'kiosk.db')]);
+    await runKiosk(['set-pin', 'SPSGRL89T19H501S', '--db', path.join(kiosk.dir, 'kiosk.db')], '87654321\n');
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page, 'SPSGRL89T19H501S', '87654321');
+    await page.waitForSelector('#no-pec');
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#send');
+    assert.equal(await page.isVisible('#no-pec'), true);
+    await tap(page, '[data-topic=rimborso]');
+    await typeOsk(page, 'input[name=subject]', 'Bozza da tenere');
+    await typeOsk(page, 'textarea[name=body]', 'Testo della bozza.');
+    await noViolations(page, 'compose without PEC');
+    await tap(page, '#add-pec');
+    await page.waitForSelector('input[name=pec]');
+    await typeOsk(page, 'input[name=pec]', 'gabriele.esposito@pec.example.com');
+    await tap(page, '#save-contacts');
+    await tap(page, '#back-to-draft');
+    await page.waitForSelector('#send');
+    assert.equal(await page.inputValue('input[name=subject]'), 'Bozza da tenere');
+    assert.equal(await page.inputValue('textarea[name=body]'), 'Testo della bozza.');
+    assert.equal(await page.locator('#no-pec').count(), 0);
+    await tap(page, '#send');
+    await page.waitForSelector('#protocol');
+    // The success screen says when, and what, beside the protocol.
+    assert.match(await page.textContent('#sent-when'), /^\d{2}\/\d{2}\/\d{4},? \d{2}:\d{2}$/);
+    assert.match(await page.textContent('#sent-summary'), /Bozza da tenere/);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('errors stand beside their fields, the first one focused, and go when fixed', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#send');
+    await tap(page, '#send');
+    await page.waitForSelector('#topic-set .kiosk-field-error');
+    assert.match(await page.textContent('#topic-set .kiosk-field-error'), /argomento/);
+    assert.equal(await page.getAttribute('input[name=subject]', 'aria-invalid'), 'true');
+    assert.equal(await page.getAttribute('textarea[name=body]', 'aria-invalid'), 'true');
+    // The first field in error has the focus: the first topic button.
+    assert.equal(await page.evaluate(() => document.activeElement === document.querySelector('[data-topic]')), true);
+    await noViolations(page, 'compose with errors');
+    await screenshot(page, 'compose-errors-portrait');
+    await typeOsk(page, 'input[name=subject]', 'Oggetto');
+    assert.equal(await page.getAttribute('input[name=subject]', 'aria-invalid'), null);
+    await tap(page, '[data-topic=rimborso]');
+    assert.equal(await page.locator('#topic-set .kiosk-field-error').count(), 0);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('the login screen wipes itself after the idle time', async () => {
+  const kiosk = await startKiosk({ ini: '[ui]\nidle_seconds = 10\n' });
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await typeOsk(page, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+    await page.waitForFunction(() => document.querySelector('input[name=codice_fiscale]').value === '', null, { timeout: 20000 });
+  } finally {
+    await kiosk.stop();
+  }
+});
