@@ -119,10 +119,33 @@ std::optional<std::string> allowedType(std::string_view filename,
   const auto allowed = std::find_if(kAllowed.begin(), kAllowed.end(),
                                     [&](const AllowedType& t) { return t.extension == ext; });
   if (allowed == kAllowed.end() || data.empty()) return std::nullopt;
+  if (ext == "p7m") {
+    // A signed file is judged by what it carries: the CMS envelope is parsed
+    // and its content must be a document of an allowed type ("x.pdf.p7m"
+    // holds a PDF). HTML after the SignedData OID no longer passes.
+    if (!isDerSignedData(data)) return std::nullopt;
+    const auto inner = sniffer.signedContent(data);
+    if (!inner || inner->empty()) return std::nullopt;
+    const std::string_view inner_name = filename.substr(0, filename.size() - 4);
+    const std::string inner_ext = extensionOf(inner_name);
+    const bool named = std::any_of(kAllowed.begin(), kAllowed.end(), [&](const AllowedType& t) {
+      return t.extension == inner_ext && inner_ext != "p7m";
+    });
+    if (named) {
+      if (!allowedType(inner_name, *inner, sniffer)) return std::nullopt;
+    } else {
+      const std::string sniffed_inner = sniffer.mimeType(*inner);
+      const bool known = std::any_of(kAllowed.begin(), kAllowed.end(), [&](const AllowedType& t) {
+        return t.extension != "p7m" &&
+               std::find(t.sniffed.begin(), t.sniffed.end(), sniffed_inner) != t.sniffed.end();
+      });
+      if (!known) return std::nullopt;
+    }
+    return std::string(allowed->content_type);
+  }
   const std::string sniffed = sniffer.mimeType(data);
   const bool matches = std::find(allowed->sniffed.begin(), allowed->sniffed.end(), sniffed) !=
-                           allowed->sniffed.end() ||
-                       (ext == "p7m" && isDerSignedData(data));
+                       allowed->sniffed.end();
   if (!matches) return std::nullopt;
   return std::string(allowed->content_type);
 }

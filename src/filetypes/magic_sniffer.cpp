@@ -1,6 +1,9 @@
 #include "filetypes/magic_sniffer.h"
 
 #include <magic.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/objects.h>
 
 #include <memory>
 
@@ -34,6 +37,20 @@ std::string MagicSniffer::mimeType(std::string_view data) {
   if (!m) return "application/octet-stream";
   const char* type = magic_buffer(m, data.data(), data.size());
   return type ? type : "application/octet-stream";
+}
+
+std::optional<std::string> MagicSniffer::signedContent(std::string_view data) {
+  if (data.empty() || data.size() > 64 * 1024 * 1024) return std::nullopt;
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), &BIO_free);
+  if (!in) return std::nullopt;
+  std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cms(
+      d2i_CMS_bio(in.get(), nullptr), &CMS_ContentInfo_free);
+  if (!cms || OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) return std::nullopt;
+  ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
+  if (!content || !*content) return std::nullopt;  // detached: nothing inside to judge
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(*content)),
+                     static_cast<std::size_t>(ASN1_STRING_length(*content)));
 }
 
 }  // namespace kiosk::filetypes

@@ -10,6 +10,8 @@ namespace kiosk::filetypes {
 class MagicSniffer final : public domain::FileSniffer {
  public:
   std::string mimeType(std::string_view data) override;
+  // OpenSSL's CMS parser (DER or BER): the embedded content of a SignedData.
+  std::optional<std::string> signedContent(std::string_view data) override;
 };
 
 }  // namespace kiosk::filetypes

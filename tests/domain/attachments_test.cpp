@@ -4,6 +4,8 @@
 
 #include "filetypes/magic_sniffer.h"
 #include "support/read_file.h"
+#include "support/shell.h"
+#include "support/temp_dir.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -90,6 +92,38 @@ TEST_CASE("a file whose content and extension disagree is refused", "[filetypes]
     REQUIRE_FALSE(a);
     CHECK(a.error().reason == "attachment_type_not_allowed");
   }
+}
+
+TEST_CASE("a .p7m is judged by the document inside its CMS envelope", "[filetypes]") {
+  filetypes::MagicSniffer sniffer;
+  test::TempDir dir;
+  const std::string d = dir.path().string();
+  // A throwaway signer, as a smart card would have; the envelope is what matters.
+  auto [status, out] =
+      test::run("cd '" + d +
+                "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem "
+                "-subj /CN=prova -days 1 2>&1 && for f in pagina.html documento.pdf; do "
+                "openssl cms -sign -nodetach -binary -outform DER -in '" +
+                kFiles +
+                "'/$f -signer c.pem "
+                "-inkey k.pem -out $f.p7m || exit 1; done 2>&1");
+  REQUIRE(status == 0);
+  const std::string html_p7m = test::readFile(d + "/pagina.html.p7m");
+  const std::string pdf_p7m = test::readFile(d + "/documento.pdf.p7m");
+  // A signed PDF passes, with or without the inner extension in its name.
+  CHECK(checkAttachment({"contratto.pdf.p7m", pdf_p7m}, sniffer));
+  CHECK(checkAttachment({"contratto.p7m", pdf_p7m}, sniffer));
+  // A signed web page does not, whatever it is called.
+  for (const char* name : {"pagina.pdf.p7m", "pagina.p7m", "pagina.html.p7m"}) {
+    INFO(name);
+    CHECK(checkAttachment({name, html_p7m}, sniffer).error().reason ==
+          "attachment_type_not_allowed");
+  }
+  // Nor HTML glued after the SignedData OID, which the first bytes alone let through.
+  const std::string forged =
+      std::string("\x30\x80\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x02", 13) +
+      "<html><script>alert(1)</script></html>";
+  CHECK_FALSE(checkAttachment({"finto.pdf.p7m", forged}, sniffer));
 }
 
 TEST_CASE("size limits: empty refused, 1 MiB accepted, one byte more refused", "[filetypes]") {

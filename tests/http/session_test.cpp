@@ -56,7 +56,7 @@ TEST_CASE("each wrong try says how many remain before the lock, known or unknown
           "[http]") {
   TestKiosk kiosk;
   HttpClient c = kiosk.client();
-  for (const std::string cf : {std::string(kCf), std::string("GRCFNC70D52L219G")}) {
+  for (const std::string& cf : {std::string(kCf), std::string("GRCFNC70D52L219G")}) {
     INFO(cf);
     for (int left = 4; left >= 1; --left) {
       auto r = c.loginProfessional(cf, "99999999");
