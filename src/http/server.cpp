@@ -25,7 +25,7 @@ namespace {
 constexpr const char* kSecurityHeaders[][2] = {
     {"Content-Security-Policy",
      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-     "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+     "font-src 'self' data:; frame-src blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
      "frame-ancestors 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "no-referrer"},

@@ -72,7 +72,7 @@ test('a professional logs in, sends with two attachments and finds it in the sen
     await tap(page, '#open-thread');
     await page.waitForSelector('#thread-protocol');
     assert.equal((await page.textContent('#thread-protocol')).trim(), protocol);
-    const links = await page.$$eval('.kiosk-message a', (els) => els.map((e) => e.textContent));
+    const links = await page.$$eval('.kiosk-message .kiosk-attachment', (els) => els.map((e) => e.textContent));
     assert.equal(links.length, 2);
     assert.match(links[0], /documento\.pdf/);
     await noViolations(page, 'thread');
@@ -145,8 +145,8 @@ test('scan two pages and pick a file from the USB stick, send, find both in the 
     await tap(page, '#send');
     await page.waitForSelector('#protocol');
     await tap(page, '#open-thread');
-    await page.waitForSelector('.kiosk-message a');
-    const links = await page.$$eval('.kiosk-message a', (els) => els.map((e) => e.textContent));
+    await page.waitForSelector('.kiosk-message .kiosk-attachment');
+    const links = await page.$$eval('.kiosk-message .kiosk-attachment', (els) => els.map((e) => e.textContent));
     assert.equal(links.length, 2);
     assert.match(links[0], /scansione\.pdf/);
     assert.match(links[1], /modulo firmato\.pdf/);

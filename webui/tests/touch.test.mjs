@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
-  typeOsk, runKiosk,
+  typeOsk, runKiosk, files,
 } from './helpers.mjs';
 
 let browser;
@@ -208,6 +208,51 @@ test('errors stand beside their fields, the first one focused, and go when fixed
     assert.equal(await page.getAttribute('input[name=subject]', 'aria-invalid'), null);
     await tap(page, '[data-topic=rimborso]');
     assert.equal(await page.locator('#topic-set .kiosk-field-error').count(), 0);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('attachments are shown in the page, never downloaded to the kiosk', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    const downloads = [];
+    page.on('download', (d) => downloads.push(d.suggestedFilename()));
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#send');
+    await tap(page, '[data-topic=rimborso]');
+    await typeOsk(page, 'input[name=subject]', 'Documenti');
+    await typeOsk(page, 'textarea[name=body]', 'Allego i documenti.');
+    const chooser = page.waitForEvent('filechooser');
+    await tap(page, '#choose-file');
+    await (await chooser).setFiles(['documento.pdf', 'foto.png', 'nota.txt'].map((f) => path.join(files, f)));
+    await tap(page, '#send');
+    await page.waitForSelector('#protocol');
+    await tap(page, '#open-thread');
+    await page.waitForSelector('.kiosk-attachment');
+    const buttons = page.locator('.kiosk-attachment');
+    assert.equal(await buttons.count(), 3);
+
+    await buttons.nth(0).click();  // the PDF, in a frame of the page
+    await page.waitForSelector('#viewer:not([hidden]) iframe#viewer-content');
+    assert.match(await page.getAttribute('#viewer-content', 'src'), /^blob:/);
+    await noViolations(page, 'attachment viewer');
+    await tap(page, '#viewer-close');
+    assert.equal(await page.isHidden('#viewer'), true);
+
+    await buttons.nth(1).click();  // the picture
+    await page.waitForSelector('#viewer:not([hidden]) img#viewer-content');
+    await page.waitForFunction(() => document.getElementById('viewer-content').naturalWidth > 0);
+    await screenshot(page, 'attachment-viewer-portrait');
+    await tap(page, '#viewer-close');
+
+    await buttons.nth(2).click();  // the text
+    await page.waitForSelector('#viewer:not([hidden]) pre#viewer-content');
+    await tap(page, '#viewer-close');
+    assert.deepEqual(downloads, []);
+    assert.deepEqual(page.errors, []);
   } finally {
     await kiosk.stop();
   }

@@ -1,9 +1,9 @@
 // Dettaglio: the messages of a thread in order with author, date and
 // attachments; add a message (with attachments) while it is not closed.
 import * as api from '../api.js';
-import { h, append, field, formatDate, formatBytes } from '../dom.js';
+import { h, append, clear, field, formatDate, formatBytes } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { showError, refreshUnread } from '../app.js';
+import { showError, refreshUnread, state } from '../app.js';
 import { attachmentPicker } from './attachments.js';
 import { counter, printButton } from './compose.js';
 import { statusBadge } from './lists.js';
@@ -17,9 +17,56 @@ export function messageView(m, reader, professionalName = '') {
     h('div', { class: 'body selectable' }, m.body),
     m.attachments.length
       ? h('ul', { class: 'list-unstyled mb-0' }, m.attachments.map((a) => h('li', { class: 'mb-2' },
-        h('a', { href: `/api/attachments/${a.id}`, download: a.filename, class: 'btn btn-outline-primary' },
-          `${t('download')} ${a.filename} (${formatBytes(a.size)})`))))
+        h('button', { type: 'button', class: 'btn btn-outline-primary kiosk-attachment', dataset: { attachment: a.id },
+          onclick: () => showAttachment(a) },
+        `${t('view')} ${a.filename} (${formatBytes(a.size)})`))))
       : null);
+}
+
+// Shows an attachment inside the page: never a download, which would leave
+// it on the kiosk's disk where the person cannot take it and the logout wipe
+// cannot reach it. Images and PDFs are shown, plain text as text; other types
+// say so. The blob lives in memory and is revoked on close and on logout.
+async function showAttachment(a) {
+  const overlay = document.getElementById('viewer');
+  const close = h('button', { type: 'button', class: 'btn btn-light btn-lg', id: 'viewer-close' }, t('closeViewer'));
+  const body = h('div', { class: 'kiosk-viewer-body' }, h('p', {}, t('loading')));
+  clear(overlay).append(
+    h('div', { class: 'kiosk-viewer-bar' }, h('h2', { id: 'viewer-title' }, a.filename), close),
+    body);
+  overlay.hidden = false;
+  let url = null;
+  const done = () => {
+    overlay.hidden = true;
+    clear(overlay);
+    if (url) {
+      URL.revokeObjectURL(url);
+      state.objectUrls = state.objectUrls.filter((u) => u !== url);
+    }
+  };
+  close.addEventListener('click', done);
+  close.focus();
+  try {
+    const res = await fetch(`/api/attachments/${a.id}`, { credentials: 'same-origin', cache: 'no-store' });
+    if (!res.ok) throw new Error(t('viewFailed'));
+    const blob = await res.blob();
+    clear(body);
+    if (a.content_type.startsWith('image/') && a.content_type !== 'image/tiff') {
+      url = URL.createObjectURL(blob);
+      state.objectUrls.push(url);
+      body.append(h('img', { src: url, alt: a.filename, class: 'kiosk-viewer-image', id: 'viewer-content' }));
+    } else if (a.content_type === 'application/pdf') {
+      url = URL.createObjectURL(new Blob([blob], { type: 'application/pdf' }));
+      state.objectUrls.push(url);
+      body.append(h('iframe', { src: `${url}#toolbar=0`, title: a.filename, class: 'kiosk-viewer-pdf', id: 'viewer-content' }));
+    } else if (a.content_type.startsWith('text/')) {
+      body.append(h('pre', { class: 'kiosk-viewer-text selectable', id: 'viewer-content' }, await blob.text()));
+    } else {
+      body.append(h('p', { class: 'lead', id: 'viewer-content' }, t('noPreview')));
+    }
+  } catch (err) {
+    clear(body).append(h('p', { class: 'lead', role: 'alert' }, err.message || t('viewFailed')));
+  }
 }
 
 // A text box with attachments and a send button; `send(FormData)` does the rest.
