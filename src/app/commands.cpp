@@ -107,6 +107,9 @@ int runServe(const std::vector<std::string>& args) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  // SIGHUP (a terminal closing, a careless `kill -HUP`) never ends the kiosk:
+  // it is taken here and logged; a changed kiosk.conf needs a restart.
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -142,6 +145,10 @@ int runServe(const std::vector<std::string>& args) {
     timespec minute{60, 0};
     const int sig = sigtimedwait(&stop_signals, nullptr, &minute);
     if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGHUP) {
+      log::info("sighup_ignored", {{"hint", "restart the service to apply a changed kiosk.conf"}});
+      continue;
+    }
     app.sweepSessions();
   }
   log::info("serve_stopping", {});

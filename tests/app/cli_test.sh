@@ -107,6 +107,10 @@ check "the demo technician logs in" \
 check "the logs never hold the PIN or passwords" bash -c "! grep -q '12345678\|sportello-demo\|tecnico-demo' '$work/serve.out'"
 check "the logs are one JSON object per line" \
   bash -c "grep -v '^listening on' '$work/serve.out' | /usr/bin/python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]'"
+kill -HUP $server
+sleep 0.3
+check "SIGHUP does not end serve, which still answers" \
+  bash -c "kill -0 $server && curl -sf '$url/healthz' >/dev/null && grep -q sighup_ignored '$work/serve.out'"
 kill -TERM $server
 wait $server
 check "serve exits 0 on SIGTERM" test $? = 0
