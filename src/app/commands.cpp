@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -150,9 +151,11 @@ int runServe(const std::vector<std::string>& args) {
       continue;
     }
     app.sweepSessions();
+    app.anchorAudit();
   }
   log::info("serve_stopping", {});
   app.stop();  // finishes the requests in flight
+  app.anchorAudit();
   log::info("serve_stopped", {});
   return kExitOk;
 }
@@ -307,7 +310,15 @@ int runAuditVerify(const std::vector<std::string>& args) {
   if (!p) return p.error();
   auto store = open(p->config, "audit-verify");
   if (!store) return store.error();
-  auto check = domain::verifyAudit(**store);
+  // With the kiosk's key, the signed heads are checked too.
+  std::unique_ptr<domain::ReceiptSigner> signer;
+  const std::string key = receiptKeyPath(p->config);
+  if (std::filesystem::exists(key)) {
+    auto opened = receipts::Ed25519Signer::open(key);
+    if (!opened) return report("audit-verify", opened.error());
+    signer = std::move(*opened);
+  }
+  auto check = domain::verifyAudit(**store, signer.get());
   if (!check) return report("audit-verify", check.error());
   if (check->first_broken) {
     std::printf("audit log: BROKEN at entry %lld: %s\n",
@@ -315,6 +326,11 @@ int runAuditVerify(const std::vector<std::string>& args) {
     return kExitFailure;
   }
   std::printf("audit log: %lld entries, chain intact\n", static_cast<long long>(check->entries));
+  if (signer) {
+    std::printf("signed heads: %lld match\n", static_cast<long long>(check->anchors));
+  } else {
+    std::puts("signed heads: not checked (no receipt key beside the database)");
+  }
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "devices/cups_printer.h"
+#include "domain/audit.h"
 #include "http/api.h"
 
 namespace kiosk::app {
@@ -26,7 +27,8 @@ KioskApp::KioskApp(const config::Config& config,
                 *signer_,
                 {config_.branch_code, config_.branch_name, config_.kiosk_id,
                  config_.verify_url.empty() ? "http://" + config_.listen + "/verifica"
-                                            : config_.verify_url}),
+                                            : config_.verify_url},
+                &clock_),
       printer_(
           config_.printer_queue.empty()
               ? std::unique_ptr<domain::Printer>(new devices::NoPrinter())
@@ -78,6 +80,15 @@ void KioskApp::stop() {
   }
   dispatch_wake_.notify_all();
   if (dispatch_thread_.joinable()) dispatch_thread_.join();
+}
+
+void KioskApp::anchorAudit() {
+  auto tx = store_->begin(domain::TxMode::kWrite);
+  if (!tx) return;
+  auto head = domain::anchorAudit(**tx, *signer_, config_.kiosk_id, clock_.nowSeconds());
+  if (!head || !(*tx)->commit()) {
+    log::warn("audit_anchor_failed", {{"detail", head ? "commit" : head.error().detail}});
+  }
 }
 
 void KioskApp::sweepSessions() {

@@ -51,6 +51,9 @@ class KioskApp {
 
   // Deletes expired sessions; serve calls it once a minute.
   void sweepSessions();
+  // Signs the audit chain's head when it moved since the last anchor (serve
+  // calls it every minute and on stop).
+  void anchorAudit();
 
  private:
   config::Config config_;

@@ -1,5 +1,7 @@
 #include "domain/audit.h"
 
+#include <map>
+
 #include "core/crypto.h"
 
 namespace kiosk::domain {
@@ -12,14 +14,43 @@ std::string auditHash(const std::string& prev_hash, const AuditEntry& e) {
   return crypto::sha256Hex(text);
 }
 
-Result<AuditCheck> verifyAudit(Store& store) {
+std::string auditAnchorText(const AuditAnchor& a) {
+  return "CKA1;" + a.kiosk_id + ";" + std::to_string(a.head.id) + ";" + a.head.hash + ";" +
+         std::to_string(a.at);
+}
+
+Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
+                                             ReceiptSigner& signer,
+                                             const std::string& kiosk_id,
+                                             std::int64_t now) {
+  auto head = tx.auditHead();
+  if (!head) return fail(head.error());
+  if (!*head) return head;
+  auto anchors = tx.auditAnchors();
+  if (!anchors) return fail(anchors.error());
+  if (!anchors->empty() && anchors->back().head.id == (*head)->id &&
+      anchors->back().head.hash == (*head)->hash) {
+    return head;
+  }
+  AuditAnchor a;
+  a.at = now;
+  a.kiosk_id = kiosk_id;
+  a.head = **head;
+  a.signature = signer.sign(auditAnchorText(a));
+  if (auto st = tx.appendAuditAnchor(a); !st) return fail(st.error());
+  return head;
+}
+
+Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer) {
   auto tx = store.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
   AuditCheck check;
   std::string expected_prev = kAuditGenesis;
+  std::map<std::int64_t, std::string> hashes;  // id → hash, for the anchors
   auto st = (*tx)->scanAudit(
       [&](std::int64_t id, const AuditEntry& e, const std::string& prev, const std::string& hash) {
         ++check.entries;
+        hashes[id] = hash;
         if (prev != expected_prev) {
           check.first_broken = id;
           check.why = "it does not point at the entry before it (one was removed or inserted)";
@@ -34,6 +65,31 @@ Result<AuditCheck> verifyAudit(Store& store) {
         return true;
       });
   if (!st) return fail(st.error());
+  if (check.first_broken || !signer) return check;
+  auto anchors = (*tx)->auditAnchors();
+  if (!anchors) return fail(anchors.error());
+  for (const auto& a : *anchors) {
+    ++check.anchors;
+    if (!signer->verify(auditAnchorText(a), a.signature)) {
+      check.first_broken = a.head.id;
+      check.why = "the signed head of " + std::to_string(a.at) + " (anchor " +
+                  std::to_string(a.id) + ") does not carry this kiosk's signature";
+      return check;
+    }
+    auto it = hashes.find(a.head.id);
+    if (it == hashes.end()) {
+      check.first_broken = a.head.id;
+      check.why = "a signed head (anchor " + std::to_string(a.id) +
+                  ") names this entry, which is gone: the log was cut";
+      return check;
+    }
+    if (it->second != a.head.hash) {
+      check.first_broken = a.head.id;
+      check.why = "its hash differs from the signed head (anchor " + std::to_string(a.id) +
+                  "): the log was rewritten";
+      return check;
+    }
+  }
   return check;
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "domain/model.h"
+#include "domain/ports/receipt_signer.h"
 #include "domain/ports/store.h"
 
 namespace kiosk::domain {
@@ -24,9 +25,23 @@ struct AuditCheck {
   std::int64_t entries = 0;                  // entries read
   std::optional<std::int64_t> first_broken;  // id of the first entry that breaks the chain
   std::string why;                           // what is wrong with it
+  std::int64_t anchors = 0;                  // signed heads checked
 };
 
-// Recomputes the chain from the first entry.
-Result<AuditCheck> verifyAudit(Store& store);
+// The text an anchor's signature covers.
+std::string auditAnchorText(const AuditAnchor& a);
+
+// Signs the chain's current head in `tx` unless the newest anchor already
+// names it. Returns the head (nullopt for an empty log).
+Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
+                                             ReceiptSigner& signer,
+                                             const std::string& kiosk_id,
+                                             std::int64_t now);
+
+// Recomputes the chain from the first entry and, with a signer, checks every
+// signed head: its signature, and that the entry it names is still there with
+// the same hash. A chain rewritten with recomputed hashes, or cut after an
+// anchored head, is broken.
+Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer = nullptr);
 
 }  // namespace kiosk::domain

@@ -190,4 +190,19 @@ struct AuditEntry {
   std::string detail;   // short, never a secret or message text
 };
 
+// The audit chain's newest entry.
+struct AuditHead {
+  std::int64_t id = 0;
+  std::string hash;
+};
+
+// A signed statement "at time `at`, kiosk `kiosk_id` saw the chain's head".
+struct AuditAnchor {
+  std::int64_t id = 0;
+  std::int64_t at = 0;
+  std::string kiosk_id;
+  AuditHead head;
+  std::string signature;
+};
+
 }  // namespace kiosk::domain

@@ -5,10 +5,13 @@
 
 #include "core/crypto.h"
 #include "core/topics.h"
+#include "domain/audit.h"
 
 namespace kiosk::domain {
 
-std::string qrPayload(const std::string& verify_url, const std::string& record) {
+std::string qrPayload(const std::string& verify_url,
+                      const std::string& record,
+                      const std::optional<AuditHead>& head) {
   if (verify_url.empty()) return record;
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = verify_url + (verify_url.find('?') == std::string::npos ? "?r=" : "&r=");
@@ -21,6 +24,7 @@ std::string qrPayload(const std::string& verify_url, const std::string& record) 
       out += kHex[c & 15];
     }
   }
+  if (head) out += "&h=" + std::to_string(head->id) + "." + head->hash.substr(0, 16);
   return out;
 }
 
@@ -142,7 +146,20 @@ Result<ReceiptData> ReceiptService::receipt(const Session& who,
                                   std::to_string(r.message_id) + ";" +
                                   std::to_string(r.registered_at) + ";" + r.content_sha256;
   r.record = signed_part + ";" + signer_.sign(signed_part);
-  r.qr = qrPayload(options_.verify_url, r.record);
+  tx->reset();
+  // Every receipt signs the audit chain's head as it stands now, and the QR
+  // code carries it: a receipt in someone's hands then pins the log.
+  // Best-effort: a full disk still prints the receipt, without the head.
+  {
+    static const SystemClock system_clock;
+    const Clock& clock = clock_ ? *clock_ : system_clock;
+    auto w = store_.begin(TxMode::kWrite);
+    if (w) {
+      auto head = anchorAudit(**w, signer_, options_.kiosk_id, clock.nowSeconds());
+      if (head && (*w)->commit()) r.audit_head = *head;
+    }
+  }
+  r.qr = qrPayload(options_.verify_url, r.record, r.audit_head);
   return r;
 }
 

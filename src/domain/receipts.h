@@ -32,7 +32,11 @@ struct ReceiptOptions {
 
 // What the QR code of a receipt holds: the verification page's URL with the
 // record as its r parameter, or the bare record without a URL.
-std::string qrPayload(const std::string& verify_url, const std::string& record);
+// With the audit head the kiosk signed when it printed, the URL also carries
+// "&h=ID.HASH16" (the head entry's id and the first 16 hex digits of its hash).
+std::string qrPayload(const std::string& verify_url,
+                      const std::string& record,
+                      const std::optional<AuditHead>& head = std::nullopt);
 // The record inside a scanned QR text (a URL with ?r= or the bare record).
 std::string recordFromQr(std::string_view text);
 
@@ -48,8 +52,9 @@ struct ReceiptData {
   std::optional<Contacts> contacts;  // where notifications go
   std::string extra_email;
   std::string content_sha256;
-  std::string record;  // the signed verification record
-  std::string qr;      // what the QR code holds (qrPayload)
+  std::string record;                   // the signed verification record
+  std::string qr;                       // what the QR code holds (qrPayload)
+  std::optional<AuditHead> audit_head;  // the chain head signed when the receipt was made
 };
 
 struct ReceiptCheck {
@@ -68,8 +73,12 @@ std::string receiptDigest(const Communication& c, const Message& m);
 
 class ReceiptService {
  public:
-  ReceiptService(Store& store, ReceiptSigner& signer, ReceiptOptions options)
-      : store_(store), signer_(signer), options_(std::move(options)) {}
+  // `clock` dates the audit anchors written with receipts (default: the system clock).
+  ReceiptService(Store& store,
+                 ReceiptSigner& signer,
+                 ReceiptOptions options,
+                 const Clock* clock = nullptr)
+      : store_(store), signer_(signer), options_(std::move(options)), clock_(clock) {}
 
   // The receipt of a thread's first message (message_id empty) or of a
   // message the professional added. The owner or staff; others get 404.
@@ -84,6 +93,7 @@ class ReceiptService {
   Store& store_;
   ReceiptSigner& signer_;
   ReceiptOptions options_;
+  const Clock* clock_;
 };
 
 }  // namespace kiosk::domain

@@ -115,6 +115,16 @@ kill -TERM $server
 wait $server
 check "serve exits 0 on SIGTERM" test $? = 0
 server=
+
+# The audit chain's head is signed (every minute, on every receipt, at stop):
+# cutting the last entries, even with the triggers dropped, is caught.
+check "audit-verify checks the signed heads" \
+  bash -c "'$bin' audit-verify --db '$work/demo.db' | grep -qE '^signed heads: [1-9][0-9]* match$'"
+cp "$work/demo.db" "$work/cut.db"
+cp "$work/demo.db.receipt-key" "$work/cut.db.receipt-key"
+sqlite3 "$work/cut.db" "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log);"
+check "a log cut at its end is BROKEN (exit 1)" bash -c "
+  '$bin' audit-verify --db '$work/cut.db' >'$work/out'; test \$? = 1 && grep -q 'cut' '$work/out'"
 check "a port in use is a runtime failure (1)" bash -c "
   '$bin' serve --db '$work/demo.db' --listen 127.0.0.1:0 >'$work/s2' 2>&1 & p=\$!
   for _ in \$(seq 100); do grep -q '^listening' '$work/s2' && break; sleep 0.1; done

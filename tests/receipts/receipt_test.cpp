@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/clock.h"
+#include "domain/audit.h"
 #include "domain/communications.h"
 #include "domain/receipts.h"
 #include "receipts/ed25519_signer.h"
@@ -156,6 +157,13 @@ TEST_CASE("a genuine receipt verifies and its record is read back from the PDF",
   // The QR code opens the verification page with the record, and reads back.
   CHECK(r->qr.starts_with("https://sede-0000.example.it/verifica?r=CK1%3B" + r->protocol + "%3B"));
   CHECK(domain::recordFromQr(r->qr) == r->record);
+  // It also carries the audit chain's head, signed when the receipt was made.
+  REQUIRE(r->audit_head);
+  CHECK(r->qr.ends_with("&h=" + std::to_string(r->audit_head->id) + "." +
+                        r->audit_head->hash.substr(0, 16)));
+  auto anchored = domain::verifyAudit(f.store, f.signer.get());
+  REQUIRE(anchored);
+  CHECK(anchored->anchors >= 1);
   CHECK(domain::recordFromQr(r->record) == r->record);
   auto pdf = receipts::renderReceipt(*r);
   REQUIRE(pdf);

@@ -150,6 +150,18 @@ class FakeTransaction final : public Transaction {
     return {};
   }
 
+  Result<std::optional<AuditHead>> auditHead() override {
+    if (s_.audit.empty()) return std::optional<AuditHead>();
+    return std::optional<AuditHead>(
+        AuditHead{static_cast<std::int64_t>(s_.audit.size()), s_.audit_hashes.back()});
+  }
+  Status appendAuditAnchor(const AuditAnchor& a) override {
+    s_.audit_anchors.push_back(a);
+    s_.audit_anchors.back().id = static_cast<std::int64_t>(s_.audit_anchors.size());
+    return {};
+  }
+  Result<std::vector<AuditAnchor>> auditAnchors() override { return s_.audit_anchors; }
+
   Result<std::int64_t> nextProtocolNumber(int year) override {
     return ++s_.protocol_counters[year];
   }

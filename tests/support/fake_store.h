@@ -34,6 +34,7 @@ class FakeStore final : public domain::Store {
     std::vector<Outbox> outbox;
     std::vector<domain::AuditEntry> audit;
     std::vector<std::string> audit_hashes;
+    std::vector<domain::AuditAnchor> audit_anchors;
     std::int64_t next_id = 1;
   };
 

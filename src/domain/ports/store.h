@@ -69,6 +69,11 @@ class Transaction {
                                           const std::string& prev_hash,
                                           const std::string& hash)>;
   virtual Status scanAudit(const AuditVisitor& visit) = 0;
+  // The newest entry; nullopt for an empty log.
+  virtual Result<std::optional<AuditHead>> auditHead() = 0;
+  // Signed heads, oldest first.
+  virtual Status appendAuditAnchor(const AuditAnchor& anchor) = 0;
+  virtual Result<std::vector<AuditAnchor>> auditAnchors() = 0;
 
   // Communications.
   // The next protocol sequence number of `year` (1, 2, …).

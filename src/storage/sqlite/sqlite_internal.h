@@ -280,6 +280,9 @@ class SqliteTransaction final : public domain::Transaction {
   Status appendAudit(const AuditEntry& e) override;
 
   Status scanAudit(const AuditVisitor& visit) override;
+  Result<std::optional<domain::AuditHead>> auditHead() override;
+  Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
+  Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
 
   // --- communications ----------------------------------------------------
 

@@ -254,6 +254,36 @@ Result<int> SqliteTransaction::deleteExpiredSessions(std::int64_t idle_before,
   return sqlite3_changes(conn_->db());
 }
 
+Result<std::optional<domain::AuditHead>> SqliteTransaction::auditHead() {
+  auto q = query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1");
+  if (!q) return fail(q.error());
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<domain::AuditHead>();
+  return std::optional<domain::AuditHead>(domain::AuditHead{q->int64(0), q->text(1)});
+}
+
+Status SqliteTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
+  auto q = query(
+      "INSERT INTO audit_anchors (at, kiosk_id, head_id, head_hash, signature) "
+      "VALUES (?, ?, ?, ?, ?)");
+  if (!q) return fail(q.error());
+  return q->bind(a.at).bind(a.kiosk_id).bind(a.head.id).bind(a.head.hash).bind(a.signature).run();
+}
+
+Result<std::vector<domain::AuditAnchor>> SqliteTransaction::auditAnchors() {
+  auto q = query(
+      "SELECT id, at, kiosk_id, head_id, head_hash, signature FROM audit_anchors ORDER BY id");
+  if (!q) return fail(q.error());
+  std::vector<domain::AuditAnchor> out;
+  while (true) {
+    auto row = q->step();
+    if (!row) return fail(row.error());
+    if (!*row) return out;
+    out.push_back({q->int64(0), q->int64(1), q->text(2), {q->int64(3), q->text(4)}, q->text(5)});
+  }
+}
+
 Status SqliteTransaction::appendAudit(const AuditEntry& e) {
   std::string prev = domain::kAuditGenesis;
   {

@@ -1,0 +1,140 @@
+// The audit chain's signed heads on a real SQLite file, checked with the real
+// verifier and the real Ed25519 key, against a forger who can write the file:
+// rewriting entries with recomputed hashes, or cutting the last ones, no
+// longer verifies.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+
+#include "domain/audit.h"
+#include "receipts/ed25519_signer.h"
+#include "storage/open_store.h"
+#include "support/temp_dir.h"
+
+using namespace kiosk;
+using namespace kiosk::domain;
+
+namespace {
+
+struct Chain {
+  test::TempDir dir;
+  std::unique_ptr<Store> store = std::move(*storage::openStore(dir.file("kiosk.db")));
+  std::unique_ptr<receipts::Ed25519Signer> signer =
+      std::move(*receipts::Ed25519Signer::open(dir.file("receipt.key")));
+
+  void append(int n, std::int64_t at) {
+    auto tx = store->begin(TxMode::kWrite);
+    REQUIRE(tx);
+    for (int i = 0; i < n; ++i) {
+      REQUIRE((*tx)->appendAudit(
+          {at + i, "staff:sportello", "reply", "INPS.0000.2026.000000" + std::to_string(i), ""}));
+    }
+    REQUIRE((*tx)->commit());
+  }
+  void anchor(std::int64_t at) {
+    auto tx = store->begin(TxMode::kWrite);
+    REQUIRE(tx);
+    REQUIRE(anchorAudit(**tx, *signer, "K01", at));
+    REQUIRE((*tx)->commit());
+  }
+  // What a forger with the file does: SQL straight on it, triggers dropped.
+  void forge(const std::string& sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.file("kiosk.db").c_str(), &db) == SQLITE_OK);
+    char* err = nullptr;
+    const std::string all =
+        "DROP TRIGGER IF EXISTS audit_log_no_update; "
+        "DROP TRIGGER IF EXISTS audit_log_no_delete; " +
+        sql;
+    const int rc = sqlite3_exec(db, all.c_str(), nullptr, nullptr, &err);
+    INFO((err ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  // Recomputes every hash from the first entry, as a careful forger would.
+  void rehash() {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.file("kiosk.db").c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id",
+                       -1, &q, nullptr);
+    std::vector<std::pair<std::int64_t, AuditEntry>> rows;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      auto text = [&](int c) {
+        return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, c)));
+      };
+      rows.push_back({sqlite3_column_int64(q, 0),
+                      {sqlite3_column_int64(q, 1), text(2), text(3), text(4), text(5)}});
+    }
+    sqlite3_finalize(q);
+    std::string prev = kAuditGenesis;
+    for (const auto& [id, e] : rows) {
+      const std::string hash = auditHash(prev, e);
+      const std::string sql = "UPDATE audit_log SET prev_hash = '" + prev + "', hash = '" + hash +
+                              "' WHERE id = " + std::to_string(id);
+      REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      prev = hash;
+    }
+    sqlite3_close(db);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("signed heads: an intact chain verifies with every anchor", "[sqlite][audit]") {
+  Chain c;
+  c.append(3, 1000);
+  c.anchor(1010);
+  c.anchor(1011);  // the head has not moved: no second anchor
+  c.append(2, 1020);
+  c.anchor(1030);
+  auto check = verifyAudit(*c.store, c.signer.get());
+  REQUIRE(check);
+  CHECK_FALSE(check->first_broken);
+  CHECK(check->entries == 5);
+  CHECK(check->anchors == 2);
+}
+
+TEST_CASE("signed heads: a chain rewritten with recomputed hashes is caught", "[sqlite][audit]") {
+  Chain c;
+  c.append(4, 1000);
+  c.anchor(1010);
+  c.forge("UPDATE audit_log SET detail = 'falsificato' WHERE id = 2;");
+  c.rehash();
+  // The chain alone looks intact: that is what the forger aimed at…
+  auto plain = verifyAudit(*c.store);
+  REQUIRE(plain);
+  CHECK_FALSE(plain->first_broken);
+  // …but the signed head no longer matches.
+  auto check = verifyAudit(*c.store, c.signer.get());
+  REQUIRE(check);
+  REQUIRE(check->first_broken);
+  CHECK(*check->first_broken == 4);
+  CHECK(check->why.find("rewritten") != std::string::npos);
+}
+
+TEST_CASE("signed heads: cutting the last entries is caught", "[sqlite][audit]") {
+  Chain c;
+  c.append(5, 1000);
+  c.anchor(1010);
+  c.forge("DELETE FROM audit_log WHERE id >= 4;");
+  auto check = verifyAudit(*c.store, c.signer.get());
+  REQUIRE(check);
+  REQUIRE(check->first_broken);
+  CHECK(check->why.find("cut") != std::string::npos);
+}
+
+TEST_CASE("signed heads: an anchor forged without the kiosk's key is caught", "[sqlite][audit]") {
+  Chain c;
+  c.append(2, 1000);
+  c.anchor(1010);
+  c.forge(
+      "DROP TRIGGER IF EXISTS audit_anchors_no_update; "
+      "UPDATE audit_anchors SET at = at + 1;");
+  auto check = verifyAudit(*c.store, c.signer.get());
+  REQUIRE(check);
+  REQUIRE(check->first_broken);
+  CHECK(check->why.find("signature") != std::string::npos);
+}
