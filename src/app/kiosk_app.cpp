@@ -93,10 +93,15 @@ void KioskApp::anchorAudit() {
 
 void KioskApp::sweepSessions() {
   const auto now = clock_.nowSeconds();
+  // After the wall clock stepped forward, sessions last seen before the step
+  // look older than they are: the sweep allows for the step (the server
+  // still ends each one on its monotonic idle time when it is next used).
+  const std::int64_t step =
+      std::max<std::int64_t>(0, (now - clock_.monotonicSeconds()) - wall_minus_mono_);
   auto tx = store_->begin(domain::TxMode::kWrite);
   if (!tx) return;
-  auto n = (*tx)->deleteExpiredSessions(now - config_.auth.idle_timeout_seconds,
-                                        now - config_.auth.absolute_lifetime_seconds);
+  auto n = (*tx)->deleteExpiredSessions(now - config_.auth.idle_timeout_seconds - step,
+                                        now - config_.auth.absolute_lifetime_seconds - step);
   if (n && (*tx)->commit() && *n > 0) {
     log::info("sessions_expired", {{"count", std::to_string(*n)}});
   }

@@ -80,6 +80,8 @@ class KioskApp {
   std::condition_variable dispatch_wake_;
   bool dispatch_stop_ = false;
   std::atomic<bool> stopping_ = false;  // aborts a notification in flight on stop()
+  // Wall minus monotonic seconds at start: a change tells a wall-clock step.
+  std::int64_t wall_minus_mono_ = clock_.nowSeconds() - clock_.monotonicSeconds();
   http::Router router_;
   http::Server server_;
 };

@@ -14,6 +14,9 @@ class Clock {
   virtual ~Clock() = default;
   // Seconds since the Unix epoch.
   virtual std::int64_t nowSeconds() const = 0;
+  // Seconds on a clock that never steps (boot time based): for durations
+  // inside one run, which a wall-clock step must neither end nor stretch.
+  virtual std::int64_t monotonicSeconds() const { return nowSeconds(); }
 };
 
 class SystemClock final : public Clock {
@@ -23,6 +26,11 @@ class SystemClock final : public Clock {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
+  std::int64_t monotonicSeconds() const override {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 // A clock that moves only when told to. Thread-safe.
@@ -30,10 +38,18 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(std::int64_t start = 1'795'000'000) : now_(start) {}
   std::int64_t nowSeconds() const override { return now_.load(); }
-  void advance(std::int64_t seconds) { now_ += seconds; }
+  std::int64_t monotonicSeconds() const override { return mono_.load(); }
+  // Time passes: both clocks move.
+  void advance(std::int64_t seconds) {
+    now_ += seconds;
+    mono_ += seconds;
+  }
+  // The wall clock is set (NTP, a technician): only it jumps.
+  void stepWall(std::int64_t seconds) { now_ += seconds; }
 
  private:
   std::atomic<std::int64_t> now_;
+  std::atomic<std::int64_t> mono_{1'000'000};
 };
 
 }  // namespace kiosk

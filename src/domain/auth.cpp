@@ -50,7 +50,22 @@ Result<LoginResult> AuthService::openSession(Transaction& tx,
   s.csrf_token = crypto::randomHex(32);
   s.created_at = s.last_seen = clock_.nowSeconds();
   if (auto st = tx.insertSession(s); !st) return fail(st.error());
+  {
+    const std::int64_t mono = clock_.monotonicSeconds();
+    std::lock_guard lock(cache_mutex_);
+    if (seen_.size() > 10000) seen_.clear();
+    seen_[s.token_hash] = {mono, mono};
+  }
   return result;
+}
+
+bool AuthService::isLocked(const std::string& key, const LoginState& state, std::int64_t now) {
+  if (state.locked_until == 0) return false;
+  std::lock_guard lock(cache_mutex_);
+  auto it = locks_.find(key);
+  // Locked in this run: counted on the monotonic clock.
+  if (it != locks_.end()) return clock_.monotonicSeconds() - it->second < policy_.lock_seconds;
+  return state.locked_until > now;  // locked by another process or an earlier run
 }
 
 Result<LoginResult> AuthService::checkSecret(Transaction& tx,
@@ -64,7 +79,9 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
   const std::string actor =
       std::string(kind == AccountKind::kProfessional ? "professional:" : "staff:") + principal;
   const std::int64_t now = clock_.nowSeconds();
-  if (state.locked_until > now) {
+  const std::string lock_key =
+      (kind == AccountKind::kProfessional ? "p:" : "s:") + std::to_string(id);
+  if (isLocked(lock_key, state, now)) {
     if (auto st = tx.appendAudit({now, actor, "login_refused_locked", actor, ""}); !st) {
       return fail(st.error());
     }
@@ -77,7 +94,11 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
   if (!secret_ok) {
     state.failed_attempts += 1;
     const bool locks = state.failed_attempts >= policy_.max_failed_attempts;
-    if (locks) state.locked_until = now + policy_.lock_seconds;
+    if (locks) {
+      state.locked_until = now + policy_.lock_seconds;
+      std::lock_guard lock(cache_mutex_);
+      locks_[lock_key] = clock_.monotonicSeconds();
+    }
     if (auto st = tx.setLoginState(kind, id, state); !st) return fail(st.error());
     if (auto st = tx.appendAudit({now, actor, "login_failed", actor,
                                   "attempt " + std::to_string(state.failed_attempts)});
@@ -101,6 +122,10 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
     return fail(invalidCredentials(policy_.max_failed_attempts - state.failed_attempts));
   }
 
+  {
+    std::lock_guard lock(cache_mutex_);
+    locks_.erase(lock_key);
+  }
   if (state.failed_attempts != 0 || state.locked_until != 0) {
     if (auto st = tx.setLoginState(kind, id, {}); !st) return fail(st.error());
   }
@@ -127,8 +152,10 @@ Result<LoginResult> AuthService::loginProfessional(std::string_view codice_fisca
   auto before = readAccount<Professional>(lookup);
   if (!before) return fail(before.error());
   const bool has_secret = *before && !(*before)->pin_hash.empty();
-  const bool secret_ok = has_secret && (*before)->login.locked_until <= clock_.nowSeconds() &&
-                         crypto::verifySecret((*before)->pin_hash, pin);
+  const bool secret_ok =
+      has_secret &&
+      !isLocked("p:" + std::to_string((*before)->id), (*before)->login, clock_.nowSeconds()) &&
+      crypto::verifySecret((*before)->pin_hash, pin);
   if (!has_secret) crypto::burnVerification(pin);
 
   auto tx = store_.begin(TxMode::kWrite);
@@ -151,8 +178,10 @@ Result<LoginResult> AuthService::loginStaff(std::string_view username, std::stri
   };
   auto before = readAccount<StaffUser>(lookup);
   if (!before) return fail(before.error());
-  const bool secret_ok = *before && (*before)->login.locked_until <= clock_.nowSeconds() &&
-                         crypto::verifySecret((*before)->password_hash, password);
+  const bool secret_ok =
+      *before &&
+      !isLocked("s:" + std::to_string((*before)->id), (*before)->login, clock_.nowSeconds()) &&
+      crypto::verifySecret((*before)->password_hash, password);
   if (!*before) crypto::burnVerification(password);
 
   auto tx = store_.begin(TxMode::kWrite);
@@ -214,8 +243,20 @@ Result<Session> AuthService::authenticate(std::string_view token) {
   }
   if (!found) return fail(unauthenticated());
   Session s = std::move(*found);
-  const bool idle = now - s.last_seen >= policy_.idle_timeout_seconds;
-  const bool old = now - s.created_at >= policy_.absolute_lifetime_seconds;
+  bool idle = now - s.last_seen >= policy_.idle_timeout_seconds;
+  bool old = now - s.created_at >= policy_.absolute_lifetime_seconds;
+  const std::int64_t mono = clock_.monotonicSeconds();
+  {
+    // A session seen in this run is timed on the monotonic clock.
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = seen_.find(hash); it != seen_.end()) {
+      idle = mono - it->second.last_seen >= policy_.idle_timeout_seconds;
+      old = mono - it->second.created >= policy_.absolute_lifetime_seconds;
+      if (!idle && !old) it->second.last_seen = mono;
+    } else if (!idle && !old) {
+      seen_[hash] = {mono - (now - s.created_at), mono};
+    }
+  }
   auto remember = [&] {
     std::lock_guard lock(cache_mutex_);
     if (fresh_.size() > 10000) fresh_.clear();
@@ -240,6 +281,7 @@ Result<Session> AuthService::authenticate(std::string_view token) {
     {
       std::lock_guard lock(cache_mutex_);
       fresh_.erase(hash);
+      seen_.erase(hash);
     }
     if (auto st = (*tx)->deleteSession(s.id); !st) return fail(st.error());
     if (auto st = (*tx)->commit(); !st) return fail(st.error());
@@ -258,6 +300,7 @@ Status AuthService::logout(const Session& session) {
   {
     std::lock_guard lock(cache_mutex_);
     fresh_.erase(session.token_hash);
+    seen_.erase(session.token_hash);
   }
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
@@ -278,6 +321,10 @@ Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Se
   if (!p) return fail(p.error());
   if (!*p) return fail(Error::notFound("Professionista non trovato."));
   if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
+  {
+    std::lock_guard lock(cache_mutex_);
+    locks_.erase("p:" + std::to_string((*p)->id));
+  }
   if (auto st = (*tx)->appendAudit(
           {clock_.nowSeconds(),
            "staff:" + std::to_string(staff.subject_id) + ":" + staff.display_name,

@@ -115,6 +115,17 @@ class AuthService {
     std::int64_t since = 0;
   };
   std::unordered_map<std::string, Unknown> unknown_;  // guarded by cache_mutex_
+  // Durations inside this run on the monotonic clock, so that a step of the
+  // wall clock neither ends every session nor stretches or cuts a lock. The
+  // database keeps wall times for other processes and the next run.
+  struct SeenAt {
+    std::int64_t created = 0;    // monotonic seconds
+    std::int64_t last_seen = 0;  // monotonic seconds
+  };
+  std::unordered_map<std::string, SeenAt> seen_;         // by token hash, guarded by cache_mutex_
+  std::unordered_map<std::string, std::int64_t> locks_;  // account → monotonic lock start
+  // True while `state` locks the account (`key`: "p:ID" or "s:ID").
+  bool isLocked(const std::string& key, const LoginState& state, std::int64_t now);
 };
 
 // The errors of this service, shared with the HTTP layer's tests.

@@ -207,3 +207,28 @@ TEST_CASE("topics are listed in the service's order", "[http]") {
   CHECK(list[0] == nlohmann::json({{"code", "anagrafica"}, {"label", "Anagrafica"}}));
   CHECK(list[10]["label"] == "Ruoli e Versamenti");
 }
+
+TEST_CASE("a step of the wall clock neither ends sessions nor stretches or cuts a lock", "[http]") {
+  FakeClock clock;
+  TestKiosk kiosk({.clock = &clock});
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
+  // NTP or a technician sets the clock two hours forward: the session lives on,
+  // also through the minute's sweep of expired sessions.
+  clock.stepWall(2 * 3600);
+  kiosk.app().sweepSessions();
+  CHECK(c.get("/api/contacts").status == 200);
+  // Idle time is still counted: 180 s untouched end it.
+  clock.advance(181);
+  CHECK(c.get("/api/contacts").status == 401);
+
+  // A lock lasts its 15 minutes, whichever way the wall clock jumps.
+  HttpClient p = kiosk.client();
+  for (int i = 0; i < 5; ++i) (void)p.loginProfessional(kCf, "99999999");
+  REQUIRE(p.loginProfessional(kCf, kPin).status == 423);
+  clock.stepWall(3600);  // forward: the lock is not cut short
+  CHECK(p.loginProfessional(kCf, kPin).status == 423);
+  clock.stepWall(-2 * 3600);  // back: the lock is not stretched
+  clock.advance(15 * 60 + 1);
+  CHECK(p.loginProfessional(kCf, kPin).status == 200);
+}
