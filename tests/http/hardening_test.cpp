@@ -301,3 +301,16 @@ TEST_CASE("/metrics answers the box itself, and through the proxy only a technic
   REQUIRE(t.loginStaff("tecnico", "tecnico-demo").status == 200);
   CHECK(t.request("GET", "/metrics", "", proxied).status == 200);
 }
+
+TEST_CASE("CivetWeb's own error answers carry the kiosk's security headers", "[http][hardening]") {
+  TestKiosk kiosk;
+  RawSocket s(kiosk.port());
+  // No HTTP version: CivetWeb refuses it before any handler runs.
+  s.send("GARBAGE\r\n\r\n");
+  const std::string answer = s.receive(std::chrono::seconds(5));
+  INFO(answer);
+  CHECK(RawSocket::status(answer) >= 400);
+  CHECK(answer.find("Content-Security-Policy: default-src 'self'") != std::string::npos);
+  CHECK(answer.find("X-Content-Type-Options: nosniff") != std::string::npos);
+  CHECK(answer.find("\"error\"") != std::string::npos);
+}
