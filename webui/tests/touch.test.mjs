@@ -230,6 +230,11 @@ test('attachments are shown in the page, never downloaded to the kiosk', async (
     await (await chooser).setFiles(['documento.pdf', 'foto.png', 'nota.txt'].map((f) => path.join(files, f)));
     await tap(page, '#send');
     await page.waitForSelector('#protocol');
+    // No printer here: the receipt is shown on the screen instead.
+    await tap(page, '#show-receipt');
+    await page.waitForSelector('#viewer:not([hidden]) iframe#viewer-content');
+    assert.match(await page.textContent('#viewer-title'), /Ricevuta INPS\.0000\./);
+    await tap(page, '#viewer-close');
     await tap(page, '#open-thread');
     await page.waitForSelector('.kiosk-attachment');
     const buttons = page.locator('.kiosk-attachment');

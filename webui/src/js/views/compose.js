@@ -6,6 +6,7 @@ import { h, field, formatDate } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { state, showError, go, refreshUnread } from '../app.js';
 import { attachmentPicker } from './attachments.js';
+import { receiptButton } from './viewer.js';
 
 export async function loadTopics() {
   if (!state.topics.length) state.topics = await api.get('/api/topics');
@@ -180,6 +181,7 @@ export async function renderSent(el, id) {
         files !== null ? [h('dt', {}, t('attachments')), h('dd', {}, String(files))] : null),
       h('div', { class: 'd-flex flex-wrap gap-3 justify-content-center mt-4' },
         printButton(el, `/api/communications/${id}/print`),
+        receiptButton(`/api/communications/${id}/receipt.pdf`, sent.protocol),
         h('a', { href: `#/comunicazione/${id}`, class: 'btn btn-primary btn-lg', id: 'open-thread' }, t('openThread')),
         h('a', { href: '#/', class: 'btn btn-outline-primary btn-lg' }, t('backHome')))));
 }

@@ -1,10 +1,11 @@
 // Dettaglio: the messages of a thread in order with author, date and
 // attachments; add a message (with attachments) while it is not closed.
 import * as api from '../api.js';
-import { h, append, clear, field, formatDate, formatBytes } from '../dom.js';
+import { h, append, field, formatDate, formatBytes } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { showError, refreshUnread, state } from '../app.js';
+import { showError, refreshUnread } from '../app.js';
 import { attachmentPicker } from './attachments.js';
+import { showDocument, receiptButton } from './viewer.js';
 import { counter, printButton } from './compose.js';
 import { statusBadge } from './lists.js';
 
@@ -18,55 +19,9 @@ export function messageView(m, reader, professionalName = '') {
     m.attachments.length
       ? h('ul', { class: 'list-unstyled mb-0' }, m.attachments.map((a) => h('li', { class: 'mb-2' },
         h('button', { type: 'button', class: 'btn btn-outline-primary kiosk-attachment', dataset: { attachment: a.id },
-          onclick: () => showAttachment(a) },
+          onclick: () => showDocument({ title: a.filename, url: `/api/attachments/${a.id}`, type: a.content_type }) },
         `${t('view')} ${a.filename} (${formatBytes(a.size)})`))))
       : null);
-}
-
-// Shows an attachment inside the page: never a download, which would leave
-// it on the kiosk's disk where the person cannot take it and the logout wipe
-// cannot reach it. Images and PDFs are shown, plain text as text; other types
-// say so. The blob lives in memory and is revoked on close and on logout.
-async function showAttachment(a) {
-  const overlay = document.getElementById('viewer');
-  const close = h('button', { type: 'button', class: 'btn btn-light btn-lg', id: 'viewer-close' }, t('closeViewer'));
-  const body = h('div', { class: 'kiosk-viewer-body' }, h('p', {}, t('loading')));
-  clear(overlay).append(
-    h('div', { class: 'kiosk-viewer-bar' }, h('h2', { id: 'viewer-title' }, a.filename), close),
-    body);
-  overlay.hidden = false;
-  let url = null;
-  const done = () => {
-    overlay.hidden = true;
-    clear(overlay);
-    if (url) {
-      URL.revokeObjectURL(url);
-      state.objectUrls = state.objectUrls.filter((u) => u !== url);
-    }
-  };
-  close.addEventListener('click', done);
-  close.focus();
-  try {
-    const res = await fetch(`/api/attachments/${a.id}`, { credentials: 'same-origin', cache: 'no-store' });
-    if (!res.ok) throw new Error(t('viewFailed'));
-    const blob = await res.blob();
-    clear(body);
-    if (a.content_type.startsWith('image/') && a.content_type !== 'image/tiff') {
-      url = URL.createObjectURL(blob);
-      state.objectUrls.push(url);
-      body.append(h('img', { src: url, alt: a.filename, class: 'kiosk-viewer-image', id: 'viewer-content' }));
-    } else if (a.content_type === 'application/pdf') {
-      url = URL.createObjectURL(new Blob([blob], { type: 'application/pdf' }));
-      state.objectUrls.push(url);
-      body.append(h('iframe', { src: `${url}#toolbar=0`, title: a.filename, class: 'kiosk-viewer-pdf', id: 'viewer-content' }));
-    } else if (a.content_type.startsWith('text/')) {
-      body.append(h('pre', { class: 'kiosk-viewer-text selectable', id: 'viewer-content' }, await blob.text()));
-    } else {
-      body.append(h('p', { class: 'lead', id: 'viewer-content' }, t('noPreview')));
-    }
-  } catch (err) {
-    clear(body).append(h('p', { class: 'lead', role: 'alert' }, err.message || t('viewFailed')));
-  }
 }
 
 // A text box with attachments and a send button; `send(FormData)` does the rest.
@@ -111,7 +66,8 @@ export async function renderThread(el, id) {
     h('div', { class: 'd-flex flex-wrap gap-3 mb-4' },
       // A thread the Institute started has no receipt of the professional's.
       c.messages.length && c.messages[0].author === 'professional'
-        ? printButton(el, `/api/communications/${id}/print`) : null,
+        ? [printButton(el, `/api/communications/${id}/print`),
+          receiptButton(`/api/communications/${id}/receipt.pdf`, c.protocol)] : null,
       // Messages added later have receipts of their own.
       c.messages.slice(1).filter((m) => m.author === 'professional').map((m, i) =>
         printButton(el, `/api/communications/${id}/print`, { message_id: m.id },
