@@ -32,6 +32,8 @@ test('the keyboard types into every e-mail field: contacts and the extra e-mail'
   try {
     const page = await openPage(browser, kiosk.url);
     await loginProfessional(page);
+    await page.waitForSelector('#tile-contacts');
+    assert.doesNotMatch(await page.textContent('#main'), /null|undefined/);  // nothing leaks as text
     await tap(page, '#tile-contacts');
     await page.waitForSelector('input[name=pec]');
     await typeOsk(page, 'input[name=pec]', 'studio.rossi@pec.example.com');
@@ -269,6 +271,34 @@ test('the login screen wipes itself after the idle time', async () => {
     const page = await openPage(browser, kiosk.url);
     await typeOsk(page, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
     await page.waitForFunction(() => document.querySelector('input[name=codice_fiscale]').value === '', null, { timeout: 20000 });
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('"Guida" is reachable from every screen, before and after logging in, in both languages', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await tap(page, '#help');
+    await page.waitForSelector('#help-back');
+    assert.equal((await page.textContent('#main h1')).trim(), 'Guida');
+    assert.ok(await page.locator('#main section').count() >= 5);
+    assert.match(await page.textContent('#main'), /sportello/);
+    await noViolations(page, 'guida');
+    await screenshot(page, 'help-portrait');
+    await tap(page, '#help-back');
+    await page.waitForSelector('#login');
+    await loginProfessional(page);
+    await page.waitForSelector('#tile-new');
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#send');
+    await tap(page, '#help');
+    await page.waitForSelector('#help-back');
+    await page.click('.kiosk-header button[lang=en]');
+    await page.waitForFunction(() => document.querySelector('#main h1').textContent.trim() === 'Help');
+    await tap(page, '#help-back');
+    await page.waitForSelector('#send');  // back to the draft's screen
   } finally {
     await kiosk.stop();
   }

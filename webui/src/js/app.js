@@ -11,6 +11,7 @@ import { renderThread } from './views/thread.js';
 import { renderContacts } from './views/contacts.js';
 import { renderQueue, renderStaffThread, renderWriteFirst, renderUnlock } from './views/staff.js';
 import { renderTechnician } from './views/technician.js';
+import { renderHelp } from './views/help.js';
 
 // What the UI knows. Lives in memory only: a logout reloads the page.
 export const state = {
@@ -59,7 +60,8 @@ async function route() {
   clear(main()).append(el);
   const role = state.session && state.session.role;
   let view;
-  if (!role) view = renderLogin;
+  if (name === 'guida') view = renderHelp;  // every role, and before logging in
+  else if (!role) view = renderLogin;
   else if (role === 'professional') view = professionalRoutes[name] || renderHome;
   else if (role === 'staff') view = staffRoutes[name] || renderQueue;
   else view = renderTechnician;
@@ -113,6 +115,7 @@ function renderHeader() {
     type: 'button', class: 'btn', 'aria-pressed': String(prefs.contrast),
     onclick: () => { prefs.contrast = !prefs.contrast; applyPrefs(); renderHeader(); },
   }, t('contrast')));
+  top.append(h('a', { href: '#/guida', class: 'btn', id: 'help' }, t('help')));
   top.append(h('button', {
     type: 'button', class: 'btn', lang: getLang() === 'it' ? 'en' : 'it',
     onclick: () => { setLang(getLang() === 'it' ? 'en' : 'it'); route(); },

@@ -1,6 +1,6 @@
 // Home: the four menu tiles of the service.
 import * as api from '../api.js';
-import { h } from '../dom.js';
+import { h, append } from '../dom.js';
 import { t } from '../i18n.js';
 import { state, refreshUnread, go } from '../app.js';
 import { missingPecWarning } from './compose.js';
@@ -8,7 +8,7 @@ import { missingPecWarning } from './compose.js';
 export async function renderHome(el) {
   const [, contacts] = await Promise.all([refreshUnread(), api.get('/api/contacts').catch(() => null)]);
   const tile = (href, title, sub, id) => h('a', { href, class: 'kiosk-tile', id }, title, h('small', {}, sub));
-  el.append(
+  append(el, [
     h('h1', { class: 'kiosk-title' }, t('menu')),
     contacts && !contacts.pec ? missingPecWarning(() => go('#/contatti')) : null,
     h('nav', { 'aria-label': t('menu') },
@@ -17,5 +17,5 @@ export async function renderHome(el) {
         tile('#/nuova', t('newCommunication'), t('newCommunicationSub'), 'tile-new'),
         tile('#/inviate', t('sent'), t('sentSub'), 'tile-sent'),
         tile('#/ricevute', t('received'), state.unread ? t('unreadCount', state.unread) : t('receivedSub'), 'tile-received'),
-        tile('#/contatti', t('contacts'), t('contactsSub'), 'tile-contacts'))));
+        tile('#/contatti', t('contacts'), t('contactsSub'), 'tile-contacts')))]);
 }
