@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -25,7 +26,8 @@ namespace {
 constexpr const char* kSecurityHeaders[][2] = {
     {"Content-Security-Policy",
      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-     "font-src 'self' data:; frame-src blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+     "font-src 'self' data:; frame-src blob:; object-src 'none'; base-uri 'none'; form-action "
+     "'self'; "
      "frame-ancestors 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "no-referrer"},
@@ -261,7 +263,7 @@ Status Server::start() {
   };
   callbacks.init_connection = [](const mg_connection* conn, void** data) {
     auto* self = static_cast<Server*>(mg_get_user_data(mg_get_context(conn)));
-    *data = new Connection{};
+    *data = new (std::nothrow) Connection{};
     std::lock_guard lock(self->mutex_);
     ++self->open_connections_;
     return 0;
@@ -273,17 +275,22 @@ Status Server::start() {
   // CivetWeb's own errors (a malformed request line, headers too large) get
   // the kiosk's JSON shape and security headers instead of its HTML page.
   callbacks.http_error = [](mg_connection* conn, int status, const char*) {
-    Response res = Response::error(
-        status, status == 408 ? "request_timeout" : "invalid_request",
-        status == 408 ? "La richiesta è arrivata troppo lentamente." : "Richiesta non valida.");
-    std::string head =
-        "HTTP/1.1 " + std::to_string(status) + " " + mg_get_response_code_text(conn, status) +
-        "\r\nContent-Type: " + res.content_type +
-        "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\nConnection: close\r\n";
-    for (const auto& h : kSecurityHeaders) head += std::string(h[0]) + ": " + h[1] + "\r\n";
-    head += "Cache-Control: no-store\r\n\r\n";
-    mg_write(conn, head.data(), head.size());
-    mg_write(conn, res.body.data(), res.body.size());
+    // No exception may cross back into CivetWeb's C code.
+    try {
+      Response res = Response::error(
+          status, status == 408 ? "request_timeout" : "invalid_request",
+          status == 408 ? "La richiesta è arrivata troppo lentamente." : "Richiesta non valida.");
+      std::string head =
+          "HTTP/1.1 " + std::to_string(status) + " " + mg_get_response_code_text(conn, status) +
+          "\r\nContent-Type: " + res.content_type +
+          "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\nConnection: close\r\n";
+      for (const auto& h : kSecurityHeaders) head += std::string(h[0]) + ": " + h[1] + "\r\n";
+      head += "Cache-Control: no-store\r\n\r\n";
+      mg_write(conn, head.data(), head.size());
+      mg_write(conn, res.body.data(), res.body.size());
+    } catch (...) {
+      return 1;  // CivetWeb's own page, then
+    }
     return 0;
   };
   char error_text[256] = "";
@@ -311,6 +318,18 @@ void Server::watch() {
   std::unique_lock lock(mutex_);
   while (!watchdog_stop_) {
     watchdog_wake_.wait_for(lock, milliseconds(200));
+    try {
+      watchOnce();
+    } catch (...) {
+      // Out of memory for a log line: the next round tries again.
+    }
+  }
+}
+
+// REQUIRES: mutex_ held (the BodyRead pointers live while it is).
+void Server::watchOnce() {
+  using namespace std::chrono;
+  {
     const auto now = steady_clock::now();
     int slow = 0;
     std::vector<BodyRead*> cut;

@@ -84,6 +84,7 @@ class Server {
   std::condition_variable watchdog_wake_;
   bool watchdog_stop_ = false;  // guarded by mutex_
   void watch();
+  void watchOnce();
   friend struct BodyWatch;
 };
 
