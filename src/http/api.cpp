@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <mutex>
 
+#include "core/codice_fiscale.h"
 #include "core/log.h"
 #include "core/topics.h"
 #include "http/handler_util.h"
@@ -184,6 +185,25 @@ class Handlers {
     auto saved = d_.contacts.update(s->subject_id, in, domain::actorOf(*s));
     if (!saved) return errorResponse(saved.error());
     return Response::json(200, contactsJson(*saved));
+  }
+
+  // Who a codice fiscale belongs to, for the counter to compare with the
+  // identity document before unlocking: name and whether it is locked now.
+  Response professional(Request& req) {
+    auto s = guard(req, {Role::kStaff});
+    if (!s) return s.error();
+    const std::string cf = cf::normalize(req.params["codice_fiscale"]);
+    if (!cf::isValid(cf)) return Response::error(404, "not_found", "Professionista non trovato.");
+    auto tx = d_.store.begin(domain::TxMode::kRead);
+    if (!tx) return errorResponse(tx.error());
+    auto p = (*tx)->findProfessional(cf);
+    if (!p) return errorResponse(p.error());
+    if (!*p) return Response::error(404, "not_found", "Professionista non trovato.");
+    const bool locked = (*p)->login.locked_until > d_.clock.nowSeconds();
+    return Response::json(200, {{"codice_fiscale", (*p)->codice_fiscale},
+                                {"name", (*p)->displayName()},
+                                {"locked", locked},
+                                {"failed_attempts", (*p)->login.failed_attempts}});
   }
 
   Response unlock(Request& req) {
@@ -367,6 +387,7 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("GET", "/api/topics", bind(&Handlers::topics));
   router.add("GET", "/api/contacts", bind(&Handlers::getContacts));
   router.add("PUT", "/api/contacts", bind(&Handlers::putContacts));
+  router.add("GET", "/api/staff/professionals/{codice_fiscale}", bind(&Handlers::professional));
   router.add("POST", "/api/staff/professionals/{codice_fiscale}/unlock", bind(&Handlers::unlock));
   registerCommunicationRoutes(router, deps);
   registerReceiptRoutes(router, deps);

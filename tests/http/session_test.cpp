@@ -83,6 +83,13 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
 
   HttpClient staff = kiosk.client();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  // Before unlocking, the counter sees whose code it is, to compare with the ID.
+  auto who = staff.get(std::string("/api/staff/professionals/") + kCf);
+  REQUIRE(who.status == 200);
+  CHECK(who.json()["name"] == "Mario Rossi");
+  CHECK(who.json()["locked"] == true);
+  CHECK(staff.get("/api/staff/professionals/GRCFNC70D52L219G").status == 404);
+  CHECK(pro.get(std::string("/api/staff/professionals/") + kCf).status == 401);
   auto unlock = staff.send("POST", std::string("/api/staff/professionals/") + kCf + "/unlock",
                            nlohmann::json::object());
   REQUIRE(unlock.status == 200);

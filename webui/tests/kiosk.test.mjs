@@ -279,6 +279,11 @@ test('a locked account is told to go to the counter, and staff unlock it', async
     await staff.waitForSelector('#nav-unlock');
     await tap(staff, '#nav-unlock');
     await typeOsk(staff, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+    await tap(staff, '#find-professional');
+    // The name and code to compare with the identity document, and the state.
+    await staff.waitForSelector('#professional-found');
+    assert.equal((await staff.textContent('#professional-name')).trim(), 'Mario Rossi');
+    assert.match(await staff.textContent('#professional-found'), /accesso bloccato/);
     await tap(staff, '#unlock');
     await staff.waitForSelector('#unlocked');
     await noViolations(staff, 'unlock');

@@ -116,6 +116,9 @@ const words = {
     badType: (name, ext) => `Il documento "${name}" non è di un tipo ammesso. Tipi ammessi: ${ext}.`,
     required: 'Compili i campi obbligatori.',
     requiredField: 'Campo obbligatorio.',
+    findProfessional: 'Cerca il professionista',
+    pinLocked: 'accesso bloccato',
+    pinNotLocked: 'accesso non bloccato',
     help: 'Guida',
     helpSections: [
       ['Come scrivere all\'INPS', 'Tocchi «Nuova comunicazione», scelga l\'argomento, scriva l\'oggetto e il testo con la tastiera sullo schermo e tocchi «Invia». Il numero di protocollo che compare è la prova dell\'invio: può stampare o mostrare la ricevuta.'],
@@ -262,6 +265,9 @@ const words = {
     emptyFile: (name) => `"${name}" is empty: choose another one.`,
     badType: (name, ext) => `"${name}" is not of an allowed type. Allowed: ${ext}.`,
     requiredField: 'Required field.',
+    findProfessional: 'Find the professional',
+    pinLocked: 'access locked',
+    pinNotLocked: 'access not locked',
     help: 'Help',
     helpSections: [
       ['How to write to INPS', 'Tap «New communication», choose the topic, type the subject and the text on the on-screen keyboard and tap «Send». The protocol number shown is your proof of sending: you can print or show the receipt.'],

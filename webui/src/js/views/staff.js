@@ -105,19 +105,36 @@ export async function renderWriteFirst(el) {
   el.append(staffNav(), h('h1', { class: 'kiosk-title' }, t('writeFirst')), form);
 }
 
+// Sblocca PIN: first who the codice fiscale belongs to (name, code, state),
+// to compare with the identity document; then the unlock.
 export function renderUnlock(el) {
   const cf = field({ label: t('codiceFiscale'), name: 'codice_fiscale', help: t('unlockHelp'), osk: 'cf', attrs: { maxlength: 16, autocomplete: 'off' } });
-  const done = h('div', { 'aria-live': 'polite' });
-  const form = h('form', { class: 'kiosk-card', novalidate: true }, cf.wrap, done,
-    h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'unlock' }, t('unlock')));
+  const found = h('div', { 'aria-live': 'polite' });
+  const code = () => encodeURIComponent(cf.control.value.trim().toUpperCase());
+  const clearError = () => { const old = el.querySelector('.kiosk-error'); if (old) old.remove(); };
+  const unlockButton = (p) => h('button', { type: 'button', class: 'btn btn-primary btn-lg w-100', id: 'unlock',
+    onclick: async () => {
+      try {
+        await api.post(`/api/staff/professionals/${encodeURIComponent(p.codice_fiscale)}/unlock`);
+        clearError();
+        found.append(h('div', { class: 'alert alert-success mt-3', id: 'unlocked' }, t('unlockDone')));
+      } catch (err) { showError(el, err); }
+    } }, t('unlock'));
+  const form = h('form', { class: 'kiosk-card', novalidate: true }, cf.wrap,
+    h('button', { type: 'submit', class: 'btn btn-outline-primary btn-lg w-100 mb-3', id: 'find-professional' }, t('findProfessional')),
+    found);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    done.textContent = '';
+    found.replaceChildren();
     try {
-      await api.post(`/api/staff/professionals/${encodeURIComponent(cf.control.value.trim().toUpperCase())}/unlock`);
-      const old = el.querySelector('.kiosk-error');
-      if (old) old.remove();
-      done.replaceChildren(h('div', { class: 'alert alert-success', id: 'unlocked' }, t('unlockDone')));
+      const p = await api.get(`/api/staff/professionals/${code()}`);
+      clearError();
+      found.append(h('dl', { class: 'kiosk-summary', id: 'professional-found' },
+        h('dt', {}, t('professionalName')), h('dd', { id: 'professional-name' }, p.name),
+        h('dt', {}, t('codiceFiscale')), h('dd', { class: 'selectable' }, p.codice_fiscale),
+        h('dt', {}, t('status')), h('dd', {}, p.locked ? t('pinLocked') : t('pinNotLocked'))),
+      h('p', { class: 'mt-3' }, t('unlockHelp')),
+      unlockButton(p));
     } catch (err) { showError(el, err); }
   });
   el.append(staffNav(), h('h1', { class: 'kiosk-title' }, t('unlock')), form);
