@@ -146,6 +146,13 @@ TEST_CASE("staff search the queue by protocol, codice fiscale or subject", "[htt
   CHECK(staff.get("/api/staff/communications?q=Contributi").json()["total"] == 1);
   CHECK(staff.get("/api/staff/communications?q=100%25").json()["total"] == 1);  // % is literal
   CHECK(staff.get("/api/staff/communications?q=nessuno").json()["total"] == 0);
+  // Partial searches, as the counter types them: the protocol's last digits,
+  // the beginning of a codice fiscale, a surname.
+  CHECK(staff.get("/api/staff/communications?q=" + protocol.substr(protocol.size() - 3))
+            .json()["total"] == 1);
+  CHECK(staff.get("/api/staff/communications?q=RSSMRA80").json()["total"] == 2);
+  CHECK(staff.get("/api/staff/communications?q=ross").json()["total"] == 2);
+  CHECK(staff.get("/api/staff/communications?q=_").json()["total"] == 0);  // _ is literal
   CHECK(staff.get("/api/staff/communications?topic=posizione_assicurativa").json()["total"] == 2);
 }
 

@@ -144,21 +144,24 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   if (f.topic) addText(" AND c.topic = ?", *f.topic);
   if (f.unread) addInt(" AND c.unread = ?", *f.unread ? 1 : 0);
   if (!f.q.empty()) {
-    std::string pattern = "%";
+    // What the counter types: a whole or partial protocol (its last digits),
+    // a codice fiscale or its beginning, a surname's beginning, words of the
+    // subject. % and _ are literal.
+    std::string escaped;
     for (char ch : f.q) {
-      if (ch == '%' || ch == '_' || ch == '\\') pattern.push_back('\\');
-      pattern.push_back(ch);
+      if (ch == '%' || ch == '_' || ch == '\\') escaped.push_back('\\');
+      escaped.push_back(ch);
     }
-    pattern.push_back('%');
-    std::string upper = f.q;
+    std::string upper = escaped;
     for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    where += " AND (c.protocol = ? OR p.codice_fiscale = ? OR c.subject LIKE ? ESCAPE '\\')";
-    texts.push_back(upper);
-    kinds.push_back('t');
-    texts.push_back(upper);
-    kinds.push_back('t');
-    texts.push_back(pattern);
-    kinds.push_back('t');
+    where +=
+        " AND (c.protocol LIKE ? ESCAPE '\\' OR p.codice_fiscale LIKE ? ESCAPE '\\'"
+        " OR p.surname LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\')";
+    for (const std::string& pattern :
+         {"%" + upper, upper + "%", escaped + "%", "%" + escaped + "%"}) {
+      texts.push_back(pattern);
+      kinds.push_back('t');
+    }
   }
   auto bindAll = [&](Query& q) {
     std::size_t ti = 0, ii = 0;
