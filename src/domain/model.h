@@ -133,6 +133,7 @@ struct Communication {
   // Read-only, joined from professionals.
   std::string codice_fiscale;
   std::string professional_name;
+  bool professional_wrote_last = false;  // the newest message is the professional's
 };
 
 struct CommFilter {

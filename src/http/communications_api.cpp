@@ -41,7 +41,9 @@ void writeSummaryFields(JsonWriter& w, const domain::Communication& c, bool for_
       .field("created_at", isoUtc(c.created_at))
       .field("updated_at", isoUtc(c.updated_at));
   if (for_staff) {
-    w.field("codice_fiscale", c.codice_fiscale).field("professional_name", c.professional_name);
+    w.field("codice_fiscale", c.codice_fiscale)
+        .field("professional_name", c.professional_name)
+        .field("professional_wrote_last", c.professional_wrote_last);
   }
 }
 

@@ -41,6 +41,7 @@ TEST_CASE("the full cycle: take, reply, unread, read, close, and closed refuses"
   REQUIRE(queue["total"] == 1);
   CHECK(queue["items"][0]["codice_fiscale"] == "RSSMRA80A01H501U");
   CHECK(queue["items"][0]["professional_name"] == "Mario Rossi");
+  CHECK(queue["items"][0]["professional_wrote_last"] == true);
 
   auto take = staff.send("POST", base + "/take", nullptr);
   REQUIRE(take.status == 200);
@@ -51,6 +52,8 @@ TEST_CASE("the full cycle: take, reply, unread, read, close, and closed refuses"
                               {{"esito.txt", "Esito: accolta."}});
   REQUIRE(reply.status == 201);
   CHECK(reply.json()["author"] == "institute");
+  CHECK(staff.get("/api/staff/communications").json()["items"][0]["professional_wrote_last"] ==
+        false);
 
   CHECK(pro.get("/api/session").json()["unread"] == 1);
   CHECK(pro.get("/api/communications?unread=true").json()["total"] == 1);
@@ -64,6 +67,9 @@ TEST_CASE("the full cycle: take, reply, unread, read, close, and closed refuses"
   REQUIRE(pro.postForm("/api/communications/" + id + "/messages", {{"body", "Grazie."}}).status ==
           201);
   CHECK(staff.get(base).json()["status"] == "in_carico");
+  // …and the queue marks it: the professional wrote last.
+  CHECK(staff.get("/api/staff/communications").json()["items"][0]["professional_wrote_last"] ==
+        true);
 
   auto closed = staff.send("POST", base + "/close", {{"outcome", "Accolta: rimborso disposto."}});
   REQUIRE(closed.status == 200);

@@ -191,6 +191,7 @@ test('staff reply: the alert count shows it, opening the thread clears it', asyn
     const staff = await openPage(browser, kiosk.url, { width: 1920, height: 1080 });
     await loginStaff(staff);
     await staff.waitForSelector('#queue li');
+    assert.match(await staff.textContent('#queue li'), /Attende risposta/);  // the professional wrote last
     await noViolations(staff, 'staff queue');
     await screenshot(staff, 'staff-queue-landscape');
     await typeOsk(staff, 'input[name=q]', protocol);

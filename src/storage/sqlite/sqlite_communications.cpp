@@ -108,6 +108,7 @@ Communication SqliteTransaction::readComm(const Query& q, int o) {
   c.updated_at = q.int64(o + 13);
   c.codice_fiscale = q.text(o + 14);
   c.professional_name = q.text(o + 15);
+  c.professional_wrote_last = q.text(o + 16) == "professional";
   return c;
 }
 

@@ -306,7 +306,9 @@ class SqliteTransaction final : public domain::Transaction {
       "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
       "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
       "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, p.codice_fiscale, "
-      "p.name || ' ' || p.surname FROM communications c "
+      "p.name || ' ' || p.surname, "
+      "(SELECT m.author FROM messages m WHERE m.communication_id = c.id "
+      "ORDER BY m.id DESC LIMIT 1) FROM communications c "
       "JOIN professionals p ON p.id = c.professional_id ";
 
   // The columns of kCommColumns, starting at column `o`.

@@ -28,7 +28,11 @@ export async function renderQueue(el) {
   const list = h('ul', { class: 'kiosk-list', id: 'queue' });
   for (const c of data.items) {
     list.append(h('li', {}, h('a', { href: `#/comunicazione/${c.id}` },
-      h('div', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status), h('strong', {}, c.subject)),
+      h('div', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status),
+        // The professional wrote last: the Institute owes an answer.
+        c.professional_wrote_last && c.status !== 'chiusa'
+          ? h('span', { class: 'kiosk-badge new awaiting' }, t('awaitingAnswer')) : null,
+        h('strong', {}, c.subject)),
       h('div', {}, `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${c.topic_label} · ${formatDate(c.created_at, getLang())}`))));
   }
   el.append(h('h1', { class: 'kiosk-title' }, t('staffConsole')), staffNav(),
