@@ -140,8 +140,7 @@ Result<domain::UsbDocument> FolderUsbMedia::readHere(const std::string& name) {
   }
   // O_NONBLOCK: opening a FIFO ("fifo.pdf") for reading would otherwise wait
   // for a writer forever. It has no effect on the regular files read below.
-  Fd f(::openat(current, parts.back().c_str(),
-                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  Fd f(::openat(current, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (f.fd < 0) return fail(errno == EIO ? gone(std::strerror(errno)) : notListed());
   struct stat st {};
   if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail(notListed());
