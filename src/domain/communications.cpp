@@ -226,13 +226,7 @@ Result<Communication> CommunicationService::create(Transaction& tx,
 }
 
 Status CommunicationService::checkReserve() {
-  if (options_.min_free_bytes == 0) return {};
-  const auto free = store_.freeBytes();
-  if (free && *free < options_.min_free_bytes) {
-    return fail(Error::storageFull("free " + std::to_string(*free) + " bytes, reserve " +
-                                   std::to_string(options_.min_free_bytes)));
-  }
-  return {};
+  return checkFreeSpace(store_, options_.min_free_bytes);
 }
 
 Result<SendResult> CommunicationService::send(const Session& professional, SendInput input) {

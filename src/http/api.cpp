@@ -20,9 +20,9 @@ class StorageHealth {
   Status check(domain::Store& store, std::uint64_t min_free) {
     // SQLite reuses its WAL, so a small write may still pass on a full disk:
     // under 1 MiB free is full whatever the reserve.
-    const std::uint64_t threshold = std::max<std::uint64_t>(min_free, 1024 * 1024);
-    if (const auto free = store.freeBytes(); free && *free < threshold) {
-      return fail(Error::storageFull("free " + std::to_string(*free) + " bytes"));
+    if (auto st = domain::checkFreeSpace(store, std::max<std::uint64_t>(min_free, 1024 * 1024));
+        !st) {
+      return st;
     }
     std::lock_guard lock(mutex_);
     const auto now = std::chrono::steady_clock::now();

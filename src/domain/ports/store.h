@@ -142,4 +142,15 @@ class Store {
   virtual std::string describe() const = 0;
 };
 
+// 507 storage_full when the store knows it has less than `min_free` bytes free.
+inline Status checkFreeSpace(Store& store, std::uint64_t min_free) {
+  if (min_free == 0) return {};
+  const auto free = store.freeBytes();
+  if (free && *free < min_free) {
+    return fail(Error::storageFull("free " + std::to_string(*free) + " bytes, reserve " +
+                                   std::to_string(min_free)));
+  }
+  return {};
+}
+
 }  // namespace kiosk::domain
