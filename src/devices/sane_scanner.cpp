@@ -173,17 +173,62 @@ std::optional<domain::ScannedDocument> fitDocument(const std::vector<RawPage>& p
   return std::nullopt;
 }
 
-Result<domain::ScannedDocument> SaneScanner::scan(int pages) {
+Result<domain::ScannedDocument> SaneScanner::scan(int pages, bool ask_between) {
   std::unique_lock lock(busy_, std::try_to_lock);
   if (!lock.owns_lock()) {
     return fail(Error::conflict("scanner_busy",
                                 "Lo scanner è già in uso: attendere la fine della scansione."));
   }
   cancel_ = false;
-  return runOnOwnStack([&] { return scanHere(pages); });
+  {
+    std::lock_guard g(m_);
+    progress_ = {true, 0, false};
+    answer_ = Answer::kNone;
+  }
+  auto result = runOnOwnStack([&] { return scanHere(pages, ask_between); });
+  std::lock_guard g(m_);
+  progress_ = {};
+  return result;
 }
 
-Result<domain::ScannedDocument> SaneScanner::scanHere(int pages) {
+void SaneScanner::next() {
+  std::lock_guard g(m_);
+  if (progress_.waiting) answer_ = Answer::kNext;
+  answered_.notify_all();
+}
+
+void SaneScanner::finish() {
+  std::lock_guard g(m_);
+  if (progress_.waiting) answer_ = Answer::kFinish;
+  answered_.notify_all();
+}
+
+void SaneScanner::cancel() {
+  std::lock_guard g(m_);
+  cancel_ = true;
+  answered_.notify_all();
+}
+
+domain::ScanProgress SaneScanner::progress() {
+  std::lock_guard g(m_);
+  return progress_;
+}
+
+Result<bool> SaneScanner::askNext() {
+  std::unique_lock g(m_);
+  progress_.waiting = true;
+  answer_ = Answer::kNone;
+  const bool answered =
+      answered_.wait_for(g, std::chrono::seconds(s_.answer_seconds),
+                         [&] { return answer_ != Answer::kNone || cancel_.load(); });
+  progress_.waiting = false;
+  if (cancel_) return fail(Error::conflict("scan_cancelled", "Scansione annullata."));
+  const bool more = answered && answer_ == Answer::kNext;
+  answer_ = Answer::kNone;
+  return more;
+}
+
+Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_between) {
   if (s_.device.empty()) return fail(unavailable("no scanner configured"));
   if (!saneReady()) return fail(unavailable("sane_init failed"));
   SANE_Handle h = nullptr;
@@ -198,10 +243,20 @@ Result<domain::ScannedDocument> SaneScanner::scanHere(int pages) {
   setOption(h, SANE_NAME_SCAN_RESOLUTION, "", s_.resolution);
   if (!s_.source.empty()) setOption(h, SANE_NAME_SCAN_SOURCE, s_.source, 0);
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s_.timeout_seconds);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s_.timeout_seconds);
   std::vector<RawPage> raw;
   std::vector<unsigned char> buf(1 << 16);
   for (int n = 0; n < pages; ++n) {
+    if (ask_between && n > 0) {
+      // "Pagina successiva?": the person lays the next sheet, or is done.
+      auto more = askNext();
+      if (!more) {
+        sane_cancel(h);
+        return fail(more.error());
+      }
+      if (!*more) break;
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s_.timeout_seconds);
+    }
     if (sane_start(h) != SANE_STATUS_GOOD) return fail(unavailable("sane_start failed"));
     SANE_Parameters p{};
     sane_get_parameters(h, &p);
@@ -238,6 +293,8 @@ Result<domain::ScannedDocument> SaneScanner::scanHere(int pages) {
     page.pixels.resize(static_cast<std::size_t>(page.height * row));
     if (page.height == 0) return fail(unavailable("empty page"));
     raw.push_back(std::move(page));
+    std::lock_guard g(m_);
+    progress_.pages = static_cast<int>(raw.size());
   }
   sane_cancel(h);
   auto doc = fitDocument(raw, 1024 * 1024);

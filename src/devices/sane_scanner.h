@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,21 +22,32 @@ struct ScannerSettings {
   std::string mode = "Color";  // "Color", "Gray"
   int resolution = 150;        // dpi
   std::string source;          // "Flatbed", "ADF"…; empty: the device's default
-  int timeout_seconds = 60;    // a scan that takes longer is cancelled
+  int timeout_seconds = 60;    // a scan that takes longer is cancelled (waits between pages aside)
+  int answer_seconds = 180;    // no answer to "next page?" within this: finish with what is there
 };
 
 class SaneScanner final : public domain::Scanner {
  public:
   explicit SaneScanner(ScannerSettings s) : s_(std::move(s)) {}
-  Result<domain::ScannedDocument> scan(int pages) override;
-  void cancel() override { cancel_ = true; }
+  Result<domain::ScannedDocument> scan(int pages, bool ask_between = false) override;
+  void next() override;
+  void finish() override;
+  domain::ScanProgress progress() override;
+  void cancel() override;
   domain::DeviceState state() override;
 
  private:
-  Result<domain::ScannedDocument> scanHere(int pages);
+  enum class Answer { kNone, kNext, kFinish };
+  Result<domain::ScannedDocument> scanHere(int pages, bool ask_between);
+  // Between pages: true to scan the next one, false to finish.
+  Result<bool> askNext();
   ScannerSettings s_;
   std::mutex busy_;
   std::atomic<bool> cancel_{false};
+  std::mutex m_;  // guards the fields below
+  std::condition_variable answered_;
+  domain::ScanProgress progress_;
+  Answer answer_ = Answer::kNone;
 };
 
 // A raw page: 8-bit gray (1 channel) or RGB (3 channels).

@@ -84,9 +84,13 @@ void walk(int dirfd,
     std::string head;
     if (!readAll(f.fd, kSniffBytes, head)) continue;
     const auto type = domain::allowedType(name, head, sniffer);
-    if (!type) continue;
-    out.push_back({prefix + name, static_cast<std::int64_t>(st.st_size), *type,
-                   static_cast<std::size_t>(st.st_size) > domain::kMaxAttachmentBytes});
+    const bool too_large = static_cast<std::size_t>(st.st_size) > domain::kMaxAttachmentBytes;
+    std::string refused = st.st_size == 0 ? "empty"
+                          : too_large     ? "too_large"
+                          : !type         ? "type_not_allowed"
+                                          : "";
+    out.push_back({prefix + name, static_cast<std::int64_t>(st.st_size), type.value_or(""),
+                   too_large, std::move(refused)});
   }
   ::closedir(dir);
 }

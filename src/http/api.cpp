@@ -240,9 +240,7 @@ class Handlers {
   Response metrics(Request& req) {
     // The box's own monitoring scrapes on loopback; anyone through the TLS
     // proxy (which adds X-Forwarded-For) must be a logged-in technician.
-    const bool local = (req.remote_addr == "127.0.0.1" || req.remote_addr == "::1") &&
-                       req.header("X-Forwarded-For").empty();
-    if (!local) {
+    if (!req.fromKioskScreen()) {
       if (auto s = guard(req, {Role::kTechnician}); !s) return s.error();
     }
     std::int64_t locked = -1;
@@ -339,7 +337,7 @@ class Handlers {
   }
 
   // What the UI needs before anyone logs in; nothing personal.
-  Response kiosk(Request&) {
+  Response kiosk(Request& req) {
     json extensions = json::array();
     const std::string list = domain::allowedExtensions();
     for (std::size_t start = 0; start < list.size();) {
@@ -355,7 +353,8 @@ class Handlers {
                                 {"session_idle_seconds", d_.auth.policy().idle_timeout_seconds},
                                 {"max_attachments", domain::kMaxAttachments},
                                 {"max_attachment_bytes", domain::kMaxAttachmentBytes},
-                                {"allowed_extensions", extensions}});
+                                {"allowed_extensions", extensions},
+                                {"file_dialog", !req.fromKioskScreen()}});
   }
 
  private:

@@ -38,6 +38,10 @@ std::optional<std::string> Request::queryParam(const std::string& name) const {
   return it->second;
 }
 
+bool Request::fromKioskScreen() const {
+  return (remote_addr == "127.0.0.1" || remote_addr == "::1") && header("X-Forwarded-For").empty();
+}
+
 std::string Request::mediaType() const {
   std::string type = header("Content-Type");
   type = type.substr(0, type.find(';'));

@@ -62,6 +62,9 @@ struct Request {
   std::string header(const std::string& name) const;
   std::optional<std::string> cookie(std::string_view name) const;
   std::optional<std::string> queryParam(const std::string& name) const;
+  // Sent by the kiosk's own screen (or the box itself): loopback without the
+  // X-Forwarded-For the LAN's TLS proxy adds. Staff PCs come through the proxy.
+  bool fromKioskScreen() const;
   // The media type without parameters, lower-cased ("application/json").
   std::string mediaType() const;
 };

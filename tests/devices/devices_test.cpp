@@ -138,10 +138,17 @@ TEST_CASE("the USB stick lists and serves only allowed files, never leaving the 
   REQUIRE(files);
   std::vector<std::string> names;
   for (const auto& f : *files) names.push_back(f.name);
+  // Refused files are listed with the reason, so that the person sees why.
   CHECK(names == std::vector<std::string>{"cartella/nota.txt", "cartella/sotto/elenco.csv",
-                                          "foto.jpg", "grande.txt", "modulo.pdf"});
+                                          "finto.pdf", "foto.jpg", "grande.txt", "modulo.pdf",
+                                          "script.sh"});
   for (const auto& f : *files) {
+    INFO(f.name);
     CHECK(f.too_large == (f.name == "grande.txt"));
+    const std::string expected = f.name == "grande.txt"                           ? "too_large"
+                                 : f.name == "finto.pdf" || f.name == "script.sh" ? "type_not_allowed"
+                                                                                  : "";
+    CHECK(f.refused == expected);
   }
   CHECK(usb.read("modulo.pdf")->data == test::readFile(kFiles + "/documento.pdf"));
   CHECK(usb.read("cartella/nota.txt")->data == "nota");

@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
 
 #include "http/http_client.h"
 #include "support/read_file.h"
@@ -41,7 +43,62 @@ TEST_CASE("scanning through the API gives a JPEG or a PDF to attach", "[http]") 
   CHECK(tech.send("POST", "/api/scan", {{"pages", 1}}).status == 403);
 }
 
-TEST_CASE("the USB routes list and serve allowed files only", "[http]") {
+namespace {
+// Waits until the scan asks "Pagina successiva?" with `pages` scanned.
+bool waitForQuestion(HttpClient& c, int pages) {
+  for (int i = 0; i < 200; ++i) {
+    auto p = c.get("/api/scan/progress").json();
+    if (p["waiting"] == true && p["pages"] == pages) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("a flatbed scan asks for the next page between sheets", "[http]") {
+  test::TempDir sane;
+  std::ofstream(sane.file("dll.conf")) << "test\n";
+  ::setenv("SANE_CONFIG_DIR", sane.path().c_str(), 1);
+  TestKiosk kiosk({.configure = [](config::Config& c) { c.scanner.device = "test"; }});
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  CHECK(c.send("POST", "/api/scan/next", nlohmann::json::object()).errorCode() ==
+        "scan_not_waiting");
+
+  // Two sheets, then "no more": a PDF of two pages.
+  HttpClient scanning = c;
+  auto doc = std::async(std::launch::async, [&] {
+    return scanning.send("POST", "/api/scan", {{"pages", 10}, {"ask", true}});
+  });
+  REQUIRE(waitForQuestion(c, 1));
+  CHECK(c.send("POST", "/api/scan/next", nlohmann::json::object()).status == 202);
+  REQUIRE(waitForQuestion(c, 2));
+  // Only one scan at a time, also while it waits for the person.
+  CHECK(c.send("POST", "/api/scan", {{"pages", 1}}).errorCode() == "scanner_busy");
+  CHECK(c.send("POST", "/api/scan/finish", nlohmann::json::object()).status == 202);
+  auto two = doc.get();
+  REQUIRE(two.status == 200);
+  CHECK(two.header("content-type") == "application/pdf");
+  CHECK(two.header("x-scan-pages") == "2");
+  CHECK(c.get("/api/scan/progress").json()["scanning"] == false);
+
+  // One sheet and done: a JPEG. Cancelling while it waits ends it too.
+  auto single = std::async(std::launch::async, [&] {
+    return scanning.send("POST", "/api/scan", {{"pages", 10}, {"ask", true}});
+  });
+  REQUIRE(waitForQuestion(c, 1));
+  CHECK(c.send("POST", "/api/scan/finish", nlohmann::json::object()).status == 202);
+  CHECK(single.get().header("content-type") == "image/jpeg");
+  auto cancelled = std::async(std::launch::async, [&] {
+    return scanning.send("POST", "/api/scan", {{"pages", 10}, {"ask", true}});
+  });
+  REQUIRE(waitForQuestion(c, 1));
+  CHECK(c.send("POST", "/api/scan/cancel", nlohmann::json::object()).status == 202);
+  CHECK(cancelled.get().errorCode() == "scan_cancelled");
+}
+
+TEST_CASE("the USB routes serve allowed files only and list refused ones with the reason",
+          "[http]") {
   test::TempDir stick;
   std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));
   std::filesystem::copy_file(kFiles + "/script.sh", stick.file("script.sh"));
@@ -52,9 +109,14 @@ TEST_CASE("the USB routes list and serve allowed files only", "[http]") {
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
   auto list = c.get("/api/usb/files");
   REQUIRE(list.status == 200);
-  REQUIRE(list.json()["items"].size() == 1);
+  REQUIRE(list.json()["items"].size() == 2);
   CHECK(list.json()["items"][0]["name"] == "modulo.pdf");
   CHECK(list.json()["items"][0]["content_type"] == "application/pdf");
+  CHECK(list.json()["items"][0]["refused"].is_null());
+  CHECK(list.json()["items"][1]["name"] == "script.sh");
+  CHECK(list.json()["items"][1]["refused"] == "type_not_allowed");
+  CHECK(list.json()["items"][1]["reason"].get<std::string>().starts_with(
+      "Tipo di documento non ammesso"));
   auto file = c.get("/api/usb/files/modulo.pdf");
   CHECK(file.status == 200);
   CHECK(file.body == test::readFile(kFiles + "/documento.pdf"));

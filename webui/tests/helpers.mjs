@@ -1,7 +1,7 @@
 // Shared by the browser tests: a real kiosk on a fresh SQLite file, Debian's
 // Chromium driven by playwright-core, axe-core checks, screenshots.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, copyFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,19 @@ mkdirSync(shots, { recursive: true });
 
 // Starts `cassetto-kiosk serve --demo` on a free port with a fresh database.
 // `config`: a file in tests/; `ini`: INI text written to a temporary file;
-// `env`: extra environment (SANE_CONFIG_DIR for the scanner).
-export async function startKiosk({ config, ini, env } = {}) {
+// `env`: extra environment (SANE_CONFIG_DIR for the scanner); `usb`: a USB
+// stick (a folder) holding the test files, plus `{name: Buffer}` extras.
+export async function startKiosk({ config, ini, env, usb } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'kiosk-ui-'));
   const args = ['serve', '--demo', '--db', path.join(dir, 'kiosk.db'), '--listen', '127.0.0.1:0'];
+  if (usb) {
+    const stick = path.join(dir, 'usb');
+    mkdirSync(stick);
+    for (const f of readdirSync(files)) if (f !== 'make_samples.py') copyFileSync(path.join(files, f), path.join(stick, f));
+    for (const [name, content] of Object.entries(usb === true ? {} : usb)) writeFileSync(path.join(stick, name), content);
+    ini = `${config ? readFileSync(path.join(here, config), 'utf8') : ''}\n${ini || ''}\n[usb]\nmount = ${stick}\n`;
+    config = undefined;
+  }
   if (config) args.push('--config', path.join(here, config));
   if (ini) {
     writeFileSync(path.join(dir, 'kiosk.conf'), ini);
@@ -61,9 +70,11 @@ export async function launch() {
 }
 
 // A page in a fresh context, portrait kiosk screen by default. Fails the test
-// on any script error.
-export async function openPage(browser, url, viewport = { width: 1080, height: 1920 }) {
-  const context = await browser.newContext({ viewport, locale: 'it-IT', timezoneId: 'Europe/Rome' });
+// on any script error. `desk`: a staff PC on the LAN, which reaches the kiosk
+// through the TLS proxy (its X-Forwarded-For), rather than the kiosk's screen.
+export async function openPage(browser, url, viewport = { width: 1080, height: 1920 }, { desk = false } = {}) {
+  const context = await browser.newContext({ viewport, locale: 'it-IT', timezoneId: 'Europe/Rome',
+    extraHTTPHeaders: desk ? { 'X-Forwarded-For': '10.20.30.40' } : {} });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -104,6 +115,17 @@ export async function clearOsk(page, selector) {
   await page.click(selector);
   await page.waitForSelector('#osk:not([hidden])');
   await page.click('#osk button[data-key="clear"]');
+}
+
+// Attaches files from the USB stick as a person does: opens the stick's list
+// and taps "Allega" beside each one.
+export async function attachFromUsb(page, names) {
+  for (const name of names) {
+    await tap(page, '#from-usb');
+    const row = page.locator('#usb-files li', { has: page.locator(`.name:text-is(${JSON.stringify(name)})`) });
+    await row.locator('button').click();
+    await page.waitForSelector(`.kiosk-files:not(#usb-files) li .name:text-is(${JSON.stringify(name)})`);
+  }
 }
 
 export async function loginProfessional(page, cf = 'RSSMRA80A01H501U', pin = '12345678') {

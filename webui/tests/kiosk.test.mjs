@@ -8,13 +8,14 @@ import { mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, files, tempFile, tap,
-  typeOsk, clearOsk, runKiosk,
+  typeOsk, clearOsk, runKiosk, attachFromUsb,
 } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
+// On a staff PC the system file dialog is one of the sources.
 async function attach(page, paths) {
   const chooser = page.waitForEvent('filechooser');
   await tap(page, '#choose-file');
@@ -32,14 +33,14 @@ async function sendOne(page, subject, attachments = []) {
   await tap(page, '[data-topic=rimborso]');
   await typeOsk(page, 'input[name=subject]', subject);
   await typeOsk(page, 'textarea[name=body]', 'Chiedo il rimborso dei contributi versati due volte nel 2025.');
-  if (attachments.length) await attach(page, attachments);
+  if (attachments.length) await attachFromUsb(page, attachments);
   await tap(page, '#send');
   await page.waitForSelector('#protocol');
   return (await page.textContent('#protocol')).trim();
 }
 
 test('a professional logs in, sends with two attachments and finds it in the sent list', async () => {
-  const kiosk = await startKiosk();
+  const kiosk = await startKiosk({ usb: true });
   try {
     const page = await openPage(browser, kiosk.url);
     await noViolations(page, 'login');
@@ -56,7 +57,7 @@ test('a professional logs in, sends with two attachments and finds it in the sen
     await typeOsk(page, 'input[name=subject]', 'Rimborso contributi 2025');
     await typeOsk(page, 'textarea[name=body]', 'Chiedo il rimborso dei contributi versati due volte.');
     assert.match(await page.textContent('.kiosk-counter'), /52 \/ 10000/);
-    await attach(page, [path.join(files, 'documento.pdf'), path.join(files, 'foto.png')]);
+    await attachFromUsb(page, ['documento.pdf', 'foto.png']);
     const listed = await page.$$eval('.kiosk-files li .name', (els) => els.map((e) => e.textContent));
     assert.deepEqual(listed, ['documento.pdf', 'foto.png']);
     await noViolations(page, 'compose');
@@ -107,7 +108,7 @@ test('"Stampa ricevuta" without a printer says so with the server\'s words', asy
   }
 });
 
-test('scan two pages and pick a file from the USB stick, send, find both in the thread', async () => {
+test('scan two sheets one at a time and pick a file from the USB stick, send, find both in the thread', async () => {
   const sane = mkdtempSync(path.join(tmpdir(), 'sane-'));
   writeFileSync(path.join(sane, 'dll.conf'), 'test\n');
   const stick = mkdtempSync(path.join(tmpdir(), 'usb-'));
@@ -123,22 +124,37 @@ test('scan two pages and pick a file from the USB stick, send, find both in the 
     await loginProfessional(page);
     await tap(page, '#tile-new');
     await page.waitForSelector('#scan:not([disabled])');
+    // The kiosk's own screen never opens the system file dialog.
+    assert.equal(await page.$('#choose-file'), null);
+    assert.equal(await page.$('input[type=file]'), null);
     await tap(page, '[data-topic=anagrafica]');
     await typeOsk(page, 'input[name=subject]', 'Modulo scansionato');
     await typeOsk(page, 'textarea[name=body]', 'Allego il modulo compilato e firmato.');
     await tap(page, '#scan');
-    await page.selectOption('#scan-pages', '2');
     await noViolations(page, 'scan panel');
     await tap(page, '#scan-start');
+    // A flatbed: one sheet, then "Pagina successiva?".
+    await page.waitForSelector('#scan-next:not([hidden])');
+    assert.match(await page.textContent('#scan-status'), /Pagina 1 acquisita\. Pagina successiva\?/);
+    await noViolations(page, 'scan question');
+    await screenshot(page, 'scan-next-page-portrait');
+    await tap(page, '#scan-next');
+    await page.waitForSelector('#scan-status:has-text("Pagina 2 acquisita")');
+    await tap(page, '#scan-finish');
     await page.waitForSelector('.kiosk-files li:has-text("scansione.pdf")');
     assert.match(await page.textContent('.kiosk-files'), /2 pagine/);
 
     await tap(page, '#from-usb');
     await page.waitForSelector('#usb-files li');
     const listed = await page.$$eval('#usb-files .name', (els) => els.map((e) => e.textContent));
-    assert.deepEqual(listed, ['modulo firmato.pdf']);  // no hidden file, no script
+    assert.deepEqual(listed, ['modulo firmato.pdf', 'script.sh']);  // no hidden file
+    // The script is shown, greyed, with the reason and nothing to tap.
+    const refused = page.locator('#usb-files li.refused');
+    assert.equal(await refused.count(), 1);
+    assert.match(await refused.textContent(), /script\.sh.*Tipo di documento non ammesso/);
+    assert.equal(await refused.locator('button').count(), 0);
     await noViolations(page, 'usb list');
-    await tap(page, '#usb-files button');
+    await tap(page, '#usb-files li:not(.refused) button');
     await page.waitForSelector('.kiosk-files li:has-text("modulo firmato.pdf")');
     await screenshot(page, 'compose-devices-portrait');
 
@@ -297,29 +313,50 @@ test('a locked account is told to go to the counter, and staff unlock it', async
   }
 });
 
-test('a sixth file is refused before upload with the server\'s wording', async () => {
-  const kiosk = await startKiosk();
+test('a sixth file is refused before upload with the server\'s wording; the stick shows what cannot be attached', async () => {
+  const kiosk = await startKiosk({ usb: { 'grande.pdf': Buffer.alloc(1024 * 1024 + 1, 65) } });
   try {
     const page = await openPage(browser, kiosk.url);
     await loginProfessional(page);
     await tap(page, '#tile-new');
+    await page.waitForSelector('#from-usb:not([disabled])');
+    await attachFromUsb(page, ['documento.pdf', 'foto.png', 'foto.jpg', 'nota.txt', 'elenco.csv']);
+    assert.equal(await page.locator('.kiosk-files:not(#usb-files) li').count(), 5);
+    await tap(page, '#from-usb');
+    await tap(page, '#usb-files li:has(.name:text-is("tabella.xlsx")) button');
+    await page.waitForSelector('.kiosk-error');
+    assert.match(await page.textContent('.kiosk-error'), /al massimo 5 documenti/);
+    assert.equal(await page.locator('.kiosk-files:not(#usb-files) li').count(), 5);
+    // Too large and wrong type are listed, greyed, with the reason.
+    const reason = async (name) => page.textContent(`#usb-files li.refused:has(.name:text-is("${name}")) .kiosk-refused-reason`);
+    assert.match(await reason('grande.pdf'), /Supera la dimensione massima di 1 MB/);
+    assert.match(await reason('archivio.zip'), /Tipo di documento non ammesso/);
+    assert.match(await reason('programma.elf'), /Tipo di documento non ammesso/);
+    await noViolations(page, 'compose with error');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('a staff PC on the LAN keeps the system file dialog, with the same limits', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url, { width: 1366, height: 768 }, { desk: true });
+    await loginStaff(page);
+    await tap(page, '#nav-write');
     await page.waitForSelector('#choose-file');
     const five = ['documento.pdf', 'foto.png', 'foto.jpg', 'nota.txt', 'elenco.csv'].map((f) => path.join(files, f));
     await attach(page, five);
     assert.equal(await page.locator('.kiosk-files li').count(), 5);
     assert.equal(await page.isDisabled('#choose-file'), true);
-    // Even through the file input itself, a sixth is refused.
     await page.setInputFiles('#attachments-input', [path.join(files, 'scansione.tif')]);
     await page.waitForSelector('.kiosk-error');
     assert.match(await page.textContent('.kiosk-error'), /al massimo 5 documenti/);
-    assert.equal(await page.locator('.kiosk-files li').count(), 5);
-    // Too large and wrong type are refused the same way.
     await tap(page, '.kiosk-files li button');
     await page.setInputFiles('#attachments-input', [tempFile('grande.pdf', Buffer.alloc(1024 * 1024 + 1, 65))]);
     assert.match(await page.textContent('.kiosk-error'), /supera la dimensione massima di 1 MB/);
     await page.setInputFiles('#attachments-input', [path.join(files, 'archivio.zip')]);
     assert.match(await page.textContent('.kiosk-error'), /non è di un tipo ammesso/);
-    await noViolations(page, 'compose with error');
   } finally {
     await kiosk.stop();
   }

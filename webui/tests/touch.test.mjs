@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
-  typeOsk, runKiosk, files,
+  typeOsk, runKiosk, files, attachFromUsb,
 } from './helpers.mjs';
 
 let browser;
@@ -216,7 +216,7 @@ test('errors stand beside their fields, the first one focused, and go when fixed
 });
 
 test('attachments are shown in the page, never downloaded to the kiosk', async () => {
-  const kiosk = await startKiosk();
+  const kiosk = await startKiosk({ usb: true });
   try {
     const page = await openPage(browser, kiosk.url);
     const downloads = [];
@@ -227,9 +227,7 @@ test('attachments are shown in the page, never downloaded to the kiosk', async (
     await tap(page, '[data-topic=rimborso]');
     await typeOsk(page, 'input[name=subject]', 'Documenti');
     await typeOsk(page, 'textarea[name=body]', 'Allego i documenti.');
-    const chooser = page.waitForEvent('filechooser');
-    await tap(page, '#choose-file');
-    await (await chooser).setFiles(['documento.pdf', 'foto.png', 'nota.txt'].map((f) => path.join(files, f)));
+    await attachFromUsb(page, ['documento.pdf', 'foto.png', 'nota.txt']);
     await tap(page, '#send');
     await page.waitForSelector('#protocol');
     // No printer here: the receipt is shown on the screen instead.

@@ -1,6 +1,7 @@
-// The attachment picker of the compose and reply screens: a file chooser,
-// the list of chosen files with name, size and type, and the server's limits
-// checked before anything is uploaded (with the server's own wording).
+// The attachment picker of the compose and reply screens: the scanner, the
+// USB stick and (on staff PCs only) a file chooser; the list of chosen files
+// with name, size and type, and the server's limits checked before anything
+// is uploaded (with the server's own wording).
 import * as api from '../api.js';
 import { h, clear, formatBytes } from '../dom.js';
 import { t } from '../i18n.js';
@@ -47,22 +48,45 @@ export function attachmentPicker(onError) {
     return true;
   }
 
+  // A flatbed takes one sheet at a time: the scan pauses after each page and
+  // asks "Pagina successiva?"; the pages become one PDF (one page: a JPEG).
   function openScan() {
-    const pages = h('select', { class: 'form-select', id: 'scan-pages', 'aria-label': t('scanPages') },
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => h('option', { value: n }, String(n))));
-    const status = h('p', { class: 'mb-2', id: 'scan-status' });
+    const status = h('p', { class: 'mb-2', id: 'scan-status', role: 'status' }, t('scanIntro'));
     const start = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'scan-start' }, t('scanStart'));
+    const next = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'scan-next', hidden: true,
+      onclick: () => answer('next') }, t('scanNext'));
+    const finish = h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id: 'scan-finish', hidden: true,
+      onclick: () => answer('finish') }, t('scanFinish'));
     const cancel = h('button', { type: 'button', class: 'btn btn-outline-danger btn-lg', hidden: true, id: 'scan-cancel',
       onclick: () => api.post('/api/scan/cancel').catch(() => {}) }, t('cancel'));
+    let polling = null;
+    const ask = (shown, pages = 0) => {
+      next.hidden = !shown;
+      finish.hidden = !shown;
+      status.textContent = shown ? `${t('scanPageDone', pages)} ${t('scanNextHint')}` : t('scanning');
+      if (shown) next.focus();
+    };
+    async function answer(what) {
+      ask(false);
+      await api.post(`/api/scan/${what}`).catch((err) => onError(err));
+    }
+    const watch = () => {
+      polling = setInterval(async () => {
+        if (!panel.isConnected) { clearInterval(polling); return; }
+        const p = await api.get('/api/scan/progress').catch(() => null);
+        if (p && p.waiting && next.hidden) ask(true, p.pages);
+      }, 400);
+    };
     start.addEventListener('click', async () => {
-      start.disabled = true;
+      start.hidden = true;
       cancel.hidden = false;
-      status.textContent = t('scanning');
+      ask(false);
+      watch();
       try {
         const res = await fetch('/api/scan', {
           method: 'POST', credentials: 'same-origin', cache: 'no-store',
           headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': api.csrf() },
-          body: JSON.stringify({ pages: Number(pages.value) }),
+          body: JSON.stringify({ pages: 10, ask: true }),
         });
         if (!res.ok) {
           const body = await res.json().catch(() => ({}));
@@ -73,31 +97,42 @@ export function attachmentPicker(onError) {
         const name = blob.type === 'application/pdf' ? 'scansione.pdf' : 'scansione.jpg';
         const file = new File([blob], name, { type: blob.type });
         file.pages = n;
-        if (add(file)) clear(panel);
-        else status.textContent = '';
+        if (add(file)) { clear(panel); return; }
       } catch (err) {
         onError(err);
-        status.textContent = '';
+      } finally {
+        clearInterval(polling);
       }
-      start.disabled = false;
+      ask(false);
+      status.textContent = t('scanIntro');
+      start.hidden = false;
       cancel.hidden = true;
     });
-    clear(panel).append(h('div', { class: 'kiosk-card border' },
-      h('label', { for: 'scan-pages', class: 'form-label fw-semibold' }, t('scanPages')), pages,
-      status, h('div', { class: 'd-flex gap-3 mt-3' }, start, cancel)));
+    clear(panel).append(h('div', { class: 'kiosk-card border', id: 'scan-panel' },
+      h('h3', { class: 'h5' }, t('scan')), status,
+      h('div', { class: 'd-flex flex-wrap gap-3 mt-3' }, start, next, finish, cancel)));
   }
 
+  function usbReason(f) {
+    if (f.refused === 'too_large' || (!f.refused && f.too_large)) return t('usbTooLarge');
+    if (f.refused === 'empty') return t('usbRefusedEmpty');
+    return t('usbRefusedType', allowed.join(', '));
+  }
+
+  // Every file on the stick is listed; those that cannot be attached are
+  // greyed with the reason, so that nobody wonders where their file went.
   async function openUsb() {
     clear(panel).append(h('p', {}, t('loading')));
     try {
       const { items } = await api.get('/api/usb/files');
       const list = h('ul', { class: 'kiosk-files list-unstyled', id: 'usb-files' });
       for (const f of items) {
-        list.append(h('li', {},
+        const refused = f.refused || f.too_large;
+        list.append(h('li', { class: refused ? 'refused' : null, 'aria-disabled': refused ? 'true' : null },
           h('span', { class: 'name' }, f.name),
           h('span', {}, formatBytes(f.size)),
-          f.too_large
-            ? h('span', { class: 'text-danger' }, t('usbTooLarge'))
+          refused
+            ? h('span', { class: 'kiosk-refused-reason' }, usbReason(f))
             : h('button', { type: 'button', class: 'btn btn-primary', 'aria-label': `${t('attach')} ${f.name}`,
               onclick: async () => {
                 try {
@@ -143,7 +178,7 @@ export function attachmentPicker(onError) {
         preview,
         h('span', { class: 'name' }, file.name),
         h('span', {}, formatBytes(file.size)),
-        h('span', {}, file.type || (file.name.split('.').pop() || '').toUpperCase()),
+        h('span', {}, (file.name.includes('.') ? file.name.split('.').pop() : '').toUpperCase()),
         h('button', { type: 'button', class: 'btn btn-outline-danger', 'aria-label': `${t('remove')} ${file.name}`,
           onclick: () => { files.splice(i, 1); render(); } }, t('remove'))));
     });
@@ -165,8 +200,11 @@ export function attachmentPicker(onError) {
   const element = h('fieldset', { class: 'kiosk-card' },
     h('legend', { class: 'fw-semibold' }, t('attachments')),
     h('p', { class: 'kiosk-limits' }, t('limits', max, formatBytes(maxBytes), allowed.join(', '))),
-    input,
-    h('div', { class: 'd-flex flex-wrap gap-3 mb-3' }, chooser, usb, scan),
+    kiosk.file_dialog ? input : null,
+    // On the kiosk's own screen only the scanner and the stick are sources:
+    // the system file dialog would browse the kiosk's disk, out of reach of
+    // the on-screen keyboard. Staff PCs (through the LAN proxy) keep it.
+    h('div', { class: 'd-flex flex-wrap gap-3 mb-3' }, kiosk.file_dialog ? chooser : null, usb, scan),
     panel,
     list);
   return {
