@@ -6,6 +6,7 @@
 
 #include "core/codice_fiscale.h"
 #include "core/log.h"
+#include "core/rome_time.h"
 #include "core/topics.h"
 #include "http/handler_util.h"
 #include "http/login_gate.h"
@@ -262,7 +263,9 @@ class Handlers {
             {"recipient", o.recipient},
             {"status", o.status},
             {"attempts", o.attempts},
-            {"last_error", o.last_error}};
+            {"last_error", o.last_error},
+            {"created_at", isoUtc(o.created_at)},
+            {"next_attempt_at", isoUtc(o.next_attempt_at)}};
   }
 
   Response outbox(Request& req) {

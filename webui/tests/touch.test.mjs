@@ -301,3 +301,45 @@ test('"Guida" is reachable from every screen, before and after logging in, in bo
     await kiosk.stop();
   }
 });
+
+test('the technician sees devices, pending and failed notifications, and retries a failed one', async () => {
+  // No mail server configured and one attempt: the registration's PEC notice fails at once.
+  const kiosk = await startKiosk({ ini: '[notify]\nmax_attempts = 1\npoll_seconds = 1\n' });
+  try {
+    const pro = await openPage(browser, kiosk.url);
+    await loginProfessional(pro);
+    await tap(pro, '#tile-new');
+    await tap(pro, '[data-topic=rimborso]');
+    await typeOsk(pro, 'input[name=subject]', 'Rimborso');
+    await typeOsk(pro, 'textarea[name=body]', 'Chiedo il rimborso.');
+    await tap(pro, '#send');
+    await pro.waitForSelector('#protocol');
+    const protocol = (await pro.textContent('#protocol')).trim();
+
+    const page = await openPage(browser, kiosk.url, { width: 1366, height: 768 }, { desk: true });
+    await loginStaff(page, 'tecnico', 'tecnico-demo');
+    await page.waitForSelector('#devices');
+    assert.match(await page.textContent('#devices [data-device=printer]'), /non configurato|non disponibile|pronto/);
+    assert.match(await page.textContent('#devices [data-device=scanner]'), /non configurato – no \[scanner\] device/);
+    // The dispatcher runs at start: wait for the failed row.
+    for (let i = 0; i < 40 && !(await page.$('#outbox-failed')); i++) {
+      await page.waitForTimeout(250);
+      await tap(page, '#tech-refresh');
+      await page.waitForSelector('#devices');
+    }
+    const row = page.locator('#outbox-failed tbody tr');
+    assert.equal(await row.count(), 1);
+    assert.match(await row.textContent(), new RegExp(`${protocol.replace(/\./g, '\\.')}.*Registrazione.*PEC`));
+    assert.match(await row.textContent(), /not configured/);
+    assert.match(await page.textContent('#outbox-pending-empty'), /Nessuna/);
+    await noViolations(page, 'technician');
+    await screenshot(page, 'technician-landscape');
+    await tap(page, `#outbox-failed button[aria-label="Riprova ${protocol}"]`);
+    await page.waitForSelector('#tech-notice');
+    assert.match(await page.textContent('#tech-notice'), /1 notifica rimessa in coda/);
+    // Technicians never see a communication's content.
+    assert.doesNotMatch(await page.textContent('#main'), /Chiedo il rimborso/);
+  } finally {
+    await kiosk.stop();
+  }
+});

@@ -1,17 +1,77 @@
-// Technicians see the kiosk's state, never a communication.
+// Technicians see the kiosk's state, never a communication: the database,
+// each device with its details, and the notifications still to go out or
+// given up on, with a retry (audited by the server).
 import * as api from '../api.js';
-import { h } from '../dom.js';
-import { t } from '../i18n.js';
-import { state } from '../app.js';
+import { h, append, clear, formatDate } from '../dom.js';
+import { t, getLang } from '../i18n.js';
+import { state, showError } from '../app.js';
+
+const deviceNames = () => ({ printer: t('printer'), scanner: t('scanner'), usb: t('usbStick') });
+
+function outboxTable(items, id, onRetry) {
+  if (!items.length) return h('p', { id: `${id}-empty` }, t('outboxNone'));
+  return h('table', { class: 'table kiosk-table', id },
+    h('thead', {}, h('tr', {},
+      [t('protocol'), t('outboxEvent'), t('outboxChannel'), t('outboxAttempts'), t('outboxWhen'), t('outboxError'), '']
+        .map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, items.map((o) => h('tr', { dataset: { outbox: o.id } },
+      h('td', { class: 'selectable' }, o.protocol),
+      h('td', {}, t(`event_${o.event}`)),
+      h('td', {}, `${o.channel.toUpperCase()} · ${o.recipient}`),
+      h('td', {}, String(o.attempts)),
+      h('td', {}, formatDate(o.status === 'failed' ? o.created_at : o.next_attempt_at, getLang())),
+      h('td', { class: 'selectable' }, o.last_error || '–'),
+      h('td', {}, onRetry
+        ? h('button', { type: 'button', class: 'btn btn-outline-primary', 'aria-label': `${t('retry')} ${o.protocol}`,
+          onclick: () => onRetry(o) }, t('retry'))
+        : null)))));
+}
 
 export async function renderTechnician(el) {
-  const health = await api.get('/healthz').catch((err) => ({ status: err.message }));
   const k = state.kiosk;
-  el.append(
+  const [health, devices, pending, failed] = await Promise.all([
+    api.get('/healthz').catch((err) => ({ status: err.message })),
+    api.get('/api/devices').catch(() => null),
+    api.get('/api/technician/outbox?status=pending').catch(() => ({ items: [] })),
+    api.get('/api/technician/outbox?status=failed').catch(() => ({ items: [] })),
+  ]);
+  const again = () => { clear(el); renderTechnician(el); };
+  const retry = async (path, what) => {
+    try {
+      const r = await api.post(path);
+      state.notice = t('retried', r.retried ?? what);
+      again();
+    } catch (err) { showError(el, err); }
+  };
+  const notice = state.notice;
+  state.notice = null;
+  append(el, [
     h('h1', { class: 'kiosk-title' }, t('technician')),
     h('p', { class: 'lead' }, t('technicianText')),
-    h('dl', { class: 'kiosk-card' },
-      h('dt', {}, 'Sede'), h('dd', {}, k.branch_name),
-      h('dt', {}, 'Chiosco'), h('dd', {}, k.kiosk_id),
-      h('dt', {}, 'Database'), h('dd', { id: 'health' }, health.status)));
+    notice ? h('div', { class: 'alert alert-success', role: 'status', id: 'tech-notice' }, notice) : null,
+    h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-kiosk' },
+      h('h2', { class: 'h4', id: 'tech-kiosk' }, t('kioskState')),
+      h('dl', { class: 'kiosk-summary m-0' },
+        h('dt', {}, t('branch')), h('dd', {}, k.branch_name),
+        h('dt', {}, t('kioskId')), h('dd', {}, k.kiosk_id),
+        h('dt', {}, 'Database'), h('dd', { id: 'health' }, health.status === 'ok' ? 'ok' : (health.database || health.status)),
+        h('dt', {}, t('storage')), h('dd', { id: 'storage' }, health.storage || '–'))),
+    h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-devices' },
+      h('h2', { class: 'h4', id: 'tech-devices' }, t('devices')),
+      devices
+        ? h('dl', { class: 'kiosk-summary m-0', id: 'devices' }, Object.entries(deviceNames()).map(([key, name]) => [
+          h('dt', {}, name),
+          h('dd', { dataset: { device: key } }, `${t(`device_${devices[key].status}`)} – ${devices[key].detail || ''}`)]))
+        : h('p', {}, t('viewFailed'))),
+    h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-failed' },
+      h('h2', { class: 'h4', id: 'tech-failed' }, `${t('outboxFailed')} (${failed.items.length})`),
+      failed.items.length
+        ? h('button', { type: 'button', class: 'btn btn-primary btn-lg mb-3', id: 'retry-all',
+          onclick: () => retry('/api/technician/outbox/retry', failed.items.length) }, t('retryAll'))
+        : null,
+      outboxTable(failed.items, 'outbox-failed', (o) => retry(`/api/technician/outbox/${o.id}/retry`, 1))),
+    h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-pending' },
+      h('h2', { class: 'h4', id: 'tech-pending' }, `${t('outboxPending')} (${pending.items.length})`),
+      outboxTable(pending.items, 'outbox-pending', null)),
+    h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id: 'tech-refresh', onclick: again }, t('refresh'))]);
 }
