@@ -335,6 +335,70 @@ Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Se
   return (*tx)->commit();
 }
 
+Result<PinReset> AuthService::startPinReset(std::string_view codice_fiscale,
+                                            const Session& staff) {
+  const std::string cf = cf::normalize(codice_fiscale);
+  if (!cf::isValid(cf)) return fail(Error::notFound("Professionista non trovato."));
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = (*tx)->findProfessional(cf);
+  if (!p) return fail(p.error());
+  if (!*p) return fail(Error::notFound("Professionista non trovato."));
+  const std::int64_t until = clock_.nowSeconds() + policy_.pin_reset_seconds;
+  if (auto st = (*tx)->setPinResetUntil((*p)->id, until); !st) return fail(st.error());
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actorOf(staff), "pin_reset_started",
+                                    "professional:" + cf, ""});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return PinReset{cf, (*p)->displayName(), until};
+}
+
+Status AuthService::setPinAtKiosk(std::string_view codice_fiscale,
+                                  std::string_view pin,
+                                  std::string_view pin_again) {
+  const Error not_started = Error::conflict(
+      "pin_reset_not_started",
+      "Nessun nuovo PIN è stato avviato per questo codice fiscale, o il tempo è scaduto: si "
+      "rivolga allo sportello con un documento di identità.");
+  const std::string cf = cf::normalize(codice_fiscale);
+  if (!cf::isValid(cf)) return fail(not_started);
+  if (!validate::pin(pin)) {
+    return fail(Error::invalid("invalid_pin", "Il PIN deve avere da 8 a 16 lettere o cifre."));
+  }
+  if (pin != pin_again) {
+    return fail(Error::invalid("pin_mismatch", "I due PIN non coincidono: li digiti di nuovo."));
+  }
+  {
+    // Checked before the (costly) hash, and again in the writing transaction.
+    auto tx = store_.begin(TxMode::kRead);
+    if (!tx) return fail(tx.error());
+    auto p = (*tx)->findProfessional(cf);
+    if (!p) return fail(p.error());
+    if (!*p || (*p)->pin_reset_until <= clock_.nowSeconds()) return fail(not_started);
+  }
+  const std::string hash = crypto::hashSecret(pin);
+  if (hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = (*tx)->findProfessional(cf);
+  if (!p) return fail(p.error());
+  if (!*p || (*p)->pin_reset_until <= clock_.nowSeconds()) return fail(not_started);
+  if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
+  if (auto st = (*tx)->setPinResetUntil((*p)->id, 0); !st) return st;
+  if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), "professional:" + cf, "pin_set",
+                                    "professional:" + cf, "at the kiosk"});
+      !st) {
+    return st;
+  }
+  if (auto st = (*tx)->commit(); !st) return st;
+  std::lock_guard lock(cache_mutex_);
+  locks_.erase("p:" + std::to_string((*p)->id));
+  return {};
+}
+
 Status AuthService::setPin(std::string_view codice_fiscale, std::string_view pin) {
   const std::string cf = cf::normalize(codice_fiscale);
   if (!cf::isValid(cf)) {

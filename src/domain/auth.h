@@ -25,6 +25,14 @@ struct AuthPolicy {
   int lock_seconds = 15 * 60;               // how long a lock lasts unless staff unlock it
   int idle_timeout_seconds = 3 * 60;        // a session unused this long is over
   int absolute_lifetime_seconds = 30 * 60;  // a session is over this long after login
+  int pin_reset_seconds = 10 * 60;          // how long "Nuovo PIN" stays open at the kiosk
+};
+
+// A "Nuovo PIN" window staff opened for a professional.
+struct PinReset {
+  std::string codice_fiscale;
+  std::string name;  // to compare with the identity document
+  std::int64_t until = 0;
 };
 
 struct LoginResult {
@@ -62,6 +70,17 @@ class AuthService {
 
   // Clears a PIN lock (staff, after checking an identity document).
   Status unlockProfessional(std::string_view codice_fiscale, const Session& staff);
+
+  // "Nuovo PIN" at the counter: staff, after checking the identity document,
+  // open a window of pin_reset_seconds; the professional then types the new
+  // PIN twice on the kiosk (staff never see it). Both steps are audited; the
+  // new PIN also clears a lock. 404 not_found for an unknown code.
+  Result<PinReset> startPinReset(std::string_view codice_fiscale, const Session& staff);
+  // 409 pin_reset_not_started (also for an unknown code: nothing is told
+  // about who is in the archive), 422 invalid_pin, 422 pin_mismatch.
+  Status setPinAtKiosk(std::string_view codice_fiscale,
+                       std::string_view pin,
+                       std::string_view pin_again);
 
   // Administrative commands (set-pin, add-staff).
   Status setPin(std::string_view codice_fiscale, std::string_view pin);

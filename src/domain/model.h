@@ -48,6 +48,7 @@ struct Professional {
   std::string name;
   std::string pin_hash;  // empty until a PIN is set
   LoginState login;
+  std::int64_t pin_reset_until = 0;  // Unix seconds: staff opened "Nuovo PIN" until then
 
   std::string displayName() const { return name + " " + surname; }
 };

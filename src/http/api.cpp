@@ -216,6 +216,41 @@ class Handlers {
     return Response::json(200, {{"codice_fiscale", cf}, {"unlocked", true}});
   }
 
+  // "Nuovo PIN": staff open the window after checking the identity document.
+  Response startPinReset(Request& req) {
+    auto s = guard(req, {Role::kStaff});
+    if (!s) return s.error();
+    auto r = d_.auth.startPinReset(req.params["codice_fiscale"], *s);
+    if (!r) return errorResponse(r.error());
+    log::info("pin_reset_started", {});
+    return Response::json(200, {{"codice_fiscale", r->codice_fiscale},
+                                {"name", r->name},
+                                {"expires_at", isoUtc(r->until)}});
+  }
+
+  // The professional types the new PIN twice at the kiosk, without a session.
+  // Rate-limited with the logins: each success costs an argon2id hash.
+  Response setPin(Request& req) {
+    auto body = jsonBody(req);
+    if (!body) return body.error();
+    const auto cf = stringField(*body, "codice_fiscale");
+    const auto pin = stringField(*body, "pin");
+    const auto again = stringField(*body, "pin_again");
+    if (!cf || !pin || !again) return badRequest();
+    int retry_after = 0;
+    auto ticket = logins_.admit(req.client.empty() ? req.remote_addr : req.client, retry_after);
+    if (!ticket) {
+      Response refused = Response::fromError(ticket.error());
+      if (retry_after > 0) refused.header("Retry-After", std::to_string(retry_after));
+      return refused;
+    }
+    if (auto st = d_.auth.setPinAtKiosk(*cf, *pin, *again); !st) {
+      return errorResponse(st.error());
+    }
+    log::info("pin_set_at_kiosk", {});
+    return Response::json(200, {{"status", "pin_set"}});
+  }
+
   Response healthz(Request&) {
     if (auto st = d_.store.ping(); !st) {
       log::error("healthz_database", {{"detail", st.error().detail}});
@@ -391,6 +426,9 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("PUT", "/api/contacts", bind(&Handlers::putContacts));
   router.add("GET", "/api/staff/professionals/{codice_fiscale}", bind(&Handlers::professional));
   router.add("POST", "/api/staff/professionals/{codice_fiscale}/unlock", bind(&Handlers::unlock));
+  router.add("POST", "/api/staff/professionals/{codice_fiscale}/pin-reset",
+             bind(&Handlers::startPinReset));
+  router.add("POST", "/api/pin", bind(&Handlers::setPin));
   registerCommunicationRoutes(router, deps);
   registerReceiptRoutes(router, deps);
   registerDeviceRoutes(router, deps);

@@ -229,7 +229,7 @@ TEST_CASE("eight sends at once get unique sequential protocol numbers", "[http]"
   CHECK(kiosk.count("SELECT count(*) FROM attachments") == 8);
 }
 
-TEST_CASE("box=all lists the unread threads of both boxes, for the \"Da leggere\" view", "[http]") {
+TEST_CASE("box=all lists the unread threads of both boxes, for the Da leggere view", "[http]") {
   TestKiosk kiosk;
   HttpClient pro = professional(kiosk);
   auto sent = pro.postForm("/api/communications", valid("Mia domanda"));

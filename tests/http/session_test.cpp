@@ -97,6 +97,61 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
   CHECK(pro.loginProfessional(kCf, kPin).status == 200);
 }
 
+TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the kiosk",
+          "[http]") {
+  FakeClock clock;
+  TestKiosk kiosk({.clock = &clock});
+  HttpClient pro = kiosk.client();
+  auto setPin = [&](const std::string& cf, const std::string& pin, const std::string& again) {
+    return pro.send("POST", "/api/pin", {{"codice_fiscale", cf}, {"pin", pin}, {"pin_again", again}});
+  };
+  // Nothing started: refused, with the same answer for a code not in the archive.
+  auto early = setPin(kCf, "Nuovo2026pin", "Nuovo2026pin");
+  CHECK(early.status == 409);
+  CHECK(early.errorCode() == "pin_reset_not_started");
+  CHECK(early.json()["error"]["message"].get<std::string>().find("sportello") != std::string::npos);
+  CHECK(setPin("GRCFNC70D52L219G", "Nuovo2026pin", "Nuovo2026pin").errorCode() ==
+        "pin_reset_not_started");
+  // The account is locked: the new PIN will clear that too.
+  for (int i = 0; i < 5; ++i) (void)pro.loginProfessional(kCf, "00000000");
+  REQUIRE(pro.loginProfessional(kCf, kPin).status == 423);
+
+  HttpClient staff = kiosk.client();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  CHECK(pro.send("POST", std::string("/api/staff/professionals/") + kCf + "/pin-reset",
+                 nlohmann::json::object())
+            .status == 401);
+  auto started = staff.send("POST", std::string("/api/staff/professionals/") + kCf + "/pin-reset",
+                            nlohmann::json::object());
+  REQUIRE(started.status == 200);
+  CHECK(started.json()["name"] == "Mario Rossi");
+  CHECK(started.json()["expires_at"].is_string());
+  CHECK(staff.send("POST", "/api/staff/professionals/GRCFNC70D52L219G/pin-reset",
+                   nlohmann::json::object())
+            .status == 404);
+
+  CHECK(setPin(kCf, "Nuovo2026pin", "Nuovo2026pim").errorCode() == "pin_mismatch");
+  CHECK(setPin(kCf, "corto", "corto").errorCode() == "invalid_pin");
+  auto done = setPin(kCf, "Nuovo2026pin", "Nuovo2026pin");
+  REQUIRE(done.status == 200);
+  CHECK(pro.loginProfessional(kCf, kPin).status == 401);  // the old PIN is gone
+  CHECK(pro.loginProfessional(kCf, "Nuovo2026pin").status == 200);
+  // Used once: the window is closed.
+  CHECK(setPin(kCf, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_not_started");
+  // A window left open expires by itself.
+  REQUIRE(staff.send("POST", std::string("/api/staff/professionals/") + kCf + "/pin-reset",
+                     nlohmann::json::object())
+              .status == 200);
+  clock.advance(10 * 60 + 1);
+  CHECK(setPin(kCf, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_not_started");
+  CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'pin_reset_started' AND "
+                    "actor = 'staff:sportello'") == 2);
+  CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'pin_set' AND actor = "
+                    "'professional:RSSMRA80A01H501U'") == 1);
+  // The PIN never reaches the database or the audit log in clear.
+  CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE detail LIKE '%Nuovo2026pin%'") == 0);
+}
+
 TEST_CASE("unlocking an unknown or malformed codice fiscale answers 404", "[http]") {
   TestKiosk kiosk;
   HttpClient staff = kiosk.client();

@@ -50,6 +50,10 @@ class FakeTransaction final : public Transaction {
     s_.professionals.at(id).name = name;
     return {};
   }
+  Status setPinResetUntil(std::int64_t id, std::int64_t until) override {
+    s_.professionals.at(id).pin_reset_until = until;
+    return {};
+  }
   Status setProfessionalPin(std::int64_t id, std::string_view hash) override {
     s_.professionals.at(id).pin_hash = hash;
     return {};

@@ -343,3 +343,42 @@ test('the technician sees devices, pending and failed notifications, and retries
     await kiosk.stop();
   }
 });
+
+test('"Nuovo PIN": the clerk starts it after the ID check, the professional types it twice on the PIN pad', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const desk = await openPage(browser, kiosk.url, { width: 1366, height: 768 }, { desk: true });
+    await loginStaff(desk);
+    await tap(desk, '#nav-unlock');
+    await typeOsk(desk, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+    await tap(desk, '#find-professional');
+    await desk.waitForSelector('#pin-reset');
+    assert.equal((await desk.textContent('#professional-name')).trim(), 'Mario Rossi');
+    await tap(desk, '#pin-reset');
+    await desk.waitForSelector('#pin-reset-started');
+    assert.match(await desk.textContent('#pin-reset-started'), /Nuovo PIN avviato per Mario Rossi fino alle \d\d:\d\d/);
+    await noViolations(desk, 'unlock with new PIN started');
+    await screenshot(desk, 'staff-new-pin-landscape');
+
+    const page = await openPage(browser, kiosk.url);
+    await tap(page, '#new-pin');
+    await page.waitForSelector('#set-pin');
+    await noViolations(page, 'new PIN');
+    await typeOsk(page, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+    await typeOsk(page, 'input[name=new_pin]', 'Ab12cd34');
+    await typeOsk(page, 'input[name=new_pin_again]', 'Ab12cd35');
+    await tap(page, '#set-pin');
+    await page.waitForSelector('.kiosk-error');
+    assert.match(await page.textContent('.kiosk-error'), /non coincidono/);
+    await typeOsk(page, 'input[name=new_pin]', 'Ab12cd34');
+    await typeOsk(page, 'input[name=new_pin_again]', 'Ab12cd34');
+    await screenshot(page, 'new-pin-portrait');
+    await tap(page, '#set-pin');
+    await page.waitForSelector('#pin-set');
+    assert.match(await page.textContent('#pin-set'), /PIN impostato/);
+    await loginProfessional(page, 'RSSMRA80A01H501U', 'Ab12cd34');
+    await page.waitForSelector('#tile-new');
+  } finally {
+    await kiosk.stop();
+  }
+});

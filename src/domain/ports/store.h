@@ -34,6 +34,8 @@ class Transaction {
                                          std::string_view name,
                                          std::int64_t now) = 0;
   virtual Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) = 0;
+  // Opens (until > now) or closes (0) the "Nuovo PIN" window.
+  virtual Status setPinResetUntil(std::int64_t id, std::int64_t until) = 0;
 
   // Login state of a professional or a staff user.
   virtual Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) = 0;

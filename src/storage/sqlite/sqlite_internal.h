@@ -235,6 +235,7 @@ class SqliteTransaction final : public domain::Transaction {
                                  std::int64_t now) override;
 
   Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override;
+  Status setPinResetUntil(std::int64_t id, std::int64_t until) override;
 
   Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) override;
 

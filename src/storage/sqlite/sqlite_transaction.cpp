@@ -30,20 +30,21 @@ Professional SqliteTransaction::readProfessional(const Query& q) {
   p.name = q.text(3);
   p.pin_hash = q.text(4);
   p.login = {q.integer(5), q.int64(6)};
+  p.pin_reset_until = q.int64(7);
   return p;
 }
 
 Result<std::optional<Professional>> SqliteTransaction::findProfessional(std::string_view cf) {
   return one<Professional>(
-      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until "
-      "FROM professionals WHERE codice_fiscale = ?",
+      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
+      "pin_reset_until FROM professionals WHERE codice_fiscale = ?",
       cf, readProfessional);
 }
 
 Result<std::optional<Professional>> SqliteTransaction::professionalById(std::int64_t id) {
   return one<Professional>(
-      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until "
-      "FROM professionals WHERE id = ?",
+      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
+      "pin_reset_until FROM professionals WHERE id = ?",
       id, readProfessional);
 }
 
@@ -71,6 +72,12 @@ Status SqliteTransaction::setProfessionalPin(std::int64_t id, std::string_view p
   auto q = query("UPDATE professionals SET pin_hash = ? WHERE id = ?");
   if (!q) return fail(q.error());
   return q->bind(pin_hash).bind(id).run();
+}
+
+Status SqliteTransaction::setPinResetUntil(std::int64_t id, std::int64_t until) {
+  auto q = query("UPDATE professionals SET pin_reset_until = ? WHERE id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(until).bind(id).run();
 }
 
 Status SqliteTransaction::setLoginState(AccountKind kind,

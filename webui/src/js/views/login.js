@@ -1,11 +1,12 @@
 // Welcome and login: codice fiscale and PIN for professionals, user name and
 // password for counter staff and technicians.
 import * as api from '../api.js';
-import { h, field } from '../dom.js';
+import { h, append, field } from '../dom.js';
 import { t } from '../i18n.js';
 import { state, startSession, showError, go } from '../app.js';
 
 let mode = 'professional';
+let notice = null;  // "PIN impostato", shown once on the login screen
 
 // Left alone, the login screen wipes itself after the idle time too: a typed
 // codice fiscale or a lock message must not wait for the next person.
@@ -19,10 +20,61 @@ function armReset(el) {
   }, (state.kiosk.idle_seconds || 120) * 1000);
 }
 
+function cfField() {
+  const f = field({ label: t('codiceFiscale'), name: 'codice_fiscale', help: t('cfHelp'), osk: 'cf',
+    attrs: { maxlength: 16, autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', required: true } });
+  f.control.addEventListener('input', () => {
+    const at = f.control.selectionStart;
+    f.control.value = f.control.value.toUpperCase().replace(/[^A-Z0-9]/g, '');
+    f.control.setSelectionRange(at, at);
+  });
+  return f;
+}
+
+// "Primo accesso o PIN dimenticato": after staff opened it at the counter,
+// the professional types the new PIN twice on the PIN pad.
+function renderNewPin(el) {
+  const cf = cfField();
+  const pin = field({ label: t('newPin'), kind: 'password', name: 'new_pin', help: t('pinHelp'), osk: 'pin',
+    attrs: { maxlength: 16, autocomplete: 'off', required: true } });
+  const again = field({ label: t('newPinAgain'), kind: 'password', name: 'new_pin_again', osk: 'pin',
+    attrs: { maxlength: 16, autocomplete: 'off', required: true } });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'set-pin' }, t('setPin'));
+  const back = h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100 mt-3', id: 'back-to-login',
+    onclick: () => { mode = 'professional'; renderAgain(el); } }, t('backToLogin'));
+  const form = h('form', { class: 'kiosk-card', novalidate: true, autocomplete: 'off' },
+    cf.wrap, pin.wrap, again.wrap, submit, back);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!cf.control.value.trim() || !pin.control.value || !again.control.value) {
+      showError(el, new Error(t('required')));
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await api.post('/api/pin', { codice_fiscale: cf.control.value.trim(), pin: pin.control.value,
+        pin_again: again.control.value });
+      mode = 'professional';
+      notice = t('pinSet');
+      renderAgain(el);
+    } catch (err) {
+      pin.control.value = '';
+      again.control.value = '';
+      showError(el, err);
+      submit.disabled = false;
+    }
+  });
+  el.append(
+    h('h1', { class: 'kiosk-title' }, t('newPinTitle')),
+    h('p', { class: 'lead' }, t('newPinText')),
+    form);
+}
+
 export function renderLogin(el) {
   armReset(el);
   const rearm = () => { if (!state.session && el.isConnected) armReset(el); };
   for (const type of ['pointerdown', 'keydown', 'input']) el.addEventListener(type, rearm, { capture: true });
+  if (mode === 'newpin') { renderNewPin(el); return; }
   const tabs = h('div', { class: 'btn-group mb-4', role: 'group', 'aria-label': t('login') },
     h('button', { type: 'button', class: `btn btn-lg ${mode === 'professional' ? 'btn-primary' : 'btn-outline-primary'}`,
       'aria-pressed': String(mode === 'professional'), id: 'tab-professional',
@@ -34,13 +86,7 @@ export function renderLogin(el) {
   let first;
   let second;
   if (mode === 'professional') {
-    first = field({ label: t('codiceFiscale'), name: 'codice_fiscale', help: t('cfHelp'), osk: 'cf',
-      attrs: { maxlength: 16, autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', required: true } });
-    first.control.addEventListener('input', () => {
-      const at = first.control.selectionStart;
-      first.control.value = first.control.value.toUpperCase().replace(/[^A-Z0-9]/g, '');
-      first.control.setSelectionRange(at, at);
-    });
+    first = cfField();
     second = field({ label: t('pin'), kind: 'password', name: 'pin', help: t('pinHelp'), osk: 'pin',
       attrs: { maxlength: 16, autocomplete: 'off', required: true } });
   } else {
@@ -76,11 +122,18 @@ export function renderLogin(el) {
       second.control.focus();
     }
   });
-  el.append(
+  const shown = notice;
+  notice = null;
+  append(el, [
     h('h1', { class: 'kiosk-title' }, t('welcome')),
     h('p', { class: 'lead' }, t('welcomeText')),
     h('p', {}, `${state.kiosk.branch_name} · ${state.kiosk.kiosk_id}`),
-    tabs, form);
+    shown ? h('div', { class: 'alert alert-success', role: 'status', id: 'pin-set' }, shown) : null,
+    tabs, form,
+    mode === 'professional'
+      ? h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100', id: 'new-pin',
+        onclick: () => { mode = 'newpin'; renderAgain(el); } }, t('newPinLink'))
+      : null]);
 }
 
 function renderAgain(el) {

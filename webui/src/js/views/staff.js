@@ -124,6 +124,20 @@ export function renderUnlock(el) {
         found.append(h('div', { class: 'alert alert-success mt-3', id: 'unlocked' }, t('unlockDone')));
       } catch (err) { showError(el, err); }
     } }, t('unlock'));
+  // "Nuovo PIN": a short window in which the professional types a new PIN on
+  // the kiosk, twice; the clerk never sees it.
+  const pinResetButton = (p) => h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100 mt-3', id: 'pin-reset',
+    onclick: async () => {
+      try {
+        const r = await api.post(`/api/staff/professionals/${encodeURIComponent(p.codice_fiscale)}/pin-reset`);
+        clearError();
+        const until = new Date(r.expires_at).toLocaleTimeString(getLang() === 'en' ? 'en-GB' : 'it-IT',
+          { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Rome' });
+        found.querySelector('#pin-reset-started')?.remove();
+        found.append(h('div', { class: 'alert alert-success mt-3', id: 'pin-reset-started', role: 'status' },
+          t('pinResetStarted', r.name, until)));
+      } catch (err) { showError(el, err); }
+    } }, t('pinReset'));
   const form = h('form', { class: 'kiosk-card', novalidate: true }, cf.wrap,
     h('button', { type: 'submit', class: 'btn btn-outline-primary btn-lg w-100 mb-3', id: 'find-professional' }, t('findProfessional')),
     found);
@@ -138,7 +152,9 @@ export function renderUnlock(el) {
         h('dt', {}, t('codiceFiscale')), h('dd', { class: 'selectable' }, p.codice_fiscale),
         h('dt', {}, t('status')), h('dd', {}, p.locked ? t('pinLocked') : t('pinNotLocked'))),
       h('p', { class: 'mt-3' }, t('unlockHelp')),
-      unlockButton(p));
+      unlockButton(p),
+      h('p', { class: 'mt-4 mb-0' }, t('pinResetHelp')),
+      pinResetButton(p));
     } catch (err) { showError(el, err); }
   });
   el.append(staffNav(), h('h1', { class: 'kiosk-title' }, t('unlock')), form);
