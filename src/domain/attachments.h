@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "domain/model.h"
 #include "domain/ports/file_sniffer.h"
+#include "domain/ports/printer.h"
+#include "domain/ports/receipt_renderer.h"
 
 namespace kiosk::domain {
 
@@ -43,6 +45,14 @@ std::optional<std::string> allowedType(std::string_view filename,
 // name, canonical content type, SHA-256).
 // Takes the file by value: its bytes move into the result, never copied.
 Result<NewAttachment> checkAttachment(IncomingFile file, FileSniffer& sniffer);
+
+// Prints a stored attachment on the kiosk's printer: a PDF as it is, a JPEG
+// or PNG picture on an A4 page; 422 not_printable for other types (text,
+// spreadsheets, signed files). `title` is the CUPS job's: nothing personal.
+Result<int> printAttachment(const StoredFile& file,
+                            Printer& printer,
+                            ReceiptRenderer& renderer,
+                            std::string_view title);
 
 // Checks the count and every file.
 Result<std::vector<NewAttachment>> checkAttachments(std::vector<IncomingFile> files,

@@ -3,8 +3,10 @@
 #include <charconv>
 
 #include "core/json_writer.h"
+#include "core/log.h"
 #include "core/rome_time.h"
 #include "core/topics.h"
+#include "domain/attachments.h"
 #include "http/api.h"
 #include "http/handler_util.h"
 
@@ -272,6 +274,25 @@ class CommHandlers {
     return res;
   }
 
+  // POST /api/attachments/{id}/print: the owner or staff print it on the
+  // kiosk's printer (PDFs and pictures); 202 with the job, 503 without a printer.
+  Response printAttachment(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
+    if (!s) return s.error();
+    auto id = idParam(req, "id");
+    if (!id) return errorResponse(Error::notFound("Allegato non trovato."));
+    auto f = d_.communications.attachment(*s, *id);
+    if (!f) return errorResponse(f.error());
+    auto job = domain::printAttachment(*f, d_.printer, d_.renderer,
+                                       "Allegato chiosco " + d_.kiosk_id);
+    if (!job) {
+      if (!job.error().detail.empty()) log::warn("print_failed", {{"detail", job.error().detail}});
+      return errorResponse(job.error());
+    }
+    log::info("attachment_printed", {{"job", std::to_string(*job)}});
+    return Response::json(202, {{"status", "queued"}, {"job", *job}});
+  }
+
   // --- staff -------------------------------------------------------------
 
   Response queue(Request& req) {
@@ -375,6 +396,7 @@ void registerCommunicationRoutes(Router& router, ApiDeps deps) {
   router.add("GET", "/api/communications/{id}", bind(&CommHandlers::thread));
   router.add("POST", "/api/communications/{id}/messages", bind(&CommHandlers::addMessage));
   router.add("GET", "/api/attachments/{id}", bind(&CommHandlers::download));
+  router.add("POST", "/api/attachments/{id}/print", bind(&CommHandlers::printAttachment));
   router.add("GET", "/api/staff/communications", bind(&CommHandlers::queue));
   router.add("POST", "/api/staff/communications", bind(&CommHandlers::writeFirst));
   router.add("GET", "/api/staff/communications/{id}", bind(&CommHandlers::staffThread));

@@ -15,9 +15,15 @@ namespace kiosk::receipts {
 // PDF bytes. kUnavailable when a TTF font is needed and missing.
 Result<std::string> renderReceipt(const domain::ReceiptData& receipt);
 
+// A JPEG or PNG picture on one A4 page, fitted within 1 cm margins.
+Result<std::string> imagePdf(std::string_view data, std::string_view content_type);
+
 class PdfReceiptRenderer final : public domain::ReceiptRenderer {
  public:
   Result<std::string> render(const domain::ReceiptData& r) override { return renderReceipt(r); }
+  Result<std::string> imagePage(std::string_view data, std::string_view content_type) override {
+    return imagePdf(data, content_type);
+  }
 };
 
 // UTF-8 to Windows-1252; nullopt when a character has no CP1252 form.

@@ -69,7 +69,35 @@ case "$(basename "$printed")" in
 esac
 echo "ok - the job title carries no personal data"
 rm -f "$printed"
+
+# Attachments print too: the picture on an A4 page, the PDF as it is.
+files_dir="$(dirname "$0")/../fixtures/files"
+sent=$(curl -s -b "$work/jar" -H "X-CSRF-Token: $csrf" -F topic=rimborso -F subject=Allegati \
+  -F body=Prova -F "attachments=@$files_dir/foto.png" "$url/api/communications")
+thread=$(echo "$sent" | sed -E 's/.*"id":([0-9]+).*/\1/')
+ids=$(curl -s -b "$work/jar" "$url/api/communications/$thread" | grep -oE '"attachments":\[\{"id":[0-9]+' |
+  grep -oE '[0-9]+$')
+[ -n "$ids" ] || { echo "FAIL: no attachment in thread $thread: $sent"; exit 1; }
+before=$(ls "$out_dir" | wc -l)
+answer=$(curl -s -w ' %{http_code}' -b "$work/jar" -H "X-CSRF-Token: $csrf" -X POST "$url/api/attachments/$ids/print")
+case "$answer" in *' 202') ;; *) echo "FAIL: printing the picture answered $answer"; exit 1 ;; esac
+printed=
+for _ in $(seq 60); do
+  printed=$(ls -t "$out_dir"/*.pdf 2>/dev/null | head -1)
+  if [ "$(ls "$out_dir" | wc -l)" -gt "$before" ] && [ -n "$printed" ] &&
+     pdfimages -list "$printed" 2>/dev/null | grep -q ' image '; then
+    break
+  fi
+  printed=
+  sleep 0.5
+done
+[ -n "$printed" ] || { echo "FAIL: the picture attachment was not printed"; exit 1; }
+case "$(basename "$printed")" in
+  *RSSMRA*|*Rossi*|*Mario*|*foto*) echo "FAIL: the job title carries personal data: $printed"; rm -f "$printed"; exit 1 ;;
+esac
+rm -f "$printed"
+echo "ok - a picture attachment printed on an A4 page"
 "$bin" selftest --config "$work/k.conf" --db "$work/k.db" | grep -q '^printer: ok' ||
   { echo "FAIL: selftest does not see the printer"; exit 1; }
 echo "ok - selftest checks the queue"
-echo "3 passed, 0 failed"
+echo "4 passed, 0 failed"

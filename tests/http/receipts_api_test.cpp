@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "http/http_client.h"
+#include "support/read_file.h"
 #include "receipts/pdf_receipt.h"
 
 using namespace kiosk;
@@ -126,6 +127,37 @@ TEST_CASE("printing without a printer answers 503 printer_unavailable", "[http]"
   CHECK(devices["printer"]["status"] == "not_configured");
   CHECK(devices["scanner"]["status"] == "not_configured");
   CHECK_FALSE(devices["printer"].contains("detail"));  // details are for technicians
+}
+
+TEST_CASE("attachments print as PDFs and pictures only, for their owner and staff", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  auto sent = pro.postForm(
+      "/api/communications", {{"topic", "rimborso"}, {"subject", "Rimborso"}, {"body", "Testo"}},
+      {{"nota.txt", "contenuto"},
+       {"foto.png", test::readFile(std::string(KIOSK_TEST_FILES_DIR) + "/foto.png")}});
+  REQUIRE(sent.status == 201);
+  auto thread = pro.get("/api/communications/" + std::to_string(sent.json()["id"].get<int>()));
+  const auto body = thread.json();
+  const auto& files = body["messages"][0]["attachments"];
+  REQUIRE(files.size() == 2);
+  const std::string text = std::to_string(files[0]["id"].get<int>());
+  const std::string picture = std::to_string(files[1]["id"].get<int>());
+  auto refused = pro.send("POST", "/api/attachments/" + text + "/print", nullptr);
+  CHECK(refused.status == 422);
+  CHECK(refused.errorCode() == "not_printable");
+  // A picture goes to the printer, which this kiosk does not have.
+  CHECK(pro.send("POST", "/api/attachments/" + picture + "/print", nullptr).errorCode() ==
+        "printer_unavailable");
+  HttpClient staff = login(kiosk, "sportello");
+  CHECK(staff.send("POST", "/api/attachments/" + picture + "/print", nullptr).errorCode() ==
+        "printer_unavailable");
+  HttpClient tech = login(kiosk, "tecnico");
+  CHECK(tech.send("POST", "/api/attachments/" + picture + "/print", nullptr).status == 403);
+  kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
+  HttpClient other = kiosk.client();
+  REQUIRE(other.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
+  CHECK(other.send("POST", "/api/attachments/" + picture + "/print", nullptr).status == 404);
 }
 
 TEST_CASE("a printer queue that CUPS does not know is unavailable, not a crash", "[http]") {

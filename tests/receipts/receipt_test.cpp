@@ -11,6 +11,7 @@
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
 #include "support/fake_store.h"
+#include "support/read_file.h"
 #include "support/seed.h"
 #include "support/shell.h"
 #include "support/temp_dir.h"
@@ -48,6 +49,29 @@ ReceiptData sample() {
   r.record = "CK1;INPS.0000.2026.0000042;7;1795772520;" + std::string(64, 'b') + ";sig";
   return r;
 }
+
+}  // namespace
+
+TEST_CASE("a picture attachment is printed as one A4 PDF page; other bytes are not printable",
+          "[receipts]") {
+  test::TempDir dir;
+  for (const char* name : {"foto.jpg", "foto.png"}) {
+    INFO(name);
+    const std::string type = std::string(name).ends_with("jpg") ? "image/jpeg" : "image/png";
+    auto pdf = receipts::imagePdf(test::readFile(std::string(KIOSK_TEST_FILES_DIR) + "/" + name),
+                                  type);
+    REQUIRE(pdf);
+    CHECK(pdf->starts_with("%PDF-"));
+    const std::string path = write(dir, std::string(name) + ".pdf", *pdf);
+    CHECK(run("pdfinfo " + path).second.find("Pages:          1") != std::string::npos);
+    CHECK(run("pdfinfo " + path).second.find("595.276 x 841.89 pts (A4)") != std::string::npos);
+    CHECK(run("pdfimages -list " + path).second.find(" image ") != std::string::npos);
+  }
+  CHECK(receipts::imagePdf("non un'immagine", "image/png").error().reason == "not_printable");
+  CHECK(receipts::imagePdf("testo", "text/plain").error().reason == "not_printable");
+}
+
+namespace {
 
 struct Fixture {
   test::TempDir dir;

@@ -251,10 +251,15 @@ test('attachments are shown in the page, never downloaded to the kiosk', async (
     await page.waitForSelector('#viewer:not([hidden]) img#viewer-content');
     await page.waitForFunction(() => document.getElementById('viewer-content').naturalWidth > 0);
     await screenshot(page, 'attachment-viewer-portrait');
+    // "Stampa" sends it to the kiosk's printer; this one has none, and says so.
+    await tap(page, '#viewer-print');
+    await page.waitForFunction(() => document.getElementById('viewer-status').textContent !== '');
+    assert.match(await page.textContent('#viewer-status'), /stampante/i);
     await tap(page, '#viewer-close');
 
-    await buttons.nth(2).click();  // the text
+    await buttons.nth(2).click();  // the text: shown, not printable
     await page.waitForSelector('#viewer:not([hidden]) pre#viewer-content');
+    assert.equal(await page.$('#viewer-print'), null);
     await tap(page, '#viewer-close');
     assert.deepEqual(downloads, []);
     assert.deepEqual(page.errors, []);

@@ -19,7 +19,8 @@ export function messageView(m, reader, professionalName = '') {
     m.attachments.length
       ? h('ul', { class: 'list-unstyled mb-0' }, m.attachments.map((a) => h('li', { class: 'mb-2' },
         h('button', { type: 'button', class: 'btn btn-outline-primary kiosk-attachment', dataset: { attachment: a.id },
-          onclick: () => showDocument({ title: a.filename, url: `/api/attachments/${a.id}`, type: a.content_type }) },
+          onclick: () => showDocument({ title: a.filename, url: `/api/attachments/${a.id}`, type: a.content_type,
+            print: `/api/attachments/${a.id}/print` }) },
         `${t('view')} ${a.filename} (${formatBytes(a.size)})`))))
       : null);
 }

@@ -1,6 +1,7 @@
 // The document viewer: attachments and receipts shown inside the page, never
 // downloaded (a download would stay on the kiosk's disk, out of the person's
 // reach and of the logout wipe).
+import * as api from '../api.js';
 import { h, clear } from '../dom.js';
 import { t } from '../i18n.js';
 import { state } from '../app.js';
@@ -9,12 +10,30 @@ import { state } from '../app.js';
 // it on the kiosk's disk where the person cannot take it and the logout wipe
 // cannot reach it. Images and PDFs are shown, plain text as text; other types
 // say so. The blob lives in memory and is revoked on close and on logout.
-export async function showDocument({ title, url: source, type }) {
+// `print`: the route that prints it on the kiosk's printer (PDFs and pictures).
+export async function showDocument({ title, url: source, type, print = null }) {
   const overlay = document.getElementById('viewer');
   const close = h('button', { type: 'button', class: 'btn btn-light btn-lg', id: 'viewer-close' }, t('closeViewer'));
   const body = h('div', { class: 'kiosk-viewer-body' }, h('p', {}, t('loading')));
+  const status = h('p', { class: 'kiosk-viewer-status m-0', id: 'viewer-status', role: 'status' });
+  const printable = print && (type === 'application/pdf' || type === 'image/jpeg' || type === 'image/png');
+  const printButton = printable
+    ? h('button', { type: 'button', class: 'btn btn-light btn-lg', id: 'viewer-print',
+      onclick: async () => {
+        printButton.disabled = true;
+        status.textContent = '';
+        try {
+          await api.post(print);
+          status.textContent = t('documentPrinted');
+        } catch (err) {
+          status.textContent = err.message;
+        }
+        printButton.disabled = false;
+      } }, t('printDocument'))
+    : null;
   clear(overlay).append(
-    h('div', { class: 'kiosk-viewer-bar' }, h('h2', { id: 'viewer-title' }, title), close),
+    h('div', { class: 'kiosk-viewer-bar' }, h('h2', { id: 'viewer-title' }, title), printButton || '', close),
+    status,
     body);
   overlay.hidden = false;
   let url = null;
@@ -56,5 +75,7 @@ export async function showDocument({ title, url: source, type }) {
 // (or a person who only wants to read it).
 export function receiptButton(path, protocol, id = 'show-receipt', label = t('showReceipt')) {
   return h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id,
-    onclick: () => showDocument({ title: `${t('receipt')} ${protocol}`, url: path, type: 'application/pdf' }) }, label);
+    onclick: () => showDocument({ title: `${t('receipt')} ${protocol}`, url: path, type: 'application/pdf',
+      print: /^\/api\/communications\/\d+\/receipt\.pdf$/.test(path) ? path.replace(/receipt\.pdf$/, 'print') : null }) },
+    label);
 }
