@@ -43,10 +43,11 @@ KioskApp::KioskApp(const config::Config& config,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
+  dispatcher_.mailReceiptsWith(receipts_, renderer_);
   http::registerApi(
       router_,
       {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_, receipts_, renderer_,
-       *printer_, config_.kiosk_id, dispatcher_, scanner_, usb_},
+       *printer_, config_.kiosk_id, dispatcher_, scanner_, usb_, [this] { wakeDispatcher(); }},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
        config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
        static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024});
@@ -65,10 +66,19 @@ Status KioskApp::start() {
       if (!stats) log::error("dispatch_failed", {{"detail", stats.error().detail}});
       lock.lock();
       dispatch_wake_.wait_for(lock, std::chrono::seconds(config_.notify_poll_seconds),
-                              [this] { return dispatch_stop_; });
+                              [this] { return dispatch_stop_ || dispatch_now_; });
+      dispatch_now_ = false;
     }
   });
   return {};
+}
+
+void KioskApp::wakeDispatcher() {
+  {
+    std::lock_guard lock(dispatch_mutex_);
+    dispatch_now_ = true;
+  }
+  dispatch_wake_.notify_all();
 }
 
 void KioskApp::stop() {

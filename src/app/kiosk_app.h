@@ -54,6 +54,8 @@ class KioskApp {
   // Signs the audit chain's head when it moved since the last anchor (serve
   // calls it every minute and on stop).
   void anchorAudit();
+  // Sends what is due now rather than at the next poll (a receipt asked for).
+  void wakeDispatcher();
 
  private:
   config::Config config_;
@@ -79,6 +81,7 @@ class KioskApp {
   std::mutex dispatch_mutex_;
   std::condition_variable dispatch_wake_;
   bool dispatch_stop_ = false;
+  bool dispatch_now_ = false;  // guarded by dispatch_mutex_
   std::atomic<bool> stopping_ = false;  // aborts a notification in flight on stop()
   // Wall minus monotonic seconds at start: a change tells a wall-clock step.
   std::int64_t wall_minus_mono_ = clock_.nowSeconds() - clock_.monotonicSeconds();

@@ -162,10 +162,11 @@ struct StoredFile {
 
 struct OutboxRow {
   std::int64_t communication_id = 0;
-  std::string event;    // "registered", "replied", "institute_wrote", "closed"
+  std::string event;    // "registered", "replied", "institute_wrote", "closed", "receipt"
   std::string channel;  // "pec", "email", "sms"
   std::string recipient;
   std::int64_t created_at = 0;
+  std::int64_t message_id = 0;  // "receipt": the message it is for (0: the thread's first)
 };
 
 // An outbox row as the dispatcher and technicians see it.
@@ -182,6 +183,7 @@ struct OutboxItem {
   std::int64_t created_at = 0;
   std::string protocol;  // joined from the thread
   std::string topic;
+  std::int64_t message_id = 0;  // "receipt" rows: the message (0: the thread's first)
 };
 
 struct AuditEntry {

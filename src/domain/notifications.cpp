@@ -58,6 +58,12 @@ NotificationText notificationText(const std::string& event,
     title = "Nuova comunicazione dell'INPS";
     sentence = "l'INPS le ha inviato una comunicazione.";
     sms = "INPS: nuova comunicazione per lei, prot. ";
+  } else if (event == "receipt") {
+    title = "Ricevuta";
+    sentence =
+        "come richiesto al chiosco, le inviamo in allegato la ricevuta della sua comunicazione. "
+        "Il codice QR stampato sulla ricevuta permette di verificarla.";
+    sms = "INPS: ricevuta inviata alla sua PEC, prot. ";
   } else {
     title = "Comunicazione chiusa";
     sentence = "una sua comunicazione è stata chiusa con un esito.";
@@ -67,9 +73,11 @@ NotificationText notificationText(const std::string& event,
   t.subject = "INPS Cassetto previdenziale – " + title + " – protocollo " + protocol;
   t.body = "Gentile professionista,\n\n" + sentence + "\n\nProtocollo: " + protocol +
            "\nArgomento: " + topic_label +
-           "\n\nAccedi al Cassetto previdenziale o al chiosco per leggere.\n\n"
-           "Questo messaggio non riporta il contenuto della comunicazione. "
-           "Non rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n";
+           (event == "receipt"
+                ? "\n\nNon rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n"
+                : "\n\nAccedi al Cassetto previdenziale o al chiosco per leggere.\n\n"
+                  "Questo messaggio non riporta il contenuto della comunicazione. "
+                  "Non rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n");
   t.sms = sms + protocol + ". Accedi al Cassetto previdenziale o al chiosco per leggere.";
   return t;
 }
@@ -114,7 +122,25 @@ Status Dispatcher::deliver(const OutboxItem& item) {
   if (!mailer.configured()) {
     return fail(Error::unavailable("mail_not_configured", item.channel + " server not configured"));
   }
-  return mailer.send({item.recipient, text.subject, text.body, id, clock_.nowSeconds()});
+  MailMessage mail{item.recipient, text.subject, text.body, id, clock_.nowSeconds(), {}};
+  if (item.event == "receipt") {
+    auto pdf = receiptPdf(item);
+    if (!pdf) return fail(pdf.error());
+    mail.attachments.push_back(std::move(*pdf));
+  }
+  return mailer.send(mail);
+}
+
+Result<MailAttachment> Dispatcher::receiptPdf(const OutboxItem& item) {
+  if (!receipts_ || !renderer_) {
+    return fail(Error::unavailable("receipts_not_configured", "no receipt source for the mail"));
+  }
+  auto data = receipts_->receiptOf(item.communication_id,
+                                   item.message_id ? std::optional(item.message_id) : std::nullopt);
+  if (!data) return fail(data.error());
+  auto pdf = renderer_->render(*data);
+  if (!pdf) return fail(pdf.error());
+  return MailAttachment{"ricevuta-" + item.protocol + ".pdf", "application/pdf", std::move(*pdf)};
 }
 
 Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {

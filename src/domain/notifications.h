@@ -19,6 +19,8 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "domain/ports/notifier.h"
+#include "domain/ports/receipt_renderer.h"
+#include "domain/receipts.h"
 #include "domain/ports/store.h"
 
 namespace kiosk::domain {
@@ -75,8 +77,16 @@ class Dispatcher {
   // Seconds to wait after `attempts` failures (with jitter).
   std::int64_t backoff(int attempts) const;
 
+  // Where "receipt" rows get their PDF (rendered when sent, so the mail
+  // carries the same signed receipt as the screen). Without it they fail.
+  void mailReceiptsWith(ReceiptService& receipts, ReceiptRenderer& renderer) {
+    receipts_ = &receipts;
+    renderer_ = &renderer;
+  }
+
  private:
   Status deliver(const OutboxItem& item);
+  Result<MailAttachment> receiptPdf(const OutboxItem& item);
 
   Store& store_;
   const Clock& clock_;
@@ -85,6 +95,8 @@ class Dispatcher {
   SmsGateway& sms_;
   NotifyPolicy policy_;
   NotificationObserver* observer_;
+  ReceiptService* receipts_ = nullptr;
+  ReceiptRenderer* renderer_ = nullptr;
 };
 
 }  // namespace kiosk::domain

@@ -102,13 +102,18 @@ Result<ReceiptData> ReceiptService::receipt(const Session& who,
     return fail(
         {ErrorCode::kForbidden, "forbidden", "Operazione non consentita per questo profilo."});
   }
+  return receiptOf(communication_id, message_id,
+                   who.role == Role::kProfessional ? std::optional(who.subject_id) : std::nullopt);
+}
+
+Result<ReceiptData> ReceiptService::receiptOf(std::int64_t communication_id,
+                                              std::optional<std::int64_t> message_id,
+                                              std::optional<std::int64_t> owner_id) {
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
   auto c = (*tx)->communicationById(communication_id);
   if (!c) return fail(c.error());
-  if (!*c || (who.role == Role::kProfessional && (*c)->professional_id != who.subject_id)) {
-    return fail(notFound());
-  }
+  if (!*c || (owner_id && (*c)->professional_id != *owner_id)) return fail(notFound());
   auto messages = (*tx)->messagesOf(communication_id);
   if (!messages) return fail(messages.error());
   const Message* m = nullptr;
@@ -161,6 +166,49 @@ Result<ReceiptData> ReceiptService::receipt(const Session& who,
   }
   r.qr = qrPayload(options_.verify_url, r.record, r.audit_head);
   return r;
+}
+
+Result<std::string> ReceiptService::mailReceipt(const Session& who,
+                                                std::int64_t communication_id,
+                                                std::optional<std::int64_t> message_id,
+                                                std::int64_t now) {
+  if (who.role != Role::kProfessional) {
+    return fail(
+        {ErrorCode::kForbidden, "forbidden", "Operazione non consentita per questo profilo."});
+  }
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto c = (*tx)->communicationById(communication_id);
+  if (!c) return fail(c.error());
+  if (!*c || (*c)->professional_id != who.subject_id) return fail(notFound());
+  auto messages = (*tx)->messagesOf(communication_id);
+  if (!messages) return fail(messages.error());
+  const Message* m = nullptr;
+  for (const auto& candidate : *messages) {
+    if (message_id ? candidate.id == *message_id : true) {
+      m = &candidate;
+      break;
+    }
+  }
+  if (!m || m->author != Author::kProfessional) return fail(notFound());
+  auto contacts = (*tx)->currentContacts(who.subject_id);
+  if (!contacts) return fail(contacts.error());
+  if (!*contacts || (*contacts)->contacts.pec.empty()) {
+    return fail(Error::invalid("pec_missing",
+                               "Tra i suoi contatti non c'è una PEC: la aggiunga in «I miei "
+                               "contatti» per ricevere la ricevuta."));
+  }
+  const std::string pec = (*contacts)->contacts.pec;
+  OutboxRow row{communication_id, "receipt", "pec", pec, now, message_id ? m->id : 0};
+  if (auto st = (*tx)->insertOutbox(row); !st) return fail(st.error());
+  if (auto st = (*tx)->appendAudit({now, actorOf(who), "receipt_mailed",
+                                    "communication:" + std::to_string(communication_id),
+                                    "message:" + std::to_string(m->id) + " to pec"});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return pec;
 }
 
 Result<ReceiptCheck> ReceiptService::verify(std::string_view record) {

@@ -85,6 +85,19 @@ class ReceiptService {
   Result<ReceiptData> receipt(const Session& who,
                               std::int64_t communication_id,
                               std::optional<std::int64_t> message_id);
+  // The same without a session (the dispatcher mailing a receipt); with
+  // `owner_id`, a thread of someone else is not found.
+  Result<ReceiptData> receiptOf(std::int64_t communication_id,
+                                std::optional<std::int64_t> message_id,
+                                std::optional<std::int64_t> owner_id = std::nullopt);
+
+  // "Invia ricevuta alla PEC": queues the receipt (a PDF attachment, made
+  // when the dispatcher sends it) to the PEC on file. The owner only; 404
+  // for anything else, 422 pec_missing without a PEC. Audited. The PEC.
+  Result<std::string> mailReceipt(const Session& who,
+                                  std::int64_t communication_id,
+                                  std::optional<std::int64_t> message_id,
+                                  std::int64_t now);
 
   // Checks a record as printed on a receipt (the QR text).
   Result<ReceiptCheck> verify(std::string_view record);

@@ -4,6 +4,8 @@
 // thread-safe services.
 #pragma once
 
+#include <functional>
+
 #include <string>
 
 #include "core/clock.h"
@@ -48,6 +50,7 @@ struct ApiDeps {
   domain::Dispatcher& dispatcher;
   domain::Scanner& scanner;
   domain::UsbMedia& usb;
+  std::function<void()> wake_dispatcher = {};  // sends due notifications now
 };
 
 // Adds every route to `router`. `deps` must outlive the router's use.

@@ -85,6 +85,28 @@ class ReceiptHandlers {
     return Response::json(202, {{"status", "queued"}, {"job", *job}});
   }
 
+  // POST …/receipt/pec with an optional {"message_id": N}: 202 {"status":
+  // "queued", "to": PEC}; 422 pec_missing.
+  Response mail(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional});
+    if (!s) return s.error();
+    std::optional<std::int64_t> mid;
+    if (!req.body.empty()) {
+      auto body = jsonBody(req);
+      if (!body) return body.error();
+      if (auto it = body->find("message_id"); it != body->end() && !it->is_null()) {
+        if (!it->is_number_integer()) return badRequest();
+        mid = it->get<std::int64_t>();
+      }
+    }
+    auto id = idParam(req, "id");
+    if (!id) return errorResponse(Error::notFound("Ricevuta non trovata."));
+    auto to = d_.receipts.mailReceipt(*s, *id, mid, d_.clock.nowSeconds());
+    if (!to) return errorResponse(to.error());
+    if (d_.wake_dispatcher) d_.wake_dispatcher();
+    return Response::json(202, {{"status", "queued"}, {"to", *to}});
+  }
+
   // The public verification page: valid or not, and the registration's
   // metadata; never the content, the name or the codice fiscale.
   Response verifyPage(Request& req) {
@@ -149,6 +171,7 @@ void registerReceiptRoutes(Router& router, ApiDeps deps) {
              [h](Request& r) { return h->pdf(r, {Role::kProfessional}); });
   router.add("POST", "/api/communications/{id}/print",
              [h](Request& r) { return h->print(r, {Role::kProfessional}); });
+  router.add("POST", "/api/communications/{id}/receipt/pec", [h](Request& r) { return h->mail(r); });
   router.add("GET", "/api/staff/communications/{id}/receipt.pdf",
              [h](Request& r) { return h->pdf(r, {Role::kStaff}); });
   router.add("GET", "/api/staff/communications/{id}/messages/{mid}/receipt.pdf",

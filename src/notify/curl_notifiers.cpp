@@ -8,6 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/crypto.h"
+
 namespace kiosk::notify {
 namespace {
 
@@ -115,15 +117,36 @@ std::string encodeHeader(const std::string& text) {
   return text;
 }
 
+namespace {
+std::string wrapped64(std::string_view data) {
+  const std::string b64 = base64(data);
+  std::string out;
+  out.reserve(b64.size() + b64.size() / 76 * 2 + 2);
+  for (std::size_t i = 0; i < b64.size(); i += 76) out += b64.substr(i, 76) + "\r\n";
+  return out;
+}
+}  // namespace
+
 std::string CurlMailer::format(const domain::MailMessage& m) const {
-  std::string body64 = base64(m.body);
-  std::string wrapped;
-  for (std::size_t i = 0; i < body64.size(); i += 76) wrapped += body64.substr(i, 76) + "\r\n";
-  return "Date: " + rfc5322Date(m.date) + "\r\nFrom: " + s_.from + "\r\nTo: " + m.to +
-         "\r\nSubject: " + encodeHeader(m.subject) + "\r\nMessage-ID: " + m.message_id +
-         "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8"
-         "\r\nContent-Transfer-Encoding: base64\r\nAuto-Submitted: auto-generated\r\n\r\n" +
-         wrapped;
+  std::string head = "Date: " + rfc5322Date(m.date) + "\r\nFrom: " + s_.from + "\r\nTo: " +
+                     m.to + "\r\nSubject: " + encodeHeader(m.subject) +
+                     "\r\nMessage-ID: " + m.message_id +
+                     "\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n";
+  const std::string text =
+      "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+      wrapped64(m.body);
+  if (m.attachments.empty()) return head + text;
+  // multipart/mixed: the text, then each attachment (base64). The boundary
+  // is derived from the Message-ID, so a resend is byte for byte the same.
+  const std::string boundary = "=_cassetto_" + crypto::sha256Hex(m.message_id).substr(0, 24);
+  std::string out = head + "Content-Type: multipart/mixed; boundary=\"" + boundary +
+                    "\"\r\n\r\n--" + boundary + "\r\n" + text;
+  for (const auto& a : m.attachments) {
+    out += "--" + boundary + "\r\nContent-Type: " + a.content_type + "; name=\"" + a.filename +
+           "\"\r\nContent-Disposition: attachment; filename=\"" + a.filename +
+           "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + wrapped64(a.data);
+  }
+  return out + "--" + boundary + "--\r\n";
 }
 
 Status CurlMailer::send(const domain::MailMessage& m) {

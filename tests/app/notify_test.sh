@@ -99,13 +99,33 @@ check "PEC: recipient, UTF-8 subject with the protocol, hint, no content" \
   grep -qP '^mario\.rossi@pec\.example\.com\tINPS Cassetto previdenziale – Comunicazione registrata – protocollo INPS\.0000\.\d{4}\.0000001\t<notifica-1\.INPS\.0000\.\d{4}\.0000001@cassetto-kiosk\.invalid>\tclean\tread-hint$' "$work/pec.txt"
 check "the subject is RFC 2047 encoded on the wire" grep -rq '^Subject: =?UTF-8?B?' "$work/pec/new"
 
+# 1b. "Invia ricevuta alla PEC": the receipt, as a PDF attachment, to the PEC on file.
+answer=$(curl -s -w ' %{http_code}' -b "$work/pro" -H "X-CSRF-Token: $pro" -X POST "$url/api/communications/1/receipt/pec")
+check "the receipt is queued for the PEC (202)" bash -c "[[ '$answer' == *'\"to\":\"mario.rossi@pec.example.com\"'*' 202' ]]"
+check "the receipt reaches the PEC mailbox" wait_for 15 has_mails pec 2
+check "the mail carries the receipt PDF with the protocol" $py -c "
+import email, email.policy, mailbox, subprocess, sys
+box = mailbox.Maildir('$work/pec', create=False)
+for key in box.keys():
+    msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+    if 'Ricevuta' not in str(msg['Subject']):
+        continue
+    parts = [p for p in msg.iter_attachments() if p.get_content_type() == 'application/pdf']
+    assert len(parts) == 1, msg
+    assert parts[0].get_filename().startswith('ricevuta-INPS.0000.'), parts[0].get_filename()
+    text = subprocess.run(['pdftotext', '-', '-'], input=parts[0].get_content(), capture_output=True).stdout.decode()
+    assert 'INPS.0000.' in text and 'Mario Rossi' in text, text
+    sys.exit(0)
+sys.exit('no receipt mail')
+"
+
 # 2. Contacts changed after the thread: the reply goes to the snapshot.
 curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -H 'Content-Type: application/json' -X PUT \
   -d '{"pec":"nuova@pec.example.com","email":"nuova@mail.example.com","mobile":"+393470000000","notify":["pec","email","sms"]}' \
   "$url/api/contacts" >/dev/null
 curl -s -b "$work/staff" -H "X-CSRF-Token: $staff" -F body='Risposta' "$url/api/staff/communications/1/messages" >/dev/null
 check "the reply's SMS reaches the gateway" wait_for 15 test -s "$work/sms.jsonl"
-check "the reply reaches the old PEC and e-mail" wait_for 15 bash -c "[ \$(ls '$work/pec/new' | wc -l) -ge 2 ] && [ \$(ls '$work/mail/new' | wc -l) -ge 2 ]"
+check "the reply reaches the old PEC and e-mail" wait_for 15 bash -c "[ \$(ls '$work/pec/new' | wc -l) -ge 3 ] && [ \$(ls '$work/mail/new' | wc -l) -ge 2 ]"
 $py "$src/tests/notify/check_maildir.py" "$work/pec" >"$work/pec2.txt"
 $py "$src/tests/notify/check_maildir.py" "$work/mail" >"$work/mail2.txt"
 check "no notification of the old thread went to the new contacts" \

@@ -160,6 +160,25 @@ TEST_CASE("attachments print as PDFs and pictures only, for their owner and staf
   CHECK(other.send("POST", "/api/attachments/" + picture + "/print", nullptr).status == 404);
 }
 
+TEST_CASE("the receipt goes to the PEC on file, for the owner only", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  auto queued = pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
+  REQUIRE(queued.status == 202);
+  CHECK(queued.json()["to"] == "mario.rossi@pec.example.com");
+  CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt' AND channel = 'pec'") ==
+        1);
+  CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'receipt_mailed'") == 1);
+  HttpClient staff = login(kiosk, "sportello");
+  CHECK(staff.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr).status == 403);
+  kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "");
+  HttpClient other = kiosk.client();
+  REQUIRE(other.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
+  CHECK(other.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr).status == 404);
+  CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt'") == 1);
+}
+
 TEST_CASE("a printer queue that CUPS does not know is unavailable, not a crash", "[http]") {
   TestKiosk kiosk({.configure = [](config::Config& c) { c.printer_queue = "NoSuchQueue"; }});
   HttpClient pro = login(kiosk, "professional");

@@ -12,7 +12,7 @@ box = mailbox.Maildir(sys.argv[1], create=False)
 forbidden = sys.argv[2:]
 for key in sorted(box.keys()):
     msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
-    body = msg.get_content()
+    body = msg.get_body(("plain",)).get_content()
     leaks = [w for w in forbidden if w in body or w in str(msg["Subject"])]
     print("\t".join([str(msg["To"]), str(msg["Subject"]), str(msg["Message-ID"]),
                      "LEAK:" + ",".join(leaks) if leaks else "clean",

@@ -356,6 +356,7 @@ class FakeTransaction final : public Transaction {
     it.attempts = o.attempts;
     it.next_attempt_at = o.next_attempt_at;
     it.last_error = o.last_error;
+    it.message_id = o.message_id;
     const auto& c = s_.communications.at(o.communication_id);
     it.protocol = c.protocol;
     it.topic = c.topic;

@@ -235,6 +235,11 @@ test('attachments are shown in the page, never downloaded to the kiosk', async (
     await page.waitForSelector('#viewer:not([hidden]) iframe#viewer-content');
     assert.match(await page.textContent('#viewer-title'), /Ricevuta INPS\.0000\./);
     await tap(page, '#viewer-close');
+    // … or sent to the PEC on file (the notification test checks the mail itself).
+    await tap(page, '#mail-receipt');
+    await page.waitForSelector('#mail-receipt-status:has-text("mario.rossi@pec.example.com")');
+    assert.match(await page.textContent('#mail-receipt-status'), /La ricevuta sarà inviata alla PEC/);
+    assert.equal(await page.isDisabled('#mail-receipt'), true);  // once is enough
     await tap(page, '#open-thread');
     await page.waitForSelector('.kiosk-attachment');
     const buttons = page.locator('.kiosk-attachment');

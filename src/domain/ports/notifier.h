@@ -4,10 +4,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
 namespace kiosk::domain {
+
+struct MailAttachment {
+  std::string filename;  // ASCII
+  std::string content_type;
+  std::string data;
+};
 
 struct MailMessage {
   std::string to;
@@ -15,6 +22,7 @@ struct MailMessage {
   std::string body;        // UTF-8 plain text
   std::string message_id;  // "<…@…>", stable for one outbox row: a resend is the same message
   std::int64_t date = 0;   // Unix seconds
+  std::vector<MailAttachment> attachments;  // none but the receipt mailed on request
 };
 
 struct SmsMessage {

@@ -286,7 +286,7 @@ Result<std::int64_t> SqliteTransaction::unreadCount(std::int64_t professional_id
 Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
   auto q = query(
       "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
-      "created_at) VALUES (?, ?, ?, ?, ?, ?)");
+      "created_at, message_id) VALUES (?, ?, ?, ?, ?, ?, nullif(?, 0))");
   if (!q) return fail(q.error());
   return q->bind(r.communication_id)
       .bind(r.event)
@@ -294,6 +294,7 @@ Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
       .bind(r.recipient)
       .bind(r.created_at)
       .bind(r.created_at)
+      .bind(r.message_id)
       .run();
 }
 
@@ -311,6 +312,7 @@ OutboxItem SqliteTransaction::readOutbox(const Query& q) {
   o.created_at = q.int64(9);
   o.protocol = q.text(10);
   o.topic = q.text(11);
+  o.message_id = q.int64(12);
   return o;
 }
 

@@ -335,7 +335,8 @@ class SqliteTransaction final : public domain::Transaction {
 
   static constexpr const char* kOutboxColumns =
       "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
-      "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic FROM outbox o "
+      "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic, "
+      "coalesce(o.message_id, 0) FROM outbox o "
       "JOIN communications c ON c.id = o.communication_id ";
 
   static OutboxItem readOutbox(const Query& q);

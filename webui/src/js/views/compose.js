@@ -163,6 +163,24 @@ export function printButton(el, path, body, label = t('printReceipt'), id = 'pri
   return h('span', { class: 'd-inline-flex align-items-center gap-2' }, button, status);
 }
 
+// "Invia ricevuta alla PEC": the receipt as a PDF to the PEC on file.
+export function mailReceiptButton(el, id) {
+  const status = h('span', { class: 'kiosk-print-status', 'aria-live': 'polite', id: 'mail-receipt-status' });
+  const button = h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id: 'mail-receipt',
+    onclick: async () => {
+      button.disabled = true;
+      status.textContent = '';
+      try {
+        const r = await api.post(`/api/communications/${id}/receipt/pec`);
+        status.textContent = t('receiptMailed', r.to);
+      } catch (err) {
+        showError(el, err);
+        button.disabled = false;
+      }
+    } }, t('mailReceipt'));
+  return h('span', { class: 'd-inline-flex align-items-center gap-2 flex-wrap' }, button, status);
+}
+
 export async function renderSent(el, id) {
   // The thread as registered: protocol, time, topic, subject, attachments.
   const sent = await api.get(`/api/communications/${id}`);
@@ -182,6 +200,7 @@ export async function renderSent(el, id) {
       h('div', { class: 'd-flex flex-wrap gap-3 justify-content-center mt-4' },
         printButton(el, `/api/communications/${id}/print`),
         receiptButton(`/api/communications/${id}/receipt.pdf`, sent.protocol),
+        mailReceiptButton(el, id),
         h('a', { href: `#/comunicazione/${id}`, class: 'btn btn-primary btn-lg', id: 'open-thread' }, t('openThread')),
         h('a', { href: '#/', class: 'btn btn-outline-primary btn-lg' }, t('backHome')))));
 }

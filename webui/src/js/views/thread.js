@@ -6,7 +6,7 @@ import { t, getLang } from '../i18n.js';
 import { showError, refreshUnread } from '../app.js';
 import { attachmentPicker } from './attachments.js';
 import { showDocument, receiptButton } from './viewer.js';
-import { counter, printButton } from './compose.js';
+import { counter, printButton, mailReceiptButton } from './compose.js';
 import { statusBadge } from './lists.js';
 
 // `reader` is who looks at it: 'professional' or 'institute' (staff).
@@ -68,7 +68,8 @@ export async function renderThread(el, id) {
       // A thread the Institute started has no receipt of the professional's.
       c.messages.length && c.messages[0].author === 'professional'
         ? [printButton(el, `/api/communications/${id}/print`),
-          receiptButton(`/api/communications/${id}/receipt.pdf`, c.protocol)] : null,
+          receiptButton(`/api/communications/${id}/receipt.pdf`, c.protocol),
+          mailReceiptButton(el, id)] : null,
       // Messages added later have receipts of their own.
       c.messages.slice(1).filter((m) => m.author === 'professional').map((m, i) =>
         printButton(el, `/api/communications/${id}/print`, { message_id: m.id },
