@@ -392,3 +392,32 @@ test('"Nuovo PIN": the clerk starts it after the ID check, the professional type
     await kiosk.stop();
   }
 });
+
+test('at A++ every key of every keyboard stays on the screen, in both orientations', async () => {
+  const kiosk = await startKiosk();
+  try {
+    for (const viewport of [{ width: 1080, height: 1920 }, { width: 1366, height: 768 }]) {
+      const page = await openPage(browser, kiosk.url, viewport);
+      await tap(page, 'button[aria-label="Dimensione del testo A++"]');
+      const offScreen = async (selector) => {
+        await page.click(selector);
+        await page.waitForSelector('#osk:not([hidden])');
+        return page.evaluate(() => [...document.querySelectorAll('#osk button')].filter((b) => {
+          const r = b.getBoundingClientRect();
+          return r.left < 0 || r.right > innerWidth || r.top < 0 || r.bottom > innerHeight || r.width < 44;
+        }).map((b) => b.dataset.key));
+      };
+      assert.deepEqual(await offScreen('input[name=codice_fiscale]'), [], `cf keyboard ${viewport.width}`);
+      assert.deepEqual(await offScreen('input[name=pin]'), [], `PIN keyboard ${viewport.width}`);
+      await loginProfessional(page);
+      await tap(page, '#tile-new');
+      await page.waitForSelector('#send');
+      assert.deepEqual(await offScreen('textarea[name=body]'), [], `text keyboard ${viewport.width}`);
+      await page.click('#osk button[data-key="shift"]');
+      assert.deepEqual(await offScreen('textarea[name=body]'), [], `shifted keyboard ${viewport.width}`);
+      await page.context().close();
+    }
+  } finally {
+    await kiosk.stop();
+  }
+});
