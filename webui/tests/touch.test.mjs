@@ -394,7 +394,7 @@ test('"Nuovo PIN": the clerk starts it after the ID check, the professional type
 });
 
 test('at A++ every key of every keyboard stays on the screen, in both orientations', async () => {
-  const kiosk = await startKiosk();
+  const kiosk = await startKiosk({ usb: true });
   try {
     for (const viewport of [{ width: 1080, height: 1920 }, { width: 1366, height: 768 }]) {
       const page = await openPage(browser, kiosk.url, viewport);
@@ -415,6 +415,11 @@ test('at A++ every key of every keyboard stays on the screen, in both orientatio
       assert.deepEqual(await offScreen('textarea[name=body]'), [], `text keyboard ${viewport.width}`);
       await page.click('#osk button[data-key="shift"]');
       assert.deepEqual(await offScreen('textarea[name=body]'), [], `shifted keyboard ${viewport.width}`);
+      // High contrast on top: the device buttons and the stick's list stay readable.
+      await tap(page, 'text=Alto contrasto');
+      await tap(page, '#from-usb');
+      await page.waitForSelector('#usb-files li.refused');
+      await noViolations(page, `compose at A++ with high contrast ${viewport.width}`);
       await page.context().close();
     }
   } finally {

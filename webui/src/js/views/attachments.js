@@ -116,7 +116,7 @@ export function attachmentPicker(onError) {
   function usbReason(f) {
     if (f.refused === 'too_large' || (!f.refused && f.too_large)) return t('usbTooLarge');
     if (f.refused === 'empty') return t('usbRefusedEmpty');
-    return t('usbRefusedType', allowed.join(', '));
+    return t('usbRefusedType');
   }
 
   // Every file on the stick is listed; those that cannot be attached are
