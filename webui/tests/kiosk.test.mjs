@@ -204,7 +204,8 @@ test('staff reply: the alert count shows it, opening the thread clears it', asyn
     await pro.waitForSelector('#tile-new');
     assert.equal(await pro.locator('#unread-alert .count').count(), 0);
 
-    const staff = await openPage(browser, kiosk.url, { width: 1920, height: 1080 });
+    // The counter's PC, through the LAN proxy: it keeps the system file dialog.
+    const staff = await openPage(browser, kiosk.url, { width: 1920, height: 1080 }, { desk: true });
     await loginStaff(staff);
     await staff.waitForSelector('#queue li');
     assert.match(await staff.textContent('#queue li'), /Attende risposta/);  // the professional wrote last
