@@ -31,6 +31,12 @@ add_custom_command(OUTPUT ${KIOSK_CHANGELOG_GZ}
   DEPENDS ${KIOSK_PKG}/changelog VERBATIM)
 add_custom_target(kiosk_changelog ALL DEPENDS ${KIOSK_CHANGELOG_GZ})
 install(FILES ${KIOSK_CHANGELOG_GZ} DESTINATION share/doc/cassetto-kiosk)
+set(KIOSK_MAN_GZ ${PROJECT_BINARY_DIR}/cassetto-kiosk.1.gz)
+add_custom_command(OUTPUT ${KIOSK_MAN_GZ}
+  COMMAND gzip -9nc ${KIOSK_PKG}/cassetto-kiosk.1 > ${KIOSK_MAN_GZ}
+  DEPENDS ${KIOSK_PKG}/cassetto-kiosk.1 VERBATIM)
+add_custom_target(kiosk_manpage ALL DEPENDS ${KIOSK_MAN_GZ})
+install(FILES ${KIOSK_MAN_GZ} DESTINATION share/man/man1)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME cassetto-kiosk)

@@ -17,6 +17,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/rome_time.h"
+#include "core/validators.h"
 #include "devices/cups_printer.h"
 #include "devices/usb_media.h"
 #include "domain/archive_import.h"
@@ -222,10 +223,14 @@ int runAddStaff(const std::vector<std::string>& args) {
   po::options_description own("add-staff options");
   own.add_options()("username", po::value<std::string>(), "account name")(
       "role", po::value<std::string>()->default_value("staff"), "staff or technician")(
-      "display-name", po::value<std::string>()->default_value(""), "name shown on screen");
+      "display-name", po::value<std::string>()->default_value(""), "name shown on screen")(
+      "password-hash", po::bool_switch(),
+      "standard input holds an argon2id hash (cassetto-kiosk hash-password), not a password");
   po::positional_options_description pos;
   pos.add("username", 1);
-  auto p = parse(args, "add-staff", "USERNAME [--role staff|technician] < password", own, pos);
+  auto p = parse(args, "add-staff",
+                 "USERNAME [--role staff|technician] [--password-hash] < password or hash", own,
+                 pos);
   if (!p) return p.error();
   if (!p->vm.count("username")) {
     std::fputs("cassetto-kiosk add-staff: missing USERNAME\n", stderr);
@@ -236,19 +241,45 @@ int runAddStaff(const std::vector<std::string>& args) {
     std::fputs("cassetto-kiosk add-staff: --role must be staff or technician\n", stderr);
     return kExitUsage;
   }
-  const std::string password = readSecretLine();
+  const std::string secret = readSecretLine();
   auto store = open(p->config, "add-staff");
   if (!store) return store.error();
   SystemClock clock;
   domain::AuthService auth(**store, clock, p->config.auth);
-  if (auto st =
-          auth.addStaff(p->vm["username"].as<std::string>(),
-                        role_name == "staff" ? domain::Role::kStaff : domain::Role::kTechnician,
-                        password, p->vm["display-name"].as<std::string>());
-      !st) {
+  const auto role = role_name == "staff" ? domain::Role::kStaff : domain::Role::kTechnician;
+  const auto& username = p->vm["username"].as<std::string>();
+  const auto& display_name = p->vm["display-name"].as<std::string>();
+  if (p->vm["password-hash"].as<bool>()) {
+    auto saved = auth.addStaffWithHash(username, role, secret, display_name);
+    if (!saved) return report("add-staff", saved.error());
+    std::puts(*saved ? "Utente salvato." : "Utente invariato.");
+    return kExitOk;
+  }
+  if (auto st = auth.addStaff(username, role, secret, display_name); !st) {
     return report("add-staff", st.error());
   }
   std::puts("Utente salvato.");
+  return kExitOk;
+}
+
+// hash-password: an argon2id hash of the password on standard input, for the
+// staff file of scripts/provision (no password in clear on the kiosk).
+int runHashPassword(const std::vector<std::string>& args) {
+  auto p = parse(args, "hash-password", "< password", po::options_description("hash-password"));
+  if (!p) return p.error();
+  if (!crypto::init()) {
+    std::fputs("cassetto-kiosk hash-password: libsodium cannot start\n", stderr);
+    return kExitFailure;
+  }
+  const std::string password = readSecretLine();
+  if (!validate::staffPassword(password)) {
+    std::fputs("cassetto-kiosk hash-password: la password deve avere almeno 12 caratteri\n",
+               stderr);
+    return kExitUsage;
+  }
+  const std::string hash = crypto::hashSecret(password);
+  if (hash.empty()) return kExitFailure;
+  std::puts(hash.c_str());
   return kExitOk;
 }
 

@@ -20,5 +20,6 @@ int runSelftest(const std::vector<std::string>& args);
 int runAuditVerify(const std::vector<std::string>& args);
 int runVerifyReceipt(const std::vector<std::string>& args);
 int runOutbox(const std::vector<std::string>& args);
+int runHashPassword(const std::vector<std::string>& args);
 
 }  // namespace kiosk::app

@@ -22,6 +22,7 @@ constexpr const char* kUsage =
     "  audit-verify     check the audit log's hash chain, name the first broken entry\n"
     "  verify-receipt   check a receipt PDF or its QR text against the kiosk's records\n"
     "  outbox           list notifications, retry failed ones (list | retry ID | retry --all)\n"
+    "  hash-password    print an argon2id hash of the password on stdin (for provisioning)\n"
     "\n"
     "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
 
@@ -41,12 +42,19 @@ int main(int argc, char** argv) {
       {"audit-verify", kiosk::app::runAuditVerify},
       {"verify-receipt", kiosk::app::runVerifyReceipt},
       {"outbox", kiosk::app::runOutbox},
+      {"hash-password", kiosk::app::runHashPassword},
   };
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return kiosk::app::kExitUsage;
   }
   const std::string name = argv[1];
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--version") {
+      std::printf("cassetto-kiosk %s\n", KIOSK_VERSION);
+      return kiosk::app::kExitOk;
+    }
+  }
   if (name == "--help" || name == "-h" || name == "help") {
     std::fputs(kUsage, stdout);
     return kiosk::app::kExitOk;

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -242,12 +244,66 @@ Result<Config> applySettings(const po::variables_map& file, const po::variables_
   return c;
 }
 
+// A value in double quotes keeps '#' (Boost's parser cuts a line at '#'):
+// the quotes are taken off, \" and \\ unescaped, and each '#' inside is carried
+// as kHash through Boost's parser and put back after it.
+constexpr char kHash = '\x1f';
+
+Result<std::string> unquoteValues(std::istream& in, const std::string& name) {
+  std::string out;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const auto first = line.find_first_not_of(" \t");
+    const auto eq = line.find('=');
+    if (first != std::string::npos && eq != std::string::npos && line[first] != '#' &&
+        line[first] != '[' && line[first] != ';') {
+      const auto start = line.find_first_not_of(" \t", eq + 1);
+      if (start != std::string::npos && line[start] == '"') {
+        std::string value;
+        std::size_t i = start + 1;
+        bool closed = false;
+        for (; i < line.size(); ++i) {
+          const char c = line[i];
+          if (c == '\\' && i + 1 < line.size()) {
+            value.push_back(line[++i] == '#' ? kHash : line[i]);
+          } else if (c == '"') {
+            closed = true;
+            ++i;
+            break;
+          } else {
+            value.push_back(c == '#' ? kHash : c);
+          }
+        }
+        const auto rest = line.find_first_not_of(" \t", i);
+        if (!closed || (rest != std::string::npos && line[rest] != '#')) {
+          return fail(Error::invalid("bad_config", name + ": line " + std::to_string(number) +
+                                                       ": a quoted value must end with \""));
+        }
+        line = line.substr(0, eq + 1) + " " + value;
+      }
+    }
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
 Result<Config> parseText(std::istream& in, const std::string& name, const po::variables_map& vm) {
+  auto text = unquoteValues(in, name);
+  if (!text) return fail(text.error());
+  std::istringstream unquoted(*text);
   po::variables_map file;
   try {
-    po::store(po::parse_config_file(in, fileOptions(), false), file);
+    po::store(po::parse_config_file(unquoted, fileOptions(), false), file);
   } catch (const po::error& e) {
     return fail(Error::invalid("bad_config", name + ": " + e.what()));
+  }
+  for (auto& [key, value] : file) {
+    if (auto* s = boost::any_cast<std::string>(&value.value())) {
+      std::replace(s->begin(), s->end(), kHash, '#');
+    }
   }
   return applySettings(file, vm);
 }
@@ -278,6 +334,10 @@ Result<Config> resolve(const po::variables_map& vm) {
     return parseText(empty, "", vm);
   }
   const std::string path = vm["config"].as<std::string>();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return fail(Error::invalid("bad_config", "the configuration " + path + " is not a file"));
+  }
   std::ifstream in(path);
   if (!in) return fail(Error::invalid("bad_config", "cannot read configuration file " + path));
   auto c = parseText(in, path, vm);

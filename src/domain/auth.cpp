@@ -432,6 +432,21 @@ Status AuthService::addStaff(std::string_view username,
                              Role role,
                              std::string_view password,
                              std::string_view display_name) {
+  // The name and role are checked by addStaffWithHash (after the hash).
+  if (!validate::staffPassword(password)) {
+    return fail(Error::invalid("weak_password", "La password deve avere almeno 12 caratteri."));
+  }
+  const std::string hash = crypto::hashSecret(password);
+  if (hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  auto saved = addStaffWithHash(username, role, hash, display_name);
+  if (!saved) return fail(saved.error());
+  return {};
+}
+
+Result<bool> AuthService::addStaffWithHash(std::string_view username,
+                                           Role role,
+                                           std::string_view password_hash,
+                                           std::string_view display_name) {
   if (!validate::username(username)) {
     return fail(Error::invalid("invalid_username",
                                "Il nome utente deve avere da 3 a 32 caratteri tra a-z, 0-9, "
@@ -440,24 +455,30 @@ Status AuthService::addStaff(std::string_view username,
   if (role == Role::kProfessional) {
     return fail(Error::invalid("invalid_role", "Ruolo non valido: staff o technician."));
   }
-  if (!validate::staffPassword(password)) {
-    return fail(Error::invalid("weak_password", "La password deve avere almeno 12 caratteri."));
+  if (!password_hash.starts_with("$argon2id$")) {
+    return fail(Error::invalid("invalid_hash", "L'hash della password deve essere argon2id."));
   }
   StaffUser user;
   user.username = std::string(username);
   user.display_name = display_name.empty() ? user.username : std::string(display_name);
   user.role = role;
-  user.password_hash = crypto::hashSecret(password);
-  if (user.password_hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  user.password_hash = std::string(password_hash);
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
+  auto existing = (*tx)->findStaff(user.username);
+  if (!existing) return fail(existing.error());
+  if (*existing && (*existing)->display_name == user.display_name && (*existing)->role == role &&
+      (*existing)->password_hash == user.password_hash) {
+    return false;
+  }
   if (auto id = (*tx)->upsertStaff(user, clock_.nowSeconds()); !id) return fail(id.error());
   if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), "system", "staff_saved",
                                     "staff:" + user.username, std::string(roleName(role))});
       !st) {
-    return st;
+    return fail(st.error());
   }
-  return (*tx)->commit();
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return true;
 }
 
 }  // namespace kiosk::domain

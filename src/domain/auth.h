@@ -88,6 +88,13 @@ class AuthService {
                   Role role,
                   std::string_view password,
                   std::string_view display_name);
+  // The same from an argon2id hash made elsewhere (provisioning: no password
+  // in clear on the box). Answers false when the account was already exactly
+  // so (nothing written, nothing audited), true when it was saved.
+  Result<bool> addStaffWithHash(std::string_view username,
+                                Role role,
+                                std::string_view password_hash,
+                                std::string_view display_name);
 
   const AuthPolicy& policy() const { return policy_; }
 

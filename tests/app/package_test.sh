@@ -95,7 +95,7 @@ check "the database was created in /var/lib/cassetto-kiosk, owner-only" \
 (cd /var/lib/cassetto-kiosk && runuser -u cassetto -- /usr/bin/cassetto-kiosk serve \
   --config /etc/cassetto-kiosk/kiosk.conf --listen 127.0.0.1:0 >"$work/serve.log" 2>&1) &
 server=$!
-for _ in $(seq 100); do grep -q 'listening on' "$work/serve.log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs 'listening on' "$work/serve.log" && break; sleep 0.1; done
 url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/serve.log" | head -1)
 check "serve answers /healthz as cassetto" bash -c "curl -sf '$url/healthz' | grep -q '\"status\":\"ok\"'"
 pkill -TERM -u cassetto -f 'cassetto-kiosk serve' 2>/dev/null

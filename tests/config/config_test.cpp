@@ -50,6 +50,27 @@ TEST_CASE("the command line wins over the file", "[config]") {
   CHECK(c->db == "/tmp/cli.db");
 }
 
+TEST_CASE("quoted values keep the hash sign, quotes and backslashes, unquoted ones lose a comment",
+          "[config]") {
+  auto c = resolveWithText(
+      "[kiosk]\nbranch_name = \"Sede di Roma #2 \\\"Tuscolano\\\"\"  # the branch\n"
+      "kiosk_id = K01 # comment\n[pec]\npassword = \"pa#ss \\\\ word\"\n",
+      commandLine({}));
+  REQUIRE(c);
+  CHECK(c->branch_name == "Sede di Roma #2 \"Tuscolano\"");
+  CHECK(c->kiosk_id == "K01");
+  CHECK(c->pec.password == "pa#ss \\ word");
+  auto open = resolveWithText("[kiosk]\nbranch_name = \"Sede\n", commandLine({}));
+  REQUIRE_FALSE(open);
+  CHECK(open.error().message.find("line 2") != std::string::npos);
+}
+
+TEST_CASE("a folder as --config is a configuration error", "[config]") {
+  auto c = kiosk::config::resolve(commandLine({"--config", "/tmp"}));
+  REQUIRE_FALSE(c);
+  CHECK(c.error().reason == "bad_config");
+}
+
 TEST_CASE("an unknown key in the file is a configuration error", "[config]") {
   auto c = resolveWithText("[server]\nlissen = 127.0.0.1:9090\n", commandLine({}));
   REQUIRE_FALSE(c);

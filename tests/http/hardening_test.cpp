@@ -243,7 +243,7 @@ TEST_CASE("file names are kept as sent: long names, '+' and a file under another
   CHECK(files[1]["filename"] == "my+file%20name.pdf");
 }
 
-TEST_CASE("one client may try to log in 20 times a minute; other clients are not held back",
+TEST_CASE("one client may try to log in 20 times a minute, other clients are not held back",
           "[http][hardening]") {
   TestKiosk kiosk;
   HttpClient c = kiosk.client();

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# scripts/provision end to end on this Debian 12 box (as root), from a values
+# file: a wrong value stops it before anything changes, --dry-run changes
+# nothing, a real run installs the .deb, writes kiosk.conf (secrets quoted,
+# mode 0640), adds the staff accounts from hashes, creates the CUPS queue
+# (cups-pdf), sets Europe/Rome, writes and checks the nftables firewall and the
+# nginx TLS proxy, enables the units and ends with selftest; a second run
+# changes nothing. Where systemd is not PID 1 the steps that need it are
+# checked offline, and the summary says which. Everything is undone at the end.
+# Exits 77 (skipped, with the reason) when not root.
+# Usage: provision_test.sh SOURCE_DIR BUILD_DIR
+set -u
+src=$1
+build=$2
+work=$(mktemp -d)
+failures=0
+checks=0
+tz_before=$(readlink /etc/localtime)
+had_nft=0
+[ -f /etc/nftables.conf ] && had_nft=1 && cp -p /etc/nftables.conf "$work/nftables.conf.before"
+cleanup() {
+  if dpkg-query -W cassetto-kiosk >/dev/null 2>&1; then
+    CASSETTO_KIOSK_PURGE_DATA=yes dpkg --purge cassetto-kiosk >/dev/null 2>&1
+  fi
+  lpadmin -x CassettoKiosk 2>/dev/null
+  ln -sf "$tz_before" /etc/localtime
+  echo "${tz_before#/usr/share/zoneinfo/}" >/etc/timezone
+  if [ "$had_nft" = 1 ]; then cp -p "$work/nftables.conf.before" /etc/nftables.conf; fi
+  rm -f /etc/nginx/sites-enabled/cassetto-kiosk /etc/nginx/sites-available/cassetto-kiosk
+  rm -rf "$work"
+}
+check() {
+  local what=$1
+  shift
+  checks=$((checks + 1))
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
+
+if [ "$(id -u)" != 0 ]; then echo "SKIPPED: provisioning needs root"; exit 77; fi
+if dpkg-query -W -f='${Status}' cassetto-kiosk 2>/dev/null | grep -q 'install ok'; then
+  echo "SKIPPED: cassetto-kiosk is installed on this machine already; not touching it"
+  exit 77
+fi
+trap cleanup EXIT
+
+# The package, a certificate, a staff list with a hash, a PEC password with a '#'.
+(cd "$build" && cpack -G DEB -B "$work" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; exit 1; }
+deb=$(ls "$work"/cassetto-kiosk_*_amd64.deb | head -1)
+openssl req -x509 -newkey ed25519 -nodes -days 30 -subj /CN=kiosk.test -keyout "$work/kiosk.key" \
+  -out "$work/kiosk.crt" 2>/dev/null
+hash=$(printf 'sportello-prova-2026\n' | "$build/cassetto-kiosk" hash-password)
+printf 'sportello2 staff Anna-Bianchi %s\ntecnico2 technician Luca-Verdi %s\n' "$hash" "$hash" >"$work/staff.txt"
+printf 'pa#ss "quoted" \\ word\n' >"$work/pec.password"
+chmod 600 "$work/pec.password" "$work/staff.txt" "$work/kiosk.key"
+
+# cupsd for the printer queue (systemd may not run it here).
+lpstat -r 2>/dev/null | grep -q 'scheduler is running' || { /usr/sbin/cupsd 2>/dev/null; sleep 1; }
+
+values() {
+  cat <<VALUES
+package = $deb
+kiosk_id = K07
+branch_code = 0042
+branch_name = Sede di Roma #2 "Tuscolano"
+database_url = /var/lib/cassetto-kiosk/kiosk.db
+verify_url = https://sede-0042.inps.example.it/verifica
+printer_uri = cups-pdf:/
+printer_model = lsb/usr/cups-pdf/CUPS-PDF_opt.ppd
+scanner_device = test
+mail_url =
+mail_from =
+mail_password_file =
+pec_url =
+pec_from = cassetto@pec.inps.example.it
+pec_password_file = $work/pec.password
+sms_url =
+sms_sender = INPS
+sms_token_file =
+staff_file = $work/staff.txt
+staff_lan = 10.42.0.0/24
+tls_port = 8443
+tls_cert = $work/kiosk.crt
+tls_key = $work/kiosk.key
+screen = no
+VALUES
+}
+values >"$work/values.conf"
+
+# 1. A wrong value stops the run before anything changes, naming the key.
+sed 's/^staff_lan = .*/staff_lan = 10.42.0.0/' "$work/values.conf" >"$work/bad.conf"
+out=$("$src/scripts/provision" "$work/bad.conf" 2>&1)
+code=$?
+check "a wrong value stops with exit 2 and names the key" bash -c "[ $code = 2 ] && [[ '$out' == *staff_lan* ]]"
+check "… before anything changed" bash -c "! dpkg-query -W cassetto-kiosk >/dev/null 2>&1 && [ \"\$(readlink /etc/localtime)\" = '$tz_before' ]"
+echo 'colour = blue' >>"$work/bad.conf"
+check "an unknown key is refused" bash -c "'$src/scripts/provision' '$work/bad.conf' 2>&1 | grep -q 'unknown key \"colour\"'"
+
+# 2. --dry-run prints the plan and changes nothing.
+"$src/scripts/provision" --dry-run "$work/values.conf" >"$work/dry.txt" 2>&1
+check "--dry-run prints the plan" grep -q '^would: dpkg -i' "$work/dry.txt"
+check "--dry-run changes nothing" bash -c "! dpkg-query -W cassetto-kiosk >/dev/null 2>&1 && ! test -e /etc/cassetto-kiosk"
+
+# 3. The real run.
+"$src/scripts/provision" "$work/values.conf" >"$work/run1.txt" 2>&1
+code=$?
+sed 's/^/     /' "$work/run1.txt" | tail -14
+check "provision ends with selftest ok" bash -c "[ $code = 0 ] && grep -q '^selftest: *ok' '$work/run1.txt'"
+check "the package is installed" bash -c "dpkg-query -W -f='\${Status}' cassetto-kiosk | grep -q 'install ok installed'"
+check "kiosk.conf: 0640 root:cassetto, values kept with '#' and quotes" \
+  bash -c "[ \"\$(stat -c '%a %U:%G' /etc/cassetto-kiosk/kiosk.conf)\" = '640 root:cassetto' ] &&
+           grep -q '^kiosk_id = K07' /etc/cassetto-kiosk/kiosk.conf"
+# The installed program with the written configuration, as the cassetto user.
+(cd /var/lib/cassetto-kiosk && runuser -u cassetto -- /usr/bin/cassetto-kiosk serve \
+  --config /etc/cassetto-kiosk/kiosk.conf --listen 127.0.0.1:0 >"$work/serve.log" 2>&1) &
+server=$!
+for _ in $(seq 100); do grep -qs 'listening on' "$work/serve.log" && break; sleep 0.1; done
+url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/serve.log" | head -1)
+check "the kiosk reads the quoted branch name back intact ('#' and quotes)" \
+  bash -c "curl -s '$url/api/kiosk' | grep -qF '\"branch_name\":\"Sede di Roma #2 \\\"Tuscolano\\\"\"'"
+check "a staff account from the hash file logs in" \
+  bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+            -d '{\"username\":\"sportello2\",\"password\":\"sportello-prova-2026\"}' '$url/api/session')\" = 200 ]"
+pkill -TERM -u cassetto -f 'cassetto-kiosk serve' 2>/dev/null
+wait "$server" 2>/dev/null
+check "the CUPS queue exists with the URI" bash -c "lpstat -v CassettoKiosk | grep -q 'cups-pdf:/'"
+check "timezone Europe/Rome" bash -c "[ \"\$(readlink /etc/localtime)\" = /usr/share/zoneinfo/Europe/Rome ]"
+check "the firewall lets only the staff LAN reach the proxy's port" \
+  bash -c "grep -q 'ip saddr 10.42.0.0/24 tcp dport 8443 accept' /etc/nftables.conf && grep -q 'policy drop' /etc/nftables.conf && nft -c -f /etc/nftables.conf"
+check "the TLS proxy's configuration passes nginx -t" \
+  bash -c "grep -q 'ssl_certificate $work/kiosk.crt' /etc/nginx/sites-available/cassetto-kiosk && nginx -t -q"
+if [ -d /run/systemd/system ]; then
+  check "the service is enabled and running" systemctl is-active --quiet cassetto-kiosk
+else
+  check "the summary says what waits for systemd" grep -q 'systemd is not PID 1 here' "$work/run1.txt"
+  check "the service is enabled (offline)" test -L /etc/systemd/system/multi-user.target.wants/cassetto-kiosk.service
+fi
+
+# 4. A second run changes nothing.
+"$src/scripts/provision" "$work/values.conf" >"$work/run2.txt" 2>&1
+check "a second run succeeds" grep -q '^selftest: *ok' "$work/run2.txt"
+check "a second run changes nothing" bash -c "
+  grep -q '^package: *unchanged' '$work/run2.txt' && grep -q '^config: *unchanged' '$work/run2.txt' &&
+  grep -q '^staff: *2 accounts, 0 changed' '$work/run2.txt' && grep -q '^printer: *unchanged' '$work/run2.txt' &&
+  grep -q '^time: *Europe/Rome unchanged' '$work/run2.txt' && grep -q '^firewall: *unchanged' '$work/run2.txt' &&
+  grep -q '^proxy: *unchanged' '$work/run2.txt'" || sed 's/^/     /' "$work/run2.txt"
+
+echo "$((checks - failures)) passed, $failures failed"
+[ "$failures" = 0 ]
