@@ -19,6 +19,8 @@ install(FILES ${KIOSK_FW}/chromium-policy.json DESTINATION /etc/chromium/policie
         RENAME cassetto-kiosk.json)
 install(FILES ${KIOSK_FW}/systemd/cassetto-kiosk.service
               ${KIOSK_FW}/systemd/cassetto-kiosk-browser.service
+              ${KIOSK_FW}/systemd/cassetto-kiosk-backup.service
+              ${KIOSK_FW}/systemd/cassetto-kiosk-backup.timer
               ${KIOSK_FW}/usb/cassetto-usb@.service
         DESTINATION /lib/systemd/system)
 install(FILES ${KIOSK_FW}/usb/99-cassetto-usb.rules DESTINATION /lib/udev/rules.d)

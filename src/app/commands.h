@@ -21,5 +21,7 @@ int runAuditVerify(const std::vector<std::string>& args);
 int runVerifyReceipt(const std::vector<std::string>& args);
 int runOutbox(const std::vector<std::string>& args);
 int runHashPassword(const std::vector<std::string>& args);
+int runBackup(const std::vector<std::string>& args);
+int runRestore(const std::vector<std::string>& args);
 
 }  // namespace kiosk::app

@@ -23,6 +23,8 @@ constexpr const char* kUsage =
     "  verify-receipt   check a receipt PDF or its QR text against the kiosk's records\n"
     "  outbox           list notifications, retry failed ones (list | retry ID | retry --all)\n"
     "  hash-password    print an argon2id hash of the password on stdin (for provisioning)\n"
+    "  backup DIR       an online copy of the database and the receipt key, with a manifest\n"
+    "  restore DIR      check a backup (hashes, schema, audit chain) and put it in place\n"
     "\n"
     "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
 
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
       {"verify-receipt", kiosk::app::runVerifyReceipt},
       {"outbox", kiosk::app::runOutbox},
       {"hash-password", kiosk::app::runHashPassword},
+      {"backup", kiosk::app::runBackup},
+      {"restore", kiosk::app::runRestore},
   };
   if (argc < 2) {
     std::fputs(kUsage, stderr);

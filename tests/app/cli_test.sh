@@ -42,6 +42,14 @@ printf '[server]\nthreads = lots\n' >"$work/bad.conf"
 check "a bad configuration value is exit 2 naming the key" \
   bash -c "'$bin' selftest --config '$work/bad.conf' --db '$db' 2>'$work/e'; test \$? = 2 && grep -q 'server.threads' '$work/e'"
 check "a missing configuration file is exit 2" test "$(status_of "$bin" selftest --config "$work/none.conf")" = 2
+check "a folder as the configuration is exit 2" test "$(status_of "$bin" selftest --config "$work")" = 2
+check "an unknown outbox status is exit 2 naming it" \
+  bash -c "'$bin' outbox list --status bogus --db '$work/o.db' 2>'$work/e'; test \$? = 2 && grep -q bogus '$work/e'"
+check "--version on any command" bash -c "'$bin' --version | grep -qE '^cassetto-kiosk [0-9]+\.[0-9]+\.[0-9]+$' &&
+  '$bin' selftest --version | grep -q '^cassetto-kiosk '"
+check "hash-password prints an argon2id hash; a short password is exit 2" \
+  bash -c "echo 'una-password-lunga' | '$bin' hash-password | grep -q '^\$argon2id\$' &&
+  ! echo corta | '$bin' hash-password 2>/dev/null"
 check "the shipped kiosk.conf is accepted" \
   test "$(status_of "$bin" selftest --config "$src/firmware-config/kiosk.conf" --db "$db")" = 0
 
@@ -70,6 +78,12 @@ check "add-staff refuses a short password" \
   bash -c "echo 'corta' | '$bin' add-staff --db '$db' mario.s 2>/dev/null; test \$? = 2"
 check "add-staff refuses an unknown role" \
   bash -c "echo 'una-password-lunga' | '$bin' add-staff --db '$db' --role boss mario.s 2>/dev/null; test \$? = 2"
+hash=$(echo 'una-password-lunga' | "$bin" hash-password)
+check "add-staff --password-hash saves an account from a hash, then says it is unchanged" \
+  bash -c "[ \"\$(echo '$hash' | '$bin' add-staff --db '$db' --password-hash anna.b)\" = 'Utente salvato.' ] &&
+           [ \"\$(echo '$hash' | '$bin' add-staff --db '$db' --password-hash anna.b)\" = 'Utente invariato.' ]"
+check "add-staff --password-hash refuses what is not an argon2id hash" \
+  bash -c "echo 'una-password-lunga' | '$bin' add-staff --db '$db' --password-hash anna.c 2>/dev/null; test \$? = 2"
 check "no secret is stored in clear" bash -c "! grep -a -q 'Pin2026abc\|una-password-lunga' '$db' '$db-wal' 2>/dev/null"
 
 # selftest

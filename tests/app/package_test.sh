@@ -75,21 +75,27 @@ assert p['PasswordManagerEnabled'] is False and p['PrintPreviewDisabled'] is Tru
 # 3. The installed units, offline (systemd is not PID 1 on every test box).
 if [ -d /run/systemd/system ]; then echo "     (systemd runs here)"; else echo "     (systemd is not PID 1 here: units checked offline)"; fi
 systemd-analyze verify /lib/systemd/system/cassetto-kiosk.service /lib/systemd/system/cassetto-usb@.service \
+  /lib/systemd/system/cassetto-kiosk-backup.service /lib/systemd/system/cassetto-kiosk-backup.timer \
   >"$work/verify.txt" 2>&1
-check "systemd-analyze verify: the server and USB units are clean" bash -c "! [ -s '$work/verify.txt' ]" ||
+check "systemd-analyze verify: the server, USB and backup units are clean" bash -c "! [ -s '$work/verify.txt' ]" ||
   sed 's/^/     /' "$work/verify.txt"
 exposure=$(systemd-analyze security --offline=yes /lib/systemd/system/cassetto-kiosk.service 2>/dev/null |
   sed -nE 's/.*Overall exposure level for cassetto-kiosk.service: ([0-9.]+).*/\1/p')
 echo "     exposure of cassetto-kiosk.service: ${exposure:-?}"
 check "systemd-analyze security: exposure at most 2.0" \
   /usr/bin/python3 -c "import sys; sys.exit(0 if float('${exposure:-99}') <= 2.0 else 1)"
-check "Restart=always, SIGHUP not in KillSignal, UMask=0077" \
+check "Restart=always and UMask=0077" \
   bash -c "grep -q '^Restart=always' /lib/systemd/system/cassetto-kiosk.service &&
            grep -q '^UMask=0077' /lib/systemd/system/cassetto-kiosk.service"
 
 # 4. The installed binary, as the cassetto user, with the installed config.
 check "selftest runs as cassetto with the installed configuration" \
   runuser -u cassetto -- /usr/bin/cassetto-kiosk selftest --config /etc/cassetto-kiosk/kiosk.conf
+check "the nightly backup runs as cassetto into /var/backups/cassetto-kiosk" \
+  bash -c "runuser -u cassetto -- /usr/bin/cassetto-kiosk backup /var/backups/cassetto-kiosk --keep 14 \
+             --config /etc/cassetto-kiosk/kiosk.conf | grep -q '^backup: /var/backups/cassetto-kiosk/cassetto-' &&
+           [ \"\$(stat -c '%a %U' /var/backups/cassetto-kiosk)\" = '700 cassetto' ] &&
+           test -L /etc/systemd/system/timers.target.wants/cassetto-kiosk-backup.timer"
 check "the database was created in /var/lib/cassetto-kiosk, owner-only" \
   bash -c "[ \"\$(stat -c '%a %U' /var/lib/cassetto-kiosk/kiosk.db)\" = '600 cassetto' ]"
 (cd /var/lib/cassetto-kiosk && runuser -u cassetto -- /usr/bin/cassetto-kiosk serve \
@@ -114,7 +120,8 @@ check "a changed kiosk.conf survives the upgrade (conffile)" \
 # 6. Purge: the configuration goes, the data only when asked.
 check "purge removes the configuration" bash -c "dpkg --purge cassetto-kiosk >/dev/null 2>&1 && ! test -e /etc/cassetto-kiosk"
 check "purge keeps the data unless asked" test -f /var/lib/cassetto-kiosk/marker
-[ -n "${had_data:-}" ] || rm -rf /var/lib/cassetto-kiosk
+[ -n "${had_data:-}" ] || rm -rf /var/lib/cassetto-kiosk /var/backups/cassetto-kiosk
+rm -rf /var/backups/cassetto-kiosk
 
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]

@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include "storage/backup.h"
 #include "storage/sqlite/sqlite_internal.h"
 
 namespace kiosk::storage {
@@ -143,6 +144,22 @@ Status SqliteStore::migrate() {
                          "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
         !st) {
       return st;
+    }
+    // A database written by a newer program (a restore, a downgrade) is
+    // refused rather than half understood.
+    {
+      const int newest_known = knownSchemaVersion();
+      auto stmt = c.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+      if (!stmt) return fail(stmt.error());
+      Query q(c, *stmt);
+      auto row = q.step();
+      if (!row) return fail(row.error());
+      if (q.integer(0) > newest_known) {
+        return fail(Error::invalid(
+            "schema_newer", "L'archivio è di una versione più recente del programma (schema " +
+                                std::to_string(q.integer(0)) + ", il programma conosce fino al " +
+                                std::to_string(newest_known) + "): aggiornare il programma."));
+      }
     }
     for (const auto& file : sqliteMigrations()) {
       const int version = std::stoi(std::string(file.name.substr(0, 3)));

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# backup and restore as a technician uses them: a backup taken while the kiosk
+# serves, retention, a lost box restored from it with its receipts still
+# valid and its audit chain intact; a changed file, a schema newer than the
+# program and an existing database are refused; serve refuses a newer schema.
+# Usage: backup_test.sh PATH/TO/cassetto-kiosk
+set -u
+bin=$1
+work=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
+failures=0
+checks=0
+check() {
+  local what=$1
+  shift
+  checks=$((checks + 1))
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
+cd "$work"
+
+"$bin" serve --demo --db box/kiosk.db --listen 127.0.0.1:0 >serve.log 2>&1 &
+server=$!
+mkdir -p box
+for _ in $(seq 100); do grep -qs '^listening on' serve.log && break; sleep 0.1; done
+url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' serve.log | head -1)
+csrf=$(curl -s -c jar -H 'Content-Type: application/json' \
+  -d '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}' "$url/api/session" |
+  sed -E 's/.*"csrf_token":"([0-9a-f]+)".*/\1/')
+curl -s -b jar -H "X-CSRF-Token: $csrf" -F topic=rimborso -F subject=Prova -F body=Testo \
+  "$url/api/communications" >/dev/null
+curl -s -b jar "$url/api/communications/1/receipt.pdf" -o receipt.pdf
+
+# 1. Backups while the kiosk serves, with retention.
+for _ in 1 2 3; do "$bin" backup --db box/kiosk.db backups --keep 2 >>backup.txt || echo "backup failed" >>backup.txt; sleep 1.1; done
+check "backup runs while the kiosk serves" bash -c "! grep -q 'failed' backup.txt && grep -q '^backup: backups/cassetto-' backup.txt"
+check "--keep 2 keeps the newest two" test "$(ls backups | wc -l)" = 2
+latest=backups/$(ls backups | tail -1)
+check "the manifest names the schema and the files' sha256" \
+  bash -c "grep -q '^schema [0-9]' $latest/manifest && grep -qE '^file [0-9a-f]{64} [0-9]+ kiosk.db$' $latest/manifest &&
+           grep -qE '^file [0-9a-f]{64} [0-9]+ receipt-key$' $latest/manifest"
+check "the backup is owner-only" bash -c "[ \"\$(stat -c %a $latest/kiosk.db)\" = 600 ]"
+kill "$server"
+wait "$server" 2>/dev/null
+server=
+
+# 2. The box is lost: restore on a new one; old receipts still verify.
+mkdir newbox
+check "restore puts the database and the key in place" \
+  bash -c "'$bin' restore --db newbox/kiosk.db $latest | grep -q '^restored: .*audit log intact'"
+check "a receipt printed before the loss is valid on the restored kiosk" \
+  bash -c "'$bin' verify-receipt --db newbox/kiosk.db receipt.pdf | grep -q '^valid: protocol INPS\.0000\.'"
+check "the restored audit chain is intact" bash -c "'$bin' audit-verify --db newbox/kiosk.db | grep -q 'chain intact'"
+check "restoring over a database needs --force" \
+  bash -c "'$bin' restore --db newbox/kiosk.db $latest 2>/dev/null; test \$? = 2"
+
+# 3. What restore refuses.
+cp -r "$latest" changed
+printf 'x' >>changed/kiosk.db
+check "a file changed since the backup is refused" \
+  bash -c "'$bin' restore --db other.db changed 2>&1 | grep -q 'kiosk.db is missing or changed' && ! test -e other.db"
+cp -r "$latest" newer
+sqlite3 newer/kiosk.db "INSERT INTO schema_migrations VALUES (999, '999_future.sql', 0)"
+sha=$(sha256sum newer/kiosk.db | cut -d' ' -f1)
+size=$(stat -c %s newer/kiosk.db)
+sed -i -E "s/^file [0-9a-f]+ [0-9]+ kiosk.db$/file $sha $size kiosk.db/" newer/manifest
+check "a backup from a newer program is refused (exit 2)" \
+  bash -c "'$bin' restore --db other.db newer 2>&1 | grep -q 'newer than this program' && ! test -e other.db"
+cp newer/kiosk.db future.db
+check "serve and the commands refuse a database newer than the program" \
+  bash -c "'$bin' selftest --db future.db 2>&1 | grep -q 'più recente'; '$bin' audit-verify --db future.db >/dev/null 2>&1; test \$? = 2"
+
+echo "$((checks - failures)) passed, $failures failed"
+[ "$failures" = 0 ]
