@@ -121,7 +121,25 @@ int runServe(const std::vector<std::string>& args) {
   mallopt(M_ARENA_MAX, 2);
   auto store = open(p->config, "serve");
   if (!store) return store.error();
-  auto signer = receipts::Ed25519Signer::open(receiptKeyPath(p->config));
+  // A database whose heads were signed had a receipt key: a missing key is
+  // an error (restore it), never silently replaced by a new one, which would
+  // make every earlier receipt NOT valid.
+  const std::string key = receiptKeyPath(p->config);
+  if (!std::filesystem::exists(key)) {
+    auto tx = (*store)->begin(domain::TxMode::kRead);
+    if (!tx) return report("serve", tx.error());
+    auto signed_before = (*tx)->hasAuditAnchors();
+    if (!signed_before) return report("serve", signed_before.error());
+    if (*signed_before) {
+      std::fprintf(stderr,
+                   "cassetto-kiosk serve: the receipt key %s is missing, but this database holds "
+                   "receipts signed with it: restore the key (cassetto-kiosk restore); a new key "
+                   "would make every earlier receipt NOT valid\n",
+                   key.c_str());
+      return kExitUsage;
+    }
+  }
+  auto signer = receipts::Ed25519Signer::open(key);
   if (!signer) return report("serve", signer.error());
   // A kiosk that cannot write would take logins and lose sends: refuse to start.
   if (auto st = (*store)->checkWritable(); !st) {

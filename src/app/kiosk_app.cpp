@@ -21,7 +21,8 @@ KioskApp::KioskApp(const config::Config& config,
           *store_,
           clock_,
           sniffer_,
-          {config_.branch_code, static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024}),
+          {config_.branch_code, static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024,
+           KIOSK_MIN_PLAUSIBLE_TIME}),
       signer_(std::move(signer)),
       receipts_(*store_,
                 *signer_,
@@ -50,7 +51,7 @@ KioskApp::KioskApp(const config::Config& config,
        *printer_, config_.kiosk_id, dispatcher_, scanner_, usb_, [this] { wakeDispatcher(); }},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
        config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
-       static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024});
+       static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024, KIOSK_MIN_PLAUSIBLE_TIME});
 }
 
 Status KioskApp::start() {

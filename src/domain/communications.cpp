@@ -225,7 +225,18 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   return c;
 }
 
+Status checkClock(std::int64_t now, std::int64_t min_plausible_time) {
+  if (now >= min_plausible_time) return {};
+  Error e = Error::unavailable("clock_implausible",
+                               "L'orologio del chiosco non è affidabile: per ora non si possono "
+                               "registrare comunicazioni. Avvisi il personale.");
+  e.detail = "clock " + std::to_string(now) + " is before the build time " +
+             std::to_string(min_plausible_time);
+  return fail(e);
+}
+
 Status CommunicationService::checkReserve() {
+  if (auto st = checkClock(clock_.nowSeconds(), options_.min_plausible_time); !st) return st;
   return checkFreeSpace(store_, options_.min_free_bytes);
 }
 
@@ -414,6 +425,7 @@ Result<Message> CommunicationService::reply(const Session& staff,
   if (!body) return fail(body.error());
   auto files = checkAttachments(std::move(input.attachments), sniffer_);
   if (!files) return fail(files.error());
+  if (auto st = checkReserve(); !st) return fail(st.error());
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
@@ -470,6 +482,7 @@ Result<Communication> CommunicationService::writeFirst(const Session& staff,
   }
   auto checked = check(std::move(input), /*with_extra_email=*/false);
   if (!checked) return fail(checked.error());
+  if (auto st = checkReserve(); !st) return fail(st.error());
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());

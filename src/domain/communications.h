@@ -26,7 +26,13 @@ struct CommOptions {
   // New sends and messages are refused (507 storage_full) once the disk has
   // less than this free, so that what is under way can still finish.
   std::uint64_t min_free_bytes = 0;
+  // A clock before this (Unix seconds: the program's build time) is wrong (a
+  // dead RTC battery): nothing is registered, so no INPS.0000.2001.… appears.
+  std::int64_t min_plausible_time = 0;
 };
+
+// 503 clock_implausible when `now` is before `min_plausible_time`.
+Status checkClock(std::int64_t now, std::int64_t min_plausible_time);
 
 struct SendInput {
   std::string topic;
@@ -84,6 +90,7 @@ class CommunicationService {
 
  private:
   // 507 storage_full when the disk is below options_.min_free_bytes.
+  // The free-space reserve and a plausible clock, before anything is registered.
   Status checkReserve();
   struct Checked {
     std::string topic, subject, body, extra_email;

@@ -270,6 +270,16 @@ class Handlers {
            {"error", {{"code", writable.error().reason}, {"message", writable.error().message}}}});
       return res;
     }
+    if (auto clock = domain::checkClock(d_.clock.nowSeconds(), options_.min_plausible_time);
+        !clock) {
+      log::warn("healthz_clock", {{"detail", clock.error().detail}});
+      return Response::json(
+          503, {{"status", "unavailable"},
+                {"database", "ok"},
+                {"storage", "ok"},
+                {"clock", "clock_implausible"},
+                {"error", {{"code", "clock_implausible"}, {"message", clock.error().message}}}});
+    }
     return Response::json(200, {{"status", "ok"}, {"database", "ok"}, {"storage", "ok"}});
   }
 

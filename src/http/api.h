@@ -33,6 +33,7 @@ struct ApiOptions {
   int login_attempts_per_minute = 20;     // per client (LoginGate)
   int concurrent_logins = 2;              // argon2id hashes at once (64 MiB each)
   std::uint64_t min_free_bytes = 0;       // /healthz reports storage_full below this
+  std::int64_t min_plausible_time = 0;    // /healthz reports clock_implausible before this
 };
 
 struct ApiDeps {

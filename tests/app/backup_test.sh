@@ -51,6 +51,9 @@ check "restore puts the database and the key in place" \
 check "a receipt printed before the loss is valid on the restored kiosk" \
   bash -c "'$bin' verify-receipt --db newbox/kiosk.db receipt.pdf | grep -q '^valid: protocol INPS\.0000\.'"
 check "the restored audit chain is intact" bash -c "'$bin' audit-verify --db newbox/kiosk.db | grep -q 'chain intact'"
+rm -f newbox/kiosk.db.receipt-key
+check "serve refuses to start without the key its receipts were signed with (exit 2)" \
+  bash -c "'$bin' serve --db newbox/kiosk.db --listen 127.0.0.1:0 2>&1 | grep -q 'receipt key .* is missing'; test \${PIPESTATUS[0]} = 2 && ! test -e newbox/kiosk.db.receipt-key"
 check "restoring over a database needs --force" \
   bash -c "'$bin' restore --db newbox/kiosk.db $latest 2>/dev/null; test \$? = 2"
 

@@ -353,3 +353,26 @@ TEST_CASE("a send must be multipart and carry the CSRF token", "[http]") {
   CHECK(c.postForm("/api/communications", valid()).errorCode() == "csrf");
   checkNothingStored(kiosk);
 }
+
+TEST_CASE("a clock from before the build (a dead RTC battery) registers nothing", "[http]") {
+  FakeClock clock;
+  TestKiosk kiosk({.clock = &clock});
+  HttpClient c = kiosk.client();
+  REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  CHECK(kiosk.client().get("/healthz").status == 200);
+  clock.stepWall(-25LL * 365 * 86400);  // 2001
+  auto refused = c.postForm("/api/communications",
+                            {{"topic", "rimborso"}, {"subject", "Prova"}, {"body", "Testo"}});
+  CHECK(refused.status == 503);
+  CHECK(refused.errorCode() == "clock_implausible");
+  CHECK(refused.json()["error"]["message"].get<std::string>().find("orologio") !=
+        std::string::npos);
+  auto health = kiosk.client().get("/healthz");
+  CHECK(health.status == 503);
+  CHECK(health.json()["clock"] == "clock_implausible");
+  CHECK(kiosk.count("SELECT count(*) FROM communications") == 0);
+  clock.stepWall(25LL * 365 * 86400);  // NTP puts it right: it works again
+  CHECK(c.postForm("/api/communications",
+                   {{"topic", "rimborso"}, {"subject", "Prova"}, {"body", "Testo"}})
+            .status == 201);
+}

@@ -165,6 +165,7 @@ class FakeTransaction final : public Transaction {
     return {};
   }
   Result<std::vector<AuditAnchor>> auditAnchors() override { return s_.audit_anchors; }
+  Result<bool> hasAuditAnchors() override { return !s_.audit_anchors.empty(); }
 
   Result<std::int64_t> nextProtocolNumber(int year) override {
     return ++s_.protocol_counters[year];

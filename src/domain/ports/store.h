@@ -76,6 +76,8 @@ class Transaction {
   // Signed heads, oldest first.
   virtual Status appendAuditAnchor(const AuditAnchor& anchor) = 0;
   virtual Result<std::vector<AuditAnchor>> auditAnchors() = 0;
+  // True once any head was signed, i.e. a receipt key has been in use.
+  virtual Result<bool> hasAuditAnchors() = 0;
 
   // Communications.
   // The next protocol sequence number of `year` (1, 2, …).

@@ -284,6 +284,7 @@ class SqliteTransaction final : public domain::Transaction {
   Result<std::optional<domain::AuditHead>> auditHead() override;
   Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
   Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
+  Result<bool> hasAuditAnchors() override;
 
   // --- communications ----------------------------------------------------
 

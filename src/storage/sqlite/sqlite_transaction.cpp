@@ -278,6 +278,14 @@ Status SqliteTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
   return q->bind(a.at).bind(a.kiosk_id).bind(a.head.id).bind(a.head.hash).bind(a.signature).run();
 }
 
+Result<bool> SqliteTransaction::hasAuditAnchors() {
+  auto q = query("SELECT EXISTS (SELECT 1 FROM audit_anchors)");
+  if (!q) return fail(q.error());
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->integer(0) != 0;
+}
+
 Result<std::vector<domain::AuditAnchor>> SqliteTransaction::auditAnchors() {
   auto q = query(
       "SELECT id, at, kiosk_id, head_id, head_hash, signature FROM audit_anchors ORDER BY id");
