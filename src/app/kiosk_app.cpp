@@ -51,7 +51,8 @@ KioskApp::KioskApp(const config::Config& config,
        *printer_, config_.kiosk_id, dispatcher_, scanner_, usb_, [this] { wakeDispatcher(); }},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
        config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
-       static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024, KIOSK_MIN_PLAUSIBLE_TIME});
+       static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024, KIOSK_MIN_PLAUSIBLE_TIME,
+       KIOSK_VERSION});
 }
 
 Status KioskApp::start() {

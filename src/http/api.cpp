@@ -295,8 +295,41 @@ class Handlers {
     }
     Response res;
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    res.body = d_.metrics.render(locked);
+    res.body = d_.metrics.render(locked) + stateMetrics();
     return res;
+  }
+
+  // What a technician's monitoring watches besides the counters: the build,
+  // the outbox backlog, the free disk and each device.
+  std::string stateMetrics() {
+    std::string out =
+        "# HELP kiosk_build_info The program's version.\n# TYPE kiosk_build_info gauge\n"
+        "kiosk_build_info{version=\"" +
+        options_.version + "\"} 1\n";
+    out += "# HELP kiosk_outbox_rows Notifications waiting (pending) or given up (failed).\n"
+           "# TYPE kiosk_outbox_rows gauge\n";
+    if (auto tx = d_.store.begin(domain::TxMode::kRead)) {
+      for (const char* status : {"pending", "failed"}) {
+        if (auto rows = (*tx)->listOutbox(status, 100000)) {
+          out += std::string("kiosk_outbox_rows{status=\"") + status + "\"} " +
+                 std::to_string(rows->size()) + "\n";
+        }
+      }
+    }
+    if (auto free = d_.store.freeBytes()) {
+      out += "# HELP kiosk_disk_free_bytes Free space where the database lives.\n"
+             "# TYPE kiosk_disk_free_bytes gauge\nkiosk_disk_free_bytes " +
+             std::to_string(*free) + "\n";
+    }
+    out += "# HELP kiosk_device_ready 1 when the device is ready, 0 otherwise.\n"
+           "# TYPE kiosk_device_ready gauge\n";
+    const std::pair<const char*, domain::DeviceState> devices[] = {
+        {"printer", d_.printer.state()}, {"scanner", d_.scanner.state()}, {"usb", d_.usb.state()}};
+    for (const auto& [name, state] : devices) {
+      out += std::string("kiosk_device_ready{device=\"") + name + "\",status=\"" + state.status +
+             "\"} " + (state.status == "ready" ? "1" : "0") + "\n";
+    }
+    return out;
   }
 
   // Technicians see and retry the notification outbox (recipients, not content).

@@ -34,6 +34,7 @@ struct ApiOptions {
   int concurrent_logins = 2;              // argon2id hashes at once (64 MiB each)
   std::uint64_t min_free_bytes = 0;       // /healthz reports storage_full below this
   std::int64_t min_plausible_time = 0;    // /healthz reports clock_implausible before this
+  std::string version = "0";              // kiosk_build_info in /metrics
 };
 
 struct ApiDeps {

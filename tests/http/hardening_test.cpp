@@ -292,7 +292,13 @@ TEST_CASE("/metrics answers the box itself, and through the proxy only a technic
           "[http][hardening]") {
   TestKiosk kiosk;
   HttpClient c = kiosk.client();
-  CHECK(c.get("/metrics").status == 200);
+  auto scraped = c.get("/metrics");
+  CHECK(scraped.status == 200);
+  CHECK(scraped.body.find("kiosk_build_info{version=\"") != std::string::npos);
+  CHECK(scraped.body.find("kiosk_outbox_rows{status=\"failed\"} 0") != std::string::npos);
+  CHECK(scraped.body.find("kiosk_disk_free_bytes ") != std::string::npos);
+  CHECK(scraped.body.find("kiosk_device_ready{device=\"printer\",status=\"not_configured\"} 0") !=
+        std::string::npos);
   const std::vector<std::string> proxied = {"X-Forwarded-For: 10.0.0.9"};
   CHECK(c.request("GET", "/metrics", "", proxied).status == 401);
   REQUIRE(c.loginStaff("sportello", "sportello-demo").status == 200);
