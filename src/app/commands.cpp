@@ -1,6 +1,8 @@
 #include "app/commands.h"
 
 #include <malloc.h>
+#include <sys/stat.h>
+#include <sys/timex.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -85,6 +87,11 @@ int report(const std::string& command, const Error& e) {
                e.detail.empty() ? "" : " — ", e.detail.c_str());
   return e.code == ErrorCode::kInvalid || e.code == ErrorCode::kNotFound ? kExitUsage
                                                                          : kExitFailure;
+}
+
+std::string sqlitePath(std::string db) {
+  if (db.starts_with("sqlite:")) db.erase(0, 7);
+  return db;
 }
 
 // One line from standard input without its line ending.
@@ -352,6 +359,45 @@ int runSelftest(const std::vector<std::string>& args) {
       ok = ok && st.status == "ready";
     }
   }
+  // The disk under the database, against the send reserve.
+  if (store) {
+    if (auto free = (*store)->freeBytes()) {
+      const std::uint64_t reserve = static_cast<std::uint64_t>(p->config.min_free_mb) << 20;
+      const bool enough = *free >= reserve;
+      std::printf("disk: %s %llu MB free (reserve %d MB)\n", enough ? "ok" : "FAIL",
+                  static_cast<unsigned long long>(*free >> 20), p->config.min_free_mb);
+      ok = ok && enough;
+    }
+  }
+  // Files only the kiosk (and its group, for the configuration) may read.
+  std::string loose;
+  auto mode = [&](const std::string& path, mode_t forbidden, const char* what) {
+    struct stat st {};
+    if (!path.empty() && ::stat(path.c_str(), &st) == 0 && (st.st_mode & forbidden)) {
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%o", st.st_mode & 0777);
+      loose += std::string(loose.empty() ? "" : "; ") + what + " " + path + " is " + octal;
+    }
+  };
+  // The configuration may be world-readable when it holds no secret (resolve()
+  // refuses it otherwise), never writable by others than root.
+  mode(p->vm.count("config") ? p->vm["config"].as<std::string>() : "", S_IWGRP | S_IWOTH,
+       "configuration");
+  mode(receiptKeyPath(p->config), S_IRWXG | S_IRWXO, "receipt key");
+  mode(sqlitePath(p->config.db), S_IRWXG | S_IRWXO, "database");
+  std::printf("files: %s\n", loose.empty() ? "ok" : ("FAIL " + loose).c_str());
+  ok = ok && loose.empty();
+  // The clock: plausible (after the build), and whether NTP keeps it right.
+  {
+    const std::time_t now = std::time(nullptr);
+    timex tx{};
+    const int state = ::ntp_adjtime(&tx);
+    const bool synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+    const bool plausible = now >= KIOSK_MIN_PLAUSIBLE_TIME;
+    std::printf("clock: %s %s UTC, NTP %s\n", plausible ? "ok" : "FAIL implausible,",
+                isoUtc(now).c_str(), synced ? "synchronised" : "not synchronised");
+    ok = ok && plausible;
+  }
   return ok ? kExitOk : kExitFailure;
 }
 
@@ -504,11 +550,6 @@ int runOutbox(const std::vector<std::string>& args) {
 
 namespace kiosk::app {
 namespace {
-
-std::string sqlitePath(std::string db) {
-  if (db.starts_with("sqlite:")) db.erase(0, 7);
-  return db;
-}
 
 std::optional<std::string> readWhole(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

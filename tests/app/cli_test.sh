@@ -92,6 +92,13 @@ check "selftest passes with only the database configured" test $? = 0
 check "selftest says the database is ok" grep -q '^database: ok sqlite:' "$work/selftest"
 check "selftest says each device is not configured" \
   bash -c "for p in printer scanner usb mail sms; do grep -q \"^\$p: not configured\" '$work/selftest' || exit 1; done"
+check "selftest checks the disk, the files' modes and the clock" \
+  bash -c "grep -qE '^disk: ok [0-9]+ MB free' '$work/selftest' && grep -q '^files: ok' '$work/selftest' &&
+           grep -qE '^clock: ok .* NTP (synchronised|not synchronised)$' '$work/selftest'"
+chmod 644 "$db"
+check "selftest fails on a database others can read" \
+  bash -c "'$bin' selftest --db '$db' | grep -q '^files: FAIL database .* is 644'; test \${PIPESTATUS[0]} = 1"
+chmod 600 "$db"
 check "selftest fails when the database cannot be opened" \
   test "$(status_of "$bin" selftest --db /proc/nowhere/kiosk.db)" = 1
 
