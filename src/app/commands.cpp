@@ -254,9 +254,9 @@ int runAddStaff(const std::vector<std::string>& args) {
       "standard input holds an argon2id hash (cassetto-kiosk hash-password), not a password");
   po::positional_options_description pos;
   pos.add("username", 1);
-  auto p = parse(args, "add-staff",
-                 "USERNAME [--role staff|technician] [--password-hash] < password or hash", own,
-                 pos);
+  auto p =
+      parse(args, "add-staff",
+            "USERNAME [--role staff|technician] [--password-hash] < password or hash", own, pos);
   if (!p) return p.error();
   if (!p->vm.count("username")) {
     std::fputs("cassetto-kiosk add-staff: missing USERNAME\n", stderr);
@@ -500,7 +500,8 @@ int runOutbox(const std::vector<std::string>& args) {
   }
   if (const auto& status = p->vm["status"].as<std::string>();
       !status.empty() && status != "pending" && status != "sent" && status != "failed") {
-    std::fprintf(stderr, "cassetto-kiosk outbox: --status must be pending, sent or failed, not '%s'\n",
+    std::fprintf(stderr,
+                 "cassetto-kiosk outbox: --status must be pending, sent or failed, not '%s'\n",
                  status.c_str());
     return kExitUsage;
   }
@@ -619,8 +620,8 @@ int runBackup(const std::vector<std::string>& args) {
   for (const char* name : {"kiosk.db", "receipt-key"}) {
     auto data = readWhole(dir / name);
     if (!data) continue;
-    manifest += "file " + crypto::sha256Hex(*data) + " " + std::to_string(data->size()) + " " +
-                name + "\n";
+    manifest +=
+        "file " + crypto::sha256Hex(*data) + " " + std::to_string(data->size()) + " " + name + "\n";
   }
   std::ofstream(dir / "manifest") << manifest;
   // Retention: the newest N folders named cassetto-* stay.

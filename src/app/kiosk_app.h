@@ -81,7 +81,7 @@ class KioskApp {
   std::mutex dispatch_mutex_;
   std::condition_variable dispatch_wake_;
   bool dispatch_stop_ = false;
-  bool dispatch_now_ = false;  // guarded by dispatch_mutex_
+  bool dispatch_now_ = false;           // guarded by dispatch_mutex_
   std::atomic<bool> stopping_ = false;  // aborts a notification in flight on stop()
   // Wall minus monotonic seconds at start: a change tells a wall-clock step.
   std::int64_t wall_minus_mono_ = clock_.nowSeconds() - clock_.monotonicSeconds();

@@ -218,9 +218,9 @@ Result<bool> SaneScanner::askNext() {
   std::unique_lock g(m_);
   progress_.waiting = true;
   answer_ = Answer::kNone;
-  const bool answered =
-      answered_.wait_for(g, std::chrono::seconds(s_.answer_seconds),
-                         [&] { return answer_ != Answer::kNone || cancel_.load(); });
+  const bool answered = answered_.wait_for(g, std::chrono::seconds(s_.answer_seconds), [&] {
+    return answer_ != Answer::kNone || cancel_.load();
+  });
   progress_.waiting = false;
   if (cancel_) return fail(Error::conflict("scan_cancelled", "Scansione annullata."));
   const bool more = answered && answer_ == Answer::kNext;

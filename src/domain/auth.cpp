@@ -335,8 +335,7 @@ Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Se
   return (*tx)->commit();
 }
 
-Result<PinReset> AuthService::startPinReset(std::string_view codice_fiscale,
-                                            const Session& staff) {
+Result<PinReset> AuthService::startPinReset(std::string_view codice_fiscale, const Session& staff) {
   const std::string cf = cf::normalize(codice_fiscale);
   if (!cf::isValid(cf)) return fail(Error::notFound("Professionista non trovato."));
   auto tx = store_.begin(TxMode::kWrite);
@@ -346,8 +345,8 @@ Result<PinReset> AuthService::startPinReset(std::string_view codice_fiscale,
   if (!*p) return fail(Error::notFound("Professionista non trovato."));
   const std::int64_t until = clock_.nowSeconds() + policy_.pin_reset_seconds;
   if (auto st = (*tx)->setPinResetUntil((*p)->id, until); !st) return fail(st.error());
-  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actorOf(staff), "pin_reset_started",
-                                    "professional:" + cf, ""});
+  if (auto st = (*tx)->appendAudit(
+          {clock_.nowSeconds(), actorOf(staff), "pin_reset_started", "professional:" + cf, ""});
       !st) {
     return fail(st.error());
   }

@@ -71,13 +71,13 @@ NotificationText notificationText(const std::string& event,
   }
   NotificationText t;
   t.subject = "INPS Cassetto previdenziale – " + title + " – protocollo " + protocol;
-  t.body = "Gentile professionista,\n\n" + sentence + "\n\nProtocollo: " + protocol +
-           "\nArgomento: " + topic_label +
-           (event == "receipt"
-                ? "\n\nNon rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n"
-                : "\n\nAccedi al Cassetto previdenziale o al chiosco per leggere.\n\n"
-                  "Questo messaggio non riporta il contenuto della comunicazione. "
-                  "Non rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n");
+  t.body =
+      "Gentile professionista,\n\n" + sentence + "\n\nProtocollo: " + protocol +
+      "\nArgomento: " + topic_label +
+      (event == "receipt" ? "\n\nNon rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n"
+                          : "\n\nAccedi al Cassetto previdenziale o al chiosco per leggere.\n\n"
+                            "Questo messaggio non riporta il contenuto della comunicazione. "
+                            "Non rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n");
   t.sms = sms + protocol + ". Accedi al Cassetto previdenziale o al chiosco per leggere.";
   return t;
 }

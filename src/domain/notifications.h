@@ -20,8 +20,8 @@
 #include "core/error.h"
 #include "domain/ports/notifier.h"
 #include "domain/ports/receipt_renderer.h"
-#include "domain/receipts.h"
 #include "domain/ports/store.h"
+#include "domain/receipts.h"
 
 namespace kiosk::domain {
 

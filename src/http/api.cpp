@@ -306,8 +306,9 @@ class Handlers {
         "# HELP kiosk_build_info The program's version.\n# TYPE kiosk_build_info gauge\n"
         "kiosk_build_info{version=\"" +
         options_.version + "\"} 1\n";
-    out += "# HELP kiosk_outbox_rows Notifications waiting (pending) or given up (failed).\n"
-           "# TYPE kiosk_outbox_rows gauge\n";
+    out +=
+        "# HELP kiosk_outbox_rows Notifications waiting (pending) or given up (failed).\n"
+        "# TYPE kiosk_outbox_rows gauge\n";
     if (auto tx = d_.store.begin(domain::TxMode::kRead)) {
       for (const char* status : {"pending", "failed"}) {
         if (auto rows = (*tx)->listOutbox(status, 100000)) {
@@ -317,12 +318,14 @@ class Handlers {
       }
     }
     if (auto free = d_.store.freeBytes()) {
-      out += "# HELP kiosk_disk_free_bytes Free space where the database lives.\n"
-             "# TYPE kiosk_disk_free_bytes gauge\nkiosk_disk_free_bytes " +
-             std::to_string(*free) + "\n";
+      out +=
+          "# HELP kiosk_disk_free_bytes Free space where the database lives.\n"
+          "# TYPE kiosk_disk_free_bytes gauge\nkiosk_disk_free_bytes " +
+          std::to_string(*free) + "\n";
     }
-    out += "# HELP kiosk_device_ready 1 when the device is ready, 0 otherwise.\n"
-           "# TYPE kiosk_device_ready gauge\n";
+    out +=
+        "# HELP kiosk_device_ready 1 when the device is ready, 0 otherwise.\n"
+        "# TYPE kiosk_device_ready gauge\n";
     const std::pair<const char*, domain::DeviceState> devices[] = {
         {"printer", d_.printer.state()}, {"scanner", d_.scanner.state()}, {"usb", d_.usb.state()}};
     for (const auto& [name, state] : devices) {

@@ -283,8 +283,8 @@ class CommHandlers {
     if (!id) return errorResponse(Error::notFound("Allegato non trovato."));
     auto f = d_.communications.attachment(*s, *id);
     if (!f) return errorResponse(f.error());
-    auto job = domain::printAttachment(*f, d_.printer, d_.renderer,
-                                       "Allegato chiosco " + d_.kiosk_id);
+    auto job =
+        domain::printAttachment(*f, d_.printer, d_.renderer, "Allegato chiosco " + d_.kiosk_id);
     if (!job) {
       if (!job.error().detail.empty()) log::warn("print_failed", {{"detail", job.error().detail}});
       return errorResponse(job.error());

@@ -70,8 +70,8 @@ class DeviceHandlers {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
     const auto p = d_.scanner.progress();
-    return Response::json(
-        200, {{"scanning", p.scanning}, {"pages", p.pages}, {"waiting", p.waiting}});
+    return Response::json(200,
+                          {{"scanning", p.scanning}, {"pages", p.pages}, {"waiting", p.waiting}});
   }
 
   // The person's answer to "Pagina successiva?".

@@ -171,7 +171,8 @@ void registerReceiptRoutes(Router& router, ApiDeps deps) {
              [h](Request& r) { return h->pdf(r, {Role::kProfessional}); });
   router.add("POST", "/api/communications/{id}/print",
              [h](Request& r) { return h->print(r, {Role::kProfessional}); });
-  router.add("POST", "/api/communications/{id}/receipt/pec", [h](Request& r) { return h->mail(r); });
+  router.add("POST", "/api/communications/{id}/receipt/pec",
+             [h](Request& r) { return h->mail(r); });
   router.add("GET", "/api/staff/communications/{id}/receipt.pdf",
              [h](Request& r) { return h->pdf(r, {Role::kStaff}); });
   router.add("GET", "/api/staff/communications/{id}/messages/{mid}/receipt.pdf",

@@ -128,9 +128,8 @@ std::string wrapped64(std::string_view data) {
 }  // namespace
 
 std::string CurlMailer::format(const domain::MailMessage& m) const {
-  std::string head = "Date: " + rfc5322Date(m.date) + "\r\nFrom: " + s_.from + "\r\nTo: " +
-                     m.to + "\r\nSubject: " + encodeHeader(m.subject) +
-                     "\r\nMessage-ID: " + m.message_id +
+  std::string head = "Date: " + rfc5322Date(m.date) + "\r\nFrom: " + s_.from + "\r\nTo: " + m.to +
+                     "\r\nSubject: " + encodeHeader(m.subject) + "\r\nMessage-ID: " + m.message_id +
                      "\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n";
   const std::string text =
       "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +

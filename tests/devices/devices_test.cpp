@@ -145,9 +145,10 @@ TEST_CASE("the USB stick lists and serves only allowed files, never leaving the 
   for (const auto& f : *files) {
     INFO(f.name);
     CHECK(f.too_large == (f.name == "grande.txt"));
-    const std::string expected = f.name == "grande.txt"                           ? "too_large"
-                                 : f.name == "finto.pdf" || f.name == "script.sh" ? "type_not_allowed"
-                                                                                  : "";
+    const std::string expected = f.name == "grande.txt" ? "too_large"
+                                 : f.name == "finto.pdf" || f.name == "script.sh"
+                                     ? "type_not_allowed"
+                                     : "";
     CHECK(f.refused == expected);
   }
   CHECK(usb.read("modulo.pdf")->data == test::readFile(kFiles + "/documento.pdf"));

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "http/http_client.h"
-#include "support/read_file.h"
 #include "receipts/pdf_receipt.h"
+#include "support/read_file.h"
 
 using namespace kiosk;
 using nlohmann::json;

@@ -97,13 +97,13 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
   CHECK(pro.loginProfessional(kCf, kPin).status == 200);
 }
 
-TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the kiosk",
-          "[http]") {
+TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the kiosk", "[http]") {
   FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
   HttpClient pro = kiosk.client();
   auto setPin = [&](const std::string& cf, const std::string& pin, const std::string& again) {
-    return pro.send("POST", "/api/pin", {{"codice_fiscale", cf}, {"pin", pin}, {"pin_again", again}});
+    return pro.send("POST", "/api/pin",
+                    {{"codice_fiscale", cf}, {"pin", pin}, {"pin_again", again}});
   };
   // Nothing started: refused, with the same answer for a code not in the archive.
   auto early = setPin(kCf, "Nuovo2026pin", "Nuovo2026pin");
@@ -126,8 +126,9 @@ TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the
   REQUIRE(started.status == 200);
   CHECK(started.json()["name"] == "Mario Rossi");
   CHECK(started.json()["expires_at"].is_string());
-  CHECK(staff.send("POST", "/api/staff/professionals/GRCFNC70D52L219G/pin-reset",
-                   nlohmann::json::object())
+  CHECK(staff
+            .send("POST", "/api/staff/professionals/GRCFNC70D52L219G/pin-reset",
+                  nlohmann::json::object())
             .status == 404);
 
   CHECK(setPin(kCf, "Nuovo2026pin", "Nuovo2026pim").errorCode() == "pin_mismatch");
@@ -139,8 +140,9 @@ TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the
   // Used once: the window is closed.
   CHECK(setPin(kCf, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_not_started");
   // A window left open expires by itself.
-  REQUIRE(staff.send("POST", std::string("/api/staff/professionals/") + kCf + "/pin-reset",
-                     nlohmann::json::object())
+  REQUIRE(staff
+              .send("POST", std::string("/api/staff/professionals/") + kCf + "/pin-reset",
+                    nlohmann::json::object())
               .status == 200);
   clock.advance(10 * 60 + 1);
   CHECK(setPin(kCf, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_not_started");

@@ -58,8 +58,8 @@ TEST_CASE("a picture attachment is printed as one A4 PDF page, other bytes are n
   for (const char* name : {"foto.jpg", "foto.png"}) {
     INFO(name);
     const std::string type = std::string(name).ends_with("jpg") ? "image/jpeg" : "image/png";
-    auto pdf = receipts::imagePdf(test::readFile(std::string(KIOSK_TEST_FILES_DIR) + "/" + name),
-                                  type);
+    auto pdf =
+        receipts::imagePdf(test::readFile(std::string(KIOSK_TEST_FILES_DIR) + "/" + name), type);
     REQUIRE(pdf);
     CHECK(pdf->starts_with("%PDF-"));
     const std::string path = write(dir, std::string(name) + ".pdf", *pdf);
