@@ -605,10 +605,12 @@ int runBackup(const std::vector<std::string>& args) {
     return report("backup", st.error());
   }
   const std::string key = receiptKeyPath(p->config);
-  if (std::filesystem::exists(key)) {
-    std::filesystem::copy_file(key, dir / "receipt-key", ec);
+  for (const auto& [from, to] :
+       {std::pair{key, "receipt-key"}, std::pair{key + ".retired", "receipt-key.retired"}}) {
+    if (!std::filesystem::exists(from)) continue;
+    std::filesystem::copy_file(from, dir / to, ec);
     if (ec) {
-      std::fprintf(stderr, "cassetto-kiosk backup: copying the receipt key: %s\n",
+      std::fprintf(stderr, "cassetto-kiosk backup: copying %s: %s\n", from.c_str(),
                    ec.message().c_str());
       return kExitFailure;
     }
@@ -617,7 +619,7 @@ int runBackup(const std::vector<std::string>& args) {
   if (!version) return report("backup", version.error());
   std::string manifest = std::string(kManifestHead) + "\nschema " + std::to_string(*version) +
                          "\nkiosk " + p->config.kiosk_id + "\ncreated " + isoUtc(now) + "\n";
-  for (const char* name : {"kiosk.db", "receipt-key"}) {
+  for (const char* name : {"kiosk.db", "receipt-key", "receipt-key.retired"}) {
     auto data = readWhole(dir / name);
     if (!data) continue;
     manifest +=
@@ -739,9 +741,12 @@ int runRestore(const std::vector<std::string>& args) {
     ec.clear();
     std::filesystem::rename(incoming, db, ec);
   }
-  if (!ec && std::filesystem::exists(dir / "receipt-key")) {
-    std::filesystem::copy_file(dir / "receipt-key", receiptKeyPath(p->config),
-                               std::filesystem::copy_options::overwrite_existing, ec);
+  for (const auto& [from, to] :
+       {std::pair{dir / "receipt-key", receiptKeyPath(p->config)},
+        std::pair{dir / "receipt-key.retired", receiptKeyPath(p->config) + ".retired"}}) {
+    if (!ec && std::filesystem::exists(from)) {
+      std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+    }
   }
   if (ec) {
     std::fprintf(stderr, "cassetto-kiosk restore: %s\n", ec.message().c_str());
@@ -749,6 +754,46 @@ int runRestore(const std::vector<std::string>& args) {
   }
   std::printf("restored: %s from %s (schema %d, audit log intact)\n", db.c_str(), dir.c_str(),
               *version);
+  return kExitOk;
+}
+
+// receipt-key show | rotate | export-public: the keyring of receipt keys.
+int runReceiptKey(const std::vector<std::string>& args) {
+  po::options_description own("receipt-key options");
+  own.add_options()("action", po::value<std::string>(), "show, rotate or export-public");
+  po::positional_options_description pos;
+  pos.add("action", 1);
+  auto p = parse(args, "receipt-key", "show | rotate | export-public", own, pos);
+  if (!p) return p.error();
+  const std::string action = p->vm.count("action") ? p->vm["action"].as<std::string>() : "";
+  if (action != "show" && action != "rotate" && action != "export-public") {
+    std::fputs("cassetto-kiosk receipt-key: say show, rotate or export-public\n", stderr);
+    return kExitUsage;
+  }
+  const std::string key = receiptKeyPath(p->config);
+  if (!std::filesystem::exists(key)) {
+    std::fprintf(stderr, "cassetto-kiosk receipt-key: no receipt key at %s\n", key.c_str());
+    return kExitUsage;
+  }
+  if (action == "rotate") {
+    if (auto st = receipts::Ed25519Signer::rotate(key); !st)
+      return report("receipt-key", st.error());
+  }
+  auto signer = receipts::Ed25519Signer::open(key);
+  if (!signer) return report("receipt-key", signer.error());
+  if (action == "export-public") {
+    for (const auto& line : (*signer)->retired()) std::printf("%s retired\n", line.c_str());
+    std::printf("%s %s current\n", (*signer)->keyId().c_str(), (*signer)->publicKeyHex().c_str());
+    return kExitOk;
+  }
+  std::printf("current: %s\n", (*signer)->keyId().c_str());
+  for (const auto& line : (*signer)->retired()) {
+    std::printf("retired: %s\n", line.substr(0, line.find(' ')).c_str());
+  }
+  if (action == "rotate") {
+    std::puts(
+        "Nuova chiave in uso dal prossimo avvio del servizio (systemctl restart cassetto-kiosk).");
+  }
   return kExitOk;
 }
 

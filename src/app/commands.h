@@ -23,5 +23,6 @@ int runOutbox(const std::vector<std::string>& args);
 int runHashPassword(const std::vector<std::string>& args);
 int runBackup(const std::vector<std::string>& args);
 int runRestore(const std::vector<std::string>& args);
+int runReceiptKey(const std::vector<std::string>& args);
 
 }  // namespace kiosk::app

@@ -25,6 +25,7 @@ constexpr const char* kUsage =
     "  hash-password    print an argon2id hash of the password on stdin (for provisioning)\n"
     "  backup DIR       an online copy of the database and the receipt key, with a manifest\n"
     "  restore DIR      check a backup (hashes, schema, audit chain) and put it in place\n"
+    "  receipt-key      show | rotate | export-public: the receipt keys (older ones still verify)\n"
     "\n"
     "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
 
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
       {"hash-password", kiosk::app::runHashPassword},
       {"backup", kiosk::app::runBackup},
       {"restore", kiosk::app::runRestore},
+      {"receipt-key", kiosk::app::runReceiptKey},
   };
   if (argc < 2) {
     std::fputs(kUsage, stderr);

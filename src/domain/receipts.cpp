@@ -151,6 +151,7 @@ Result<ReceiptData> ReceiptService::receiptOf(std::int64_t communication_id,
                                   std::to_string(r.message_id) + ";" +
                                   std::to_string(r.registered_at) + ";" + r.content_sha256;
   r.record = signed_part + ";" + signer_.sign(signed_part);
+  r.key_id = signer_.signingKeyId();
   tx->reset();
   // Every receipt signs the audit chain's head as it stands now, and the QR
   // code carries it: a receipt in someone's hands then pins the log.

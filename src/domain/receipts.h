@@ -54,6 +54,7 @@ struct ReceiptData {
   std::string content_sha256;
   std::string record;                   // the signed verification record
   std::string qr;                       // what the QR code holds (qrPayload)
+  std::string key_id;                   // the signing key's id (the keyring names it)
   std::optional<AuditHead> audit_head;  // the chain head signed when the receipt was made
 };
 

@@ -42,6 +42,20 @@ Result<std::unique_ptr<Ed25519Signer>> Ed25519Signer::open(const std::string& pa
       return fail(Error::invalid("bad_key", path + " does not hold an Ed25519 key"));
     }
     crypto_sign_ed25519_sk_to_pk(s->public_.data(), s->secret_.data());
+    // The keyring's retired public keys, if any.
+    std::ifstream retired(path + ".retired");
+    std::string id, pub;
+    while (retired >> id >> pub) {
+      std::array<unsigned char, 32> key{};
+      std::size_t n = 0;
+      if (sodium_hex2bin(key.data(), key.size(), pub.data(), pub.size(), nullptr, &n, nullptr) !=
+              0 ||
+          n != key.size() || keyIdOf(key) != id) {
+        return fail(Error::invalid("bad_key", path + ".retired holds a line that is not a key"));
+      }
+      s->retired_.push_back(key);
+      s->retired_lines_.push_back(id + " " + pub);
+    }
     return s;
   }
   crypto_sign_keypair(s->public_.data(), s->secret_.data());
@@ -76,8 +90,45 @@ bool Ed25519Signer::verify(std::string_view message, std::string_view signature)
       len != sizeof sig) {
     return false;
   }
-  return crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(message.data()),
-                                     message.size(), public_.data()) == 0;
+  const auto* m = reinterpret_cast<const unsigned char*>(message.data());
+  if (crypto_sign_verify_detached(sig, m, message.size(), public_.data()) == 0) return true;
+  for (const auto& key : retired_) {
+    if (crypto_sign_verify_detached(sig, m, message.size(), key.data()) == 0) return true;
+  }
+  return false;
+}
+
+std::string Ed25519Signer::keyIdOf(const std::array<unsigned char, 32>& public_key) {
+  return crypto::sha256Hex(
+             std::string_view(reinterpret_cast<const char*>(public_key.data()), public_key.size()))
+      .substr(0, 16);
+}
+
+Status Ed25519Signer::rotate(const std::string& path) {
+  auto current = open(path);
+  if (!current) return fail(current.error());
+  {
+    // Appended and synced before the old key goes: a crash between the two
+    // steps leaves both keys usable, never neither.
+    const int fd = ::open((path + ".retired").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0) return fail(keyError("cannot write " + path + ".retired: " + std::strerror(errno)));
+    const std::string line = (*current)->keyId() + " " + (*current)->publicKeyHex() + "\n";
+    const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                    ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return fail(keyError("cannot write " + path + ".retired"));
+  }
+  const std::string old = path + ".old";
+  if (::rename(path.c_str(), old.c_str()) != 0) {
+    return fail(keyError("cannot move " + path + ": " + std::strerror(errno)));
+  }
+  auto fresh = open(path);  // makes the new key
+  if (!fresh) {
+    (void)::rename(old.c_str(), path.c_str());
+    return fail(fresh.error());
+  }
+  ::unlink(old.c_str());  // the old secret half is no longer needed
+  return {};
 }
 
 std::string Ed25519Signer::publicKeyHex() const {

@@ -351,6 +351,7 @@ Result<std::string> renderReceipt(const domain::ReceiptData& r) {
   w.y() += 4;
   w.paragraph(text("record") + ":", w.regular(), size("small"));
   w.paragraph(r.record, w.mono(), size("small"));
+  if (!r.key_id.empty()) w.paragraph(text("key") + ": " + r.key_id, w.regular(), size("small"));
 
   if (pdf.error != HPDF_OK) {
     return fail(Error::internal("libharu error " + std::to_string(pdf.error)));

@@ -31,6 +31,34 @@ curl -s -b jar -H "X-CSRF-Token: $csrf" -F topic=rimborso -F subject=Prova -F bo
   "$url/api/communications" >/dev/null
 curl -s -b jar "$url/api/communications/1/receipt.pdf" -o receipt.pdf
 
+# The receipt key is rotated (the kiosk restarted on the new one); a second
+# receipt is signed with the new key.
+kill "$server"
+wait "$server" 2>/dev/null
+key_a=$("$bin" receipt-key show --db box/kiosk.db | sed -n 's/^current: //p')
+"$bin" receipt-key rotate --db box/kiosk.db >rotate.txt
+key_b=$("$bin" receipt-key show --db box/kiosk.db | sed -n 's/^current: //p')
+check "rotate makes a new current key and keeps the old one as retired" \
+  bash -c "[ -n '$key_a' ] && [ '$key_a' != '$key_b' ] && grep -q '^retired: $key_a' rotate.txt"
+check "export-public lists both public keys" \
+  bash -c "[ \$('$bin' receipt-key export-public --db box/kiosk.db | wc -l) = 2 ] &&
+           '$bin' receipt-key export-public --db box/kiosk.db | grep -q '^$key_a [0-9a-f]\{64\} retired$'"
+"$bin" serve --demo --db box/kiosk.db --listen 127.0.0.1:0 >serve.log 2>&1 &
+server=$!
+for _ in $(seq 100); do grep -qs '^listening on' serve.log && break; sleep 0.1; done
+url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' serve.log | head -1)
+csrf=$(curl -s -c jar -H 'Content-Type: application/json' \
+  -d '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}' "$url/api/session" |
+  sed -E 's/.*"csrf_token":"([0-9a-f]+)".*/\1/')
+curl -s -b jar -H "X-CSRF-Token: $csrf" -F topic=rimborso -F subject=Seconda -F body=Testo \
+  "$url/api/communications" >/dev/null
+curl -s -b jar "$url/api/communications/2/receipt.pdf" -o receipt2.pdf
+check "each receipt names the key that signed it" \
+  bash -c "pdftotext receipt.pdf - | tr -s ' \n' ' ' | grep -q 'Chiave di firma del chiosco: $key_a' &&
+           pdftotext receipt2.pdf - | tr -s ' \n' ' ' | grep -q 'Chiave di firma del chiosco: $key_b'"
+check "a receipt of the retired key still verifies on the running kiosk's database" \
+  bash -c "'$bin' verify-receipt --db box/kiosk.db receipt.pdf | grep -q '^valid:'"
+
 # 1. Backups while the kiosk serves, with retention.
 for _ in 1 2 3; do "$bin" backup --db box/kiosk.db backups --keep 2 >>backup.txt || echo "backup failed" >>backup.txt; sleep 1.1; done
 check "backup runs while the kiosk serves" bash -c "! grep -q 'failed' backup.txt && grep -q '^backup: backups/cassetto-' backup.txt"
@@ -48,10 +76,13 @@ server=
 mkdir newbox
 check "restore puts the database and the key in place" \
   bash -c "'$bin' restore --db newbox/kiosk.db $latest | grep -q '^restored: .*audit log intact'"
-check "a receipt printed before the loss is valid on the restored kiosk" \
-  bash -c "'$bin' verify-receipt --db newbox/kiosk.db receipt.pdf | grep -q '^valid: protocol INPS\.0000\.'"
-check "the restored audit chain is intact" bash -c "'$bin' audit-verify --db newbox/kiosk.db | grep -q 'chain intact'"
-rm -f newbox/kiosk.db.receipt-key
+check "receipts of both keys, printed before the loss, are valid on the restored kiosk" \
+  bash -c "'$bin' verify-receipt --db newbox/kiosk.db receipt.pdf | grep -q '^valid: protocol INPS\.0000\.' &&
+           '$bin' verify-receipt --db newbox/kiosk.db receipt2.pdf | grep -q '^valid: protocol INPS\.0000\.'"
+check "the restored audit chain is intact, heads of both keys match" \
+  bash -c "'$bin' audit-verify --db newbox/kiosk.db | grep -q 'chain intact' &&
+           '$bin' audit-verify --db newbox/kiosk.db | grep -qE '^signed heads: [1-9][0-9]* match'"
+rm -f newbox/kiosk.db.receipt-key newbox/kiosk.db.receipt-key.retired
 check "serve refuses to start without the key its receipts were signed with (exit 2)" \
   bash -c "'$bin' serve --db newbox/kiosk.db --listen 127.0.0.1:0 2>&1 | grep -q 'receipt key .* is missing'; test \${PIPESTATUS[0]} = 2 && ! test -e newbox/kiosk.db.receipt-key"
 check "restoring over a database needs --force" \
