@@ -182,7 +182,12 @@ Status CurlMailer::check() {
   if (s_.url.starts_with("smtp://")) {
     curl_easy_setopt(c.get(), CURLOPT_USE_SSL, s_.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
   }
-  // Connects, reads the greeting and says EHLO (and STARTTLS); sends nothing.
+  // Connects, reads the greeting, says EHLO (and STARTTLS) and logs in with
+  // the configured account, all in libcurl's connect phase; sends nothing.
+  if (!s_.username.empty()) {
+    curl_easy_setopt(c.get(), CURLOPT_USERNAME, s_.username.c_str());
+    curl_easy_setopt(c.get(), CURLOPT_PASSWORD, s_.password.c_str());
+  }
   curl_easy_setopt(c.get(), CURLOPT_CONNECT_ONLY, 1L);
   const CURLcode rc = curl_easy_perform(c.get());
   if (rc != CURLE_OK) return curlError(rc, "smtp", errbuf);

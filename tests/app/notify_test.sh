@@ -190,6 +190,23 @@ sed -i "s|^url = smtp://127.0.0.1:$pec_port|url = smtp://127.0.0.1:$(free_port)|
 check "selftest fails when the PEC server does not answer" \
   bash -c "'$bin' selftest --config '$work/k.conf' --db '$work/k.db' >'$work/selftest2'; test \$? = 1 && grep -q '^pec: FAIL' '$work/selftest2'"
 
+# selftest logs in: a server that wants a login refuses a wrong password.
+auth_port=$(free_port)
+$py "$src/tests/notify/smtp_auth.py" "$auth_port" 'pass#word' >/dev/null 2>&1 &
+pids+=("$!")
+for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$auth_port") 2>/dev/null && break; sleep 0.1; done
+auth_conf() {  # auth_conf PASSWORD → a config whose mail server needs that login
+  printf '[mail]\nurl = smtp://127.0.0.1:%s\nusername = kiosk\npassword = "%s"\nfrom = a@b.it\nrequire_tls = false\n' \
+    "$auth_port" "$1" >"$work/auth.conf"
+  chmod 600 "$work/auth.conf"
+}
+auth_conf 'pass#word'
+check "selftest logs in to the SMTP server (a quoted password with '#')" \
+  bash -c "'$bin' selftest --config '$work/auth.conf' --db '$work/auth.db' | grep -q '^mail: ok'"
+auth_conf 'wrong'
+check "selftest fails when the SMTP login is refused" \
+  bash -c "'$bin' selftest --config '$work/auth.conf' --db '$work/auth.db' | grep -q '^mail: FAIL smtp: Login denied'"
+
 # A PEC server that accepts and then says nothing: SIGTERM must still end the
 # kiosk at once (it used to wait ~10 s per notification), and nothing is lost.
 silent_port=$(free_port)
