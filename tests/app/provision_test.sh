@@ -16,6 +16,8 @@ work=$(mktemp -d)
 failures=0
 checks=0
 tz_before=$(readlink /etc/localtime)
+had_nginx_default=0
+[ -e /etc/nginx/sites-enabled/default ] && had_nginx_default=1
 had_nft=0
 [ -f /etc/nftables.conf ] && had_nft=1 && cp -p /etc/nftables.conf "$work/nftables.conf.before"
 cleanup() {
@@ -27,6 +29,7 @@ cleanup() {
   echo "${tz_before#/usr/share/zoneinfo/}" >/etc/timezone
   if [ "$had_nft" = 1 ]; then cp -p "$work/nftables.conf.before" /etc/nftables.conf; fi
   rm -f /etc/nginx/sites-enabled/cassetto-kiosk /etc/nginx/sites-available/cassetto-kiosk
+  if [ "$had_nginx_default" = 1 ]; then ln -sf /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default; fi
   rm -rf "$work"
 }
 check() {
@@ -143,6 +146,14 @@ check "a second run changes nothing" bash -c "
   grep -q '^staff: *2 accounts, 0 changed' '$work/run2.txt' && grep -q '^printer: *unchanged' '$work/run2.txt' &&
   grep -q '^time: *Europe/Rome unchanged' '$work/run2.txt' && grep -q '^firewall: *unchanged' '$work/run2.txt' &&
   grep -q '^proxy: *unchanged' '$work/run2.txt'" || sed 's/^/     /' "$work/run2.txt"
+
+# 5. Staff accounts asked for at the terminal (staff_file = prompt).
+sed 's|^staff_file = .*|staff_file = prompt|' "$work/values.conf" >"$work/prompt.conf"
+printf 'cassiere1\nstaff\nGiulia Neri\ncassiere-prova-2026\ncassiere-prova-2026\nx\nstaff\nNo\n\n' |
+  "$src/scripts/provision" "$work/prompt.conf" >"$work/run3.txt" 2>&1
+check "staff_file = prompt asks for the accounts and adds the valid ones" \
+  bash -c "grep -q '^staff: *1 accounts, 1 changed' '$work/run3.txt' && grep -q 'skipped' '$work/run3.txt'" ||
+  sed 's/^/     /' "$work/run3.txt"
 
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]
