@@ -312,18 +312,24 @@ Status AuthService::logout(const Session& session) {
   return (*tx)->commit();
 }
 
-Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Session& staff) {
-  const std::string cf = cf::normalize(codice_fiscale);
+Result<Professional> AuthService::professionalAtCounter(Transaction& tx, const std::string& cf) {
   if (!cf::isValid(cf)) return fail(Error::notFound("Professionista non trovato."));
-  auto tx = store_.begin(TxMode::kWrite);
-  if (!tx) return fail(tx.error());
-  auto p = (*tx)->findProfessional(cf);
+  auto p = tx.findProfessional(cf);
   if (!p) return fail(p.error());
   if (!*p) return fail(Error::notFound("Professionista non trovato."));
-  if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
+  return std::move(**p);
+}
+
+Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Session& staff) {
+  const std::string cf = cf::normalize(codice_fiscale);
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = professionalAtCounter(**tx, cf);
+  if (!p) return fail(p.error());
+  if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, p->id, {}); !st) return st;
   {
     std::lock_guard lock(cache_mutex_);
-    locks_.erase("p:" + std::to_string((*p)->id));
+    locks_.erase("p:" + std::to_string(p->id));
   }
   if (auto st = (*tx)->appendAudit(
           {clock_.nowSeconds(),
@@ -337,21 +343,19 @@ Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Se
 
 Result<PinReset> AuthService::startPinReset(std::string_view codice_fiscale, const Session& staff) {
   const std::string cf = cf::normalize(codice_fiscale);
-  if (!cf::isValid(cf)) return fail(Error::notFound("Professionista non trovato."));
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
-  auto p = (*tx)->findProfessional(cf);
+  auto p = professionalAtCounter(**tx, cf);
   if (!p) return fail(p.error());
-  if (!*p) return fail(Error::notFound("Professionista non trovato."));
   const std::int64_t until = clock_.nowSeconds() + policy_.pin_reset_seconds;
-  if (auto st = (*tx)->setPinResetUntil((*p)->id, until); !st) return fail(st.error());
+  if (auto st = (*tx)->setPinResetUntil(p->id, until); !st) return fail(st.error());
   if (auto st = (*tx)->appendAudit(
           {clock_.nowSeconds(), actorOf(staff), "pin_reset_started", "professional:" + cf, ""});
       !st) {
     return fail(st.error());
   }
   if (auto st = (*tx)->commit(); !st) return fail(st.error());
-  return PinReset{cf, (*p)->displayName(), until};
+  return PinReset{cf, p->displayName(), until};
 }
 
 Status AuthService::setPinAtKiosk(std::string_view codice_fiscale,

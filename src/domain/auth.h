@@ -113,6 +113,9 @@ class AuthService {
                                   Role role,
                                   const std::string& display_name);
 
+  // The professional a counter action is about; 404 for an unknown or malformed code.
+  Result<Professional> professionalAtCounter(Transaction& tx, const std::string& cf);
+
   Result<LoginResult> refuseUnknown(Transaction& tx,
                                     const std::string& subject,
                                     const std::string& detail);

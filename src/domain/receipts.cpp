@@ -69,6 +69,18 @@ bool parseInt(std::string_view s, std::int64_t& out) {
 
 Error notFound() { return Error::notFound("Ricevuta non trovata."); }
 
+// The message a receipt is for: `message_id`, or the thread's first; only
+// what the professional registered has a receipt (nullptr otherwise).
+const Message* receiptMessage(const std::vector<Message>& messages,
+                              std::optional<std::int64_t> message_id) {
+  for (const auto& m : messages) {
+    if (!message_id || m.id == *message_id) {
+      return m.author == Author::kProfessional ? &m : nullptr;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string receiptDigest(const Communication& c, const Message& m) {
@@ -116,15 +128,8 @@ Result<ReceiptData> ReceiptService::receiptOf(std::int64_t communication_id,
   if (!*c || (owner_id && (*c)->professional_id != *owner_id)) return fail(notFound());
   auto messages = (*tx)->messagesOf(communication_id);
   if (!messages) return fail(messages.error());
-  const Message* m = nullptr;
-  for (const auto& candidate : *messages) {
-    if (message_id ? candidate.id == *message_id : true) {
-      m = &candidate;
-      break;
-    }
-  }
-  // Receipts are for what the professional registered.
-  if (!m || m->author != Author::kProfessional) return fail(notFound());
+  const Message* m = receiptMessage(*messages, message_id);
+  if (!m) return fail(notFound());
 
   ReceiptData r;
   r.protocol = (*c)->protocol;
@@ -184,14 +189,8 @@ Result<std::string> ReceiptService::mailReceipt(const Session& who,
   if (!*c || (*c)->professional_id != who.subject_id) return fail(notFound());
   auto messages = (*tx)->messagesOf(communication_id);
   if (!messages) return fail(messages.error());
-  const Message* m = nullptr;
-  for (const auto& candidate : *messages) {
-    if (message_id ? candidate.id == *message_id : true) {
-      m = &candidate;
-      break;
-    }
-  }
-  if (!m || m->author != Author::kProfessional) return fail(notFound());
+  const Message* m = receiptMessage(*messages, message_id);
+  if (!m) return fail(notFound());
   auto contacts = (*tx)->currentContacts(who.subject_id);
   if (!contacts) return fail(contacts.error());
   if (!*contacts || (*contacts)->contacts.pec.empty()) {

@@ -74,6 +74,19 @@ class Handlers {
     return c;
   }
 
+  // A slot for one argon2id check (login or new PIN), per client and in all;
+  // else 429 with Retry-After, or 503.
+  std::expected<LoginGate::Ticket, Response> admit(const Request& req) {
+    int retry_after = 0;
+    auto ticket = logins_.admit(req.client.empty() ? req.remote_addr : req.client, retry_after);
+    if (!ticket) {
+      Response refused = Response::fromError(ticket.error());
+      if (retry_after > 0) refused.header("Retry-After", std::to_string(retry_after));
+      return std::unexpected(std::move(refused));
+    }
+    return std::move(*ticket);
+  }
+
   Response login(Request& req) {
     auto body = jsonBody(req);
     if (!body) return body.error();
@@ -82,13 +95,8 @@ class Handlers {
     const auto user = stringField(*body, "username");
     const auto password = stringField(*body, "password");
     if (!cf || !pin || !user || !password) return badRequest();
-    int retry_after = 0;
-    auto ticket = logins_.admit(req.client.empty() ? req.remote_addr : req.client, retry_after);
-    if (!ticket) {
-      Response refused = Response::fromError(ticket.error());
-      if (retry_after > 0) refused.header("Retry-After", std::to_string(retry_after));
-      return refused;
-    }
+    auto ticket = admit(req);
+    if (!ticket) return ticket.error();
     Result<domain::LoginResult> result;
     if (!cf->empty()) {
       result = d_.auth.loginProfessional(*cf, *pin);
@@ -237,13 +245,8 @@ class Handlers {
     const auto pin = stringField(*body, "pin");
     const auto again = stringField(*body, "pin_again");
     if (!cf || !pin || !again) return badRequest();
-    int retry_after = 0;
-    auto ticket = logins_.admit(req.client.empty() ? req.remote_addr : req.client, retry_after);
-    if (!ticket) {
-      Response refused = Response::fromError(ticket.error());
-      if (retry_after > 0) refused.header("Retry-After", std::to_string(retry_after));
-      return refused;
-    }
+    auto ticket = admit(req);
+    if (!ticket) return ticket.error();
     if (auto st = d_.auth.setPinAtKiosk(*cf, *pin, *again); !st) {
       return errorResponse(st.error());
     }

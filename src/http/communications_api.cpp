@@ -261,12 +261,8 @@ class CommHandlers {
   }
 
   Response download(Request& req) {
-    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Allegato non trovato."));
-    auto f = d_.communications.attachment(*s, *id);
-    if (!f) return errorResponse(f.error());
+    auto f = attachmentRoute(req);
+    if (!f) return f.error();
     Response res;
     res.content_type = f->meta.content_type;
     res.body = std::move(f->data);
@@ -277,12 +273,8 @@ class CommHandlers {
   // POST /api/attachments/{id}/print: the owner or staff print it on the
   // kiosk's printer (PDFs and pictures); 202 with the job, 503 without a printer.
   Response printAttachment(Request& req) {
-    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
-    if (!s) return s.error();
-    auto id = idParam(req, "id");
-    if (!id) return errorResponse(Error::notFound("Allegato non trovato."));
-    auto f = d_.communications.attachment(*s, *id);
-    if (!f) return errorResponse(f.error());
+    auto f = attachmentRoute(req);
+    if (!f) return f.error();
     auto job =
         domain::printAttachment(*f, d_.printer, d_.renderer, "Allegato chiosco " + d_.kiosk_id);
     if (!job) {
@@ -364,6 +356,17 @@ class CommHandlers {
 
  private:
   // The session (checked for `roles` and CSRF) and the thread id of the route.
+  // The attachment {id}, for its owner or staff; 404 for anything else.
+  std::expected<domain::StoredFile, Response> attachmentRoute(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
+    if (!s) return std::unexpected(s.error());
+    auto id = idParam(req, "id");
+    if (!id) return std::unexpected(errorResponse(Error::notFound("Allegato non trovato.")));
+    auto f = d_.communications.attachment(*s, *id);
+    if (!f) return std::unexpected(errorResponse(f.error()));
+    return std::move(*f);
+  }
+
   std::expected<std::pair<Session, std::int64_t>, Response> threadRoute(
       const Request& req, std::initializer_list<Role> roles) {
     auto s = guard_.check(req, roles);

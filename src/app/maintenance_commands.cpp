@@ -1,0 +1,289 @@
+// The keeper's commands: staff password hashes, backup and restore, and the
+// receipt keyring.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/command_support.h"
+#include "app/commands.h"
+#include "app/kiosk_app.h"
+#include "core/crypto.h"
+#include "core/rome_time.h"
+#include "core/validators.h"
+#include "domain/audit.h"
+#include "receipts/ed25519_signer.h"
+#include "storage/backup.h"
+
+namespace kiosk::app {
+namespace {
+
+std::optional<std::string> readWhole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+constexpr const char* kManifestHead = "cassetto-kiosk backup 1";
+
+}  // namespace
+
+// hash-password: an argon2id hash of the password on standard input, for the
+// staff file of scripts/provision (no password in clear on the kiosk).
+int runHashPassword(const std::vector<std::string>& args) {
+  auto p = parse(args, "hash-password", "< password", po::options_description("hash-password"));
+  if (!p) return p.error();
+  if (!crypto::init()) {
+    std::fputs("cassetto-kiosk hash-password: libsodium cannot start\n", stderr);
+    return kExitFailure;
+  }
+  const std::string password = readSecretLine();
+  if (!validate::staffPassword(password)) {
+    std::fputs("cassetto-kiosk hash-password: la password deve avere almeno 12 caratteri\n",
+               stderr);
+    return kExitUsage;
+  }
+  const std::string hash = crypto::hashSecret(password);
+  if (hash.empty()) return kExitFailure;
+  std::puts(hash.c_str());
+  return kExitOk;
+}
+
+// backup DIR [--keep N]: DIR/cassetto-YYYYMMDD-HHMMSS/ with a consistent copy
+// of the database (taken while the kiosk runs), the receipt key and a
+// manifest (schema version and sha256 of each file). --keep: the newest N.
+int runBackup(const std::vector<std::string>& args) {
+  po::options_description own("backup options");
+  own.add_options()("dir", po::value<std::string>(), "folder that holds the backups")(
+      "keep", po::value<int>()->default_value(0), "keep only the newest N backups (0: all)");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  auto p = parse(args, "backup", "DIR [--keep N]", own, pos);
+  if (!p) return p.error();
+  if (!p->vm.count("dir") || p->vm["keep"].as<int>() < 0) {
+    std::fputs("cassetto-kiosk backup: say the folder (and --keep N ≥ 0)\n", stderr);
+    return kExitUsage;
+  }
+  const std::string db = sqlitePath(p->config.db);
+  if (db.starts_with("postgresql:")) {
+    std::fputs("cassetto-kiosk backup: a PostgreSQL database is backed up with pg_dump\n", stderr);
+    return kExitUsage;
+  }
+  if (!std::filesystem::is_regular_file(db)) {
+    std::fprintf(stderr, "cassetto-kiosk backup: no database at %s\n", db.c_str());
+    return kExitUsage;
+  }
+  const std::filesystem::path root = p->vm["dir"].as<std::string>();
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(stamp, sizeof stamp, "cassetto-%Y%m%d-%H%M%S", &utc);
+  const std::filesystem::path dir = root / stamp;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_empty(dir)) {
+    std::fprintf(stderr, "cassetto-kiosk backup: cannot make an empty %s\n", dir.c_str());
+    return kExitFailure;
+  }
+  if (auto st = storage::backupSqlite(db, (dir / "kiosk.db").string()); !st) {
+    return report("backup", st.error());
+  }
+  const std::string key = receiptKeyPath(p->config);
+  for (const auto& [from, to] :
+       {std::pair{key, "receipt-key"}, std::pair{key + ".retired", "receipt-key.retired"}}) {
+    if (!std::filesystem::exists(from)) continue;
+    std::filesystem::copy_file(from, dir / to, ec);
+    if (ec) {
+      std::fprintf(stderr, "cassetto-kiosk backup: copying %s: %s\n", from.c_str(),
+                   ec.message().c_str());
+      return kExitFailure;
+    }
+  }
+  auto version = storage::sqliteSchemaVersion((dir / "kiosk.db").string());
+  if (!version) return report("backup", version.error());
+  std::string manifest = std::string(kManifestHead) + "\nschema " + std::to_string(*version) +
+                         "\nkiosk " + p->config.kiosk_id + "\ncreated " + isoUtc(now) + "\n";
+  for (const char* name : {"kiosk.db", "receipt-key", "receipt-key.retired"}) {
+    auto data = readWhole(dir / name);
+    if (!data) continue;
+    manifest +=
+        "file " + crypto::sha256Hex(*data) + " " + std::to_string(data->size()) + " " + name + "\n";
+  }
+  std::ofstream(dir / "manifest") << manifest;
+  // Retention: the newest N folders named cassetto-* stay.
+  if (const int keep = p->vm["keep"].as<int>(); keep > 0) {
+    std::vector<std::filesystem::path> all;
+    for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+      if (e.is_directory() && e.path().filename().string().starts_with("cassetto-")) {
+        all.push_back(e.path());
+      }
+    }
+    std::sort(all.begin(), all.end());
+    for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < all.size(); ++i) {
+      std::filesystem::remove_all(all[i], ec);
+    }
+  }
+  std::printf("backup: %s (schema %d%s)\n", dir.c_str(), *version,
+              std::filesystem::exists(dir / "receipt-key") ? ", with the receipt key" : "");
+  return kExitOk;
+}
+
+// restore DIR [--force]: checks the manifest's hashes, refuses a schema newer
+// than the program, checks the audit chain (and its signed heads with the
+// saved key) on a copy, then puts the database and the key in place. The
+// kiosk must be stopped; an existing database is replaced only with --force.
+int runRestore(const std::vector<std::string>& args) {
+  po::options_description own("restore options");
+  own.add_options()("dir", po::value<std::string>(), "one backup folder (cassetto-…)")(
+      "force", po::bool_switch(), "replace the database that is there");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  auto p = parse(args, "restore", "DIR [--force]", own, pos);
+  if (!p) return p.error();
+  if (!p->vm.count("dir")) {
+    std::fputs("cassetto-kiosk restore: say the backup folder\n", stderr);
+    return kExitUsage;
+  }
+  const std::filesystem::path dir = p->vm["dir"].as<std::string>();
+  auto manifest = readWhole(dir / "manifest");
+  if (!manifest || !manifest->starts_with(kManifestHead)) {
+    std::fprintf(stderr, "cassetto-kiosk restore: %s is not a backup (no manifest)\n", dir.c_str());
+    return kExitUsage;
+  }
+  std::istringstream lines(*manifest);
+  std::string line;
+  bool has_db = false;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with("file ")) continue;
+    std::istringstream f(line.substr(5));
+    std::string sha, name;
+    std::size_t size = 0;
+    f >> sha >> size >> name;
+    auto data = readWhole(dir / name);
+    if (!data || data->size() != size || crypto::sha256Hex(*data) != sha) {
+      std::fprintf(stderr, "cassetto-kiosk restore: %s is missing or changed since the backup\n",
+                   name.c_str());
+      return kExitFailure;
+    }
+    has_db = has_db || name == "kiosk.db";
+  }
+  if (!has_db) {
+    std::fputs("cassetto-kiosk restore: the manifest names no kiosk.db\n", stderr);
+    return kExitUsage;
+  }
+  auto version = storage::sqliteSchemaVersion((dir / "kiosk.db").string());
+  if (!version) return report("restore", version.error());
+  if (*version > storage::knownSchemaVersion()) {
+    std::fprintf(stderr,
+                 "cassetto-kiosk restore: the backup's schema %d is newer than this program's %d: "
+                 "install the newer program first\n",
+                 *version, storage::knownSchemaVersion());
+    return kExitUsage;
+  }
+  // The audit chain, checked on a scratch copy (opening migrates it).
+  const std::string db = sqlitePath(p->config.db);
+  const std::string scratch = db + ".restore-check";
+  std::error_code ec;
+  std::filesystem::remove(scratch, ec);
+  std::filesystem::copy_file(dir / "kiosk.db", scratch, ec);
+  if (ec) {
+    std::fprintf(stderr, "cassetto-kiosk restore: %s: %s\n", scratch.c_str(), ec.message().c_str());
+    return kExitFailure;
+  }
+  {
+    config::Config check = p->config;
+    check.db = scratch;
+    auto store = open(check, "restore");
+    if (!store) return store.error();
+    std::unique_ptr<domain::ReceiptSigner> signer;
+    if (std::filesystem::exists(dir / "receipt-key")) {
+      auto opened = receipts::Ed25519Signer::open((dir / "receipt-key").string());
+      if (!opened) return report("restore", opened.error());
+      signer = std::move(*opened);
+    }
+    auto audit = domain::verifyAudit(**store, signer.get());
+    if (!audit) return report("restore", audit.error());
+    if (audit->first_broken) {
+      std::fprintf(stderr, "cassetto-kiosk restore: audit log BROKEN at entry %lld: %s\n",
+                   static_cast<long long>(*audit->first_broken), audit->why.c_str());
+      return kExitFailure;
+    }
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(scratch + suffix, ec);
+  if (std::filesystem::exists(db) && !p->vm["force"].as<bool>()) {
+    std::fprintf(stderr,
+                 "cassetto-kiosk restore: %s exists: stop the kiosk and add --force to replace "
+                 "it\n",
+                 db.c_str());
+    return kExitUsage;
+  }
+  const std::string incoming = db + ".restoring";
+  std::filesystem::copy_file(dir / "kiosk.db", incoming,
+                             std::filesystem::copy_options::overwrite_existing, ec);
+  if (!ec) {
+    for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
+    ec.clear();
+    std::filesystem::rename(incoming, db, ec);
+  }
+  for (const auto& [from, to] :
+       {std::pair{dir / "receipt-key", receiptKeyPath(p->config)},
+        std::pair{dir / "receipt-key.retired", receiptKeyPath(p->config) + ".retired"}}) {
+    if (!ec && std::filesystem::exists(from)) {
+      std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+    }
+  }
+  if (ec) {
+    std::fprintf(stderr, "cassetto-kiosk restore: %s\n", ec.message().c_str());
+    return kExitFailure;
+  }
+  std::printf("restored: %s from %s (schema %d, audit log intact)\n", db.c_str(), dir.c_str(),
+              *version);
+  return kExitOk;
+}
+
+// receipt-key show | rotate | export-public: the keyring of receipt keys.
+int runReceiptKey(const std::vector<std::string>& args) {
+  po::options_description own("receipt-key options");
+  own.add_options()("action", po::value<std::string>(), "show, rotate or export-public");
+  po::positional_options_description pos;
+  pos.add("action", 1);
+  auto p = parse(args, "receipt-key", "show | rotate | export-public", own, pos);
+  if (!p) return p.error();
+  const std::string action = p->vm.count("action") ? p->vm["action"].as<std::string>() : "";
+  if (action != "show" && action != "rotate" && action != "export-public") {
+    std::fputs("cassetto-kiosk receipt-key: say show, rotate or export-public\n", stderr);
+    return kExitUsage;
+  }
+  const std::string key = receiptKeyPath(p->config);
+  if (!std::filesystem::exists(key)) {
+    std::fprintf(stderr, "cassetto-kiosk receipt-key: no receipt key at %s\n", key.c_str());
+    return kExitUsage;
+  }
+  if (action == "rotate") {
+    if (auto st = receipts::Ed25519Signer::rotate(key); !st)
+      return report("receipt-key", st.error());
+  }
+  auto signer = receipts::Ed25519Signer::open(key);
+  if (!signer) return report("receipt-key", signer.error());
+  if (action == "export-public") {
+    for (const auto& line : (*signer)->retired()) std::printf("%s retired\n", line.c_str());
+    std::printf("%s %s current\n", (*signer)->keyId().c_str(), (*signer)->publicKeyHex().c_str());
+    return kExitOk;
+  }
+  std::printf("current: %s\n", (*signer)->keyId().c_str());
+  for (const auto& line : (*signer)->retired()) {
+    std::printf("retired: %s\n", line.substr(0, line.find(' ')).c_str());
+  }
+  if (action == "rotate") {
+    std::puts(
+        "Nuova chiave in uso dal prossimo avvio del servizio (systemctl restart cassetto-kiosk).");
+  }
+  return kExitOk;
+}
+
+}  // namespace kiosk::app
