@@ -167,6 +167,44 @@ TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock",
 
 // --- SQLite only ----------------------------------------------------------
 
+TEMPLATE_TEST_CASE("the Nuovo PIN window opens, is read back with the professional and closes",
+                   "[sqlite]",
+                   SqliteEngine,
+                   FakeEngine) {
+  TestType engine;
+  std::int64_t id = 0;
+  {
+    auto tx = *engine.store->begin(TxMode::kWrite);
+    id = *tx->insertProfessional(mario(), 100);
+    REQUIRE(tx->setPinResetUntil(id, 700));
+    REQUIRE(tx->commit());
+  }
+  {
+    auto tx = *engine.store->begin(TxMode::kRead);
+    CHECK((*tx->findProfessional("RSSMRA80A01H501U"))->pin_reset_until == 700);
+    CHECK((*tx->professionalById(id))->pin_reset_until == 700);
+  }
+  auto tx = *engine.store->begin(TxMode::kWrite);
+  REQUIRE(tx->setPinResetUntil(id, 0));
+  REQUIRE(tx->commit());
+  CHECK((*(*engine.store->begin(TxMode::kRead))->findProfessional("RSSMRA80A01H501U"))
+            ->pin_reset_until == 0);
+}
+
+TEMPLATE_TEST_CASE("hasAuditAnchors says whether a head was ever signed",
+                   "[sqlite]",
+                   SqliteEngine,
+                   FakeEngine) {
+  TestType engine;
+  auto tx = *engine.store->begin(TxMode::kWrite);
+  CHECK(*tx->hasAuditAnchors() == false);
+  REQUIRE(tx->appendAudit({100, "system", "start", "", ""}));
+  auto head = *tx->auditHead();
+  REQUIRE(head);
+  REQUIRE(tx->appendAuditAnchor({0, 100, "K01", *head, "firma"}));
+  CHECK(*tx->hasAuditAnchors() == true);
+}
+
 TEST_CASE("the SQLite file is in WAL mode with the schema migrated", "[sqlite]") {
   test::TempDir dir;
   const auto path = dir.file("kiosk.db");
