@@ -1,5 +1,6 @@
 #include "storage/open_store.h"
 
+#include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace kiosk::storage {
@@ -10,8 +11,9 @@ Result<std::unique_ptr<domain::Store>> openStore(const std::string& url,
     return fail(Error::invalid("invalid_db", "database URL is empty"));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return fail(Error::invalid(
-        "unsupported_db", "PostgreSQL is not supported by this build yet; use an SQLite path"));
+    auto store = PgStore::open(url, options);
+    if (!store) return fail(store.error());
+    return std::unique_ptr<domain::Store>(std::move(*store));
   }
   std::string path = url;
   if (path.starts_with("sqlite:")) path.erase(0, 7);

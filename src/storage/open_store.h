@@ -1,7 +1,9 @@
 // open_store: the one entry point from a database URL to a Store.
 //   "/path/file.db", "file.db" or "sqlite:/path/file.db"  SQLite, created and
 //                                                          migrated when missing
-//   "postgresql://…"                                       not supported yet (kInvalid)
+//   "postgresql://…" or "postgres://…"                    PostgreSQL (a libpq URI, no
+//                                                          password in it), migrated
+//                                                          at open
 #pragma once
 
 #include <memory>

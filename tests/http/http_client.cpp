@@ -1,7 +1,6 @@
 #include "http/http_client.h"
 
 #include <curl/curl.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -146,7 +145,7 @@ TestKiosk::TestKiosk(TestKioskOptions options) {
   log::setQuiet(true);
   config::Config c;
   c.listen = "127.0.0.1:0";
-  c.db = dir_.file("kiosk.db");
+  c.db = db_.url();
   c.threads = 4;
   if (options.configure) options.configure(c);
   auto store = storage::openStore(c.db, {c.threads + 2, c.busy_timeout_ms});
@@ -184,18 +183,6 @@ void TestKiosk::addProfessional(const std::string& cf,
   REQUIRE(app_->auth().setPin(cf, pin));
 }
 
-std::int64_t TestKiosk::count(const std::string& sql) const {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(dbPath().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  std::int64_t n = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    n = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return n;
-}
+std::int64_t TestKiosk::count(const std::string& sql) const { return db_.number(sql); }
 
 }  // namespace kiosk::test

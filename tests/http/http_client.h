@@ -11,6 +11,7 @@
 #include "app/kiosk_app.h"
 #include "core/clock.h"
 #include "support/temp_dir.h"
+#include "support/test_database.h"
 
 namespace kiosk::test {
 
@@ -75,17 +76,17 @@ class TestKiosk {
   int port() const { return app_->port(); }
   HttpClient client() const { return HttpClient(port()); }
   app::KioskApp& app() { return *app_; }
-  std::string dbPath() const { return dir_.file("kiosk.db"); }
   // Adds a professional with contacts (PEC may be empty) and a PIN.
   void addProfessional(const std::string& cf,
                        const std::string& name,
                        const std::string& pec,
                        const std::string& pin = "12345678");
-  // One number from the database file, read outside the kiosk ("SELECT count(*) FROM …").
+  // One number from the database, read outside the kiosk ("SELECT count(*) FROM …").
   std::int64_t count(const std::string& sql) const;
 
  private:
   TempDir dir_;
+  TestDatabase db_;  // SQLite, or PostgreSQL under tests/storage/pg_suite.sh
   SystemClock system_clock_;
   std::unique_ptr<app::KioskApp> app_;
 };

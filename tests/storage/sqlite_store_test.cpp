@@ -3,12 +3,12 @@
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "domain/audit.h"
 #include "storage/open_store.h"
 #include "support/fake_store.h"
 #include "support/temp_dir.h"
+#include "support/test_database.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -18,6 +18,12 @@ namespace {
 struct SqliteEngine {
   test::TempDir dir;
   std::unique_ptr<Store> store = std::move(*storage::openStore(dir.file("kiosk.db")));
+};
+
+// The engine under test (SQLite, or PostgreSQL in tests/storage/pg_suite.sh).
+struct DbEngine {
+  test::TestDatabase db;
+  std::unique_ptr<Store> store = std::move(*storage::openStore(db.url()));
 };
 
 struct FakeEngine {
@@ -61,9 +67,10 @@ Professional mario() {
 
 }  // namespace
 
-// --- The contract every engine keeps (the fake included) ------------------
+// --- The contract every engine keeps, the fake included (more in
+// store_contract_test.cpp) -------------------------------------------------
 
-TEMPLATE_TEST_CASE("a committed write is read back", "[sqlite]", SqliteEngine, FakeEngine) {
+TEMPLATE_TEST_CASE("a committed write is read back", "[store]", DbEngine, FakeEngine) {
   TestType engine;
   {
     auto tx = *engine.store->begin(TxMode::kWrite);
@@ -89,8 +96,8 @@ TEMPLATE_TEST_CASE("a committed write is read back", "[sqlite]", SqliteEngine, F
 }
 
 TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing",
-                   "[sqlite]",
-                   SqliteEngine,
+                   "[store]",
+                   DbEngine,
                    FakeEngine) {
   TestType engine;
   {
@@ -102,8 +109,8 @@ TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing",
 }
 
 TEMPLATE_TEST_CASE("contact versions count up per professional",
-                   "[sqlite]",
-                   SqliteEngine,
+                   "[store]",
+                   DbEngine,
                    FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
@@ -118,8 +125,8 @@ TEMPLATE_TEST_CASE("contact versions count up per professional",
 }
 
 TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time",
-                   "[sqlite]",
-                   SqliteEngine,
+                   "[store]",
+                   DbEngine,
                    FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
@@ -143,8 +150,8 @@ TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time",
 }
 
 TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock",
-                   "[sqlite]",
-                   SqliteEngine,
+                   "[store]",
+                   DbEngine,
                    FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
@@ -165,11 +172,9 @@ TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock",
   CHECK(again->login.locked_until == 0);
 }
 
-// --- SQLite only ----------------------------------------------------------
-
 TEMPLATE_TEST_CASE("the Nuovo PIN window opens, is read back with the professional and closes",
-                   "[sqlite]",
-                   SqliteEngine,
+                   "[store]",
+                   DbEngine,
                    FakeEngine) {
   TestType engine;
   std::int64_t id = 0;
@@ -192,8 +197,8 @@ TEMPLATE_TEST_CASE("the Nuovo PIN window opens, is read back with the profession
 }
 
 TEMPLATE_TEST_CASE("hasAuditAnchors says whether a head was ever signed",
-                   "[sqlite]",
-                   SqliteEngine,
+                   "[store]",
+                   DbEngine,
                    FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
@@ -204,6 +209,8 @@ TEMPLATE_TEST_CASE("hasAuditAnchors says whether a head was ever signed",
   REQUIRE(tx->appendAuditAnchor({0, 100, "K01", *head, "firma"}));
   CHECK(*tx->hasAuditAnchors() == true);
 }
+
+// --- SQLite only ----------------------------------------------------------
 
 TEST_CASE("the SQLite file is in WAL mode with the schema migrated", "[sqlite]") {
   test::TempDir dir;
@@ -257,36 +264,6 @@ TEST_CASE("the audit log is append-only and chained", "[sqlite]") {
   CHECK(sqlExec(path, "UPDATE audit_log SET detail = 'x'").find("append-only") !=
         std::string::npos);
   CHECK(sqlExec(path, "DELETE FROM audit_log").find("append-only") != std::string::npos);
-}
-
-TEST_CASE("writers on many threads all land and the chain stays whole", "[sqlite]") {
-  SqliteEngine engine;
-  const auto path = engine.dir.file("kiosk.db");
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 20; ++i) {
-        auto tx = engine.store->begin(TxMode::kWrite);
-        if (!tx || !(*tx)->appendAudit({t * 100 + i, "t", "w", "s", ""}) || !(*tx)->commit()) {
-          ++failures;
-        }
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  CHECK(failures == 0);
-  CHECK(sqlValue(path, "SELECT count(*) FROM audit_log") == "160");
-  CHECK(sqlValue(path,
-                 "SELECT count(*) FROM audit_log a JOIN audit_log b ON b.id = a.id + 1 "
-                 "WHERE b.prev_hash != a.hash") == "0");
-}
-
-TEST_CASE("a PostgreSQL URL is refused with a clear reason", "[sqlite]") {
-  auto r = storage::openStore("postgresql://kiosk@localhost/kiosk");
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == ErrorCode::kInvalid);
-  CHECK(r.error().message.find("PostgreSQL") != std::string::npos);
 }
 
 TEST_CASE("an unwritable path fails to open", "[sqlite]") {

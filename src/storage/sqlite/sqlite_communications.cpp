@@ -90,37 +90,15 @@ Result<std::int64_t> SqliteTransaction::insertAttachment(std::int64_t message_id
   return sqlite3_last_insert_rowid(conn_->db());
 }
 
-Communication SqliteTransaction::readComm(const Query& q, int o) {
-  Communication c;
-  c.id = q.int64(o + 0);
-  c.protocol = q.text(o + 1);
-  c.professional_id = q.int64(o + 2);
-  c.box = q.text(o + 3) == "received" ? domain::Box::kReceived : domain::Box::kSent;
-  c.topic = q.text(o + 4);
-  c.subject = q.text(o + 5);
-  c.status = domain::parseStatus(q.text(o + 6)).value_or(domain::CommStatus::kAperta);
-  c.outcome = q.text(o + 7);
-  c.contacts_version_id = q.int64(o + 8);
-  c.extra_email = q.text(o + 9);
-  c.unread = q.integer(o + 10) != 0;
-  c.assigned_staff_id = q.int64(o + 11);
-  c.created_at = q.int64(o + 12);
-  c.updated_at = q.int64(o + 13);
-  c.codice_fiscale = q.text(o + 14);
-  c.professional_name = q.text(o + 15);
-  c.professional_wrote_last = q.text(o + 16) == "professional";
-  return c;
-}
-
 Result<std::optional<Communication>> SqliteTransaction::communicationById(std::int64_t id) {
   static const std::string sql = std::string(kCommColumns) + "WHERE c.id = ?";
-  return one<Communication>(sql.c_str(), id, [](const Query& q) { return readComm(q); });
+  return one<Communication>(sql.c_str(), id, readComm<Query>);
 }
 
 Result<std::optional<Communication>> SqliteTransaction::communicationByProtocol(
     std::string_view protocol) {
   static const std::string sql = std::string(kCommColumns) + "WHERE c.protocol = ?";
-  return one<Communication>(sql.c_str(), protocol, [](const Query& q) { return readComm(q); });
+  return one<Communication>(sql.c_str(), protocol, readComm<Query>);
 }
 
 Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
@@ -145,22 +123,12 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   if (f.topic) addText(" AND c.topic = ?", *f.topic);
   if (f.unread) addInt(" AND c.unread = ?", *f.unread ? 1 : 0);
   if (!f.q.empty()) {
-    // What the counter types: a whole or partial protocol (its last digits),
-    // a codice fiscale or its beginning, a surname's beginning, words of the
-    // subject. % and _ are literal.
-    std::string escaped;
-    for (char ch : f.q) {
-      if (ch == '%' || ch == '_' || ch == '\\') escaped.push_back('\\');
-      escaped.push_back(ch);
-    }
-    std::string upper = escaped;
-    for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     where +=
         " AND (c.protocol LIKE ? ESCAPE '\\' OR p.codice_fiscale LIKE ? ESCAPE '\\'"
         " OR p.surname LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\')";
-    for (const std::string& pattern :
-         {"%" + upper, upper + "%", escaped + "%", "%" + escaped + "%"}) {
-      texts.push_back(pattern);
+    const SearchPatterns p = searchPatterns(f.q);
+    for (const std::string* pattern : {&p.protocol, &p.codice_fiscale, &p.surname, &p.subject}) {
+      texts.push_back(*pattern);
       kinds.push_back('t');
     }
   }
@@ -206,24 +174,16 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
 Result<std::vector<Message>> SqliteTransaction::messagesOf(std::int64_t communication_id) {
   std::vector<Message> out;
   {
-    auto q = query(
-        "SELECT id, author, coalesce(staff_id, 0), body, created_at FROM messages "
-        "WHERE communication_id = ? ORDER BY id");
+    static const std::string sql =
+        std::string(kMessageColumns) + "WHERE communication_id = ? ORDER BY id";
+    auto q = query(sql.c_str());
     if (!q) return fail(q.error());
     q->bind(communication_id);
     while (true) {
       auto row = q->step();
       if (!row) return fail(row.error());
       if (!*row) break;
-      Message m;
-      m.id = q->int64(0);
-      m.communication_id = communication_id;
-      m.author =
-          q->text(1) == "institute" ? domain::Author::kInstitute : domain::Author::kProfessional;
-      m.staff_id = q->int64(2);
-      m.body = q->text(3);
-      m.created_at = q->int64(4);
-      out.push_back(std::move(m));
+      out.push_back(readMessage(*q, communication_id));
     }
   }
   auto q = query(
@@ -296,24 +256,6 @@ Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
       .bind(r.created_at)
       .bind(r.message_id)
       .run();
-}
-
-OutboxItem SqliteTransaction::readOutbox(const Query& q) {
-  OutboxItem o;
-  o.id = q.int64(0);
-  o.communication_id = q.int64(1);
-  o.event = q.text(2);
-  o.channel = q.text(3);
-  o.recipient = q.text(4);
-  o.status = q.text(5);
-  o.attempts = q.integer(6);
-  o.next_attempt_at = q.int64(7);
-  o.last_error = q.text(8);
-  o.created_at = q.int64(9);
-  o.protocol = q.text(10);
-  o.topic = q.text(11);
-  o.message_id = q.int64(12);
-  return o;
 }
 
 Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,

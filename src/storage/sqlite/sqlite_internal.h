@@ -7,17 +7,16 @@
 
 #include <sqlite3.h>
 
-#include <cctype>
 #include <map>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/embedded_file.h"
 #include "core/log.h"
 #include "domain/audit.h"
+#include "storage/rows.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace kiosk::storage {
@@ -71,31 +70,6 @@ inline Error dbError(sqlite3* db, const char* what) {
   const int code = sqlite3_errcode(db);
   std::string detail = std::string(what) + ": " + sqlite3_errmsg(db);
   return sqliteError(code, std::move(detail));
-}
-
-inline std::string joinChannels(const std::vector<std::string>& channels) {
-  std::string out;
-  for (const auto& c : channels) {
-    if (!out.empty()) out += ',';
-    out += c;
-  }
-  return out;
-}
-
-inline std::vector<std::string> splitChannels(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-inline Role parseRole(std::string_view text) {
-  if (text == "staff") return Role::kStaff;
-  if (text == "technician") return Role::kTechnician;
-  return Role::kProfessional;
 }
 
 // A connection and its cache of prepared statements (keyed by SQL text).
@@ -221,8 +195,6 @@ class SqliteTransaction final : public domain::Transaction {
 
   // --- professionals -----------------------------------------------------
 
-  static Professional readProfessional(const Query& q);
-
   Result<std::optional<Professional>> findProfessional(std::string_view cf) override;
 
   Result<std::optional<Professional>> professionalById(std::int64_t id) override;
@@ -243,8 +215,6 @@ class SqliteTransaction final : public domain::Transaction {
 
   // --- contacts ----------------------------------------------------------
 
-  static ContactsVersion readContacts(const Query& q);
-
   Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) override;
 
   Result<std::optional<ContactsVersion>> currentContacts(std::int64_t professional_id) override;
@@ -255,8 +225,6 @@ class SqliteTransaction final : public domain::Transaction {
                                              std::int64_t now) override;
 
   // --- staff -------------------------------------------------------------
-
-  static StaffUser readStaff(const Query& q);
 
   Result<std::optional<StaffUser>> findStaff(std::string_view username) override;
 
@@ -304,18 +272,6 @@ class SqliteTransaction final : public domain::Transaction {
 
   Result<std::int64_t> insertAttachment(std::int64_t message_id, const NewAttachment& a) override;
 
-  static constexpr const char* kCommColumns =
-      "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
-      "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
-      "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, p.codice_fiscale, "
-      "p.name || ' ' || p.surname, "
-      "(SELECT m.author FROM messages m WHERE m.communication_id = c.id "
-      "ORDER BY m.id DESC LIMIT 1) FROM communications c "
-      "JOIN professionals p ON p.id = c.professional_id ";
-
-  // The columns of kCommColumns, starting at column `o`.
-  static Communication readComm(const Query& q, int o = 0);
-
   Result<std::optional<Communication>> communicationById(std::int64_t id) override;
 
   Result<std::optional<Communication>> communicationByProtocol(std::string_view protocol) override;
@@ -333,14 +289,6 @@ class SqliteTransaction final : public domain::Transaction {
   Status insertOutbox(const OutboxRow& r) override;
 
   // --- outbox --------------------------------------------------------------
-
-  static constexpr const char* kOutboxColumns =
-      "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
-      "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic, "
-      "coalesce(o.message_id, 0) FROM outbox o "
-      "JOIN communications c ON c.id = o.communication_id ";
-
-  static OutboxItem readOutbox(const Query& q);
 
   Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
                                               std::int64_t lease_until,

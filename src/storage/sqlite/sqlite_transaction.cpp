@@ -22,30 +22,14 @@ Result<Query> SqliteTransaction::query(const char* sql) {
   return Result<Query>(std::in_place, *conn_, *stmt);
 }
 
-Professional SqliteTransaction::readProfessional(const Query& q) {
-  Professional p;
-  p.id = q.int64(0);
-  p.codice_fiscale = q.text(1);
-  p.surname = q.text(2);
-  p.name = q.text(3);
-  p.pin_hash = q.text(4);
-  p.login = {q.integer(5), q.int64(6)};
-  p.pin_reset_until = q.int64(7);
-  return p;
-}
-
 Result<std::optional<Professional>> SqliteTransaction::findProfessional(std::string_view cf) {
-  return one<Professional>(
-      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
-      "pin_reset_until FROM professionals WHERE codice_fiscale = ?",
-      cf, readProfessional);
+  static const std::string sql = std::string(kProfessionalColumns) + "WHERE codice_fiscale = ?";
+  return one<Professional>(sql.c_str(), cf, readProfessional<Query>);
 }
 
 Result<std::optional<Professional>> SqliteTransaction::professionalById(std::int64_t id) {
-  return one<Professional>(
-      "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
-      "pin_reset_until FROM professionals WHERE id = ?",
-      id, readProfessional);
+  static const std::string sql = std::string(kProfessionalColumns) + "WHERE id = ?";
+  return one<Professional>(sql.c_str(), id, readProfessional<Query>);
 }
 
 Result<std::int64_t> SqliteTransaction::insertProfessional(const Professional& p,
@@ -103,34 +87,16 @@ Result<std::int64_t> SqliteTransaction::countLockedAccounts(std::int64_t now) {
   return q->int64(0);
 }
 
-ContactsVersion SqliteTransaction::readContacts(const Query& q) {
-  ContactsVersion v;
-  v.id = q.int64(0);
-  v.version = q.integer(1);
-  v.contacts.pec = q.text(2);
-  v.contacts.email = q.text(3);
-  v.contacts.mobile = q.text(4);
-  v.contacts.phone = q.text(5);
-  v.contacts.fax = q.text(6);
-  v.contacts.notify = splitChannels(q.text(7));
-  v.source = q.text(8) == "professional" ? ContactsSource::kProfessional : ContactsSource::kArchive;
-  v.created_at = q.int64(9);
-  return v;
-}
-
 Result<std::optional<ContactsVersion>> SqliteTransaction::contactsVersionById(std::int64_t id) {
-  return one<ContactsVersion>(
-      "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
-      "FROM contact_versions WHERE id = ?",
-      id, readContacts);
+  static const std::string sql = std::string(kContactsColumns) + "WHERE id = ?";
+  return one<ContactsVersion>(sql.c_str(), id, readContacts<Query>);
 }
 
 Result<std::optional<ContactsVersion>> SqliteTransaction::currentContacts(
     std::int64_t professional_id) {
-  return one<ContactsVersion>(
-      "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
-      "FROM contact_versions WHERE professional_id = ? ORDER BY version DESC LIMIT 1",
-      professional_id, readContacts);
+  static const std::string sql =
+      std::string(kContactsColumns) + "WHERE professional_id = ? ORDER BY version DESC LIMIT 1";
+  return one<ContactsVersion>(sql.c_str(), professional_id, readContacts<Query>);
 }
 
 Result<ContactsVersion> SqliteTransaction::addContactsVersion(std::int64_t professional_id,
@@ -163,29 +129,14 @@ Result<ContactsVersion> SqliteTransaction::addContactsVersion(std::int64_t profe
   return v;
 }
 
-StaffUser SqliteTransaction::readStaff(const Query& q) {
-  StaffUser u;
-  u.id = q.int64(0);
-  u.username = q.text(1);
-  u.display_name = q.text(2);
-  u.role = parseRole(q.text(3));
-  u.password_hash = q.text(4);
-  u.login = {q.integer(5), q.int64(6)};
-  return u;
-}
-
 Result<std::optional<StaffUser>> SqliteTransaction::findStaff(std::string_view username) {
-  return one<StaffUser>(
-      "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
-      "FROM staff_users WHERE username = ?",
-      username, readStaff);
+  static const std::string sql = std::string(kStaffColumns) + "WHERE username = ?";
+  return one<StaffUser>(sql.c_str(), username, readStaff<Query>);
 }
 
 Result<std::optional<StaffUser>> SqliteTransaction::staffById(std::int64_t id) {
-  return one<StaffUser>(
-      "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
-      "FROM staff_users WHERE id = ?",
-      id, readStaff);
+  static const std::string sql = std::string(kStaffColumns) + "WHERE id = ?";
+  return one<StaffUser>(sql.c_str(), id, readStaff<Query>);
 }
 
 Result<std::int64_t> SqliteTransaction::upsertStaff(const StaffUser& u, std::int64_t now) {
@@ -223,22 +174,8 @@ Status SqliteTransaction::insertSession(const Session& s) {
 }
 
 Result<std::optional<Session>> SqliteTransaction::findSession(std::string_view token_hash) {
-  return one<Session>(
-      "SELECT id, token_hash, role, subject_id, display_name, csrf_token, created_at, "
-      "last_seen, principal FROM sessions WHERE token_hash = ?",
-      token_hash, [](const Query& q) {
-        Session s;
-        s.id = q.int64(0);
-        s.token_hash = q.text(1);
-        s.role = parseRole(q.text(2));
-        s.subject_id = q.int64(3);
-        s.display_name = q.text(4);
-        s.csrf_token = q.text(5);
-        s.created_at = q.int64(6);
-        s.last_seen = q.int64(7);
-        s.principal = q.text(8);
-        return s;
-      });
+  static const std::string sql = std::string(kSessionColumns) + "WHERE token_hash = ?";
+  return one<Session>(sql.c_str(), token_hash, readSession<Query>);
 }
 
 Status SqliteTransaction::touchSession(std::int64_t id, std::int64_t now) {

@@ -1,0 +1,291 @@
+// Internals of the PostgreSQL engine, shared by its source files only: the
+// RAII wrappers over libpq (PgResult, PgConnection with its prepared
+// statements), parameters, and PgTransaction. Not for use outside
+// src/storage/postgres.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/embedded_file.h"
+#include "domain/audit.h"
+#include "storage/postgres/pg_store.h"
+#include "storage/rows.h"
+
+namespace kiosk::storage {
+
+std::span<const EmbeddedFile> postgresMigrations();  // generated from migrations/*.sql
+
+// The class part of the "classid, objid" advisory locks: "KIOS".
+inline constexpr std::int32_t kLockClass = 0x4B494F53;
+inline constexpr std::int32_t kMigrationLockObject = 1;
+
+// The database cannot be reached (down, restarting, network): 503.
+inline Error databaseUnavailable(std::string detail) {
+  Error e = Error::unavailable(
+      "database_unavailable",
+      "L'archivio dati comune non è raggiungibile in questo momento. Riprovare tra poco; se il "
+      "problema continua, si rivolga al personale dello sportello.");
+  e.detail = std::move(detail);
+  return e;
+}
+
+// A PostgreSQL failure as the kiosk's error, by SQLSTATE.
+Error pgError(PGconn* conn, const PGresult* res, std::string_view what);
+
+// One result; cleared on scope exit.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* res) : res_(res, &PQclear) {}
+  int rows() const { return PQntuples(res_.get()); }
+  bool null(int row, int col) const { return PQgetisnull(res_.get(), row, col) != 0; }
+  std::string_view value(int row, int col) const {
+    return {PQgetvalue(res_.get(), row, col),
+            static_cast<std::size_t>(PQgetlength(res_.get(), row, col))};
+  }
+  // Rows changed by an INSERT, UPDATE or DELETE.
+  int affected() const {
+    const char* n = PQcmdTuples(res_.get());
+    return n && *n ? std::atoi(n) : 0;
+  }
+  PGresult* get() const { return res_.get(); }
+
+ private:
+  std::unique_ptr<PGresult, void (*)(PGresult*)> res_;
+};
+
+// A row of a PgResult with the accessors the shared readers (rows.h) use.
+// Text results only, except `bytes` on a binary result.
+class PgRow {
+ public:
+  PgRow(const PgResult& r, int row) : r_(r), row_(row) {}
+  std::string text(int col) const { return std::string(r_.value(row_, col)); }
+  std::int64_t int64(int col) const {
+    const auto v = r_.value(row_, col);
+    std::int64_t out = 0;
+    std::from_chars(v.data(), v.data() + v.size(), out);
+    return out;
+  }
+  int integer(int col) const { return static_cast<int>(int64(col)); }
+  std::string bytes(int col) const { return text(col); }
+
+ private:
+  const PgResult& r_;
+  int row_;
+};
+
+// Parameters of one statement. Text values are copied; `bytes` points at the
+// caller's buffer (REQUIRES: it outlives the execution), sent as binary.
+class PgParams {
+ public:
+  PgParams& add(std::string_view text) {
+    items_.push_back({std::string(text), nullptr, 0, 0, false});
+    return *this;
+  }
+  PgParams& add(std::int64_t value) { return add(std::string_view(std::to_string(value))); }
+  PgParams& add(int value) { return add(static_cast<std::int64_t>(value)); }
+  // 0 is sent as NULL (optional references).
+  PgParams& addId(std::int64_t value) {
+    if (value == 0) {
+      items_.push_back({{}, nullptr, 0, 0, true});
+      return *this;
+    }
+    return add(value);
+  }
+  PgParams& addBytes(std::string_view data) {
+    items_.push_back({{}, data.data(), static_cast<int>(data.size()), 1, false});
+    return *this;
+  }
+  int size() const { return static_cast<int>(items_.size()); }
+
+  struct Arrays {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+  };
+  Arrays arrays() const {
+    Arrays a;
+    for (const auto& i : items_) {
+      if (i.null) {
+        a.values.push_back(nullptr);
+        a.lengths.push_back(0);
+      } else if (i.external) {
+        a.values.push_back(i.external);
+        a.lengths.push_back(i.length);
+      } else {
+        a.values.push_back(i.owned.c_str());
+        a.lengths.push_back(static_cast<int>(i.owned.size()));
+      }
+      a.formats.push_back(i.format);
+    }
+    return a;
+  }
+
+ private:
+  struct Item {
+    std::string owned;
+    const char* external;
+    int length;
+    int format;  // 0 text, 1 binary
+    bool null;
+  };
+  std::vector<Item> items_;
+};
+
+// A libpq connection and its prepared statements (named by SQL text).
+class PgConnection {
+ public:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  ~PgConnection() { PQfinish(conn_); }
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  PGconn* raw() const { return conn_; }
+  bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+  // True while a transaction is open or failed (not idle).
+  bool inTransaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+
+  // A statement without parameters (may hold several, e.g. "BEGIN; SELECT …").
+  Result<PgResult> exec(const std::string& sql);
+  // A prepared statement (prepared once per connection). result_format 1:
+  // binary results (used for attachment bytes).
+  Result<PgResult> run(const std::string& sql, const PgParams& params, int result_format = 0);
+
+ private:
+  PGconn* conn_;
+  std::map<std::string, std::string, std::less<>> prepared_;
+};
+
+class PgTransaction final : public domain::Transaction {
+ public:
+  PgTransaction(PgStore& store, std::unique_ptr<PgConnection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ~PgTransaction() override;
+
+  Status commit() override;
+
+  Result<PgResult> run(const std::string& sql, const PgParams& params = {}) {
+    return conn_->run(sql, params);
+  }
+
+  Result<std::optional<domain::Professional>> findProfessional(std::string_view cf) override;
+  Result<std::optional<domain::Professional>> professionalById(std::int64_t id) override;
+  Result<std::int64_t> insertProfessional(const domain::Professional& p,
+                                          std::int64_t now) override;
+  Status updateProfessionalNames(std::int64_t id,
+                                 std::string_view surname,
+                                 std::string_view name,
+                                 std::int64_t now) override;
+  Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override;
+  Status setPinResetUntil(std::int64_t id, std::int64_t until) override;
+  Status setLoginState(domain::AccountKind kind,
+                       std::int64_t id,
+                       const domain::LoginState& state) override;
+  Result<std::int64_t> countLockedAccounts(std::int64_t now) override;
+
+  Result<std::optional<domain::ContactsVersion>> contactsVersionById(std::int64_t id) override;
+  Result<std::optional<domain::ContactsVersion>> currentContacts(
+      std::int64_t professional_id) override;
+  Result<domain::ContactsVersion> addContactsVersion(std::int64_t professional_id,
+                                                     const domain::Contacts& c,
+                                                     domain::ContactsSource source,
+                                                     std::int64_t now) override;
+
+  Result<std::optional<domain::StaffUser>> findStaff(std::string_view username) override;
+  Result<std::optional<domain::StaffUser>> staffById(std::int64_t id) override;
+  Result<std::int64_t> upsertStaff(const domain::StaffUser& u, std::int64_t now) override;
+
+  Status insertSession(const domain::Session& s) override;
+  Result<std::optional<domain::Session>> findSession(std::string_view token_hash) override;
+  Status touchSession(std::int64_t id, std::int64_t now) override;
+  Status deleteSession(std::int64_t id) override;
+  Result<int> deleteExpiredSessions(std::int64_t idle_before, std::int64_t created_before) override;
+
+  Status appendAudit(const domain::AuditEntry& e) override;
+  Status scanAudit(const AuditVisitor& visit) override;
+  Result<std::optional<domain::AuditHead>> auditHead() override;
+  Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
+  Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
+  Result<bool> hasAuditAnchors() override;
+
+  Result<std::int64_t> nextProtocolNumber(int year) override;
+  Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,
+                                                         std::string_view key) override;
+  Status saveIdempotencyKey(std::int64_t professional_id,
+                            std::string_view key,
+                            std::int64_t communication_id,
+                            std::int64_t now) override;
+  Result<std::int64_t> insertCommunication(const domain::Communication& c) override;
+  Result<std::int64_t> insertMessage(const domain::Message& m) override;
+  Result<std::int64_t> insertAttachment(std::int64_t message_id,
+                                        const domain::NewAttachment& a) override;
+  Result<std::optional<domain::Communication>> communicationById(std::int64_t id) override;
+  Result<std::optional<domain::Communication>> communicationByProtocol(
+      std::string_view protocol) override;
+  Result<domain::CommPage> listCommunications(const domain::CommFilter& f) override;
+  Result<std::vector<domain::Message>> messagesOf(std::int64_t communication_id) override;
+  Status updateCommunication(const domain::Communication& c) override;
+  Result<std::optional<domain::StoredFile>> attachmentById(std::int64_t id) override;
+  Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
+  Status insertOutbox(const domain::OutboxRow& r) override;
+
+  Result<std::vector<domain::OutboxItem>> claimOutbox(std::int64_t now,
+                                                      std::int64_t lease_until,
+                                                      int limit) override;
+  Status markOutboxSent(std::int64_t id, std::int64_t now) override;
+  Status markOutboxAttempt(std::int64_t id,
+                           int attempts,
+                           std::int64_t next_attempt_at,
+                           const std::string& error,
+                           bool failed) override;
+  Result<std::vector<domain::OutboxItem>> listOutbox(const std::string& status,
+                                                     int limit) override;
+  Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
+
+ private:
+  // Zero or one row read with `read`.
+  template <typename T, typename Read>
+  Result<std::optional<T>> one(const std::string& sql, const PgParams& params, Read read) {
+    auto r = run(sql, params);
+    if (!r) return fail(r.error());
+    if (r->rows() == 0) return std::optional<T>();
+    return std::optional<T>(read(PgRow(*r, 0)));
+  }
+  // Every row read with `read`.
+  template <typename T, typename Read>
+  Result<std::vector<T>> all(const std::string& sql, const PgParams& params, Read read) {
+    auto r = run(sql, params);
+    if (!r) return fail(r.error());
+    std::vector<T> out;
+    out.reserve(static_cast<std::size_t>(r->rows()));
+    for (int i = 0; i < r->rows(); ++i) out.push_back(read(PgRow(*r, i)));
+    return out;
+  }
+  // The first column of the first row as an integer.
+  Result<std::int64_t> scalar(const std::string& sql, const PgParams& params) {
+    auto r = run(sql, params);
+    if (!r) return fail(r.error());
+    if (r->rows() == 0) return fail(Error::internal("no row: " + sql.substr(0, 60)));
+    return PgRow(*r, 0).int64(0);
+  }
+  Status exec(const std::string& sql, const PgParams& params) {
+    auto r = run(sql, params);
+    if (!r) return fail(r.error());
+    return {};
+  }
+
+  PgStore& store_;
+  std::unique_ptr<PgConnection> conn_;
+  bool done_ = false;
+};
+
+}  // namespace kiosk::storage

@@ -1,0 +1,69 @@
+// PgStore: the shared engine. Many kiosks and staff desks on one PostgreSQL
+// (15) database, through libpq with a small RAII layer (pg_internal.h).
+//
+// - Connections: a pool of at most `pool_size` per process; a caller waits at
+//   most `busy_timeout_ms` for one (then 503 database_busy). A connection the
+//   server dropped (restart, failover) is thrown away and a new one opened on
+//   the next transaction, so the kiosk recovers by itself.
+// - Write transactions take one transaction-level advisory lock, the same for
+//   every kiosk on the schema: writers are serialised across the fleet exactly
+//   as SQLite's BEGIN IMMEDIATE serialises them in one file. Protocol counters,
+//   the audit chain's head, lockout counters and idempotency keys therefore
+//   need no retry logic; the lock wait is bounded by lock_timeout.
+//   Read transactions are REPEATABLE READ READ ONLY snapshots and never wait.
+// - Migrations are migrations/*.sql (PostgreSQL's own), applied at open in
+//   one transaction under an advisory lock: ten kiosks starting at once
+//   migrate once.
+// - The URL is a libpq URI. A password in it is refused: use ~/.pgpass or
+//   PGPASSFILE (or PGPASSWORD in tests).
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "domain/ports/store.h"
+#include "storage/open_store.h"
+
+namespace kiosk::storage {
+
+class PgConnection;  // a PGconn with its prepared statements (pg_internal.h)
+
+class PgStore final : public domain::Store {
+ public:
+  static Result<std::unique_ptr<PgStore>> open(const std::string& url, const StoreOptions& options);
+  ~PgStore() override;
+  PgStore(const PgStore&) = delete;
+  PgStore& operator=(const PgStore&) = delete;
+
+  Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override;
+  Status ping() override;
+  Status checkWritable() override;
+  // The database's disk is the server's: the kiosk does not watch it.
+  std::optional<std::uint64_t> freeBytes() override { return std::nullopt; }
+  std::string describe() const override { return description_; }
+
+  Result<int> schemaVersion();
+
+  // Gives a connection back (broken ones are closed). Used by PgTransaction.
+  void release(std::unique_ptr<PgConnection> conn);
+
+ private:
+  PgStore(std::string url, StoreOptions options);
+  Result<std::unique_ptr<PgConnection>> acquire();
+  Result<std::unique_ptr<PgConnection>> connect();
+  Status migrate();
+
+  std::string url_;
+  std::string description_;
+  StoreOptions options_;
+  std::int32_t lock_key_ = 0;  // this schema's write lock (hashtext of the schema name)
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  int open_connections_ = 0;
+};
+
+}  // namespace kiosk::storage

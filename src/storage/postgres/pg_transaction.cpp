@@ -1,0 +1,536 @@
+// PgTransaction: every Store method in PostgreSQL's SQL. The row readers and
+// column lists are the SQLite engine's own (storage/rows.h).
+#include "storage/postgres/pg_internal.h"
+
+namespace kiosk::storage {
+
+using domain::AccountKind;
+using domain::AuditEntry;
+using domain::CommFilter;
+using domain::CommPage;
+using domain::Communication;
+using domain::Contacts;
+using domain::ContactsSource;
+using domain::ContactsVersion;
+using domain::LoginState;
+using domain::Message;
+using domain::NewAttachment;
+using domain::OutboxItem;
+using domain::OutboxRow;
+using domain::Professional;
+using domain::Session;
+using domain::StaffUser;
+using domain::StoredFile;
+
+namespace {
+
+std::string sql(const char* columns, const char* rest) { return std::string(columns) + rest; }
+
+}  // namespace
+
+PgTransaction::~PgTransaction() {
+  if (!done_ && !conn_->broken()) (void)conn_->exec("ROLLBACK");
+  store_.release(std::move(conn_));
+}
+
+Status PgTransaction::commit() {
+  auto r = conn_->exec("COMMIT");
+  if (!r) return fail(r.error());
+  // COMMIT of a transaction that already failed answers ROLLBACK, not an error.
+  if (std::string_view(PQcmdStatus(r->get())) != "COMMIT") {
+    return fail(Error::internal("commit rolled back: the transaction had failed"));
+  }
+  done_ = true;
+  return {};
+}
+
+// --- professionals -------------------------------------------------------
+
+Result<std::optional<Professional>> PgTransaction::findProfessional(std::string_view cf) {
+  static const std::string q = sql(kProfessionalColumns, "WHERE codice_fiscale = $1");
+  return one<Professional>(q, PgParams().add(cf), readProfessional<PgRow>);
+}
+
+Result<std::optional<Professional>> PgTransaction::professionalById(std::int64_t id) {
+  static const std::string q = sql(kProfessionalColumns, "WHERE id = $1");
+  return one<Professional>(q, PgParams().add(id), readProfessional<PgRow>);
+}
+
+Result<std::int64_t> PgTransaction::insertProfessional(const Professional& p, std::int64_t now) {
+  return scalar(
+      "INSERT INTO professionals (codice_fiscale, surname, name, pin_hash, created_at, "
+      "updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+      PgParams().add(p.codice_fiscale).add(p.surname).add(p.name).add(p.pin_hash).add(now));
+}
+
+Status PgTransaction::updateProfessionalNames(std::int64_t id,
+                                              std::string_view surname,
+                                              std::string_view name,
+                                              std::int64_t now) {
+  return exec("UPDATE professionals SET surname = $1, name = $2, updated_at = $3 WHERE id = $4",
+              PgParams().add(surname).add(name).add(now).add(id));
+}
+
+Status PgTransaction::setProfessionalPin(std::int64_t id, std::string_view pin_hash) {
+  return exec("UPDATE professionals SET pin_hash = $1 WHERE id = $2",
+              PgParams().add(pin_hash).add(id));
+}
+
+Status PgTransaction::setPinResetUntil(std::int64_t id, std::int64_t until) {
+  return exec("UPDATE professionals SET pin_reset_until = $1 WHERE id = $2",
+              PgParams().add(until).add(id));
+}
+
+Status PgTransaction::setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) {
+  return exec(kind == AccountKind::kProfessional
+                  ? "UPDATE professionals SET failed_attempts = $1, locked_until = $2 WHERE id = $3"
+                  : "UPDATE staff_users SET failed_attempts = $1, locked_until = $2 WHERE id = $3",
+              PgParams().add(state.failed_attempts).add(state.locked_until).add(id));
+}
+
+Result<std::int64_t> PgTransaction::countLockedAccounts(std::int64_t now) {
+  return scalar(
+      "SELECT (SELECT count(*) FROM professionals WHERE locked_until > $1) + "
+      "(SELECT count(*) FROM staff_users WHERE locked_until > $1)",
+      PgParams().add(now));
+}
+
+// --- contacts ------------------------------------------------------------
+
+Result<std::optional<ContactsVersion>> PgTransaction::contactsVersionById(std::int64_t id) {
+  static const std::string q = sql(kContactsColumns, "WHERE id = $1");
+  return one<ContactsVersion>(q, PgParams().add(id), readContacts<PgRow>);
+}
+
+Result<std::optional<ContactsVersion>> PgTransaction::currentContacts(
+    std::int64_t professional_id) {
+  static const std::string q =
+      sql(kContactsColumns, "WHERE professional_id = $1 ORDER BY version DESC LIMIT 1");
+  return one<ContactsVersion>(q, PgParams().add(professional_id), readContacts<PgRow>);
+}
+
+Result<ContactsVersion> PgTransaction::addContactsVersion(std::int64_t professional_id,
+                                                          const Contacts& c,
+                                                          ContactsSource source,
+                                                          std::int64_t now) {
+  auto r = run(
+      "INSERT INTO contact_versions (professional_id, version, pec, email, mobile, phone, fax, "
+      "notify, source, created_at) VALUES ($1, (SELECT coalesce(max(version), 0) + 1 FROM "
+      "contact_versions WHERE professional_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) "
+      "RETURNING id, version",
+      PgParams()
+          .add(professional_id)
+          .add(c.pec)
+          .add(c.email)
+          .add(c.mobile)
+          .add(c.phone)
+          .add(c.fax)
+          .add(joinChannels(c.notify))
+          .add(std::string_view(source == ContactsSource::kProfessional ? "professional"
+                                                                         : "archive"))
+          .add(now));
+  if (!r) return fail(r.error());
+  ContactsVersion v;
+  v.id = PgRow(*r, 0).int64(0);
+  v.version = PgRow(*r, 0).integer(1);
+  v.contacts = c;
+  v.source = source;
+  v.created_at = now;
+  return v;
+}
+
+// --- staff ---------------------------------------------------------------
+
+Result<std::optional<StaffUser>> PgTransaction::findStaff(std::string_view username) {
+  static const std::string q = sql(kStaffColumns, "WHERE username = $1");
+  return one<StaffUser>(q, PgParams().add(username), readStaff<PgRow>);
+}
+
+Result<std::optional<StaffUser>> PgTransaction::staffById(std::int64_t id) {
+  static const std::string q = sql(kStaffColumns, "WHERE id = $1");
+  return one<StaffUser>(q, PgParams().add(id), readStaff<PgRow>);
+}
+
+Result<std::int64_t> PgTransaction::upsertStaff(const StaffUser& u, std::int64_t now) {
+  return scalar(
+      "INSERT INTO staff_users (username, display_name, role, password_hash, created_at) "
+      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO UPDATE SET "
+      "display_name = excluded.display_name, role = excluded.role, "
+      "password_hash = excluded.password_hash, failed_attempts = 0, locked_until = 0 "
+      "RETURNING id",
+      PgParams()
+          .add(u.username)
+          .add(u.display_name)
+          .add(domain::roleName(u.role))
+          .add(u.password_hash)
+          .add(now));
+}
+
+// --- sessions ------------------------------------------------------------
+
+Status PgTransaction::insertSession(const Session& s) {
+  return exec(
+      "INSERT INTO sessions (token_hash, role, subject_id, principal, display_name, "
+      "csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      PgParams()
+          .add(s.token_hash)
+          .add(domain::roleName(s.role))
+          .add(s.subject_id)
+          .add(s.principal)
+          .add(s.display_name)
+          .add(s.csrf_token)
+          .add(s.created_at)
+          .add(s.last_seen));
+}
+
+Result<std::optional<Session>> PgTransaction::findSession(std::string_view token_hash) {
+  static const std::string q = sql(kSessionColumns, "WHERE token_hash = $1");
+  return one<Session>(q, PgParams().add(token_hash), readSession<PgRow>);
+}
+
+Status PgTransaction::touchSession(std::int64_t id, std::int64_t now) {
+  return exec("UPDATE sessions SET last_seen = $1 WHERE id = $2", PgParams().add(now).add(id));
+}
+
+Status PgTransaction::deleteSession(std::int64_t id) {
+  return exec("DELETE FROM sessions WHERE id = $1", PgParams().add(id));
+}
+
+Result<int> PgTransaction::deleteExpiredSessions(std::int64_t idle_before,
+                                                 std::int64_t created_before) {
+  auto r = run("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2",
+               PgParams().add(idle_before).add(created_before));
+  if (!r) return fail(r.error());
+  return r->affected();
+}
+
+// --- audit ---------------------------------------------------------------
+
+Status PgTransaction::appendAudit(const AuditEntry& e) {
+  // The write lock taken at BEGIN serialises appends across kiosks: the head
+  // read here is still the head when this transaction commits.
+  auto head = auditHead();
+  if (!head) return fail(head.error());
+  const std::string prev = *head ? (*head)->hash : std::string(domain::kAuditGenesis);
+  return exec(
+      "INSERT INTO audit_log (at, actor, action, subject, detail, prev_hash, hash) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      PgParams()
+          .add(e.at)
+          .add(e.actor)
+          .add(e.action)
+          .add(e.subject)
+          .add(e.detail)
+          .add(prev)
+          .add(domain::auditHash(prev, e)));
+}
+
+Status PgTransaction::scanAudit(const AuditVisitor& visit) {
+  // In pages by id: a long chain is never held in memory at once.
+  std::int64_t after = 0;
+  while (true) {
+    auto r = run(
+        "SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log "
+        "WHERE id > $1 ORDER BY id LIMIT 5000",
+        PgParams().add(after));
+    if (!r) return fail(r.error());
+    if (r->rows() == 0) return {};
+    for (int i = 0; i < r->rows(); ++i) {
+      const PgRow q(*r, i);
+      const AuditEntry e{q.int64(1), q.text(2), q.text(3), q.text(4), q.text(5)};
+      after = q.int64(0);
+      if (!visit(after, e, q.text(6), q.text(7))) return {};
+    }
+  }
+}
+
+Result<std::optional<domain::AuditHead>> PgTransaction::auditHead() {
+  return one<domain::AuditHead>("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", {},
+                                [](const PgRow& q) {
+                                  return domain::AuditHead{q.int64(0), q.text(1)};
+                                });
+}
+
+Status PgTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
+  return exec(
+      "INSERT INTO audit_anchors (at, kiosk_id, head_id, head_hash, signature) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      PgParams().add(a.at).add(a.kiosk_id).add(a.head.id).add(a.head.hash).add(a.signature));
+}
+
+Result<std::vector<domain::AuditAnchor>> PgTransaction::auditAnchors() {
+  return all<domain::AuditAnchor>(
+      "SELECT id, at, kiosk_id, head_id, head_hash, signature FROM audit_anchors ORDER BY id", {},
+      [](const PgRow& q) {
+        return domain::AuditAnchor{
+            q.int64(0), q.int64(1), q.text(2), {q.int64(3), q.text(4)}, q.text(5)};
+      });
+}
+
+Result<bool> PgTransaction::hasAuditAnchors() {
+  auto n = scalar("SELECT count(*) FROM (SELECT 1 FROM audit_anchors LIMIT 1) a", {});
+  if (!n) return fail(n.error());
+  return *n != 0;
+}
+
+// --- communications ------------------------------------------------------
+
+Result<std::int64_t> PgTransaction::nextProtocolNumber(int year) {
+  // A counter row in the send's own transaction (not a SEQUENCE): a send that
+  // fails gives its number back, so numbers have no gaps across the fleet.
+  return scalar(
+      "INSERT INTO protocol_counters (year, last) VALUES ($1, 1) "
+      "ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last",
+      PgParams().add(year));
+}
+
+Result<std::optional<std::int64_t>> PgTransaction::findIdempotencyKey(std::int64_t professional_id,
+                                                                      std::string_view key) {
+  return one<std::int64_t>(
+      "SELECT communication_id FROM idempotency_keys WHERE professional_id = $1 AND key = $2",
+      PgParams().add(professional_id).add(key), [](const PgRow& q) { return q.int64(0); });
+}
+
+Status PgTransaction::saveIdempotencyKey(std::int64_t professional_id,
+                                         std::string_view key,
+                                         std::int64_t communication_id,
+                                         std::int64_t now) {
+  return exec(
+      "INSERT INTO idempotency_keys (professional_id, key, communication_id, created_at) "
+      "VALUES ($1, $2, $3, $4)",
+      PgParams().add(professional_id).add(key).add(communication_id).add(now));
+}
+
+Result<std::int64_t> PgTransaction::insertCommunication(const Communication& c) {
+  return scalar(
+      "INSERT INTO communications (protocol, professional_id, box, topic, subject, status, "
+      "outcome, contacts_version_id, extra_email, unread, assigned_staff_id, created_at, "
+      "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+      PgParams()
+          .add(c.protocol)
+          .add(c.professional_id)
+          .add(domain::boxName(c.box))
+          .add(c.topic)
+          .add(c.subject)
+          .add(domain::statusName(c.status))
+          .add(c.outcome)
+          .addId(c.contacts_version_id)
+          .add(c.extra_email)
+          .add(c.unread ? 1 : 0)
+          .addId(c.assigned_staff_id)
+          .add(c.created_at)
+          .add(c.updated_at));
+}
+
+Result<std::int64_t> PgTransaction::insertMessage(const Message& m) {
+  return scalar(
+      "INSERT INTO messages (communication_id, author, staff_id, body, created_at) "
+      "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+      PgParams()
+          .add(m.communication_id)
+          .add(domain::authorName(m.author))
+          .addId(m.staff_id)
+          .add(m.body)
+          .add(m.created_at));
+}
+
+Result<std::int64_t> PgTransaction::insertAttachment(std::int64_t message_id,
+                                                     const NewAttachment& a) {
+  return scalar(
+      "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
+      "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+      PgParams()
+          .add(message_id)
+          .add(a.filename)
+          .add(a.content_type)
+          .add(static_cast<std::int64_t>(a.data.size()))
+          .add(a.sha256)
+          .addBytes(a.data));
+}
+
+Result<std::optional<Communication>> PgTransaction::communicationById(std::int64_t id) {
+  static const std::string q = sql(kCommColumns, "WHERE c.id = $1");
+  return one<Communication>(q, PgParams().add(id), readComm<PgRow>);
+}
+
+Result<std::optional<Communication>> PgTransaction::communicationByProtocol(
+    std::string_view protocol) {
+  static const std::string q = sql(kCommColumns, "WHERE c.protocol = $1");
+  return one<Communication>(q, PgParams().add(protocol), readComm<PgRow>);
+}
+
+Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
+  // The WHERE clause is built from fixed fragments; every value is a parameter.
+  std::string where = "WHERE true";
+  PgParams params;
+  auto add = [&](const char* clause, auto value) {
+    params.add(value);
+    where += std::string(clause) + std::to_string(params.size());
+  };
+  if (f.professional_id) add(" AND c.professional_id = $", *f.professional_id);
+  if (f.box) add(" AND c.box = $", domain::boxName(*f.box));
+  if (f.status) add(" AND c.status = $", domain::statusName(*f.status));
+  if (f.topic) add(" AND c.topic = $", std::string_view(*f.topic));
+  if (f.unread) add(" AND c.unread = $", *f.unread ? 1 : 0);
+  if (!f.q.empty()) {
+    const SearchPatterns p = searchPatterns(f.q);
+    add(" AND (c.protocol LIKE $", std::string_view(p.protocol));
+    add(" OR p.codice_fiscale LIKE $", std::string_view(p.codice_fiscale));
+    add(" OR p.surname ILIKE $", std::string_view(p.surname));
+    add(" OR c.subject ILIKE $", std::string_view(p.subject));
+    where += ")";
+  }
+  CommPage page;
+  auto total = scalar(
+      "SELECT count(*) FROM communications c JOIN professionals p ON p.id = c.professional_id " +
+          where,
+      params);
+  if (!total) return fail(total.error());
+  page.total = *total;
+  if (page.total <= static_cast<std::int64_t>(f.page - 1) * f.per_page) return page;
+  const std::string limit = std::to_string(params.size() + 1);
+  params.add(f.per_page).add(static_cast<std::int64_t>(f.page - 1) * f.per_page);
+  auto items = all<Communication>(std::string(kCommColumns) + where +
+                                      " ORDER BY c.created_at DESC, c.id DESC LIMIT $" + limit +
+                                      " OFFSET $" + std::to_string(params.size()),
+                                  params, readComm<PgRow>);
+  if (!items) return fail(items.error());
+  page.items = std::move(*items);
+  return page;
+}
+
+Result<std::vector<Message>> PgTransaction::messagesOf(std::int64_t communication_id) {
+  static const std::string messages =
+      sql(kMessageColumns, "WHERE communication_id = $1 ORDER BY id");
+  auto out = all<Message>(messages, PgParams().add(communication_id), [&](const PgRow& row) {
+    return readMessage(row, communication_id);
+  });
+  if (!out) return fail(out.error());
+  auto r = run(
+      "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
+      "FROM attachments a JOIN messages m ON m.id = a.message_id "
+      "WHERE m.communication_id = $1 ORDER BY a.id",
+      PgParams().add(communication_id));
+  if (!r) return fail(r.error());
+  for (int i = 0; i < r->rows(); ++i) {
+    const PgRow q(*r, i);
+    for (auto& m : *out) {
+      if (m.id == q.int64(1)) {
+        m.attachments.push_back({q.int64(0), q.text(2), q.text(3), q.int64(4), q.text(5)});
+      }
+    }
+  }
+  return out;
+}
+
+Status PgTransaction::updateCommunication(const Communication& c) {
+  return exec(
+      "UPDATE communications SET status = $1, outcome = $2, unread = $3, "
+      "assigned_staff_id = $4, updated_at = $5 WHERE id = $6",
+      PgParams()
+          .add(domain::statusName(c.status))
+          .add(c.outcome)
+          .add(c.unread ? 1 : 0)
+          .addId(c.assigned_staff_id)
+          .add(c.updated_at)
+          .add(c.id));
+}
+
+Result<std::optional<StoredFile>> PgTransaction::attachmentById(std::int64_t id) {
+  // Binary results, so the bytes come as they are (no hex round trip); the
+  // other columns are cast to text, whose binary form is the text itself.
+  auto r = conn_->run(
+      "SELECT a.id::text, a.filename, a.content_type, a.size::text, a.sha256, a.content, "
+      "c.professional_id::text FROM attachments a JOIN messages m ON m.id = a.message_id "
+      "JOIN communications c ON c.id = m.communication_id WHERE a.id = $1::bigint",
+      PgParams().add(id), 1);
+  if (!r) return fail(r.error());
+  if (r->rows() == 0) return std::optional<StoredFile>();
+  const PgRow q(*r, 0);
+  StoredFile f;
+  f.meta = {q.int64(0), q.text(1), q.text(2), q.int64(3), q.text(4)};
+  f.data = q.bytes(5);
+  f.professional_id = q.int64(6);
+  return std::optional<StoredFile>(std::move(f));
+}
+
+Result<std::int64_t> PgTransaction::unreadCount(std::int64_t professional_id) {
+  return scalar("SELECT count(*) FROM communications WHERE professional_id = $1 AND unread = 1",
+                PgParams().add(professional_id));
+}
+
+Status PgTransaction::insertOutbox(const OutboxRow& r) {
+  return exec(
+      "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
+      "created_at, message_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+      PgParams()
+          .add(r.communication_id)
+          .add(r.event)
+          .add(r.channel)
+          .add(r.recipient)
+          .add(r.created_at)
+          .addId(r.message_id));
+}
+
+// --- outbox --------------------------------------------------------------
+
+Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
+                                                           std::int64_t lease_until,
+                                                           int limit) {
+  // SKIP LOCKED: dispatchers of other kiosks pass over rows being claimed; the
+  // lease keeps a claimed row away from them until it expires (a kiosk killed
+  // mid-dispatch leaves its claims to expire). Items carry their due time as
+  // it was before the claim, as on SQLite.
+  static const std::string q =
+      "WITH due AS (SELECT id, next_attempt_at FROM outbox WHERE status = 'pending' "
+      "AND next_attempt_at <= $1 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED), "
+      "claimed AS (UPDATE outbox o SET next_attempt_at = $2 FROM due WHERE o.id = due.id "
+      "RETURNING o.*, due.next_attempt_at AS was_due) "
+      "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
+      "o.was_due, o.last_error, o.created_at, c.protocol, c.topic, coalesce(o.message_id, 0) "
+      "FROM claimed o JOIN communications c ON c.id = o.communication_id ORDER BY o.id";
+  return all<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit), readOutbox<PgRow>);
+}
+
+Status PgTransaction::markOutboxSent(std::int64_t id, std::int64_t now) {
+  return exec(
+      "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1 WHERE id = $2",
+      PgParams().add(now).add(id));
+}
+
+Status PgTransaction::markOutboxAttempt(std::int64_t id,
+                                        int attempts,
+                                        std::int64_t next_attempt_at,
+                                        const std::string& error,
+                                        bool failed) {
+  return exec(
+      "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4 "
+      "WHERE id = $5",
+      PgParams()
+          .add(attempts)
+          .add(next_attempt_at)
+          .add(error)
+          .add(std::string_view(failed ? "failed" : "pending"))
+          .add(id));
+}
+
+Result<std::vector<OutboxItem>> PgTransaction::listOutbox(const std::string& status, int limit) {
+  static const std::string every = sql(kOutboxColumns, "ORDER BY o.id DESC LIMIT $1");
+  static const std::string some =
+      sql(kOutboxColumns, "WHERE o.status = $2 ORDER BY o.id DESC LIMIT $1");
+  PgParams p;
+  p.add(limit);
+  if (!status.empty()) p.add(status);
+  return all<OutboxItem>(status.empty() ? every : some, p, readOutbox<PgRow>);
+}
+
+Result<int> PgTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
+  auto r = run(
+      "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 "
+      "WHERE status = 'failed' AND ($2::bigint = 0 OR id = $2::bigint)",
+      PgParams().add(now).add(id));
+  if (!r) return fail(r.error());
+  return r->affected();
+}
+
+}  // namespace kiosk::storage

@@ -1,0 +1,205 @@
+// Row readers shared by the engines: each engine's row type (SQLite's Query,
+// PostgreSQL's PgRow) offers text(col), int64(col) and integer(col), and the
+// column lists below are the same SQL on both.
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/model.h"
+
+namespace kiosk::storage {
+
+inline std::string joinChannels(const std::vector<std::string>& channels) {
+  std::string out;
+  for (const auto& c : channels) {
+    if (!out.empty()) out += ',';
+    out += c;
+  }
+  return out;
+}
+
+inline std::vector<std::string> splitChannels(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+inline domain::Role parseRole(std::string_view text) {
+  if (text == "staff") return domain::Role::kStaff;
+  if (text == "technician") return domain::Role::kTechnician;
+  return domain::Role::kProfessional;
+}
+
+inline constexpr const char* kProfessionalColumns =
+    "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
+    "pin_reset_until FROM professionals ";
+
+template <typename Row>
+domain::Professional readProfessional(const Row& q) {
+  domain::Professional p;
+  p.id = q.int64(0);
+  p.codice_fiscale = q.text(1);
+  p.surname = q.text(2);
+  p.name = q.text(3);
+  p.pin_hash = q.text(4);
+  p.login = {q.integer(5), q.int64(6)};
+  p.pin_reset_until = q.int64(7);
+  return p;
+}
+
+inline constexpr const char* kContactsColumns =
+    "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
+    "FROM contact_versions ";
+
+template <typename Row>
+domain::ContactsVersion readContacts(const Row& q) {
+  domain::ContactsVersion v;
+  v.id = q.int64(0);
+  v.version = q.integer(1);
+  v.contacts.pec = q.text(2);
+  v.contacts.email = q.text(3);
+  v.contacts.mobile = q.text(4);
+  v.contacts.phone = q.text(5);
+  v.contacts.fax = q.text(6);
+  v.contacts.notify = splitChannels(q.text(7));
+  v.source = q.text(8) == "professional" ? domain::ContactsSource::kProfessional
+                                          : domain::ContactsSource::kArchive;
+  v.created_at = q.int64(9);
+  return v;
+}
+
+inline constexpr const char* kStaffColumns =
+    "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
+    "FROM staff_users ";
+
+template <typename Row>
+domain::StaffUser readStaff(const Row& q) {
+  domain::StaffUser u;
+  u.id = q.int64(0);
+  u.username = q.text(1);
+  u.display_name = q.text(2);
+  u.role = parseRole(q.text(3));
+  u.password_hash = q.text(4);
+  u.login = {q.integer(5), q.int64(6)};
+  return u;
+}
+
+inline constexpr const char* kSessionColumns =
+    "SELECT id, token_hash, role, subject_id, display_name, csrf_token, created_at, "
+    "last_seen, principal FROM sessions ";
+
+template <typename Row>
+domain::Session readSession(const Row& q) {
+  domain::Session s;
+  s.id = q.int64(0);
+  s.token_hash = q.text(1);
+  s.role = parseRole(q.text(2));
+  s.subject_id = q.int64(3);
+  s.display_name = q.text(4);
+  s.csrf_token = q.text(5);
+  s.created_at = q.int64(6);
+  s.last_seen = q.int64(7);
+  s.principal = q.text(8);
+  return s;
+}
+
+inline constexpr const char* kCommColumns =
+    "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
+    "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
+    "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, p.codice_fiscale, "
+    "p.name || ' ' || p.surname, "
+    "(SELECT m.author FROM messages m WHERE m.communication_id = c.id "
+    "ORDER BY m.id DESC LIMIT 1) FROM communications c "
+    "JOIN professionals p ON p.id = c.professional_id ";
+
+template <typename Row>
+domain::Communication readComm(const Row& q) {
+  domain::Communication c;
+  c.id = q.int64(0);
+  c.protocol = q.text(1);
+  c.professional_id = q.int64(2);
+  c.box = q.text(3) == "received" ? domain::Box::kReceived : domain::Box::kSent;
+  c.topic = q.text(4);
+  c.subject = q.text(5);
+  c.status = domain::parseStatus(q.text(6)).value_or(domain::CommStatus::kAperta);
+  c.outcome = q.text(7);
+  c.contacts_version_id = q.int64(8);
+  c.extra_email = q.text(9);
+  c.unread = q.integer(10) != 0;
+  c.assigned_staff_id = q.int64(11);
+  c.created_at = q.int64(12);
+  c.updated_at = q.int64(13);
+  c.codice_fiscale = q.text(14);
+  c.professional_name = q.text(15);
+  c.professional_wrote_last = q.text(16) == "professional";
+  return c;
+}
+
+inline constexpr const char* kMessageColumns =
+    "SELECT id, author, coalesce(staff_id, 0), body, created_at FROM messages ";
+
+template <typename Row>
+domain::Message readMessage(const Row& q, std::int64_t communication_id) {
+  domain::Message m;
+  m.id = q.int64(0);
+  m.communication_id = communication_id;
+  m.author = q.text(1) == "institute" ? domain::Author::kInstitute : domain::Author::kProfessional;
+  m.staff_id = q.int64(2);
+  m.body = q.text(3);
+  m.created_at = q.int64(4);
+  return m;
+}
+
+inline constexpr const char* kOutboxColumns =
+    "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
+    "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic, "
+    "coalesce(o.message_id, 0) FROM outbox o "
+    "JOIN communications c ON c.id = o.communication_id ";
+
+template <typename Row>
+domain::OutboxItem readOutbox(const Row& q) {
+  domain::OutboxItem o;
+  o.id = q.int64(0);
+  o.communication_id = q.int64(1);
+  o.event = q.text(2);
+  o.channel = q.text(3);
+  o.recipient = q.text(4);
+  o.status = q.text(5);
+  o.attempts = q.integer(6);
+  o.next_attempt_at = q.int64(7);
+  o.last_error = q.text(8);
+  o.created_at = q.int64(9);
+  o.protocol = q.text(10);
+  o.topic = q.text(11);
+  o.message_id = q.int64(12);
+  return o;
+}
+
+// The staff search's LIKE patterns for what the counter types: a protocol's
+// last digits, a codice fiscale's or a surname's beginning, words of the
+// subject. % _ and \ are literal (ESCAPE '\').
+struct SearchPatterns {
+  std::string protocol, codice_fiscale, surname, subject;
+};
+
+inline SearchPatterns searchPatterns(std::string_view typed) {
+  std::string escaped;
+  for (char ch : typed) {
+    if (ch == '%' || ch == '_' || ch == '\\') escaped.push_back('\\');
+    escaped.push_back(ch);
+  }
+  std::string upper = escaped;
+  for (auto& ch : upper) {
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  }
+  return {"%" + upper, upper + "%", escaped + "%", "%" + escaped + "%"};
+}
+
+}  // namespace kiosk::storage
