@@ -65,7 +65,7 @@ int runServe(const std::vector<std::string>& args) {
   if (!std::filesystem::exists(key)) {
     auto tx = (*store)->begin(domain::TxMode::kRead);
     if (!tx) return report("serve", tx.error());
-    auto signed_before = (*tx)->hasAuditAnchors();
+    auto signed_before = (*tx)->hasAuditAnchors(p->config.kiosk_id);
     if (!signed_before) return report("serve", signed_before.error());
     if (*signed_before) {
       std::fprintf(stderr,
@@ -78,6 +78,9 @@ int runServe(const std::vector<std::string>& args) {
   }
   auto signer = receipts::Ed25519Signer::open(key);
   if (!signer) return report("serve", signer.error());
+  if (auto st = publishReceiptKeys(**store, **signer, p->config.kiosk_id); !st) {
+    return report("serve", st.error());
+  }
   // A kiosk that cannot write would take logins and lose sends: refuse to start.
   if (auto st = (*store)->checkWritable(); !st) {
     std::fprintf(stderr, "cassetto-kiosk serve: cannot write the database %s: %s (%s)\n",
@@ -98,6 +101,7 @@ int runServe(const std::vector<std::string>& args) {
   std::printf("listening on http://%s:%d\n", host.c_str(), app.port());
   std::fflush(stdout);
   log::info("serve_started", {{"listen", p->config.listen}, {"db", app.store().describe()}});
+  app.heartbeat();
 
   while (true) {
     timespec minute{60, 0};
@@ -109,6 +113,7 @@ int runServe(const std::vector<std::string>& args) {
     }
     app.sweepSessions();
     app.anchorAudit();
+    app.heartbeat();
   }
   log::info("serve_stopping", {});
   app.stop();  // finishes the requests in flight
@@ -306,6 +311,19 @@ int runSelftest(const std::vector<std::string>& args) {
     std::printf("clock: %s %s UTC, NTP %s\n", plausible ? "ok" : "FAIL implausible,",
                 isoUtc(now).c_str(), synced ? "synchronised" : "not synchronised");
     ok = ok && plausible;
+  }
+  // The result goes into the database too: the technician's fleet view shows
+  // each kiosk's last selftest.
+  if (store && (*store)->ping()) {
+    auto tx = (*store)->begin(domain::TxMode::kWrite);
+    const bool recorded =
+        tx &&
+        (*tx)->recordSelftest(p->config.kiosk_id, static_cast<std::int64_t>(std::time(nullptr)),
+                              ok,
+                              ok ? "tutte le verifiche superate"
+                                 : "verifiche non superate: eseguire selftest sul chiosco") &&
+        (*tx)->commit();
+    std::printf("recorded: %s\n", recorded ? "ok" : "FAIL");
   }
   return ok ? kExitOk : kExitFailure;
 }

@@ -1,5 +1,7 @@
 #include "app/kiosk_app.h"
 
+#include <ctime>
+
 #include "core/log.h"
 #include "devices/cups_printer.h"
 #include "domain/audit.h"
@@ -103,6 +105,40 @@ void KioskApp::anchorAudit() {
   }
 }
 
+void KioskApp::heartbeat() {
+  domain::KioskStatus k;
+  k.kiosk_id = config_.kiosk_id;
+  k.branch_code = config_.branch_code;
+  k.branch_name = config_.branch_name;
+  k.version = KIOSK_VERSION;
+  k.started_at = started_at_;
+  k.last_seen = clock_.nowSeconds();
+  const std::pair<const char*, domain::DeviceState> devices[] = {
+      {"printer", printer_->state()}, {"scanner", scanner_.state()}, {"usb", usb_.state()}};
+  for (const auto& [name, state] : devices) {
+    k.devices += std::string(k.devices.empty() ? "" : " ") + name + "=" + state.status;
+  }
+  auto tx = store_->begin(domain::TxMode::kWrite);
+  if (!tx) {
+    log::warn("heartbeat_failed", {{"detail", tx.error().detail}});
+    return;
+  }
+  Status st = [&]() -> Status {
+    auto head = (*tx)->auditHead();
+    if (!head) return fail(head.error());
+    if (*head) k.head = **head;
+    for (auto [status, count] : {std::pair{"pending", &k.outbox_pending},
+                                 std::pair{"failed", &k.outbox_failed}}) {
+      auto rows = (*tx)->listOutbox(status, 100000);
+      if (!rows) return fail(rows.error());
+      *count = static_cast<std::int64_t>(rows->size());
+    }
+    if (auto rec = (*tx)->recordHeartbeat(k); !rec) return rec;
+    return (*tx)->commit();
+  }();
+  if (!st) log::warn("heartbeat_failed", {{"detail", st.error().detail}});
+}
+
 void KioskApp::sweepSessions() {
   const auto now = clock_.nowSeconds();
   // After the wall clock stepped forward, sessions last seen before the step
@@ -122,8 +158,30 @@ void KioskApp::sweepSessions() {
 std::string receiptKeyPath(const config::Config& config) {
   if (!config.receipt_key_file.empty()) return config.receipt_key_file;
   std::string db = config.db;
+  // A shared database is no file: the key lives in the kiosk's own folder.
+  if (db.starts_with("postgresql:") || db.starts_with("postgres:")) return "var/receipt-key";
   if (db.starts_with("sqlite:")) db.erase(0, 7);
   return db + ".receipt-key";
+}
+
+Status publishReceiptKeys(domain::Store& store,
+                          const receipts::Ed25519Signer& signer,
+                          const std::string& kiosk_id) {
+  auto tx = store.begin(domain::TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  std::vector<domain::PublishedKey> keys;
+  for (const auto& line : signer.retired()) {  // "KEYID PUBLICHEX"
+    const auto space = line.find(' ');
+    if (space != std::string::npos) {
+      keys.push_back({line.substr(0, space), kiosk_id, line.substr(space + 1), now});
+    }
+  }
+  keys.push_back({signer.keyId(), kiosk_id, signer.publicKeyHex(), now});
+  for (const auto& k : keys) {
+    if (auto st = (*tx)->publishReceiptKey(k); !st) return st;
+  }
+  return (*tx)->commit();
 }
 
 Status seedDemo(domain::Store& store, domain::AuthService& auth, const Clock& clock) {

@@ -28,6 +28,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "notify/curl_notifiers.h"
+#include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
 
 namespace kiosk::app {
@@ -54,6 +55,9 @@ class KioskApp {
   // Signs the audit chain's head when it moved since the last anchor (serve
   // calls it every minute and on stop).
   void anchorAudit();
+  // Records this kiosk's heartbeat in the database (serve: at start and
+  // every minute): version, devices, the audit head, the outbox backlog.
+  void heartbeat();
   // Sends what is due now rather than at the next poll (a receipt asked for).
   void wakeDispatcher();
 
@@ -85,12 +89,20 @@ class KioskApp {
   std::atomic<bool> stopping_ = false;  // aborts a notification in flight on stop()
   // Wall minus monotonic seconds at start: a change tells a wall-clock step.
   std::int64_t wall_minus_mono_ = clock_.nowSeconds() - clock_.monotonicSeconds();
+  std::int64_t started_at_ = clock_.nowSeconds();
   http::Router router_;
   http::Server server_;
 };
 
 // The receipt key's path: the configured one, or "<database>.receipt-key".
 std::string receiptKeyPath(const config::Config& config);
+
+// Publishes the public halves of the kiosk's receipt key and of its retired
+// keys in the database, so that every desk on a shared database verifies
+// what this kiosk signed. The private key stays in its file.
+Status publishReceiptKeys(domain::Store& store,
+                          const receipts::Ed25519Signer& signer,
+                          const std::string& kiosk_id);
 
 // Adds the demo accounts of CONTRACT.md where missing: professional
 // RSSMRA80A01H501U (PIN 12345678), staff "sportello", technician "tecnico".

@@ -315,7 +315,9 @@ po::options_description commonOptions() {
   d.add_options()("help,h", "show this help")(
       "config", po::value<std::string>(),
       "INI configuration file (see firmware-config/kiosk.conf)")(
-      "db", po::value<std::string>(), "database: SQLite file path (default var/kiosk.db)");
+      "db", po::value<std::string>(),
+      "database: SQLite file path (default var/kiosk.db), or a PostgreSQL URL "
+      "postgresql://USER@HOST:PORT/DB (password from ~/.pgpass or PGPASSFILE)");
   return d;
 }
 

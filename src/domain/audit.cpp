@@ -41,6 +41,19 @@ Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
   return head;
 }
 
+Result<bool> verifyInFleet(Transaction& tx,
+                           ReceiptSigner& signer,
+                           std::string_view message,
+                           std::string_view signature) {
+  if (signer.verify(message, signature)) return true;
+  auto keys = tx.receiptKeys();
+  if (!keys) return fail(keys.error());
+  for (const auto& k : *keys) {
+    if (signer.verifyWith(k.public_key, message, signature)) return true;
+  }
+  return false;
+}
+
 Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer) {
   auto tx = store.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
@@ -70,7 +83,9 @@ Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer) {
   if (!anchors) return fail(anchors.error());
   for (const auto& a : *anchors) {
     ++check.anchors;
-    if (!signer->verify(auditAnchorText(a), a.signature)) {
+    auto signed_ok = verifyInFleet(**tx, *signer, auditAnchorText(a), a.signature);
+    if (!signed_ok) return fail(signed_ok.error());
+    if (!*signed_ok) {
       check.first_broken = a.head.id;
       check.why = "the signed head of " + std::to_string(a.at) + " (anchor " +
                   std::to_string(a.id) + ") does not carry this kiosk's signature";

@@ -38,6 +38,13 @@ Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
                                              const std::string& kiosk_id,
                                              std::int64_t now);
 
+// True when `signature` over `message` is by one of this kiosk's keys, or by a
+// public key another kiosk published in the database (a shared database).
+Result<bool> verifyInFleet(Transaction& tx,
+                           ReceiptSigner& signer,
+                           std::string_view message,
+                           std::string_view signature);
+
 // Recomputes the chain from the first entry and, with a signer, checks every
 // signed head: its signature, and that the entry it names is still there with
 // the same hash. A chain rewritten with recomputed hashes, or cut after an

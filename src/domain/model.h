@@ -209,4 +209,30 @@ struct AuditAnchor {
   std::string signature;
 };
 
+// A kiosk's public receipt key, published in the database so that every desk
+// on it verifies receipts and signed heads of every kiosk.
+struct PublishedKey {
+  std::string key_id;  // 16 hex digits
+  std::string kiosk_id;
+  std::string public_key;  // Ed25519, 64 hex digits
+  std::int64_t published_at = 0;
+};
+
+// What a kiosk last said of itself: serve every minute, selftest when run.
+struct KioskStatus {
+  std::string kiosk_id;
+  std::string branch_code;
+  std::string branch_name;
+  std::string version;
+  std::int64_t started_at = 0;
+  std::int64_t last_seen = 0;
+  AuditHead head;       // the audit head it last signed
+  std::string devices;  // "printer=ready scanner=not_configured usb=ready"
+  std::int64_t outbox_pending = 0;
+  std::int64_t outbox_failed = 0;
+  std::int64_t selftest_at = 0;  // 0: never run
+  bool selftest_ok = false;
+  std::string selftest_summary;
+};
+
 }  // namespace kiosk::domain

@@ -228,14 +228,17 @@ Result<ReceiptCheck> ReceiptService::verify(std::string_view record) {
     return check;
   }
   const std::string_view signed_part = record.substr(0, record.rfind(';'));
-  if (!signer_.verify(signed_part, parts[5])) {
-    check.reason =
-        "La firma della ricevuta non è valida: la ricevuta è stata alterata o non è "
-        "stata emessa da questo chiosco.";
-    return check;
-  }
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
+  // Any kiosk on the database may have printed it: its public key is there.
+  auto signed_ok = verifyInFleet(**tx, signer_, signed_part, parts[5]);
+  if (!signed_ok) return fail(signed_ok.error());
+  if (!*signed_ok) {
+    check.reason =
+        "La firma della ricevuta non è valida: la ricevuta è stata alterata o non è "
+        "stata emessa da un chiosco di questa sede.";
+    return check;
+  }
   // The protocol names the thread; the message must belong to it.
   auto found = (*tx)->communicationByProtocol(parts[1]);
   if (!found) return fail(found.error());

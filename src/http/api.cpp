@@ -368,6 +368,40 @@ class Handlers {
     return Response::json(200, {{"items", items}});
   }
 
+  // Every kiosk on the database with its last heartbeat: on a shared
+  // database a technician sees the branch's fleet from any desk. A kiosk
+  // silent for more than three heartbeats (3 minutes) is "offline".
+  Response kiosks(Request& req) {
+    auto s = guard(req, {Role::kTechnician});
+    if (!s) return s.error();
+    auto tx = d_.store.begin(domain::TxMode::kRead);
+    if (!tx) return errorResponse(tx.error());
+    auto rows = (*tx)->listKiosks();
+    if (!rows) return errorResponse(rows.error());
+    const std::int64_t now = d_.clock.nowSeconds();
+    json items = json::array();
+    for (const auto& k : *rows) {
+      const bool online = k.last_seen > 0 && now - k.last_seen <= 180;
+      items.push_back({{"kiosk_id", k.kiosk_id},
+                       {"this_kiosk", k.kiosk_id == d_.kiosk_id},
+                       {"state", k.last_seen == 0 ? "never_seen" : online ? "online" : "offline"},
+                       {"branch_code", k.branch_code},
+                       {"branch_name", k.branch_name},
+                       {"version", k.version},
+                       {"started_at", k.started_at},
+                       {"last_seen", k.last_seen},
+                       {"audit_head", {{"id", k.head.id}, {"hash", k.head.hash}}},
+                       {"devices", k.devices},
+                       {"outbox_pending", k.outbox_pending},
+                       {"outbox_failed", k.outbox_failed},
+                       {"selftest",
+                        {{"at", k.selftest_at},
+                         {"ok", k.selftest_ok},
+                         {"summary", k.selftest_summary}}}});
+    }
+    return Response::json(200, {{"items", items}, {"database", d_.store.describe()}});
+  }
+
   Response retryOutbox(Request& req) {
     auto s = guard(req, {Role::kTechnician});
     if (!s) return s.error();
@@ -463,6 +497,7 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("GET", "/assets/{hash}/{*path}", bind(&Handlers::asset));
   router.add("GET", "/api/kiosk", bind(&Handlers::kiosk));
   router.add("GET", "/api/technician/outbox", bind(&Handlers::outbox));
+  router.add("GET", "/api/technician/kiosks", bind(&Handlers::kiosks));
   router.add("POST", "/api/technician/outbox/retry", bind(&Handlers::retryOutbox));
   router.add("POST", "/api/technician/outbox/{id}/retry", bind(&Handlers::retryOutbox));
   router.add("GET", "/healthz", bind(&Handlers::healthz));

@@ -98,6 +98,25 @@ bool Ed25519Signer::verify(std::string_view message, std::string_view signature)
   return false;
 }
 
+bool Ed25519Signer::verifyWith(std::string_view public_key_hex,
+                               std::string_view message,
+                               std::string_view signature) {
+  std::array<unsigned char, 32> key{};
+  std::size_t key_len = 0;
+  unsigned char sig[crypto_sign_BYTES];
+  std::size_t sig_len = 0;
+  if (sodium_hex2bin(key.data(), key.size(), public_key_hex.data(), public_key_hex.size(), nullptr,
+                     &key_len, nullptr) != 0 ||
+      key_len != key.size() ||
+      sodium_base642bin(sig, sizeof sig, signature.data(), signature.size(), nullptr, &sig_len,
+                        nullptr, kBase64) != 0 ||
+      sig_len != sizeof sig) {
+    return false;
+  }
+  return crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), key.data()) == 0;
+}
+
 std::string Ed25519Signer::keyIdOf(const std::array<unsigned char, 32>& public_key) {
   return crypto::sha256Hex(
              std::string_view(reinterpret_cast<const char*>(public_key.data()), public_key.size()))

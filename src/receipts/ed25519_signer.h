@@ -31,7 +31,10 @@ class Ed25519Signer final : public domain::ReceiptSigner {
   std::string sign(std::string_view message) override;
   // With the current key, else with any retired one.
   bool verify(std::string_view message, std::string_view signature) override;
-  std::string publicKeyHex() const;
+  std::string publicKeyHex() const override;
+  bool verifyWith(std::string_view public_key_hex,
+                  std::string_view message,
+                  std::string_view signature) override;
   std::string keyId() const { return keyIdOf(public_); }
   std::string signingKeyId() const override { return keyId(); }
   // "KEYID PUBLICHEX" of the retired keys, oldest first.

@@ -182,6 +182,56 @@ domain::OutboxItem readOutbox(const Row& q) {
   return o;
 }
 
+inline constexpr const char* kKioskColumns =
+    "SELECT kiosk_id, branch_code, branch_name, version, started_at, last_seen, head_id, "
+    "head_hash, devices, outbox_pending, outbox_failed, selftest_at, selftest_ok, "
+    "selftest_summary FROM kiosks ";
+
+template <typename Row>
+domain::KioskStatus readKiosk(const Row& q) {
+  domain::KioskStatus k;
+  k.kiosk_id = q.text(0);
+  k.branch_code = q.text(1);
+  k.branch_name = q.text(2);
+  k.version = q.text(3);
+  k.started_at = q.int64(4);
+  k.last_seen = q.int64(5);
+  k.head = {q.int64(6), q.text(7)};
+  k.devices = q.text(8);
+  k.outbox_pending = q.int64(9);
+  k.outbox_failed = q.int64(10);
+  k.selftest_at = q.int64(11);
+  k.selftest_ok = q.integer(12) != 0;
+  k.selftest_summary = q.text(13);
+  return k;
+}
+
+// The same upserts on both engines ($n placeholders: SQLite takes them too).
+inline constexpr const char* kPublishKeySql =
+    "INSERT INTO receipt_keys (key_id, kiosk_id, public_key, published_at) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO NOTHING";
+inline constexpr const char* kReceiptKeysSql =
+    "SELECT key_id, kiosk_id, public_key, published_at FROM receipt_keys "
+    "ORDER BY published_at, key_id";
+inline constexpr const char* kHeartbeatSql =
+    "INSERT INTO kiosks (kiosk_id, branch_code, branch_name, version, started_at, last_seen, "
+    "head_id, head_hash, devices, outbox_pending, outbox_failed) VALUES ($1, $2, $3, $4, $5, $6, "
+    "$7, $8, $9, $10, $11) ON CONFLICT (kiosk_id) DO UPDATE SET branch_code = "
+    "excluded.branch_code, branch_name = excluded.branch_name, version = excluded.version, "
+    "started_at = excluded.started_at, last_seen = excluded.last_seen, head_id = "
+    "excluded.head_id, head_hash = excluded.head_hash, devices = excluded.devices, "
+    "outbox_pending = excluded.outbox_pending, outbox_failed = excluded.outbox_failed";
+inline constexpr const char* kSelftestSql =
+    "INSERT INTO kiosks (kiosk_id, selftest_at, selftest_ok, selftest_summary) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (kiosk_id) DO UPDATE SET selftest_at = "
+    "excluded.selftest_at, selftest_ok = excluded.selftest_ok, selftest_summary = "
+    "excluded.selftest_summary";
+
+template <typename Row>
+domain::PublishedKey readPublishedKey(const Row& q) {
+  return {q.text(0), q.text(1), q.text(2), q.int64(3)};
+}
+
 // The staff search's LIKE patterns for what the counter types: a protocol's
 // last digits, a codice fiscale's or a surname's beginning, words of the
 // subject. % _ and \ are literal (ESCAPE '\').

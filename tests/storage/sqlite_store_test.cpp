@@ -196,18 +196,19 @@ TEMPLATE_TEST_CASE("the Nuovo PIN window opens, is read back with the profession
             ->pin_reset_until == 0);
 }
 
-TEMPLATE_TEST_CASE("hasAuditAnchors says whether a head was ever signed",
+TEMPLATE_TEST_CASE("hasAuditAnchors says whether this kiosk ever signed a head",
                    "[store]",
                    DbEngine,
                    FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
-  CHECK(*tx->hasAuditAnchors() == false);
+  CHECK(*tx->hasAuditAnchors("K01") == false);
   REQUIRE(tx->appendAudit({100, "system", "start", "", ""}));
   auto head = *tx->auditHead();
   REQUIRE(head);
   REQUIRE(tx->appendAuditAnchor({0, 100, "K01", *head, "firma"}));
-  CHECK(*tx->hasAuditAnchors() == true);
+  CHECK(*tx->hasAuditAnchors("K01") == true);
+  CHECK(*tx->hasAuditAnchors("K02") == false);  // another kiosk on a shared database
 }
 
 // --- SQLite only ----------------------------------------------------------

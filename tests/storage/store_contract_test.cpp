@@ -226,7 +226,7 @@ TEST_CASE("store: signed heads are kept in order and checked by the verifier", "
   auto signer = std::move(*receipts::Ed25519Signer::open(keys.file("receipt.key")));
   {
     auto tx = e.write();
-    CHECK_FALSE(*tx->hasAuditAnchors());
+    CHECK_FALSE(*tx->hasAuditAnchors("K01"));
     CHECK(tx->auditAnchors()->empty());
     REQUIRE(tx->appendAudit({100, "system", "start", "", ""}));
     REQUIRE(anchorAudit(*tx, *signer, "K01", 101));
@@ -235,7 +235,9 @@ TEST_CASE("store: signed heads are kept in order and checked by the verifier", "
     REQUIRE(tx->commit());
   }
   auto r = e.read();
-  CHECK(*r->hasAuditAnchors());
+  CHECK(*r->hasAuditAnchors("K01"));
+  CHECK(*r->hasAuditAnchors("K02"));
+  CHECK_FALSE(*r->hasAuditAnchors("K03"));
   auto anchors = *r->auditAnchors();
   REQUIRE(anchors.size() == 2);
   CHECK(anchors[0].kiosk_id == "K01");
@@ -623,4 +625,65 @@ TEST_CASE("store: ping, the write probe and the description", "[store]") {
   const auto text = e.store->describe();
   CHECK((text.starts_with("sqlite:") || text.starts_with("postgresql://")));
   CHECK(text.find("PASSWORD") == std::string::npos);
+}
+
+TEST_CASE("store: public receipt keys are published once and listed for every desk",
+          "[store][fleet]") {
+  Engine e;
+  auto tx = e.write();
+  CHECK(tx->receiptKeys()->empty());
+  REQUIRE(tx->publishReceiptKey({"aaaa000000000001", "K01", std::string(64, 'a'), 100}));
+  REQUIRE(tx->publishReceiptKey({"bbbb000000000002", "K02", std::string(64, 'b'), 90}));
+  REQUIRE(tx->publishReceiptKey({"aaaa000000000001", "K01", std::string(64, 'a'), 200}));  // again
+  REQUIRE(tx->commit());
+  auto keys = *e.read()->receiptKeys();
+  REQUIRE(keys.size() == 2);
+  CHECK(keys[0].kiosk_id == "K02");  // oldest first
+  CHECK(keys[1].key_id == "aaaa000000000001");
+  CHECK(keys[1].public_key == std::string(64, 'a'));
+  CHECK(keys[1].published_at == 100);
+  CHECK_FALSE(e.db.exec("UPDATE receipt_keys SET public_key = 'x'").empty());
+}
+
+TEST_CASE("store: heartbeats and selftests of each kiosk are kept apart and listed",
+          "[store][fleet]") {
+  Engine e;
+  KioskStatus k;
+  k.kiosk_id = "K02";
+  k.branch_code = "1234";
+  k.branch_name = "Sede di Roma";
+  k.version = "0.2.0";
+  k.started_at = 100;
+  k.last_seen = 160;
+  k.head = {42, std::string(64, 'c')};
+  k.devices = "printer=ready scanner=offline";
+  k.outbox_pending = 3;
+  k.outbox_failed = 1;
+  {
+    auto tx = e.write();
+    REQUIRE(tx->recordSelftest("K01", 50, true, "tutto ok"));
+    REQUIRE(tx->recordHeartbeat(k));
+    REQUIRE(tx->recordSelftest("K02", 170, false, "printer: FAIL"));
+    k.last_seen = 220;  // the next minute: the selftest stays
+    REQUIRE(tx->recordHeartbeat(k));
+    REQUIRE(tx->commit());
+  }
+  auto kiosks = *e.read()->listKiosks();
+  REQUIRE(kiosks.size() == 2);
+  CHECK(kiosks[0].kiosk_id == "K01");
+  CHECK(kiosks[0].selftest_ok);
+  CHECK(kiosks[0].last_seen == 0);  // never served
+  const auto& two = kiosks[1];
+  CHECK(two.branch_name == "Sede di Roma");
+  CHECK(two.version == "0.2.0");
+  CHECK(two.started_at == 100);
+  CHECK(two.last_seen == 220);
+  CHECK(two.head.id == 42);
+  CHECK(two.head.hash == std::string(64, 'c'));
+  CHECK(two.devices == "printer=ready scanner=offline");
+  CHECK(two.outbox_pending == 3);
+  CHECK(two.outbox_failed == 1);
+  CHECK(two.selftest_at == 170);
+  CHECK_FALSE(two.selftest_ok);
+  CHECK(two.selftest_summary == "printer: FAIL");
 }

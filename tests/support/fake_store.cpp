@@ -165,7 +165,45 @@ class FakeTransaction final : public Transaction {
     return {};
   }
   Result<std::vector<AuditAnchor>> auditAnchors() override { return s_.audit_anchors; }
-  Result<bool> hasAuditAnchors() override { return !s_.audit_anchors.empty(); }
+  Result<bool> hasAuditAnchors(std::string_view kiosk_id) override {
+    for (const auto& a : s_.audit_anchors) {
+      if (a.kiosk_id == kiosk_id) return true;
+    }
+    return false;
+  }
+  Status publishReceiptKey(const domain::PublishedKey& key) override {
+    for (const auto& k : s_.keys) {
+      if (k.key_id == key.key_id) return {};
+    }
+    s_.keys.push_back(key);
+    return {};
+  }
+  Result<std::vector<domain::PublishedKey>> receiptKeys() override { return s_.keys; }
+  Status recordHeartbeat(const domain::KioskStatus& status) override {
+    auto& k = s_.kiosks[status.kiosk_id];
+    domain::KioskStatus next = status;  // the selftest's fields stay as they were
+    next.selftest_at = k.selftest_at;
+    next.selftest_ok = k.selftest_ok;
+    next.selftest_summary = k.selftest_summary;
+    k = std::move(next);
+    return {};
+  }
+  Status recordSelftest(std::string_view kiosk_id,
+                        std::int64_t at,
+                        bool ok,
+                        std::string_view summary) override {
+    auto& k = s_.kiosks[std::string(kiosk_id)];
+    k.kiosk_id = kiosk_id;
+    k.selftest_at = at;
+    k.selftest_ok = ok;
+    k.selftest_summary = summary;
+    return {};
+  }
+  Result<std::vector<domain::KioskStatus>> listKiosks() override {
+    std::vector<domain::KioskStatus> out;
+    for (const auto& [id, k] : s_.kiosks) out.push_back(k);
+    return out;
+  }
 
   Result<std::int64_t> nextProtocolNumber(int year) override {
     return ++s_.protocol_counters[year];

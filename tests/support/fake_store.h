@@ -35,6 +35,8 @@ class FakeStore final : public domain::Store {
     std::vector<domain::AuditEntry> audit;
     std::vector<std::string> audit_hashes;
     std::vector<domain::AuditAnchor> audit_anchors;
+    std::vector<domain::PublishedKey> keys;
+    std::map<std::string, domain::KioskStatus> kiosks;
     std::int64_t next_id = 1;
   };
 

@@ -16,6 +16,18 @@ class ReceiptSigner {
   virtual bool verify(std::string_view message, std::string_view signature) = 0;
   // The id of the key that signs now ("" when the signer has none).
   virtual std::string signingKeyId() const { return {}; }
+  // The public half of the key that signs now, hex ("" when none).
+  virtual std::string publicKeyHex() const { return {}; }
+  // false unless `signature` over `message` is by the key `public_key_hex`
+  // (another kiosk's key, published in a shared database).
+  virtual bool verifyWith(std::string_view public_key_hex,
+                          std::string_view message,
+                          std::string_view signature) {
+    (void)public_key_hex;
+    (void)message;
+    (void)signature;
+    return false;
+  }
 };
 
 }  // namespace kiosk::domain

@@ -76,8 +76,21 @@ class Transaction {
   // Signed heads, oldest first.
   virtual Status appendAuditAnchor(const AuditAnchor& anchor) = 0;
   virtual Result<std::vector<AuditAnchor>> auditAnchors() = 0;
-  // True once any head was signed, i.e. a receipt key has been in use.
-  virtual Result<bool> hasAuditAnchors() = 0;
+  // True once kiosk `kiosk_id` signed any head, i.e. its receipt key has been in use.
+  virtual Result<bool> hasAuditAnchors(std::string_view kiosk_id) = 0;
+
+  // The fleet. Public receipt keys: published once each (again: no change).
+  virtual Status publishReceiptKey(const PublishedKey& key) = 0;
+  virtual Result<std::vector<PublishedKey>> receiptKeys() = 0;
+  // A kiosk's heartbeat (every field but the selftest's), inserted or replaced.
+  virtual Status recordHeartbeat(const KioskStatus& status) = 0;
+  // The selftest's fields of a kiosk, inserted or replaced.
+  virtual Status recordSelftest(std::string_view kiosk_id,
+                                std::int64_t at,
+                                bool ok,
+                                std::string_view summary) = 0;
+  // Every kiosk on the database, by id.
+  virtual Result<std::vector<KioskStatus>> listKiosks() = 0;
 
   // Communications.
   // The next protocol sequence number of `year` (1, 2, …).

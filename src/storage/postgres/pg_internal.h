@@ -215,7 +215,15 @@ class PgTransaction final : public domain::Transaction {
   Result<std::optional<domain::AuditHead>> auditHead() override;
   Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
   Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
-  Result<bool> hasAuditAnchors() override;
+  Result<bool> hasAuditAnchors(std::string_view kiosk_id) override;
+  Status publishReceiptKey(const domain::PublishedKey& key) override;
+  Result<std::vector<domain::PublishedKey>> receiptKeys() override;
+  Status recordHeartbeat(const domain::KioskStatus& status) override;
+  Status recordSelftest(std::string_view kiosk_id,
+                        std::int64_t at,
+                        bool ok,
+                        std::string_view summary) override;
+  Result<std::vector<domain::KioskStatus>> listKiosks() override;
 
   Result<std::int64_t> nextProtocolNumber(int year) override;
   Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,

@@ -267,10 +267,49 @@ Result<std::vector<domain::AuditAnchor>> PgTransaction::auditAnchors() {
       });
 }
 
-Result<bool> PgTransaction::hasAuditAnchors() {
-  auto n = scalar("SELECT count(*) FROM (SELECT 1 FROM audit_anchors LIMIT 1) a", {});
+Result<bool> PgTransaction::hasAuditAnchors(std::string_view kiosk_id) {
+  auto n = scalar("SELECT count(*) FROM (SELECT 1 FROM audit_anchors WHERE kiosk_id = $1 LIMIT 1) a",
+                  PgParams().add(kiosk_id));
   if (!n) return fail(n.error());
   return *n != 0;
+}
+
+// --- the fleet -----------------------------------------------------------
+
+Status PgTransaction::publishReceiptKey(const domain::PublishedKey& k) {
+  return exec(kPublishKeySql,
+              PgParams().add(k.key_id).add(k.kiosk_id).add(k.public_key).add(k.published_at));
+}
+
+Result<std::vector<domain::PublishedKey>> PgTransaction::receiptKeys() {
+  return all<domain::PublishedKey>(kReceiptKeysSql, {}, readPublishedKey<PgRow>);
+}
+
+Status PgTransaction::recordHeartbeat(const domain::KioskStatus& k) {
+  return exec(kHeartbeatSql, PgParams()
+                                 .add(k.kiosk_id)
+                                 .add(k.branch_code)
+                                 .add(k.branch_name)
+                                 .add(k.version)
+                                 .add(k.started_at)
+                                 .add(k.last_seen)
+                                 .add(k.head.id)
+                                 .add(k.head.hash)
+                                 .add(k.devices)
+                                 .add(k.outbox_pending)
+                                 .add(k.outbox_failed));
+}
+
+Status PgTransaction::recordSelftest(std::string_view kiosk_id,
+                                     std::int64_t at,
+                                     bool ok,
+                                     std::string_view summary) {
+  return exec(kSelftestSql, PgParams().add(kiosk_id).add(at).add(ok ? 1 : 0).add(summary));
+}
+
+Result<std::vector<domain::KioskStatus>> PgTransaction::listKiosks() {
+  static const std::string q = sql(kKioskColumns, "ORDER BY kiosk_id");
+  return all<domain::KioskStatus>(q, {}, readKiosk<PgRow>);
 }
 
 // --- communications ------------------------------------------------------

@@ -252,7 +252,15 @@ class SqliteTransaction final : public domain::Transaction {
   Result<std::optional<domain::AuditHead>> auditHead() override;
   Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
   Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
-  Result<bool> hasAuditAnchors() override;
+  Result<bool> hasAuditAnchors(std::string_view kiosk_id) override;
+  Status publishReceiptKey(const domain::PublishedKey& key) override;
+  Result<std::vector<domain::PublishedKey>> receiptKeys() override;
+  Status recordHeartbeat(const domain::KioskStatus& status) override;
+  Status recordSelftest(std::string_view kiosk_id,
+                        std::int64_t at,
+                        bool ok,
+                        std::string_view summary) override;
+  Result<std::vector<domain::KioskStatus>> listKiosks() override;
 
   // --- communications ----------------------------------------------------
 
@@ -317,6 +325,20 @@ class SqliteTransaction final : public domain::Transaction {
     if (!row) return fail(row.error());
     if (!*row) return std::optional<T>();
     return std::optional<T>(read(*q));
+  }
+
+  // Every row of a parameterless query read with `read`.
+  template <typename T, typename Read>
+  Result<std::vector<T>> all(const char* sql, Read read) {
+    auto q = query(sql);
+    if (!q) return fail(q.error());
+    std::vector<T> out;
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) return out;
+      out.push_back(read(*q));
+    }
   }
 
   SqliteStore& store_;

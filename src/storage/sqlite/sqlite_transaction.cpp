@@ -215,12 +215,54 @@ Status SqliteTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
   return q->bind(a.at).bind(a.kiosk_id).bind(a.head.id).bind(a.head.hash).bind(a.signature).run();
 }
 
-Result<bool> SqliteTransaction::hasAuditAnchors() {
-  auto q = query("SELECT EXISTS (SELECT 1 FROM audit_anchors)");
+Result<bool> SqliteTransaction::hasAuditAnchors(std::string_view kiosk_id) {
+  auto q = query("SELECT EXISTS (SELECT 1 FROM audit_anchors WHERE kiosk_id = ?)");
   if (!q) return fail(q.error());
+  q->bind(kiosk_id);
   auto row = q->step();
   if (!row) return fail(row.error());
   return q->integer(0) != 0;
+}
+
+Status SqliteTransaction::publishReceiptKey(const domain::PublishedKey& k) {
+  auto q = query(kPublishKeySql);
+  if (!q) return fail(q.error());
+  return q->bind(k.key_id).bind(k.kiosk_id).bind(k.public_key).bind(k.published_at).run();
+}
+
+Result<std::vector<domain::PublishedKey>> SqliteTransaction::receiptKeys() {
+  return all<domain::PublishedKey>(kReceiptKeysSql, readPublishedKey<Query>);
+}
+
+Status SqliteTransaction::recordHeartbeat(const domain::KioskStatus& k) {
+  auto q = query(kHeartbeatSql);
+  if (!q) return fail(q.error());
+  return q->bind(k.kiosk_id)
+      .bind(k.branch_code)
+      .bind(k.branch_name)
+      .bind(k.version)
+      .bind(k.started_at)
+      .bind(k.last_seen)
+      .bind(k.head.id)
+      .bind(k.head.hash)
+      .bind(k.devices)
+      .bind(k.outbox_pending)
+      .bind(k.outbox_failed)
+      .run();
+}
+
+Status SqliteTransaction::recordSelftest(std::string_view kiosk_id,
+                                         std::int64_t at,
+                                         bool ok,
+                                         std::string_view summary) {
+  auto q = query(kSelftestSql);
+  if (!q) return fail(q.error());
+  return q->bind(kiosk_id).bind(at).bind(ok ? 1 : 0).bind(summary).run();
+}
+
+Result<std::vector<domain::KioskStatus>> SqliteTransaction::listKiosks() {
+  static const std::string sql = std::string(kKioskColumns) + "ORDER BY kiosk_id";
+  return all<domain::KioskStatus>(sql.c_str(), readKiosk<Query>);
 }
 
 Result<std::vector<domain::AuditAnchor>> SqliteTransaction::auditAnchors() {

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# The fleet on one real PostgreSQL: three `serve` processes (kiosks K01, K02,
+# K03) on one database, as a branch runs them. Run inside pg_virtualenv (see
+# tests/storage/pg_suite.sh), which exports PGHOST, PGPORT, PGUSER, PGPASSWORD;
+# the kiosks get the password from a .pgpass file, as in production.
+# Checks: migration once for ten kiosks starting together; send at K01, list
+# at K02, staff reply at K03, unread at K01; a receipt printed at K01 verified
+# at K02; lockout across kiosks; the fleet view; audit-verify; a send storm
+# with kill -9; each notification once at a real SMTP server; a database
+# restart answered 503 and recovered without restarting serve.
+# Usage: fleet_test.sh PATH/TO/cassetto-kiosk SOURCE_DIR
+set -u
+bin=$1
+src=$2
+py=/usr/bin/python3
+work=$(mktemp -d)
+declare -A pid url
+smtp_pid=
+sms_pid=
+cleanup() {
+  for k in "${!pid[@]}"; do kill -9 "${pid[$k]}" 2>/dev/null; done
+  [ -n "$smtp_pid" ] && kill "$smtp_pid" "$sms_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+check() {
+  local what=$1
+  shift
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() {  # wait_for SECONDS COMMAND…
+  local limit=$1
+  shift
+  for _ in $(seq $((limit * 5))); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+sql() { psql -XAtq -d kiosk -c "$1"; }
+
+# The shared database and the password in a .pgpass file (never in the URL).
+createdb kiosk || exit 1
+port=${PGPORT:-5432}
+printf '%s:%s:kiosk:%s:%s\n' "$PGHOST" "$port" "$PGUSER" "$PGPASSWORD" >"$work/pgpass"
+chmod 600 "$work/pgpass"
+export PGPASSFILE=$work/pgpass
+db="postgresql://$PGUSER@$PGHOST:$port/kiosk"
+check "a password in the URL is refused (exit 2), never used" bash -c "
+  PGPASSWORD= '$bin' audit-verify --db 'postgresql://$PGUSER:secret@$PGHOST:$port/kiosk' 2>'$work/e'
+  test \$? = 2 && grep -q 'pgpass' '$work/e'"
+unset PGPASSWORD
+
+# Ten kiosks starting at once migrate once.
+for i in $(seq 10); do "$bin" audit-verify --db "$db" >"$work/migrate.$i" 2>&1 & done
+wait
+check "ten kiosks starting together: every one opens the database" \
+  bash -c "! grep -L 'intact' '$work'/migrate.* | grep -q ."
+check "ten kiosks starting together: each migration applied once" \
+  test "$(sql 'SELECT count(*) = count(DISTINCT version) AND count(*) = max(version) FROM schema_migrations')" = t
+
+# An SMTP server for every notification of the fleet.
+mail_port=$(free_port)
+$py -m aiosmtpd -n -l "127.0.0.1:$mail_port" -c aiosmtpd.handlers.Mailbox "$work/mail" >/dev/null 2>&1 &
+smtp_pid=$!
+wait_for 10 bash -c "(echo >/dev/tcp/127.0.0.1/$mail_port) 2>/dev/null"
+sms_port=$(free_port)
+$py "$src/tests/notify/sms_sink.py" "$sms_port" "$work/sms.jsonl" &
+sms_pid=$!
+
+start_kiosk() {  # start_kiosk K0N [--demo]
+  local k=$1
+  shift
+  cat >"$work/$k.conf" <<CONF
+[kiosk]
+kiosk_id = $k
+branch_code = 0042
+branch_name = Sede di prova
+[receipts]
+key_file = $work/$k.key
+[mail]
+url = smtp://127.0.0.1:$mail_port
+from = noreply@cassetto.example.it
+require_tls = false
+[pec]
+url = smtp://127.0.0.1:$mail_port
+from = cassetto@pec.example.it
+require_tls = false
+[sms]
+url = http://127.0.0.1:$sms_port/sms
+token = Bearer fleet-token
+sender = INPS
+[notify]
+poll_seconds = 1
+lease_seconds = 5
+CONF
+  chmod 600 "$work/$k.conf"  # it holds the SMS token
+  "$bin" serve "$@" --config "$work/$k.conf" --db "$db" --listen 127.0.0.1:0 >"$work/$k.log" 2>&1 &
+  pid[$k]=$!
+  wait_for 20 grep -q '^listening on' "$work/$k.log"
+  url[$k]=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/$k.log" | head -1)
+}
+login() {  # login KIOSK JAR BODY → csrf token (empty when refused)
+  curl -s -c "$work/$2" -H 'Content-Type: application/json' -d "$3" "${url[$1]}/api/session" |
+    sed -nE 's/.*"csrf_token":"([0-9a-f]+)".*/\1/p'
+}
+pro='{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}'
+staff='{"username":"sportello","password":"sportello-demo"}'
+
+start_kiosk K01 --demo
+start_kiosk K02
+start_kiosk K03
+check "three kiosks serve the one database" bash -c "[ -n '${url[K01]}' ] && [ -n '${url[K02]}' ] && [ -n '${url[K03]}' ]"
+
+# Send at K01, list at K02, reply at K03, unread at K01.
+t1=$(login K01 p1 "$pro")
+sent=$(curl -s -b "$work/p1" -H "X-CSRF-Token: $t1" -F topic=ruoli_versamenti -F subject='Versamenti 2026' \
+  -F body='Chiedo la verifica dei versamenti.' -F attachments=@"$src/tests/fixtures/files/documento.pdf" \
+  "${url[K01]}/api/communications")
+protocol=$(echo "$sent" | sed -nE 's/.*"protocol":"([^"]+)".*/\1/p')
+id=$(echo "$sent" | sed -nE 's/.*"id":([0-9]+).*/\1/p')
+check "a send at K01 gets protocol INPS.0042.<year>.0000001" bash -c "[[ '$protocol' =~ ^INPS\.0042\.[0-9]{4}\.0000001$ ]]"
+t2=$(login K02 p2 "$pro")
+check "K02 lists the thread sent at K01, with its attachment" bash -c "
+  curl -s -b '$work/p2' '${url[K02]}/api/communications?box=sent' | grep -q '\"protocol\":\"$protocol\"' &&
+  curl -s -b '$work/p2' '${url[K02]}/api/communications/$id' | grep -q '\"filename\":\"documento.pdf\"'"
+check "K02 hands out the file sent at K01 byte for byte" bash -c "
+  aid=\$(curl -s -b '$work/p2' '${url[K02]}/api/communications/$id' | sed -nE 's/.*\"attachments\":\[\{\"id\":([0-9]+).*/\1/p')
+  curl -s -b '$work/p2' '${url[K02]}/api/attachments/'\$aid | cmp -s - '$src/tests/fixtures/files/documento.pdf'"
+t3=$(login K03 s3 "$staff")
+curl -s -b "$work/s3" -H "X-CSRF-Token: $t3" -F body='Versamenti verificati: tutto regolare.' \
+  "${url[K03]}/api/staff/communications/$id/messages" >/dev/null
+check "the reply written at K03 is unread for the professional at K01" bash -c "
+  curl -s -b '$work/p1' '${url[K01]}/api/session' | grep -q '\"unread\":1'"
+
+# A receipt printed at K01 verifies at K02 (K01's public key is in the database).
+curl -s -b "$work/p1" "${url[K01]}/api/communications/$id/receipt.pdf" -o "$work/receipt.pdf"
+check "K02's verify-receipt says the receipt printed at K01 is valid" bash -c "
+  '$bin' verify-receipt --config '$work/K02.conf' --db '$db' '$work/receipt.pdf' | grep -q '^valid: protocol $protocol'"
+check "K02's /verifica page says so too" bash -c "
+  record=\$(pdftotext '$work/receipt.pdf' - | tr -d '\n' | grep -oE 'CK1;[^ ]+' | head -1)
+  [ -n \"\$record\" ] && curl -s -G --data-urlencode \"r=\$record\" '${url[K02]}/verifica' | grep -qi 'valida'"
+
+# Lockout across kiosks: five wrong PINs over three kiosks lock the account everywhere.
+curl -s -b "$work/p1" -H "X-CSRF-Token: $t1" -X DELETE "${url[K01]}/api/session" >/dev/null
+curl -s -b "$work/p2" -H "X-CSRF-Token: $t2" -X DELETE "${url[K02]}/api/session" >/dev/null
+wrong='{"codice_fiscale":"RSSMRA80A01H501U","pin":"99999999"}'
+codes=""
+for k in K01 K02 K03 K01 K02; do
+  codes+=$(curl -s -o /dev/null -w '%{http_code} ' -H 'Content-Type: application/json' -d "$wrong" "${url[$k]}/api/session")
+done
+check "wrong PINs at K01, K02, K03, K01, K02: the fifth locks (401×4, 423)" test "$codes" = "401 401 401 401 423 "
+check "the right PIN is refused as locked at K03 too" test \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$pro" "${url[K03]}/api/session")" = 423
+curl -s -b "$work/s3" -H "X-CSRF-Token: $t3" -X POST "${url[K03]}/api/staff/professionals/RSSMRA80A01H501U/unlock" >/dev/null
+check "staff unlock at K03 lets the professional in at K01" test -n "$(login K01 p1 "$pro")"
+
+# The technician sees the branch's fleet from any desk.
+"$bin" add-staff --db "$db" --role technician --display-name 'Tecnico' tecnico <<<'tecnico-prova-2026' >/dev/null
+"$bin" selftest --config "$work/K02.conf" --db "$db" >/dev/null 2>&1
+tt=$(login K03 t3 '{"username":"tecnico","password":"tecnico-prova-2026"}')
+curl -s -b "$work/t3" "${url[K03]}/api/technician/kiosks" >"$work/kiosks.json"
+check "/api/technician/kiosks at K03 lists K01, K02, K03 online with version and head" $py -c "
+import json
+j = json.load(open('$work/kiosks.json'))
+ks = {k['kiosk_id']: k for k in j['items']}
+assert set(ks) == {'K01', 'K02', 'K03'}, ks
+assert all(k['state'] == 'online' and k['version'] and k['branch_code'] == '0042' for k in ks.values()), ks
+assert ks['K03']['this_kiosk'] and not ks['K01']['this_kiosk']
+assert ks['K02']['selftest']['at'] > 0, ks['K02']
+assert 'printer=' in ks['K01']['devices']
+"
+
+# Many sends at once on all three kiosks, K03 killed with kill -9 each round.
+tk=( "" )
+for k in K01 K02 K03; do login "$k" "storm$k" "$pro" >"$work/token$k"; done
+acked=$work/acked
+: >"$acked"
+send_loop() {  # send_loop KIOSK ROUND
+  local k=$1 token
+  token=$(cat "$work/token$k")
+  for i in $(seq 6); do
+    curl -s -m 10 -b "$work/storm$k" -H "X-CSRF-Token: $token" -F topic=normativa \
+      -F "subject=Storm $2 $k $i" -F body=Testo "${url[$k]}/api/communications" |
+      grep -oE '"protocol":"[^"]+"' | cut -d'"' -f4 >>"$acked"
+  done
+}
+kills=0
+for round in 1 2 3; do
+  send_loop K01 "$round" &
+  a=$!
+  send_loop K02 "$round" &
+  b=$!
+  send_loop K03 "$round" &
+  c=$!
+  sleep 0.3
+  kill -9 "${pid[K03]}"
+  kills=$((kills + 1))
+  wait "$a" "$b" "$c"
+  wait "${pid[K03]}" 2>/dev/null
+  start_kiosk K03
+  login K03 stormK03 "$pro" >"$work/tokenK03"
+done
+echo "#    storm: $(wc -l <"$acked") sends acknowledged, $(sql 'SELECT count(*) FROM communications') stored, outbox: $(sql "SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM outbox GROUP BY status) s")"
+check "no acknowledged send lost: every protocol answered 201 is in the database" bash -c "
+  sort -u '$acked' >'$work/acked.sorted'
+  sql() { psql -XAtq -d kiosk -c \"\$1\"; }
+  sql 'SELECT protocol FROM communications' | sort >'$work/stored'
+  comm -23 '$work/acked.sorted' '$work/stored' | wc -l | grep -qx 0"
+check "no protocol twice and no gap across the three kiosks" \
+  test "$(sql "SELECT count(*) = count(DISTINCT protocol) AND count(*) = max(split_part(protocol, '.', 4)::int) FROM communications")" = t
+check "the storm acknowledged sends at every kiosk" test "$(wc -l <"$acked")" -ge 20
+
+# Each notification once: the outbox drains and every row's Message-ID is at the SMTP server.
+wait_for 60 bash -c "[ \"\$(psql -XAtq -d kiosk -c \"SELECT count(*) FROM outbox WHERE status <> 'sent'\")\" = 0 ]"
+sql "SELECT id, event, channel, status, attempts, next_attempt_at - extract(epoch from now())::bigint, last_error FROM outbox WHERE status <> 'sent'" | sed 's/^/#    not sent: /'
+check "the shared outbox drains: every row sent" wait_for 60 \
+  bash -c "[ \"\$(psql -XAtq -d kiosk -c \"SELECT count(*) FROM outbox WHERE status <> 'sent'\")\" = 0 ]"
+mail_rows=$(sql "SELECT count(*) FROM outbox WHERE channel <> 'sms'")
+sms_rows=$(sql "SELECT count(*) FROM outbox WHERE channel = 'sms'")
+$py "$src/tests/notify/check_maildir.py" "$work/mail" >"$work/mails.txt"
+check "every e-mail and PEC row reached the SMTP server, under its own Message-ID" \
+  test "$(cut -f3 "$work/mails.txt" | sort -u | wc -l)" -eq "$mail_rows"
+check "every SMS row reached the gateway" test "$(wc -l <"$work/sms.jsonl")" -ge "$sms_rows"
+dups=$(( $(wc -l <"$work/mails.txt") - mail_rows + $(wc -l <"$work/sms.jsonl") - sms_rows ))
+echo "#    $mail_rows mails and $sms_rows SMS; $dups sent twice (a kiosk killed between the server's answer and its record)"
+check "a notification goes out twice only when a kiosk was killed mid-send ($dups ≤ $kills)" test "$dups" -le "$kills"
+
+# One audit chain for the fleet, every kiosk's signed heads checked.
+kill -TERM "${pid[K01]}" "${pid[K02]}" "${pid[K03]}"
+wait "${pid[K01]}" "${pid[K02]}" "${pid[K03]}" 2>/dev/null
+unset 'pid[K01]' 'pid[K02]' 'pid[K03]'
+anchors=$(sql 'SELECT count(*) FROM audit_anchors')
+check "audit-verify at K02: one chain, intact, every head checked, K01's too" bash -c "
+  '$bin' audit-verify --config '$work/K02.conf' --db '$db' >'$work/audit' &&
+  grep -q 'chain intact' '$work/audit' && grep -q 'signed heads: $anchors match' '$work/audit' &&
+  test \$(psql -XAtq -d kiosk -c \"SELECT count(*) FROM audit_anchors WHERE kiosk_id = 'K01'\") -ge 1"
+
+# A database restart: 503 database_unavailable while it is down, then back by itself.
+start_kiosk K01
+t1=$(login K01 p1 "$pro")
+cluster=$(pg_lsclusters -h | awk -v p="$port" '$3 == p {print $1" "$2}')
+pg_ctlcluster $cluster stop -m fast
+check "/healthz says database_unavailable while PostgreSQL is down" bash -c "
+  curl -s '${url[K01]}/healthz' | grep -q database_unavailable"
+check "a list answers 503 database_unavailable with an Italian message" bash -c "
+  out=\$(curl -s -w ' %{http_code}' -b '$work/p1' '${url[K01]}/api/communications?box=sent')
+  [[ \"\$out\" == *'database_unavailable'*'archivio'*' 503' ]]"
+pg_ctlcluster $cluster start
+check "after the restart the kiosk serves again without a restart of its own" wait_for 20 bash -c "
+  curl -s '${url[K01]}/healthz' | grep -q '\"status\":\"ok\"'"
+check "the open session survives: a send after the restart is registered" bash -c "
+  curl -s -b '$work/p1' -H 'X-CSRF-Token: $t1' -F topic=normativa -F subject='Dopo il riavvio' -F body=Testo \
+    '${url[K01]}/api/communications' | grep -q '\"protocol\"'"
+
+echo "fleet: $failures failure(s)"
+[ "$failures" -eq 0 ]
