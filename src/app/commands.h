@@ -24,5 +24,6 @@ int runHashPassword(const std::vector<std::string>& args);
 int runBackup(const std::vector<std::string>& args);
 int runRestore(const std::vector<std::string>& args);
 int runReceiptKey(const std::vector<std::string>& args);
+int runMigrateDb(const std::vector<std::string>& args);
 
 }  // namespace kiosk::app

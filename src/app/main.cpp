@@ -26,6 +26,7 @@ constexpr const char* kUsage =
     "  backup DIR       an online copy of the database and the receipt key, with a manifest\n"
     "  restore DIR      check a backup (hashes, schema, audit chain) and put it in place\n"
     "  receipt-key      show | rotate | export-public: the receipt keys (older ones still verify)\n"
+    "  migrate-db       --from kiosk.db --to postgresql://…: a kiosk's data into a shared database\n"
     "\n"
     "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
 
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
       {"backup", kiosk::app::runBackup},
       {"restore", kiosk::app::runRestore},
       {"receipt-key", kiosk::app::runReceiptKey},
+      {"migrate-db", kiosk::app::runMigrateDb},
   };
   if (argc < 2) {
     std::fputs(kUsage, stderr);

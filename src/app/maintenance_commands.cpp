@@ -16,6 +16,8 @@
 #include "domain/audit.h"
 #include "receipts/ed25519_signer.h"
 #include "storage/backup.h"
+#include "storage/migrate_db.h"
+#include "storage/open_store.h"
 
 namespace kiosk::app {
 namespace {
@@ -283,6 +285,75 @@ int runReceiptKey(const std::vector<std::string>& args) {
     std::puts(
         "Nuova chiave in uso dal prossimo avvio del servizio (systemctl restart cassetto-kiosk).");
   }
+  return kExitOk;
+}
+
+}  // namespace kiosk::app
+
+namespace kiosk::app {
+
+// migrate-db --from kiosk.db --to postgresql://…: a standalone kiosk's data
+// (attachments included) into an empty shared database; counts and the
+// audit chain checked at the end; the kiosk's public receipt keys published
+// there so its receipts verify at every desk.
+int runMigrateDb(const std::vector<std::string>& args) {
+  po::options_description own("migrate-db options");
+  own.add_options()("from", po::value<std::string>(), "the kiosk's SQLite file")(
+      "to", po::value<std::string>(), "the shared database: postgresql://USER@HOST:PORT/DB");
+  auto p = parse(args, "migrate-db", "--from kiosk.db --to postgresql://USER@HOST:PORT/DB", own);
+  if (!p) return p.error();
+  if (!p->vm.count("from") || !p->vm.count("to")) {
+    std::fputs("cassetto-kiosk migrate-db: say --from FILE and --to URL\n", stderr);
+    return kExitUsage;
+  }
+  const std::string from = sqlitePath(p->vm["from"].as<std::string>());
+  const std::string to = p->vm["to"].as<std::string>();
+  if (!to.starts_with("postgresql://") && !to.starts_with("postgres://")) {
+    std::fputs("cassetto-kiosk migrate-db: --to must be a postgresql:// URL\n", stderr);
+    return kExitUsage;
+  }
+  if (!std::filesystem::is_regular_file(from)) {
+    std::fprintf(stderr, "cassetto-kiosk migrate-db: no database file %s\n", from.c_str());
+    return kExitUsage;
+  }
+  auto counts = storage::copySqliteToPostgres(from, to);
+  if (!counts) {
+    if (counts.error().reason == "target_not_empty") {
+      std::fprintf(stderr, "cassetto-kiosk migrate-db: %s\n", counts.error().message.c_str());
+      return kExitUsage;
+    }
+    return report("migrate-db", counts.error());
+  }
+  bool same = true;
+  for (const auto& c : *counts) {
+    std::printf("%-18s %8lld → %8lld%s\n", c.table.c_str(), static_cast<long long>(c.source),
+                static_cast<long long>(c.target), c.source == c.target ? "" : "  DIFFERENT");
+    same = same && c.source == c.target;
+  }
+  auto store = storage::openStore(to);
+  if (!store) return report("migrate-db", store.error());
+  std::unique_ptr<receipts::Ed25519Signer> signer;
+  config::Config source = p->config;
+  source.db = from;
+  if (const std::string key = receiptKeyPath(source); std::filesystem::exists(key)) {
+    auto opened = receipts::Ed25519Signer::open(key);
+    if (!opened) return report("migrate-db", opened.error());
+    signer = std::move(*opened);
+    if (auto st = publishReceiptKeys(**store, *signer, p->config.kiosk_id); !st) {
+      return report("migrate-db", st.error());
+    }
+  }
+  auto check = domain::verifyAudit(**store, signer.get());
+  if (!check) return report("migrate-db", check.error());
+  if (check->first_broken) {
+    std::printf("audit log: BROKEN at entry %lld: %s\n",
+                static_cast<long long>(*check->first_broken), check->why.c_str());
+    return kExitFailure;
+  }
+  std::printf("audit log: %lld entries, chain intact; signed heads: %lld match\n",
+              static_cast<long long>(check->entries), static_cast<long long>(check->anchors));
+  if (!same) return kExitFailure;
+  std::printf("migrated: %s → %s\n", from.c_str(), (*store)->describe().c_str());
   return kExitOk;
 }
 
