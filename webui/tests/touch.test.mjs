@@ -331,6 +331,9 @@ test('the technician sees devices, pending and failed notifications, and retries
     await page.waitForSelector('#devices');
     assert.match(await page.textContent('#devices [data-device=printer]'), /non configurato|non disponibile|pronto/);
     assert.match(await page.textContent('#devices [data-device=scanner]'), /non configurato – no \[scanner\] device/);
+    // The kiosks on the database: this one, in line, with its version and devices.
+    const self = page.locator('#fleet tbody tr[data-kiosk=K01]');
+    assert.match(await self.textContent(), /K01 \(questo\)\s*in linea.*\d+\.\d+\.\d+.*printer=/);
     // The dispatcher runs at start: wait for the failed row.
     for (let i = 0; i < 40 && !(await page.$('#outbox-failed')); i++) {
       await page.waitForTimeout(250);

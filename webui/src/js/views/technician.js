@@ -1,6 +1,7 @@
 // Technicians see the kiosk's state, never a communication: the database,
-// each device with its details, and the notifications still to go out or
-// given up on, with a retry (audited by the server).
+// each device with its details, every kiosk on the database (the branch's
+// fleet when it is shared), and the notifications still to go out or given
+// up on, with a retry (audited by the server).
 import * as api from '../api.js';
 import { h, append, clear, formatDate } from '../dom.js';
 import { t, getLang } from '../i18n.js';
@@ -27,11 +28,29 @@ function outboxTable(items, id, onRetry) {
         : null)))));
 }
 
+function fleetTable(items) {
+  const selftest = (k) => (k.selftest.at
+    ? `${t(k.selftest.ok ? 'selftestOk' : 'selftestFailed')} · ${formatDate(k.selftest.at, getLang())}`
+    : t('selftestNever'));
+  return h('table', { class: 'table kiosk-table', id: 'fleet' },
+    h('thead', {}, h('tr', {},
+      [t('kioskId'), t('status'), t('lastSeen'), t('version'), t('devices'), t('selftest')]
+        .map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, items.map((k) => h('tr', { dataset: { kiosk: k.kiosk_id, state: k.state } },
+      h('td', {}, k.this_kiosk ? `${k.kiosk_id} (${t('thisKiosk')})` : k.kiosk_id),
+      h('td', {}, h('span', { class: `badge ${k.state === 'online' ? 'bg-success' : 'bg-danger'}` }, t(`fleet_${k.state}`))),
+      h('td', {}, k.last_seen ? formatDate(k.last_seen, getLang()) : '–'),
+      h('td', {}, k.version || '–'),
+      h('td', { class: 'selectable' }, k.devices || '–'),
+      h('td', {}, selftest(k))))));
+}
+
 export async function renderTechnician(el) {
   const k = state.kiosk;
-  const [health, devices, pending, failed] = await Promise.all([
+  const [health, devices, fleet, pending, failed] = await Promise.all([
     api.get('/healthz').catch((err) => ({ status: err.message })),
     api.get('/api/devices').catch(() => null),
+    api.get('/api/technician/kiosks').catch(() => null),
     api.get('/api/technician/outbox?status=pending').catch(() => ({ items: [] })),
     api.get('/api/technician/outbox?status=failed').catch(() => ({ items: [] })),
   ]);
@@ -63,6 +82,10 @@ export async function renderTechnician(el) {
           h('dt', {}, name),
           h('dd', { dataset: { device: key } }, `${t(`device_${devices[key].status}`)} – ${devices[key].detail || ''}`)]))
         : h('p', {}, t('viewFailed'))),
+    h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-fleet' },
+      h('h2', { class: 'h4', id: 'tech-fleet' }, t('fleet')),
+      h('p', {}, t('fleetText')),
+      fleet ? fleetTable(fleet.items) : h('p', {}, t('viewFailed'))),
     h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-failed' },
       h('h2', { class: 'h4', id: 'tech-failed' }, `${t('outboxFailed')} (${failed.items.length})`),
       failed.items.length
