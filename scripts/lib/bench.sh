@@ -1,0 +1,64 @@
+# Helpers shared by scripts/bench and scripts/bench-postgresql (sourced).
+# They use $work (a scratch folder) and set rps_NAME for each run.
+
+wait_listening() {  # wait_listening LOGFILE
+  for _ in $(seq 200); do grep -q '^listening on' "$1" && return 0; sleep 0.1; done
+  echo "bench: server did not start" >&2
+  cat "$1" >&2
+  exit 1
+}
+
+# login_cookie PORT → sets $csrf and $cookie for the demo professional.
+login_cookie() {
+  local answer
+  answer=$(curl -s -c "$work/jar.$1" -H 'Content-Type: application/json' \
+    -d '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}' "http://127.0.0.1:$1/api/session")
+  csrf=$(printf '%s' "$answer" | sed -E 's/.*"csrf_token":"([0-9a-f]+)".*/\1/')
+  cookie="kiosk_session=$(awk '$6 == "kiosk_session" {print $7}' "$work/jar.$1")"
+}
+
+# send_script NAME → $work/NAME.lua: a wrk script posting five 1 MiB
+# attachments with the current $cookie and $csrf.
+send_script() {
+  local boundary=kioskbenchboundary
+  if [ ! -f "$work/body" ]; then
+    {
+      for field in topic:rimborso subject:Benchmark body:Invio-di-prova; do
+        printf -- '--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' \
+          "$boundary" "${field%%:*}" "${field#*:}"
+      done
+      for i in 1 2 3 4 5; do
+        printf -- '--%s\r\nContent-Disposition: form-data; name="attachments"; filename="a%d.txt"\r\n' \
+          "$boundary" "$i"
+        printf 'Content-Type: text/plain\r\n\r\n'
+        head -c 1048576 /dev/zero | tr '\0' 'a'
+        printf '\r\n'
+      done
+      printf -- '--%s--\r\n' "$boundary"
+    } >"$work/body"
+  fi
+  cat >"$work/$1.lua" <<LUA
+local f = io.open("$work/body", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*all")
+f:close()
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=$boundary"
+wrk.headers["Cookie"] = "$cookie"
+wrk.headers["X-CSRF-Token"] = "$csrf"
+LUA
+}
+
+# run NAME CONNECTIONS DURATION URL [wrk args…] → "NAME req/s p50 p99"
+run() {
+  local name=$1 conns=$2 dur=$3 url=$4
+  shift 4
+  wrk -t2 -c"$conns" -d"${dur}s" --latency "$@" "$url" >"$work/$name.wrk" 2>&1
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
+  p50=$(awk '$1 == "50%" {print $2}' "$work/$name.wrk")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/$name.wrk")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name.wrk")
+  printf '%-10s %10s req/s   p50 %-9s p99 %-9s%s\n' "$name" "$rps" "$p50" "$p99" \
+    "${non2xx:+  ($non2xx non-2xx answers!)}"
+  eval "rps_${name//-/_}=$rps"
+}
