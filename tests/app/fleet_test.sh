@@ -154,6 +154,12 @@ check "the right PIN is refused as locked at K03 too" test \
 curl -s -b "$work/s3" -H "X-CSRF-Token: $t3" -X POST "${url[K03]}/api/staff/professionals/RSSMRA80A01H501U/unlock" >/dev/null
 check "staff unlock at K03 lets the professional in at K01" test -n "$(login K01 p1 "$pro")"
 
+# The keeper's commands work on the shared database as on a file.
+check "import-archive, set-pin and outbox list work with --db postgresql://" bash -c "
+  '$bin' import-archive --db '$db' '$src/../shared/fixtures/gs-archive.csv' | grep -q '^added ' &&
+  echo 'Pin2026abc' | '$bin' set-pin --db '$db' SRRMTT66S23F205R >/dev/null &&
+  '$bin' outbox list --db '$db' | grep -q 'registered'"
+
 # The technician sees the branch's fleet from any desk.
 "$bin" add-staff --db "$db" --role technician --display-name 'Tecnico' tecnico <<<'tecnico-prova-2026' >/dev/null
 "$bin" selftest --config "$work/K02.conf" --db "$db" >/dev/null 2>&1
@@ -234,6 +240,11 @@ check "audit-verify at K02: one chain, intact, every head checked, K01's too" ba
   '$bin' audit-verify --config '$work/K02.conf' --db '$db' >'$work/audit' &&
   grep -q 'chain intact' '$work/audit' && grep -q 'signed heads: $anchors match' '$work/audit' &&
   test \$(psql -XAtq -d kiosk -c \"SELECT count(*) FROM audit_anchors WHERE kiosk_id = 'K01'\") -ge 1"
+
+check "each signed head is also a log line, for the journal to forward off the box" bash -c "
+  line=\$(grep '\"event\":\"audit_anchor\"' '$work/K01.log' | tail -1)
+  hash=\$(echo \"\$line\" | sed -nE 's/.*\"head_hash\":\"([0-9a-f]+)\".*/\\1/p')
+  [ -n \"\$hash\" ] && test \$(psql -XAtq -d kiosk -c \"SELECT count(*) FROM audit_anchors WHERE kiosk_id = 'K01' AND head_hash = '\$hash'\") -ge 1"
 
 # A database restart: 503 database_unavailable while it is down, then back by itself.
 start_kiosk K01
