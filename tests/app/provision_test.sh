@@ -97,10 +97,21 @@ check "a wrong value stops with exit 2 and names the key" bash -c "[ $code = 2 ]
 check "… before anything changed" bash -c "! dpkg-query -W cassetto-kiosk >/dev/null 2>&1 && [ \"\$(readlink /etc/localtime)\" = '$tz_before' ]"
 echo 'colour = blue' >>"$work/bad.conf"
 check "an unknown key is refused" bash -c "'$src/scripts/provision' '$work/bad.conf' 2>&1 | grep -q 'unknown key \"colour\"'"
+sed 's|^database_url = .*|database_url = postgresql://cassetto:secret@db.sede.example:5432/cassetto|' \
+  "$work/values.conf" >"$work/bad.conf"
+check "a shared database URL with a password in it is refused" bash -c "
+  '$src/scripts/provision' '$work/bad.conf' 2>&1 | grep -q 'database_url: postgresql://USER@HOST:PORT/DB (no password'"
 
 # 2. --dry-run prints the plan and changes nothing.
 "$src/scripts/provision" --dry-run "$work/values.conf" >"$work/dry.txt" 2>&1
 check "--dry-run prints the plan" grep -q '^would: dpkg -i' "$work/dry.txt"
+printf 'a-db-password\n' >"$work/db.pw"
+sed -e 's|^database_url = .*|database_url = postgresql://cassetto@db.sede.example:5432/cassetto?sslmode=require|' \
+  "$work/values.conf" >"$work/pg.conf"
+echo "database_password_file = $work/db.pw" >>"$work/pg.conf"
+"$src/scripts/provision" --dry-run "$work/pg.conf" >"$work/dry-pg.txt" 2>&1
+check "--dry-run on a shared database plans the service user's .pgpass" \
+  grep -q 'write /var/lib/cassetto-kiosk/.pgpass (600 ' "$work/dry-pg.txt"
 check "--dry-run changes nothing" bash -c "! dpkg-query -W cassetto-kiosk >/dev/null 2>&1 && ! test -e /etc/cassetto-kiosk"
 
 # 3. The real run.

@@ -687,3 +687,16 @@ TEST_CASE("store: heartbeats and selftests of each kiosk are kept apart and list
   CHECK_FALSE(two.selftest_ok);
   CHECK(two.selftest_summary == "printer: FAIL");
 }
+
+TEST_CASE("store: a caller waits a bounded time for a connection, then hears database_busy",
+          "[store]") {
+  test::TestDatabase db;
+  auto store = std::move(*storage::openStore(db.url(), {1, 300}));
+  auto held = store->begin(TxMode::kRead);  // the only connection
+  REQUIRE(held);
+  auto waited = store->begin(TxMode::kRead);
+  REQUIRE_FALSE(waited);
+  CHECK(waited.error().reason == "database_busy");
+  held->reset();
+  CHECK(store->begin(TxMode::kRead));
+}

@@ -2,6 +2,8 @@
 
 #include <sys/statvfs.h>
 
+#include <chrono>
+
 #include "storage/backup.h"
 #include "storage/sqlite/sqlite_internal.h"
 
@@ -25,7 +27,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
 Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
   {
     std::unique_lock lock(mutex_);
-    available_.wait(lock, [&] { return !idle_.empty() || open_connections_ < options_.pool_size; });
+    // A bounded wait, as for the lock itself: a pool kept busy answers
+    // database_busy (503) rather than holding the request forever.
+    if (!available_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms), [&] {
+          return !idle_.empty() || open_connections_ < options_.pool_size;
+        })) {
+      Error e = Error::unavailable("database_busy",
+                                   "Il sistema è momentaneamente occupato. Riprovare tra poco.");
+      e.detail = "no database connection free within the wait";
+      return fail(e);
+    }
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
