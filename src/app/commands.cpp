@@ -318,8 +318,7 @@ int runSelftest(const std::vector<std::string>& args) {
     auto tx = (*store)->begin(domain::TxMode::kWrite);
     const bool recorded =
         tx &&
-        (*tx)->recordSelftest(p->config.kiosk_id, static_cast<std::int64_t>(std::time(nullptr)),
-                              ok,
+        (*tx)->recordSelftest(p->config.kiosk_id, static_cast<std::int64_t>(std::time(nullptr)), ok,
                               ok ? "tutte le verifiche superate"
                                  : "verifiche non superate: eseguire selftest sul chiosco") &&
         (*tx)->commit();

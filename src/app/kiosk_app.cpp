@@ -127,8 +127,8 @@ void KioskApp::heartbeat() {
     auto head = (*tx)->auditHead();
     if (!head) return fail(head.error());
     if (*head) k.head = **head;
-    for (auto [status, count] : {std::pair{"pending", &k.outbox_pending},
-                                 std::pair{"failed", &k.outbox_failed}}) {
+    for (auto [status, count] :
+         {std::pair{"pending", &k.outbox_pending}, std::pair{"failed", &k.outbox_failed}}) {
       auto rows = (*tx)->listOutbox(status, 100000);
       if (!rows) return fail(rows.error());
       *count = static_cast<std::int64_t>(rows->size());

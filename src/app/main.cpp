@@ -26,9 +26,9 @@ constexpr const char* kUsage =
     "  backup DIR       an online copy of the database and the receipt key, with a manifest\n"
     "  restore DIR      check a backup (hashes, schema, audit chain) and put it in place\n"
     "  receipt-key      show | rotate | export-public: the receipt keys (older ones still verify)\n"
-    "  migrate-db       --from kiosk.db --to postgresql://…: a kiosk's data into a shared database\n"
+    "  migrate-db       --from FILE --to postgresql://…: a kiosk's data into a shared one\n"
     "\n"
-    "Every command takes --config FILE and --db PATH; COMMAND --help tells more.\n";
+    "Every command takes --config FILE and --db PATH|URL; COMMAND --help tells more.\n";
 
 }  // namespace
 

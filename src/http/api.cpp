@@ -382,22 +382,23 @@ class Handlers {
     json items = json::array();
     for (const auto& k : *rows) {
       const bool online = k.last_seen > 0 && now - k.last_seen <= 180;
-      items.push_back({{"kiosk_id", k.kiosk_id},
-                       {"this_kiosk", k.kiosk_id == d_.kiosk_id},
-                       {"state", k.last_seen == 0 ? "never_seen" : online ? "online" : "offline"},
-                       {"branch_code", k.branch_code},
-                       {"branch_name", k.branch_name},
-                       {"version", k.version},
-                       {"started_at", k.started_at},
-                       {"last_seen", k.last_seen},
-                       {"audit_head", {{"id", k.head.id}, {"hash", k.head.hash}}},
-                       {"devices", k.devices},
-                       {"outbox_pending", k.outbox_pending},
-                       {"outbox_failed", k.outbox_failed},
-                       {"selftest",
-                        {{"at", k.selftest_at},
-                         {"ok", k.selftest_ok},
-                         {"summary", k.selftest_summary}}}});
+      items.push_back(
+          {{"kiosk_id", k.kiosk_id},
+           {"this_kiosk", k.kiosk_id == d_.kiosk_id},
+           {"state", k.last_seen == 0 ? "never_seen"
+                     : online         ? "online"
+                                      : "offline"},
+           {"branch_code", k.branch_code},
+           {"branch_name", k.branch_name},
+           {"version", k.version},
+           {"started_at", k.started_at},
+           {"last_seen", k.last_seen},
+           {"audit_head", {{"id", k.head.id}, {"hash", k.head.hash}}},
+           {"devices", k.devices},
+           {"outbox_pending", k.outbox_pending},
+           {"outbox_failed", k.outbox_failed},
+           {"selftest",
+            {{"at", k.selftest_at}, {"ok", k.selftest_ok}, {"summary", k.selftest_summary}}}});
     }
     return Response::json(200, {{"items", items}, {"database", d_.store.describe()}});
   }

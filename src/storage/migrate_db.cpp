@@ -11,15 +11,15 @@ namespace {
 
 // In the order of their references; sessions stay behind.
 constexpr const char* kTables[] = {
-    "professionals", "contact_versions", "staff_users",      "audit_log",
-    "audit_anchors", "protocol_counters", "communications",  "messages",
-    "attachments",   "idempotency_keys",  "outbox",          "receipt_keys",
+    "professionals", "contact_versions",  "staff_users",    "audit_log",
+    "audit_anchors", "protocol_counters", "communications", "messages",
+    "attachments",   "idempotency_keys",  "outbox",         "receipt_keys",
     "kiosks"};
 
 // Tables whose id is an identity: its sequence continues after the copy.
 bool hasIdentity(std::string_view table) {
-  return table != "protocol_counters" && table != "idempotency_keys" &&
-         table != "receipt_keys" && table != "kiosks";
+  return table != "protocol_counters" && table != "idempotency_keys" && table != "receipt_keys" &&
+         table != "kiosks";
 }
 
 struct SqliteFile {
@@ -90,13 +90,13 @@ Result<std::vector<TableCount>> copySqliteToPostgres(const std::string& sqlite_p
   target->reset();
 
   SqliteFile file;
-  if (sqlite3_open_v2(sqlite_path.c_str(), &file.db, SQLITE_OPEN_READONLY, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(sqlite_path.c_str(), &file.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     return fail(Error::storageUnavailable("cannot open " + sqlite_path));
   }
   PgConnection pg(PQconnectdb(postgres_url.c_str()));
   if (pg.broken()) return fail(databaseUnavailable(PQerrorMessage(pg.raw())));
-  PQsetNoticeProcessor(pg.raw(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      pg.raw(), [](void*, const char*) {}, nullptr);
   // One snapshot of the source, one transaction on the target.
   if (auto st = pg.exec("BEGIN"); !st) return fail(st.error());
   if (sqlite3_exec(file.db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -106,10 +106,10 @@ Result<std::vector<TableCount>> copySqliteToPostgres(const std::string& sqlite_p
     auto n = pgCount(pg, table);
     if (!n) return fail(n.error());
     if (*n > 0) {
-      return fail(Error::conflict(
-          "target_not_empty",
-          std::string("Il database di destinazione contiene già dati (tabella ") + table +
-              "): la migrazione si fa solo verso un database vuoto."));
+      return fail(
+          Error::conflict("target_not_empty",
+                          std::string("Il database di destinazione contiene già dati (tabella ") +
+                              table + "): la migrazione si fa solo verso un database vuoto."));
     }
   }
   std::vector<TableCount> counts;
@@ -117,8 +117,9 @@ Result<std::vector<TableCount>> copySqliteToPostgres(const std::string& sqlite_p
     auto copied = copyTable(file.db, pg, table);
     if (!copied) return fail(copied.error());
     if (hasIdentity(table)) {
-      if (auto st = pg.exec(std::string("SELECT setval(pg_get_serial_sequence('") + table +
-                            "', 'id'), coalesce((SELECT max(id) FROM " + table + "), 0) + 1, false)");
+      if (auto st =
+              pg.exec(std::string("SELECT setval(pg_get_serial_sequence('") + table +
+                      "', 'id'), coalesce((SELECT max(id) FROM " + table + "), 0) + 1, false)");
           !st) {
         return fail(st.error());
       }

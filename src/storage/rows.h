@@ -70,7 +70,7 @@ domain::ContactsVersion readContacts(const Row& q) {
   v.contacts.fax = q.text(6);
   v.contacts.notify = splitChannels(q.text(7));
   v.source = q.text(8) == "professional" ? domain::ContactsSource::kProfessional
-                                          : domain::ContactsSource::kArchive;
+                                         : domain::ContactsSource::kArchive;
   v.created_at = q.int64(9);
   return v;
 }

@@ -108,10 +108,7 @@ TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing",
   CHECK_FALSE(*tx->findProfessional("RSSMRA80A01H501U"));
 }
 
-TEMPLATE_TEST_CASE("contact versions count up per professional",
-                   "[store]",
-                   DbEngine,
-                   FakeEngine) {
+TEMPLATE_TEST_CASE("contact versions count up per professional", "[store]", DbEngine, FakeEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
   const auto a = *tx->insertProfessional(mario(), 1);

@@ -177,7 +177,7 @@ TEST_CASE("store: a session is touched, found with its principal and deleted", "
   REQUIRE(tx->commit());
   CHECK((*e.read()->findSession(s.token_hash))->last_seen == 160);
   tx = e.write();
-  CHECK(*tx->deleteExpiredSessions(150, 50) == 0);  // seen at 160, made at 100
+  CHECK(*tx->deleteExpiredSessions(150, 50) == 0);   // seen at 160, made at 100
   CHECK(*tx->deleteExpiredSessions(150, 101) == 1);  // too old
   REQUIRE(tx->insertSession(s));
   const auto again = *tx->findSession(s.token_hash);
@@ -193,21 +193,21 @@ TEST_CASE("store: the audit chain is appended, scanned in order and verified", "
   {
     auto tx = e.write();
     for (int i = 0; i < 5; ++i) {
-      REQUIRE(tx->appendAudit({100 + i, "staff:sportello", "reply", "INPS.1", "n" +
-                                                                                 std::to_string(i)}));
+      REQUIRE(tx->appendAudit(
+          {100 + i, "staff:sportello", "reply", "INPS.1", "n" + std::to_string(i)}));
     }
     REQUIRE(tx->commit());
   }
   std::vector<std::string> details;
   std::string prev = kAuditGenesis;
-  REQUIRE(e.read()->scanAudit([&](std::int64_t, const AuditEntry& entry, const std::string& p,
-                                  const std::string& hash) {
-    CHECK(p == prev);
-    CHECK(hash == auditHash(p, entry));
-    prev = hash;
-    details.push_back(entry.detail);
-    return details.size() < 4;  // stops when asked
-  }));
+  REQUIRE(e.read()->scanAudit(
+      [&](std::int64_t, const AuditEntry& entry, const std::string& p, const std::string& hash) {
+        CHECK(p == prev);
+        CHECK(hash == auditHash(p, entry));
+        prev = hash;
+        details.push_back(entry.detail);
+        return details.size() < 4;  // stops when asked
+      }));
   CHECK(details == std::vector<std::string>{"n0", "n1", "n2", "n3"});
   auto head = *e.read()->auditHead();
   REQUIRE(head);
@@ -345,8 +345,8 @@ TEST_CASE("store: a thread is read back by id and protocol with its messages and
   // Every byte value, a NUL first: files are stored as they are.
   std::string bytes;
   for (int i = 0; i < 256 * 40; ++i) bytes.push_back(static_cast<char>(i % 256));
-  const auto aid = *tx->insertAttachment(mid, {"estratto conto.pdf", "application/pdf",
-                                               std::string(64, 'f'), bytes});
+  const auto aid = *tx->insertAttachment(
+      mid, {"estratto conto.pdf", "application/pdf", std::string(64, 'f'), bytes});
   Message reply;
   reply.communication_id = cid;
   reply.author = Author::kInstitute;
@@ -430,8 +430,7 @@ TEST_CASE("store: lists filter, search, count and page, newest first", "[store]"
     std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", i);
     thread(*tx, i % 5 == 0 ? greco : rossi, protocol,
            i == 7 ? "Rimborso 50% del contributo" : "Domanda numero " + std::to_string(i), 100 + i,
-           i % 2 ? CommStatus::kAperta : CommStatus::kChiusa,
-           i % 3 ? "contributi" : "prestazioni");
+           i % 2 ? CommStatus::kAperta : CommStatus::kChiusa, i % 3 ? "contributi" : "prestazioni");
   }
   REQUIRE(tx->commit());
   auto r = e.read();
@@ -556,8 +555,8 @@ TEST_CASE("store: dispatchers claiming at once never take the same row", "[store
     const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
     const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
     for (int i = 0; i < 60; ++i) {
-      REQUIRE(tx->insertOutbox({cid, "registered", "email", "r" + std::to_string(i) + "@x.it",
-                                100, 0}));
+      REQUIRE(tx->insertOutbox(
+          {cid, "registered", "email", "r" + std::to_string(i) + "@x.it", 100, 0}));
     }
     REQUIRE(tx->commit());
   }

@@ -19,7 +19,8 @@ struct PgLink {
     if (PQstatus(conn) != CONNECTION_OK) {
       throw std::runtime_error(std::string("test database: ") + PQerrorMessage(conn));
     }
-    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
   }
   ~PgLink() { PQfinish(conn); }
   PGconn* conn;

@@ -179,8 +179,7 @@ class PgTransaction final : public domain::Transaction {
 
   Result<std::optional<domain::Professional>> findProfessional(std::string_view cf) override;
   Result<std::optional<domain::Professional>> professionalById(std::int64_t id) override;
-  Result<std::int64_t> insertProfessional(const domain::Professional& p,
-                                          std::int64_t now) override;
+  Result<std::int64_t> insertProfessional(const domain::Professional& p, std::int64_t now) override;
   Status updateProfessionalNames(std::int64_t id,
                                  std::string_view surname,
                                  std::string_view name,
@@ -255,8 +254,7 @@ class PgTransaction final : public domain::Transaction {
                            std::int64_t next_attempt_at,
                            const std::string& error,
                            bool failed) override;
-  Result<std::vector<domain::OutboxItem>> listOutbox(const std::string& status,
-                                                     int limit) override;
+  Result<std::vector<domain::OutboxItem>> listOutbox(const std::string& status, int limit) override;
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 
  private:

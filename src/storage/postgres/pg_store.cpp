@@ -12,9 +12,9 @@ namespace kiosk::storage {
 Error pgError(PGconn* conn, const PGresult* res, std::string_view what) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const std::string code = state ? state : "";
-  std::string detail = std::string(what.substr(0, 80)) + ": " +
-                       (res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
-                                                          : PQerrorMessage(conn));
+  std::string detail =
+      std::string(what.substr(0, 80)) + ": " +
+      (res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res) : PQerrorMessage(conn));
   while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
   if (!code.empty()) detail += " [" + code + "]";
   if (PQstatus(conn) != CONNECTION_OK || code.starts_with("08") || code.starts_with("57P") ||
@@ -68,8 +68,7 @@ Result<PgResult> PgConnection::run(const std::string& sql,
                  sql);
 }
 
-PgStore::PgStore(std::string url, StoreOptions options)
-    : url_(std::move(url)), options_(options) {}
+PgStore::PgStore(std::string url, StoreOptions options) : url_(std::move(url)), options_(options) {}
 
 PgStore::~PgStore() = default;
 
@@ -112,8 +111,13 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& url,
 Result<std::unique_ptr<PgConnection>> PgStore::connect() {
   // connect_timeout and the application name come first: the URL overrides them.
   const std::string timeout = std::to_string(std::max(1, options_.busy_timeout_ms / 1000));
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "dbname", nullptr};
+  const char* keys[] = {"connect_timeout",
+                        "fallback_application_name",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "dbname",
+                        nullptr};
   const char* values[] = {timeout.c_str(), "cassetto-kiosk", "10", "5", "3", url_.c_str(), nullptr};
   auto conn = std::make_unique<PgConnection>(PQconnectdbParams(keys, values, 1));
   if (!conn->raw() || conn->broken()) {
@@ -122,7 +126,8 @@ Result<std::unique_ptr<PgConnection>> PgStore::connect() {
     return fail(databaseUnavailable("connect: " + why));
   }
   // Notices (e.g. "relation already exists, skipping") are not for the log.
-  PQsetNoticeProcessor(conn->raw(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn->raw(), [](void*, const char*) {}, nullptr);
   // Bounded waits: a writer waits for the fleet's write lock as long as an
   // SQLite writer waits for its file; no statement or idle transaction
   // holds a connection forever.
@@ -137,10 +142,9 @@ Result<std::unique_ptr<PgConnection>> PgStore::connect() {
 Result<std::unique_ptr<PgConnection>> PgStore::acquire() {
   {
     std::unique_lock lock(mutex_);
-    const bool ready =
-        available_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms), [&] {
-          return !idle_.empty() || open_connections_ < options_.pool_size;
-        });
+    const bool ready = available_.wait_for(
+        lock, std::chrono::milliseconds(options_.busy_timeout_ms),
+        [&] { return !idle_.empty() || open_connections_ < options_.pool_size; });
     if (!ready) {
       Error e = Error::unavailable("database_busy",
                                    "Il sistema è momentaneamente occupato. Riprovare tra poco.");
@@ -235,9 +239,9 @@ Status PgStore::migrate() {
         !st) {
       return fail(st.error());
     }
-    if (auto st = c.exec(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-            "name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    if (auto st =
+            c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                   "name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
         !st) {
       return fail(st.error());
     }
@@ -245,11 +249,11 @@ Status PgStore::migrate() {
     if (!newest) return fail(newest.error());
     const int applied = PgRow(*newest, 0).integer(0);
     if (applied > knownSchemaVersion()) {
-      return fail(Error::invalid(
-          "schema_newer", "L'archivio è di una versione più recente del programma (schema " +
-                              std::to_string(applied) + ", il programma conosce fino al " +
-                              std::to_string(knownSchemaVersion()) +
-                              "): aggiornare il programma."));
+      return fail(Error::invalid("schema_newer",
+                                 "L'archivio è di una versione più recente del programma (schema " +
+                                     std::to_string(applied) + ", il programma conosce fino al " +
+                                     std::to_string(knownSchemaVersion()) +
+                                     "): aggiornare il programma."));
     }
     for (const auto& file : postgresMigrations()) {
       const int version = std::stoi(std::string(file.name.substr(0, 3)));
@@ -257,10 +261,9 @@ Status PgStore::migrate() {
       if (auto st = c.exec(std::string(file.content)); !st) return fail(st.error());
       PgParams p;
       p.add(version).add(file.name);
-      if (auto st = c.run(
-              "INSERT INTO schema_migrations (version, name, applied_at) "
-              "VALUES ($1, $2, extract(epoch FROM now())::bigint)",
-              p);
+      if (auto st = c.run("INSERT INTO schema_migrations (version, name, applied_at) "
+                          "VALUES ($1, $2, extract(epoch FROM now())::bigint)",
+                          p);
           !st) {
         return fail(st.error());
       }

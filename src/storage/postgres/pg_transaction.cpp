@@ -113,22 +113,22 @@ Result<ContactsVersion> PgTransaction::addContactsVersion(std::int64_t professio
                                                           const Contacts& c,
                                                           ContactsSource source,
                                                           std::int64_t now) {
-  auto r = run(
-      "INSERT INTO contact_versions (professional_id, version, pec, email, mobile, phone, fax, "
-      "notify, source, created_at) VALUES ($1, (SELECT coalesce(max(version), 0) + 1 FROM "
-      "contact_versions WHERE professional_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) "
-      "RETURNING id, version",
-      PgParams()
-          .add(professional_id)
-          .add(c.pec)
-          .add(c.email)
-          .add(c.mobile)
-          .add(c.phone)
-          .add(c.fax)
-          .add(joinChannels(c.notify))
-          .add(std::string_view(source == ContactsSource::kProfessional ? "professional"
-                                                                         : "archive"))
-          .add(now));
+  auto r =
+      run("INSERT INTO contact_versions (professional_id, version, pec, email, mobile, phone, fax, "
+          "notify, source, created_at) VALUES ($1, (SELECT coalesce(max(version), 0) + 1 FROM "
+          "contact_versions WHERE professional_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) "
+          "RETURNING id, version",
+          PgParams()
+              .add(professional_id)
+              .add(c.pec)
+              .add(c.email)
+              .add(c.mobile)
+              .add(c.phone)
+              .add(c.fax)
+              .add(joinChannels(c.notify))
+              .add(std::string_view(source == ContactsSource::kProfessional ? "professional"
+                                                                            : "archive"))
+              .add(now));
   if (!r) return fail(r.error());
   ContactsVersion v;
   v.id = PgRow(*r, 0).int64(0);
@@ -215,24 +215,18 @@ Status PgTransaction::appendAudit(const AuditEntry& e) {
   return exec(
       "INSERT INTO audit_log (at, actor, action, subject, detail, prev_hash, hash) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      PgParams()
-          .add(e.at)
-          .add(e.actor)
-          .add(e.action)
-          .add(e.subject)
-          .add(e.detail)
-          .add(prev)
-          .add(domain::auditHash(prev, e)));
+      PgParams().add(e.at).add(e.actor).add(e.action).add(e.subject).add(e.detail).add(prev).add(
+          domain::auditHash(prev, e)));
 }
 
 Status PgTransaction::scanAudit(const AuditVisitor& visit) {
   // In pages by id: a long chain is never held in memory at once.
   std::int64_t after = 0;
   while (true) {
-    auto r = run(
-        "SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log "
-        "WHERE id > $1 ORDER BY id LIMIT 5000",
-        PgParams().add(after));
+    auto r =
+        run("SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log "
+            "WHERE id > $1 ORDER BY id LIMIT 5000",
+            PgParams().add(after));
     if (!r) return fail(r.error());
     if (r->rows() == 0) return {};
     for (int i = 0; i < r->rows(); ++i) {
@@ -268,8 +262,9 @@ Result<std::vector<domain::AuditAnchor>> PgTransaction::auditAnchors() {
 }
 
 Result<bool> PgTransaction::hasAuditAnchors(std::string_view kiosk_id) {
-  auto n = scalar("SELECT count(*) FROM (SELECT 1 FROM audit_anchors WHERE kiosk_id = $1 LIMIT 1) a",
-                  PgParams().add(kiosk_id));
+  auto n =
+      scalar("SELECT count(*) FROM (SELECT 1 FROM audit_anchors WHERE kiosk_id = $1 LIMIT 1) a",
+             PgParams().add(kiosk_id));
   if (!n) return fail(n.error());
   return *n != 0;
 }
@@ -441,15 +436,14 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
 Result<std::vector<Message>> PgTransaction::messagesOf(std::int64_t communication_id) {
   static const std::string messages =
       sql(kMessageColumns, "WHERE communication_id = $1 ORDER BY id");
-  auto out = all<Message>(messages, PgParams().add(communication_id), [&](const PgRow& row) {
-    return readMessage(row, communication_id);
-  });
+  auto out = all<Message>(messages, PgParams().add(communication_id),
+                          [&](const PgRow& row) { return readMessage(row, communication_id); });
   if (!out) return fail(out.error());
-  auto r = run(
-      "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
-      "FROM attachments a JOIN messages m ON m.id = a.message_id "
-      "WHERE m.communication_id = $1 ORDER BY a.id",
-      PgParams().add(communication_id));
+  auto r =
+      run("SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
+          "FROM attachments a JOIN messages m ON m.id = a.message_id "
+          "WHERE m.communication_id = $1 ORDER BY a.id",
+          PgParams().add(communication_id));
   if (!r) return fail(r.error());
   for (int i = 0; i < r->rows(); ++i) {
     const PgRow q(*r, i);
@@ -564,10 +558,10 @@ Result<std::vector<OutboxItem>> PgTransaction::listOutbox(const std::string& sta
 }
 
 Result<int> PgTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
-  auto r = run(
-      "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 "
-      "WHERE status = 'failed' AND ($2::bigint = 0 OR id = $2::bigint)",
-      PgParams().add(now).add(id));
+  auto r =
+      run("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 "
+          "WHERE status = 'failed' AND ($2::bigint = 0 OR id = $2::bigint)",
+          PgParams().add(now).add(id));
   if (!r) return fail(r.error());
   return r->affected();
 }
