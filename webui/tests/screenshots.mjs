@@ -1,4 +1,4 @@
-// Screenshots of every screen for docs/screenshots/: portrait kiosk
+// Screenshots of every screen for webui/screenshots/: portrait kiosk
 // (1080×1920), landscape staff desk (1366×768), and portrait at A++ with high
 // contrast. Run by scripts/screenshots against a fresh demo kiosk with the
 // SANE test scanner and a USB stick of sample files.
@@ -10,7 +10,7 @@ import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, tap, typeOsk, attachFromUsb,
 } from './helpers.mjs';
 
-const out = path.resolve(process.argv[2] || 'docs/screenshots');
+const out = path.resolve(process.argv[2] || 'screenshots');
 mkdirSync(out, { recursive: true });
 
 const variants = [
