@@ -433,10 +433,10 @@ int runOutbox(const std::vector<std::string>& args) {
   }
   auto store = open(p->config, "outbox");
   if (!store) return store.error();
+  SystemClock clock;
+  domain::OutboxDesk desk(**store, clock);
   if (action == "list") {
-    auto tx = (*store)->begin(domain::TxMode::kRead);
-    if (!tx) return report("outbox", tx.error());
-    auto rows = (*tx)->listOutbox(p->vm["status"].as<std::string>(), 1000);
+    auto rows = desk.list(p->vm["status"].as<std::string>(), 1000);
     if (!rows) return report("outbox", rows.error());
     for (const auto& o : *rows) {
       std::printf("%lld\t%s\t%s\t%s\t%s\t%s\tattempts=%d\t%s\n", static_cast<long long>(o.id),
@@ -457,18 +457,8 @@ int runOutbox(const std::vector<std::string>& args) {
       return kExitUsage;
     }
   }
-  SystemClock clock;
-  auto tx = (*store)->begin(domain::TxMode::kWrite);
-  if (!tx) return report("outbox", tx.error());
-  auto n = (*tx)->retryOutbox(id, clock.nowSeconds());
+  auto n = desk.retry("system", id);
   if (!n) return report("outbox", n.error());
-  if (auto st = (*tx)->appendAudit({clock.nowSeconds(), "system", "outbox_retry",
-                                    id ? "outbox:" + std::to_string(id) : "outbox:all-failed",
-                                    std::to_string(*n) + " rows"});
-      !st) {
-    return report("outbox", st.error());
-  }
-  if (auto st = (*tx)->commit(); !st) return report("outbox", st.error());
   std::printf("%d notifications to send again\n", *n);
   return kExitOk;
 }

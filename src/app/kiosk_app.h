@@ -79,6 +79,7 @@ class KioskApp {
   notify::CurlMailer pec_;
   notify::CurlSmsGateway sms_;
   domain::Dispatcher dispatcher_;
+  domain::OutboxDesk outbox_{*store_, clock_};
   devices::SaneScanner scanner_;
   devices::FolderUsbMedia usb_;
   std::thread dispatch_thread_;

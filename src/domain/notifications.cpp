@@ -143,6 +143,28 @@ Result<MailAttachment> Dispatcher::receiptPdf(const OutboxItem& item) {
   return MailAttachment{"ricevuta-" + item.protocol + ".pdf", "application/pdf", std::move(*pdf)};
 }
 
+Result<std::vector<OutboxItem>> OutboxDesk::list(const std::string& status, int limit) {
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  return (*tx)->listOutbox(status, limit);
+}
+
+Result<int> OutboxDesk::retry(const std::string& actor, std::int64_t id) {
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto n = (*tx)->retryOutbox(id, now);
+  if (!n) return fail(n.error());
+  if (auto st = (*tx)->appendAudit({now, actor, "outbox_retry",
+                                    id ? "outbox:" + std::to_string(id) : "outbox:all-failed",
+                                    std::to_string(*n) + " rows"});
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return *n;
+}
+
 Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {
   const std::int64_t now = clock_.nowSeconds();
   std::vector<OutboxItem> due;

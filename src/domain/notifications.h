@@ -59,6 +59,23 @@ class NotificationObserver {
   virtual void notification(const std::string& channel, const std::string& result) = 0;
 };
 
+// The technicians' use case of the outbox: list it, and put failed rows back
+// in the queue, audited as the one who asked. The HTTP API and the `outbox`
+// command both go through it.
+class OutboxDesk {
+ public:
+  OutboxDesk(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // Newest first; status empty: all.
+  Result<std::vector<OutboxItem>> list(const std::string& status, int limit);
+  // Failed rows due again now (id 0: every failed one), with an audit entry
+  // by `actor`. Returns how many.
+  Result<int> retry(const std::string& actor, std::int64_t id);
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+};
+
 class Dispatcher {
  public:
   Dispatcher(Store& store,

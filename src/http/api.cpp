@@ -359,9 +359,7 @@ class Handlers {
     if (!status.empty() && status != "pending" && status != "sent" && status != "failed") {
       return Response::error(422, "invalid_status", "Stato non valido: pending, sent o failed.");
     }
-    auto tx = d_.store.begin(domain::TxMode::kRead);
-    if (!tx) return errorResponse(tx.error());
-    auto rows = (*tx)->listOutbox(status, 200);
+    auto rows = d_.outbox.list(status, 200);
     if (!rows) return errorResponse(rows.error());
     json items = json::array();
     for (const auto& o : *rows) items.push_back(outboxJson(o));
@@ -412,17 +410,8 @@ class Handlers {
       if (!parsed) return Response::error(404, "not_found", "Notifica non trovata.");
       id = *parsed;
     }
-    auto tx = d_.store.begin(domain::TxMode::kWrite);
-    if (!tx) return errorResponse(tx.error());
-    auto n = (*tx)->retryOutbox(id, d_.clock.nowSeconds());
+    auto n = d_.outbox.retry(domain::actorOf(*s), id);
     if (!n) return errorResponse(n.error());
-    if (auto st = (*tx)->appendAudit({d_.clock.nowSeconds(), domain::actorOf(*s), "outbox_retry",
-                                      id ? "outbox:" + std::to_string(id) : "outbox:all-failed",
-                                      std::to_string(*n) + " rows"});
-        !st) {
-      return errorResponse(st.error());
-    }
-    if (auto st = (*tx)->commit(); !st) return errorResponse(st.error());
     if (id != 0 && *n == 0) {
       return Response::error(404, "not_found", "Nessuna notifica non riuscita con questo numero.");
     }

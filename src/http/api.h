@@ -49,6 +49,7 @@ struct ApiDeps {
   domain::Printer& printer;
   std::string kiosk_id;  // in print job titles
   domain::Dispatcher& dispatcher;
+  domain::OutboxDesk& outbox;
   domain::Scanner& scanner;
   domain::UsbMedia& usb;
   std::function<void()> wake_dispatcher = {};  // sends due notifications now
