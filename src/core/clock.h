@@ -33,23 +33,4 @@ class SystemClock final : public Clock {
   }
 };
 
-// A clock that moves only when told to. Thread-safe.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(std::int64_t start = 1'795'000'000) : now_(start) {}
-  std::int64_t nowSeconds() const override { return now_.load(); }
-  std::int64_t monotonicSeconds() const override { return mono_.load(); }
-  // Time passes: both clocks move.
-  void advance(std::int64_t seconds) {
-    now_ += seconds;
-    mono_ += seconds;
-  }
-  // The wall clock is set (NTP, a technician): only it jumps.
-  void stepWall(std::int64_t seconds) { now_ += seconds; }
-
- private:
-  std::atomic<std::int64_t> now_;
-  std::atomic<std::int64_t> mono_{1'000'000};
-};
-
 }  // namespace kiosk

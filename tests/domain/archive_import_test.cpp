@@ -6,6 +6,7 @@
 #include "domain/contacts.h"
 #include "support/fake_store.h"
 #include "support/read_file.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -27,7 +28,7 @@ TEST_CASE("the extract with errors gives 7 accepted, 3 rejected and 1 warning", 
   const std::string csv = test::readFile(kFixtures + "/gs-archive-with-errors.csv");
   REQUIRE_FALSE(csv.empty());
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   auto r = importArchive(store, clock, csv);
   REQUIRE(r);
   CHECK(r->added == 7);
@@ -41,7 +42,7 @@ TEST_CASE("the extract with errors gives 7 accepted, 3 rejected and 1 warning", 
 
 TEST_CASE("an invalid contact in an accepted row is left empty", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   auto r = importArchive(
       store, clock,
       std::string(kHeader) + "VRDGPP70C15F205N;Verdi;Giuseppe;not-an-email;g@x.it;\n");
@@ -57,7 +58,7 @@ TEST_CASE("an invalid contact in an accepted row is left empty", "[domain]") {
 TEST_CASE("the full synthetic archive imports every row", "[domain]") {
   const std::string csv = test::readFile(kFixtures + "/gs-archive.csv");
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   auto r = importArchive(store, clock, csv);
   REQUIRE(r);
   CHECK(r->added == 61);
@@ -66,7 +67,7 @@ TEST_CASE("the full synthetic archive imports every row", "[domain]") {
 
 TEST_CASE("re-importing updates names and archive contacts", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   REQUIRE(importArchive(store, clock,
                         std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Mario;a@pec.it;;\n"));
   auto again = importArchive(
@@ -83,7 +84,7 @@ TEST_CASE("re-importing updates names and archive contacts", "[domain]") {
 
 TEST_CASE("re-importing never overwrites contacts the professional changed", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   REQUIRE(importArchive(store, clock,
                         std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Mario;a@pec.it;;\n"));
   const auto id = store.snapshot().professionals.begin()->first;
@@ -98,7 +99,7 @@ TEST_CASE("re-importing never overwrites contacts the professional changed", "[d
 
 TEST_CASE("telefono and fax columns are read when present", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   auto r = importArchive(store, clock,
                          "codice_fiscale;cognome;nome;pec;email;cellulare;telefono;fax\n"
                          "RSSMRA80A01H501U;Rossi;Mario;a@pec.it;;;06 1234567;06-7654321\n"
@@ -113,7 +114,7 @@ TEST_CASE("telefono and fax columns are read when present", "[domain]") {
 
 TEST_CASE("a file with another header is refused whole", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   auto r = importArchive(store, clock, "cf;surname;name\nRSSMRA80A01H501U;Rossi;Mario\n");
   REQUIRE_FALSE(r);
   CHECK(r.error().reason == "invalid_header");
@@ -123,7 +124,7 @@ TEST_CASE("a file with another header is refused whole", "[domain]") {
 
 TEST_CASE("BOM, CRLF line ends, quotes and blank lines are handled", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   auto r = importArchive(store, clock,
                          "\xEF\xBB\xBF"
                          "codice_fiscale;cognome;nome;pec;email;cellulare\r\n"
@@ -137,7 +138,7 @@ TEST_CASE("BOM, CRLF line ends, quotes and blank lines are handled", "[domain]")
 
 TEST_CASE("a row that is not UTF-8 is rejected", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   auto r = importArchive(store, clock,
                          std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Niccol\xF2;a@pec.it;;\n");
   REQUIRE(r);

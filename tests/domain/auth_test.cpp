@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "support/fake_store.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -15,7 +16,7 @@ constexpr const char* kCf = "RSSMRA80A01H501U";
 
 struct Fixture {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   AuthService auth{store, clock, AuthPolicy{}};
 
   Fixture() {

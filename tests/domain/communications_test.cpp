@@ -6,26 +6,17 @@
 #include "domain/contacts.h"
 #include "support/fake_store.h"
 #include "support/seed.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
 
 namespace {
 
-// Judges by the first bytes only: enough for the domain's rules.
-class FakeSniffer final : public FileSniffer {
- public:
-  std::string mimeType(std::string_view d) override {
-    if (d.starts_with("%PDF")) return "application/pdf";
-    if (d.starts_with("\x89PNG")) return "image/png";
-    return "text/plain";
-  }
-};
-
 struct Fixture {
   test::FakeStore store;
-  FakeClock clock{1'795'000'000};  // 2026-11-18, CET
-  FakeSniffer sniffer;
+  test::FakeClock clock{1'795'000'000};  // 2026-11-18, CET
+  test::FakeSniffer sniffer;
   CommunicationService service{store, clock, sniffer, {"1234"}};
   ContactsService contacts{store, clock};
   Session pro, other, staff, tech;
@@ -70,7 +61,7 @@ TEST_CASE("protocol numbers carry branch and year and count up within the year",
 
 TEST_CASE("the protocol year is Rome's: 00:30 on 1 January is the new year", "[domain]") {
   Fixture f;
-  FakeClock new_year{1'798'759'800};  // 2026-12-31T23:30:00Z = 2027-01-01 00:30 in Rome
+  test::FakeClock new_year{1'798'759'800};  // 2026-12-31T23:30:00Z = 2027-01-01 00:30 in Rome
   CommunicationService service{f.store, new_year, f.sniffer, {"1234"}};
   CHECK(service.send(f.pro, f.input())->communication.protocol == "INPS.1234.2027.0000001");
 }

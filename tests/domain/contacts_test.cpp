@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "support/fake_store.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -70,7 +71,7 @@ TEST_CASE("a channel without its address is refused", "[domain]") {
 
 TEST_CASE("an update adds a version and keeps the old one", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   ContactsService contacts(store, clock);
   auto first = contacts.update(7, valid(), "professional:7");
   REQUIRE(first);
@@ -90,7 +91,7 @@ TEST_CASE("an update adds a version and keeps the old one", "[domain]") {
 
 TEST_CASE("an update against an old version is a conflict and stores nothing", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   ContactsService contacts(store, clock);
   REQUIRE(contacts.update(7, valid(), "professional:7"));
   REQUIRE(contacts.update(7, valid(), "professional:7"));
@@ -104,7 +105,7 @@ TEST_CASE("an update against an old version is a conflict and stores nothing", "
 
 TEST_CASE("a failed update stores nothing", "[domain]") {
   test::FakeStore store;
-  FakeClock clock;
+  test::FakeClock clock;
   ContactsService contacts(store, clock);
   ContactsInput bad = valid();
   bad.email = "nope";

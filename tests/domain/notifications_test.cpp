@@ -6,46 +6,19 @@
 #include "domain/communications.h"
 #include "support/fake_store.h"
 #include "support/seed.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
 
 namespace {
 
-class FakeMailer final : public Mailer {
- public:
-  Status send(const MailMessage& m) override {
-    if (down) return fail(Error::unavailable("down", "down"));
-    sent.push_back(m);
-    return {};
-  }
-  Status check() override { return {}; }
-  bool configured() const override { return true; }
-  bool down = false;
-  std::vector<MailMessage> sent;
-};
-
-class FakeSms final : public SmsGateway {
- public:
-  Status send(const SmsMessage& m) override {
-    sent.push_back(m);
-    return {};
-  }
-  Status check() override { return {}; }
-  bool configured() const override { return true; }
-  std::vector<SmsMessage> sent;
-};
-
-class TextSniffer final : public FileSniffer {
-  std::string mimeType(std::string_view) override { return "text/plain"; }
-};
-
 struct Fixture {
   test::FakeStore store;
-  FakeClock clock;
-  TextSniffer sniffer;
-  FakeMailer email, pec;
-  FakeSms sms;
+  test::FakeClock clock;
+  test::FakeSniffer sniffer;
+  test::FakeMailer email, pec;
+  test::FakeSms sms;
   NotifyPolicy policy{.max_attempts = 3, .base_delay_seconds = 10, .max_delay_seconds = 40};
   Dispatcher dispatcher{store, clock, email, pec, sms, policy};
   Session pro;

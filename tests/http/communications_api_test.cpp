@@ -5,6 +5,7 @@
 
 #include "http/http_client.h"
 #include "support/read_file.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using nlohmann::json;
@@ -355,7 +356,7 @@ TEST_CASE("a send must be multipart and carry the CSRF token", "[http]") {
 }
 
 TEST_CASE("a clock from before the build (a dead RTC battery) registers nothing", "[http]") {
-  FakeClock clock;
+  test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
   HttpClient c = kiosk.client();
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);

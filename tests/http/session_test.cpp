@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "http/http_client.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using test::HttpClient;
@@ -98,7 +99,7 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
 }
 
 TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the kiosk", "[http]") {
-  FakeClock clock;
+  test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
   HttpClient pro = kiosk.client();
   auto setPin = [&](const std::string& cf, const std::string& pin, const std::string& again) {
@@ -224,7 +225,7 @@ TEST_CASE("logout ends the session on the server and clears the cookie", "[http]
 }
 
 TEST_CASE("an idle session expires on the server", "[http]") {
-  FakeClock clock;
+  test::FakeClock clock;
   TestKiosk kiosk(
       {.configure = [](config::Config& c) { c.auth.idle_timeout_seconds = 30; }, .clock = &clock});
   HttpClient c = kiosk.client();
@@ -273,7 +274,7 @@ TEST_CASE("topics are listed in the service's order", "[http]") {
 }
 
 TEST_CASE("a step of the wall clock neither ends sessions nor stretches or cuts a lock", "[http]") {
-  FakeClock clock;
+  test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
   HttpClient c = kiosk.client();
   REQUIRE(c.loginProfessional(kCf, kPin).status == 200);

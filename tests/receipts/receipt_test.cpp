@@ -15,6 +15,7 @@
 #include "support/seed.h"
 #include "support/shell.h"
 #include "support/temp_dir.h"
+#include "support/fakes.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -76,7 +77,7 @@ namespace {
 struct Fixture {
   test::TempDir dir;
   test::FakeStore store;
-  FakeClock clock{1'795'772'520};
+  test::FakeClock clock{1'795'772'520};
   std::unique_ptr<receipts::Ed25519Signer> signer =
       std::move(*receipts::Ed25519Signer::open(dir.file("key")));
   ReceiptService service{
@@ -91,9 +92,7 @@ struct Fixture {
   }
 
   std::int64_t send() {
-    class Sniffer final : public FileSniffer {
-      std::string mimeType(std::string_view) override { return "text/plain"; }
-    } sniffer;
+    test::FakeSniffer sniffer;
     CommunicationService comms(store, clock, sniffer, {"0000"});
     SendInput in;
     in.topic = "rimborso";
