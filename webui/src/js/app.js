@@ -1,4 +1,5 @@
 // Cassetto Kiosk web UI: start-up, header, routing, idle logout and wipe.
+// Views import state.js, never this module.
 import * as api from './api.js';
 import { h, clear, icon } from './dom.js';
 import { t, setLang, getLang } from './i18n.js';
@@ -12,15 +13,7 @@ import { renderContacts } from './views/contacts.js';
 import { renderQueue, renderStaffThread, renderWriteFirst, renderUnlock } from './views/staff.js';
 import { renderTechnician } from './views/technician.js';
 import { renderHelp } from './views/help.js';
-
-// What the UI knows. Lives in memory only: a logout reloads the page.
-export const state = {
-  kiosk: null,      // GET /api/kiosk
-  session: null,    // GET /api/session, or null
-  topics: [],
-  unread: 0,
-  objectUrls: [],   // previews to revoke on logout
-};
+import { state, showError, startSession } from './state.js';
 
 const main = () => document.getElementById('main');
 
@@ -42,10 +35,6 @@ const staffRoutes = {
   nuova: renderWriteFirst,
   sblocco: renderUnlock,
 };
-
-export function go(hash) {
-  if (location.hash === hash) route(); else location.hash = hash;
-}
 
 let routeSeq = 0;
 
@@ -73,15 +62,6 @@ async function route() {
   if (seq !== routeSeq) return;
   main().focus({ preventScroll: true });
   window.scrollTo(0, 0);
-}
-
-// A server error shown at the top of a view, read out by screen readers.
-export function showError(container, err) {
-  const box = container.querySelector('.kiosk-error') ||
-    container.insertBefore(h('div', { class: 'alert alert-danger kiosk-error', role: 'alert' }), container.firstChild);
-  box.textContent = err && err.message ? err.message : String(err);
-  box.scrollIntoView({ block: 'center' });
-  return box;
 }
 
 // ---- header --------------------------------------------------------------
@@ -132,23 +112,7 @@ function applyPrefs() {
   root.classList.toggle('contrast', prefs.contrast);
 }
 
-export async function refreshUnread() {
-  if (!state.session || state.session.role !== 'professional') return;
-  try {
-    const s = await api.get('/api/session');
-    state.unread = s.unread || 0;
-    renderHeader();
-  } catch { /* a lost session is handled by the API layer */ }
-}
-
 // ---- session -------------------------------------------------------------
-
-export function startSession(s) {
-  state.session = s;
-  state.unread = s.unread || 0;
-  api.setCsrf(s.csrf_token);
-  idle.start();
-}
 
 // Ends the session on the server, then wipes everything the browser holds
 // and reloads the page, so that nothing personal survives.
@@ -245,12 +209,14 @@ async function boot() {
   document.addEventListener('contextmenu', (e) => e.preventDefault());
   document.addEventListener('dragstart', (e) => e.preventDefault());
   initKeyboard();
+  window.addEventListener('kiosk:session', () => idle.start());
   api.onSessionLost(() => { if (state.session) logout('lost'); });
   state.kiosk = await api.get('/api/kiosk');
   try {
     startSession(await api.get('/api/session'));
   } catch { /* not logged in */ }
   window.addEventListener('hashchange', route);
+  window.addEventListener('kiosk:header', renderHeader);
   await route();
 }
 

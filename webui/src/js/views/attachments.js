@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import { h, clear, formatBytes } from '../dom.js';
 import { t } from '../i18n.js';
-import { state } from '../app.js';
+import { state } from '../state.js';
 
 export function attachmentPicker(onError) {
   const kiosk = state.kiosk;

@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, field } from '../dom.js';
 import { t } from '../i18n.js';
-import { showError, state, go } from '../app.js';
+import { showError, state, go } from '../state.js';
 
 export async function renderContacts(el) {
   const c = await api.get('/api/contacts');

@@ -2,8 +2,8 @@
 import * as api from '../api.js';
 import { h, append } from '../dom.js';
 import { t } from '../i18n.js';
-import { state, refreshUnread, go } from '../app.js';
-import { missingPecWarning } from './compose.js';
+import { state, refreshUnread, go } from '../state.js';
+import { missingPecWarning } from './widgets.js';
 
 export async function renderHome(el) {
   const [, contacts] = await Promise.all([refreshUnread(), api.get('/api/contacts').catch(() => null)]);

@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, field, formatDate } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { loadTopics } from './compose.js';
+import { loadTopics } from './widgets.js';
 
 const PER_PAGE = 10;
 const filters = { sent: { status: '', topic: '', unread: false, page: 1 }, received: { status: '', topic: '', unread: false, page: 1 } };

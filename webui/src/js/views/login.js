@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, append, field } from '../dom.js';
 import { t } from '../i18n.js';
-import { state, startSession, showError, go } from '../app.js';
+import { state, startSession, showError, go } from '../state.js';
 
 let mode = 'professional';
 let notice = null;  // "PIN impostato", shown once on the login screen

@@ -4,8 +4,8 @@
 import * as api from '../api.js';
 import { h, append, field, formatDate } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { showError, go } from '../app.js';
-import { loadTopics, counter, printButton } from './compose.js';
+import { showError, go } from '../state.js';
+import { loadTopics, counter, printButton } from './widgets.js';
 import { statusBadge, filterBar, pager, query } from './lists.js';
 import { messageView, replyForm } from './thread.js';
 import { attachmentPicker } from './attachments.js';

@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import { h, append, clear, formatDate } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { state, showError } from '../app.js';
+import { state, showError } from '../state.js';
 
 const deviceNames = () => ({ printer: t('printer'), scanner: t('scanner'), usb: t('usbStick') });
 

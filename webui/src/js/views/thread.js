@@ -3,10 +3,10 @@
 import * as api from '../api.js';
 import { h, append, field, formatDate, formatBytes } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { showError, refreshUnread } from '../app.js';
+import { showError, refreshUnread } from '../state.js';
 import { attachmentPicker } from './attachments.js';
 import { showDocument, receiptButton } from './viewer.js';
-import { counter, printButton, mailReceiptButton } from './compose.js';
+import { counter, printButton, mailReceiptButton } from './widgets.js';
 import { statusBadge } from './lists.js';
 
 // `reader` is who looks at it: 'professional' or 'institute' (staff).

@@ -4,7 +4,7 @@
 import * as api from '../api.js';
 import { h, clear } from '../dom.js';
 import { t } from '../i18n.js';
-import { state } from '../app.js';
+import { state } from '../state.js';
 
 // Shows an attachment inside the page: never a download, which would leave
 // it on the kiosk's disk where the person cannot take it and the logout wipe
