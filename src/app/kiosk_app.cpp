@@ -50,7 +50,7 @@ KioskApp::KioskApp(const config::Config& config,
   http::registerApi(
       router_,
       {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_, receipts_, renderer_,
-       *printer_, config_.kiosk_id, dispatcher_, outbox_, scanner_, usb_,
+       *printer_, config_.kiosk_id, dispatcher_, outbox_, receipt_desk_, scanner_, usb_,
        [this] { wakeDispatcher(); }},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
        config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,

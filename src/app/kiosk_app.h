@@ -20,6 +20,7 @@
 #include "domain/notifications.h"
 #include "domain/ports/printer.h"
 #include "domain/ports/receipt_signer.h"
+#include "domain/receipt_desk.h"
 #include "domain/ports/store.h"
 #include "domain/receipts.h"
 #include "filetypes/magic_sniffer.h"
@@ -80,6 +81,7 @@ class KioskApp {
   notify::CurlSmsGateway sms_;
   domain::Dispatcher dispatcher_;
   domain::OutboxDesk outbox_{*store_, clock_};
+  domain::ReceiptDesk receipt_desk_{receipts_, renderer_, *printer_, config_.kiosk_id};
   devices::SaneScanner scanner_;
   devices::FolderUsbMedia usb_;
   std::thread dispatch_thread_;

@@ -16,6 +16,7 @@
 #include "domain/ports/printer.h"
 #include "domain/ports/receipt_renderer.h"
 #include "domain/ports/store.h"
+#include "domain/receipt_desk.h"
 #include "domain/receipts.h"
 #include "http/assets.h"
 #include "http/metrics.h"
@@ -50,6 +51,7 @@ struct ApiDeps {
   std::string kiosk_id;  // in print job titles
   domain::Dispatcher& dispatcher;
   domain::OutboxDesk& outbox;
+  domain::ReceiptDesk& receipt_desk;
   domain::Scanner& scanner;
   domain::UsbMedia& usb;
   std::function<void()> wake_dispatcher = {};  // sends due notifications now

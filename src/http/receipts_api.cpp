@@ -50,12 +50,10 @@ class ReceiptHandlers {
     if (!s) return s.error();
     auto r = receiptOf(req, *s);
     if (!r) return errorResponse(r.error());
-    auto bytes = d_.renderer.render(*r);
-    if (!bytes) return errorResponse(bytes.error());
     Response res;
     res.content_type = "application/pdf";
-    res.body = std::move(*bytes);
     res.header("Content-Disposition", "inline; filename=\"ricevuta-" + r->protocol + ".pdf\"");
+    res.body = std::move(r->pdf);
     return res;
   }
 
@@ -71,17 +69,10 @@ class ReceiptHandlers {
         req.params["mid"] = std::to_string(it->get<std::int64_t>());
       }
     }
-    auto r = receiptOf(req, *s);
-    if (!r) return errorResponse(r.error());
-    auto bytes = d_.renderer.render(*r);
-    if (!bytes) return errorResponse(bytes.error());
-    // The job title is seen by anyone at the CUPS queue: nothing personal in it.
-    auto job = d_.printer.printPdf(*bytes, "Ricevuta chiosco " + d_.kiosk_id);
-    if (!job) {
-      log::warn("print_failed", {{"detail", job.error().detail}});
-      return Response::fromError(job.error());
-    }
-    log::info("receipt_printed", {{"job", std::to_string(*job)}});
+    auto where = receiptIds(req);
+    if (!where) return errorResponse(where.error());
+    auto job = d_.receipt_desk.print(*s, where->first, where->second);
+    if (!job) return errorResponse(job.error());
     return Response::json(202, {{"status", "queued"}, {"job", *job}});
   }
 
@@ -146,7 +137,8 @@ class ReceiptHandlers {
   }
 
  private:
-  Result<domain::ReceiptData> receiptOf(Request& req, const domain::Session& s) {
+  // The thread and, for a later message, its id, from the route.
+  static Result<std::pair<std::int64_t, std::optional<std::int64_t>>> receiptIds(Request& req) {
     auto id = idParam(req, "id");
     if (!id) return fail(Error::notFound("Ricevuta non trovata."));
     std::optional<std::int64_t> mid;
@@ -154,7 +146,13 @@ class ReceiptHandlers {
       mid = idParam(req, "mid");
       if (!mid) return fail(Error::notFound("Ricevuta non trovata."));
     }
-    return d_.receipts.receipt(s, *id, mid);
+    return std::pair{*id, mid};
+  }
+
+  Result<domain::RenderedReceipt> receiptOf(Request& req, const domain::Session& s) {
+    auto where = receiptIds(req);
+    if (!where) return fail(where.error());
+    return d_.receipt_desk.pdf(s, where->first, where->second);
   }
 
   ApiDeps d_;

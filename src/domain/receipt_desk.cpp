@@ -1,0 +1,32 @@
+#include "domain/receipt_desk.h"
+
+#include "core/log.h"
+
+namespace kiosk::domain {
+
+Result<RenderedReceipt> ReceiptDesk::pdf(const Session& who,
+                                         std::int64_t communication_id,
+                                         std::optional<std::int64_t> message_id) {
+  auto r = receipts_.receipt(who, communication_id, message_id);
+  if (!r) return fail(r.error());
+  auto bytes = renderer_.render(*r);
+  if (!bytes) return fail(bytes.error());
+  return RenderedReceipt{r->protocol, std::move(*bytes)};
+}
+
+Result<int> ReceiptDesk::print(const Session& who,
+                               std::int64_t communication_id,
+                               std::optional<std::int64_t> message_id) {
+  auto receipt = pdf(who, communication_id, message_id);
+  if (!receipt) return fail(receipt.error());
+  // The job title is seen by anyone at the CUPS queue: nothing personal in it.
+  auto job = printer_.printPdf(receipt->pdf, "Ricevuta chiosco " + kiosk_id_);
+  if (!job) {
+    log::warn("print_failed", {{"detail", job.error().detail}});
+    return fail(job.error());
+  }
+  log::info("receipt_printed", {{"job", std::to_string(*job)}});
+  return *job;
+}
+
+}  // namespace kiosk::domain
