@@ -3,8 +3,10 @@
 // lockout after repeated failures, and the accounts' secrets.
 //
 // Every login, failure, lock and unlock is written to the audit log in the
-// same transaction as the state it changes. Thread-safe: it holds no mutable
-// state of its own; the Store serialises writes.
+// same transaction as the state it changes. Thread-safe: its in-memory caches
+// (sessions already checked this second, session and lock times on the
+// monotonic clock of this run) sit behind one mutex; the Store serialises
+// writes, across kiosks too on a shared database.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// Printer: the kiosk's receipt printer. A real one (CUPS) and, in unit
-// tests, fakes. Implementations must be safe to call from several threads.
+// Printer: the kiosk's receipt printer: CUPS (src/devices/cups_printer.h),
+// NoPrinter where none is configured, FakePrinter in tests/support/fakes.h.
+// Implementations must be safe to call from several threads.
 #pragma once
 
 #include <string>

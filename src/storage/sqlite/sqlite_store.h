@@ -5,7 +5,9 @@
 //
 // Thread safety: open() once; begin() from any thread. Each Transaction holds
 // one pooled connection for its lifetime, so a connection is never used by
-// two threads at once.
+// two threads at once; a caller waits at most busy_timeout_ms for a free one
+// (then 503 database_busy). Its twin for a shared database is
+// storage/postgres/pg_store.h; both pass tests/storage/store_contract_test.cpp.
 #pragma once
 
 #include <condition_variable>
