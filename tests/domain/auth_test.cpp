@@ -4,8 +4,11 @@
 
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "domain/audit.h"
+#include "storage/open_store.h"
 #include "support/fake_store.h"
 #include "support/fakes.h"
+#include "support/test_database.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -194,15 +197,33 @@ TEST_CASE("technicians log in with their own role", "[domain]") {
   CHECK(wrong.error().reason == "invalid_credentials");
 }
 
-TEST_CASE("every audit entry is chained to the one before", "[domain]") {
-  Fixture f;
-  (void)f.auth.loginProfessional(kCf, "00000000");
-  (void)f.auth.loginProfessional(kCf, "12345678");
-  const auto state = f.store.snapshot();
-  std::string prev = kAuditGenesis;
-  REQUIRE(state.audit.size() >= 3);
-  for (std::size_t i = 0; i < state.audit.size(); ++i) {
-    CHECK(state.audit_hashes[i] == auditHash(prev, state.audit[i]));
-    prev = state.audit_hashes[i];
+TEST_CASE("every audit entry of the logins is chained, checked by the real verifier on the real engine",
+          "[domain]") {
+  test::TestDatabase db;
+  auto store = std::move(*storage::openStore(db.url()));
+  test::FakeClock clock;
+  AuthService auth{*store, clock, AuthPolicy{}};
+  {
+    auto tx = *store->begin(TxMode::kWrite);
+    Professional p;
+    p.codice_fiscale = kCf;
+    p.surname = "Rossi";
+    p.name = "Mario";
+    REQUIRE(tx->insertProfessional(p, clock.nowSeconds()));
+    REQUIRE(tx->commit());
+  }
+  REQUIRE(auth.setPin(kCf, "12345678"));
+  (void)auth.loginProfessional(kCf, "00000000");
+  (void)auth.loginProfessional(kCf, "12345678");
+  auto check = verifyAudit(*store);
+  REQUIRE(check);
+  CHECK(check->entries >= 3);
+  CHECK_FALSE(check->first_broken);
+  // A forged entry breaks it.
+  REQUIRE(db.exec("DROP TRIGGER IF EXISTS audit_log_no_update").empty());
+  if (db.exec("UPDATE audit_log SET detail = 'forged' WHERE id = 2").empty()) {
+    auto forged = verifyAudit(*store);
+    REQUIRE(forged);
+    CHECK(forged->first_broken == 2);
   }
 }

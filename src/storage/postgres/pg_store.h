@@ -30,6 +30,7 @@
 namespace kiosk::storage {
 
 class PgConnection;  // a PGconn with its prepared statements (pg_internal.h)
+class PgTransaction;
 
 class PgStore final : public domain::Store {
  public:
@@ -47,10 +48,12 @@ class PgStore final : public domain::Store {
 
   Result<int> schemaVersion();
 
-  // Gives a connection back (broken ones are closed). Used by PgTransaction.
+ private:
+  // A transaction leases one connection and gives it back (a broken one is
+  // closed) when it ends: only it (and the store itself) can.
+  friend class PgTransaction;
   void release(std::unique_ptr<PgConnection> conn);
 
- private:
   PgStore(std::string url, StoreOptions options);
   Result<std::unique_ptr<PgConnection>> acquire();
   Result<std::unique_ptr<PgConnection>> connect();

@@ -21,7 +21,8 @@
 
 namespace kiosk::storage {
 
-class Connection;  // an sqlite3* with its prepared statements (sqlite_store.cpp)
+class Connection;  // an sqlite3* with its prepared statements (sqlite_internal.h)
+class SqliteTransaction;
 
 class SqliteStore final : public domain::Store {
  public:
@@ -40,10 +41,12 @@ class SqliteStore final : public domain::Store {
   // Highest migration applied (for selftest and tests).
   Result<int> schemaVersion();
 
-  // Used by the Transaction to give its connection back.
+ private:
+  // A transaction leases one connection and gives it back when it ends:
+  // only it (and the store itself) can.
+  friend class SqliteTransaction;
   void release(std::unique_ptr<Connection> conn);
 
- private:
   SqliteStore(std::string path, StoreOptions options);
   Result<std::unique_ptr<Connection>> acquire();
   Status migrate();
