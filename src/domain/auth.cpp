@@ -77,7 +77,7 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
                                              Role role,
                                              const std::string& display_name) {
   const std::string actor =
-      std::string(kind == AccountKind::kProfessional ? "professional:" : "staff:") + principal;
+      actorOf(kind == AccountKind::kProfessional ? Role::kProfessional : Role::kStaff, principal);
   const std::int64_t now = clock_.nowSeconds();
   const std::string lock_key =
       (kind == AccountKind::kProfessional ? "p:" : "s:") + std::to_string(id);
@@ -164,7 +164,8 @@ Result<LoginResult> AuthService::loginProfessional(std::string_view codice_fisca
   if (!p) return fail(p.error());
   if (!*p || (*p)->pin_hash.empty()) {
     const std::string subject = cf::isValid(cf) ? cf : "codice-non-valido";
-    return refuseUnknown(**tx, "professional:" + subject, *p ? "no pin set" : "unknown");
+    return refuseUnknown(**tx, actorOf(Role::kProfessional, subject),
+                         *p ? "no pin set" : "unknown");
   }
   return checkSecret(**tx, AccountKind::kProfessional, (*p)->id, (*p)->login,
                      secret_ok && (*p)->pin_hash == (*before)->pin_hash, cf, Role::kProfessional,
@@ -188,7 +189,7 @@ Result<LoginResult> AuthService::loginStaff(std::string_view username, std::stri
   if (!tx) return fail(tx.error());
   auto u = lookup(**tx);
   if (!u) return fail(u.error());
-  if (!*u) return refuseUnknown(**tx, "staff:unknown", "unknown");
+  if (!*u) return refuseUnknown(**tx, actorOf(Role::kStaff, "unknown"), "unknown");
   return checkSecret(**tx, AccountKind::kStaff, (*u)->id, (*u)->login,
                      secret_ok && (*u)->password_hash == (*before)->password_hash, (*u)->username,
                      (*u)->role, (*u)->display_name);
@@ -331,10 +332,8 @@ Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Se
     std::lock_guard lock(cache_mutex_);
     locks_.erase("p:" + std::to_string(p->id));
   }
-  if (auto st = (*tx)->appendAudit(
-          {clock_.nowSeconds(),
-           "staff:" + std::to_string(staff.subject_id) + ":" + staff.display_name,
-           "account_unlocked", "professional:" + cf, ""});
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actorOf(staff), "account_unlocked",
+                                    actorOf(Role::kProfessional, cf), ""});
       !st) {
     return st;
   }
@@ -349,8 +348,8 @@ Result<PinReset> AuthService::startPinReset(std::string_view codice_fiscale, con
   if (!p) return fail(p.error());
   const std::int64_t until = clock_.nowSeconds() + policy_.pin_reset_seconds;
   if (auto st = (*tx)->setPinResetUntil(p->id, until); !st) return fail(st.error());
-  if (auto st = (*tx)->appendAudit(
-          {clock_.nowSeconds(), actorOf(staff), "pin_reset_started", "professional:" + cf, ""});
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actorOf(staff), "pin_reset_started",
+                                    actorOf(Role::kProfessional, cf), ""});
       !st) {
     return fail(st.error());
   }
@@ -391,8 +390,8 @@ Status AuthService::setPinAtKiosk(std::string_view codice_fiscale,
   if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
   if (auto st = (*tx)->setPinResetUntil((*p)->id, 0); !st) return st;
   if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
-  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), "professional:" + cf, "pin_set",
-                                    "professional:" + cf, "at the kiosk"});
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actorOf(Role::kProfessional, cf),
+                                    "pin_set", actorOf(Role::kProfessional, cf), "at the kiosk"});
       !st) {
     return st;
   }
@@ -423,8 +422,8 @@ Status AuthService::setPin(std::string_view codice_fiscale, std::string_view pin
   }
   if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
   if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
-  if (auto st =
-          (*tx)->appendAudit({clock_.nowSeconds(), "system", "pin_set", "professional:" + cf, ""});
+  if (auto st = (*tx)->appendAudit(
+          {clock_.nowSeconds(), "system", "pin_set", actorOf(Role::kProfessional, cf), ""});
       !st) {
     return st;
   }
@@ -475,8 +474,9 @@ Result<bool> AuthService::addStaffWithHash(std::string_view username,
     return false;
   }
   if (auto id = (*tx)->upsertStaff(user, clock_.nowSeconds()); !id) return fail(id.error());
-  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), "system", "staff_saved",
-                                    "staff:" + user.username, std::string(roleName(role))});
+  if (auto st =
+          (*tx)->appendAudit({clock_.nowSeconds(), "system", "staff_saved",
+                              actorOf(Role::kStaff, user.username), std::string(roleName(role))});
       !st) {
     return fail(st.error());
   }

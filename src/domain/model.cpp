@@ -14,7 +14,11 @@ std::string_view roleName(Role role) {
   return "professional";
 }
 
-std::string actorOf(const Session& s) { return std::string(roleName(s.role)) + ":" + s.principal; }
+std::string actorOf(Role role, std::string_view principal) {
+  return std::string(roleName(role)) + ":" + std::string(principal);
+}
+
+std::string actorOf(const Session& s) { return actorOf(s.role, s.principal); }
 
 std::string_view statusName(CommStatus s) {
   switch (s) {

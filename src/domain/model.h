@@ -76,8 +76,11 @@ struct Session {
   std::int64_t last_seen = 0;
 };
 
-// "professional:RSSMRA80A01H501U", "staff:sportello": who did it, for the audit log.
+// "professional:RSSMRA80A01H501U", "staff:sportello": who did it, for the
+// audit log. Every actor is written by these two ("system" and "anonymous"
+// aside).
 std::string actorOf(const Session& s);
+std::string actorOf(Role role, std::string_view principal);
 
 // --- Communications -------------------------------------------------------
 

@@ -480,9 +480,7 @@ class Handlers {
 
 void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   auto h = std::make_shared<Handlers>(deps, std::move(options));
-  auto bind = [h](Response (Handlers::*fn)(Request&)) {
-    return [h, fn](Request& req) { return ((*h).*fn)(req); };
-  };
+  auto bind = [h](Response (Handlers::*fn)(Request&)) { return bindTo(h, fn); };
   router.add("GET", "/", bind(&Handlers::home));
   router.add("GET", "/assets/{hash}/{*path}", bind(&Handlers::asset));
   router.add("GET", "/api/kiosk", bind(&Handlers::kiosk));

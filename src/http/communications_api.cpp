@@ -178,31 +178,6 @@ std::vector<domain::IncomingFile> attachmentsOf(Form& form) {
   return files;
 }
 
-// RFC 6266/5987: an ASCII fallback and the UTF-8 name percent-encoded.
-std::string contentDisposition(const std::string& filename) {
-  std::string ascii;
-  std::string encoded;
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : filename) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '.' || c == '-' || c == '_';
-    // One '_' in the ASCII fallback per non-ASCII character (its lead byte).
-    if (plain || c == ' ') {
-      ascii.push_back(static_cast<char>(c));
-    } else if ((c & 0xC0) != 0x80) {
-      ascii.push_back('_');
-    }
-    if (plain) {
-      encoded.push_back(static_cast<char>(c));
-    } else {
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 15];
-    }
-  }
-  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
-}
-
 class CommHandlers {
  public:
   explicit CommHandlers(ApiDeps deps) : d_(deps), guard_(deps.auth) {}
@@ -266,7 +241,7 @@ class CommHandlers {
     Response res;
     res.content_type = f->meta.content_type;
     res.body = std::move(f->data);
-    res.header("Content-Disposition", contentDisposition(f->meta.filename));
+    res.header("Content-Disposition", contentDisposition("attachment", f->meta.filename));
     return res;
   }
 
@@ -391,9 +366,7 @@ class CommHandlers {
 
 void registerCommunicationRoutes(Router& router, ApiDeps deps) {
   auto h = std::make_shared<CommHandlers>(deps);
-  auto bind = [h](Response (CommHandlers::*fn)(Request&)) {
-    return [h, fn](Request& req) { return ((*h).*fn)(req); };
-  };
+  auto bind = [h](Response (CommHandlers::*fn)(Request&)) { return bindTo(h, fn); };
   router.add("GET", "/api/communications", bind(&CommHandlers::list));
   router.add("POST", "/api/communications", bind(&CommHandlers::send));
   router.add("GET", "/api/communications/{id}", bind(&CommHandlers::thread));

@@ -54,7 +54,7 @@ class DeviceHandlers {
     Response res;
     res.content_type = doc->content_type;
     res.body = std::move(doc->data);
-    res.header("Content-Disposition", "attachment; filename=\"" + doc->filename + "\"");
+    res.header("Content-Disposition", contentDisposition("attachment", doc->filename));
     res.header("X-Scan-Pages", std::to_string(doc->pages));
     return res;
   }
@@ -114,7 +114,7 @@ class DeviceHandlers {
     res.content_type = std::move(doc->content_type);
     res.body = std::move(doc->data);
     res.header("Content-Disposition",
-               "attachment; filename=\"" + domain::cleanFilename(base) + "\"");
+               contentDisposition("attachment", domain::cleanFilename(base)));
     return res;
   }
 
@@ -141,9 +141,7 @@ class DeviceHandlers {
 
 void registerDeviceRoutes(Router& router, ApiDeps deps) {
   auto h = std::make_shared<DeviceHandlers>(deps);
-  auto bind = [h](Response (DeviceHandlers::*fn)(Request&)) {
-    return [h, fn](Request& req) { return ((*h).*fn)(req); };
-  };
+  auto bind = [h](Response (DeviceHandlers::*fn)(Request&)) { return bindTo(h, fn); };
   router.add("POST", "/api/scan", bind(&DeviceHandlers::scan));
   router.add("POST", "/api/scan/cancel", bind(&DeviceHandlers::cancelScan));
   router.add("GET", "/api/scan/progress", bind(&DeviceHandlers::scanProgress));

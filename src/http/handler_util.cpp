@@ -67,6 +67,31 @@ Response unsupportedMediaType(std::string_view expected) {
       "Formato della richiesta non supportato: serve " + std::string(expected) + ".");
 }
 
+// RFC 6266/5987: an ASCII fallback and the UTF-8 name percent-encoded.
+std::string contentDisposition(std::string_view disposition, std::string_view filename) {
+  std::string ascii;
+  std::string encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : filename) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '-' || c == '_';
+    // One '_' in the ASCII fallback per non-ASCII character (its lead byte).
+    if (plain || c == ' ') {
+      ascii.push_back(static_cast<char>(c));
+    } else if ((c & 0xC0) != 0x80) {
+      ascii.push_back('_');
+    }
+    if (plain) {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  return std::string(disposition) + "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
 Response errorResponse(const Error& e) {
   if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
     log::error("request_failed", {{"reason", e.reason}, {"detail", e.detail}});

@@ -38,6 +38,10 @@ Response badRequest();
 Response unsupportedMediaType(std::string_view expected);
 
 // The response for an error; internal and unavailable ones are logged with their detail.
+// The Content-Disposition header of a file answered ("inline" or
+// "attachment"): an ASCII fallback and the UTF-8 name (RFC 6266/5987).
+std::string contentDisposition(std::string_view disposition, std::string_view filename);
+
 Response errorResponse(const Error& e);
 
 // A positive integer path parameter; nullopt for anything else (the route answers 404).

@@ -52,7 +52,8 @@ class ReceiptHandlers {
     if (!r) return errorResponse(r.error());
     Response res;
     res.content_type = "application/pdf";
-    res.header("Content-Disposition", "inline; filename=\"ricevuta-" + r->protocol + ".pdf\"");
+    res.header("Content-Disposition",
+               contentDisposition("inline", "ricevuta-" + r->protocol + ".pdf"));
     res.body = std::move(r->pdf);
     return res;
   }

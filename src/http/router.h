@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,12 @@
 namespace kiosk::http {
 
 using Handler = std::function<Response(Request&)>;
+
+// A member function of a shared handler group as a route's handler.
+template <typename Group>
+Handler bindTo(std::shared_ptr<Group> group, Response (Group::*fn)(Request&)) {
+  return [group, fn](Request& req) { return ((*group).*fn)(req); };
+}
 
 class Router {
  public:
