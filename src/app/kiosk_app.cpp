@@ -67,8 +67,16 @@ Status KioskApp::start() {
     std::unique_lock lock(dispatch_mutex_);
     while (!dispatch_stop_) {
       lock.unlock();
-      auto stats = dispatcher_.runOnce(&stopping_);
-      if (!stats) log::error("dispatch_failed", {{"detail", stats.error().detail}});
+      // Nothing thrown here may end the kiosk: the rows stay leased and are
+      // taken again when the lease runs out.
+      try {
+        auto stats = dispatcher_.runOnce(&stopping_);
+        if (!stats) log::error("dispatch_failed", {{"detail", stats.error().detail}});
+      } catch (const std::exception& e) {
+        log::error("dispatch_failed", {{"detail", std::string("exception: ") + e.what()}});
+      } catch (...) {
+        log::error("dispatch_failed", {{"detail", "unknown exception"}});
+      }
       lock.lock();
       dispatch_wake_.wait_for(lock, std::chrono::seconds(config_.notify_poll_seconds),
                               [this] { return dispatch_stop_ || dispatch_now_; });

@@ -1,7 +1,9 @@
 #include "core/validators.h"
 
 #include <catch2/catch.hpp>
+#include <stdexcept>
 
+#include "core/own_stack.h"
 #include "core/topics.h"
 
 namespace v = kiosk::validate;
@@ -69,4 +71,10 @@ TEST_CASE("the 11 topics come in the service's order with stable codes", "[core]
   CHECK(all.back().label == "Ruoli e Versamenti");
   CHECK(kiosk::findTopic("rimborso") != nullptr);
   CHECK(kiosk::findTopic("Rimborso") == nullptr);
+}
+
+TEST_CASE("work on its own stack: the result comes back, and so does an exception", "[core]") {
+  CHECK(kiosk::runOnOwnStack([] { return 42; }) == 42);
+  CHECK_THROWS_AS(kiosk::runOnOwnStack([]() -> int { throw std::runtime_error("libcups"); }),
+                  std::runtime_error);
 }
