@@ -27,10 +27,9 @@ Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
   auto head = tx.auditHead();
   if (!head) return fail(head.error());
   if (!*head) return head;
-  auto anchors = tx.auditAnchors();
-  if (!anchors) return fail(anchors.error());
-  if (!anchors->empty() && anchors->back().head.id == (*head)->id &&
-      anchors->back().head.hash == (*head)->hash) {
+  auto last = tx.lastAuditAnchor();
+  if (!last) return fail(last.error());
+  if (*last && (*last)->head.id == (*head)->id && (*last)->head.hash == (*head)->hash) {
     return head;
   }
   AuditAnchor a;

@@ -206,6 +206,14 @@ domain::KioskStatus readKiosk(const Row& q) {
   return k;
 }
 
+inline constexpr const char* kAnchorColumns =
+    "SELECT id, at, kiosk_id, head_id, head_hash, signature FROM audit_anchors ";
+
+template <typename Row>
+domain::AuditAnchor readAnchor(const Row& q) {
+  return {q.int64(0), q.int64(1), q.text(2), {q.int64(3), q.text(4)}, q.text(5)};
+}
+
 // The same upserts on both engines ($n placeholders: SQLite takes them too).
 inline constexpr const char* kPublishKeySql =
     "INSERT INTO receipt_keys (key_id, kiosk_id, public_key, published_at) "

@@ -228,6 +228,7 @@ TEST_CASE("store: signed heads are kept in order and checked by the verifier", "
     auto tx = e.write();
     CHECK_FALSE(*tx->hasAuditAnchors("K01"));
     CHECK(tx->auditAnchors()->empty());
+    CHECK_FALSE(*tx->lastAuditAnchor());
     REQUIRE(tx->appendAudit({100, "system", "start", "", ""}));
     REQUIRE(anchorAudit(*tx, *signer, "K01", 101));
     REQUIRE(tx->appendAudit({102, "system", "send", "", ""}));
@@ -244,6 +245,10 @@ TEST_CASE("store: signed heads are kept in order and checked by the verifier", "
   CHECK(anchors[1].kiosk_id == "K02");
   CHECK(anchors[1].head.id > anchors[0].head.id);
   CHECK(anchors[1].head.hash == (*r->auditHead())->hash);
+  auto last = *r->lastAuditAnchor();
+  REQUIRE(last);
+  CHECK(last->kiosk_id == "K02");
+  CHECK(last->signature == anchors[1].signature);
   auto check = verifyAudit(*e.store, signer.get());
   REQUIRE(check);
   CHECK(check->anchors == 2);

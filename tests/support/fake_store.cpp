@@ -165,6 +165,10 @@ class FakeTransaction final : public Transaction {
     return {};
   }
   Result<std::vector<AuditAnchor>> auditAnchors() override { return s_.audit_anchors; }
+  Result<std::optional<AuditAnchor>> lastAuditAnchor() override {
+    if (s_.audit_anchors.empty()) return std::optional<AuditAnchor>();
+    return std::optional<AuditAnchor>(s_.audit_anchors.back());
+  }
   Result<bool> hasAuditAnchors(std::string_view kiosk_id) override {
     for (const auto& a : s_.audit_anchors) {
       if (a.kiosk_id == kiosk_id) return true;

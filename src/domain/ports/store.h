@@ -76,6 +76,8 @@ class Transaction {
   // Signed heads, oldest first.
   virtual Status appendAuditAnchor(const AuditAnchor& anchor) = 0;
   virtual Result<std::vector<AuditAnchor>> auditAnchors() = 0;
+  // The newest signed head (of any kiosk); nullopt when none.
+  virtual Result<std::optional<AuditAnchor>> lastAuditAnchor() = 0;
   // True once kiosk `kiosk_id` signed any head, i.e. its receipt key has been in use.
   virtual Result<bool> hasAuditAnchors(std::string_view kiosk_id) = 0;
 

@@ -214,6 +214,7 @@ class PgTransaction final : public domain::Transaction {
   Result<std::optional<domain::AuditHead>> auditHead() override;
   Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
   Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
+  Result<std::optional<domain::AuditAnchor>> lastAuditAnchor() override;
   Result<bool> hasAuditAnchors(std::string_view kiosk_id) override;
   Status publishReceiptKey(const domain::PublishedKey& key) override;
   Result<std::vector<domain::PublishedKey>> receiptKeys() override;

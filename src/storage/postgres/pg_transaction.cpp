@@ -253,12 +253,13 @@ Status PgTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
 }
 
 Result<std::vector<domain::AuditAnchor>> PgTransaction::auditAnchors() {
-  return all<domain::AuditAnchor>(
-      "SELECT id, at, kiosk_id, head_id, head_hash, signature FROM audit_anchors ORDER BY id", {},
-      [](const PgRow& q) {
-        return domain::AuditAnchor{
-            q.int64(0), q.int64(1), q.text(2), {q.int64(3), q.text(4)}, q.text(5)};
-      });
+  static const std::string q = sql(kAnchorColumns, "ORDER BY id");
+  return all<domain::AuditAnchor>(q, {}, readAnchor<PgRow>);
+}
+
+Result<std::optional<domain::AuditAnchor>> PgTransaction::lastAuditAnchor() {
+  static const std::string q = sql(kAnchorColumns, "ORDER BY id DESC LIMIT 1");
+  return one<domain::AuditAnchor>(q, {}, readAnchor<PgRow>);
 }
 
 Result<bool> PgTransaction::hasAuditAnchors(std::string_view kiosk_id) {

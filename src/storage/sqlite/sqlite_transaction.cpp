@@ -215,6 +215,16 @@ Status SqliteTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
   return q->bind(a.at).bind(a.kiosk_id).bind(a.head.id).bind(a.head.hash).bind(a.signature).run();
 }
 
+Result<std::optional<domain::AuditAnchor>> SqliteTransaction::lastAuditAnchor() {
+  static const std::string sql = std::string(kAnchorColumns) + "ORDER BY id DESC LIMIT 1";
+  auto q = query(sql.c_str());
+  if (!q) return fail(q.error());
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<domain::AuditAnchor>();
+  return std::optional<domain::AuditAnchor>(readAnchor(*q));
+}
+
 Result<bool> SqliteTransaction::hasAuditAnchors(std::string_view kiosk_id) {
   auto q = query("SELECT EXISTS (SELECT 1 FROM audit_anchors WHERE kiosk_id = ?)");
   if (!q) return fail(q.error());
@@ -266,16 +276,8 @@ Result<std::vector<domain::KioskStatus>> SqliteTransaction::listKiosks() {
 }
 
 Result<std::vector<domain::AuditAnchor>> SqliteTransaction::auditAnchors() {
-  auto q = query(
-      "SELECT id, at, kiosk_id, head_id, head_hash, signature FROM audit_anchors ORDER BY id");
-  if (!q) return fail(q.error());
-  std::vector<domain::AuditAnchor> out;
-  while (true) {
-    auto row = q->step();
-    if (!row) return fail(row.error());
-    if (!*row) return out;
-    out.push_back({q->int64(0), q->int64(1), q->text(2), {q->int64(3), q->text(4)}, q->text(5)});
-  }
+  static const std::string sql = std::string(kAnchorColumns) + "ORDER BY id";
+  return all<domain::AuditAnchor>(sql.c_str(), readAnchor<Query>);
 }
 
 Status SqliteTransaction::appendAudit(const AuditEntry& e) {
