@@ -25,7 +25,10 @@ class ReceiptDesk {
               ReceiptRenderer& renderer,
               Printer& printer,
               std::string kiosk_id)
-      : receipts_(receipts), renderer_(renderer), printer_(printer), kiosk_id_(std::move(kiosk_id)) {}
+      : receipts_(receipts),
+        renderer_(renderer),
+        printer_(printer),
+        kiosk_id_(std::move(kiosk_id)) {}
 
   Result<RenderedReceipt> pdf(const Session& who,
                               std::int64_t communication_id,

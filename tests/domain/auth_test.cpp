@@ -197,8 +197,9 @@ TEST_CASE("technicians log in with their own role", "[domain]") {
   CHECK(wrong.error().reason == "invalid_credentials");
 }
 
-TEST_CASE("every audit entry of the logins is chained, checked by the real verifier on the real engine",
-          "[domain]") {
+TEST_CASE(
+    "every audit entry of the logins is chained, checked by the real verifier on the real engine",
+    "[domain]") {
   test::TestDatabase db;
   auto store = std::move(*storage::openStore(db.url()));
   test::FakeClock clock;

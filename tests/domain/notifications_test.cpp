@@ -5,8 +5,8 @@
 #include "core/clock.h"
 #include "domain/communications.h"
 #include "support/fake_store.h"
-#include "support/seed.h"
 #include "support/fakes.h"
+#include "support/seed.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;

@@ -4,8 +4,8 @@
 #include <thread>
 
 #include "http/http_client.h"
-#include "support/read_file.h"
 #include "support/fakes.h"
+#include "support/read_file.h"
 
 using namespace kiosk;
 using nlohmann::json;

@@ -11,11 +11,11 @@
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
 #include "support/fake_store.h"
+#include "support/fakes.h"
 #include "support/read_file.h"
 #include "support/seed.h"
 #include "support/shell.h"
 #include "support/temp_dir.h"
-#include "support/fakes.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;

@@ -1,6 +1,5 @@
 #include "storage/postgres/pg_store.h"
 
-#include <chrono>
 #include <cstring>
 
 #include "core/log.h"
@@ -22,10 +21,7 @@ Error pgError(PGconn* conn, const PGresult* res, std::string_view what) {
     return databaseUnavailable(std::move(detail));
   }
   if (code == "40001" || code == "40P01" || code == "55P03" || code == "57014") {
-    Error e = Error::unavailable("database_busy",
-                                 "Il sistema è momentaneamente occupato. Riprovare tra poco.");
-    e.detail = std::move(detail);
-    return e;
+    return databaseBusy(std::move(detail));
   }
   if (code == "53100") return Error::storageFull(std::move(detail));
   // A standby (after a failover, before the URL points at the new primary).
@@ -68,7 +64,8 @@ Result<PgResult> PgConnection::run(const std::string& sql,
                  sql);
 }
 
-PgStore::PgStore(std::string url, StoreOptions options) : url_(std::move(url)), options_(options) {}
+PgStore::PgStore(std::string url, StoreOptions options)
+    : url_(std::move(url)), options_(options), pool_(options.pool_size, options.busy_timeout_ms) {}
 
 PgStore::~PgStore() = default;
 
@@ -140,42 +137,13 @@ Result<std::unique_ptr<PgConnection>> PgStore::connect() {
 }
 
 Result<std::unique_ptr<PgConnection>> PgStore::acquire() {
-  {
-    std::unique_lock lock(mutex_);
-    const bool ready = available_.wait_for(
-        lock, std::chrono::milliseconds(options_.busy_timeout_ms),
-        [&] { return !idle_.empty() || open_connections_ < options_.pool_size; });
-    if (!ready) {
-      Error e = Error::unavailable("database_busy",
-                                   "Il sistema è momentaneamente occupato. Riprovare tra poco.");
-      e.detail = "no database connection free within the wait";
-      return fail(e);
-    }
-    if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
-      idle_.pop_back();
-      return conn;
-    }
-    ++open_connections_;
-  }
-  auto conn = connect();
-  if (!conn) {
-    std::lock_guard lock(mutex_);
-    --open_connections_;
-    available_.notify_one();
-  }
-  return conn;
+  return pool_.acquire([this] { return connect(); });
 }
 
 void PgStore::release(std::unique_ptr<PgConnection> conn) {
-  std::lock_guard lock(mutex_);
-  if (conn->broken() || conn->inTransaction()) {
-    conn.reset();  // the server dropped it (restart, failover): a new one next time
-    --open_connections_;
-  } else {
-    idle_.push_back(std::move(conn));
-  }
-  available_.notify_one();
+  // One the server dropped (restart, failover) is closed: a new one next time.
+  const bool keep = !conn->broken() && !conn->inTransaction();
+  pool_.release(std::move(conn), keep);
 }
 
 Result<std::unique_ptr<domain::Transaction>> PgStore::begin(domain::TxMode mode) {

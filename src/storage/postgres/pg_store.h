@@ -18,14 +18,12 @@
 //   PGPASSFILE (or PGPASSWORD in tests).
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "domain/ports/store.h"
 #include "storage/open_store.h"
+#include "storage/pool.h"
 
 namespace kiosk::storage {
 
@@ -63,10 +61,7 @@ class PgStore final : public domain::Store {
   std::string description_;
   StoreOptions options_;
   std::int32_t lock_key_ = 0;  // this schema's write lock (hashtext of the schema name)
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<PgConnection>> idle_;
-  int open_connections_ = 0;
+  ConnectionPool<PgConnection> pool_;
 };
 
 }  // namespace kiosk::storage

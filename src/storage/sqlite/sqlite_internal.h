@@ -48,12 +48,8 @@ using domain::StoredFile;
 inline Error sqliteError(int code, std::string detail) {
   switch (code & 0xFF) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: {
-      Error e = Error::unavailable("database_busy",
-                                   "Il sistema è momentaneamente occupato. Riprovare tra poco.");
-      e.detail = std::move(detail);
-      return e;
-    }
+    case SQLITE_LOCKED:
+      return databaseBusy(std::move(detail));
     case SQLITE_FULL:
       return Error::storageFull(std::move(detail));
     case SQLITE_READONLY:

@@ -2,15 +2,15 @@
 
 #include <sys/statvfs.h>
 
-#include <chrono>
-
 #include "storage/backup.h"
 #include "storage/sqlite/sqlite_internal.h"
 
 namespace kiosk::storage {
 
 SqliteStore::SqliteStore(std::string path, StoreOptions options)
-    : path_(std::move(path)), options_(options) {}
+    : path_(std::move(path)),
+      options_(options),
+      pool_(options.pool_size, options.busy_timeout_ms) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -25,31 +25,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
 }
 
 Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
-  {
-    std::unique_lock lock(mutex_);
-    // A bounded wait, as for the lock itself: a pool kept busy answers
-    // database_busy (503) rather than holding the request forever.
-    if (!available_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms), [&] {
-          return !idle_.empty() || open_connections_ < options_.pool_size;
-        })) {
-      Error e = Error::unavailable("database_busy",
-                                   "Il sistema è momentaneamente occupato. Riprovare tra poco.");
-      e.detail = "no database connection free within the wait";
-      return fail(e);
-    }
-    if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
-      idle_.pop_back();
-      return conn;
-    }
-    ++open_connections_;
-  }
-  sqlite3* db = nullptr;
-  const int rc =
-      sqlite3_open_v2(path_.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  auto conn = std::make_unique<Connection>(db);
-  auto opened = [&]() -> Status {
+  return pool_.acquire([&]() -> Result<std::unique_ptr<Connection>> {
+    sqlite3* db = nullptr;
+    const int rc =
+        sqlite3_open_v2(path_.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    auto conn = std::make_unique<Connection>(db);
     if (rc != SQLITE_OK) {
       Error e = Error::unavailable("database_unavailable", "Archivio dati non disponibile.");
       e.detail = "cannot open " + path_ + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
@@ -64,24 +45,13 @@ Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
           // out of disk is not held down by a WAL as large as its last burst.
           "PRAGMA journal_size_limit = 4194304",
           "PRAGMA cache_size = -1024"}) {  // 1 MiB a connection: the OS caches the file too
-      if (auto st = conn->exec(pragma); !st) return st;
+      if (auto st = conn->exec(pragma); !st) return fail(st.error());
     }
-    return {};
-  }();
-  if (!opened) {
-    std::lock_guard lock(mutex_);
-    --open_connections_;
-    available_.notify_one();
-    return fail(opened.error());
-  }
-  return conn;
+    return conn;
+  });
 }
 
-void SqliteStore::release(std::unique_ptr<Connection> conn) {
-  std::lock_guard lock(mutex_);
-  idle_.push_back(std::move(conn));
-  available_.notify_one();
-}
+void SqliteStore::release(std::unique_ptr<Connection> conn) { pool_.release(std::move(conn)); }
 
 Result<std::unique_ptr<domain::Transaction>> SqliteStore::begin(domain::TxMode mode) {
   auto conn = acquire();

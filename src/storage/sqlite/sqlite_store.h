@@ -10,14 +10,12 @@
 // storage/postgres/pg_store.h; both pass tests/storage/store_contract_test.cpp.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "domain/ports/store.h"
 #include "storage/open_store.h"
+#include "storage/pool.h"
 
 namespace kiosk::storage {
 
@@ -53,10 +51,7 @@ class SqliteStore final : public domain::Store {
 
   std::string path_;
   StoreOptions options_;
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  int open_connections_ = 0;
+  ConnectionPool<Connection> pool_;
 };
 
 }  // namespace kiosk::storage

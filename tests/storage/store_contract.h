@@ -1,0 +1,61 @@
+// The domain::Store contract's shared pieces: the engine under test (SQLite, or
+// PostgreSQL under tests/storage/pg_suite.sh) and a few records.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+
+#include "domain/ports/store.h"
+#include "storage/open_store.h"
+#include "support/test_database.h"
+
+namespace kiosk::test {
+
+struct Engine {
+  TestDatabase db;
+  std::unique_ptr<domain::Store> store = std::move(*storage::openStore(db.url(), {12, 5000}));
+
+  std::unique_ptr<domain::Transaction> write() {
+    return std::move(*store->begin(domain::TxMode::kWrite));
+  }
+  std::unique_ptr<domain::Transaction> read() {
+    return std::move(*store->begin(domain::TxMode::kRead));
+  }
+};
+
+inline domain::Professional person(const std::string& cf, const std::string& surname) {
+  domain::Professional p;
+  p.codice_fiscale = cf;
+  p.surname = surname;
+  p.name = "Maria";
+  return p;
+}
+
+// A thread with one message; returns the communication's id.
+inline std::int64_t thread(domain::Transaction& tx,
+                           std::int64_t professional_id,
+                           const std::string& protocol,
+                           const std::string& subject,
+                           std::int64_t at,
+                           domain::CommStatus status = domain::CommStatus::kAperta,
+                           const std::string& topic = "contributi") {
+  domain::Communication c;
+  c.protocol = protocol;
+  c.professional_id = professional_id;
+  c.topic = topic;
+  c.subject = subject;
+  c.status = status;
+  c.created_at = at;
+  c.updated_at = at;
+  auto id = tx.insertCommunication(c);
+  REQUIRE(id);
+  domain::Message m;
+  m.communication_id = *id;
+  m.body = "Testo di " + subject;
+  m.created_at = at;
+  REQUIRE(tx.insertMessage(m));
+  return *id;
+}
+
+}  // namespace kiosk::test

@@ -1,0 +1,345 @@
+// The Store contract, part two: protocol numbers, idempotency, threads with
+// their messages and files, lists and search, and the outbox, on the real
+// engine (SQLite, or PostgreSQL under tests/storage/pg_suite.sh). Tagged [store].
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "storage/store_contract.h"
+
+using namespace kiosk;
+using namespace kiosk::domain;
+using test::Engine;
+using test::person;
+using test::thread;
+
+TEST_CASE("store: protocol numbers count per year and a rolled-back send gives its number back",
+          "[store]") {
+  Engine e;
+  {
+    auto tx = e.write();
+    CHECK(*tx->nextProtocolNumber(2026) == 1);
+    CHECK(*tx->nextProtocolNumber(2026) == 2);
+    CHECK(*tx->nextProtocolNumber(2027) == 1);
+    REQUIRE(tx->commit());
+  }
+  {
+    auto tx = e.write();
+    CHECK(*tx->nextProtocolNumber(2026) == 3);
+  }  // dropped: no gap
+  CHECK(*e.write()->nextProtocolNumber(2026) == 3);
+}
+
+TEST_CASE("store: protocol numbers from many threads are unique and without gaps", "[store]") {
+  Engine e;
+  std::vector<std::thread> threads;
+  std::mutex mutex;
+  std::set<std::int64_t> seen;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 15; ++i) {
+        auto tx = e.store->begin(TxMode::kWrite);
+        if (!tx) {
+          ++failures;
+          continue;
+        }
+        auto n = (*tx)->nextProtocolNumber(2026);
+        if (!n || !(*tx)->commit()) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard lock(mutex);
+        seen.insert(*n);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK(seen.size() == 90);
+  CHECK(*seen.begin() == 1);
+  CHECK(*seen.rbegin() == 90);
+}
+
+TEST_CASE("store: an idempotency key finds the send it was saved with, per professional",
+          "[store]") {
+  Engine e;
+  auto tx = e.write();
+  const auto a = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  const auto b = *tx->insertProfessional(person("GRCFNC70D52L219G", "Greco"), 1);
+  const auto c = thread(*tx, a, "INPS.0001.2026.000001", "Contributi", 10);
+  CHECK_FALSE(*tx->findIdempotencyKey(a, "k-1"));
+  REQUIRE(tx->saveIdempotencyKey(a, "k-1", c, 10));
+  CHECK(*tx->findIdempotencyKey(a, "k-1") == c);
+  CHECK_FALSE(*tx->findIdempotencyKey(b, "k-1"));
+  CHECK_FALSE(tx->saveIdempotencyKey(a, "k-1", c, 11));  // once only
+}
+
+TEST_CASE("store: a thread is read back by id and protocol with its messages and files",
+          "[store]") {
+  Engine e;
+  auto tx = e.write();
+  const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  Contacts contacts;
+  contacts.pec = "rossi@pec.it";
+  const auto version = *tx->addContactsVersion(pid, contacts, ContactsSource::kArchive, 1);
+  StaffUser u;
+  u.username = "sportello";
+  u.display_name = "Sportello";
+  u.password_hash = "h";
+  const auto staff = *tx->upsertStaff(u, 1);
+  Communication c;
+  c.protocol = "INPS.0001.2026.000007";
+  c.professional_id = pid;
+  c.box = Box::kSent;
+  c.topic = "contributi";
+  c.subject = "Versamento di marzo";
+  c.contacts_version_id = version.id;
+  c.extra_email = "studio@example.it";
+  c.created_at = 50;
+  c.updated_at = 50;
+  const auto cid = *tx->insertCommunication(c);
+  Message m;
+  m.communication_id = cid;
+  m.body = "Chiedo verifica.";
+  m.created_at = 50;
+  const auto mid = *tx->insertMessage(m);
+  // Every byte value, a NUL first: files are stored as they are.
+  std::string bytes;
+  for (int i = 0; i < 256 * 40; ++i) bytes.push_back(static_cast<char>(i % 256));
+  const auto aid = *tx->insertAttachment(
+      mid, {"estratto conto.pdf", "application/pdf", std::string(64, 'f'), bytes});
+  Message reply;
+  reply.communication_id = cid;
+  reply.author = Author::kInstitute;
+  reply.staff_id = staff;
+  reply.body = "Verificato.";
+  reply.created_at = 60;
+  REQUIRE(tx->insertMessage(reply));
+  REQUIRE(tx->commit());
+
+  auto r = e.read();
+  auto got = *r->communicationById(cid);
+  REQUIRE(got);
+  CHECK(got->protocol == "INPS.0001.2026.000007");
+  CHECK(got->codice_fiscale == "RSSMRA80A01H501U");
+  CHECK(got->professional_name == "Maria Rossi");
+  CHECK(got->contacts_version_id == version.id);
+  CHECK(got->extra_email == "studio@example.it");
+  CHECK(got->assigned_staff_id == 0);
+  CHECK_FALSE(got->professional_wrote_last);  // the Institute answered last
+  CHECK((*r->communicationByProtocol("INPS.0001.2026.000007"))->id == cid);
+  CHECK_FALSE(*r->communicationByProtocol("INPS.0001.2026.000008"));
+  CHECK_FALSE(*r->communicationById(cid + 99));
+  auto messages = *r->messagesOf(cid);
+  REQUIRE(messages.size() == 2);
+  CHECK(messages[0].body == "Chiedo verifica.");
+  REQUIRE(messages[0].attachments.size() == 1);
+  CHECK(messages[0].attachments[0].filename == "estratto conto.pdf");
+  CHECK(messages[0].attachments[0].size == static_cast<std::int64_t>(bytes.size()));
+  CHECK(messages[1].author == Author::kInstitute);
+  CHECK(messages[1].staff_id == staff);
+  CHECK(messages[1].attachments.empty());
+  auto file = *r->attachmentById(aid);
+  REQUIRE(file);
+  CHECK(file->data == bytes);
+  CHECK(file->professional_id == pid);
+  CHECK(file->meta.content_type == "application/pdf");
+  CHECK(file->meta.sha256 == std::string(64, 'f'));
+  CHECK_FALSE(*r->attachmentById(aid + 99));
+  // Messages and files are never changed once registered.
+  CHECK_FALSE(e.db.exec("UPDATE messages SET body = 'x'").empty());
+  CHECK_FALSE(e.db.exec("UPDATE attachments SET filename = 'x'").empty());
+}
+
+TEST_CASE("store: status, outcome, unread and assignment are written back", "[store]") {
+  Engine e;
+  auto tx = e.write();
+  const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  StaffUser u;
+  u.username = "sportello";
+  u.display_name = "Sportello";
+  u.password_hash = "h";
+  const auto staff = *tx->upsertStaff(u, 1);
+  const auto a = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+  thread(*tx, pid, "INPS.0001.2026.000002", "Due", 11);
+  auto c = **tx->communicationById(a);
+  c.status = CommStatus::kChiusa;
+  c.outcome = "Accolta";
+  c.unread = true;
+  c.assigned_staff_id = staff;
+  c.updated_at = 99;
+  REQUIRE(tx->updateCommunication(c));
+  REQUIRE(tx->commit());
+  auto r = e.read();
+  auto back = **r->communicationById(a);
+  CHECK(back.status == CommStatus::kChiusa);
+  CHECK(back.outcome == "Accolta");
+  CHECK(back.unread);
+  CHECK(back.assigned_staff_id == staff);
+  CHECK(back.updated_at == 99);
+  CHECK(*r->unreadCount(pid) == 1);
+  CHECK(*r->unreadCount(pid + 1) == 0);
+}
+
+TEST_CASE("store: lists filter, search, count and page, newest first", "[store]") {
+  Engine e;
+  auto tx = e.write();
+  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  const auto greco = *tx->insertProfessional(person("GRCFNC70D52L219G", "D'Greco"), 1);
+  for (int i = 1; i <= 25; ++i) {
+    char protocol[32];
+    std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", i);
+    thread(*tx, i % 5 == 0 ? greco : rossi, protocol,
+           i == 7 ? "Rimborso 50% del contributo" : "Domanda numero " + std::to_string(i), 100 + i,
+           i % 2 ? CommStatus::kAperta : CommStatus::kChiusa, i % 3 ? "contributi" : "prestazioni");
+  }
+  REQUIRE(tx->commit());
+  auto r = e.read();
+  auto list = [&](CommFilter f) { return *r->listCommunications(f); };
+  CommFilter all;
+  auto first = list(all);
+  CHECK(first.total == 25);
+  REQUIRE(first.items.size() == 20);
+  CHECK(first.items[0].protocol == "INPS.0001.2026.000025");  // newest first
+  all.page = 2;
+  auto second = list(all);
+  REQUIRE(second.items.size() == 5);
+  CHECK(second.items.back().protocol == "INPS.0001.2026.000001");
+  all.page = 3;
+  CHECK(list(all).items.empty());
+
+  CommFilter mine;
+  mine.professional_id = greco;
+  mine.box = Box::kSent;
+  CHECK(list(mine).total == 5);
+  CommFilter open;
+  open.status = CommStatus::kAperta;
+  CHECK(list(open).total == 13);
+  CommFilter topic;
+  topic.topic = "prestazioni";
+  CHECK(list(topic).total == 8);
+  CommFilter unread;
+  unread.unread = true;
+  CHECK(list(unread).total == 0);
+
+  auto search = [&](const std::string& q) {
+    CommFilter f;
+    f.q = q;
+    return list(f).total;
+  };
+  CHECK(search("INPS.0001.2026.000007") == 1);  // whole protocol
+  CHECK(search("000012") == 1);                 // its last digits
+  CHECK(search("grcfnc") == 5);                 // codice fiscale beginning, any case
+  CHECK(search("d'gre") == 5);                  // surname beginning, any case
+  CHECK(search("numero 1") == 11);              // words of the subject: 1, 10-19
+  CHECK(search("50%") == 1);                    // % is literal
+  CHECK(search("_") == 0);                      // and so is _
+  CHECK(search("nessuno") == 0);
+}
+
+TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried",
+          "[store][outbox]") {
+  Engine e;
+  std::int64_t cid = 0, mid_receipt = 0;
+  {
+    auto tx = e.write();
+    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    mid_receipt = (*tx->messagesOf(cid))[0].id;
+    REQUIRE(tx->insertOutbox({cid, "registered", "pec", "rossi@pec.it", 100, 0}));
+    REQUIRE(tx->insertOutbox({cid, "registered", "sms", "+393331234567", 100, 0}));
+    REQUIRE(tx->insertOutbox({cid, "receipt", "pec", "rossi@pec.it", 200, mid_receipt}));
+    REQUIRE(tx->commit());
+  }
+  std::vector<OutboxItem> claimed;
+  {
+    auto tx = e.write();
+    claimed = *tx->claimOutbox(150, 180, 10);  // the receipt is not due yet
+    REQUIRE(tx->commit());
+  }
+  REQUIRE(claimed.size() == 2);
+  CHECK(claimed[0].protocol == "INPS.0001.2026.000001");
+  CHECK(claimed[0].topic == "contributi");
+  CHECK(claimed[0].event == "registered");
+  CHECK(claimed[0].channel == "pec");
+  CHECK(claimed[0].recipient == "rossi@pec.it");
+  CHECK(claimed[0].status == "pending");
+  CHECK(claimed[0].attempts == 0);
+  CHECK(claimed[0].message_id == 0);
+  // Leased: nobody claims them again before 180, then they are due again.
+  CHECK(e.write()->claimOutbox(179, 300, 10)->empty());
+  {
+    auto tx = e.write();
+    REQUIRE(tx->markOutboxSent(claimed[0].id, 181));
+    REQUIRE(tx->markOutboxAttempt(claimed[1].id, 5, 0, "gateway down", true));
+    REQUIRE(tx->commit());
+  }
+  {
+    auto tx = e.write();
+    auto due = *tx->claimOutbox(250, 400, 10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].event == "receipt");
+    CHECK(due[0].message_id == mid_receipt);
+    REQUIRE(tx->markOutboxAttempt(due[0].id, 1, 500, "timeout", false));
+    REQUIRE(tx->commit());
+  }
+  auto r = e.read();
+  auto every = *r->listOutbox("", 10);
+  REQUIRE(every.size() == 3);
+  CHECK(every[0].event == "receipt");  // newest first
+  CHECK(every[0].status == "pending");
+  CHECK(every[0].attempts == 1);
+  CHECK(every[0].next_attempt_at == 500);
+  CHECK(every[0].last_error == "timeout");
+  CHECK(every[2].status == "sent");
+  CHECK(every[2].attempts == 1);
+  CHECK(r->listOutbox("", 1)->size() == 1);
+  auto failed = *r->listOutbox("failed", 10);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].last_error == "gateway down");
+  r.reset();
+  auto tx = e.write();
+  CHECK(*tx->retryOutbox(failed[0].id + 100, 600) == 0);
+  CHECK(*tx->retryOutbox(0, 600) == 1);
+  CHECK(*tx->retryOutbox(0, 600) == 0);
+  auto again = *tx->listOutbox("pending", 10);
+  REQUIRE(again.size() == 2);
+  CHECK(again[1].attempts == 0);
+  CHECK(again[1].next_attempt_at == 600);
+  REQUIRE(tx->commit());
+}
+
+TEST_CASE("store: dispatchers claiming at once never take the same row", "[store][outbox]") {
+  Engine e;
+  {
+    auto tx = e.write();
+    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    for (int i = 0; i < 60; ++i) {
+      REQUIRE(tx->insertOutbox(
+          {cid, "registered", "email", "r" + std::to_string(i) + "@x.it", 100, 0}));
+    }
+    REQUIRE(tx->commit());
+  }
+  std::mutex mutex;
+  std::vector<std::int64_t> taken;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 10; ++round) {
+        auto tx = e.store->begin(TxMode::kWrite);
+        if (!tx) continue;
+        auto got = (*tx)->claimOutbox(150, 10000, 3);
+        if (!got || !(*tx)->commit()) continue;
+        std::lock_guard lock(mutex);
+        for (const auto& item : *got) taken.push_back(item.id);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const std::set<std::int64_t> distinct(taken.begin(), taken.end());
+  CHECK(taken.size() == 60);
+  CHECK(distinct.size() == 60);
+}
