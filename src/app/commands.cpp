@@ -5,6 +5,7 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -103,14 +104,22 @@ int runServe(const std::vector<std::string>& args) {
   log::info("serve_started", {{"listen", p->config.listen}, {"db", app.store().describe()}});
   app.heartbeat();
 
+  // Every 5 s the sessions' idle timers are written; every minute the
+  // expired sessions go, the audit head is signed and the heartbeat written.
+  auto next_minute = std::chrono::steady_clock::now() + std::chrono::minutes(1);
   while (true) {
-    timespec minute{60, 0};
-    const int sig = sigtimedwait(&stop_signals, nullptr, &minute);
+    timespec tick{5, 0};
+    const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (sig == SIGHUP) {
       log::info("sighup_ignored", {{"hint", "restart the service to apply a changed kiosk.conf"}});
       continue;
     }
+    if (std::chrono::steady_clock::now() < next_minute) {
+      app.flushSessionTouches();
+      continue;
+    }
+    next_minute += std::chrono::minutes(1);
     app.sweepSessions();
     app.anchorAudit();
     app.heartbeat();

@@ -103,6 +103,7 @@ void KioskApp::stop() {
   }
   dispatch_wake_.notify_all();
   if (dispatch_thread_.joinable()) dispatch_thread_.join();
+  flushSessionTouches();
 }
 
 void KioskApp::anchorAudit() {
@@ -148,7 +149,14 @@ void KioskApp::heartbeat() {
   if (!st) log::warn("heartbeat_failed", {{"detail", st.error().detail}});
 }
 
+void KioskApp::flushSessionTouches() {
+  if (auto st = auth_.flushTouches(); !st) {
+    log::warn("session_touch_failed", {{"detail", st.error().detail}});
+  }
+}
+
 void KioskApp::sweepSessions() {
+  flushSessionTouches();
   const auto now = clock_.nowSeconds();
   // After the wall clock stepped forward, sessions last seen before the step
   // look older than they are: the sweep allows for the step (the server

@@ -51,7 +51,11 @@ class KioskApp {
   domain::AuthService& auth() { return auth_; }
   domain::CommunicationService& communications() { return communications_; }
 
-  // Deletes expired sessions; serve calls it once a minute.
+  // Writes the sessions' refreshed idle timers (serve: every few seconds,
+  // and on stop).
+  void flushSessionTouches();
+  // Deletes expired sessions (after flushing the idle timers); serve calls
+  // it once a minute.
   void sweepSessions();
   // Signs the audit chain's head when it moved since the last anchor (serve
   // calls it every minute and on stop).

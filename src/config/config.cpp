@@ -324,7 +324,7 @@ po::options_description commonOptions() {
 po::options_description serveOptions() {
   po::options_description d("serve options");
   d.add_options()("listen", po::value<std::string>(), "HOST:PORT to listen on (127.0.0.1:8080)")(
-      "threads", po::value<std::string>(), "worker threads (8)")(
+      "threads", po::value<std::string>(), "worker threads (16)")(
       "webui-dir", po::value<std::string>(), "serve the UI from this folder (development)")(
       "demo", po::bool_switch(), "add the demo accounts when missing");
   return d;

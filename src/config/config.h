@@ -17,7 +17,7 @@ namespace kiosk::config {
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; keep loopback, LAN goes through a TLS proxy
-  int threads = 8;                        // CivetWeb worker threads
+  int threads = 16;                       // CivetWeb worker threads
   int request_timeout_ms = 10000;         // the longest a request body may take to arrive
   int max_json_bytes = 64 * 1024;         // cap for JSON bodies
   bool cookie_secure = false;             // "Secure" session cookie (only behind HTTPS)

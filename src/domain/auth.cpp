@@ -244,6 +244,13 @@ Result<Session> AuthService::authenticate(std::string_view token) {
   }
   if (!found) return fail(unauthenticated());
   Session s = std::move(*found);
+  {
+    // A refresh not yet flushed is newer than the database's.
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = touches_.find(s.id); it != touches_.end()) {
+      s.last_seen = std::max(s.last_seen, it->second);
+    }
+  }
   bool idle = now - s.last_seen >= policy_.idle_timeout_seconds;
   bool old = now - s.created_at >= policy_.absolute_lifetime_seconds;
   const std::int64_t mono = clock_.monotonicSeconds();
@@ -267,34 +274,53 @@ Result<Session> AuthService::authenticate(std::string_view token) {
     remember();
     return s;
   }
-  auto tx = store_.begin(TxMode::kWrite);
-  if (!tx) {
-    // A full or read-only disk must not end the sessions already open: the
-    // professional can still read. last_seen moves on in memory only.
-    if (tx.error().isStorageFault() && !idle && !old) {
-      s.last_seen = now;
-      remember();
-      return s;
-    }
-    return fail(tx.error());
-  }
   if (idle || old) {
     {
       std::lock_guard lock(cache_mutex_);
       fresh_.erase(hash);
       seen_.erase(hash);
+      touches_.erase(s.id);
     }
+    auto tx = store_.begin(TxMode::kWrite);
+    if (!tx) return fail(tx.error());
     if (auto st = (*tx)->deleteSession(s.id); !st) return fail(st.error());
     if (auto st = (*tx)->commit(); !st) return fail(st.error());
     return fail(unauthenticated());
   }
-  // touchSession on a session deleted meanwhile (logout) changes nothing.
-  Status touched = (*tx)->touchSession(s.id, now);
-  if (touched) touched = (*tx)->commit();
-  if (!touched && !touched.error().isStorageFault()) return fail(touched.error());
+  // The idle timer moves on in memory now and in the database at the next
+  // flushTouches(): no request waits for a write (and a full or read-only
+  // disk does not end the sessions already open).
   s.last_seen = now;
+  {
+    std::lock_guard lock(cache_mutex_);
+    touches_[s.id] = now;
+  }
   remember();
   return s;
+}
+
+Status AuthService::flushTouches() {
+  std::unordered_map<std::int64_t, std::int64_t> batch;
+  {
+    std::lock_guard lock(cache_mutex_);
+    batch.swap(touches_);
+  }
+  if (batch.empty()) return {};
+  Status st = [&]() -> Status {
+    auto tx = store_.begin(TxMode::kWrite);
+    if (!tx) return fail(tx.error());
+    // touchSession on a session deleted meanwhile (logout) changes nothing.
+    for (const auto& [id, seen] : batch) {
+      if (auto t = (*tx)->touchSession(id, seen); !t) return t;
+    }
+    return (*tx)->commit();
+  }();
+  if (!st) {
+    // Kept for the next flush, unless a newer touch came meanwhile.
+    std::lock_guard lock(cache_mutex_);
+    for (const auto& [id, seen] : batch) touches_.try_emplace(id, seen);
+  }
+  return st;
 }
 
 Status AuthService::logout(const Session& session) {
@@ -302,6 +328,7 @@ Status AuthService::logout(const Session& session) {
     std::lock_guard lock(cache_mutex_);
     fresh_.erase(session.token_hash);
     seen_.erase(session.token_hash);
+    touches_.erase(session.id);
   }
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());

@@ -64,9 +64,15 @@ class AuthService {
   Result<LoginResult> loginProfessional(std::string_view codice_fiscale, std::string_view pin);
   Result<LoginResult> loginStaff(std::string_view username, std::string_view password);
 
-  // The live session for a cookie token; refreshes its idle timer.
-  // 401 unauthenticated when missing or expired (an expired one is deleted).
+  // The live session for a cookie token; refreshes its idle timer (in
+  // memory: see flushTouches). 401 unauthenticated when missing or expired
+  // (an expired one is deleted).
   Result<Session> authenticate(std::string_view token);
+
+  // Writes the idle timers refreshed since the last flush, in one
+  // transaction (serve calls it every few seconds and before sweeping
+  // expired sessions). A failed flush is kept for the next one.
+  Status flushTouches();
 
   Status logout(const Session& session);
 
@@ -154,6 +160,7 @@ class AuthService {
     std::int64_t last_seen = 0;  // monotonic seconds
   };
   std::unordered_map<std::string, SeenAt> seen_;         // by token hash, guarded by cache_mutex_
+  std::unordered_map<std::int64_t, std::int64_t> touches_;  // session id → last seen, not yet written
   std::unordered_map<std::string, std::int64_t> locks_;  // account → monotonic lock start
   // True while `state` locks the account (`key`: "p:ID" or "s:ID").
   bool isLocked(const std::string& key, const LoginState& state, std::int64_t now);

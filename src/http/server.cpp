@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <exception>
 #include <new>
 #include <thread>
@@ -41,25 +44,77 @@ bool hasBody(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
-void send(mg_connection* conn, const Request& req, const Response& res) {
-  mg_response_header_start(conn, res.status);
-  if (!res.content_type.empty()) {
-    mg_response_header_add(conn, "Content-Type", res.content_type.c_str(), -1);
+// The Date header, made once a second per thread.
+const std::string& httpDate() {
+  thread_local std::time_t made = 0;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != made || text.empty()) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    text = buf;
+    made = now;
   }
-  const std::string length = std::to_string(res.body.size());
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-  for (const auto& h : kSecurityHeaders) mg_response_header_add(conn, h[0], h[1], -1);
+  return text;
+}
+
+// What CivetWeb will do after this answer (its should_keep_alive): the
+// request's Connection header decides, else HTTP/1.1 keeps the connection.
+bool keepsAlive(const mg_request_info* info) {
+  for (int i = 0; i < info->num_headers; ++i) {
+    if (strcasecmp(info->http_headers[i].name, "Connection") == 0) {
+      std::string v = info->http_headers[i].value;
+      for (char& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return v.find("keep-alive") != std::string::npos;
+    }
+  }
+  return info->http_version && std::strcmp(info->http_version, "1.1") == 0;
+}
+
+// Status line, headers and (up to 64 KiB) the body in one write: CivetWeb's
+// own header functions send each header line by itself, 15 writes an answer.
+void send(mg_connection* conn, const Request& req, const Response& res) {
+  const mg_request_info* info = mg_get_request_info(conn);
+  const bool keep = info && keepsAlive(info);
+  const bool with_body = req.method != "HEAD" && !res.body.empty();
+  constexpr std::size_t kInline = 64 * 1024;
+  std::string out;
+  out.reserve(1024 + (with_body && res.body.size() <= kInline ? res.body.size() : 0));
+  out.append("HTTP/1.1 ")
+      .append(std::to_string(res.status))
+      .append(" ")
+      .append(mg_get_response_code_text(conn, res.status))
+      .append("\r\nDate: ")
+      .append(httpDate())
+      .append("\r\nConnection: ")
+      .append(keep ? "keep-alive" : "close")
+      .append("\r\n");
+  auto line = [&out](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  };
+  if (!res.content_type.empty()) line("Content-Type", res.content_type);
+  line("Content-Length", std::to_string(res.body.size()));
+  for (const auto& h : kSecurityHeaders) line(h[0], h[1]);
   bool has_cache_control = false;
   for (const auto& [name, value] : res.headers) {
     has_cache_control = has_cache_control || name == "Cache-Control";
-    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    if (name != "Connection") line(name, value);
   }
-  if (!has_cache_control) mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-  mg_response_header_send(conn);
-  if (req.method != "HEAD" && !res.body.empty()) {
-    mg_write(conn, res.body.data(), res.body.size());
+  if (!has_cache_control) line("Cache-Control", "no-store");
+  out.append("\r\n");
+  if (with_body && res.body.size() <= kInline) {
+    out.append(res.body);
+    mg_write(conn, out.data(), out.size());
+  } else {
+    mg_write(conn, out.data(), out.size());
+    if (with_body) mg_write(conn, res.body.data(), res.body.size());
   }
 }
+
+// Connections the box's own browser may keep open (Chromium opens 6 a host).
+constexpr int kOwnScreenKeepAlive = 8;
 
 // How many bytes of a response's error body get through before the close.
 constexpr std::size_t kDrainBound = 256 * 1024;
@@ -253,8 +308,8 @@ Status Server::start() {
                           threads.c_str(), "request_timeout_ms", quantum.c_str(),
                           "enable_directory_listing", "no", "enable_keep_alive", "yes",
                           "keep_alive_timeout_ms", "5000",
-                          // Headers and body go out in two writes: without this,
-                          // Nagle and delayed ACKs add 40 ms to every answer.
+                          // A large body goes out after its headers: without this,
+                          // Nagle and delayed ACKs would add 40 ms to such answers.
                           "tcp_nodelay", "1", "access_control_allow_origin", "", nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = [](const mg_connection*, const char* message) {
@@ -412,8 +467,13 @@ bool Server::shouldClose(mg_connection* conn, const std::string& client) {
     same_client = per_client_[client];
   }
   // An idle keep-alive connection holds its worker: never the last free one,
-  // and never more than keep_alive_per_client for one client (a proxy's pool).
-  return open_connections_ >= options_.threads - 1 || same_client > options_.keep_alive_per_client;
+  // and never more than keep_alive_per_client for one LAN client (named by
+  // the TLS proxy). The box's own screen (loopback without X-Forwarded-For)
+  // may keep as many as Chromium opens to one host (6) and a little more.
+  const bool own_screen = client == "127.0.0.1" || client == "::1";
+  const int per_client = own_screen ? std::max(options_.keep_alive_per_client, kOwnScreenKeepAlive)
+                                    : options_.keep_alive_per_client;
+  return open_connections_ >= options_.threads - 1 || same_client > per_client;
 }
 
 void Server::connectionClosed(mg_connection* conn) {

@@ -32,7 +32,7 @@ namespace kiosk::http {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";   // HOST:PORT; port 0 picks a free port
-  int threads = 8;                         // CivetWeb worker threads
+  int threads = 16;                        // CivetWeb worker threads
   int request_timeout_ms = 10000;          // total time to receive a request's body
   std::size_t max_body_bytes = 64 * 1024;  // cap for JSON and other non-multipart bodies
   std::size_t max_form_bytes = 5 * 1024 * 1024 + 256 * 1024;  // cap for multipart bodies

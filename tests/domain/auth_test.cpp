@@ -143,6 +143,29 @@ TEST_CASE("a session ends after the idle timeout", "[domain]") {
   CHECK(f.store.snapshot().sessions.empty());  // an expired session is deleted
 }
 
+TEST_CASE("a request refreshes the idle timer in memory, and the flush writes it for other desks",
+          "[domain]") {
+  Fixture f;
+  auto r = f.auth.loginProfessional(kCf, "12345678");
+  REQUIRE(r);
+  const std::int64_t login = f.clock.nowSeconds();
+  f.clock.advance(179);
+  REQUIRE(f.auth.authenticate(r->token));
+  // No request waits for a write: the database still has the login time.
+  auto lastSeen = [&] {
+    const auto sessions = f.store.snapshot().sessions;
+    REQUIRE(sessions.size() == 1);
+    return sessions.begin()->second.last_seen;
+  };
+  CHECK(lastSeen() == login);
+  REQUIRE(f.auth.flushTouches());
+  CHECK(lastSeen() == login + 179);
+  // Another desk on the same database sees the session alive 179 s later.
+  AuthService other{f.store, f.clock, AuthPolicy{}};
+  f.clock.advance(179);
+  CHECK(other.authenticate(r->token));
+}
+
 TEST_CASE("a session ends after its absolute lifetime even when used", "[domain]") {
   Fixture f;
   auto r = f.auth.loginProfessional(kCf, "12345678");
