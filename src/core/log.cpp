@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <thread>
 
 #include "core/json_writer.h"
 
@@ -13,6 +14,8 @@ namespace kiosk::log {
 namespace {
 
 std::atomic<bool> g_quiet{false};
+// Only the main thread prints with stdio (command output, "listening on").
+const std::thread::id g_main_thread = std::this_thread::get_id();
 
 std::string timestamp() {
   const auto now = std::chrono::system_clock::now();
@@ -37,7 +40,9 @@ void write(std::string_view level, std::string_view event, std::initializer_list
   text.push_back('\n');
   // One write(2) per line, no lock: lines shorter than PIPE_BUF never
   // interleave on a pipe (journald) or an O_APPEND file.
-  std::fflush(stdout);  // whatever printf left in the buffer goes first
+  // Whatever printf left in the buffer goes first. Workers never printf, and
+  // stdout's lock taken on every request's line was a point of contention.
+  if (std::this_thread::get_id() == g_main_thread) std::fflush(stdout);
   const char* p = text.data();
   std::size_t left = text.size();
   while (left > 0) {

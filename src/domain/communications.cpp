@@ -378,6 +378,11 @@ Result<CommPage> CommunicationService::queue(const Session& staff, CommFilter fi
   if (!isStaff(staff)) return fail(forbiddenError());
   filter.professional_id.reset();
   filter.q = validate::trim(filter.q);
+  if (!filter.q.empty() && searchTerms(filter.q).kind == SearchTerms::Kind::kNone) {
+    return fail(Error::invalid("search_too_short",
+                               "Per cercare scrivere almeno 3 caratteri (una parte del protocollo, "
+                               "del codice fiscale, del cognome o dell'oggetto)."));
+  }
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
   return (*tx)->listCommunications(filter);

@@ -146,7 +146,7 @@ struct CommFilter {
   std::optional<CommStatus> status;
   std::optional<std::string> topic;
   std::optional<bool> unread;
-  std::string q;  // staff search: protocol, codice fiscale or subject
+  std::string q;  // staff search: see SearchTerms
   int page = 1;
   int per_page = 20;
 };
@@ -154,7 +154,24 @@ struct CommFilter {
 struct CommPage {
   std::vector<Communication> items;  // newest first
   std::int64_t total = 0;
+  // The staff's queue and search count at most kCountCap threads: true when
+  // there are more (total is then kCountCap, and a search pages through the
+  // kCountCap newest matches only).
+  bool total_capped = false;
+  static constexpr std::int64_t kCountCap = 1000;
 };
+
+// How the staff's search text is looked up: a whole protocol number or
+// codice fiscale exactly (by index), anything else as words of 3 characters
+// or more, each found anywhere in the protocol, codice fiscale, surname or
+// subject (a trigram index); with a shorter word among them, the whole text
+// as typed. Under 3 characters in all: kNone (nothing to look for).
+struct SearchTerms {
+  enum class Kind { kNone, kProtocol, kCodiceFiscale, kWords } kind = Kind::kNone;
+  std::string exact;               // kProtocol, kCodiceFiscale: upper case
+  std::vector<std::string> words;  // kWords: as typed
+};
+SearchTerms searchTerms(std::string_view q);
 
 // An attachment with its bytes and the owner of its thread.
 struct StoredFile {

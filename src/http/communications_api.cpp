@@ -113,7 +113,9 @@ Response pageResponse(const domain::CommPage& page, bool for_staff) {
     writeSummaryFields(w, c, for_staff);
     w.endObject();
   }
-  w.endArray().field("total", page.total).endObject();
+  w.endArray().field("total", page.total);
+  if (for_staff) w.field("total_capped", page.total_capped);
+  w.endObject();
   return Response::rawJson(200, std::move(body));
 }
 

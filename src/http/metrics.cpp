@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <thread>
 
 namespace kiosk::http {
 namespace {
@@ -31,13 +32,17 @@ void Metrics::recordRequest(const std::string& method,
                             const std::string& route,
                             int status,
                             double seconds) {
-  std::lock_guard lock(mutex_);
-  ++requests_[{method, route, status}];
+  RequestShard& shard =
+      shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.requests.find(std::tie(method, route, status));
+  if (it == shard.requests.end()) it = shard.requests.emplace(std::tuple(method, route, status), 0).first;
+  ++it->second;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++bucket_counts_[i];
+    if (seconds <= kBuckets[i]) ++shard.bucket_counts[i];
   }
-  ++latency_count_;
-  latency_sum_ += seconds;
+  ++shard.latency_count;
+  shard.latency_sum += seconds;
 }
 
 void Metrics::loginSucceeded(domain::Role role) {
@@ -55,11 +60,22 @@ void Metrics::notification(const std::string& channel, const std::string& result
 }
 
 std::string Metrics::render(std::int64_t locked_accounts) const {
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests;
+  std::array<std::uint64_t, kBuckets.size()> bucket_counts{};
+  std::uint64_t latency_count = 0;
+  double latency_sum = 0;
+  for (RequestShard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [key, count] : shard.requests) requests[key] += count;
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) bucket_counts[i] += shard.bucket_counts[i];
+    latency_count += shard.latency_count;
+    latency_sum += shard.latency_sum;
+  }
   std::ostringstream out;
   std::lock_guard lock(mutex_);
   out << "# HELP kiosk_http_requests_total HTTP requests by method, route and status.\n"
          "# TYPE kiosk_http_requests_total counter\n";
-  for (const auto& [key, count] : requests_) {
+  for (const auto& [key, count] : requests) {
     const auto& [method, route, status] = key;
     out << "kiosk_http_requests_total{method=\"" << escapeLabel(method) << "\",route=\""
         << escapeLabel(route) << "\",status=\"" << status << "\"} " << count << "\n";
@@ -68,11 +84,11 @@ std::string Metrics::render(std::int64_t locked_accounts) const {
          "# TYPE kiosk_http_request_duration_seconds histogram\n";
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     out << "kiosk_http_request_duration_seconds_bucket{le=\"" << number(kBuckets[i]) << "\"} "
-        << bucket_counts_[i] << "\n";
+        << bucket_counts[i] << "\n";
   }
-  out << "kiosk_http_request_duration_seconds_bucket{le=\"+Inf\"} " << latency_count_ << "\n"
-      << "kiosk_http_request_duration_seconds_sum " << number(latency_sum_) << "\n"
-      << "kiosk_http_request_duration_seconds_count " << latency_count_ << "\n";
+  out << "kiosk_http_request_duration_seconds_bucket{le=\"+Inf\"} " << latency_count << "\n"
+      << "kiosk_http_request_duration_seconds_sum " << number(latency_sum) << "\n"
+      << "kiosk_http_request_duration_seconds_count " << latency_count << "\n";
   out << "# HELP kiosk_logins_total Login attempts by result.\n"
          "# TYPE kiosk_logins_total counter\n";
   for (const auto& [role, count] : logins_ok_) {

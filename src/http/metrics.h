@@ -34,11 +34,18 @@ class Metrics final : public domain::AuthObserver, public domain::NotificationOb
                                                       0.1,   0.25,   0.5,   1.0,  2.5};
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-  std::array<std::uint64_t, kBuckets.size()> bucket_counts_{};
-  std::uint64_t latency_count_ = 0;
-  double latency_sum_ = 0;
+  // Requests are counted in shards, one chosen by the worker thread, so
+  // that the workers do not queue on one mutex; /metrics adds them up.
+  struct alignas(64) RequestShard {
+    std::mutex mutex;
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests;
+    std::array<std::uint64_t, kBuckets.size()> bucket_counts{};
+    std::uint64_t latency_count = 0;
+    double latency_sum = 0;
+  };
+  static constexpr std::size_t kShards = 8;
+  mutable std::array<RequestShard, kShards> shards_;
+  mutable std::mutex mutex_;  // the rest below
   std::map<std::string, std::uint64_t> logins_ok_;
   std::atomic<std::uint64_t> logins_failed_{0};
   std::atomic<std::uint64_t> locks_{0};

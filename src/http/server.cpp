@@ -491,26 +491,28 @@ void Server::connectionClosed(mg_connection* conn) {
 
 int Server::handle(mg_connection* conn) {
   const mg_request_info* info = mg_get_request_info(conn);
-  {
-    std::lock_guard lock(mutex_);
-    if (draining_) {
-      const Request none;
-      Response res =
-          Response::error(503, "shutting_down", "Servizio in riavvio. Riprovare tra poco.");
-      res.header("Connection", "close");
-      forceClose(conn);
-      send(conn, none, res);
-      return res.status;
-    }
-    ++in_flight_;
-  }
+  // No lock on the way in or out: counted first, then draining_ checked,
+  // so that stop() either sees this request in flight or this request sees
+  // the drain (both atomics are sequentially consistent).
   struct Leave {
     Server& s;
     ~Leave() {
-      std::lock_guard lock(s.mutex_);
-      if (--s.in_flight_ == 0) s.idle_.notify_all();
+      if (--s.in_flight_ == 0 && s.draining_) {
+        std::lock_guard lock(s.mutex_);
+        s.idle_.notify_all();
+      }
     }
   } leave{*this};
+  ++in_flight_;
+  if (draining_) {
+    const Request none;
+    Response res =
+        Response::error(503, "shutting_down", "Servizio in riavvio. Riprovare tra poco.");
+    res.header("Connection", "close");
+    forceClose(conn);
+    send(conn, none, res);
+    return res.status;
+  }
   const auto started = std::chrono::steady_clock::now();
   Request req;
   Response res;

@@ -13,6 +13,7 @@
 // the Server (stop() waits for requests in flight).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <list>
@@ -73,8 +74,8 @@ class Server {
   int port_ = 0;
   std::mutex mutex_;
   std::condition_variable idle_;
-  int in_flight_ = 0;                      // requests inside handle(), guarded by mutex_
-  bool draining_ = false;                  // stop() has begun, guarded by mutex_
+  std::atomic<int> in_flight_{0};          // requests inside handle()
+  std::atomic<bool> draining_{false};      // stop() has begun (set under mutex_)
   int open_connections_ = 0;               // connections a worker holds, guarded by mutex_
   std::map<std::string, int> per_client_;  // the same by client, guarded by mutex_
   // Bodies being read, watched by a thread that cuts a slow one off (a

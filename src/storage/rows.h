@@ -5,6 +5,7 @@
 
 #include <sstream>
 #include <string>
+#include <variant>
 #include <string_view>
 #include <vector>
 
@@ -118,6 +119,14 @@ inline constexpr const char* kCommColumns =
     "(SELECT m.author FROM messages m WHERE m.communication_id = c.id "
     "ORDER BY m.id DESC LIMIT 1) FROM communications c "
     "JOIN professionals p ON p.id = c.professional_id ";
+
+// The same columns for a professional's own list: no owner, nor who wrote
+// last (the staff's fields), so no join nor subquery for each row.
+inline constexpr const char* kOwnCommColumns =
+    "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
+    "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
+    "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, '', '', '' "
+    "FROM communications c ";
 
 template <typename Row>
 domain::Communication readComm(const Row& q) {
@@ -240,24 +249,34 @@ domain::PublishedKey readPublishedKey(const Row& q) {
   return {q.text(0), q.text(1), q.text(2), q.int64(3)};
 }
 
-// The staff search's LIKE patterns for what the counter types: a protocol's
-// last digits, a codice fiscale's or a surname's beginning, words of the
-// subject. % _ and \ are literal (ESCAPE '\').
-struct SearchPatterns {
-  std::string protocol, codice_fiscale, surname, subject;
+// The list's WHERE clause for the filters other than the search: fixed
+// fragments joined by AND, each value bound in order (`mark(n)` writes the
+// n-th placeholder: "?" for SQLite, "$n" for PostgreSQL).
+struct ListWhere {
+  std::string sql;  // " AND …" fragments, or empty
+  std::vector<std::variant<std::int64_t, std::string>> values;
 };
 
-inline SearchPatterns searchPatterns(std::string_view typed) {
-  std::string escaped;
-  for (char ch : typed) {
-    if (ch == '%' || ch == '_' || ch == '\\') escaped.push_back('\\');
-    escaped.push_back(ch);
+template <typename Mark>
+ListWhere listWhere(const domain::CommFilter& f, const domain::SearchTerms& terms, Mark mark) {
+  ListWhere w;
+  auto add = [&](const char* clause, std::variant<std::int64_t, std::string> value) {
+    w.values.push_back(std::move(value));
+    w.sql += clause;
+    w.sql += mark(w.values.size());
+  };
+  if (f.professional_id) add(" AND c.professional_id = ", *f.professional_id);
+  if (f.box) add(" AND c.box = ", std::string(domain::boxName(*f.box)));
+  if (f.status) add(" AND c.status = ", std::string(domain::statusName(*f.status)));
+  if (f.topic) add(" AND c.topic = ", *f.topic);
+  if (f.unread) add(" AND c.unread = ", std::int64_t{*f.unread ? 1 : 0});
+  if (terms.kind == domain::SearchTerms::Kind::kProtocol) add(" AND c.protocol = ", terms.exact);
+  if (terms.kind == domain::SearchTerms::Kind::kCodiceFiscale) {
+    add(" AND c.professional_id = (SELECT id FROM professionals WHERE codice_fiscale = ",
+        terms.exact);
+    w.sql += ")";
   }
-  std::string upper = escaped;
-  for (auto& ch : upper) {
-    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-  }
-  return {"%" + upper, upper + "%", escaped + "%", "%" + escaped + "%"};
+  return w;
 }
 
 }  // namespace kiosk::storage

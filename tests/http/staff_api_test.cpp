@@ -158,7 +158,11 @@ TEST_CASE("staff search the queue by protocol, codice fiscale or subject", "[htt
             .json()["total"] == 1);
   CHECK(staff.get("/api/staff/communications?q=RSSMRA80").json()["total"] == 2);
   CHECK(staff.get("/api/staff/communications?q=ross").json()["total"] == 2);
-  CHECK(staff.get("/api/staff/communications?q=_").json()["total"] == 0);  // _ is literal
+  CHECK(staff.get("/api/staff/communications?q=100_").json()["total"] == 0);  // _ is literal
+  // Under 3 characters there is nothing to look for: said in Italian.
+  auto short_q = staff.get("/api/staff/communications?q=_");
+  CHECK(short_q.status == 422);
+  CHECK(short_q.json()["error"]["code"] == "search_too_short");
   CHECK(staff.get("/api/staff/communications?topic=posizione_assicurativa").json()["total"] == 2);
 }
 

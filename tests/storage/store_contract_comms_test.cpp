@@ -239,6 +239,50 @@ TEST_CASE("store: lists filter, search, count and page, newest first", "[store]"
   CHECK(search("nessuno") == 0);
 }
 
+TEST_CASE("store: the staff count stops at 1,000 and says so, the search follows a new surname",
+          "[store]") {
+  Engine e;
+  auto tx = e.write();
+  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  for (int i = 1; i <= 1005; ++i) {
+    char protocol[32];
+    std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", i);
+    thread(*tx, rossi, protocol, "Domanda di rimborso " + std::to_string(i), 100 + i);
+  }
+  REQUIRE(tx->commit());
+  {
+    auto r = e.read();
+    CommFilter queue;
+    auto page = *r->listCommunications(queue);
+    CHECK(page.total == 1000);
+    CHECK(page.total_capped);
+    CHECK(page.items.size() == 20);
+    CHECK(page.items[0].protocol == "INPS.0001.2026.001005");
+    CommFilter found;
+    found.q = "rimborso";
+    page = *r->listCommunications(found);
+    CHECK(page.total == 1000);
+    CHECK(page.total_capped);
+    CHECK(page.items[0].protocol == "INPS.0001.2026.001005");  // the newest matches
+    found.q = "rimborso 1004";
+    CHECK(r->listCommunications(found)->total == 1);
+    CommFilter own;  // the professional's own list is counted whole
+    own.professional_id = rossi;
+    page = *r->listCommunications(own);
+    CHECK(page.total == 1005);
+    CHECK_FALSE(page.total_capped);
+  }
+  auto w = e.write();
+  REQUIRE(w->updateProfessionalNames(rossi, "Verdi", "Mario", 2));
+  REQUIRE(w->commit());
+  auto r = e.read();
+  CommFilter by_surname;
+  by_surname.q = "verdi";
+  CHECK(r->listCommunications(by_surname)->total == 1000);
+  by_surname.q = "rossi";
+  CHECK(r->listCommunications(by_surname)->total == 0);
+}
+
 TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried",
           "[store][outbox]") {
   Engine e;

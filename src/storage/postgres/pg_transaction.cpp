@@ -395,39 +395,65 @@ Result<std::optional<Communication>> PgTransaction::communicationByProtocol(
 }
 
 Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
-  // The WHERE clause is built from fixed fragments; every value is a parameter.
-  std::string where = "WHERE true";
+  using Kind = domain::SearchTerms::Kind;
+  const domain::SearchTerms terms = domain::searchTerms(f.q);
+  if (!f.q.empty() && terms.kind == Kind::kNone) return CommPage{};  // too short: no match
   PgParams params;
-  auto add = [&](const char* clause, auto value) {
-    params.add(value);
-    where += std::string(clause) + std::to_string(params.size());
-  };
-  if (f.professional_id) add(" AND c.professional_id = $", *f.professional_id);
-  if (f.box) add(" AND c.box = $", domain::boxName(*f.box));
-  if (f.status) add(" AND c.status = $", domain::statusName(*f.status));
-  if (f.topic) add(" AND c.topic = $", std::string_view(*f.topic));
-  if (f.unread) add(" AND c.unread = $", *f.unread ? 1 : 0);
-  if (!f.q.empty()) {
-    const SearchPatterns p = searchPatterns(f.q);
-    add(" AND (c.protocol LIKE $", std::string_view(p.protocol));
-    add(" OR p.codice_fiscale LIKE $", std::string_view(p.codice_fiscale));
-    add(" OR p.surname ILIKE $", std::string_view(p.surname));
-    add(" OR c.subject ILIKE $", std::string_view(p.subject));
-    where += ")";
+  // Each word anywhere in the thread's search text (a trigram index); % _
+  // and \ typed are literal. Words come first, then the filters.
+  std::string words;
+  if (terms.kind == Kind::kWords) {
+    for (const std::string& word : terms.words) {
+      std::string pattern = "%";
+      for (char ch : word) {
+        if (ch == '%' || ch == '_' || ch == '\\') pattern.push_back('\\');
+        pattern.push_back(ch);
+      }
+      pattern.push_back('%');
+      params.add(std::string_view(pattern));
+      words += " AND c.search_text LIKE lower($" + std::to_string(params.size()) + ")";
+    }
+  }
+  const int first = params.size();
+  const ListWhere where = listWhere(
+      f, terms, [first](std::size_t n) { return "$" + std::to_string(first + static_cast<int>(n)); });
+  for (const auto& v : where.values) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      params.add(*n);
+    } else {
+      params.add(std::string_view(std::get<std::string>(v)));
+    }
+  }
+  const std::string cap = std::to_string(CommPage::kCountCap + 1);
+  const bool own = f.professional_id && terms.kind == Kind::kNone;
+  std::string count_sql;
+  std::string page_sql;
+  if (terms.kind == Kind::kWords) {
+    const std::string hits = "SELECT c.id FROM communications c WHERE true" + words + where.sql +
+                             " ORDER BY c.id DESC LIMIT ";
+    count_sql = "SELECT count(*) FROM (" + hits + cap + ") AS hits";
+    page_sql = std::string(kCommColumns) + "WHERE c.id IN (" + hits +
+               std::to_string(CommPage::kCountCap) + ")";
+  } else {
+    count_sql = own ? "SELECT count(*) FROM communications c WHERE true" + where.sql
+                    : "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
+                          where.sql + " LIMIT " + cap + ") AS hits";
+    page_sql = std::string(own ? kOwnCommColumns : kCommColumns) + "WHERE true" + where.sql;
   }
   CommPage page;
-  auto total = scalar(
-      "SELECT count(*) FROM communications c JOIN professionals p ON p.id = c.professional_id " +
-          where,
-      params);
+  auto total = scalar(count_sql, params);
   if (!total) return fail(total.error());
   page.total = *total;
-  if (page.total <= static_cast<std::int64_t>(f.page - 1) * f.per_page) return page;
+  if (!own && page.total > CommPage::kCountCap) {
+    page.total = CommPage::kCountCap;
+    page.total_capped = true;
+  }
+  const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
+  if (page.total <= offset && !page.total_capped) return page;
   const std::string limit = std::to_string(params.size() + 1);
-  params.add(f.per_page).add(static_cast<std::int64_t>(f.page - 1) * f.per_page);
-  auto items = all<Communication>(std::string(kCommColumns) + where +
-                                      " ORDER BY c.created_at DESC, c.id DESC LIMIT $" + limit +
-                                      " OFFSET $" + std::to_string(params.size()),
+  params.add(f.per_page).add(offset);
+  auto items = all<Communication>(page_sql + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
+                                      limit + " OFFSET $" + std::to_string(params.size()),
                                   params, readComm<PgRow>);
   if (!items) return fail(items.error());
   page.items = std::move(*items);

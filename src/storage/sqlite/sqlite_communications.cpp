@@ -57,7 +57,16 @@ Result<std::int64_t> SqliteTransaction::insertCommunication(const Communication&
       .bind(c.created_at)
       .bind(c.updated_at);
   if (auto st = q->run(); !st) return fail(st.error());
-  return sqlite3_last_insert_rowid(conn_->db());
+  const std::int64_t id = sqlite3_last_insert_rowid(conn_->db());
+  // The staff's search index, in the same transaction.
+  auto s = query(
+      "INSERT INTO communications_search (rowid, protocol, codice_fiscale, surname, subject) "
+      "SELECT ?, ?, codice_fiscale, surname, ? FROM professionals WHERE id = ?");
+  if (!s) return fail(s.error());
+  if (auto st = s->bind(id).bind(c.protocol).bind(c.subject).bind(c.professional_id).run(); !st) {
+    return fail(st.error());
+  }
+  return id;
 }
 
 Result<std::int64_t> SqliteTransaction::insertMessage(const Message& m) {
@@ -102,66 +111,69 @@ Result<std::optional<Communication>> SqliteTransaction::communicationByProtocol(
 }
 
 Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
-  // The WHERE clause is built from fixed fragments; every value is bound.
-  std::string where = "WHERE 1 = 1";
-  std::vector<std::string> texts;
-  std::vector<std::int64_t> ints;
-  std::vector<char> kinds;  // 't' text, 'i' integer, in binding order
-  auto addText = [&](const char* clause, std::string value) {
-    where += clause;
-    texts.push_back(std::move(value));
-    kinds.push_back('t');
-  };
-  auto addInt = [&](const char* clause, std::int64_t value) {
-    where += clause;
-    ints.push_back(value);
-    kinds.push_back('i');
-  };
-  if (f.professional_id) addInt(" AND c.professional_id = ?", *f.professional_id);
-  if (f.box) addText(" AND c.box = ?", std::string(domain::boxName(*f.box)));
-  if (f.status) addText(" AND c.status = ?", std::string(domain::statusName(*f.status)));
-  if (f.topic) addText(" AND c.topic = ?", *f.topic);
-  if (f.unread) addInt(" AND c.unread = ?", *f.unread ? 1 : 0);
-  if (!f.q.empty()) {
-    where +=
-        " AND (c.protocol LIKE ? ESCAPE '\\' OR p.codice_fiscale LIKE ? ESCAPE '\\'"
-        " OR p.surname LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\')";
-    const SearchPatterns p = searchPatterns(f.q);
-    for (const std::string* pattern : {&p.protocol, &p.codice_fiscale, &p.surname, &p.subject}) {
-      texts.push_back(*pattern);
-      kinds.push_back('t');
+  using Kind = domain::SearchTerms::Kind;
+  const domain::SearchTerms terms = domain::searchTerms(f.q);
+  if (!f.q.empty() && terms.kind == Kind::kNone) return CommPage{};  // too short: no match
+  // Fixed fragments; every value is bound.
+  const ListWhere where = listWhere(f, terms, [](std::size_t) { return "?"; });
+  const std::string cap = std::to_string(CommPage::kCountCap + 1);
+  // A professional's own list is counted whole (an index range of a few
+  // hundred at most); the staff's queue and search count up to the cap.
+  const bool own = f.professional_id && terms.kind == Kind::kNone;
+  std::string count_sql;
+  std::string page_sql;
+  std::string match;
+  if (terms.kind == Kind::kWords) {
+    // Each word anywhere (trigrams), newest threads first straight from the
+    // index, so that a word every thread has costs no more than the cap.
+    for (const std::string& word : terms.words) {
+      match += match.empty() ? "\"" : " \"";
+      for (char ch : word) match += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      match += '"';
     }
+    const std::string hits =
+        "SELECT communications_search.rowid FROM communications_search JOIN communications c ON "
+        "c.id = communications_search.rowid WHERE communications_search MATCH ?" +
+        where.sql + " ORDER BY communications_search.rowid DESC LIMIT ";
+    count_sql = "SELECT count(*) FROM (" + hits + cap + ")";
+    page_sql = std::string(kCommColumns) + "WHERE c.id IN (" + hits +
+               std::to_string(CommPage::kCountCap) + ")";
+  } else {
+    count_sql = own ? "SELECT count(*) FROM communications c WHERE 1 = 1" + where.sql
+                    : "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE 1 = 1" +
+                          where.sql + " LIMIT " + cap + ")";
+    page_sql = std::string(own ? kOwnCommColumns : kCommColumns) + "WHERE 1 = 1" + where.sql;
   }
+  page_sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
   auto bindAll = [&](Query& q) {
-    std::size_t ti = 0, ii = 0;
-    for (char k : kinds) {
-      if (k == 't') {
-        q.bind(texts[ti++]);
+    if (!match.empty()) q.bind(match);
+    for (const auto& v : where.values) {
+      if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        q.bind(*n);
       } else {
-        q.bind(ints[ii++]);
+        q.bind(std::get<std::string>(v));
       }
     }
   };
   CommPage page;
   {
-    const std::string sql =
-        "SELECT count(*) FROM communications c JOIN professionals p ON p.id = "
-        "c.professional_id " +
-        where;
-    auto q = query(sql.c_str());
+    auto q = query(count_sql.c_str());
     if (!q) return fail(q.error());
     bindAll(*q);
     auto row = q->step();
     if (!row) return fail(row.error());
     page.total = q->int64(0);
   }
-  if (page.total <= static_cast<std::int64_t>(f.page - 1) * f.per_page) return page;
-  const std::string sql =
-      std::string(kCommColumns) + where + " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
-  auto q = query(sql.c_str());
+  if (!own && page.total > CommPage::kCountCap) {
+    page.total = CommPage::kCountCap;
+    page.total_capped = true;
+  }
+  const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
+  if (page.total <= offset && !page.total_capped) return page;
+  auto q = query(page_sql.c_str());
   if (!q) return fail(q.error());
   bindAll(*q);
-  q->bind(f.per_page).bind(static_cast<std::int64_t>(f.page - 1) * f.per_page);
+  q->bind(f.per_page).bind(offset);
   while (true) {
     auto row = q->step();
     if (!row) return fail(row.error());

@@ -2,6 +2,8 @@
 
 #include <sys/statvfs.h>
 
+#include <mutex>
+
 #include "storage/backup.h"
 #include "storage/sqlite/sqlite_internal.h"
 
@@ -14,8 +16,24 @@ SqliteStore::SqliteStore(std::string path, StoreOptions options)
 
 SqliteStore::~SqliteStore() = default;
 
+namespace {
+
+// SQLite counts every allocation under one global mutex unless told not
+// to: with many workers that mutex was a hot spot. Must run before SQLite's
+// first use in the process (later it answers SQLITE_MISUSE and changes nothing).
+void configureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+  });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const StoreOptions& options) {
+  configureSqliteOnce();
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
   auto conn = store->acquire();
   if (!conn) return fail(conn.error());

@@ -49,7 +49,13 @@ Status SqliteTransaction::updateProfessionalNames(std::int64_t id,
                                                   std::int64_t now) {
   auto q = query("UPDATE professionals SET surname = ?, name = ?, updated_at = ? WHERE id = ?");
   if (!q) return fail(q.error());
-  return q->bind(surname).bind(name).bind(now).bind(id).run();
+  if (auto st = q->bind(surname).bind(name).bind(now).bind(id).run(); !st) return st;
+  // The staff's search index knows the threads by the new surname.
+  auto s = query(
+      "UPDATE communications_search SET surname = ? "
+      "WHERE rowid IN (SELECT id FROM communications WHERE professional_id = ?)");
+  if (!s) return fail(s.error());
+  return s->bind(surname).bind(id).run();
 }
 
 Status SqliteTransaction::setProfessionalPin(std::int64_t id, std::string_view pin_hash) {
