@@ -17,6 +17,14 @@ login_cookie() {
   cookie="kiosk_session=$(awk '$6 == "kiosk_session" {print $7}' "$work/jar.$1")"
 }
 
+# staff_cookie PORT → sets $staff_cookie for the demo counter clerk.
+staff_cookie() {
+  curl -s -c "$work/staffjar.$1" -H 'Content-Type: application/json' \
+    -d '{"username":"sportello","password":"sportello-demo"}' \
+    "http://127.0.0.1:$1/api/session" >/dev/null
+  staff_cookie="kiosk_session=$(awk '$6 == "kiosk_session" {print $7}' "$work/staffjar.$1")"
+}
+
 # send_script NAME → $work/NAME.lua: a wrk script posting five 1 MiB
 # attachments with the current $cookie and $csrf.
 send_script() {
@@ -52,7 +60,7 @@ LUA
 run() {
   local name=$1 conns=$2 dur=$3 url=$4
   shift 4
-  wrk -t2 -c"$conns" -d"${dur}s" --latency "$@" "$url" >"$work/$name.wrk" 2>&1
+  wrk -t"$((conns < 2 ? 1 : 2))" -c"$conns" -d"${dur}s" --latency "$@" "$url" >"$work/$name.wrk" 2>&1
   local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
   p50=$(awk '$1 == "50%" {print $2}' "$work/$name.wrk")

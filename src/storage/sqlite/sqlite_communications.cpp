@@ -110,6 +110,59 @@ Result<std::optional<Communication>> SqliteTransaction::communicationByProtocol(
   return one<Communication>(sql.c_str(), protocol, readComm<Query>);
 }
 
+namespace {
+
+void bindWhere(Query& q, const ListWhere& where) {
+  for (const auto& v : where.values) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      q.bind(*n);
+    } else {
+      q.bind(std::get<std::string>(v));
+    }
+  }
+}
+
+}  // namespace
+
+// The ids of the threads matching `match` and the filters: all of them when
+// there are at most kCountCap, else the kCountCap newest; and their count
+// (kCountCap + 1: more). FTS5 walks its index oldest first cheaply, seeking
+// by the rarest word; newest first it reads every word's whole list, so that
+// is done only when the matches are too many to take all.
+Result<std::pair<std::string, std::int64_t>> SqliteTransaction::searchHits(
+    const std::string& match, const ListWhere& where) {
+  const std::string cap = std::to_string(CommPage::kCountCap + 1);
+  const std::string hits =
+      "SELECT communications_search.rowid FROM communications_search JOIN communications c ON "
+      "c.id = communications_search.rowid WHERE communications_search MATCH ?" +
+      where.sql + " ORDER BY communications_search.rowid ";
+  std::vector<std::int64_t> ids;
+  for (const char* order : {"ASC LIMIT ", "DESC LIMIT "}) {
+    ids.clear();
+    const std::string sql = hits + order + cap;
+    auto q = query(sql.c_str());
+    if (!q) return fail(q.error());
+    q->bind(match);
+    bindWhere(*q, where);
+    while (true) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      ids.push_back(q->int64(0));
+    }
+    if (ids.size() <= static_cast<std::size_t>(CommPage::kCountCap)) break;
+  }
+  const auto count = static_cast<std::int64_t>(ids.size());
+  if (ids.size() > static_cast<std::size_t>(CommPage::kCountCap)) ids.pop_back();
+  std::string json = "[";
+  for (std::int64_t id : ids) {
+    if (json.size() > 1) json += ',';
+    json += std::to_string(id);
+  }
+  json += ']';
+  return std::pair{std::move(json), count};
+}
+
 Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   using Kind = domain::SearchTerms::Kind;
   const domain::SearchTerms terms = domain::searchTerms(f.q);
@@ -123,21 +176,20 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   std::string count_sql;
   std::string page_sql;
   std::string match;
+  std::string hits_json;  // kWords: the matching ids, as a JSON array
+  std::int64_t hits = 0;   // kWords: their count
   if (terms.kind == Kind::kWords) {
-    // Each word anywhere (trigrams), newest threads first straight from the
-    // index, so that a word every thread has costs no more than the cap.
+    // Each word anywhere (trigrams).
     for (const std::string& word : terms.words) {
       match += match.empty() ? "\"" : " \"";
       for (char ch : word) match += ch == '"' ? std::string("\"\"") : std::string(1, ch);
       match += '"';
     }
-    const std::string hits =
-        "SELECT communications_search.rowid FROM communications_search JOIN communications c ON "
-        "c.id = communications_search.rowid WHERE communications_search MATCH ?" +
-        where.sql + " ORDER BY communications_search.rowid DESC LIMIT ";
-    count_sql = "SELECT count(*) FROM (" + hits + cap + ")";
-    page_sql = std::string(kCommColumns) + "WHERE c.id IN (" + hits +
-               std::to_string(CommPage::kCountCap) + ")";
+    auto found = searchHits(match, where);
+    if (!found) return fail(found.error());
+    hits_json = std::move(found->first);
+    hits = found->second;
+    page_sql = std::string(kCommColumns) + "WHERE c.id IN (SELECT value FROM json_each(?))";
   } else {
     count_sql = own ? "SELECT count(*) FROM communications c WHERE 1 = 1" + where.sql
                     : "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE 1 = 1" +
@@ -146,17 +198,16 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   }
   page_sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
   auto bindAll = [&](Query& q) {
-    if (!match.empty()) q.bind(match);
-    for (const auto& v : where.values) {
-      if (const auto* n = std::get_if<std::int64_t>(&v)) {
-        q.bind(*n);
-      } else {
-        q.bind(std::get<std::string>(v));
-      }
+    if (!hits_json.empty()) {
+      q.bind(hits_json);
+      return;
     }
+    bindWhere(q, where);
   };
   CommPage page;
-  {
+  if (terms.kind == Kind::kWords) {
+    page.total = hits;
+  } else {
     auto q = query(count_sql.c_str());
     if (!q) return fail(q.error());
     bindAll(*q);

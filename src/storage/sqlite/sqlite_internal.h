@@ -282,6 +282,8 @@ class SqliteTransaction final : public domain::Transaction {
   Result<std::optional<Communication>> communicationByProtocol(std::string_view protocol) override;
 
   Result<CommPage> listCommunications(const CommFilter& f) override;
+  Result<std::pair<std::string, std::int64_t>> searchHits(const std::string& match,
+                                                          const ListWhere& where);
 
   Result<std::vector<Message>> messagesOf(std::int64_t communication_id) override;
 

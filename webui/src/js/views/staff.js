@@ -35,10 +35,12 @@ export async function renderQueue(el) {
         h('strong', {}, c.subject)),
       h('div', {}, `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${c.topic_label} · ${formatDate(c.created_at, getLang())}`))));
   }
-  el.append(h('h1', { class: 'kiosk-title' }, t('staffConsole')), staffNav(),
+  append(el, [h('h1', { class: 'kiosk-title' }, t('staffConsole')), staffNav(),
     filterBar(f, topics, again, [search.wrap]),
     data.items.length ? list : h('p', { class: 'lead' }, t('empty')),
-    pager(f, data.total, again));
+    // The count stops at 1,000: said so, not shown as a page count that lies.
+    data.total_capped ? h('p', { class: 'text-muted', id: 'queue-capped' }, t('moreThan', data.total)) : null,
+    pager(f, data.total, again)]);
 }
 
 export async function renderStaffThread(el, id) {
