@@ -159,8 +159,9 @@ class AuthService {
     std::int64_t created = 0;    // monotonic seconds
     std::int64_t last_seen = 0;  // monotonic seconds
   };
-  std::unordered_map<std::string, SeenAt> seen_;         // by token hash, guarded by cache_mutex_
-  std::unordered_map<std::int64_t, std::int64_t> touches_;  // session id → last seen, not yet written
+  std::unordered_map<std::string, SeenAt> seen_;  // by token hash, guarded by cache_mutex_
+  std::unordered_map<std::int64_t, std::int64_t>
+      touches_;  // session id → last seen, not yet written
   std::unordered_map<std::string, std::int64_t> locks_;  // account → monotonic lock start
   // True while `state` locks the account (`key`: "p:ID" or "s:ID").
   bool isLocked(const std::string& key, const LoginState& state, std::int64_t now);

@@ -32,11 +32,11 @@ void Metrics::recordRequest(const std::string& method,
                             const std::string& route,
                             int status,
                             double seconds) {
-  RequestShard& shard =
-      shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
+  RequestShard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
   std::lock_guard lock(shard.mutex);
   auto it = shard.requests.find(std::tie(method, route, status));
-  if (it == shard.requests.end()) it = shard.requests.emplace(std::tuple(method, route, status), 0).first;
+  if (it == shard.requests.end())
+    it = shard.requests.emplace(std::tuple(method, route, status), 0).first;
   ++it->second;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++shard.bucket_counts[i];

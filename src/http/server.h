@@ -4,7 +4,8 @@
 // must arrive within a second, a body within request_timeout_ms and at
 // min_body_rate; at most threads-1 slow bodies are read at once, and a
 // connection is closed after its answer when it would hold the last free
-// worker or its client already keeps keep_alive_per_client open. A request
+// worker or its client already keeps keep_alive_per_client open (the box's own
+// screen, loopback without X-Forwarded-For, up to 8). A request
 // with two Content-Type, Content-Length or Transfer-Encoding headers is 400. Adds the security
 // headers to every response and turns any exception from a handler into a logged JSON 500.
 //

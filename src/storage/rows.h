@@ -5,8 +5,8 @@
 
 #include <sstream>
 #include <string>
-#include <variant>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "domain/model.h"

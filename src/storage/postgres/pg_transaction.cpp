@@ -415,8 +415,9 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
     }
   }
   const int first = params.size();
-  const ListWhere where = listWhere(
-      f, terms, [first](std::size_t n) { return "$" + std::to_string(first + static_cast<int>(n)); });
+  const ListWhere where = listWhere(f, terms, [first](std::size_t n) {
+    return "$" + std::to_string(first + static_cast<int>(n));
+  });
   for (const auto& v : where.values) {
     if (const auto* n = std::get_if<std::int64_t>(&v)) {
       params.add(*n);

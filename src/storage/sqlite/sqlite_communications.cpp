@@ -129,8 +129,8 @@ void bindWhere(Query& q, const ListWhere& where) {
 // (kCountCap + 1: more). FTS5 walks its index oldest first cheaply, seeking
 // by the rarest word; newest first it reads every word's whole list, so that
 // is done only when the matches are too many to take all.
-Result<std::pair<std::string, std::int64_t>> SqliteTransaction::searchHits(
-    const std::string& match, const ListWhere& where) {
+Result<std::pair<std::string, std::int64_t>> SqliteTransaction::searchHits(const std::string& match,
+                                                                           const ListWhere& where) {
   const std::string cap = std::to_string(CommPage::kCountCap + 1);
   const std::string hits =
       "SELECT communications_search.rowid FROM communications_search JOIN communications c ON "
@@ -177,7 +177,7 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   std::string page_sql;
   std::string match;
   std::string hits_json;  // kWords: the matching ids, as a JSON array
-  std::int64_t hits = 0;   // kWords: their count
+  std::int64_t hits = 0;  // kWords: their count
   if (terms.kind == Kind::kWords) {
     // Each word anywhere (trigrams).
     for (const std::string& word : terms.words) {
