@@ -29,8 +29,10 @@ std::expected<Parsed, int> parse(const std::vector<std::string>& args,
                                  const po::positional_options_description& positional = {});
 
 // The configured database, or the exit status after saying why.
+// `serving`: the store of a running kiosk (see StoreOptions).
 std::expected<std::unique_ptr<domain::Store>, int> open(const config::Config& c,
-                                                        const std::string& command);
+                                                        const std::string& command,
+                                                        bool serving = false);
 
 // Says `e` on one line and answers the exit status (2 for bad input, else 1).
 int report(const std::string& command, const Error& e);

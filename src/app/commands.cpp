@@ -57,7 +57,7 @@ int runServe(const std::vector<std::string>& args) {
   // Few malloc arenas: with one per worker thread, freed upload buffers stay
   // mapped and the resident size grows with the thread count.
   mallopt(M_ARENA_MAX, 2);
-  auto store = open(p->config, "serve");
+  auto store = open(p->config, "serve", true);
   if (!store) return store.error();
   // A database whose heads were signed had a receipt key: a missing key is
   // an error (restore it), never silently replaced by a new one, which would

@@ -5,10 +5,15 @@
 #include <openssl/cms.h>
 #include <openssl/objects.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace kiosk::filetypes {
 namespace {
+
+// The first 64 KiB tell the type. libmagic's text checks read all they are
+// given: ~7 ms for each 1 MiB text, a third of a 5 MiB send's work.
+constexpr std::size_t kSniffBytes = 64 * 1024;
 
 struct MagicCloser {
   void operator()(magic_t m) const { magic_close(m); }
@@ -18,8 +23,8 @@ magic_t threadCookie() {
   thread_local std::unique_ptr<std::remove_pointer_t<magic_t>, MagicCloser> cookie = [] {
     // No decompression, no following: look at the bytes given and nothing else.
     magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS);
-    // The first 256 KiB tell the type; scanning a whole 1 MiB text costs more.
-    const std::size_t bytes_max = 256 * 1024;
+    // For files it reads itself; magic_buffer looks at what it is given.
+    const std::size_t bytes_max = kSniffBytes;
     if (m) magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &bytes_max);
     if (m && magic_load(m, nullptr) != 0) {
       magic_close(m);
@@ -35,7 +40,7 @@ magic_t threadCookie() {
 std::string MagicSniffer::mimeType(std::string_view data) {
   magic_t m = threadCookie();
   if (!m) return "application/octet-stream";
-  const char* type = magic_buffer(m, data.data(), data.size());
+  const char* type = magic_buffer(m, data.data(), std::min(data.size(), kSniffBytes));
   return type ? type : "application/octet-stream";
 }
 

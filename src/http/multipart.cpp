@@ -158,6 +158,9 @@ bool FormCollector::partData(std::string_view bytes) {
       fail(domain::attachmentTooLarge(domain::cleanFilename(f.filename)));
       return false;
     }
+    // Room for the largest file at once: growing by doubling copied each
+    // megabyte about twice (pages never written are never resident).
+    if (f.data.empty()) f.data.reserve(limits_.max_file_bytes);
     f.data.append(bytes);
   } else if (current_ == Current::kField) {
     std::string& v = form_.fields[current_field_];

@@ -17,6 +17,11 @@ namespace kiosk::storage {
 struct StoreOptions {
   int pool_size = 8;           // connections kept open (one per server thread is ideal)
   int busy_timeout_ms = 5000;  // how long a writer waits for the lock before failing
+  // SQLite, for serve: a commit never runs SQLite's automatic checkpoint
+  // (which copied the WAL into the database file inside the send that
+  // crossed 4 MiB, a second write and fsync); a store thread checkpoints
+  // every second instead. Other commands keep the automatic one.
+  bool background_checkpoint = false;
 };
 
 Result<std::unique_ptr<domain::Store>> openStore(const std::string& url,

@@ -14,7 +14,45 @@ SqliteStore::SqliteStore(std::string path, StoreOptions options)
       options_(options),
       pool_(options.pool_size, options.busy_timeout_ms) {}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  if (!checkpointer_.joinable()) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  checkpointer_.join();
+}
+
+void SqliteStore::wakeCheckpointer() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_due_ = true;
+  }
+  checkpoint_wake_.notify_one();
+}
+
+// Right after a commit left 4 MiB in the WAL, else every second. Copying a
+// send's pages takes less than the time between two sends, so the
+// checkpoint completes and the next writer starts the WAL over.
+void SqliteStore::checkpointLoop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (true) {
+    checkpoint_wake_.wait_for(lock, std::chrono::seconds(1),
+                              [this] { return checkpoint_stop_ || checkpoint_due_; });
+    if (checkpoint_stop_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, never waits for anyone.
+    if (auto conn = acquire()) {
+      if (auto st = (*conn)->exec("PRAGMA wal_checkpoint(PASSIVE)"); !st) {
+        log::warn("checkpoint_failed", {{"detail", st.error().detail}});
+      }
+      release(std::move(*conn));
+    }
+    lock.lock();
+  }
+}
 
 namespace {
 
@@ -39,6 +77,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (!conn) return fail(conn.error());
   store->release(std::move(*conn));
   if (auto st = store->migrate(); !st) return fail(st.error());
+  if (options.background_checkpoint) {
+    store->checkpointer_ = std::thread([s = store.get()] { s->checkpointLoop(); });
+  }
   return store;
 }
 
@@ -64,6 +105,17 @@ Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
           "PRAGMA journal_size_limit = 4194304",
           "PRAGMA cache_size = -1024"}) {  // 1 MiB a connection: the OS caches the file too
       if (auto st = conn->exec(pragma); !st) return fail(st.error());
+    }
+    if (options_.background_checkpoint) {
+      // Replaces SQLite's automatic checkpoint (itself a WAL hook): a commit
+      // that leaves 4 MiB or more in the WAL only wakes the checkpointer.
+      sqlite3_wal_hook(
+          db,
+          [](void* self, sqlite3*, const char*, int frames) {
+            if (frames >= 1000) static_cast<SqliteStore*>(self)->wakeCheckpointer();
+            return SQLITE_OK;
+          },
+          this);
     }
     return conn;
   });

@@ -10,8 +10,11 @@
 // storage/postgres/pg_store.h; both pass tests/storage/store_contract_test.cpp.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "domain/ports/store.h"
 #include "storage/open_store.h"
@@ -49,9 +52,18 @@ class SqliteStore final : public domain::Store {
   Result<std::unique_ptr<Connection>> acquire();
   Status migrate();
 
+  // options_.background_checkpoint: checkpoints until stopped.
+  void checkpointLoop();
+  void wakeCheckpointer();
+
   std::string path_;
   StoreOptions options_;
   ConnectionPool<Connection> pool_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_stop_ = false;  // guarded by checkpoint_mutex_
+  bool checkpoint_due_ = false;   // guarded by checkpoint_mutex_
+  std::thread checkpointer_;
 };
 
 }  // namespace kiosk::storage
