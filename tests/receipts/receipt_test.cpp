@@ -191,6 +191,14 @@ TEST_CASE("a genuine receipt verifies and its record is read back from the PDF",
   auto pdf = receipts::renderReceipt(*r);
   REQUIRE(pdf);
   CHECK(receipts::recordFromPdf(*pdf) == r->record);
+  // The printed QR code, as a phone's camera reads it: the page at 150 dpi.
+  test::TempDir dir;
+  const std::string path = write(dir, "receipt.pdf", *pdf);
+  REQUIRE(run("pdftoppm -r 150 -png -singlefile '" + path + "' '" + dir.file("page") + "'").first ==
+          0);
+  auto [status, scanned] = run("zbarimg --quiet --raw '" + dir.file("page.png") + "'");
+  REQUIRE(status == 0);
+  CHECK(scanned == r->qr + "\n");
   auto check = f.service.verify(r->record);
   REQUIRE(check);
   CHECK(check->valid);
