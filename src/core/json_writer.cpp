@@ -1,6 +1,7 @@
 #include "core/json_writer.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/utf8.h"
 
@@ -111,7 +112,9 @@ JsonWriter& JsonWriter::value(std::string_view v) {
 
 JsonWriter& JsonWriter::value(std::int64_t v) {
   separator();
-  out_ += std::to_string(v);
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out_.append(buf, static_cast<std::size_t>(end - buf));
   return *this;
 }
 

@@ -1,5 +1,7 @@
 #include "core/rome_time.h"
 
+#include <cstring>
+
 #include <chrono>
 #include <cstdio>
 
@@ -40,12 +42,13 @@ std::string romeDateTimeText(std::int64_t unix_seconds) {
   return buf;
 }
 
-std::string isoUtc(std::int64_t unix_seconds) {
+IsoUtc isoUtcChars(std::int64_t unix_seconds) {
   const CivilTime c = civil(sys_seconds{seconds{unix_seconds}}, 0);
-  std::string out = "0000-00-00T00:00:00Z";  // filled in by hand: snprintf shows in profiles
+  IsoUtc out;
+  std::memcpy(out.text, "0000-00-00T00:00:00Z", IsoUtc::kSize);  // snprintf shows in profiles
   auto put = [&](std::size_t at, int value, int digits) {
     for (int i = digits - 1; i >= 0; --i) {
-      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      out.text[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
       value /= 10;
     }
   };
@@ -56,6 +59,10 @@ std::string isoUtc(std::int64_t unix_seconds) {
   put(14, c.minute, 2);
   put(17, c.second, 2);
   return out;
+}
+
+std::string isoUtc(std::int64_t unix_seconds) {
+  return std::string(isoUtcChars(unix_seconds).view());
 }
 
 }  // namespace kiosk

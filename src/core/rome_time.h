@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace kiosk {
 
@@ -20,5 +21,12 @@ std::string romeDateTimeText(std::int64_t unix_seconds);
 
 // "2026-11-27T09:42:00Z", for the API.
 std::string isoUtc(std::int64_t unix_seconds);
+// The same in a buffer of its own, with no allocation (lists write many).
+struct IsoUtc {
+  static constexpr std::size_t kSize = 20;
+  char text[kSize];
+  std::string_view view() const { return {text, kSize}; }
+};
+IsoUtc isoUtcChars(std::int64_t unix_seconds);
 
 }  // namespace kiosk

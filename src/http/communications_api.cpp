@@ -40,8 +40,8 @@ void writeSummaryFields(JsonWriter& w, const domain::Communication& c, bool for_
       .field("subject", c.subject)
       .field("status", domain::statusName(c.status))
       .field("unread", c.unread)
-      .field("created_at", isoUtc(c.created_at))
-      .field("updated_at", isoUtc(c.updated_at));
+      .field("created_at", isoUtcChars(c.created_at).view())
+      .field("updated_at", isoUtcChars(c.updated_at).view());
   if (for_staff) {
     w.field("codice_fiscale", c.codice_fiscale)
         .field("professional_name", c.professional_name)
@@ -54,7 +54,7 @@ void writeMessage(JsonWriter& w, const domain::Message& m) {
       .field("id", m.id)
       .field("author", domain::authorName(m.author))
       .field("body", m.body)
-      .field("created_at", isoUtc(m.created_at))
+      .field("created_at", isoUtcChars(m.created_at).view())
       .key("attachments")
       .beginArray();
   for (const auto& a : m.attachments) writeAttachment(w, a);
