@@ -57,10 +57,6 @@ int runServe(const std::vector<std::string>& args) {
   // Few malloc arenas: with one per worker thread, freed upload buffers stay
   // mapped and the resident size grows with the thread count.
   mallopt(M_ARENA_MAX, 2);
-  // Upload buffers (up to 1 MiB a file) always in their own mappings, given
-  // back when freed: glibc's moving threshold otherwise put them in the heap
-  // after the first send, where they stayed resident (20 MB more after sends).
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   auto store = open(p->config, "serve", true);
   if (!store) return store.error();
   // A database whose heads were signed had a receipt key: a missing key is

@@ -109,6 +109,11 @@ Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
     if (options_.background_checkpoint) {
       // Replaces SQLite's automatic checkpoint (itself a WAL hook): a commit
       // that leaves 4 MiB or more in the WAL only wakes the checkpointer.
+      // Room for a few sends: cutting the WAL back to 4 MiB after each made
+      // the next send grow the file again, and its fsync write metadata too.
+      if (auto st = conn->exec("PRAGMA journal_size_limit = 33554432"); !st) {
+        return fail(st.error());
+      }
       sqlite3_wal_hook(
           db,
           [](void* self, sqlite3*, const char*, int frames) {
