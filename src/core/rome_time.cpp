@@ -1,9 +1,8 @@
 #include "core/rome_time.h"
 
-#include <cstring>
-
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 namespace kiosk {
 namespace {

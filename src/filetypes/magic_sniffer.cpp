@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <magic.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/objects.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -49,7 +49,7 @@ const MagicDatabase& magicDatabase() {
       start = end + 1;
     }
     if (fd < 0) return d;
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
       void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE, fd, 0);
@@ -74,7 +74,7 @@ magic_t threadCookie() {
     const MagicDatabase& db = magicDatabase();
     void* buffers[] = {db.data};
     std::size_t sizes[] = {db.size};
-    const int loaded = !m                 ? -1
+    const int loaded = !m                   ? -1
                        : db.data != nullptr ? magic_load_buffers(m, buffers, sizes, 1)
                                             : magic_load(m, nullptr);
     if (m && loaded != 0) {

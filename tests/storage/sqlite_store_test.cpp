@@ -2,11 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 #include "domain/audit.h"
 #include "storage/open_store.h"
@@ -311,5 +310,4 @@ TEST_CASE("a serving store checkpoints in its own thread, so the WAL stays small
   const auto wal = std::filesystem::path(path + "-wal");
   CHECK(std::filesystem::file_size(wal) <= 34u << 20);
   CHECK(sqlValue(path, "SELECT count(*) FROM attachments") == "40");
-
 }
