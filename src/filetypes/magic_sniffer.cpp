@@ -68,9 +68,6 @@ magic_t threadCookie() {
   thread_local std::unique_ptr<std::remove_pointer_t<magic_t>, MagicCloser> cookie = [] {
     // No decompression, no following: look at the bytes given and nothing else.
     magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS);
-    // For files it reads itself; magic_buffer looks at what it is given.
-    const std::size_t bytes_max = kSniffBytes;
-    if (m) magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &bytes_max);
     const MagicDatabase& db = magicDatabase();
     void* buffers[] = {db.data};
     std::size_t sizes[] = {db.size};

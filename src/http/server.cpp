@@ -75,10 +75,9 @@ bool keepsAlive(const mg_request_info* info) {
 
 // Status line, headers and (up to 64 KiB) the body in one write: CivetWeb's
 // own header functions send each header line by itself, 15 writes an answer.
-void send(mg_connection* conn, const Request& req, const Response& res) {
-  const mg_request_info* info = mg_get_request_info(conn);
-  const bool keep = info && keepsAlive(info);
-  const bool with_body = req.method != "HEAD" && !res.body.empty();
+// `keep`: the Connection header CivetWeb will act on (see keepsAlive).
+void writeResponse(mg_connection* conn, const Response& res, bool keep, bool head_only) {
+  const bool with_body = !head_only && !res.body.empty();
   constexpr std::size_t kInline = 64 * 1024;
   std::string out;
   out.reserve(1024 + (with_body && res.body.size() <= kInline ? res.body.size() : 0));
@@ -111,6 +110,11 @@ void send(mg_connection* conn, const Request& req, const Response& res) {
     mg_write(conn, out.data(), out.size());
     if (with_body) mg_write(conn, res.body.data(), res.body.size());
   }
+}
+
+void send(mg_connection* conn, const Request& req, const Response& res) {
+  const mg_request_info* info = mg_get_request_info(conn);
+  writeResponse(conn, res, info && keepsAlive(info), req.method == "HEAD");
 }
 
 // Connections the box's own browser may keep open (Chromium opens 6 a host).
@@ -335,14 +339,7 @@ Status Server::start() {
       Response res = Response::error(
           status, status == 408 ? "request_timeout" : "invalid_request",
           status == 408 ? "La richiesta è arrivata troppo lentamente." : "Richiesta non valida.");
-      std::string head =
-          "HTTP/1.1 " + std::to_string(status) + " " + mg_get_response_code_text(conn, status) +
-          "\r\nContent-Type: " + res.content_type +
-          "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\nConnection: close\r\n";
-      for (const auto& h : kSecurityHeaders) head += std::string(h[0]) + ": " + h[1] + "\r\n";
-      head += "Cache-Control: no-store\r\n\r\n";
-      mg_write(conn, head.data(), head.size());
-      mg_write(conn, res.body.data(), res.body.size());
+      writeResponse(conn, res, false, false);
     } catch (...) {
       return 1;  // CivetWeb's own page, then
     }
