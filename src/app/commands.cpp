@@ -90,7 +90,7 @@ int runServe(const std::vector<std::string>& args) {
     return kExitFailure;
   }
   SystemClock clock;
-  KioskApp app(p->config, std::move(*store), std::move(*signer), clock);
+  KioskApp app(p->config, realPorts(p->config, std::move(*store), std::move(*signer)), clock);
   if (p->vm["demo"].as<bool>()) {
     if (auto st = seedDemo(app.store(), app.auth(), clock); !st) return report("serve", st.error());
   }
@@ -253,8 +253,8 @@ int runSelftest(const std::vector<std::string>& args) {
     std::puts("printer: not configured");
   } else {
     const auto st = devices::CupsPrinter(p->config.printer_queue).state();
-    std::printf("printer: %s %s\n", st.status == "ready" ? "ok" : "FAIL", st.detail.c_str());
-    ok = ok && st.status == "ready";
+    std::printf("printer: %s %s\n", st.ready() ? "ok" : "FAIL", st.detail.c_str());
+    ok = ok && st.ready();
   }
   auto line = [&](const char* part, bool configured, const std::function<Status()>& probe) {
     if (!configured) {
@@ -275,11 +275,11 @@ int runSelftest(const std::vector<std::string>& args) {
   devices::SaneScanner scanner(p->config.scanner);
   devices::FolderUsbMedia usb(p->config.usb_mount, sniffer);
   for (auto [part, st] : {std::pair{"scanner", scanner.state()}, std::pair{"usb", usb.state()}}) {
-    if (st.status == "not_configured") {
+    if (st.status == domain::DeviceStatus::kNotConfigured) {
       std::printf("%s: not configured\n", part);
     } else {
-      std::printf("%s: %s %s\n", part, st.status == "ready" ? "ok" : "FAIL", st.detail.c_str());
-      ok = ok && st.status == "ready";
+      std::printf("%s: %s %s\n", part, st.ready() ? "ok" : "FAIL", st.detail.c_str());
+      ok = ok && st.ready();
     }
   }
   // The disk under the database, against the send reserve.
@@ -433,11 +433,12 @@ int runOutbox(const std::vector<std::string>& args) {
     std::fputs("cassetto-kiosk outbox: say list or retry\n", stderr);
     return kExitUsage;
   }
-  if (const auto& status = p->vm["status"].as<std::string>();
-      !status.empty() && status != "pending" && status != "sent" && status != "failed") {
+  const std::string& status_name = p->vm["status"].as<std::string>();
+  const auto status = domain::parseName<domain::OutboxStatus>(status_name);
+  if (!status_name.empty() && !status) {
     std::fprintf(stderr,
                  "cassetto-kiosk outbox: --status must be pending, sent or failed, not '%s'\n",
-                 status.c_str());
+                 status_name.c_str());
     return kExitUsage;
   }
   auto store = open(p->config, "outbox");
@@ -445,11 +446,12 @@ int runOutbox(const std::vector<std::string>& args) {
   SystemClock clock;
   domain::OutboxDesk desk(**store, clock);
   if (action == "list") {
-    auto rows = desk.list(p->vm["status"].as<std::string>(), 1000);
+    auto rows = desk.list(status, 1000);
     if (!rows) return report("outbox", rows.error());
     for (const auto& o : *rows) {
       std::printf("%lld\t%s\t%s\t%s\t%s\t%s\tattempts=%d\t%s\n", static_cast<long long>(o.id),
-                  o.status.c_str(), o.protocol.c_str(), o.event.c_str(), o.channel.c_str(),
+                  std::string(nameOf(o.status)).c_str(), o.protocol.c_str(),
+                  std::string(nameOf(o.event)).c_str(), std::string(nameOf(o.channel)).c_str(),
                   o.recipient.c_str(), o.attempts, o.last_error.c_str());
     }
     return kExitOk;

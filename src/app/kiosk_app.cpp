@@ -4,65 +4,92 @@
 
 #include "core/log.h"
 #include "devices/cups_printer.h"
+#include "devices/sane_scanner.h"
+#include "devices/usb_media.h"
 #include "domain/audit.h"
+#include "filetypes/magic_sniffer.h"
 #include "http/api.h"
+#include "notify/curl_notifiers.h"
+#include "receipts/pdf_receipt.h"
 
 namespace kiosk::app {
 
-KioskApp::KioskApp(const config::Config& config,
-                   std::unique_ptr<domain::Store> store,
-                   std::unique_ptr<domain::ReceiptSigner> signer,
-                   const Clock& clock)
+Ports realPorts(const config::Config& config,
+                std::unique_ptr<domain::Store> store,
+                std::unique_ptr<domain::ReceiptSigner> signer) {
+  Ports p;
+  p.store = std::move(store);
+  p.signer = std::move(signer);
+  p.sniffer = std::make_unique<filetypes::MagicSniffer>();
+  p.renderer = std::make_unique<receipts::PdfReceiptRenderer>();
+  if (config.printer_queue.empty()) {
+    p.printer = std::make_unique<devices::NoPrinter>();
+  } else {
+    p.printer = std::make_unique<devices::CupsPrinter>(config.printer_queue);
+  }
+  auto email = std::make_unique<notify::CurlMailer>(config.mail);
+  auto pec = std::make_unique<notify::CurlMailer>(config.pec);
+  auto sms = std::make_unique<notify::CurlSmsGateway>(config.sms);
+  email->abortOn(p.stopping.get());
+  pec->abortOn(p.stopping.get());
+  sms->abortOn(p.stopping.get());
+  p.email = std::move(email);
+  p.pec = std::move(pec);
+  p.sms = std::move(sms);
+  p.scanner = std::make_unique<devices::SaneScanner>(config.scanner);
+  p.usb = std::make_unique<devices::FolderUsbMedia>(config.usb_mount, *p.sniffer);
+  return p;
+}
+
+KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock)
     : config_(config),
-      store_(std::move(store)),
+      ports_(std::move(ports)),
       clock_(clock),
       assets_(config_.webui_dir),
-      auth_(*store_, clock_, config_.auth, &metrics_),
-      contacts_(*store_, clock_),
+      auth_(*ports_.store, clock_, config_.auth, &metrics_),
+      contacts_(*ports_.store, clock_),
       communications_(
-          *store_,
+          *ports_.store,
           clock_,
-          sniffer_,
+          *ports_.sniffer,
           {config_.branch_code, static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024,
            KIOSK_MIN_PLAUSIBLE_TIME}),
-      signer_(std::move(signer)),
-      receipts_(*store_,
-                *signer_,
+      receipts_(*ports_.store,
+                *ports_.signer,
                 {config_.branch_code, config_.branch_name, config_.kiosk_id,
                  config_.verify_url.empty() ? "http://" + config_.listen + "/verifica"
                                             : config_.verify_url},
                 &clock_),
-      printer_(
-          config_.printer_queue.empty()
-              ? std::unique_ptr<domain::Printer>(new devices::NoPrinter())
-              : std::unique_ptr<domain::Printer>(new devices::CupsPrinter(config_.printer_queue))),
-      email_(config_.mail),
-      pec_(config_.pec),
-      sms_(config_.sms),
-      dispatcher_(*store_, clock_, email_, pec_, sms_, config_.notify, &metrics_),
-      scanner_(config_.scanner),
-      usb_(config_.usb_mount, sniffer_),
+      dispatcher_(*ports_.store,
+                  clock_,
+                  *ports_.email,
+                  *ports_.pec,
+                  *ports_.sms,
+                  config_.notify,
+                  &metrics_),
+      monitor_(*ports_.store,
+               clock_,
+               *ports_.printer,
+               *ports_.scanner,
+               *ports_.usb,
+               {config_.kiosk_id, config_.branch_code, config_.branch_name, KIOSK_VERSION,
+                static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024,
+                KIOSK_MIN_PLAUSIBLE_TIME}),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
-  dispatcher_.mailReceiptsWith(receipts_, renderer_);
-  http::registerApi(
-      router_,
-      {*store_, clock_, auth_, contacts_, communications_, metrics_, assets_, receipts_, renderer_,
-       *printer_, config_.kiosk_id, dispatcher_, outbox_, receipt_desk_, scanner_, usb_,
-       [this] { wakeDispatcher(); }},
-      {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
-       config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
-       static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024, KIOSK_MIN_PLAUSIBLE_TIME,
-       KIOSK_VERSION});
+  dispatcher_.mailReceiptsWith(receipts_, *ports_.renderer);
+  http::registerApi(router_,
+                    {clock_, auth_, contacts_, communications_, receipts_, receipt_desk_, outbox_,
+                     monitor_, sources_, metrics_, assets_, [this] { wakeDispatcher(); }},
+                    {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
+                     config_.idle_seconds, config_.countdown_seconds,
+                     config_.login_attempts_per_minute, config_.concurrent_logins, KIOSK_VERSION});
 }
 
 Status KioskApp::start() {
   if (auto st = server_.start(); !st) return st;
-  email_.abortOn(&stopping_);
-  pec_.abortOn(&stopping_);
-  sms_.abortOn(&stopping_);
   dispatch_thread_ = std::thread([this] {
     std::unique_lock lock(dispatch_mutex_);
     while (!dispatch_stop_) {
@@ -70,7 +97,7 @@ Status KioskApp::start() {
       // Nothing thrown here may end the kiosk: the rows stay leased and are
       // taken again when the lease runs out.
       try {
-        auto stats = dispatcher_.runOnce(&stopping_);
+        auto stats = dispatcher_.runOnce(ports_.stopping.get());
         if (!stats) log::error("dispatch_failed", {{"detail", stats.error().detail}});
       } catch (const std::exception& e) {
         log::error("dispatch_failed", {{"detail", std::string("exception: ") + e.what()}});
@@ -95,7 +122,7 @@ void KioskApp::wakeDispatcher() {
 }
 
 void KioskApp::stop() {
-  stopping_ = true;  // a silent SMTP server must not hold the shutdown
+  *ports_.stopping = true;  // a silent SMTP server must not hold the shutdown
   server_.stop();
   {
     std::lock_guard lock(dispatch_mutex_);
@@ -107,46 +134,18 @@ void KioskApp::stop() {
 }
 
 void KioskApp::anchorAudit() {
-  auto tx = store_->begin(domain::TxMode::kWrite);
+  auto tx = ports_.store->begin(domain::TxMode::kWrite);
   if (!tx) return;
-  auto head = domain::anchorAudit(**tx, *signer_, config_.kiosk_id, clock_.nowSeconds());
+  auto head = domain::anchorAudit(**tx, *ports_.signer, config_.kiosk_id, clock_.nowSeconds());
   if (!head || !(*tx)->commit()) {
     log::warn("audit_anchor_failed", {{"detail", head ? "commit" : head.error().detail}});
   }
 }
 
 void KioskApp::heartbeat() {
-  domain::KioskStatus k;
-  k.kiosk_id = config_.kiosk_id;
-  k.branch_code = config_.branch_code;
-  k.branch_name = config_.branch_name;
-  k.version = KIOSK_VERSION;
-  k.started_at = started_at_;
-  k.last_seen = clock_.nowSeconds();
-  const std::pair<const char*, domain::DeviceState> devices[] = {
-      {"printer", printer_->state()}, {"scanner", scanner_.state()}, {"usb", usb_.state()}};
-  for (const auto& [name, state] : devices) {
-    k.devices += std::string(k.devices.empty() ? "" : " ") + name + "=" + state.status;
+  if (auto st = monitor_.heartbeat(started_at_); !st) {
+    log::warn("heartbeat_failed", {{"detail", st.error().detail}});
   }
-  auto tx = store_->begin(domain::TxMode::kWrite);
-  if (!tx) {
-    log::warn("heartbeat_failed", {{"detail", tx.error().detail}});
-    return;
-  }
-  Status st = [&]() -> Status {
-    auto head = (*tx)->auditHead();
-    if (!head) return fail(head.error());
-    if (*head) k.head = **head;
-    for (auto [status, count] :
-         {std::pair{"pending", &k.outbox_pending}, std::pair{"failed", &k.outbox_failed}}) {
-      auto rows = (*tx)->listOutbox(status, 100000);
-      if (!rows) return fail(rows.error());
-      *count = static_cast<std::int64_t>(rows->size());
-    }
-    if (auto rec = (*tx)->recordHeartbeat(k); !rec) return rec;
-    return (*tx)->commit();
-  }();
-  if (!st) log::warn("heartbeat_failed", {{"detail", st.error().detail}});
 }
 
 void KioskApp::flushSessionTouches() {
@@ -163,7 +162,7 @@ void KioskApp::sweepSessions() {
   // still ends each one on its monotonic idle time when it is next used).
   const std::int64_t step =
       std::max<std::int64_t>(0, (now - clock_.monotonicSeconds()) - wall_minus_mono_);
-  auto tx = store_->begin(domain::TxMode::kWrite);
+  auto tx = ports_.store->begin(domain::TxMode::kWrite);
   if (!tx) return;
   auto n = (*tx)->deleteExpiredSessions(now - config_.auth.idle_timeout_seconds - step,
                                         now - config_.auth.absolute_lifetime_seconds - step);

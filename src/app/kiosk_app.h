@@ -1,7 +1,8 @@
-// KioskApp: the running kiosk wired together: store → services → router →
-// server. `serve` and the HTTP tests build it the same way. Members are
-// declared in dependency order so the server stops before what it uses is
-// destroyed. Thread safety: start()/stop() from one thread.
+// KioskApp: the composition root. Handed its ports (Ports), it wires the
+// domain's services, the router and the server. `serve` and the HTTP tests
+// build it the same way. Members are declared in dependency order so the
+// server stops before what it uses is destroyed. Thread safety:
+// start()/stop() from one thread.
 #pragma once
 
 #include <atomic>
@@ -12,34 +13,56 @@
 
 #include "config/config.h"
 #include "core/clock.h"
-#include "devices/sane_scanner.h"
-#include "devices/usb_media.h"
 #include "domain/auth.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
+#include "domain/document_sources.h"
+#include "domain/kiosk_monitor.h"
 #include "domain/notifications.h"
+#include "domain/ports/devices.h"
+#include "domain/ports/file_sniffer.h"
+#include "domain/ports/notifier.h"
 #include "domain/ports/printer.h"
+#include "domain/ports/receipt_renderer.h"
 #include "domain/ports/receipt_signer.h"
 #include "domain/ports/store.h"
 #include "domain/receipt_desk.h"
 #include "domain/receipts.h"
-#include "filetypes/magic_sniffer.h"
 #include "http/assets.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "notify/curl_notifiers.h"
 #include "receipts/ed25519_signer.h"
-#include "receipts/pdf_receipt.h"
 
 namespace kiosk::app {
 
+// Everything outside the process the kiosk talks to, one adapter per port.
+// `serve` and the HTTP tests hand KioskApp the real ones (realPorts); a
+// test may swap any of them for a fake of tests/support/fakes.h.
+struct Ports {
+  std::unique_ptr<domain::Store> store;
+  std::unique_ptr<domain::ReceiptSigner> signer;
+  std::unique_ptr<domain::FileSniffer> sniffer;
+  std::unique_ptr<domain::ReceiptRenderer> renderer;
+  std::unique_ptr<domain::Printer> printer;
+  std::unique_ptr<domain::Mailer> email;
+  std::unique_ptr<domain::Mailer> pec;
+  std::unique_ptr<domain::SmsGateway> sms;
+  std::unique_ptr<domain::Scanner> scanner;
+  std::unique_ptr<domain::UsbMedia> usb;  // reads through `sniffer`: declared after it
+  // Set on stop: the real mailers abandon a transfer in flight.
+  std::unique_ptr<std::atomic<bool>> stopping = std::make_unique<std::atomic<bool>>(false);
+};
+
+// The real adapters for `config`, around an opened store and signer: CUPS
+// (or none), SANE, the USB mount, libmagic, libharu, libcurl.
+Ports realPorts(const config::Config& config,
+                std::unique_ptr<domain::Store> store,
+                std::unique_ptr<domain::ReceiptSigner> signer);
+
 class KioskApp {
  public:
-  KioskApp(const config::Config& config,
-           std::unique_ptr<domain::Store> store,
-           std::unique_ptr<domain::ReceiptSigner> signer,
-           const Clock& clock);
+  KioskApp(const config::Config& config, Ports ports, const Clock& clock);
 
   // Starts the HTTP server and the notification dispatcher.
   Status start();
@@ -47,7 +70,7 @@ class KioskApp {
   ~KioskApp() { stop(); }
   int port() const { return server_.port(); }
 
-  domain::Store& store() { return *store_; }
+  domain::Store& store() { return *ports_.store; }
   domain::AuthService& auth() { return auth_; }
   domain::CommunicationService& communications() { return communications_; }
 
@@ -68,32 +91,24 @@ class KioskApp {
 
  private:
   config::Config config_;
-  std::unique_ptr<domain::Store> store_;
+  Ports ports_;
   const Clock& clock_;
   http::Metrics metrics_;
   http::Assets assets_;
   domain::AuthService auth_;
   domain::ContactsService contacts_;
-  filetypes::MagicSniffer sniffer_;
   domain::CommunicationService communications_;
-  std::unique_ptr<domain::ReceiptSigner> signer_;
   domain::ReceiptService receipts_;
-  receipts::PdfReceiptRenderer renderer_;
-  std::unique_ptr<domain::Printer> printer_;
-  notify::CurlMailer email_;
-  notify::CurlMailer pec_;
-  notify::CurlSmsGateway sms_;
   domain::Dispatcher dispatcher_;
-  domain::OutboxDesk outbox_{*store_, clock_};
-  domain::ReceiptDesk receipt_desk_{receipts_, renderer_, *printer_, config_.kiosk_id};
-  devices::SaneScanner scanner_;
-  devices::FolderUsbMedia usb_;
+  domain::OutboxDesk outbox_{*ports_.store, clock_};
+  domain::ReceiptDesk receipt_desk_{receipts_, *ports_.renderer, *ports_.printer, config_.kiosk_id};
+  domain::DocumentSources sources_{*ports_.scanner, *ports_.usb};
+  domain::KioskMonitor monitor_;
   std::thread dispatch_thread_;
   std::mutex dispatch_mutex_;
   std::condition_variable dispatch_wake_;
   bool dispatch_stop_ = false;
-  bool dispatch_now_ = false;           // guarded by dispatch_mutex_
-  std::atomic<bool> stopping_ = false;  // aborts a notification in flight on stop()
+  bool dispatch_now_ = false;  // guarded by dispatch_mutex_
   // Wall minus monotonic seconds at start: a change tells a wall-clock step.
   std::int64_t wall_minus_mono_ = clock_.nowSeconds() - clock_.monotonicSeconds();
   std::int64_t started_at_ = clock_.nowSeconds();

@@ -69,13 +69,16 @@ Result<int> CupsPrinter::printOnThisThread(std::string_view pdf, std::string_vie
 domain::DeviceState CupsPrinter::stateOnThisThread() {
   std::unique_ptr<cups_dest_t, DestDeleter> dest(
       cupsGetNamedDest(CUPS_HTTP_DEFAULT, queue_.c_str(), nullptr));
-  if (!dest) return {"unavailable", "no CUPS queue " + queue_ + ": " + cupsLastErrorString()};
+  if (!dest)
+    return {domain::DeviceStatus::kUnavailable,
+            "no CUPS queue " + queue_ + ": " + cupsLastErrorString()};
   const char* state = cupsGetOption("printer-state", dest->num_options, dest->options);
   const char* reasons = cupsGetOption("printer-state-reasons", dest->num_options, dest->options);
   const std::string detail = "queue " + queue_ + (reasons ? std::string(", ") + reasons : "");
   // IPP printer-state: 3 idle, 4 processing, 5 stopped.
-  if (state && std::string(state) == "5") return {"unavailable", detail + ", stopped"};
-  return {"ready", detail};
+  if (state && std::string(state) == "5")
+    return {domain::DeviceStatus::kUnavailable, detail + ", stopped"};
+  return {domain::DeviceStatus::kReady, detail};
 }
 
 }  // namespace kiosk::devices

@@ -25,7 +25,9 @@ class CupsPrinter final : public domain::Printer {
 class NoPrinter final : public domain::Printer {
  public:
   Result<int> printPdf(std::string_view, std::string_view) override;
-  domain::DeviceState state() override { return {"not_configured", "no [printer] queue"}; }
+  domain::DeviceState state() override {
+    return {domain::DeviceStatus::kNotConfigured, "no [printer] queue"};
+  }
 };
 
 Error printerUnavailable(const std::string& detail);

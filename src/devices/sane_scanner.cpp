@@ -308,17 +308,17 @@ Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_betwee
 }
 
 domain::DeviceState SaneScanner::state() {
-  if (s_.device.empty()) return {"not_configured", "no [scanner] device"};
+  if (s_.device.empty()) return {domain::DeviceStatus::kNotConfigured, "no [scanner] device"};
   std::unique_lock lock(busy_, std::try_to_lock);
-  if (!lock.owns_lock()) return {"ready", "scanning"};
+  if (!lock.owns_lock()) return {domain::DeviceStatus::kReady, "scanning"};
   return runOnOwnStack([&]() -> domain::DeviceState {
-    if (!saneReady()) return {"unavailable", "sane_init failed"};
+    if (!saneReady()) return {domain::DeviceStatus::kUnavailable, "sane_init failed"};
     SANE_Handle h = nullptr;
     if (sane_open(s_.device.c_str(), &h) != SANE_STATUS_GOOD) {
-      return {"unavailable", "cannot open SANE device " + s_.device};
+      return {domain::DeviceStatus::kUnavailable, "cannot open SANE device " + s_.device};
     }
     sane_close(h);
-    return {"ready", "SANE device " + s_.device};
+    return {domain::DeviceStatus::kReady, "SANE device " + s_.device};
   });
 }
 

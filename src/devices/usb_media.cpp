@@ -163,10 +163,11 @@ Result<domain::UsbDocument> FolderUsbMedia::readHere(const std::string& name) {
 }
 
 domain::DeviceState FolderUsbMedia::state() {
-  if (mount_.empty()) return {"not_configured", "no [usb] mount"};
+  if (mount_.empty()) return {domain::DeviceStatus::kNotConfigured, "no [usb] mount"};
   Fd root(::open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0) return {"unavailable", mount_ + ": " + std::strerror(errno)};
-  return {"ready", "mount " + mount_};
+  if (root.fd < 0)
+    return {domain::DeviceStatus::kUnavailable, mount_ + ": " + std::strerror(errno)};
+  return {domain::DeviceStatus::kReady, "mount " + mount_};
 }
 
 }  // namespace kiosk::devices

@@ -348,6 +348,17 @@ Result<Professional> AuthService::professionalAtCounter(Transaction& tx, const s
   return std::move(**p);
 }
 
+Result<CounterLookup> AuthService::lookupProfessional(std::string_view codice_fiscale) {
+  const std::string cf = cf::normalize(codice_fiscale);
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto p = professionalAtCounter(**tx, cf);
+  if (!p) return fail(p.error());
+  return CounterLookup{p->codice_fiscale, p->displayName(),
+                       isLocked("p:" + std::to_string(p->id), p->login, clock_.nowSeconds()),
+                       p->login.failed_attempts};
+}
+
 Status AuthService::unlockProfessional(std::string_view codice_fiscale, const Session& staff) {
   const std::string cf = cf::normalize(codice_fiscale);
   auto tx = store_.begin(TxMode::kWrite);

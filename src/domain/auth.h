@@ -52,6 +52,14 @@ class AuthObserver {
   virtual void accountLocked() = 0;
 };
 
+// A professional as the counter sees them before unlocking.
+struct CounterLookup {
+  std::string codice_fiscale;
+  std::string name;
+  bool locked = false;
+  int failed_attempts = 0;
+};
+
 class AuthService {
  public:
   AuthService(Store& store,
@@ -75,6 +83,11 @@ class AuthService {
   Status flushTouches();
 
   Status logout(const Session& session);
+
+  // Who a codice fiscale belongs to, for the counter to compare with the
+  // identity document before unlocking; 404 not_found for an unknown or
+  // malformed code.
+  Result<CounterLookup> lookupProfessional(std::string_view codice_fiscale);
 
   // Clears a PIN lock (staff, after checking an identity document).
   Status unlockProfessional(std::string_view codice_fiscale, const Session& staff);

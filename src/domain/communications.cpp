@@ -131,7 +131,7 @@ Result<Message> CommunicationService::appendMessage(Transaction& tx,
 
 Status CommunicationService::notify(Transaction& tx,
                                     const Communication& c,
-                                    const std::string& event,
+                                    NotifyEvent event,
                                     std::int64_t now) {
   std::optional<ContactsVersion> snapshot;
   if (c.contacts_version_id != 0) {
@@ -139,24 +139,27 @@ Status CommunicationService::notify(Transaction& tx,
     if (!v) return fail(v.error());
     snapshot = std::move(*v);
   }
-  std::vector<std::pair<std::string, std::string>> to;  // channel, recipient
+  std::vector<std::pair<Channel, std::string>> to;  // channel, recipient
   if (snapshot) {
     const Contacts& k = snapshot->contacts;
-    if (event == "registered") {
+    if (event == NotifyEvent::kRegistered) {
       // A registration always goes to the PEC (mandatory to send).
-      if (!k.pec.empty()) to.emplace_back("pec", k.pec);
+      if (!k.pec.empty()) to.emplace_back(Channel::kPec, k.pec);
     } else {
-      for (const auto& channel : k.notify) {
-        if (channel == "pec" && !k.pec.empty()) to.emplace_back("pec", k.pec);
-        if (channel == "email" && !k.email.empty()) to.emplace_back("email", k.email);
-        if (channel == "sms" && !k.mobile.empty()) to.emplace_back("sms", k.mobile);
+      for (const auto& name : k.notify) {
+        const auto channel = parseName<Channel>(name);
+        if (!channel) continue;
+        const std::string& address = *channel == Channel::kPec     ? k.pec
+                                     : *channel == Channel::kEmail ? k.email
+                                                                   : k.mobile;
+        if (!address.empty()) to.emplace_back(*channel, address);
       }
     }
   }
   if (!c.extra_email.empty()) {
     bool already = false;
     for (const auto& [channel, recipient] : to) already = already || recipient == c.extra_email;
-    if (!already) to.emplace_back("email", c.extra_email);
+    if (!already) to.emplace_back(Channel::kEmail, c.extra_email);
   }
   for (const auto& [channel, recipient] : to) {
     if (auto st = tx.insertOutbox({c.id, event, channel, recipient, now}); !st) return st;
@@ -167,13 +170,13 @@ Status CommunicationService::notify(Transaction& tx,
 Status CommunicationService::saveChange(Transaction& tx,
                                         const Communication& c,
                                         const Session& actor,
-                                        const std::string& event,
+                                        std::optional<NotifyEvent> event,
                                         const std::string& action,
                                         const std::string& detail,
                                         std::int64_t now) {
   if (auto st = tx.updateCommunication(c); !st) return st;
-  if (!event.empty()) {
-    if (auto st = notify(tx, c, event, now); !st) return st;
+  if (event) {
+    if (auto st = notify(tx, c, *event, now); !st) return st;
   }
   if (auto st = tx.appendAudit({now, actorOf(actor), action, c.protocol, detail}); !st) return st;
   return tx.commit();
@@ -213,7 +216,9 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   auto m = appendMessage(tx, c, box == Box::kSent ? Author::kProfessional : Author::kInstitute,
                          box == Box::kSent ? 0 : actor.subject_id, in.body, in.attachments, now);
   if (!m) return fail(m.error());
-  if (auto st = notify(tx, c, box == Box::kSent ? "registered" : "institute_wrote", now); !st) {
+  if (auto st = notify(
+          tx, c, box == Box::kSent ? NotifyEvent::kRegistered : NotifyEvent::kInstituteWrote, now);
+      !st) {
     return fail(st.error());
   }
   if (auto st = tx.appendAudit(
@@ -347,7 +352,7 @@ Result<Message> CommunicationService::addMessage(const Session& professional,
   auto m = appendMessage(**tx, **c, Author::kProfessional, 0, *body, *files, now);
   if (!m) return fail(m.error());
   (*c)->updated_at = now;  // the status stays: in carico stays in carico
-  if (auto st = saveChange(**tx, **c, professional, "", "message_added",
+  if (auto st = saveChange(**tx, **c, professional, std::nullopt, "message_added",
                            std::to_string(files->size()) + " attachments", now);
       !st) {
     return fail(st.error());
@@ -416,7 +421,7 @@ Result<Communication> CommunicationService::take(const Session& staff, std::int6
   c->status = CommStatus::kInCarico;
   c->assigned_staff_id = staff.subject_id;
   c->updated_at = now;
-  if (auto st = saveChange(**tx, *c, staff, "", "communication_taken", "", now); !st) {
+  if (auto st = saveChange(**tx, *c, staff, std::nullopt, "communication_taken", "", now); !st) {
     return fail(st.error());
   }
   return c;
@@ -445,7 +450,7 @@ Result<Message> CommunicationService::reply(const Session& staff,
   }
   c->unread = true;
   c->updated_at = now;
-  if (auto st = saveChange(**tx, *c, staff, "replied", "institute_replied",
+  if (auto st = saveChange(**tx, *c, staff, NotifyEvent::kReplied, "institute_replied",
                            std::to_string(files->size()) + " attachments", now);
       !st) {
     return fail(st.error());
@@ -471,7 +476,8 @@ Result<Communication> CommunicationService::close(const Session& staff,
   c->unread = true;  // the professional has an outcome to read
   c->updated_at = now;
   if (c->assigned_staff_id == 0) c->assigned_staff_id = staff.subject_id;
-  if (auto st = saveChange(**tx, *c, staff, "closed", "communication_closed", "", now); !st) {
+  if (auto st = saveChange(**tx, *c, staff, NotifyEvent::kClosed, "communication_closed", "", now);
+      !st) {
     return fail(st.error());
   }
   return c;

@@ -111,16 +111,13 @@ class CommunicationService {
                                 const std::string& body,
                                 const std::vector<NewAttachment>& attachments,
                                 std::int64_t now);
-  Status notify(Transaction& tx,
-                const Communication& c,
-                const std::string& event,
-                std::int64_t now);
-  // Writes a thread's new state, its notifications (unless `event` is empty)
+  Status notify(Transaction& tx, const Communication& c, NotifyEvent event, std::int64_t now);
+  // Writes a thread's new state, its notifications (unless there is no `event`)
   // and the audit entry, then commits: the whole change or none of it.
   Status saveChange(Transaction& tx,
                     const Communication& c,
                     const Session& actor,
-                    const std::string& event,
+                    std::optional<NotifyEvent> event,
                     const std::string& action,
                     const std::string& detail,
                     std::int64_t now);

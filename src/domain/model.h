@@ -2,6 +2,7 @@
 // audit entries. No behaviour, no storage or HTTP types. Thread safety: values.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,45 @@
 namespace kiosk::domain {
 
 enum class Role { kProfessional, kStaff, kTechnician };
+
+// The names an enum is stored and answered by, in enumerator order: one
+// table per enum (EnumNames<E>::values), read by nameOf and parseName.
+template <typename E>
+struct EnumNames;
+
+template <typename E>
+constexpr std::string_view nameOf(E e) {
+  return EnumNames<E>::values[static_cast<std::size_t>(e)];
+}
+
+template <typename E>
+constexpr std::optional<E> parseName(std::string_view s) {
+  for (std::size_t i = 0; i < EnumNames<E>::values.size(); ++i) {
+    if (EnumNames<E>::values[i] == s) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+// What a notification is about.
+enum class NotifyEvent { kRegistered, kReplied, kInstituteWrote, kClosed, kReceipt };
+template <>
+struct EnumNames<NotifyEvent> {
+  static constexpr std::array<std::string_view, 5> values{"registered", "replied",
+                                                          "institute_wrote", "closed", "receipt"};
+};
+
+// Where a notification goes.
+enum class Channel { kPec, kEmail, kSms };
+template <>
+struct EnumNames<Channel> {
+  static constexpr std::array<std::string_view, 3> values{"pec", "email", "sms"};
+};
+
+enum class OutboxStatus { kPending, kSent, kFailed };
+template <>
+struct EnumNames<OutboxStatus> {
+  static constexpr std::array<std::string_view, 3> values{"pending", "sent", "failed"};
+};
 
 std::string_view roleName(Role role);  // "professional", "staff", "technician"
 
@@ -182,8 +222,8 @@ struct StoredFile {
 
 struct OutboxRow {
   std::int64_t communication_id = 0;
-  std::string event;    // "registered", "replied", "institute_wrote", "closed", "receipt"
-  std::string channel;  // "pec", "email", "sms"
+  NotifyEvent event = NotifyEvent::kRegistered;
+  Channel channel = Channel::kPec;
   std::string recipient;
   std::int64_t created_at = 0;
   std::int64_t message_id = 0;  // "receipt": the message it is for (0: the thread's first)
@@ -193,10 +233,10 @@ struct OutboxRow {
 struct OutboxItem {
   std::int64_t id = 0;
   std::int64_t communication_id = 0;
-  std::string event;
-  std::string channel;
+  NotifyEvent event = NotifyEvent::kRegistered;
+  Channel channel = Channel::kPec;
   std::string recipient;
-  std::string status;  // "pending", "sent", "failed"
+  OutboxStatus status = OutboxStatus::kPending;
   int attempts = 0;
   std::int64_t next_attempt_at = 0;
   std::string last_error;

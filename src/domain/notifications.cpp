@@ -40,44 +40,50 @@ bool fitsOneSms(std::string_view s) {
   return true;
 }
 
-NotificationText notificationText(const std::string& event,
+NotificationText notificationText(NotifyEvent event,
                                   const std::string& protocol,
                                   const std::string& topic_label) {
   std::string title;
   std::string sentence;
   std::string sms;
-  if (event == "registered") {
-    title = "Comunicazione registrata";
-    sentence = "la sua comunicazione è stata registrata.";
-    sms = "INPS: comunicazione registrata, prot. ";
-  } else if (event == "replied") {
-    title = "Nuova risposta dell'INPS";
-    sentence = "l'INPS ha risposto a una sua comunicazione.";
-    sms = "INPS: nuova risposta, prot. ";
-  } else if (event == "institute_wrote") {
-    title = "Nuova comunicazione dell'INPS";
-    sentence = "l'INPS le ha inviato una comunicazione.";
-    sms = "INPS: nuova comunicazione per lei, prot. ";
-  } else if (event == "receipt") {
-    title = "Ricevuta";
-    sentence =
-        "come richiesto al chiosco, le inviamo in allegato la ricevuta della sua comunicazione. "
-        "Il codice QR stampato sulla ricevuta permette di verificarla.";
-    sms = "INPS: ricevuta inviata alla sua PEC, prot. ";
-  } else {
-    title = "Comunicazione chiusa";
-    sentence = "una sua comunicazione è stata chiusa con un esito.";
-    sms = "INPS: comunicazione chiusa, prot. ";
+  switch (event) {
+    case NotifyEvent::kRegistered:
+      title = "Comunicazione registrata";
+      sentence = "la sua comunicazione è stata registrata.";
+      sms = "INPS: comunicazione registrata, prot. ";
+      break;
+    case NotifyEvent::kReplied:
+      title = "Nuova risposta dell'INPS";
+      sentence = "l'INPS ha risposto a una sua comunicazione.";
+      sms = "INPS: nuova risposta, prot. ";
+      break;
+    case NotifyEvent::kInstituteWrote:
+      title = "Nuova comunicazione dell'INPS";
+      sentence = "l'INPS le ha inviato una comunicazione.";
+      sms = "INPS: nuova comunicazione per lei, prot. ";
+      break;
+    case NotifyEvent::kReceipt:
+      title = "Ricevuta";
+      sentence =
+          "come richiesto al chiosco, le inviamo in allegato la ricevuta della sua comunicazione. "
+          "Il codice QR stampato sulla ricevuta permette di verificarla.";
+      sms = "INPS: ricevuta inviata alla sua PEC, prot. ";
+      break;
+    case NotifyEvent::kClosed:
+      title = "Comunicazione chiusa";
+      sentence = "una sua comunicazione è stata chiusa con un esito.";
+      sms = "INPS: comunicazione chiusa, prot. ";
+      break;
   }
   NotificationText t;
   t.subject = "INPS Cassetto previdenziale – " + title + " – protocollo " + protocol;
-  t.body =
-      "Gentile professionista,\n\n" + sentence + "\n\nProtocollo: " + protocol +
-      "\nArgomento: " + topic_label +
-      (event == "receipt" ? "\n\nNon rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n"
-                          : "\n\nAccedi al Cassetto previdenziale o al chiosco per leggere.\n\n"
-                            "Questo messaggio non riporta il contenuto della comunicazione. "
-                            "Non rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n");
+  t.body = "Gentile professionista,\n\n" + sentence + "\n\nProtocollo: " + protocol +
+           "\nArgomento: " + topic_label +
+           (event == NotifyEvent::kReceipt
+                ? "\n\nNon rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n"
+                : "\n\nAccedi al Cassetto previdenziale o al chiosco per leggere.\n\n"
+                  "Questo messaggio non riporta il contenuto della comunicazione. "
+                  "Non rispondere a questo indirizzo.\n\nINPS – Gestione Separata\n");
   t.sms = sms + protocol + ". Accedi al Cassetto previdenziale o al chiosco per leggere.";
   return t;
 }
@@ -113,17 +119,18 @@ Status Dispatcher::deliver(const OutboxItem& item) {
   // Stable for the row: a resend after a crash is the same message.
   const std::string id = "<notifica-" + std::to_string(item.id) + "." + item.protocol + "@" +
                          policy_.message_id_domain + ">";
-  if (item.channel == "sms") {
+  if (item.channel == Channel::kSms) {
     if (!sms_.configured())
       return fail(Error::unavailable("sms_not_configured", "SMS gateway not configured"));
     return sms_.send({item.recipient, text.sms, id});
   }
-  Mailer& mailer = item.channel == "pec" ? pec_ : email_;
+  Mailer& mailer = item.channel == Channel::kPec ? pec_ : email_;
   if (!mailer.configured()) {
-    return fail(Error::unavailable("mail_not_configured", item.channel + " server not configured"));
+    return fail(Error::unavailable("mail_not_configured",
+                                   std::string(nameOf(item.channel)) + " server not configured"));
   }
   MailMessage mail{item.recipient, text.subject, text.body, id, clock_.nowSeconds(), {}};
-  if (item.event == "receipt") {
+  if (item.event == NotifyEvent::kReceipt) {
     auto pdf = receiptPdf(item);
     if (!pdf) return fail(pdf.error());
     mail.attachments.push_back(std::move(*pdf));
@@ -143,7 +150,7 @@ Result<MailAttachment> Dispatcher::receiptPdf(const OutboxItem& item) {
   return MailAttachment{"ricevuta-" + item.protocol + ".pdf", "application/pdf", std::move(*pdf)};
 }
 
-Result<std::vector<OutboxItem>> OutboxDesk::list(const std::string& status, int limit) {
+Result<std::vector<OutboxItem>> OutboxDesk::list(std::optional<OutboxStatus> status, int limit) {
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
   return (*tx)->listOutbox(status, limit);
@@ -204,16 +211,16 @@ Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {
       if (final) {
         ++stats.failed;
         result = "failed";
-        log::warn(
-            "notification_failed",
-            {{"outbox", std::to_string(item.id)}, {"channel", item.channel}, {"reason", why}});
+        log::warn("notification_failed", {{"outbox", std::to_string(item.id)},
+                                          {"channel", std::string(nameOf(item.channel))},
+                                          {"reason", why}});
       } else {
         ++stats.retried;
         result = "retried";
       }
     }
     if (auto st = (*tx)->commit(); !st) return fail(st.error());
-    if (observer_) observer_->notification(item.channel, result);
+    if (observer_) observer_->notification(std::string(nameOf(item.channel)), result);
   }
   return stats;
 }

@@ -40,7 +40,7 @@ struct NotificationText {
   std::string body;
   std::string sms;
 };
-NotificationText notificationText(const std::string& event,
+NotificationText notificationText(NotifyEvent event,
                                   const std::string& protocol,
                                   const std::string& topic_label);
 
@@ -65,8 +65,8 @@ class NotificationObserver {
 class OutboxDesk {
  public:
   OutboxDesk(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
-  // Newest first; status empty: all.
-  Result<std::vector<OutboxItem>> list(const std::string& status, int limit);
+  // Newest first; no status: all.
+  Result<std::vector<OutboxItem>> list(std::optional<OutboxStatus> status, int limit);
   // Failed rows due again now (id 0: every failed one), with an audit entry
   // by `actor`. Returns how many.
   Result<int> retry(const std::string& actor, std::int64_t id);

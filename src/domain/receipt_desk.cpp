@@ -1,6 +1,7 @@
 #include "domain/receipt_desk.h"
 
 #include "core/log.h"
+#include "domain/attachments.h"
 
 namespace kiosk::domain {
 
@@ -26,6 +27,13 @@ Result<int> ReceiptDesk::print(const Session& who,
     return fail(job.error());
   }
   log::info("receipt_printed", {{"job", std::to_string(*job)}});
+  return *job;
+}
+
+Result<int> ReceiptDesk::printAttachment(const StoredFile& file) {
+  auto job = domain::printAttachment(file, printer_, renderer_, "Allegato chiosco " + kiosk_id_);
+  if (!job) return fail(job.error());
+  log::info("attachment_printed", {{"job", std::to_string(*job)}});
   return *job;
 }
 

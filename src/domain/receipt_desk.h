@@ -37,6 +37,9 @@ class ReceiptDesk {
   Result<int> print(const Session& who,
                     std::int64_t communication_id,
                     std::optional<std::int64_t> message_id);
+  // An attachment the person may read (see CommunicationService::attachment)
+  // on paper: PDFs and pictures; 422 not_printable for other types.
+  Result<int> printAttachment(const StoredFile& file);
 
  private:
   ReceiptService& receipts_;

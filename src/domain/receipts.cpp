@@ -199,7 +199,8 @@ Result<std::string> ReceiptService::mailReceipt(const Session& who,
                                "contatti» per ricevere la ricevuta."));
   }
   const std::string pec = (*contacts)->contacts.pec;
-  OutboxRow row{communication_id, "receipt", "pec", pec, now, message_id ? m->id : 0};
+  OutboxRow row{communication_id,      NotifyEvent::kReceipt, Channel::kPec, pec, now,
+                message_id ? m->id : 0};
   if (auto st = (*tx)->insertOutbox(row); !st) return fail(st.error());
   if (auto st = (*tx)->appendAudit({now, actorOf(who), "receipt_mailed",
                                     "communication:" + std::to_string(communication_id),

@@ -1,10 +1,7 @@
 #include "http/api.h"
 
-#include <chrono>
 #include <initializer_list>
-#include <mutex>
 
-#include "core/codice_fiscale.h"
 #include "core/log.h"
 #include "core/rome_time.h"
 #include "core/topics.h"
@@ -13,34 +10,6 @@
 
 namespace kiosk::http {
 namespace {
-
-// The storage half of /healthz: the reserve each time, a write probe at most
-// every 5 s (a probe is one committed page).
-class StorageHealth {
- public:
-  Status check(domain::Store& store, std::uint64_t min_free) {
-    // SQLite reuses its WAL, so a small write may still pass on a full disk:
-    // under 1 MiB free is full whatever the reserve.
-    if (auto st = domain::checkFreeSpace(store, std::max<std::uint64_t>(min_free, 1024 * 1024));
-        !st) {
-      return st;
-    }
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    if (!probed_ || now - last_ >= std::chrono::seconds(5) || !last_result_) {
-      last_result_ = store.checkWritable();
-      last_ = now;
-      probed_ = true;
-    }
-    return last_result_;
-  }
-
- private:
-  std::mutex mutex_;
-  bool probed_ = false;
-  std::chrono::steady_clock::time_point last_;
-  Status last_result_;
-};
 
 using domain::Role;
 using domain::Session;
@@ -126,11 +95,11 @@ class Handlers {
   Response currentSession(Request& req) {
     auto s = guard(req, {Role::kProfessional, Role::kStaff, Role::kTechnician});
     if (!s) return s.error();
-    json body = sessionJson(*s);
-    auto unread = d_.communications.unreadCount(*s);
-    if (!unread) return errorResponse(unread.error());
-    body["unread"] = *unread;
-    return Response::json(200, body);
+    return respond(d_.communications.unreadCount(*s), [&](std::int64_t unread) {
+      json body = sessionJson(*s);
+      body["unread"] = unread;
+      return Response::json(200, body);
+    });
   }
 
   Response logout(Request& req) {
@@ -161,9 +130,9 @@ class Handlers {
   Response getContacts(Request& req) {
     auto s = guard(req, {Role::kProfessional});
     if (!s) return s.error();
-    auto v = d_.contacts.current(s->subject_id);
-    if (!v) return errorResponse(v.error());
-    return Response::json(200, contactsJson(*v));
+    return respond(d_.contacts.current(s->subject_id), [](const domain::ContactsVersion& v) {
+      return Response::json(200, contactsJson(v));
+    });
   }
 
   Response putContacts(Request& req) {
@@ -191,9 +160,9 @@ class Handlers {
       if (!it->is_number_integer()) return badRequest();
       in.version = it->get<int>();
     }
-    auto saved = d_.contacts.update(s->subject_id, in, domain::actorOf(*s));
-    if (!saved) return errorResponse(saved.error());
-    return Response::json(200, contactsJson(*saved));
+    return respond(
+        d_.contacts.update(s->subject_id, in, domain::actorOf(*s)),
+        [](const domain::ContactsVersion& v) { return Response::json(200, contactsJson(v)); });
   }
 
   // Who a codice fiscale belongs to, for the counter to compare with the
@@ -201,39 +170,34 @@ class Handlers {
   Response professional(Request& req) {
     auto s = guard(req, {Role::kStaff});
     if (!s) return s.error();
-    const std::string cf = cf::normalize(req.params["codice_fiscale"]);
-    if (!cf::isValid(cf)) return Response::error(404, "not_found", "Professionista non trovato.");
-    auto tx = d_.store.begin(domain::TxMode::kRead);
-    if (!tx) return errorResponse(tx.error());
-    auto p = (*tx)->findProfessional(cf);
-    if (!p) return errorResponse(p.error());
-    if (!*p) return Response::error(404, "not_found", "Professionista non trovato.");
-    const bool locked = (*p)->login.locked_until > d_.clock.nowSeconds();
-    return Response::json(200, {{"codice_fiscale", (*p)->codice_fiscale},
-                                {"name", (*p)->displayName()},
-                                {"locked", locked},
-                                {"failed_attempts", (*p)->login.failed_attempts}});
+    return respond(d_.auth.lookupProfessional(req.params["codice_fiscale"]),
+                   [](const domain::CounterLookup& p) {
+                     return Response::json(200, {{"codice_fiscale", p.codice_fiscale},
+                                                 {"name", p.name},
+                                                 {"locked", p.locked},
+                                                 {"failed_attempts", p.failed_attempts}});
+                   });
   }
 
   Response unlock(Request& req) {
     auto s = guard(req, {Role::kStaff});
     if (!s) return s.error();
-    const std::string cf = req.params["codice_fiscale"];
-    auto st = d_.auth.unlockProfessional(cf, *s);
-    if (!st) return errorResponse(st.error());
-    return Response::json(200, {{"codice_fiscale", cf}, {"unlocked", true}});
+    const std::string& cf = req.params["codice_fiscale"];
+    return respond(d_.auth.unlockProfessional(cf, *s),
+                   Response::json(200, {{"codice_fiscale", cf}, {"unlocked", true}}));
   }
 
   // "Nuovo PIN": staff open the window after checking the identity document.
   Response startPinReset(Request& req) {
     auto s = guard(req, {Role::kStaff});
     if (!s) return s.error();
-    auto r = d_.auth.startPinReset(req.params["codice_fiscale"], *s);
-    if (!r) return errorResponse(r.error());
-    log::info("pin_reset_started", {});
-    return Response::json(200, {{"codice_fiscale", r->codice_fiscale},
-                                {"name", r->name},
-                                {"expires_at", isoUtc(r->until)}});
+    return respond(d_.auth.startPinReset(req.params["codice_fiscale"], *s),
+                   [](const domain::PinReset& r) {
+                     log::info("pin_reset_started", {});
+                     return Response::json(200, {{"codice_fiscale", r.codice_fiscale},
+                                                 {"name", r.name},
+                                                 {"expires_at", isoUtc(r.until)}});
+                   });
   }
 
   // The professional types the new PIN twice at the kiosk, without a session.
@@ -254,36 +218,33 @@ class Handlers {
     return Response::json(200, {{"status", "pin_set"}});
   }
 
+  // 200 when the kiosk can serve; else 503 naming the first part that
+  // cannot (database, then storage, then clock), with its stable code.
   Response healthz(Request&) {
-    if (auto st = d_.store.ping(); !st) {
-      log::error("healthz_database", {{"detail", st.error().detail}});
-      return Response::error(503, "database_unavailable", "Archivio dati non disponibile.");
+    const auto problem = d_.monitor.health();
+    if (!problem) {
+      return Response::json(200, {{"status", "ok"}, {"database", "ok"}, {"storage", "ok"}});
     }
-    // A database that reads but cannot take a write is not healthy: the
-    // write probe runs at most every 5 s, the reserve is checked each time.
-    Status writable = health_.check(d_.store, options_.min_free_bytes);
-    if (!writable) {
-      log::warn("healthz_storage",
-                {{"reason", writable.error().reason}, {"detail", writable.error().detail}});
-      Response res = Response::json(
-          503,
-          {{"status", "unavailable"},
-           {"database", "ok"},
-           {"storage", writable.error().reason},
-           {"error", {{"code", writable.error().reason}, {"message", writable.error().message}}}});
-      return res;
+    const Error& e = problem->error;
+    switch (problem->part) {
+      case domain::HealthPart::kDatabase:
+        log::error("healthz_database", {{"detail", e.detail}});
+        return Response::error(503, "database_unavailable", "Archivio dati non disponibile.");
+      case domain::HealthPart::kStorage:
+        log::warn("healthz_storage", {{"reason", e.reason}, {"detail", e.detail}});
+        return Response::json(503, {{"status", "unavailable"},
+                                    {"database", "ok"},
+                                    {"storage", e.reason},
+                                    {"error", {{"code", e.reason}, {"message", e.message}}}});
+      case domain::HealthPart::kClock:
+        log::warn("healthz_clock", {{"detail", e.detail}});
+        break;
     }
-    if (auto clock = domain::checkClock(d_.clock.nowSeconds(), options_.min_plausible_time);
-        !clock) {
-      log::warn("healthz_clock", {{"detail", clock.error().detail}});
-      return Response::json(
-          503, {{"status", "unavailable"},
-                {"database", "ok"},
-                {"storage", "ok"},
-                {"clock", "clock_implausible"},
-                {"error", {{"code", "clock_implausible"}, {"message", clock.error().message}}}});
-    }
-    return Response::json(200, {{"status", "ok"}, {"database", "ok"}, {"storage", "ok"}});
+    return Response::json(503, {{"status", "unavailable"},
+                                {"database", "ok"},
+                                {"storage", "ok"},
+                                {"clock", e.reason},
+                                {"error", {{"code", e.reason}, {"message", e.message}}}});
   }
 
   Response metrics(Request& req) {
@@ -292,13 +253,10 @@ class Handlers {
     if (!req.fromKioskScreen()) {
       if (auto s = guard(req, {Role::kTechnician}); !s) return s.error();
     }
-    std::int64_t locked = -1;
-    if (auto tx = d_.store.begin(domain::TxMode::kRead)) {
-      if (auto n = (*tx)->countLockedAccounts(d_.clock.nowSeconds())) locked = *n;
-    }
+    const auto locked = d_.monitor.lockedAccounts();
     Response res;
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    res.body = d_.metrics.render(locked) + stateMetrics();
+    res.body = d_.metrics.render(locked ? *locked : -1) + stateMetrics();
     return res;
   }
 
@@ -312,15 +270,11 @@ class Handlers {
     out +=
         "# HELP kiosk_outbox_rows Notifications waiting (pending) or given up (failed).\n"
         "# TYPE kiosk_outbox_rows gauge\n";
-    if (auto tx = d_.store.begin(domain::TxMode::kRead)) {
-      for (const char* status : {"pending", "failed"}) {
-        if (auto rows = (*tx)->listOutbox(status, 100000)) {
-          out += std::string("kiosk_outbox_rows{status=\"") + status + "\"} " +
-                 std::to_string(rows->size()) + "\n";
-        }
-      }
+    if (auto backlog = d_.monitor.outboxBacklog()) {
+      out += "kiosk_outbox_rows{status=\"pending\"} " + std::to_string(backlog->pending) +
+             "\nkiosk_outbox_rows{status=\"failed\"} " + std::to_string(backlog->failed) + "\n";
     }
-    if (auto free = d_.store.freeBytes()) {
+    if (auto free = d_.monitor.freeBytes()) {
       out +=
           "# HELP kiosk_disk_free_bytes Free space where the database lives.\n"
           "# TYPE kiosk_disk_free_bytes gauge\nkiosk_disk_free_bytes " +
@@ -329,11 +283,10 @@ class Handlers {
     out +=
         "# HELP kiosk_device_ready 1 when the device is ready, 0 otherwise.\n"
         "# TYPE kiosk_device_ready gauge\n";
-    const std::pair<const char*, domain::DeviceState> devices[] = {
-        {"printer", d_.printer.state()}, {"scanner", d_.scanner.state()}, {"usb", d_.usb.state()}};
-    for (const auto& [name, state] : devices) {
-      out += std::string("kiosk_device_ready{device=\"") + name + "\",status=\"" + state.status +
-             "\"} " + (state.status == "ready" ? "1" : "0") + "\n";
+    for (const auto& [name, state] : d_.monitor.devices()) {
+      out += "kiosk_device_ready{device=\"" + std::string(name) + "\",status=\"" +
+             std::string(domain::nameOf(state.status)) + "\"} " + (state.ready() ? "1" : "0") +
+             "\n";
     }
     return out;
   }
@@ -342,10 +295,10 @@ class Handlers {
   static json outboxJson(const domain::OutboxItem& o) {
     return {{"id", o.id},
             {"protocol", o.protocol},
-            {"event", o.event},
-            {"channel", o.channel},
+            {"event", domain::nameOf(o.event)},
+            {"channel", domain::nameOf(o.channel)},
             {"recipient", o.recipient},
-            {"status", o.status},
+            {"status", domain::nameOf(o.status)},
             {"attempts", o.attempts},
             {"last_error", o.last_error},
             {"created_at", isoUtc(o.created_at)},
@@ -355,15 +308,16 @@ class Handlers {
   Response outbox(Request& req) {
     auto s = guard(req, {Role::kTechnician});
     if (!s) return s.error();
-    const std::string status = req.queryParam("status").value_or("");
-    if (!status.empty() && status != "pending" && status != "sent" && status != "failed") {
+    const std::string name = req.queryParam("status").value_or("");
+    const auto status = domain::parseName<domain::OutboxStatus>(name);
+    if (!name.empty() && !status) {
       return Response::error(422, "invalid_status", "Stato non valido: pending, sent o failed.");
     }
-    auto rows = d_.outbox.list(status, 200);
-    if (!rows) return errorResponse(rows.error());
-    json items = json::array();
-    for (const auto& o : *rows) items.push_back(outboxJson(o));
-    return Response::json(200, {{"items", items}});
+    return respond(d_.outbox.list(status, 200), [](const std::vector<domain::OutboxItem>& rows) {
+      json items = json::array();
+      for (const auto& o : rows) items.push_back(outboxJson(o));
+      return Response::json(200, {{"items", items}});
+    });
   }
 
   // Every kiosk on the database with its last heartbeat: on a shared
@@ -372,20 +326,14 @@ class Handlers {
   Response kiosks(Request& req) {
     auto s = guard(req, {Role::kTechnician});
     if (!s) return s.error();
-    auto tx = d_.store.begin(domain::TxMode::kRead);
-    if (!tx) return errorResponse(tx.error());
-    auto rows = (*tx)->listKiosks();
-    if (!rows) return errorResponse(rows.error());
-    const std::int64_t now = d_.clock.nowSeconds();
+    auto fleet = d_.monitor.fleet();
+    if (!fleet) return errorResponse(fleet.error());
     json items = json::array();
-    for (const auto& k : *rows) {
-      const bool online = k.last_seen > 0 && now - k.last_seen <= 180;
+    for (const auto& [k, this_kiosk, state] : *fleet) {
       items.push_back(
           {{"kiosk_id", k.kiosk_id},
-           {"this_kiosk", k.kiosk_id == d_.kiosk_id},
-           {"state", k.last_seen == 0 ? "never_seen"
-                     : online         ? "online"
-                                      : "offline"},
+           {"this_kiosk", this_kiosk},
+           {"state", state},
            {"branch_code", k.branch_code},
            {"branch_name", k.branch_name},
            {"version", k.version},
@@ -398,7 +346,7 @@ class Handlers {
            {"selftest",
             {{"at", k.selftest_at}, {"ok", k.selftest_ok}, {"summary", k.selftest_summary}}}});
     }
-    return Response::json(200, {{"items", items}, {"database", d_.store.describe()}});
+    return Response::json(200, {{"items", items}, {"database", d_.monitor.database()}});
   }
 
   Response retryOutbox(Request& req) {
@@ -410,12 +358,13 @@ class Handlers {
       if (!parsed) return Response::error(404, "not_found", "Notifica non trovata.");
       id = *parsed;
     }
-    auto n = d_.outbox.retry(domain::actorOf(*s), id);
-    if (!n) return errorResponse(n.error());
-    if (id != 0 && *n == 0) {
-      return Response::error(404, "not_found", "Nessuna notifica non riuscita con questo numero.");
-    }
-    return Response::json(200, {{"retried", *n}});
+    return respond(d_.outbox.retry(domain::actorOf(*s), id), [id](int n) {
+      if (id != 0 && n == 0) {
+        return Response::error(404, "not_found",
+                               "Nessuna notifica non riuscita con questo numero.");
+      }
+      return Response::json(200, {{"retried", n}});
+    });
   }
 
   // The UI's one page; its asset URLs carry the bundle hash.
@@ -473,7 +422,6 @@ class Handlers {
   ApiOptions options_;
   Guard guard_;
   LoginGate logins_;
-  StorageHealth health_;
 };
 
 }  // namespace
@@ -501,9 +449,10 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("POST", "/api/staff/professionals/{codice_fiscale}/pin-reset",
              bind(&Handlers::startPinReset));
   router.add("POST", "/api/pin", bind(&Handlers::setPin));
-  registerCommunicationRoutes(router, deps);
-  registerReceiptRoutes(router, deps);
-  registerDeviceRoutes(router, deps);
+  registerCommunicationRoutes(router, {deps.auth, deps.communications, deps.receipt_desk});
+  registerReceiptRoutes(
+      router, {deps.auth, deps.clock, deps.receipts, deps.receipt_desk, deps.wake_dispatcher});
+  registerDeviceRoutes(router, {deps.auth, deps.sources, deps.monitor});
 }
 
 }  // namespace kiosk::http

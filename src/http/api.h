@@ -11,11 +11,9 @@
 #include "domain/auth.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
+#include "domain/document_sources.h"
+#include "domain/kiosk_monitor.h"
 #include "domain/notifications.h"
-#include "domain/ports/devices.h"
-#include "domain/ports/printer.h"
-#include "domain/ports/receipt_renderer.h"
-#include "domain/ports/store.h"
 #include "domain/receipt_desk.h"
 #include "domain/receipts.h"
 #include "http/assets.h"
@@ -32,28 +30,43 @@ struct ApiOptions {
   int countdown_seconds = 30;             // … and logs out when its countdown ends
   int login_attempts_per_minute = 20;     // per client (LoginGate)
   int concurrent_logins = 2;              // argon2id hashes at once (64 MiB each)
-  std::uint64_t min_free_bytes = 0;       // /healthz reports storage_full below this
-  std::int64_t min_plausible_time = 0;    // /healthz reports clock_implausible before this
   std::string version = "0";              // kiosk_build_info in /metrics
 };
 
+// What each group of routes uses: domain services only (no Store, no
+// adapter), so a handler does nothing the domain has not decided.
+struct CommDeps {
+  domain::AuthService& auth;
+  domain::CommunicationService& communications;
+  domain::ReceiptDesk& receipt_desk;  // printing an attachment
+};
+
+struct ReceiptDeps {
+  domain::AuthService& auth;
+  const Clock& clock;
+  domain::ReceiptService& receipts;
+  domain::ReceiptDesk& receipt_desk;
+  std::function<void()> wake_dispatcher = {};  // sends due notifications now
+};
+
+struct DeviceDeps {
+  domain::AuthService& auth;
+  domain::DocumentSources& sources;
+  domain::KioskMonitor& monitor;
+};
+
 struct ApiDeps {
-  domain::Store& store;
   const Clock& clock;
   domain::AuthService& auth;
   domain::ContactsService& contacts;
   domain::CommunicationService& communications;
+  domain::ReceiptService& receipts;
+  domain::ReceiptDesk& receipt_desk;
+  domain::OutboxDesk& outbox;
+  domain::KioskMonitor& monitor;
+  domain::DocumentSources& sources;
   Metrics& metrics;
   const Assets& assets;
-  domain::ReceiptService& receipts;
-  domain::ReceiptRenderer& renderer;
-  domain::Printer& printer;
-  std::string kiosk_id;  // in print job titles
-  domain::Dispatcher& dispatcher;
-  domain::OutboxDesk& outbox;
-  domain::ReceiptDesk& receipt_desk;
-  domain::Scanner& scanner;
-  domain::UsbMedia& usb;
   std::function<void()> wake_dispatcher = {};  // sends due notifications now
 };
 
@@ -61,10 +74,10 @@ struct ApiDeps {
 void registerApi(Router& router, ApiDeps deps, ApiOptions options);
 
 // The communications routes (communications_api.cpp); registerApi calls it.
-void registerCommunicationRoutes(Router& router, ApiDeps deps);
+void registerCommunicationRoutes(Router& router, CommDeps deps);
 // Receipts, printing and /verifica (receipts_api.cpp).
-void registerReceiptRoutes(Router& router, ApiDeps deps);
+void registerReceiptRoutes(Router& router, ReceiptDeps deps);
 // Scanner, USB stick and /api/devices (devices_api.cpp).
-void registerDeviceRoutes(Router& router, ApiDeps deps);
+void registerDeviceRoutes(Router& router, DeviceDeps deps);
 
 }  // namespace kiosk::http

@@ -182,7 +182,7 @@ std::vector<domain::IncomingFile> attachmentsOf(Form& form) {
 
 class CommHandlers {
  public:
-  explicit CommHandlers(ApiDeps deps) : d_(deps), guard_(deps.auth) {}
+  explicit CommHandlers(CommDeps deps) : d_(deps), guard_(deps.auth) {}
 
   // --- professional ------------------------------------------------------
 
@@ -191,9 +191,8 @@ class CommHandlers {
     if (!s) return s.error();
     auto filter = listFilter(req, false);
     if (!filter) return filter.error();
-    auto page = d_.communications.list(*s, *filter);
-    if (!page) return errorResponse(page.error());
-    return pageResponse(*page, false);
+    return respond(d_.communications.list(*s, *filter),
+                   [](const domain::CommPage& page) { return pageResponse(page, false); });
   }
 
   Response send(Request& req) {
@@ -201,50 +200,39 @@ class CommHandlers {
     if (!s) return s.error();
     auto form = readForm(req);
     if (!form) return form.error();
-    domain::SendInput in;
-    in.topic = form->field("topic");
-    in.subject = form->field("subject");
-    in.body = form->field("body");
+    domain::SendInput in = sendInput(*form);
     in.extra_email = form->field("extra_email");
     in.idempotency_key = form->field("idempotency_key");
-    in.attachments = attachmentsOf(*form);
-    auto sent = d_.communications.send(*s, std::move(in));
-    if (!sent) return errorResponse(sent.error());
-    const auto& c = sent->communication;
-    return Response::json(sent->replayed ? 200 : 201, {{"id", c.id},
-                                                       {"protocol", c.protocol},
-                                                       {"status", domain::statusName(c.status)},
-                                                       {"created_at", isoUtc(c.created_at)}});
+    return respond(d_.communications.send(*s, std::move(in)), [](const domain::SendResult& sent) {
+      const auto& c = sent.communication;
+      return Response::json(sent.replayed ? 200 : 201, {{"id", c.id},
+                                                        {"protocol", c.protocol},
+                                                        {"status", domain::statusName(c.status)},
+                                                        {"created_at", isoUtc(c.created_at)}});
+    });
   }
 
   Response thread(Request& req) {
-    auto target = threadRoute(req, {Role::kProfessional});
-    if (!target) return target.error();
-    auto& [s, id] = *target;
-    auto t = d_.communications.open(s, id);
-    if (!t) return errorResponse(t.error());
-    return threadResponse(*t, false);
+    return onThread(req, Role::kProfessional, [&](const Session& s, std::int64_t id) {
+      return respond(d_.communications.open(s, id),
+                     [](const domain::ThreadView& t) { return threadResponse(t, false); });
+    });
   }
 
   Response addMessage(Request& req) {
-    auto target = threadRoute(req, {Role::kProfessional});
-    if (!target) return target.error();
-    auto& [s, id] = *target;
-    auto form = readForm(req);
-    if (!form) return form.error();
-    auto m = d_.communications.addMessage(s, id, {form->field("body"), attachmentsOf(*form)});
-    if (!m) return errorResponse(m.error());
-    return messageResponse(*m);
+    return onThread(req, Role::kProfessional, [&](const Session& s, std::int64_t id) {
+      auto form = readForm(req);
+      if (!form) return form.error();
+      return respond(
+          d_.communications.addMessage(s, id, {form->field("body"), attachmentsOf(*form)}),
+          messageResponse);
+    });
   }
 
   Response download(Request& req) {
     auto f = attachmentRoute(req);
     if (!f) return f.error();
-    Response res;
-    res.content_type = f->meta.content_type;
-    res.body = std::move(f->data);
-    res.header("Content-Disposition", contentDisposition("attachment", f->meta.filename));
-    return res;
+    return fileResponse(std::move(f->meta.content_type), std::move(f->data), f->meta.filename);
   }
 
   // POST /api/attachments/{id}/print: the owner or staff print it on the
@@ -252,14 +240,9 @@ class CommHandlers {
   Response printAttachment(Request& req) {
     auto f = attachmentRoute(req);
     if (!f) return f.error();
-    auto job =
-        domain::printAttachment(*f, d_.printer, d_.renderer, "Allegato chiosco " + d_.kiosk_id);
-    if (!job) {
-      if (!job.error().detail.empty()) log::warn("print_failed", {{"detail", job.error().detail}});
-      return errorResponse(job.error());
-    }
-    log::info("attachment_printed", {{"job", std::to_string(*job)}});
-    return Response::json(202, {{"status", "queued"}, {"job", *job}});
+    return respond(d_.receipt_desk.printAttachment(*f), [](int job) {
+      return Response::json(202, {{"status", "queued"}, {"job", job}});
+    });
   }
 
   // --- staff -------------------------------------------------------------
@@ -269,51 +252,42 @@ class CommHandlers {
     if (!s) return s.error();
     auto filter = listFilter(req, true);
     if (!filter) return filter.error();
-    auto page = d_.communications.queue(*s, *filter);
-    if (!page) return errorResponse(page.error());
-    return pageResponse(*page, true);
+    return respond(d_.communications.queue(*s, *filter),
+                   [](const domain::CommPage& page) { return pageResponse(page, true); });
   }
 
   Response staffThread(Request& req) {
-    auto target = threadRoute(req, {Role::kStaff});
-    if (!target) return target.error();
-    auto& [s, id] = *target;
-    auto t = d_.communications.staffOpen(s, id);
-    if (!t) return errorResponse(t.error());
-    return threadResponse(*t, true);
+    return onThread(req, Role::kStaff, [&](const Session& s, std::int64_t id) {
+      return respond(d_.communications.staffOpen(s, id),
+                     [](const domain::ThreadView& t) { return threadResponse(t, true); });
+    });
   }
 
   Response take(Request& req) {
-    auto target = threadRoute(req, {Role::kStaff});
-    if (!target) return target.error();
-    auto& [s, id] = *target;
-    auto c = d_.communications.take(s, id);
-    if (!c) return errorResponse(c.error());
-    return summaryResponse(200, *c, false);
+    return onThread(req, Role::kStaff, [&](const Session& s, std::int64_t id) {
+      return respond(d_.communications.take(s, id),
+                     [](const domain::Communication& c) { return summaryResponse(200, c, false); });
+    });
   }
 
   Response reply(Request& req) {
-    auto target = threadRoute(req, {Role::kStaff});
-    if (!target) return target.error();
-    auto& [s, id] = *target;
-    auto form = readForm(req);
-    if (!form) return form.error();
-    auto m = d_.communications.reply(s, id, {form->field("body"), attachmentsOf(*form)});
-    if (!m) return errorResponse(m.error());
-    return messageResponse(*m);
+    return onThread(req, Role::kStaff, [&](const Session& s, std::int64_t id) {
+      auto form = readForm(req);
+      if (!form) return form.error();
+      return respond(d_.communications.reply(s, id, {form->field("body"), attachmentsOf(*form)}),
+                     messageResponse);
+    });
   }
 
   Response close(Request& req) {
-    auto target = threadRoute(req, {Role::kStaff});
-    if (!target) return target.error();
-    auto& [s, id] = *target;
-    auto body = jsonBody(req);
-    if (!body) return body.error();
-    auto outcome = stringField(*body, "outcome");
-    if (!outcome) return badRequest();
-    auto c = d_.communications.close(s, id, *outcome);
-    if (!c) return errorResponse(c.error());
-    return summaryResponse(200, *c, true);
+    return onThread(req, Role::kStaff, [&](const Session& s, std::int64_t id) {
+      auto body = jsonBody(req);
+      if (!body) return body.error();
+      auto outcome = stringField(*body, "outcome");
+      if (!outcome) return badRequest();
+      return respond(d_.communications.close(s, id, *outcome),
+                     [](const domain::Communication& c) { return summaryResponse(200, c, true); });
+    });
   }
 
   Response writeFirst(Request& req) {
@@ -321,18 +295,12 @@ class CommHandlers {
     if (!s) return s.error();
     auto form = readForm(req);
     if (!form) return form.error();
-    domain::SendInput in;
-    in.topic = form->field("topic");
-    in.subject = form->field("subject");
-    in.body = form->field("body");
-    in.attachments = attachmentsOf(*form);
-    auto c = d_.communications.writeFirst(*s, form->field("codice_fiscale"), std::move(in));
-    if (!c) return errorResponse(c.error());
-    return summaryResponse(201, *c, false);
+    return respond(
+        d_.communications.writeFirst(*s, form->field("codice_fiscale"), sendInput(*form)),
+        [](const domain::Communication& c) { return summaryResponse(201, c, false); });
   }
 
  private:
-  // The session (checked for `roles` and CSRF) and the thread id of the route.
   // The attachment {id}, for its owner or staff; 404 for anything else.
   std::expected<domain::StoredFile, Response> attachmentRoute(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
@@ -344,29 +312,41 @@ class CommHandlers {
     return std::move(*f);
   }
 
-  std::expected<std::pair<Session, std::int64_t>, Response> threadRoute(
-      const Request& req, std::initializer_list<Role> roles) {
-    auto s = guard_.check(req, roles);
-    if (!s) return std::unexpected(s.error());
+  // Runs `handle` with the session (checked for `role` and CSRF) and the
+  // thread id of the route; 404 for an id that is not one.
+  template <typename Handle>
+  Response onThread(const Request& req, Role role, Handle&& handle) {
+    auto s = guard_.check(req, {role});
+    if (!s) return s.error();
     auto id = idParam(req, "id");
-    if (!id) return std::unexpected(errorResponse(Error::notFound("Comunicazione non trovata.")));
-    return std::pair{*s, *id};
+    if (!id) return errorResponse(Error::notFound("Comunicazione non trovata."));
+    return handle(*s, *id);
+  }
+
+  // The fields a new thread has from either side.
+  static domain::SendInput sendInput(Form& form) {
+    domain::SendInput in;
+    in.topic = form.field("topic");
+    in.subject = form.field("subject");
+    in.body = form.field("body");
+    in.attachments = attachmentsOf(form);
+    return in;
   }
 
   static std::expected<Form, Response> readForm(Request& req) {
     if (!req.read_form) return std::unexpected(unsupportedMediaType("multipart/form-data"));
     auto form = req.read_form(FormLimits{});
-    if (!form) return std::unexpected(Response::fromError(form.error()));
+    if (!form) return std::unexpected(errorResponse(form.error()));
     return std::move(*form);
   }
 
-  ApiDeps d_;
+  CommDeps d_;
   Guard guard_;
 };
 
 }  // namespace
 
-void registerCommunicationRoutes(Router& router, ApiDeps deps) {
+void registerCommunicationRoutes(Router& router, CommDeps deps) {
   auto h = std::make_shared<CommHandlers>(deps);
   auto bind = [h](Response (CommHandlers::*fn)(Request&)) { return bindTo(h, fn); };
   router.add("GET", "/api/communications", bind(&CommHandlers::list));

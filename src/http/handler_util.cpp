@@ -95,8 +95,18 @@ std::string contentDisposition(std::string_view disposition, std::string_view fi
 Response errorResponse(const Error& e) {
   if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
     log::error("request_failed", {{"reason", e.reason}, {"detail", e.detail}});
+  } else if (!e.detail.empty()) {
+    log::warn("request_refused", {{"reason", e.reason}, {"detail", e.detail}});
   }
   return Response::fromError(e);
+}
+
+Response fileResponse(std::string content_type, std::string data, std::string_view filename) {
+  Response res;
+  res.content_type = std::move(content_type);
+  res.body = std::move(data);
+  res.header("Content-Disposition", contentDisposition("attachment", filename));
+  return res;
 }
 
 std::optional<std::int64_t> idParam(const Request& req, const std::string& name) {

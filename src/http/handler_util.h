@@ -37,12 +37,29 @@ std::optional<std::string> stringField(const nlohmann::json& body, const char* k
 Response badRequest();
 Response unsupportedMediaType(std::string_view expected);
 
-// The response for an error; internal and unavailable ones are logged with their detail.
 // The Content-Disposition header of a file answered ("inline" or
 // "attachment"): an ASCII fallback and the UTF-8 name (RFC 6266/5987).
 std::string contentDisposition(std::string_view disposition, std::string_view filename);
 
+// The one way a handler turns an Error into a response: internal and
+// unavailable ones are logged as errors with their detail, others with a
+// detail (a device's reason) as warnings; the person reads only the message.
 Response errorResponse(const Error& e);
+
+// A use case's result answered: its error's response, or render(value).
+template <typename T, typename Render>
+Response respond(Result<T>&& result, Render&& render) {
+  if (!result) return errorResponse(result.error());
+  return std::forward<Render>(render)(*result);
+}
+// A Status answered: its error's response, or `ok`.
+inline Response respond(Status status, Response ok) {
+  if (!status) return errorResponse(status.error());
+  return ok;
+}
+
+// A file answered as a download.
+Response fileResponse(std::string content_type, std::string data, std::string_view filename);
 
 // A positive integer path parameter; nullopt for anything else (the route answers 404).
 std::optional<std::int64_t> idParam(const Request& req, const std::string& name);

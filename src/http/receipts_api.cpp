@@ -1,5 +1,5 @@
 // Receipts: the PDF of a registered communication or message, printing it on
-// the kiosk's printer, the public verification page, and the devices' state.
+// the kiosk's printer, mailing it to the PEC, and the public verification page.
 #include <charconv>
 
 #include "core/log.h"
@@ -42,20 +42,20 @@ std::string escapeHtml(std::string_view s) {
 
 class ReceiptHandlers {
  public:
-  explicit ReceiptHandlers(ApiDeps deps) : d_(deps), guard_(deps.auth) {}
+  explicit ReceiptHandlers(ReceiptDeps deps) : d_(deps), guard_(deps.auth) {}
 
   // GET …/receipt.pdf and …/messages/{mid}/receipt.pdf, for the owner or staff.
   Response pdf(Request& req, std::initializer_list<Role> roles) {
     auto s = guard_.check(req, roles);
     if (!s) return s.error();
-    auto r = receiptOf(req, *s);
-    if (!r) return errorResponse(r.error());
-    Response res;
-    res.content_type = "application/pdf";
-    res.header("Content-Disposition",
-               contentDisposition("inline", "ricevuta-" + r->protocol + ".pdf"));
-    res.body = std::move(r->pdf);
-    return res;
+    return respond(receiptOf(req, *s), [](domain::RenderedReceipt& r) {
+      Response res;
+      res.content_type = "application/pdf";
+      res.header("Content-Disposition",
+                 contentDisposition("inline", "ricevuta-" + r.protocol + ".pdf"));
+      res.body = std::move(r.pdf);
+      return res;
+    });
   }
 
   // POST …/print with an optional {"message_id": N}: 202, or 503 printer_unavailable.
@@ -72,9 +72,9 @@ class ReceiptHandlers {
     }
     auto where = receiptIds(req);
     if (!where) return errorResponse(where.error());
-    auto job = d_.receipt_desk.print(*s, where->first, where->second);
-    if (!job) return errorResponse(job.error());
-    return Response::json(202, {{"status", "queued"}, {"job", *job}});
+    return respond(d_.receipt_desk.print(*s, where->first, where->second), [](int job) {
+      return Response::json(202, {{"status", "queued"}, {"job", job}});
+    });
   }
 
   // POST …/receipt/pec with an optional {"message_id": N}: 202 {"status":
@@ -93,10 +93,11 @@ class ReceiptHandlers {
     }
     auto id = idParam(req, "id");
     if (!id) return errorResponse(Error::notFound("Ricevuta non trovata."));
-    auto to = d_.receipts.mailReceipt(*s, *id, mid, d_.clock.nowSeconds());
-    if (!to) return errorResponse(to.error());
-    if (d_.wake_dispatcher) d_.wake_dispatcher();
-    return Response::json(202, {{"status", "queued"}, {"to", *to}});
+    return respond(d_.receipts.mailReceipt(*s, *id, mid, d_.clock.nowSeconds()),
+                   [this](const std::string& to) {
+                     if (d_.wake_dispatcher) d_.wake_dispatcher();
+                     return Response::json(202, {{"status", "queued"}, {"to", to}});
+                   });
   }
 
   // The public verification page: valid or not, and the registration's
@@ -156,13 +157,13 @@ class ReceiptHandlers {
     return d_.receipt_desk.pdf(s, where->first, where->second);
   }
 
-  ApiDeps d_;
+  ReceiptDeps d_;
   Guard guard_;
 };
 
 }  // namespace
 
-void registerReceiptRoutes(Router& router, ApiDeps deps) {
+void registerReceiptRoutes(Router& router, ReceiptDeps deps) {
   auto h = std::make_shared<ReceiptHandlers>(deps);
   router.add("GET", "/api/communications/{id}/receipt.pdf",
              [h](Request& r) { return h->pdf(r, {Role::kProfessional}); });

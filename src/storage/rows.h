@@ -13,6 +13,28 @@
 
 namespace kiosk::storage {
 
+// The domain's values, as both engines name them.
+using domain::AccountKind;
+using domain::AuditEntry;
+using domain::CommFilter;
+using domain::CommPage;
+using domain::Communication;
+using domain::Contacts;
+using domain::ContactsSource;
+using domain::ContactsVersion;
+using domain::LoginState;
+using domain::Message;
+using domain::nameOf;
+using domain::NewAttachment;
+using domain::OutboxItem;
+using domain::OutboxRow;
+using domain::OutboxStatus;
+using domain::Professional;
+using domain::Role;
+using domain::Session;
+using domain::StaffUser;
+using domain::StoredFile;
+
 inline std::string joinChannels(const std::vector<std::string>& channels) {
   std::string out;
   for (const auto& c : channels) {
@@ -177,10 +199,12 @@ domain::OutboxItem readOutbox(const Row& q) {
   domain::OutboxItem o;
   o.id = q.int64(0);
   o.communication_id = q.int64(1);
-  o.event = q.text(2);
-  o.channel = q.text(3);
+  // Only the domain's names are written (channel and status are CHECKed).
+  o.event =
+      domain::parseName<domain::NotifyEvent>(q.text(2)).value_or(domain::NotifyEvent::kClosed);
+  o.channel = domain::parseName<domain::Channel>(q.text(3)).value_or(domain::Channel::kEmail);
   o.recipient = q.text(4);
-  o.status = q.text(5);
+  o.status = domain::parseName<OutboxStatus>(q.text(5)).value_or(OutboxStatus::kFailed);
   o.attempts = q.integer(6);
   o.next_attempt_at = q.int64(7);
   o.last_error = q.text(8);

@@ -41,7 +41,7 @@ std::string save(const test::TempDir& dir, const std::string& name, const std::s
 TEST_CASE("one page from SANE's test device is a JPEG within 1 MiB", "[devices]") {
   SaneTestDevice sane;
   devices::SaneScanner scanner({.device = "test", .mode = "Color", .resolution = 150});
-  CHECK(scanner.state().status == "ready");
+  CHECK(scanner.state().status == domain::DeviceStatus::kReady);
   auto doc = scanner.scan(1);
   REQUIRE(doc);
   CHECK(doc->content_type == "image/jpeg");
@@ -103,9 +103,9 @@ TEST_CASE("one scan at a time: a second one gets scanner_busy", "[devices]") {
 TEST_CASE("no scanner configured, or a device that does not exist, is unavailable", "[devices]") {
   SaneTestDevice sane;
   devices::SaneScanner none({});
-  CHECK(none.state().status == "not_configured");
+  CHECK(none.state().status == domain::DeviceStatus::kNotConfigured);
   devices::SaneScanner missing({.device = "nosuchbackend:0"});
-  CHECK(missing.state().status == "unavailable");
+  CHECK(missing.state().status == domain::DeviceStatus::kUnavailable);
   auto r = missing.scan(1);
   REQUIRE_FALSE(r);
   CHECK(r.error().reason == "scanner_unavailable");
@@ -133,7 +133,7 @@ TEST_CASE("the USB stick lists and serves only allowed files, never leaving the 
 
   filetypes::MagicSniffer sniffer;
   devices::FolderUsbMedia usb(root.string(), sniffer);
-  CHECK(usb.state().status == "ready");
+  CHECK(usb.state().status == domain::DeviceStatus::kReady);
   auto files = usb.list();
   REQUIRE(files);
   std::vector<std::string> names;
@@ -197,10 +197,10 @@ TEST_CASE("a FIFO on the stick named like a document neither hangs a listing nor
 TEST_CASE("a stick that is gone answers usb_unavailable", "[devices]") {
   filetypes::MagicSniffer sniffer;
   devices::FolderUsbMedia usb("/nonexistent/usb", sniffer);
-  CHECK(usb.state().status == "unavailable");
+  CHECK(usb.state().status == domain::DeviceStatus::kUnavailable);
   auto r = usb.list();
   REQUIRE_FALSE(r);
   CHECK(r.error().reason == "usb_unavailable");
   devices::FolderUsbMedia none("", sniffer);
-  CHECK(none.state().status == "not_configured");
+  CHECK(none.state().status == domain::DeviceStatus::kNotConfigured);
 }

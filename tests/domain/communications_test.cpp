@@ -80,7 +80,7 @@ TEST_CASE("a thread keeps the contacts in force when it was created", "[domain]"
   // The reply's notifications go to the snapshot, not to the new PEC.
   std::vector<std::string> recipients;
   for (const auto& row : f.store.snapshot().outbox) {
-    if (row.event == "replied") recipients.push_back(row.recipient);
+    if (row.event == domain::NotifyEvent::kReplied) recipients.push_back(row.recipient);
   }
   CHECK(recipients == std::vector<std::string>{"mario@pec.it", "mail@RSSMRA80A01H501U.it"});
   // A new communication uses the new contacts.
@@ -94,9 +94,9 @@ TEST_CASE("the extra e-mail is notified too, once", "[domain]") {
   in.extra_email = "commercialista@studio.it";
   auto sent = f.service.send(f.pro, in);
   REQUIRE(sent);
-  std::vector<std::pair<std::string, std::string>> rows;
-  for (const auto& r : f.store.snapshot().outbox) rows.emplace_back(r.channel, r.recipient);
-  CHECK(rows == std::vector<std::pair<std::string, std::string>>{
+  std::vector<std::pair<std::string_view, std::string>> rows;
+  for (const auto& r : f.store.snapshot().outbox) rows.emplace_back(nameOf(r.channel), r.recipient);
+  CHECK(rows == std::vector<std::pair<std::string_view, std::string>>{
                     {"pec", "mario@pec.it"}, {"email", "commercialista@studio.it"}});
 }
 

@@ -75,7 +75,7 @@ TEST_CASE("a failed send backs off, is retried, and fails after the last attempt
   CHECK(f.dispatcher.runOnce()->retried == 1);
   f.clock.advance(20);
   CHECK(f.dispatcher.runOnce()->failed == 1);
-  CHECK(f.store.snapshot().outbox.front().status == "failed");
+  CHECK(f.store.snapshot().outbox.front().status == domain::OutboxStatus::kFailed);
   f.clock.advance(1000);
   CHECK(f.dispatcher.runOnce()->sent == 0);  // failed rows wait for a technician
   auto tx = *f.store.begin(TxMode::kWrite);
@@ -102,7 +102,8 @@ TEST_CASE("backoff doubles, is capped and jittered", "[domain]") {
 // (tests/storage/store_contract_test.cpp, "[outbox]").
 
 TEST_CASE("every SMS text fits one GSM-7 message", "[domain]") {
-  for (const char* event : {"registered", "replied", "institute_wrote", "closed"}) {
+  for (auto event : {domain::NotifyEvent::kRegistered, domain::NotifyEvent::kReplied,
+                     domain::NotifyEvent::kInstituteWrote, domain::NotifyEvent::kClosed}) {
     const auto t = notificationText(event, "INPS.0000.2026.0000001", "Riduzione sanzioni civili");
     INFO(t.sms);
     CHECK(fitsOneSms(t.sms));

@@ -153,7 +153,8 @@ TestKiosk::TestKiosk(TestKioskOptions options) {
   const Clock& clock = options.clock ? *options.clock : system_clock_;
   auto signer = receipts::Ed25519Signer::open(dir_.file("receipt.key"));
   REQUIRE(signer);
-  app_ = std::make_unique<app::KioskApp>(c, std::move(*store), std::move(*signer), clock);
+  app_ = std::make_unique<app::KioskApp>(
+      c, app::realPorts(c, std::move(*store), std::move(*signer)), clock);
   REQUIRE(app::seedDemo(app_->store(), app_->auth(), clock));
   REQUIRE(app_->start());
   REQUIRE(app_->port() > 0);

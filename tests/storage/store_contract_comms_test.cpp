@@ -292,9 +292,12 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
     const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
     cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
     mid_receipt = (*tx->messagesOf(cid))[0].id;
-    REQUIRE(tx->insertOutbox({cid, "registered", "pec", "rossi@pec.it", 100, 0}));
-    REQUIRE(tx->insertOutbox({cid, "registered", "sms", "+393331234567", 100, 0}));
-    REQUIRE(tx->insertOutbox({cid, "receipt", "pec", "rossi@pec.it", 200, mid_receipt}));
+    REQUIRE(
+        tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kPec, "rossi@pec.it", 100, 0}));
+    REQUIRE(
+        tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kSms, "+393331234567", 100, 0}));
+    REQUIRE(tx->insertOutbox(
+        {cid, NotifyEvent::kReceipt, Channel::kPec, "rossi@pec.it", 200, mid_receipt}));
     REQUIRE(tx->commit());
   }
   std::vector<OutboxItem> claimed;
@@ -306,10 +309,10 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
   REQUIRE(claimed.size() == 2);
   CHECK(claimed[0].protocol == "INPS.0001.2026.000001");
   CHECK(claimed[0].topic == "contributi");
-  CHECK(claimed[0].event == "registered");
-  CHECK(claimed[0].channel == "pec");
+  CHECK(claimed[0].event == NotifyEvent::kRegistered);
+  CHECK(claimed[0].channel == Channel::kPec);
   CHECK(claimed[0].recipient == "rossi@pec.it");
-  CHECK(claimed[0].status == "pending");
+  CHECK(claimed[0].status == OutboxStatus::kPending);
   CHECK(claimed[0].attempts == 0);
   CHECK(claimed[0].message_id == 0);
   // Leased: nobody claims them again before 180, then they are due again.
@@ -324,31 +327,34 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
     auto tx = e.write();
     auto due = *tx->claimOutbox(250, 400, 10);
     REQUIRE(due.size() == 1);
-    CHECK(due[0].event == "receipt");
+    CHECK(due[0].event == NotifyEvent::kReceipt);
     CHECK(due[0].message_id == mid_receipt);
     REQUIRE(tx->markOutboxAttempt(due[0].id, 1, 500, "timeout", false));
     REQUIRE(tx->commit());
   }
   auto r = e.read();
-  auto every = *r->listOutbox("", 10);
+  auto every = *r->listOutbox(std::nullopt, 10);
   REQUIRE(every.size() == 3);
-  CHECK(every[0].event == "receipt");  // newest first
-  CHECK(every[0].status == "pending");
+  CHECK(every[0].event == NotifyEvent::kReceipt);  // newest first
+  CHECK(every[0].status == OutboxStatus::kPending);
   CHECK(every[0].attempts == 1);
   CHECK(every[0].next_attempt_at == 500);
   CHECK(every[0].last_error == "timeout");
-  CHECK(every[2].status == "sent");
+  CHECK(every[2].status == OutboxStatus::kSent);
   CHECK(every[2].attempts == 1);
-  CHECK(r->listOutbox("", 1)->size() == 1);
-  auto failed = *r->listOutbox("failed", 10);
+  CHECK(r->listOutbox(std::nullopt, 1)->size() == 1);
+  auto failed = *r->listOutbox(OutboxStatus::kFailed, 10);
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].last_error == "gateway down");
+  CHECK(*r->countOutbox(OutboxStatus::kPending) == 1);
+  CHECK(*r->countOutbox(OutboxStatus::kFailed) == 1);
+  CHECK(*r->countOutbox(OutboxStatus::kSent) == 1);
   r.reset();
   auto tx = e.write();
   CHECK(*tx->retryOutbox(failed[0].id + 100, 600) == 0);
   CHECK(*tx->retryOutbox(0, 600) == 1);
   CHECK(*tx->retryOutbox(0, 600) == 0);
-  auto again = *tx->listOutbox("pending", 10);
+  auto again = *tx->listOutbox(OutboxStatus::kPending, 10);
   REQUIRE(again.size() == 2);
   CHECK(again[1].attempts == 0);
   CHECK(again[1].next_attempt_at == 600);
@@ -362,8 +368,8 @@ TEST_CASE("store: dispatchers claiming at once never take the same row", "[store
     const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
     const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
     for (int i = 0; i < 60; ++i) {
-      REQUIRE(tx->insertOutbox(
-          {cid, "registered", "email", "r" + std::to_string(i) + "@x.it", 100, 0}));
+      REQUIRE(tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kEmail,
+                                "r" + std::to_string(i) + "@x.it", 100, 0}));
     }
     REQUIRE(tx->commit());
   }

@@ -341,7 +341,7 @@ class FakeTransaction final : public Transaction {
     std::vector<OutboxItem> out;
     for (std::size_t i = 0; i < s_.outbox.size() && static_cast<int>(out.size()) < limit; ++i) {
       auto& o = s_.outbox[i];
-      if (o.status != "pending" || o.next_attempt_at > now) continue;
+      if (o.status != domain::OutboxStatus::kPending || o.next_attempt_at > now) continue;
       o.next_attempt_at = lease_until;
       out.push_back(item(i));
     }
@@ -349,7 +349,7 @@ class FakeTransaction final : public Transaction {
   }
   Status markOutboxSent(std::int64_t id, std::int64_t) override {
     auto& o = s_.outbox.at(static_cast<std::size_t>(id - 1));
-    o.status = "sent";
+    o.status = domain::OutboxStatus::kSent;
     ++o.attempts;
     return {};
   }
@@ -362,22 +362,29 @@ class FakeTransaction final : public Transaction {
     o.attempts = attempts;
     o.next_attempt_at = next_attempt_at;
     o.last_error = error;
-    o.status = failed ? "failed" : "pending";
+    o.status = failed ? domain::OutboxStatus::kFailed : domain::OutboxStatus::kPending;
     return {};
   }
-  Result<std::vector<OutboxItem>> listOutbox(const std::string& status, int limit) override {
+  Result<std::vector<OutboxItem>> listOutbox(std::optional<domain::OutboxStatus> status,
+                                             int limit) override {
     std::vector<OutboxItem> out;
     for (std::size_t i = s_.outbox.size(); i-- > 0 && static_cast<int>(out.size()) < limit;) {
-      if (status.empty() || s_.outbox[i].status == status) out.push_back(item(i));
+      if (!status || s_.outbox[i].status == *status) out.push_back(item(i));
     }
     return out;
+  }
+  Result<std::int64_t> countOutbox(domain::OutboxStatus status) override {
+    std::int64_t n = 0;
+    for (const auto& o : s_.outbox) n += o.status == status ? 1 : 0;
+    return n;
   }
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override {
     int n = 0;
     for (std::size_t i = 0; i < s_.outbox.size(); ++i) {
       auto& o = s_.outbox[i];
-      if (o.status == "failed" && (id == 0 || static_cast<std::int64_t>(i + 1) == id)) {
-        o.status = "pending";
+      if (o.status == domain::OutboxStatus::kFailed &&
+          (id == 0 || static_cast<std::int64_t>(i + 1) == id)) {
+        o.status = domain::OutboxStatus::kPending;
         o.attempts = 0;
         o.next_attempt_at = now;
         ++n;

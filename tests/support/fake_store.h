@@ -26,7 +26,7 @@ class FakeStore final : public domain::Store {
     std::map<std::pair<std::int64_t, std::string>, std::int64_t> idempotency;
     std::map<int, std::int64_t> protocol_counters;
     struct Outbox : domain::OutboxRow {
-      std::string status = "pending";
+      domain::OutboxStatus status = domain::OutboxStatus::kPending;
       int attempts = 0;
       std::int64_t next_attempt_at = 0;
       std::string last_error;

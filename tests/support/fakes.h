@@ -94,7 +94,8 @@ class FakePrinter final : public domain::Printer {
     return static_cast<int>(printed.size());
   }
   domain::DeviceState state() override {
-    return {ready ? "ready" : "unavailable", ready ? "fake" : "fake, off"};
+    return {ready ? domain::DeviceStatus::kReady : domain::DeviceStatus::kUnavailable,
+            ready ? "fake" : "fake, off"};
   }
   bool ready = true;
   std::vector<std::pair<std::string, std::string>> printed;  // title, PDF
@@ -103,24 +104,33 @@ class FakePrinter final : public domain::Printer {
   std::mutex mutex_;
 };
 
-// Answers `pages` pages of a fixed JPEG-looking document at once.
+// Answers `pages` pages of a fixed JPEG-looking document at once (padded to
+// `bytes` when set); `waiting` says a page-by-page scan waits for an answer.
 class FakeScanner final : public domain::Scanner {
  public:
   Result<domain::ScannedDocument> scan(int pages, bool /*ask_between*/) override {
     if (!ready) return fail(Error::unavailable("scanner_unavailable", "Scanner non disponibile."));
-    return domain::ScannedDocument{pages > 1 ? "%PDF-1.4 scanned" : "\xFF\xD8\xFF scanned",
-                                   pages > 1 ? "application/pdf" : "image/jpeg",
-                                   pages > 1 ? "scansione.pdf" : "scansione.jpg", pages};
+    domain::ScannedDocument doc{pages > 1 ? "%PDF-1.4 scanned" : "\xFF\xD8\xFF scanned",
+                                pages > 1 ? "application/pdf" : "image/jpeg",
+                                pages > 1 ? "scansione.pdf" : "scansione.jpg", pages};
+    if (bytes > doc.data.size()) doc.data.resize(bytes, ' ');
+    return doc;
   }
-  void next() override {}
-  void finish() override {}
-  domain::ScanProgress progress() override { return {}; }
+  void next() override { answers.push_back(true); }
+  void finish() override { answers.push_back(false); }
+  domain::ScanProgress progress() override { return {waiting, 1, waiting}; }
   void cancel() override {}
-  domain::DeviceState state() override { return {ready ? "ready" : "unavailable", "fake"}; }
+  domain::DeviceState state() override {
+    return {ready ? domain::DeviceStatus::kReady : domain::DeviceStatus::kUnavailable, "fake"};
+  }
   bool ready = true;
+  bool waiting = false;
+  std::size_t bytes = 0;
+  std::vector<bool> answers;  // next() true, finish() false
 };
 
-// A stick holding `files` (name → bytes), each allowed.
+// A stick holding `files` (name → bytes), each allowed but those `refused`
+// (name → "type_not_allowed", "empty" or "too_large").
 class FakeUsbMedia final : public domain::UsbMedia {
  public:
   Result<std::vector<domain::UsbFile>> list() override {
@@ -130,6 +140,7 @@ class FakeUsbMedia final : public domain::UsbMedia {
       f.name = name;
       f.size = static_cast<std::int64_t>(data.size());
       f.content_type = sniffer.mimeType(data);
+      if (auto it = refused.find(name); it != refused.end()) f.refused = it->second;
       out.push_back(f);
     }
     return out;
@@ -139,8 +150,9 @@ class FakeUsbMedia final : public domain::UsbMedia {
     if (it == files.end()) return fail(Error::notFound("File non trovato."));
     return domain::UsbDocument{it->second, sniffer.mimeType(it->second)};
   }
-  domain::DeviceState state() override { return {"ready", "fake"}; }
+  domain::DeviceState state() override { return {domain::DeviceStatus::kReady, "fake"}; }
   std::map<std::string, std::string> files;
+  std::map<std::string, std::string> refused;
   FakeSniffer sniffer;
 };
 

@@ -7,13 +7,21 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "domain/model.h"
 
 namespace kiosk::domain {
 
 // The state of a device as /api/devices and selftest report it.
+enum class DeviceStatus { kReady, kUnavailable, kNotConfigured };
+template <>
+struct EnumNames<DeviceStatus> {
+  static constexpr std::array<std::string_view, 3> values{"ready", "unavailable", "not_configured"};
+};
+
 struct DeviceState {
-  std::string status = "not_configured";  // "ready", "unavailable", "not_configured"
-  std::string detail;                     // for technicians: queue name, CUPS state, reason
+  DeviceStatus status = DeviceStatus::kNotConfigured;
+  std::string detail;  // for technicians: queue name, CUPS state, reason
+  bool ready() const { return status == DeviceStatus::kReady; }
 };
 
 class Printer {

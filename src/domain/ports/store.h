@@ -135,8 +135,11 @@ class Transaction {
                                    std::int64_t next_attempt_at,
                                    const std::string& error,
                                    bool failed) = 0;
-  // Newest first; status empty: all.
-  virtual Result<std::vector<OutboxItem>> listOutbox(const std::string& status, int limit) = 0;
+  // Newest first; no status: all.
+  virtual Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
+                                                     int limit) = 0;
+  // How many rows are in `status` (the technician's backlog, the heartbeat).
+  virtual Result<std::int64_t> countOutbox(OutboxStatus status) = 0;
   // Failed rows back to pending, due now (id 0: every failed row). Returns how many.
   virtual Result<int> retryOutbox(std::int64_t id, std::int64_t now) = 0;
 };

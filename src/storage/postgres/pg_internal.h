@@ -255,7 +255,9 @@ class PgTransaction final : public domain::Transaction {
                            std::int64_t next_attempt_at,
                            const std::string& error,
                            bool failed) override;
-  Result<std::vector<domain::OutboxItem>> listOutbox(const std::string& status, int limit) override;
+  Result<std::vector<domain::OutboxItem>> listOutbox(std::optional<domain::OutboxStatus> status,
+                                                     int limit) override;
+  Result<std::int64_t> countOutbox(domain::OutboxStatus status) override;
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 
  private:

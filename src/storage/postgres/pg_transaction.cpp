@@ -4,24 +4,6 @@
 
 namespace kiosk::storage {
 
-using domain::AccountKind;
-using domain::AuditEntry;
-using domain::CommFilter;
-using domain::CommPage;
-using domain::Communication;
-using domain::Contacts;
-using domain::ContactsSource;
-using domain::ContactsVersion;
-using domain::LoginState;
-using domain::Message;
-using domain::NewAttachment;
-using domain::OutboxItem;
-using domain::OutboxRow;
-using domain::Professional;
-using domain::Session;
-using domain::StaffUser;
-using domain::StoredFile;
-
 namespace {
 
 std::string sql(const char* columns, const char* rest) { return std::string(columns) + rest; }
@@ -526,8 +508,8 @@ Status PgTransaction::insertOutbox(const OutboxRow& r) {
       "created_at, message_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
       PgParams()
           .add(r.communication_id)
-          .add(r.event)
-          .add(r.channel)
+          .add(nameOf(r.event))
+          .add(nameOf(r.channel))
           .add(r.recipient)
           .add(r.created_at)
           .addId(r.message_id));
@@ -575,14 +557,19 @@ Status PgTransaction::markOutboxAttempt(std::int64_t id,
           .add(id));
 }
 
-Result<std::vector<OutboxItem>> PgTransaction::listOutbox(const std::string& status, int limit) {
+Result<std::vector<OutboxItem>> PgTransaction::listOutbox(std::optional<OutboxStatus> status,
+                                                          int limit) {
   static const std::string every = sql(kOutboxColumns, "ORDER BY o.id DESC LIMIT $1");
   static const std::string some =
       sql(kOutboxColumns, "WHERE o.status = $2 ORDER BY o.id DESC LIMIT $1");
   PgParams p;
   p.add(limit);
-  if (!status.empty()) p.add(status);
-  return all<OutboxItem>(status.empty() ? every : some, p, readOutbox<PgRow>);
+  if (status) p.add(nameOf(*status));
+  return all<OutboxItem>(status ? some : every, p, readOutbox<PgRow>);
+}
+
+Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status) {
+  return scalar("SELECT count(*) FROM outbox WHERE status = $1", PgParams().add(nameOf(status)));
 }
 
 Result<int> PgTransaction::retryOutbox(std::int64_t id, std::int64_t now) {

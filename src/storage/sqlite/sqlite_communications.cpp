@@ -312,8 +312,8 @@ Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
       "created_at, message_id) VALUES (?, ?, ?, ?, ?, ?, nullif(?, 0))");
   if (!q) return fail(q.error());
   return q->bind(r.communication_id)
-      .bind(r.event)
-      .bind(r.channel)
+      .bind(nameOf(r.event))
+      .bind(nameOf(r.channel))
       .bind(r.recipient)
       .bind(r.created_at)
       .bind(r.created_at)
@@ -372,14 +372,14 @@ Status SqliteTransaction::markOutboxAttempt(std::int64_t id,
       .run();
 }
 
-Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(const std::string& status,
+Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(std::optional<OutboxStatus> status,
                                                               int limit) {
   static const std::string all = std::string(kOutboxColumns) + "ORDER BY o.id DESC LIMIT ?";
   static const std::string some =
       std::string(kOutboxColumns) + "WHERE o.status = ? ORDER BY o.id DESC LIMIT ?";
-  auto q = query(status.empty() ? all.c_str() : some.c_str());
+  auto q = query(status ? some.c_str() : all.c_str());
   if (!q) return fail(q.error());
-  if (!status.empty()) q->bind(status);
+  if (status) q->bind(nameOf(*status));
   q->bind(limit);
   std::vector<OutboxItem> out;
   while (true) {
@@ -389,6 +389,15 @@ Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(const std::string&
     out.push_back(readOutbox(*q));
   }
   return out;
+}
+
+Result<std::int64_t> SqliteTransaction::countOutbox(OutboxStatus status) {
+  auto q = query("SELECT count(*) FROM outbox WHERE status = ?");
+  if (!q) return fail(q.error());
+  q->bind(nameOf(status));
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->int64(0);
 }
 
 Result<int> SqliteTransaction::retryOutbox(std::int64_t id, std::int64_t now) {

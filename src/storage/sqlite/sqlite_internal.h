@@ -23,25 +23,6 @@ namespace kiosk::storage {
 
 std::span<const EmbeddedFile> sqliteMigrations();  // generated from migrations/*.sql
 
-using domain::AccountKind;
-using domain::AuditEntry;
-using domain::CommFilter;
-using domain::CommPage;
-using domain::Communication;
-using domain::Contacts;
-using domain::ContactsSource;
-using domain::ContactsVersion;
-using domain::LoginState;
-using domain::Message;
-using domain::NewAttachment;
-using domain::OutboxItem;
-using domain::OutboxRow;
-using domain::Professional;
-using domain::Role;
-using domain::Session;
-using domain::StaffUser;
-using domain::StoredFile;
-
 // An SQLite result code as the kiosk's error: busy (503 database_busy), disk
 // full (507 storage_full), read-only or I/O failure (503 storage_unavailable),
 // anything else internal.
@@ -309,7 +290,9 @@ class SqliteTransaction final : public domain::Transaction {
                            const std::string& error,
                            bool failed) override;
 
-  Result<std::vector<OutboxItem>> listOutbox(const std::string& status, int limit) override;
+  Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
+                                             int limit) override;
+  Result<std::int64_t> countOutbox(OutboxStatus status) override;
 
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 

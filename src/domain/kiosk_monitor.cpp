@@ -1,0 +1,106 @@
+#include "domain/kiosk_monitor.h"
+
+#include <algorithm>
+
+#include "domain/communications.h"
+
+namespace kiosk::domain {
+namespace {
+
+Result<OutboxBacklog> backlogIn(Transaction& tx) {
+  auto pending = tx.countOutbox(OutboxStatus::kPending);
+  if (!pending) return fail(pending.error());
+  auto failed = tx.countOutbox(OutboxStatus::kFailed);
+  if (!failed) return fail(failed.error());
+  return OutboxBacklog{*pending, *failed};
+}
+
+}  // namespace
+
+std::optional<HealthProblem> KioskMonitor::health() {
+  if (auto st = store_.ping(); !st) return HealthProblem{HealthPart::kDatabase, st.error()};
+  if (auto st = storageHealth(); !st) return HealthProblem{HealthPart::kStorage, st.error()};
+  if (auto st = checkClock(clock_.nowSeconds(), options_.min_plausible_time); !st) {
+    return HealthProblem{HealthPart::kClock, st.error()};
+  }
+  return std::nullopt;
+}
+
+Status KioskMonitor::storageHealth() {
+  // SQLite reuses its WAL, so a small write may still pass on a full disk:
+  // under 1 MiB free is full whatever the reserve.
+  if (auto st = checkFreeSpace(store_, std::max<std::uint64_t>(options_.min_free_bytes, 1 << 20));
+      !st) {
+    return st;
+  }
+  std::lock_guard lock(probe_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (!probed_at_ || now - *probed_at_ >= std::chrono::seconds(5) || !probe_result_) {
+    probe_result_ = store_.checkWritable();
+    probed_at_ = now;
+  }
+  return probe_result_;
+}
+
+std::array<NamedDevice, 3> KioskMonitor::devices() {
+  return {NamedDevice{"printer", printer_.state()}, NamedDevice{"scanner", scanner_.state()},
+          NamedDevice{"usb", usb_.state()}};
+}
+
+Result<OutboxBacklog> KioskMonitor::outboxBacklog() {
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  return backlogIn(**tx);
+}
+
+Result<std::int64_t> KioskMonitor::lockedAccounts() {
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  return (*tx)->countLockedAccounts(clock_.nowSeconds());
+}
+
+Result<std::vector<FleetEntry>> KioskMonitor::fleet() {
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto rows = (*tx)->listKiosks();
+  if (!rows) return fail(rows.error());
+  const std::int64_t now = clock_.nowSeconds();
+  std::vector<FleetEntry> out;
+  out.reserve(rows->size());
+  for (auto& k : *rows) {
+    const std::string_view state = k.last_seen == 0 ? "never_seen"
+                                   : now - k.last_seen <= options_.offline_after_seconds
+                                       ? "online"
+                                       : "offline";
+    const bool mine = k.kiosk_id == options_.kiosk_id;
+    out.push_back({std::move(k), mine, state});
+  }
+  return out;
+}
+
+Status KioskMonitor::heartbeat(std::int64_t started_at) {
+  KioskStatus k;
+  k.kiosk_id = options_.kiosk_id;
+  k.branch_code = options_.branch_code;
+  k.branch_name = options_.branch_name;
+  k.version = options_.version;
+  k.started_at = started_at;
+  k.last_seen = clock_.nowSeconds();
+  for (const auto& [name, state] : devices()) {
+    if (!k.devices.empty()) k.devices += ' ';
+    k.devices += std::string(name) + "=" + std::string(nameOf(state.status));
+  }
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto head = (*tx)->auditHead();
+  if (!head) return fail(head.error());
+  if (*head) k.head = **head;
+  auto backlog = backlogIn(**tx);
+  if (!backlog) return fail(backlog.error());
+  k.outbox_pending = backlog->pending;
+  k.outbox_failed = backlog->failed;
+  if (auto st = (*tx)->recordHeartbeat(k); !st) return st;
+  return (*tx)->commit();
+}
+
+}  // namespace kiosk::domain
