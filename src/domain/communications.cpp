@@ -101,6 +101,7 @@ Result<CommunicationService::Checked> CommunicationService::check(SendInput in,
   auto files = checkAttachments(std::move(in.attachments), sniffer_);
   if (!files) return fail(files.error());
   out.attachments = std::move(*files);
+  if (auto st = checkReserve(); !st) return fail(st.error());
   return out;
 }
 
@@ -240,6 +241,15 @@ Status checkClock(std::int64_t now, std::int64_t min_plausible_time) {
   return fail(e);
 }
 
+Result<CommunicationService::CheckedReply> CommunicationService::checkReply(ReplyInput input) {
+  auto body = checkBody(input.body);
+  if (!body) return fail(body.error());
+  auto files = checkAttachments(std::move(input.attachments), sniffer_);
+  if (!files) return fail(files.error());
+  if (auto st = checkReserve(); !st) return fail(st.error());
+  return CheckedReply{std::move(*body), std::move(*files)};
+}
+
 Status CommunicationService::checkReserve() {
   if (auto st = checkClock(clock_.nowSeconds(), options_.min_plausible_time); !st) return st;
   return checkFreeSpace(store_, options_.min_free_bytes);
@@ -253,7 +263,6 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
   }
   auto checked = check(std::move(input), /*with_extra_email=*/true);
   if (!checked) return fail(checked.error());
-  if (auto st = checkReserve(); !st) return fail(st.error());
 
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
@@ -337,11 +346,9 @@ Result<Message> CommunicationService::addMessage(const Session& professional,
                                                  std::int64_t id,
                                                  ReplyInput input) {
   if (professional.role != Role::kProfessional) return fail(forbiddenError());
-  auto body = checkBody(input.body);
-  if (!body) return fail(body.error());
-  auto files = checkAttachments(std::move(input.attachments), sniffer_);
-  if (!files) return fail(files.error());
-  if (auto st = checkReserve(); !st) return fail(st.error());
+  auto in = checkReply(std::move(input));
+  if (!in) return fail(in.error());
+  const auto& [body, files] = *in;
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
@@ -349,11 +356,11 @@ Result<Message> CommunicationService::addMessage(const Session& professional,
   if (!c) return fail(c.error());
   if (!*c || (*c)->professional_id != professional.subject_id) return fail(notFoundThread());
   if ((*c)->status == CommStatus::kChiusa) return fail(closedError());
-  auto m = appendMessage(**tx, **c, Author::kProfessional, 0, *body, *files, now);
+  auto m = appendMessage(**tx, **c, Author::kProfessional, 0, body, files, now);
   if (!m) return fail(m.error());
   (*c)->updated_at = now;  // the status stays: in carico stays in carico
   if (auto st = saveChange(**tx, **c, professional, std::nullopt, "message_added",
-                           std::to_string(files->size()) + " attachments", now);
+                           std::to_string(files.size()) + " attachments", now);
       !st) {
     return fail(st.error());
   }
@@ -431,17 +438,15 @@ Result<Message> CommunicationService::reply(const Session& staff,
                                             std::int64_t id,
                                             ReplyInput input) {
   if (!isStaff(staff)) return fail(forbiddenError());
-  auto body = checkBody(input.body);
-  if (!body) return fail(body.error());
-  auto files = checkAttachments(std::move(input.attachments), sniffer_);
-  if (!files) return fail(files.error());
-  if (auto st = checkReserve(); !st) return fail(st.error());
+  auto in = checkReply(std::move(input));
+  if (!in) return fail(in.error());
+  const auto& [body, files] = *in;
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
   auto c = forChange(**tx, staff, id);
   if (!c) return fail(c.error());
-  auto m = appendMessage(**tx, *c, Author::kInstitute, staff.subject_id, *body, *files, now);
+  auto m = appendMessage(**tx, *c, Author::kInstitute, staff.subject_id, body, files, now);
   if (!m) return fail(m.error());
   // Answering an open thread takes it in charge.
   if (c->status == CommStatus::kAperta) {
@@ -451,7 +456,7 @@ Result<Message> CommunicationService::reply(const Session& staff,
   c->unread = true;
   c->updated_at = now;
   if (auto st = saveChange(**tx, *c, staff, NotifyEvent::kReplied, "institute_replied",
-                           std::to_string(files->size()) + " attachments", now);
+                           std::to_string(files.size()) + " attachments", now);
       !st) {
     return fail(st.error());
   }
@@ -493,7 +498,6 @@ Result<Communication> CommunicationService::writeFirst(const Session& staff,
   }
   auto checked = check(std::move(input), /*with_extra_email=*/false);
   if (!checked) return fail(checked.error());
-  if (auto st = checkReserve(); !st) return fail(st.error());
   const std::int64_t now = clock_.nowSeconds();
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());

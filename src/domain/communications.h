@@ -96,7 +96,14 @@ class CommunicationService {
     std::string topic, subject, body, extra_email;
     std::vector<NewAttachment> attachments;
   };
+  // The fields and files of a new thread, then the reserve (checkReserve).
   Result<Checked> check(SendInput input, bool with_extra_email);
+  // A later message's body and files, then the reserve.
+  struct CheckedReply {
+    std::string body;
+    std::vector<NewAttachment> attachments;
+  };
+  Result<CheckedReply> checkReply(ReplyInput input);
   Result<ThreadView> load(std::int64_t id, std::optional<std::int64_t> owner);
   Result<Communication> create(Transaction& tx,
                                const Session& actor,

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -284,8 +285,11 @@ struct ListWhere {
 template <typename Mark>
 ListWhere listWhere(const domain::CommFilter& f, const domain::SearchTerms& terms, Mark mark) {
   ListWhere w;
-  auto add = [&](const char* clause, std::variant<std::int64_t, std::string> value) {
-    w.values.push_back(std::move(value));
+  // Each value built in place: GCC 12 warns of a moved variant temporary.
+  auto add = [&]<typename V>(const char* clause, V value) {
+    w.values.emplace_back(
+        std::in_place_type<std::conditional_t<std::is_integral_v<V>, std::int64_t, std::string>>,
+        std::move(value));
     w.sql += clause;
     w.sql += mark(w.values.size());
   };

@@ -144,12 +144,8 @@ Result<std::pair<std::string, std::int64_t>> SqliteTransaction::searchHits(const
     if (!q) return fail(q.error());
     q->bind(match);
     bindWhere(*q, where);
-    while (true) {
-      auto row = q->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      ids.push_back(q->int64(0));
-    }
+    if (auto st = q->each([&](Query& row) { ids.push_back(row.int64(0)); }); !st)
+      return fail(st.error());
     if (ids.size() <= static_cast<std::size_t>(CommPage::kCountCap)) break;
   }
   const auto count = static_cast<std::int64_t>(ids.size());
@@ -225,12 +221,8 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   if (!q) return fail(q.error());
   bindAll(*q);
   q->bind(f.per_page).bind(offset);
-  while (true) {
-    auto row = q->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    page.items.push_back(readComm(*q));
-  }
+  if (auto st = q->each([&](Query& row) { page.items.push_back(readComm(row)); }); !st)
+    return fail(st.error());
   return page;
 }
 
@@ -242,12 +234,9 @@ Result<std::vector<Message>> SqliteTransaction::messagesOf(std::int64_t communic
     auto q = query(sql.c_str());
     if (!q) return fail(q.error());
     q->bind(communication_id);
-    while (true) {
-      auto row = q->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      out.push_back(readMessage(*q, communication_id));
-    }
+    if (auto st = q->each([&](Query& row) { out.push_back(readMessage(row, communication_id)); });
+        !st)
+      return fail(st.error());
   }
   auto q = query(
       "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
@@ -255,17 +244,16 @@ Result<std::vector<Message>> SqliteTransaction::messagesOf(std::int64_t communic
       "WHERE m.communication_id = ? ORDER BY a.id");
   if (!q) return fail(q.error());
   q->bind(communication_id);
-  while (true) {
-    auto row = q->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    const std::int64_t message_id = q->int64(1);
+  auto attach = [&](Query& row) {
+    const std::int64_t message_id = row.int64(1);
     for (auto& m : out) {
       if (m.id == message_id) {
-        m.attachments.push_back({q->int64(0), q->text(2), q->text(3), q->int64(4), q->text(5)});
+        m.attachments.push_back(
+            {row.int64(0), row.text(2), row.text(3), row.int64(4), row.text(5)});
       }
     }
-  }
+  };
+  if (auto st = q->each(attach); !st) return fail(st.error());
   return out;
 }
 
@@ -333,12 +321,8 @@ Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
     auto q = query(sql.c_str());
     if (!q) return fail(q.error());
     q->bind(now).bind(limit);
-    while (true) {
-      auto row = q->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      out.push_back(readOutbox(*q));
-    }
+    if (auto st = q->each([&](Query& row) { out.push_back(readOutbox(row)); }); !st)
+      return fail(st.error());
   }
   for (const auto& o : out) {
     auto q = query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?");
@@ -382,12 +366,8 @@ Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(std::optional<Outb
   if (status) q->bind(nameOf(*status));
   q->bind(limit);
   std::vector<OutboxItem> out;
-  while (true) {
-    auto row = q->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(readOutbox(*q));
-  }
+  if (auto st = q->each([&](Query& row) { out.push_back(readOutbox(row)); }); !st)
+    return fail(st.error());
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/embedded_file.h"
@@ -127,6 +128,21 @@ class Query {
   }
 
   // true: a row is ready; false: done.
+  // Calls visit(*this) for each row; a visit returning false stops early.
+  template <typename Visit>
+  Status each(Visit visit) {
+    while (true) {
+      auto row = step();
+      if (!row) return fail(row.error());
+      if (!*row) return {};
+      if constexpr (std::is_same_v<decltype(visit(*this)), bool>) {
+        if (!visit(*this)) return {};
+      } else {
+        visit(*this);
+      }
+    }
+  }
+
   Result<bool> step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
@@ -315,12 +331,10 @@ class SqliteTransaction final : public domain::Transaction {
     auto q = query(sql);
     if (!q) return fail(q.error());
     std::vector<T> out;
-    while (true) {
-      auto row = q->step();
-      if (!row) return fail(row.error());
-      if (!*row) return out;
-      out.push_back(read(*q));
+    if (auto st = q->each([&](Query& row) { out.push_back(read(row)); }); !st) {
+      return fail(st.error());
     }
+    return out;
   }
 
   SqliteStore& store_;

@@ -314,13 +314,10 @@ Status SqliteTransaction::scanAudit(const AuditVisitor& visit) {
       "SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log "
       "ORDER BY id");
   if (!q) return fail(q.error());
-  while (true) {
-    auto row = q->step();
-    if (!row) return fail(row.error());
-    if (!*row) return {};
-    const AuditEntry e{q->int64(1), q->text(2), q->text(3), q->text(4), q->text(5)};
-    if (!visit(q->int64(0), e, q->text(6), q->text(7))) return {};
-  }
+  return q->each([&](Query& row) {
+    const AuditEntry e{row.int64(1), row.text(2), row.text(3), row.text(4), row.text(5)};
+    return visit(row.int64(0), e, row.text(6), row.text(7));
+  });
 }
 
 }  // namespace kiosk::storage
