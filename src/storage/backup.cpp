@@ -62,4 +62,13 @@ int knownSchemaVersion() {
   return newest;
 }
 
+Status refuseNewer(int applied) {
+  const int known = knownSchemaVersion();
+  if (applied <= known) return {};
+  return fail(Error::invalid("schema_newer",
+                             "L'archivio è di una versione più recente del programma (schema " +
+                                 std::to_string(applied) + ", il programma conosce fino al " +
+                                 std::to_string(known) + "): aggiornare il programma."));
+}
+
 }  // namespace kiosk::storage

@@ -20,4 +20,8 @@ Result<int> sqliteSchemaVersion(const std::string& path);
 // The newest migration this program knows.
 int knownSchemaVersion();
 
+// 422 schema_newer when a database at schema `applied` was written by a
+// newer program (a restore, a downgrade): refused rather than half understood.
+Status refuseNewer(int applied);
+
 }  // namespace kiosk::storage

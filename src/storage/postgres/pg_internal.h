@@ -176,6 +176,12 @@ class PgTransaction final : public domain::Transaction {
   Result<PgResult> run(const std::string& sql, const PgParams& params = {}) {
     return conn_->run(sql, params);
   }
+  // Runs SQL statements with no parameters (a migration file).
+  Status script(const std::string& sql) {
+    auto r = conn_->exec(sql);
+    if (!r) return fail(r.error());
+    return {};
+  }
 
   Result<std::optional<domain::Professional>> findProfessional(std::string_view cf) override;
   Result<std::optional<domain::Professional>> professionalById(std::int64_t id) override;

@@ -195,55 +195,42 @@ Result<int> PgStore::schemaVersion() {
   return PgRow(*r, 0).integer(0);
 }
 
+// Every missing migration file in one write transaction: it holds the
+// fleet's write lock, so kiosks starting together wait for it and then find
+// the work done.
 Status PgStore::migrate() {
-  auto conn = acquire();
-  if (!conn) return fail(conn.error());
-  PgConnection& c = **conn;
-  auto result = [&]() -> Status {
-    // One transaction under one lock: kiosks starting together wait here and
-    // find the work done.
-    if (auto st = c.exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass + 1) +
-                         ", " + std::to_string(lock_key_) + ")");
+  auto begun = begin(domain::TxMode::kWrite);
+  if (!begun) return fail(begun.error());
+  auto& tx = static_cast<PgTransaction&>(**begun);
+  if (auto st = tx.run(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT "
+          "NOT NULL, applied_at BIGINT NOT NULL)");
+      !st) {
+    return fail(st.error());
+  }
+  auto newest = tx.run("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  if (!newest) return fail(newest.error());
+  const int applied = PgRow(*newest, 0).integer(0);
+  if (auto st = refuseNewer(applied); !st) return st;
+  std::vector<std::pair<int, std::string_view>> done;
+  for (const auto& file : postgresMigrations()) {
+    const int version = std::stoi(std::string(file.name.substr(0, 3)));
+    if (version <= applied) continue;
+    if (auto st = tx.script(std::string(file.content)); !st) return st;
+    if (auto st = tx.run("INSERT INTO schema_migrations (version, name, applied_at) "
+                         "VALUES ($1, $2, extract(epoch FROM now())::bigint)",
+                         PgParams().add(version).add(file.name));
         !st) {
       return fail(st.error());
     }
-    if (auto st =
-            c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                   "name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-        !st) {
-      return fail(st.error());
-    }
-    auto newest = c.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
-    if (!newest) return fail(newest.error());
-    const int applied = PgRow(*newest, 0).integer(0);
-    if (applied > knownSchemaVersion()) {
-      return fail(Error::invalid("schema_newer",
-                                 "L'archivio è di una versione più recente del programma (schema " +
-                                     std::to_string(applied) + ", il programma conosce fino al " +
-                                     std::to_string(knownSchemaVersion()) +
-                                     "): aggiornare il programma."));
-    }
-    for (const auto& file : postgresMigrations()) {
-      const int version = std::stoi(std::string(file.name.substr(0, 3)));
-      if (version <= applied) continue;
-      if (auto st = c.exec(std::string(file.content)); !st) return fail(st.error());
-      PgParams p;
-      p.add(version).add(file.name);
-      if (auto st = c.run("INSERT INTO schema_migrations (version, name, applied_at) "
-                          "VALUES ($1, $2, extract(epoch FROM now())::bigint)",
-                          p);
-          !st) {
-        return fail(st.error());
-      }
-      log::info("migration_applied",
-                {{"version", std::to_string(version)}, {"name", std::string(file.name)}});
-    }
-    if (auto st = c.exec("COMMIT"); !st) return fail(st.error());
-    return {};
-  }();
-  if (!result && c.inTransaction() && !c.broken()) (void)c.exec("ROLLBACK");
-  release(std::move(*conn));
-  return result;
+    done.emplace_back(version, file.name);
+  }
+  if (auto st = tx.commit(); !st) return st;
+  for (const auto& [version, name] : done) {
+    log::info("migration_applied",
+              {{"version", std::to_string(version)}, {"name", std::string(name)}});
+  }
+  return {};
 }
 
 }  // namespace kiosk::storage

@@ -185,6 +185,8 @@ class SqliteTransaction final : public domain::Transaction {
   Status commit() override;
 
   Result<Query> query(const char* sql);
+  // Runs SQL statements with no parameters and no rows (a migration file).
+  Status script(const char* sql) { return conn_->exec(sql); }
 
   // --- professionals -----------------------------------------------------
 

@@ -191,75 +191,56 @@ Result<int> SqliteStore::schemaVersion() {
   return version;
 }
 
+// Each migration file in its own write transaction, with its row in
+// schema_migrations: a file is applied whole or not at all.
 Status SqliteStore::migrate() {
-  auto conn = acquire();
-  if (!conn) return fail(conn.error());
-  Connection& c = **conn;
-  auto result = [&]() -> Status {
-    if (auto st = c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
-                         "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  auto writing = [this]() -> Result<std::unique_ptr<SqliteTransaction>> {
+    auto tx = begin(domain::TxMode::kWrite);
+    if (!tx) return fail(tx.error());
+    return std::unique_ptr<SqliteTransaction>(static_cast<SqliteTransaction*>(tx->release()));
+  };
+  {
+    auto tx = writing();
+    if (!tx) return fail(tx.error());
+    if (auto st = (*tx)->script(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name "
+            "TEXT NOT NULL, applied_at INTEGER NOT NULL)");
         !st) {
       return st;
     }
     // A database written by a newer program (a restore, a downgrade) is
     // refused rather than half understood.
     {
-      const int newest_known = knownSchemaVersion();
-      auto stmt = c.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
-      if (!stmt) return fail(stmt.error());
-      Query q(c, *stmt);
-      auto row = q.step();
-      if (!row) return fail(row.error());
-      if (q.integer(0) > newest_known) {
-        return fail(Error::invalid(
-            "schema_newer", "L'archivio è di una versione più recente del programma (schema " +
-                                std::to_string(q.integer(0)) + ", il programma conosce fino al " +
-                                std::to_string(newest_known) + "): aggiornare il programma."));
-      }
+      auto q = (*tx)->query("SELECT coalesce(max(version), 0) FROM schema_migrations");
+      if (!q) return fail(q.error());
+      if (auto row = q->step(); !row) return fail(row.error());
+      if (auto st = refuseNewer(q->integer(0)); !st) return st;
     }
-    for (const auto& file : sqliteMigrations()) {
-      const int version = std::stoi(std::string(file.name.substr(0, 3)));
-      if (auto st = c.exec("BEGIN IMMEDIATE"); !st) return st;
-      auto applied = [&]() -> Result<bool> {
-        auto stmt = c.prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
-        if (!stmt) return fail(stmt.error());
-        Query q(c, *stmt);
-        q.bind(version);
-        return q.step();
-      }();
-      if (!applied) {
-        (void)c.exec("ROLLBACK");
-        return fail(applied.error());
-      }
-      if (*applied) {
-        (void)c.exec("ROLLBACK");
-        continue;
-      }
-      const std::string sql(file.content);
-      auto st = c.exec(sql.c_str());
-      if (st) {
-        auto stmt = c.prepare(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
-            "unixepoch())");
-        if (!stmt) {
-          st = fail(stmt.error());
-        } else {
-          Query q(c, *stmt);
-          st = q.bind(version).bind(file.name).run();
-        }
-      }
-      if (st) st = c.exec("COMMIT");
-      if (!st) {
-        (void)c.exec("ROLLBACK");
-        return st;
-      }
-      log::info("migration_applied",
-                {{"version", std::to_string(version)}, {"name", std::string(file.name)}});
+    if (auto st = (*tx)->commit(); !st) return st;
+  }
+  for (const auto& file : sqliteMigrations()) {
+    const int version = std::stoi(std::string(file.name.substr(0, 3)));
+    auto tx = writing();
+    if (!tx) return fail(tx.error());
+    {
+      auto q = (*tx)->query("SELECT 1 FROM schema_migrations WHERE version = ?");
+      if (!q) return fail(q.error());
+      auto applied = q->bind(version).step();
+      if (!applied) return fail(applied.error());
+      if (*applied) continue;  // the transaction rolls back, having written nothing
     }
-    return {};
-  }();
-  release(std::move(*conn));
-  return result;
+    if (auto st = (*tx)->script(std::string(file.content).c_str()); !st) return st;
+    {
+      auto q = (*tx)->query(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, unixepoch())");
+      if (!q) return fail(q.error());
+      if (auto st = q->bind(version).bind(file.name).run(); !st) return st;
+    }
+    if (auto st = (*tx)->commit(); !st) return st;
+    log::info("migration_applied",
+              {{"version", std::to_string(version)}, {"name", std::string(file.name)}});
+  }
+  return {};
 }
 
 }  // namespace kiosk::storage
