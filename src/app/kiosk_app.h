@@ -69,6 +69,8 @@ class KioskApp {
   void stop();
   ~KioskApp() { stop(); }
   int port() const { return server_.port(); }
+  // The routes as the server dispatches them (tests call them without a socket).
+  const http::Router& router() const { return router_; }
 
   domain::Store& store() { return *ports_.store; }
   domain::AuthService& auth() { return auth_; }

@@ -54,6 +54,25 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
       {std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
+std::vector<std::string> Router::routes() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_) out.push_back(r.method + " " + r.pattern);
+  return out;
+}
+
+Response Router::dispatch(Request& request, std::string* pattern) const {
+  auto m = match(request);
+  if (pattern) *pattern = m.pattern;
+  if (m.handler) return (*m.handler)(request);
+  if (m.path_known) {
+    Response res =
+        Response::error(405, "method_not_allowed", "Operazione non consentita su questa risorsa.");
+    res.header("Allow", m.allowed);
+    return res;
+  }
+  return Response::error(404, "not_found", "Pagina o risorsa non trovata.");
+}
+
 Router::Match Router::match(Request& request) const {
   Match m;
   m.pattern = "unmatched";

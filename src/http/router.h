@@ -32,8 +32,17 @@ class Router {
     bool path_known = false;           // the path exists under another method (405)
     std::string allowed;               // "GET, POST" when path_known
   };
+  // Every route as "METHOD pattern", in the order added.
+  std::vector<std::string> routes() const;
+
   // Fills request.params on a match.
   Match match(Request& request) const;
+
+  // The route's answer: its handler's, or 405 (with Allow) for a path known
+  // under other methods, or 404. `pattern` gets the matched pattern for
+  // metrics. The server calls it for each request; tests call it without a
+  // socket.
+  Response dispatch(Request& request, std::string* pattern = nullptr) const;
 
  private:
   struct Route {

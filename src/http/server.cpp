@@ -597,19 +597,7 @@ int Server::handle(mg_connection* conn) {
                             "multipart.");
       ready = false;
     }
-    if (ready) {
-      auto match = router_.match(req);
-      route = match.pattern;
-      if (match.handler) {
-        res = (*match.handler)(req);
-      } else if (match.path_known) {
-        res = Response::error(405, "method_not_allowed",
-                              "Operazione non consentita su questa risorsa.");
-        res.header("Allow", match.allowed);
-      } else {
-        res = Response::error(404, "not_found", "Pagina o risorsa non trovata.");
-      }
-    }
+    if (ready) res = router_.dispatch(req, &route);
     // An upload the handler refused before reading it is not read at all:
     // the connection closes instead of draining megabytes.
     if (multipart && (!form_read || res.status == 413)) close = true;

@@ -20,7 +20,7 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 HttpClient professional(TestKiosk& kiosk,
                         const std::string& cf = "RSSMRA80A01H501U",
                         const std::string& pin = "12345678") {
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional(cf, pin).status == 200);
   return c;
 }
@@ -210,7 +210,7 @@ TEST_CASE("eight sends at once get unique sequential protocol numbers", "[http]"
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      HttpClient c = kiosk.client();
+      HttpClient c = kiosk.direct();
       if (c.loginProfessional("RSSMRA80A01H501U", "12345678").status != 200) return;
       auto r = c.postForm("/api/communications", valid("Invio " + std::to_string(i)),
                           {{"nota.txt", "testo " + std::to_string(i)}});
@@ -236,7 +236,7 @@ TEST_CASE("box=all lists the unread threads of both boxes, for the Da leggere vi
   auto sent = pro.postForm("/api/communications", valid("Mia domanda"));
   REQUIRE(sent.status == 201);
   const int id = sent.json()["id"];
-  HttpClient staff = kiosk.client();
+  HttpClient staff = kiosk.direct();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
   REQUIRE(staff.send("POST", "/api/staff/communications/" + std::to_string(id) + "/take", nullptr)
               .status == 200);
@@ -289,7 +289,7 @@ TEST_CASE("lists filter by box, state, topic and unread, newest first, with pagi
 
 TEST_CASE("a download is the stored file as an attachment with its type", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = professional(kiosk);
+  HttpClient c = professional(kiosk).viaSocket(kiosk.port());  // the server's headers too
   const auto pdf = file("documento.pdf");
   auto r = c.postForm("/api/communications", valid(), {{"Ricevuta città € 2026.pdf", pdf.data}});
   REQUIRE(r.status == 201);
@@ -358,9 +358,9 @@ TEST_CASE("a send must be multipart and carry the CSRF token", "[http]") {
 TEST_CASE("a clock from before the build (a dead RTC battery) registers nothing", "[http]") {
   test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
-  CHECK(kiosk.client().get("/healthz").status == 200);
+  CHECK(kiosk.direct().get("/healthz").status == 200);
   clock.stepWall(-25LL * 365 * 86400);  // 2001
   auto refused = c.postForm("/api/communications",
                             {{"topic", "rimborso"}, {"subject", "Prova"}, {"body", "Testo"}});
@@ -368,7 +368,7 @@ TEST_CASE("a clock from before the build (a dead RTC battery) registers nothing"
   CHECK(refused.errorCode() == "clock_implausible");
   CHECK(refused.json()["error"]["message"].get<std::string>().find("orologio") !=
         std::string::npos);
-  auto health = kiosk.client().get("/healthz");
+  auto health = kiosk.direct().get("/healthz");
   CHECK(health.status == 503);
   CHECK(health.json()["clock"] == "clock_implausible");
   CHECK(kiosk.count("SELECT count(*) FROM communications") == 0);

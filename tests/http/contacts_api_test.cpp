@@ -10,7 +10,7 @@ using test::TestKiosk;
 namespace {
 
 HttpClient loggedIn(TestKiosk& kiosk) {
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
   return c;
 }

@@ -21,7 +21,7 @@ TEST_CASE("scanning through the API gives a JPEG or a PDF to attach", "[http]") 
   std::ofstream(sane.file("dll.conf")) << "test\n";
   ::setenv("SANE_CONFIG_DIR", sane.path().c_str(), 1);
   TestKiosk kiosk({.configure = [](config::Config& c) { c.scanner.device = "test"; }});
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
   CHECK(c.get("/api/devices").json()["scanner"]["status"] == "ready");
   auto one = c.send("POST", "/api/scan", {{"pages", 1}});
@@ -38,7 +38,7 @@ TEST_CASE("scanning through the API gives a JPEG or a PDF to attach", "[http]") 
                          {{"topic", "anagrafica"}, {"subject", "Modulo"}, {"body", "Allego"}},
                          {{"scansione.pdf", three.body}});
   CHECK(sent.status == 201);
-  HttpClient tech = kiosk.client();
+  HttpClient tech = kiosk.direct();
   REQUIRE(tech.loginStaff("tecnico", "tecnico-demo").status == 200);
   CHECK(tech.send("POST", "/api/scan", {{"pages", 1}}).status == 403);
 }
@@ -60,7 +60,7 @@ TEST_CASE("a flatbed scan asks for the next page between sheets", "[http]") {
   std::ofstream(sane.file("dll.conf")) << "test\n";
   ::setenv("SANE_CONFIG_DIR", sane.path().c_str(), 1);
   TestKiosk kiosk({.configure = [](config::Config& c) { c.scanner.device = "test"; }});
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
   CHECK(c.send("POST", "/api/scan/next", nlohmann::json::object()).errorCode() ==
         "scan_not_waiting");
@@ -105,7 +105,7 @@ TEST_CASE("the USB routes serve allowed files only and list refused ones with th
   std::filesystem::create_symlink("/etc/passwd", stick.path() / "passwd.txt");
   const std::string mount = stick.path().string();
   TestKiosk kiosk({.configure = [mount](config::Config& c) { c.usb_mount = mount; }});
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
   auto list = c.get("/api/usb/files");
   REQUIRE(list.status == 200);
@@ -123,5 +123,5 @@ TEST_CASE("the USB routes serve allowed files only and list refused ones with th
   CHECK(c.get("/api/usb/files/passwd.txt").status == 404);
   CHECK(c.get("/api/usb/files/script.sh").status == 404);
   CHECK(c.get("/api/usb/files/../../etc/passwd").status == 404);
-  CHECK(kiosk.client().get("/api/usb/files").status == 401);
+  CHECK(kiosk.direct().get("/api/usb/files").status == 401);
 }

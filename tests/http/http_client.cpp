@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 
 #include "core/log.h"
 #include "receipts/ed25519_signer.h"
@@ -31,6 +32,20 @@ std::size_t onHeader(char* data, std::size_t size, std::size_t n, void* out) {
   return size * n;
 }
 
+std::string percentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(plus_is_space && s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string HttpResponse::header(const std::string& lower_name) const {
@@ -56,6 +71,14 @@ HttpResponse HttpClient::request(const std::string& method,
 HttpResponse HttpClient::postForm(const std::string& path,
                                   const std::vector<std::pair<std::string, std::string>>& fields,
                                   const std::vector<File>& files) {
+  if (router_) {
+    http::Form form;
+    for (const auto& [name, value] : fields) form.fields[name] = value;
+    for (const auto& f : files) form.files.push_back({f.field, f.filename, f.data});
+    std::vector<std::string> headers = {"Content-Type: multipart/form-data; boundary=x"};
+    if (!csrf_token.empty()) headers.push_back("X-CSRF-Token: " + csrf_token);
+    return direct("POST", path, "", headers, &form);
+  }
   CURL* scratch = curl_easy_init();
   curl_mime* mime = curl_mime_init(scratch);
   for (const auto& [name, value] : fields) {
@@ -84,6 +107,7 @@ HttpResponse HttpClient::perform(const std::string& method,
                                  std::vector<std::string> headers) {
   const std::string empty;
   const std::string& body = body_ptr ? *body_ptr : empty;
+  if (router_) return direct(method, path, body, headers, nullptr);
   HttpResponse res;
   CURL* curl = curl_easy_init();
   const std::string url = "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -110,7 +134,12 @@ HttpResponse HttpClient::perform(const std::string& method,
   if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res.status);
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
-  // Keep the session cookie as a browser would.
+  keepCookie(res);
+  return res;
+}
+
+// Keeps the session cookie as a browser would.
+void HttpClient::keepCookie(const HttpResponse& res) {
   auto [from, to] = res.headers.equal_range("set-cookie");
   for (auto it = from; it != to; ++it) {
     const std::string value = it->second.substr(0, it->second.find(';'));
@@ -118,6 +147,51 @@ HttpResponse HttpClient::perform(const std::string& method,
       cookie = it->second.find("Max-Age=0") != std::string::npos ? "" : value;
     }
   }
+}
+
+HttpResponse HttpClient::direct(const std::string& method,
+                                const std::string& target,
+                                const std::string& body,
+                                const std::vector<std::string>& headers,
+                                const http::Form* form) {
+  http::Request req;
+  req.method = method;
+  const auto mark = target.find('?');
+  req.path = percentDecode(target.substr(0, mark), false);
+  if (mark != std::string::npos) {
+    std::string_view rest(target);
+    rest.remove_prefix(mark + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const std::string_view pair = rest.substr(0, amp);
+      const auto eq = pair.find('=');
+      req.query[percentDecode(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? "" : percentDecode(pair.substr(eq + 1), true);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    }
+  }
+  for (const auto& h : headers) {
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon + 1 == h.size()) continue;  // "Expect:" and the like
+    req.headers[h.substr(0, colon)] = h.substr(h.find_first_not_of(' ', colon + 1));
+  }
+  if (!cookie.empty()) req.headers["Cookie"] = cookie;
+  req.body = body;
+  req.remote_addr = "127.0.0.1";
+  if (form) {
+    req.read_form = [copy = *form](const http::FormLimits&) -> Result<http::Form> { return copy; };
+  }
+  const http::Response out = router_->dispatch(req);
+  HttpResponse res;
+  res.status = out.status;
+  res.body = method == "HEAD" ? "" : out.body;
+  res.headers.emplace("content-type", out.content_type);
+  for (const auto& [name, value] : out.headers) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    res.headers.emplace(lower, value);
+  }
+  keepCookie(res);
   return res;
 }
 

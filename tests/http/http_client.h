@@ -1,5 +1,8 @@
-// A small HTTP client for the tests (libcurl), and TestKiosk: a real kiosk on
-// a loopback port with a fresh SQLite file and the demo accounts.
+// A small HTTP client for the tests, and TestKiosk: a real kiosk on a
+// loopback port with a fresh database and the demo accounts. The client
+// speaks HTTP through libcurl to the port, or (TestKiosk::direct) hands each
+// request to the kiosk's router without a socket: the handler tests use the
+// latter, the server's own tests the former.
 #pragma once
 
 #include <map>
@@ -10,6 +13,7 @@
 
 #include "app/kiosk_app.h"
 #include "core/clock.h"
+#include "http/router.h"
 #include "support/temp_dir.h"
 #include "support/test_database.h"
 
@@ -29,6 +33,9 @@ struct HttpResponse {
 class HttpClient {
  public:
   explicit HttpClient(int port) : port_(port) {}
+  // Without a socket: each request goes to `router` as the server would
+  // pass it (from loopback, the kiosk's own screen).
+  explicit HttpClient(const http::Router& router) : router_(&router) {}
 
   HttpResponse request(const std::string& method,
                        const std::string& path,
@@ -57,11 +64,28 @@ class HttpClient {
   HttpResponse loginProfessional(const std::string& cf, const std::string& pin);
   HttpResponse loginStaff(const std::string& user, const std::string& password);
 
+  // The same session over the loopback socket, for what the server itself
+  // adds (security headers, body checks).
+  HttpClient viaSocket(int port) const {
+    HttpClient c(port);
+    c.cookie = cookie;
+    c.csrf_token = csrf_token;
+    return c;
+  }
+
   std::string cookie;      // "kiosk_session=…" or empty
   std::string csrf_token;  // from the last login
 
  private:
-  int port_;
+  HttpResponse direct(const std::string& method,
+                      const std::string& path,
+                      const std::string& body,
+                      const std::vector<std::string>& headers,
+                      const http::Form* form);
+  void keepCookie(const HttpResponse& res);
+
+  int port_ = 0;
+  const http::Router* router_ = nullptr;
 };
 
 struct TestKioskOptions {
@@ -75,6 +99,7 @@ class TestKiosk {
   ~TestKiosk();
   int port() const { return app_->port(); }
   HttpClient client() const { return HttpClient(port()); }
+  HttpClient direct() const { return HttpClient(app_->router()); }
   app::KioskApp& app() { return *app_; }
   // Adds a professional with contacts (PEC may be empty) and a PIN.
   void addProfessional(const std::string& cf,

@@ -12,7 +12,7 @@ using test::TestKiosk;
 namespace {
 
 HttpClient login(TestKiosk& kiosk, const std::string& who) {
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   if (who == "professional") {
     REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
   } else {
@@ -47,7 +47,7 @@ std::string urlEncode(const std::string& s) {
 
 TEST_CASE("the owner downloads a receipt that the verification page accepts", "[http]") {
   TestKiosk kiosk;
-  HttpClient pro = login(kiosk, "professional");
+  HttpClient pro = login(kiosk, "professional").viaSocket(kiosk.port());  // the server's headers
   const std::string id = sendOne(pro);
   auto pdf = pro.get("/api/communications/" + id + "/receipt.pdf");
   REQUIRE(pdf.status == 200);
@@ -56,7 +56,7 @@ TEST_CASE("the owner downloads a receipt that the verification page accepts", "[
   CHECK(pdf.header("cache-control") == "no-store");
   auto record = receipts::recordFromPdf(pdf.body);
   REQUIRE(record);
-  auto page = kiosk.client().get("/verifica?r=" + urlEncode(*record));  // no login needed
+  auto page = kiosk.direct().get("/verifica?r=" + urlEncode(*record));  // no login needed
   REQUIRE(page.status == 200);
   CHECK(page.body.find("Ricevuta valida") != std::string::npos);
   CHECK(page.body.find("INPS.0000.") != std::string::npos);
@@ -75,9 +75,9 @@ TEST_CASE("a tampered record is refused by the page, and the page escapes what i
       *receipts::recordFromPdf(pro.get("/api/communications/" + id + "/receipt.pdf").body);
   std::string tampered = record;
   tampered[record.rfind(';') - 1] = tampered[record.rfind(';') - 1] == 'a' ? 'b' : 'a';
-  auto page = kiosk.client().get("/verifica?r=" + urlEncode(tampered));
+  auto page = kiosk.direct().get("/verifica?r=" + urlEncode(tampered));
   CHECK(page.body.find("Ricevuta NON valida") != std::string::npos);
-  auto xss = kiosk.client().get("/verifica?r=" + urlEncode("<script>alert(1)</script>"));
+  auto xss = kiosk.direct().get("/verifica?r=" + urlEncode("<script>alert(1)</script>"));
   CHECK(xss.body.find("<script>alert(1)</script>") == std::string::npos);
   CHECK(xss.body.find("&lt;script&gt;") != std::string::npos);
 }
@@ -103,7 +103,7 @@ TEST_CASE("receipts: another professional 404, staff reprint, technicians 403", 
   HttpClient pro = login(kiosk, "professional");
   const std::string id = sendOne(pro);
   kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
-  HttpClient other = kiosk.client();
+  HttpClient other = kiosk.direct();
   REQUIRE(other.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
   CHECK(other.get("/api/communications/" + id + "/receipt.pdf").status == 404);
   CHECK(other.send("POST", "/api/communications/" + id + "/print", nullptr).status == 404);
@@ -155,7 +155,7 @@ TEST_CASE("attachments print as PDFs and pictures only, for their owner and staf
   HttpClient tech = login(kiosk, "tecnico");
   CHECK(tech.send("POST", "/api/attachments/" + picture + "/print", nullptr).status == 403);
   kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
-  HttpClient other = kiosk.client();
+  HttpClient other = kiosk.direct();
   REQUIRE(other.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
   CHECK(other.send("POST", "/api/attachments/" + picture + "/print", nullptr).status == 404);
 }
@@ -173,7 +173,7 @@ TEST_CASE("the receipt goes to the PEC on file, for the owner only", "[http]") {
   HttpClient staff = login(kiosk, "sportello");
   CHECK(staff.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr).status == 403);
   kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "");
-  HttpClient other = kiosk.client();
+  HttpClient other = kiosk.direct();
   REQUIRE(other.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
   CHECK(other.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr).status == 404);
   CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt'") == 1);

@@ -14,7 +14,7 @@ constexpr const char* kPin = "12345678";
 
 TEST_CASE("a professional logs in and the session answers who they are", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   auto login = c.loginProfessional(kCf, kPin);
   REQUIRE(login.status == 200);
   auto body = login.json();
@@ -29,7 +29,7 @@ TEST_CASE("a professional logs in and the session answers who they are", "[http]
 
 TEST_CASE("the session cookie is HttpOnly and SameSite=Strict", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   auto login = c.loginProfessional(kCf, kPin);
   const std::string cookie = login.header("set-cookie");
   CHECK(cookie.starts_with("kiosk_session="));
@@ -43,7 +43,7 @@ TEST_CASE("the session cookie is HttpOnly and SameSite=Strict", "[http]") {
 TEST_CASE("a wrong PIN and an unknown codice fiscale both answer 401 invalid_credentials",
           "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   auto wrong = c.loginProfessional(kCf, "99999999");
   auto unknown = c.loginProfessional("GRCFNC70D52L219G", kPin);
   CHECK(wrong.status == 401);
@@ -56,7 +56,7 @@ TEST_CASE("a wrong PIN and an unknown codice fiscale both answer 401 invalid_cre
 TEST_CASE("each wrong try says how many remain before the lock, known or unknown account alike",
           "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   for (const std::string& cf : {std::string(kCf), std::string("GRCFNC70D52L219G")}) {
     INFO(cf);
     for (int left = 4; left >= 1; --left) {
@@ -73,7 +73,7 @@ TEST_CASE("each wrong try says how many remain before the lock, known or unknown
 
 TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
   TestKiosk kiosk;
-  HttpClient pro = kiosk.client();
+  HttpClient pro = kiosk.direct();
   for (int i = 0; i < 4; ++i) CHECK(pro.loginProfessional(kCf, "00000000").status == 401);
   auto fifth = pro.loginProfessional(kCf, "00000000");
   CHECK(fifth.status == 423);
@@ -82,7 +82,7 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
   CHECK(right.status == 423);
   CHECK(right.json()["error"]["message"].get<std::string>().find("sportello") != std::string::npos);
 
-  HttpClient staff = kiosk.client();
+  HttpClient staff = kiosk.direct();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
   // Before unlocking, the counter sees whose code it is, to compare with the ID.
   auto who = staff.get(std::string("/api/staff/professionals/") + kCf);
@@ -101,7 +101,7 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
 TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the kiosk", "[http]") {
   test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
-  HttpClient pro = kiosk.client();
+  HttpClient pro = kiosk.direct();
   auto setPin = [&](const std::string& cf, const std::string& pin, const std::string& again) {
     return pro.send("POST", "/api/pin",
                     {{"codice_fiscale", cf}, {"pin", pin}, {"pin_again", again}});
@@ -117,7 +117,7 @@ TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the
   for (int i = 0; i < 5; ++i) (void)pro.loginProfessional(kCf, "00000000");
   REQUIRE(pro.loginProfessional(kCf, kPin).status == 423);
 
-  HttpClient staff = kiosk.client();
+  HttpClient staff = kiosk.direct();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
   CHECK(pro.send("POST", std::string("/api/staff/professionals/") + kCf + "/pin-reset",
                  nlohmann::json::object())
@@ -157,7 +157,7 @@ TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the
 
 TEST_CASE("unlocking an unknown or malformed codice fiscale answers 404", "[http]") {
   TestKiosk kiosk;
-  HttpClient staff = kiosk.client();
+  HttpClient staff = kiosk.direct();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
   CHECK(staff.send("POST", "/api/staff/professionals/GRCFNC70D52L219G/unlock", {}).status == 404);
   CHECK(staff.send("POST", "/api/staff/professionals/XYZ/unlock", {}).status == 404);
@@ -165,7 +165,7 @@ TEST_CASE("unlocking an unknown or malformed codice fiscale answers 404", "[http
 
 TEST_CASE("without a session the API answers 401 unauthenticated", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   for (const char* path : {"/api/session", "/api/topics", "/api/contacts"}) {
     auto r = c.get(path);
     INFO(path);
@@ -179,7 +179,7 @@ TEST_CASE("without a session the API answers 401 unauthenticated", "[http]") {
 
 TEST_CASE("a change without the CSRF token answers 403 csrf", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
   const std::string token = c.csrf_token;
   c.csrf_token.clear();
@@ -194,26 +194,26 @@ TEST_CASE("a change without the CSRF token answers 403 csrf", "[http]") {
 
 TEST_CASE("the wrong role answers 403 forbidden", "[http]") {
   TestKiosk kiosk;
-  HttpClient pro = kiosk.client();
+  HttpClient pro = kiosk.direct();
   REQUIRE(pro.loginProfessional(kCf, kPin).status == 200);
   auto unlock = pro.send("POST", std::string("/api/staff/professionals/") + kCf + "/unlock", {});
   CHECK(unlock.status == 403);
   CHECK(unlock.errorCode() == "forbidden");
 
-  HttpClient tech = kiosk.client();
+  HttpClient tech = kiosk.direct();
   REQUIRE(tech.loginStaff("tecnico", "tecnico-demo").status == 200);
   CHECK(tech.get("/api/contacts").errorCode() == "forbidden");
   CHECK(tech.send("POST", std::string("/api/staff/professionals/") + kCf + "/unlock", {}).status ==
         403);
 
-  HttpClient staff = kiosk.client();
+  HttpClient staff = kiosk.direct();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
   CHECK(staff.get("/api/contacts").status == 403);
 }
 
 TEST_CASE("logout ends the session on the server and clears the cookie", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
   const std::string old_cookie = c.cookie;
   auto out = c.send("DELETE", "/api/session", nullptr);
@@ -228,7 +228,7 @@ TEST_CASE("an idle session expires on the server", "[http]") {
   test::FakeClock clock;
   TestKiosk kiosk(
       {.configure = [](config::Config& c) { c.auth.idle_timeout_seconds = 30; }, .clock = &clock});
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
   clock.advance(29);
   CHECK(c.get("/api/session").status == 200);
@@ -240,20 +240,20 @@ TEST_CASE("an idle session expires on the server", "[http]") {
 
 TEST_CASE("staff and technicians log in with user name and password", "[http]") {
   TestKiosk kiosk;
-  HttpClient staff = kiosk.client();
+  HttpClient staff = kiosk.direct();
   auto s = staff.loginStaff("sportello", "sportello-demo");
   REQUIRE(s.status == 200);
   CHECK(s.json()["role"] == "staff");
-  HttpClient tech = kiosk.client();
+  HttpClient tech = kiosk.direct();
   auto t = tech.loginStaff("tecnico", "tecnico-demo");
   REQUIRE(t.status == 200);
   CHECK(t.json()["role"] == "technician");
-  CHECK(kiosk.client().loginStaff("sportello", "wrong-password").status == 401);
+  CHECK(kiosk.direct().loginStaff("sportello", "wrong-password").status == 401);
 }
 
 TEST_CASE("a login without credentials or with the wrong types is refused", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   CHECK(c.send("POST", "/api/session", nlohmann::json::object()).status == 422);
   CHECK(c.send("POST", "/api/session", {{"codice_fiscale", 42}, {"pin", true}}).status == 400);
   auto not_json = c.request("POST", "/api/session", "{nope", {"Content-Type: application/json"});
@@ -263,7 +263,7 @@ TEST_CASE("a login without credentials or with the wrong types is refused", "[ht
 
 TEST_CASE("topics are listed in the service's order", "[http]") {
   TestKiosk kiosk;
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
   auto r = c.get("/api/topics");
   REQUIRE(r.status == 200);
@@ -276,7 +276,7 @@ TEST_CASE("topics are listed in the service's order", "[http]") {
 TEST_CASE("a step of the wall clock neither ends sessions nor stretches or cuts a lock", "[http]") {
   test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional(kCf, kPin).status == 200);
   // NTP or a technician sets the clock two hours forward: the session lives on,
   // also through the minute's sweep of expired sessions.
@@ -288,7 +288,7 @@ TEST_CASE("a step of the wall clock neither ends sessions nor stretches or cuts 
   CHECK(c.get("/api/contacts").status == 401);
 
   // A lock lasts its 15 minutes, whichever way the wall clock jumps.
-  HttpClient p = kiosk.client();
+  HttpClient p = kiosk.direct();
   for (int i = 0; i < 5; ++i) (void)p.loginProfessional(kCf, "99999999");
   REQUIRE(p.loginProfessional(kCf, kPin).status == 423);
   clock.stepWall(3600);  // forward: the lock is not cut short

@@ -12,7 +12,7 @@ namespace {
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
 HttpClient login(TestKiosk& kiosk, const std::string& who) {
-  HttpClient c = kiosk.client();
+  HttpClient c = kiosk.direct();
   if (who == "professional") {
     REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
   } else {
@@ -206,9 +206,9 @@ TEST_CASE("technicians read no communication and professionals use no staff rout
 TEST_CASE("an urlencoded body holding a NUL byte gets an answer on every POST route", "[http]") {
   // CivetWeb's form parser spins forever on such a body (upstream #1348).
   TestKiosk kiosk;
-  HttpClient pro = login(kiosk, "professional");
+  HttpClient pro = login(kiosk, "professional").viaSocket(kiosk.port());
   const std::string id = sendOne(pro);
-  HttpClient staff = login(kiosk, "sportello");
+  HttpClient staff = login(kiosk, "sportello").viaSocket(kiosk.port());
   const std::string nul_body("topic=rimborso\0&subject=x", 25);
   const std::vector<std::pair<HttpClient*, std::string>> routes = {
       {&pro, "/api/session"},
