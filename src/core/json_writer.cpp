@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "core/utf8.h"
 
@@ -113,6 +114,15 @@ JsonWriter& JsonWriter::value(std::string_view v) {
 JsonWriter& JsonWriter::value(std::int64_t v) {
   separator();
   char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out_.append(buf, static_cast<std::size_t>(end - buf));
+  return *this;
+}
+
+JsonWriter& JsonWriter::number(double v) {
+  if (!std::isfinite(v)) return null();
+  separator();
+  char buf[32];
   const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
   out_.append(buf, static_cast<std::size_t>(end - buf));
   return *this;

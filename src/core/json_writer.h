@@ -25,6 +25,8 @@ class JsonWriter {
   JsonWriter& value(std::int64_t v);
   JsonWriter& value(int v) { return value(static_cast<std::int64_t>(v)); }
   JsonWriter& value(bool v);
+  // A finite number (a non-finite one is written as null).
+  JsonWriter& number(double v);
   JsonWriter& null();
   // A member: key then value.
   template <typename T>

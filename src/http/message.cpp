@@ -5,7 +5,49 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/json_writer.h"
+
 namespace kiosk::http {
+namespace {
+
+// Every JSON answer leaves through JsonWriter: one escaping, one UTF-8 policy.
+void write(JsonWriter& w, const nlohmann::json& v) {
+  using T = nlohmann::json::value_t;
+  switch (v.type()) {
+    case T::object:
+      w.beginObject();
+      for (const auto& [k, x] : v.items()) {
+        w.key(k);
+        write(w, x);
+      }
+      w.endObject();
+      return;
+    case T::array:
+      w.beginArray();
+      for (const auto& x : v) write(w, x);
+      w.endArray();
+      return;
+    case T::string:
+      w.value(v.get_ref<const std::string&>());
+      return;
+    case T::boolean:
+      w.value(v.get<bool>());
+      return;
+    case T::number_integer:
+      w.value(v.get<std::int64_t>());
+      return;
+    case T::number_unsigned:
+      w.value(static_cast<std::int64_t>(v.get<std::uint64_t>()));
+      return;
+    case T::number_float:
+      w.number(v.get<double>());
+      return;
+    default:
+      w.null();
+  }
+}
+
+}  // namespace
 
 bool CaseInsensitiveLess::operator()(const std::string& a, const std::string& b) const {
   return strcasecmp(a.c_str(), b.c_str()) < 0;
@@ -54,7 +96,8 @@ std::string Request::mediaType() const {
 Response Response::json(int status, const nlohmann::json& body) {
   Response r;
   r.status = status;
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  JsonWriter w(r.body);
+  write(w, body);
   return r;
 }
 
