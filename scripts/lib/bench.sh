@@ -70,3 +70,29 @@ run() {
     "${non2xx:+  ($non2xx non-2xx answers!)}"
   eval "rps_${name//-/_}=$rps"
 }
+
+# staff_figures PORT SECONDS RAW_RPS "CF|Surname" SUFFIX → the staff's queue
+# and searches on the kiosk at PORT (1,000,000 threads seeded), each run
+# named with SUFFIX ("" or "-pg"), and the targets.
+staff_figures() {
+  local port=$1 seconds=$2 raw=$3 cf=$4 x=$5
+  staff_cookie "$port"
+  local base="http://127.0.0.1:$port/api/staff/communications"
+  run "queue$x" 8 "$seconds" "$base?per_page=20" -H "Cookie: $staff_cookie"
+  run "queue-status$x" 8 "$seconds" "$base?per_page=20&status=aperta" -H "Cookie: $staff_cookie"
+  run "queue-topic$x" 8 "$seconds" "$base?per_page=20&topic=ricorsi" -H "Cookie: $staff_cookie"
+  run "by-protocol$x" 1 3 "$base?q=INPS.0000.2025.0424242" -H "Cookie: $staff_cookie"
+  run "by-cf$x" 1 3 "$base?q=RSSMRA80A01H501U" -H "Cookie: $staff_cookie"
+  run "digits$x" 8 "$seconds" "$base?q=424242" -H "Cookie: $staff_cookie"
+  run "cf-prefix$x" 8 "$seconds" "$base?q=${cf:0:8}" -H "Cookie: $staff_cookie"
+  run "surname$x" 8 "$seconds" "$base?q=${cf#*|}" -H "Cookie: $staff_cookie"
+  run "subject$x" 8 "$seconds" "$base?q=rateizzazione%20pratica%204242" -H "Cookie: $staff_cookie"
+  run "common-word$x" 8 "$seconds" "$base?q=rimborso" -H "Cookie: $staff_cookie"
+  echo "total for a common word: $(curl -s -b "$work/staffjar.$port" "$base?q=rimborso&per_page=1" |
+    grep -oE '"total":[0-9]+,"total_capped":(true|false)')"
+  local queue_rps
+  eval "queue_rps=\$rps_queue${x//-/_}"
+  awk -v a="$queue_rps" -v b="$raw" 'BEGIN {printf "queue/raw %.0f%%\n", (b > 0) ? 100 * a / b : 0}'
+  echo "targets: queue (any filter) p99 <= 10 ms and >= 30% of raw; protocol and codice fiscale"
+  echo "         <= 2 ms; partial searches p99 <= 20 ms under load"
+}
