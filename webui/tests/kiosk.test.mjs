@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
@@ -20,6 +21,18 @@ async function attach(page, paths) {
   const chooser = page.waitForEvent('filechooser');
   await tap(page, '#choose-file');
   await (await chooser).setFiles(paths);
+}
+
+// Runs sqlite3 on `db` with `sql` on standard input (waiting up to 10 s for the kiosk's lock).
+function runSqlite(db, sql) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('sqlite3', ['-cmd', '.timeout 10000', db], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (c) => { out += c; });
+    p.stderr.on('data', (c) => { out += c; });
+    p.on('exit', (code) => (code === 0 && !/Error/.test(out) ? resolve(out) : reject(new Error(`sqlite3: ${out}`))));
+    p.stdin.end(sql);
+  });
 }
 
 async function noViolations(page, screen) {
@@ -236,6 +249,36 @@ test('staff reply: the alert count shows it, opening the thread clears it', asyn
     assert.match(await pro.textContent('.kiosk-message.institute'), /accolta/);
     await pro.waitForFunction(() => !document.querySelector('#unread-alert .count'));
     await screenshot(pro, 'thread-portrait');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('a queue of more than 1,000 threads says so, and a search narrows it', async () => {
+  const kiosk = await startKiosk();
+  try {
+    // A busy branch: 1,001 threads of the demo professional, written into the file directly.
+    await runSqlite(path.join(kiosk.dir, 'kiosk.db'), `
+      BEGIN;
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001)
+      INSERT INTO communications (protocol, professional_id, box, topic, subject, status, unread,
+                                  created_at, updated_at)
+      SELECT printf('INPS.0000.2025.%07d', i), 1, 'sent', 'rimborso', 'Pratica numero ' || i,
+             'aperta', 0, 1767225600 + i * 60, 1767225600 + i * 60 FROM n;
+      INSERT INTO messages (communication_id, author, body, created_at)
+      SELECT id, 'professional', 'Testo.', created_at FROM communications;
+      COMMIT;`);
+    const staff = await openPage(browser, kiosk.url, { width: 1920, height: 1080 }, { desk: true });
+    await loginStaff(staff);
+    await staff.waitForSelector('#queue-capped');
+    assert.match(await staff.textContent('#queue-capped'), /Più di 1\.000 comunicazioni/);
+    await noViolations(staff, 'staff queue of more than 1,000');
+    // A whole protocol number finds its one thread, and the note goes.
+    await typeOsk(staff, 'input[name=q]', 'INPS.0000.2025.0000042');
+    await tap(staff, '#apply-filters');
+    await staff.waitForFunction(() => !document.querySelector('#queue-capped')
+      && document.querySelectorAll('#queue li').length === 1);
+    assert.match(await staff.textContent('#queue li'), /Pratica numero 42/);
   } finally {
     await kiosk.stop();
   }

@@ -86,7 +86,7 @@ const words = {
     next: 'Successiva',
     page: (p, n) => `Pagina ${p} di ${n}`,
     empty: 'Nessuna comunicazione.',
-    moreThan: (n) => `Più di ${n.toLocaleString('it-IT')} comunicazioni: si vedono le più recenti. Restringere con i filtri o la ricerca.`,
+    moreThan: (n) => `Più di ${n.toLocaleString('it-IT', { useGrouping: 'always' })} comunicazioni: si vedono le più recenti. Restringere con i filtri o la ricerca.`,
     you: 'Lei',
     institute: 'INPS',
     addMessage: 'Aggiungi un messaggio',
