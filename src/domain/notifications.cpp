@@ -40,41 +40,40 @@ bool fitsOneSms(std::string_view s) {
   return true;
 }
 
+namespace {
+
+struct EventWords {
+  const char* title;
+  const char* sentence;
+  const char* sms;  // followed by the protocol
+};
+
+// In NotifyEvent's order.
+constexpr EventWords kEventWords[] = {
+    {"Comunicazione registrata", "la sua comunicazione è stata registrata.",
+     "INPS: comunicazione registrata, prot. "},
+    {"Nuova risposta dell'INPS", "l'INPS ha risposto a una sua comunicazione.",
+     "INPS: nuova risposta, prot. "},
+    {"Nuova comunicazione dell'INPS", "l'INPS le ha inviato una comunicazione.",
+     "INPS: nuova comunicazione per lei, prot. "},
+    {"Comunicazione chiusa", "una sua comunicazione è stata chiusa con un esito.",
+     "INPS: comunicazione chiusa, prot. "},
+    {"Ricevuta",
+     "come richiesto al chiosco, le inviamo in allegato la ricevuta della sua comunicazione. "
+     "Il codice QR stampato sulla ricevuta permette di verificarla.",
+     "INPS: ricevuta inviata alla sua PEC, prot. "},
+};
+static_assert(std::size(kEventWords) == EnumNames<NotifyEvent>::values.size());
+
+}  // namespace
+
 NotificationText notificationText(NotifyEvent event,
                                   const std::string& protocol,
                                   const std::string& topic_label) {
-  std::string title;
-  std::string sentence;
-  std::string sms;
-  switch (event) {
-    case NotifyEvent::kRegistered:
-      title = "Comunicazione registrata";
-      sentence = "la sua comunicazione è stata registrata.";
-      sms = "INPS: comunicazione registrata, prot. ";
-      break;
-    case NotifyEvent::kReplied:
-      title = "Nuova risposta dell'INPS";
-      sentence = "l'INPS ha risposto a una sua comunicazione.";
-      sms = "INPS: nuova risposta, prot. ";
-      break;
-    case NotifyEvent::kInstituteWrote:
-      title = "Nuova comunicazione dell'INPS";
-      sentence = "l'INPS le ha inviato una comunicazione.";
-      sms = "INPS: nuova comunicazione per lei, prot. ";
-      break;
-    case NotifyEvent::kReceipt:
-      title = "Ricevuta";
-      sentence =
-          "come richiesto al chiosco, le inviamo in allegato la ricevuta della sua comunicazione. "
-          "Il codice QR stampato sulla ricevuta permette di verificarla.";
-      sms = "INPS: ricevuta inviata alla sua PEC, prot. ";
-      break;
-    case NotifyEvent::kClosed:
-      title = "Comunicazione chiusa";
-      sentence = "una sua comunicazione è stata chiusa con un esito.";
-      sms = "INPS: comunicazione chiusa, prot. ";
-      break;
-  }
+  const EventWords& w = kEventWords[static_cast<std::size_t>(event)];
+  const std::string title = w.title;
+  const std::string sentence = w.sentence;
+  const std::string sms = w.sms;
   NotificationText t;
   t.subject = "INPS Cassetto previdenziale – " + title + " – protocollo " + protocol;
   t.body = "Gentile professionista,\n\n" + sentence + "\n\nProtocollo: " + protocol +
