@@ -10,6 +10,11 @@ namespace kiosk::utf8 {
 
 bool isValid(std::string_view s);
 
+// A continuation byte (10xxxxxx): not the first byte of a character.
+constexpr bool isContinuation(char byte) {
+  return (static_cast<unsigned char>(byte) & 0xC0) == 0x80;
+}
+
 // Drops every byte that is not part of a well-formed sequence (overlongs and
 // surrogates included) and, when `drop_controls`, the C0/C1 controls and DEL
 // (keeping \n and \t only when `keep_newlines`) and the invisible format

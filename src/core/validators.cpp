@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/utf8.h"
+
 namespace kiosk::validate {
 namespace {
 
@@ -99,10 +101,9 @@ bool pin(std::string_view input) {
 
 bool staffPassword(std::string_view input) {
   if (input.size() > 128) return false;
-  // Count UTF-8 characters, not bytes: continuation bytes are 10xxxxxx.
-  const auto chars = std::count_if(input.begin(), input.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  });
+  // Count UTF-8 characters, not bytes.
+  const auto chars =
+      std::count_if(input.begin(), input.end(), [](char c) { return !utf8::isContinuation(c); });
   return chars >= 12;
 }
 

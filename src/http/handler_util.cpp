@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/log.h"
+#include "core/utf8.h"
 
 namespace kiosk::http {
 namespace {
@@ -78,7 +79,7 @@ std::string contentDisposition(std::string_view disposition, std::string_view fi
     // One '_' in the ASCII fallback per non-ASCII character (its lead byte).
     if (plain || c == ' ') {
       ascii.push_back(static_cast<char>(c));
-    } else if ((c & 0xC0) != 0x80) {
+    } else if (!utf8::isContinuation(static_cast<char>(c))) {
       ascii.push_back('_');
     }
     if (plain) {

@@ -10,6 +10,7 @@
 
 #include "core/embedded_file.h"
 #include "core/rome_time.h"
+#include "core/utf8.h"
 
 namespace kiosk::receipts {
 
@@ -132,7 +133,7 @@ class Writer {
       while (width(font, sz, encode(line)) > max_width && line.size() > 1) {
         std::size_t cut = line.size();
         while (cut > 1 && width(font, sz, encode(line.substr(0, cut))) > max_width) --cut;
-        while (cut > 1 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+        while (cut > 1 && utf8::isContinuation(line[cut])) --cut;
         const std::string head = line.substr(0, cut);
         line = line.substr(cut);
         std::string saved = line;
