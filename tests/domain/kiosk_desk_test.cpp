@@ -117,7 +117,8 @@ TEST_CASE("a heartbeat carries devices, backlog and audit head to the fleet list
   CHECK(m.monitor.fleet()->front().state == "offline");
 }
 
-TEST_CASE("the monitor names the first part that stops the kiosk serving", "[domain][fleet][store]") {
+TEST_CASE("the monitor names the first part that stops the kiosk serving",
+          "[domain][fleet][store]") {
   Monitored m;
   CHECK_FALSE(m.monitor.health());
   test::FakeClock early{1'700'000'000};
