@@ -14,6 +14,16 @@
 
 namespace kiosk::app {
 
+namespace {
+
+// The free space a send must leave: the same reserve for the send's check
+// and for /healthz.
+std::uint64_t reserveBytes(const config::Config& config) {
+  return static_cast<std::uint64_t>(config.min_free_mb) * 1024 * 1024;
+}
+
+}  // namespace
+
 Ports realPorts(const config::Config& config,
                 std::unique_ptr<domain::Store> store,
                 std::unique_ptr<domain::ReceiptSigner> signer) {
@@ -48,12 +58,10 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
       assets_(config_.webui_dir),
       auth_(*ports_.store, clock_, config_.auth, &metrics_),
       contacts_(*ports_.store, clock_),
-      communications_(
-          *ports_.store,
-          clock_,
-          *ports_.sniffer,
-          {config_.branch_code, static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024,
-           KIOSK_MIN_PLAUSIBLE_TIME}),
+      communications_(*ports_.store,
+                      clock_,
+                      *ports_.sniffer,
+                      {config_.branch_code, reserveBytes(config_), KIOSK_MIN_PLAUSIBLE_TIME}),
       receipts_(*ports_.store,
                 *ports_.signer,
                 {config_.branch_code, config_.branch_name, config_.kiosk_id,
@@ -73,8 +81,7 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
                *ports_.scanner,
                *ports_.usb,
                {config_.kiosk_id, config_.branch_code, config_.branch_name, KIOSK_VERSION,
-                static_cast<std::uint64_t>(config_.min_free_mb) * 1024 * 1024,
-                KIOSK_MIN_PLAUSIBLE_TIME}),
+                reserveBytes(config_), KIOSK_MIN_PLAUSIBLE_TIME}),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,

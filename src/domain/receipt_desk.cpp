@@ -22,10 +22,7 @@ Result<int> ReceiptDesk::print(const Session& who,
   if (!receipt) return fail(receipt.error());
   // The job title is seen by anyone at the CUPS queue: nothing personal in it.
   auto job = printer_.printPdf(receipt->pdf, "Ricevuta chiosco " + kiosk_id_);
-  if (!job) {
-    log::warn("print_failed", {{"detail", job.error().detail}});
-    return fail(job.error());
-  }
+  if (!job) return fail(job.error());  // logged with its detail where it is answered
   log::info("receipt_printed", {{"job", std::to_string(*job)}});
   return *job;
 }
