@@ -151,6 +151,14 @@ test('scan two sheets one at a time and pick a file from the USB stick, send, fi
     assert.match(await page.textContent('#scan-status'), /Pagina 1 acquisita\. Pagina successiva\?/);
     await noViolations(page, 'scan question');
     await screenshot(page, 'scan-next-page-portrait');
+    // A busy kiosk answers a poll late: one asked before the tap on
+    // "Pagina successiva" must not bring back the question for page 1.
+    await page.route('**/api/scan/progress', async (route) => {
+      const response = await route.fetch();
+      await new Promise((r) => setTimeout(r, 900));
+      await route.fulfill({ response });
+    });
+    await page.waitForTimeout(500);
     await tap(page, '#scan-next');
     await page.waitForSelector('#scan-status:has-text("Pagina 2 acquisita")');
     await tap(page, '#scan-finish');

@@ -60,13 +60,19 @@ export function attachmentPicker(onError) {
     const cancel = h('button', { type: 'button', class: 'btn btn-outline-danger btn-lg', hidden: true, id: 'scan-cancel',
       onclick: () => api.post('/api/scan/cancel').catch(() => {}) }, t('cancel'));
     let polling = null;
+    // The pages already answered: a poll sent before the answer and received
+    // after it still says "waiting" for that page, and must not ask again.
+    let answered = 0;
+    let asked = 0;
     const ask = (shown, pages = 0) => {
+      if (shown) asked = pages;
       next.hidden = !shown;
       finish.hidden = !shown;
       status.textContent = shown ? `${t('scanPageDone', pages)} ${t('scanNextHint')}` : t('scanning');
       if (shown) next.focus();
     };
     async function answer(what) {
+      answered = asked;
       ask(false);
       await api.post(`/api/scan/${what}`).catch((err) => onError(err));
     }
@@ -74,12 +80,13 @@ export function attachmentPicker(onError) {
       polling = setInterval(async () => {
         if (!panel.isConnected) { clearInterval(polling); return; }
         const p = await api.get('/api/scan/progress').catch(() => null);
-        if (p && p.waiting && next.hidden) ask(true, p.pages);
+        if (p && p.waiting && next.hidden && p.pages > answered) ask(true, p.pages);
       }, 400);
     };
     start.addEventListener('click', async () => {
       start.hidden = true;
       cancel.hidden = false;
+      answered = 0;
       ask(false);
       watch();
       try {
