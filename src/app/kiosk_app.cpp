@@ -129,7 +129,8 @@ void KioskApp::wakeDispatcher() {
 }
 
 void KioskApp::stop() {
-  *ports_.stopping = true;  // a silent SMTP server must not hold the shutdown
+  *ports_.stopping = true;   // a silent SMTP server must not hold the shutdown
+  ports_.scanner->cancel();  // nor a scan waiting minutes for the next sheet
   server_.stop();
   {
     std::lock_guard lock(dispatch_mutex_);

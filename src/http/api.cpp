@@ -106,6 +106,9 @@ class Handlers {
     auto s = guard(req, {Role::kProfessional, Role::kStaff, Role::kTechnician});
     if (!s) return s.error();
     if (auto st = d_.auth.logout(*s); !st) return errorResponse(st.error());
+    // A scan waiting for the next sheet ends with the person: the next one
+    // finds the scanner free and nothing of theirs.
+    if (s->role == Role::kProfessional) d_.sources.cancelScan();
     Response res = Response::json(200, {{"status", "logged_out"}});
     res.header("Set-Cookie", cookie("", true));
     // Asks the browser to drop this origin's caches and storage too.

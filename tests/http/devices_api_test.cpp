@@ -95,6 +95,37 @@ TEST_CASE("a flatbed scan asks for the next page between sheets", "[http]") {
   REQUIRE(waitForQuestion(c, 1));
   CHECK(c.send("POST", "/api/scan/cancel", nlohmann::json::object()).status == 202);
   CHECK(cancelled.get().errorCode() == "scan_cancelled");
+
+  // Logging out while the scan waits ends it: the next person finds the
+  // scanner free, not busy for the minutes the question would wait.
+  auto left = std::async(std::launch::async, [&] {
+    return scanning.send("POST", "/api/scan", {{"pages", 10}, {"ask", true}});
+  });
+  REQUIRE(waitForQuestion(c, 1));
+  REQUIRE(c.send("DELETE", "/api/session", nlohmann::json::object()).status == 200);
+  CHECK(left.get().errorCode() == "scan_cancelled");
+  HttpClient next = kiosk.direct();
+  REQUIRE(next.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  CHECK(next.get("/api/scan/progress").json()["scanning"] == false);
+}
+
+TEST_CASE("stopping the kiosk ends a scan that waits for the next sheet", "[http]") {
+  test::TempDir sane;
+  std::ofstream(sane.file("dll.conf")) << "test\n";
+  ::setenv("SANE_CONFIG_DIR", sane.path().c_str(), 1);
+  std::future<test::HttpResponse> waiting;
+  {
+    TestKiosk kiosk({.configure = [](config::Config& c) { c.scanner.device = "test"; }});
+    HttpClient c = kiosk.direct();
+    REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+    HttpClient scanning = c;
+    waiting = std::async(std::launch::async, [scanning]() mutable {
+      return scanning.send("POST", "/api/scan", {{"pages", 10}, {"ask", true}});
+    });
+    REQUIRE(waitForQuestion(c, 1));
+    kiosk.app().stop();  // what SIGTERM does; before the fix it waited for the answer (3 min)
+    CHECK(waiting.get().errorCode() == "scan_cancelled");
+  }
 }
 
 TEST_CASE("the USB routes serve allowed files only and list refused ones with the reason",
