@@ -209,12 +209,12 @@ struct BodyWatch {
 
 namespace {
 
-// The socket of a client connection, found by its peer and our port (CivetWeb
-// does not hand it out); -1 when gone. Used only to cut a slow body off.
-int findSocket(const std::string& peer_addr, int peer_port, int local_port) {
+// Calls `fn(fd, peer address, peer port)` for each accepted connection on our
+// `local_port` until it returns true (CivetWeb does not hand sockets out).
+template <typename Fn>
+void eachClientSocket(int local_port, Fn&& fn) {
   DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return -1;
-  int found = -1;
+  if (!dir) return;
   while (dirent* e = ::readdir(dir)) {
     const int fd = std::atoi(e->d_name);
     if (fd <= 2) continue;
@@ -238,12 +238,20 @@ int findSocket(const std::string& peer_addr, int peer_port, int local_port) {
       port = ntohs(in->sin6_port);
       lport = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
     }
-    if (port == peer_port && lport == local_port && peer_addr == text) {
-      found = fd;
-      break;
-    }
+    if (lport == local_port && fn(fd, std::string_view(text), port)) break;
   }
   ::closedir(dir);
+}
+
+// The socket of a client connection, found by its peer and our port; -1 when
+// gone. Used only to cut a slow body off.
+int findSocket(const std::string& peer_addr, int peer_port, int local_port) {
+  int found = -1;
+  eachClientSocket(local_port, [&](int fd, std::string_view addr, int port) {
+    if (port != peer_port || addr != peer_addr) return false;
+    found = fd;
+    return true;
+  });
   return found;
 }
 
@@ -436,6 +444,13 @@ void Server::stop() {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::close(fd);
+    // Its workers notice the flag between 2-second polls too: one waiting on
+    // a kept-alive connection (the screen's browser keeps several) would hold
+    // the stop that long. Nothing is in flight now; ending those reads is safe.
+    eachClientSocket(port, [](int client, std::string_view, int) {
+      ::shutdown(client, SHUT_RDWR);
+      return false;
+    });
   });
   mg_stop(context_);  // joins the worker threads
   waker.join();
