@@ -68,6 +68,20 @@ std::string clean(std::string_view s, bool drop_controls, bool keep_newlines) {
   return out;
 }
 
+char32_t decode(std::string_view s, std::size_t& i) {
+  const std::size_t n = sequence(s, i);
+  if (n == 0) {
+    ++i;
+    return 0xFFFD;
+  }
+  const auto c = static_cast<unsigned char>(s[i]);
+  char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
+  for (std::size_t k = 1; k < n; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+  i += n;
+  return cp;
+}
+
 std::size_t length(std::string_view s) {
   std::size_t count = 0;
   for (char c : s) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;

@@ -21,6 +21,10 @@ constexpr bool isContinuation(char byte) {
 // characters that reorder or hide text (zero-width, bidi controls, BOM).
 std::string clean(std::string_view s, bool drop_controls, bool keep_newlines);
 
+// The code point at s[i], moving i past it; an ill-formed byte gives U+FFFD
+// and moves i by one.
+char32_t decode(std::string_view s, std::size_t& i);
+
 // Code points in a valid string.
 std::size_t length(std::string_view s);
 

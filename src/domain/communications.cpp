@@ -392,8 +392,9 @@ Result<CommPage> CommunicationService::queue(const Session& staff, CommFilter fi
   filter.q = validate::trim(filter.q);
   if (!filter.q.empty() && searchTerms(filter.q).kind == SearchTerms::Kind::kNone) {
     return fail(Error::invalid("search_too_short",
-                               "Per cercare scrivere almeno 3 caratteri (una parte del protocollo, "
-                               "del codice fiscale, del cognome o dell'oggetto)."));
+                               "Per cercare scrivere almeno 3 lettere o cifre (cifre del "
+                               "protocollo, l'inizio del codice fiscale, del cognome o di una "
+                               "parola dell'oggetto)."));
   }
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());

@@ -1,5 +1,7 @@
 #include "domain/model.h"
 
+#include <algorithm>
+
 #include "core/codice_fiscale.h"
 #include "core/utf8.h"
 
@@ -44,11 +46,48 @@ bool isWholeProtocol(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// A Latin-1 letter (U+00C0–U+00FF) without its accent, in lower case; 0 for
+// the others (× ÷ and the letters with no plain form: æ ð ø þ ß).
+char foldLatin1(char32_t cp) {
+  static constexpr char kFold[] =
+      "aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0\0"  // U+00C0–U+00DF
+      "aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0y";  // U+00E0–U+00FF
+  return cp >= 0xC0 && cp <= 0xFF ? kFold[cp - 0xC0] : '\0';
+}
+
+}  // namespace
+
+std::vector<std::string> searchWords(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (std::size_t i = 0; i < text.size();) {
+    const char32_t cp = utf8::decode(text, i);
+    char c = '\0';
+    if ((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z')) {
+      c = static_cast<char>(cp);
+    } else if (cp >= 'A' && cp <= 'Z') {
+      c = static_cast<char>(cp + 32);
+    } else {
+      c = foldLatin1(cp);
+    }
+    if (c != '\0') {
+      word.push_back(c);
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
 SearchTerms searchTerms(std::string_view q) {
   SearchTerms t;
   while (!q.empty() && (q.front() == ' ' || q.front() == '\t')) q.remove_prefix(1);
   while (!q.empty() && (q.back() == ' ' || q.back() == '\t')) q.remove_suffix(1);
-  if (q.empty()) return t;
+  if (utf8::length(q) < 3) return t;
   if (isWholeProtocol(q)) {
     t.kind = SearchTerms::Kind::kProtocol;
     for (char c : q) t.exact.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
@@ -59,24 +98,13 @@ SearchTerms searchTerms(std::string_view q) {
     t.exact = cf::normalize(q);
     return t;
   }
-  // Words of 3 characters or more are each looked for anywhere; when a word
-  // is shorter ("numero 1"), the whole text is looked for as typed.
-  bool all_long = true;
-  std::size_t start = 0;
-  while (start < q.size()) {
-    std::size_t end = q.find_first_of(" \t", start);
-    if (end == std::string_view::npos) end = q.size();
-    const std::string_view word = q.substr(start, end - start);
-    if (utf8::length(word) >= 3) {
-      t.words.emplace_back(word);
-    } else if (!word.empty()) {
-      all_long = false;
+  for (std::string& w : searchWords(q)) {
+    const bool prefix = w.size() >= 3;
+    if (w.size() > kSearchPrefixMax) w.resize(kSearchPrefixMax);
+    SearchWord word{std::move(w), prefix};
+    if (std::find(t.words.begin(), t.words.end(), word) == t.words.end()) {
+      t.words.push_back(std::move(word));
     }
-    start = end + 1;
-  }
-  if (!all_long) {
-    t.words.clear();
-    if (utf8::length(q) >= 3) t.words.emplace_back(q);
   }
   if (!t.words.empty()) t.kind = SearchTerms::Kind::kWords;
   return t;

@@ -202,16 +202,31 @@ struct CommPage {
 };
 
 // How the staff's search text is looked up: a whole protocol number or
-// codice fiscale exactly (by index), anything else as words of 3 characters
-// or more, each found anywhere in the protocol, codice fiscale, surname or
-// subject (a trigram index); with a shorter word among them, the whole text
-// as typed. Under 3 characters in all: kNone (nothing to look for).
+// codice fiscale exactly (by index); anything else by words. The text is cut
+// into words at every character that is not a letter or a digit, and folded
+// to lower case without accents (searchWords). A word of 3 characters or more
+// finds the threads with a word beginning with it (its first 12 characters:
+// kSearchPrefixMax) in the protocol, codice fiscale, surname or subject; a
+// shorter one a whole word. The protocol's number is also indexed from each
+// of its digits on, so that digits find any part of it (its last digits).
+// Under 3 characters in all, or no word: kNone (nothing to look for).
+struct SearchWord {
+  std::string text;     // lower case, no accents: [0-9a-z]
+  bool prefix = false;  // the beginning of a word (3 characters or more)
+  bool operator==(const SearchWord&) const = default;
+};
+inline constexpr std::size_t kSearchPrefixMax = 12;
 struct SearchTerms {
   enum class Kind { kNone, kProtocol, kCodiceFiscale, kWords } kind = Kind::kNone;
-  std::string exact;               // kProtocol, kCodiceFiscale: upper case
-  std::vector<std::string> words;  // kWords: as typed
+  std::string exact;              // kProtocol, kCodiceFiscale: upper case
+  std::vector<SearchWord> words;  // kWords
 };
 SearchTerms searchTerms(std::string_view q);
+
+// `text` cut into words as above: lower case, accents of the Latin-1 letters
+// removed (à → a), every other character a separator. Both engines index the
+// same words (SQLite's unicode61 tokenizer, PostgreSQL's translate()).
+std::vector<std::string> searchWords(std::string_view text);
 
 // An attachment with its bytes and the owner of its thread.
 struct StoredFile {

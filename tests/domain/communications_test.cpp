@@ -169,3 +169,21 @@ TEST_CASE("only staff act for the Institute", "[domain]") {
   CHECK(f.service.queue(f.tech, {}).error().code == ErrorCode::kForbidden);
   CHECK(f.service.send(f.staff, f.input()).error().code == ErrorCode::kForbidden);
 }
+
+TEST_CASE("a staff search is cut into words without case or accents, prefixes from 3 characters",
+          "[domain]") {
+  using Kind = SearchTerms::Kind;
+  CHECK(searchWords("Perché È  d'Àquila-2025.0000123") ==
+        std::vector<std::string>{"perche", "e", "d", "aquila", "2025", "0000123"});
+  CHECK(searchWords("łódź «x»") ==
+        std::vector<std::string>{"od", "x"});  // outside Latin-1: a separator
+  auto t = searchTerms("  rateizzazionE  di 4242 ");
+  REQUIRE(t.kind == Kind::kWords);
+  CHECK(t.words == std::vector<SearchWord>{{"rateizzazion", true}, {"di", false}, {"4242", true}});
+  CHECK(searchTerms("ab").kind == Kind::kNone);       // under 3 characters in all
+  CHECK(searchTerms("%%%").kind == Kind::kNone);      // no word
+  CHECK(searchTerms("a b").words.size() == 2);        // short words, whole
+  CHECK(searchTerms("ross ROSS").words.size() == 1);  // once each
+  CHECK(searchTerms("inps.0001.2026.0000123").kind == Kind::kProtocol);
+  CHECK(searchTerms("rssmra80a01h501u").kind == Kind::kCodiceFiscale);
+}

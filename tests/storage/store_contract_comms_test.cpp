@@ -231,12 +231,40 @@ TEST_CASE("store: lists filter, search, count and page, newest first", "[store]"
   };
   CHECK(search("INPS.0001.2026.000007") == 1);  // whole protocol
   CHECK(search("000012") == 1);                 // its last digits
-  CHECK(search("grcfnc") == 5);                 // codice fiscale beginning, any case
-  CHECK(search("d'gre") == 5);                  // surname beginning, any case
-  CHECK(search("numero 1") == 11);              // words of the subject: 1, 10-19
-  CHECK(search("50%") == 1);                    // % is literal
-  CHECK(search("_") == 0);                      // and so is _
+  CHECK(search("0012") == 1);
+  CHECK(search("grcfnc") == 5);    // codice fiscale beginning, any case
+  CHECK(search("d'gre") == 5);     // surname beginning, any case
+  CHECK(search("numer") == 24);    // the beginning of a word of the subject
+  CHECK(search("umero") == 0);     // not its middle
+  CHECK(search("numero 1") == 1);  // a short word is a whole word: not 10-19
+  CHECK(search("50%") == 1);       // % and _ are no wildcards: they end a word
+  CHECK(search("_") == 0);
   CHECK(search("nessuno") == 0);
+}
+
+TEST_CASE("store: a search ignores case and accents, and cuts long words at 12 characters",
+          "[store]") {
+  Engine e;
+  auto tx = e.write();
+  const auto p = *tx->insertProfessional(person("DLLLRA80A01H501X", "Dell'Àquila"), 1);
+  thread(*tx, p, "INPS.0001.2026.0000123", "Perché è sospesa la rateizzazione?", 100);
+  thread(*tx, p, "INPS.0001.2026.0004567", "Altro", 101);
+  REQUIRE(tx->commit());
+  auto r = e.read();
+  auto search = [&](const std::string& q) {
+    CommFilter f;
+    f.q = q;
+    return r->listCommunications(f)->total;
+  };
+  CHECK(search("perche") == 1);
+  CHECK(search("PERCHÉ") == 1);
+  CHECK(search("sosp") == 1);
+  CHECK(search("aquila") == 2);
+  CHECK(search("dell'aquila altro") == 1);
+  CHECK(search("rateizzazioni") == 1);  // "rateizzazion", as the index knows long words
+  CHECK(search("123") == 1);            // any part of the protocol's number
+  CHECK(search("0456") == 1);
+  CHECK(search("inps") == 2);
 }
 
 TEST_CASE("store: the staff count stops at 1,000 and says so, the search follows a new surname",

@@ -381,20 +381,18 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   const domain::SearchTerms terms = domain::searchTerms(f.q);
   if (!f.q.empty() && terms.kind == Kind::kNone) return CommPage{};  // too short: no match
   PgParams params;
-  // Each word anywhere in the thread's search text (a trigram index); % _
-  // and \ typed are literal. Words come first, then the filters.
+  // Every word in the thread's search words (a GIN index): `word:*` its
+  // beginning, `word` a whole one. Words hold [0-9a-z] only. Words come
+  // first, then the filters.
   std::string words;
   if (terms.kind == Kind::kWords) {
-    for (const std::string& word : terms.words) {
-      std::string pattern = "%";
-      for (char ch : word) {
-        if (ch == '%' || ch == '_' || ch == '\\') pattern.push_back('\\');
-        pattern.push_back(ch);
-      }
-      pattern.push_back('%');
-      params.add(std::string_view(pattern));
-      words += " AND c.search_text LIKE lower($" + std::to_string(params.size()) + ")";
+    std::string tsquery;
+    for (const domain::SearchWord& word : terms.words) {
+      if (!tsquery.empty()) tsquery += " & ";
+      tsquery += "'" + word.text + (word.prefix ? "':*" : "'");
     }
+    params.add(std::string_view(tsquery));
+    words = " AND c.search_words @@ to_tsquery('pg_catalog.simple', $1)";
   }
   const int first = params.size();
   const ListWhere where = listWhere(f, terms, [first](std::size_t n) {

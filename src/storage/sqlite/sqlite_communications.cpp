@@ -60,12 +60,10 @@ Result<std::int64_t> SqliteTransaction::insertCommunication(const Communication&
   const std::int64_t id = sqlite3_last_insert_rowid(conn_->db());
   // The staff's search index, in the same transaction.
   auto s = query(
-      "INSERT INTO communications_search (rowid, protocol, codice_fiscale, surname, subject) "
-      "SELECT ?, ?, codice_fiscale, surname, ? FROM professionals WHERE id = ?");
+      "INSERT INTO communications_words (rowid, words) "
+      "SELECT id, words FROM communications_words_text WHERE id = ?");
   if (!s) return fail(s.error());
-  if (auto st = s->bind(id).bind(c.protocol).bind(c.subject).bind(c.professional_id).run(); !st) {
-    return fail(st.error());
-  }
+  if (auto st = s->bind(id).run(); !st) return fail(st.error());
   return id;
 }
 
@@ -127,15 +125,15 @@ void bindWhere(Query& q, const ListWhere& where) {
 // The ids of the threads matching `match` and the filters: all of them when
 // there are at most kCountCap, else the kCountCap newest; and their count
 // (kCountCap + 1: more). FTS5 walks its index oldest first cheaply, seeking
-// by the rarest word; newest first it reads every word's whole list, so that
+// by the rarest word; newest first it reads the words' lists whole, so that
 // is done only when the matches are too many to take all.
 Result<std::pair<std::string, std::int64_t>> SqliteTransaction::searchHits(const std::string& match,
                                                                            const ListWhere& where) {
   const std::string cap = std::to_string(CommPage::kCountCap + 1);
   const std::string hits =
-      "SELECT communications_search.rowid FROM communications_search JOIN communications c ON "
-      "c.id = communications_search.rowid WHERE communications_search MATCH ?" +
-      where.sql + " ORDER BY communications_search.rowid ";
+      "SELECT communications_words.rowid FROM communications_words JOIN communications c ON "
+      "c.id = communications_words.rowid WHERE communications_words MATCH ?" +
+      where.sql + " ORDER BY communications_words.rowid ";
   std::vector<std::int64_t> ids;
   for (const char* order : {"ASC LIMIT ", "DESC LIMIT "}) {
     ids.clear();
@@ -175,24 +173,30 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   std::string hits_json;  // kWords: the matching ids, as a JSON array
   std::int64_t hits = 0;  // kWords: their count
   if (terms.kind == Kind::kWords) {
-    // Each word anywhere (trigrams).
-    for (const std::string& word : terms.words) {
-      match += match.empty() ? "\"" : " \"";
-      for (char ch : word) match += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      match += '"';
+    // Every word: "word"* its beginning (a prefix index), "word" a whole one.
+    // Words hold [0-9a-z] only, so the quotes need no escaping.
+    for (const domain::SearchWord& word : terms.words) {
+      match += match.empty() ? "\"" : " AND \"";
+      match += word.text;
+      match += word.prefix ? "\"*" : "\"";
     }
     auto found = searchHits(match, where);
     if (!found) return fail(found.error());
     hits_json = std::move(found->first);
     hits = found->second;
-    page_sql = std::string(kCommColumns) + "WHERE c.id IN (SELECT value FROM json_each(?))";
+    // The page's ids are picked from the table alone; the owner and who wrote
+    // last are read for those rows only, not for each of up to 1,000 hits.
+    page_sql = std::string(kCommColumns) +
+               "WHERE c.id IN (SELECT h.id FROM communications h WHERE h.id IN "
+               "(SELECT value FROM json_each(?)) ORDER BY h.created_at DESC, h.id DESC "
+               "LIMIT ? OFFSET ?) ORDER BY c.created_at DESC, c.id DESC";
   } else {
     count_sql = own ? "SELECT count(*) FROM communications c WHERE 1 = 1" + where.sql
                     : "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE 1 = 1" +
                           where.sql + " LIMIT " + cap + ")";
-    page_sql = std::string(own ? kOwnCommColumns : kCommColumns) + "WHERE 1 = 1" + where.sql;
+    page_sql = std::string(own ? kOwnCommColumns : kCommColumns) + "WHERE 1 = 1" + where.sql +
+               " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
   }
-  page_sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
   auto bindAll = [&](Query& q) {
     if (!hits_json.empty()) {
       q.bind(hits_json);

@@ -47,15 +47,21 @@ Status SqliteTransaction::updateProfessionalNames(std::int64_t id,
                                                   std::string_view surname,
                                                   std::string_view name,
                                                   std::int64_t now) {
+  // The staff's search index knows the threads by the new surname: each row
+  // is taken out with the text it was indexed with, and put back.
+  auto out = query(
+      "INSERT INTO communications_words (communications_words, rowid, words) "
+      "SELECT 'delete', id, words FROM communications_words_text WHERE professional_id = ?");
+  if (!out) return fail(out.error());
+  if (auto st = out->bind(id).run(); !st) return st;
   auto q = query("UPDATE professionals SET surname = ?, name = ?, updated_at = ? WHERE id = ?");
   if (!q) return fail(q.error());
   if (auto st = q->bind(surname).bind(name).bind(now).bind(id).run(); !st) return st;
-  // The staff's search index knows the threads by the new surname.
-  auto s = query(
-      "UPDATE communications_search SET surname = ? "
-      "WHERE rowid IN (SELECT id FROM communications WHERE professional_id = ?)");
-  if (!s) return fail(s.error());
-  return s->bind(surname).bind(id).run();
+  auto in = query(
+      "INSERT INTO communications_words (rowid, words) "
+      "SELECT id, words FROM communications_words_text WHERE professional_id = ?");
+  if (!in) return fail(in.error());
+  return in->bind(id).run();
 }
 
 Status SqliteTransaction::setProfessionalPin(std::int64_t id, std::string_view pin_hash) {
