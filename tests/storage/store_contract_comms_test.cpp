@@ -214,6 +214,10 @@ TEST_CASE("store: lists filter, search, count and page, newest first", "[store]"
   mine.professional_id = greco;
   mine.box = Box::kSent;
   CHECK(list(mine).total == 5);
+  mine.page = 2;  // past the last page: no row, the count still right
+  CHECK(list(mine).items.empty());
+  CHECK(list(mine).total == 5);
+  mine.page = 1;
   CommFilter open;
   open.status = CommStatus::kAperta;
   CHECK(list(open).total == 13);

@@ -176,6 +176,10 @@ class PgTransaction final : public domain::Transaction {
   Result<PgResult> run(const std::string& sql, const PgParams& params = {}) {
     return conn_->run(sql, params);
   }
+  Result<domain::CommPage> ownList(const std::string& where,
+                                   PgParams params,
+                                   int per_page,
+                                   std::int64_t offset);
   // Runs SQL statements with no parameters (a migration file).
   Status script(const std::string& sql) {
     auto r = conn_->exec(sql);

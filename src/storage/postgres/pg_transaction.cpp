@@ -407,6 +407,8 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   }
   const std::string cap = std::to_string(CommPage::kCountCap + 1);
   const bool own = f.professional_id && terms.kind == Kind::kNone;
+  const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
+  if (own) return ownList(where.sql, std::move(params), f.per_page, offset);
   std::string count_sql;
   std::string page_sql;
   if (terms.kind == Kind::kWords) {
@@ -416,20 +418,18 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
     page_sql = std::string(kCommColumns) + "WHERE c.id IN (" + hits +
                std::to_string(CommPage::kCountCap) + ")";
   } else {
-    count_sql = own ? "SELECT count(*) FROM communications c WHERE true" + where.sql
-                    : "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
-                          where.sql + " LIMIT " + cap + ") AS hits";
-    page_sql = std::string(own ? kOwnCommColumns : kCommColumns) + "WHERE true" + where.sql;
+    count_sql = "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" + where.sql +
+                " LIMIT " + cap + ") AS hits";
+    page_sql = std::string(kCommColumns) + "WHERE true" + where.sql;
   }
   CommPage page;
   auto total = scalar(count_sql, params);
   if (!total) return fail(total.error());
   page.total = *total;
-  if (!own && page.total > CommPage::kCountCap) {
+  if (page.total > CommPage::kCountCap) {
     page.total = CommPage::kCountCap;
     page.total_capped = true;
   }
-  const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
   if (page.total <= offset && !page.total_capped) return page;
   const std::string limit = std::to_string(params.size() + 1);
   params.add(f.per_page).add(offset);
@@ -438,6 +438,40 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
                                   params, readComm<PgRow>);
   if (!items) return fail(items.error());
   page.items = std::move(*items);
+  return page;
+}
+
+// A professional's own list in one statement, so one round trip: the page,
+// each row carrying the count of the whole list (a few hundred rows at most,
+// counted whole). Past the last page no row says it: then it is counted alone.
+Result<CommPage> PgTransaction::ownList(const std::string& where,
+                                        PgParams params,
+                                        int per_page,
+                                        std::int64_t offset) {
+  static const std::string columns = [] {
+    std::string c = kOwnCommColumns;
+    c.insert(c.find(" FROM communications c"), ", count(*) OVER ()");
+    return c;
+  }();
+  const PgParams filters = params;
+  const std::string limit = std::to_string(params.size() + 1);
+  params.add(per_page).add(offset);
+  auto r = run(columns + "WHERE true" + where + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
+                   limit + " OFFSET $" + std::to_string(params.size()),
+               params);
+  if (!r) return fail(r.error());
+  CommPage page;
+  constexpr int kCountColumn = 17;
+  for (int i = 0; i < r->rows(); ++i) {
+    const PgRow row(*r, i);
+    page.items.push_back(readComm(row));
+    page.total = row.int64(kCountColumn);
+  }
+  if (page.items.empty() && offset > 0) {
+    auto total = scalar("SELECT count(*) FROM communications c WHERE true" + where, filters);
+    if (!total) return fail(total.error());
+    page.total = *total;
+  }
   return page;
 }
 
