@@ -226,6 +226,8 @@ text = open(path).read()
 text = re.sub(r"(\[pec\]\nurl = smtp://127\.0\.0\.1:)\d+", r"\g<1>" + port, text)
 open(path, "w").write(text)
 PY
+kill -TERM "$kiosk"  # the kiosk restarted after the crash: one at a time
+wait "$kiosk" 2>/dev/null
 rm -f "$work/k.db" "$work/k.db-wal" "$work/k.db-shm"
 start_kiosk
 pro=$(login "$work/pro" '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}')
