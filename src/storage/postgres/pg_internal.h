@@ -176,6 +176,7 @@ class PgTransaction final : public domain::Transaction {
   Result<PgResult> run(const std::string& sql, const PgParams& params = {}) {
     return conn_->run(sql, params);
   }
+  Result<std::string> searchQuery(const std::vector<domain::SearchWord>& words);
   Result<domain::CommPage> ownList(const std::string& where,
                                    PgParams params,
                                    int per_page,

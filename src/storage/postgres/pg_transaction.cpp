@@ -386,12 +386,10 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   // first, then the filters.
   std::string words;
   if (terms.kind == Kind::kWords) {
-    std::string tsquery;
-    for (const domain::SearchWord& word : terms.words) {
-      if (!tsquery.empty()) tsquery += " & ";
-      tsquery += "'" + word.text + (word.prefix ? "':*" : "'");
-    }
-    params.add(std::string_view(tsquery));
+    auto tsquery = searchQuery(terms.words);
+    if (!tsquery) return fail(tsquery.error());
+    if (tsquery->empty()) return CommPage{};  // a word that begins no known word
+    params.add(std::string_view(*tsquery));
     words = " AND c.search_words @@ to_tsquery('pg_catalog.simple', $1)";
   }
   const int first = params.size();
@@ -439,6 +437,53 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   if (!items) return fail(items.error());
   page.items = std::move(*items);
   return page;
+}
+
+// The tsquery for `words`: a short word as it is; a word's beginning as the
+// whole words it begins when they are at most kTermsMax (GIN skips through
+// their lists), else as a prefix. Empty when a beginning begins no word.
+Result<std::string> PgTransaction::searchQuery(const std::vector<domain::SearchWord>& words) {
+  constexpr int kTermsMax = 32;
+  std::string prefixes = "{";
+  for (const auto& w : words) {
+    if (!w.prefix) continue;
+    if (prefixes.size() > 1) prefixes += ',';
+    prefixes += w.text;  // [0-9a-z]: nothing to quote in an array literal
+  }
+  prefixes += '}';
+  std::map<std::string, std::vector<std::string>, std::less<>> known;
+  if (prefixes.size() > 2) {
+    auto r =
+        run("SELECT w, t.term FROM unnest($1::text[]) AS w, LATERAL (SELECT term FROM search_terms "
+            "WHERE term >= w AND term < w || '~' ORDER BY term LIMIT " +
+                std::to_string(kTermsMax + 1) + ") AS t",
+            PgParams().add(std::string_view(prefixes)));
+    if (!r) return fail(r.error());
+    for (int i = 0; i < r->rows(); ++i) {
+      const PgRow row(*r, i);
+      known[row.text(0)].push_back(row.text(1));
+    }
+  }
+  std::string q;
+  for (const auto& w : words) {
+    if (!q.empty()) q += " & ";
+    if (!w.prefix) {
+      q += "'" + w.text + "'";
+      continue;
+    }
+    auto it = known.find(w.text);
+    if (it == known.end()) return std::string();
+    if (it->second.size() > static_cast<std::size_t>(kTermsMax)) {
+      q += "'" + w.text + "':*";
+      continue;
+    }
+    q += '(';
+    for (std::size_t k = 0; k < it->second.size(); ++k) {
+      q += (k ? " | '" : "'") + it->second[k] + "'";
+    }
+    q += ')';
+  }
+  return q;
 }
 
 // A professional's own list in one statement, so one round trip: the page,

@@ -4,7 +4,8 @@
 -- part of it). The text is cut at every character that is not [0-9a-z] once
 -- the Latin-1 letters have lost their accents and case, the same words the
 -- program cuts a search into; a query word of 3 characters or more is a prefix
--- (`word:*`). Kept by the triggers of 007, in the same transaction as the write.
+-- (`word:*`, or the words it begins: search_terms). Kept by the triggers of 007,
+-- in the same transaction as the write.
 -- The trigram text of 007 goes.
 DROP INDEX communications_search_trgm;
 ALTER TABLE communications DROP COLUMN search_text;
@@ -21,10 +22,18 @@ RETURNS tsvector LANGUAGE sql IMMUTABLE AS $$
   FROM (SELECT substring(protocol FROM '[0-9]*$') AS seq) AS s
 $$;
 
+-- Every word the index knows. A word typed is looked up as the few whole words
+-- it begins, when they are few: GIN then skips through their lists by the
+-- rarest, where a prefix (`word:*`) first gathers every thread of every word
+-- with that beginning (90 ms for two words in a third of a million threads).
+CREATE TABLE search_terms (term TEXT COLLATE "C" PRIMARY KEY);
+
 CREATE OR REPLACE FUNCTION kiosk_search_text() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   SELECT kiosk_search_words(NEW.protocol, p.codice_fiscale, p.surname, NEW.subject)
     INTO NEW.search_words FROM professionals p WHERE p.id = NEW.professional_id;
+  INSERT INTO search_terms (term) SELECT unnest(tsvector_to_array(NEW.search_words))
+    ON CONFLICT DO NOTHING;
   RETURN NEW;
 END $$;
 
