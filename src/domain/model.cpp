@@ -44,10 +44,6 @@ bool isWholeProtocol(std::string_view s) {
   return dots == 2 && digits > 0;
 }
 
-}  // namespace
-
-namespace {
-
 // A Latin-1 letter (U+00C0–U+00FF) without its accent, in lower case; 0 for
 // the others (× ÷ and the letters with no plain form: æ ð ø þ ß).
 char foldLatin1(char32_t cp) {

@@ -407,23 +407,32 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   const bool own = f.professional_id && terms.kind == Kind::kNone;
   const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
   if (own) return ownList(where.sql, std::move(params), f.per_page, offset);
-  std::string count_sql;
   std::string page_sql;
+  CommPage page;
   if (terms.kind == Kind::kWords) {
-    const std::string hits = "SELECT c.id FROM communications c WHERE true" + words + where.sql +
-                             " ORDER BY c.id DESC LIMIT ";
-    count_sql = "SELECT count(*) FROM (" + hits + cap + ") AS hits";
-    page_sql = std::string(kCommColumns) + "WHERE c.id IN (" + hits +
-               std::to_string(CommPage::kCountCap) + ")";
+    // The matching ids once, the newest kCountCap + 1 (their number is the
+    // count), then the page among them.
+    auto hits = run("SELECT c.id FROM communications c WHERE true" + words + where.sql +
+                        " ORDER BY c.id DESC LIMIT " + cap,
+                    params);
+    if (!hits) return fail(hits.error());
+    page.total = hits->rows();
+    std::string ids = "{";
+    for (int i = 0; i < hits->rows() && i < CommPage::kCountCap; ++i) {
+      if (i) ids += ',';
+      ids += hits->value(i, 0);
+    }
+    ids += '}';
+    params = PgParams().add(std::string_view(ids));
+    page_sql = std::string(kCommColumns) + "WHERE c.id = ANY($1::bigint[])";
   } else {
-    count_sql = "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" + where.sql +
-                " LIMIT " + cap + ") AS hits";
+    auto total = scalar("SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
+                            where.sql + " LIMIT " + cap + ") AS hits",
+                        params);
+    if (!total) return fail(total.error());
+    page.total = *total;
     page_sql = std::string(kCommColumns) + "WHERE true" + where.sql;
   }
-  CommPage page;
-  auto total = scalar(count_sql, params);
-  if (!total) return fail(total.error());
-  page.total = *total;
   if (page.total > CommPage::kCountCap) {
     page.total = CommPage::kCountCap;
     page.total_capped = true;
