@@ -281,6 +281,7 @@ Result<Session> AuthService::authenticate(std::string_view token) {
       seen_.erase(hash);
       touches_.erase(s.id);
     }
+    if (s.role == Role::kProfessional) store_.forget(s.subject_id);
     auto tx = store_.begin(TxMode::kWrite);
     if (!tx) return fail(tx.error());
     if (auto st = (*tx)->deleteSession(s.id); !st) return fail(st.error());
@@ -330,6 +331,7 @@ Status AuthService::logout(const Session& session) {
     seen_.erase(session.token_hash);
     touches_.erase(session.id);
   }
+  if (session.role == Role::kProfessional) store_.forget(session.subject_id);
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
   if (auto st = (*tx)->deleteSession(session.id); !st) return st;

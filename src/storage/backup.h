@@ -17,11 +17,12 @@ Status backupSqlite(const std::string& db_path, const std::string& dest);
 // The newest migration applied to the SQLite file at `path` (opened read-only).
 Result<int> sqliteSchemaVersion(const std::string& path);
 
-// The newest migration this program knows.
+// The newest SQLite migration this program knows.
 int knownSchemaVersion();
 
 // 422 schema_newer when a database at schema `applied` was written by a
 // newer program (a restore, a downgrade): refused rather than half understood.
-Status refuseNewer(int applied);
+// `known`: the newest migration of the database's engine.
+Status refuseNewer(int applied, int known = knownSchemaVersion());
 
 }  // namespace kiosk::storage

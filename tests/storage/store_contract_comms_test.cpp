@@ -246,6 +246,57 @@ TEST_CASE("store: lists filter, search, count and page, newest first", "[store]"
   CHECK(search("nessuno") == 0);
 }
 
+TEST_CASE("store: a list asked again shows at once what another desk changed", "[store]") {
+  // Two stores on one database: two desks of a branch (or two processes on
+  // one SQLite file). A page read at desk A is read again after each change
+  // made at desk B, and after a logout at A (forget).
+  Engine a;
+  auto b = std::move(*storage::openStore(a.db.url(), {4, 5000}));
+  std::int64_t pid = 0;
+  std::int64_t first = 0;
+  {
+    auto tx = a.write();
+    pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    first = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    REQUIRE(tx->commit());
+  }
+  CommFilter mine;
+  mine.professional_id = pid;
+  mine.box = Box::kSent;
+  auto at_a = [&] { return *a.read()->listCommunications(mine); };
+  REQUIRE(at_a().total == 1);
+  REQUIRE(at_a().items.at(0).status == CommStatus::kAperta);
+  {
+    auto tx = std::move(*b->begin(TxMode::kWrite));
+    thread(*tx, pid, "INPS.0001.2026.000002", "Due", 11);
+    REQUIRE(tx->commit());
+  }
+  auto after_send = at_a();
+  CHECK(after_send.total == 2);
+  REQUIRE(after_send.items.size() == 2);
+  CHECK(after_send.items[0].protocol == "INPS.0001.2026.000002");
+  {
+    auto tx = std::move(*b->begin(TxMode::kWrite));
+    auto c = **tx->communicationById(first);
+    c.status = CommStatus::kChiusa;
+    c.unread = true;
+    REQUIRE(tx->updateCommunication(c));
+    REQUIRE(tx->commit());
+  }
+  auto after_reply = at_a();
+  REQUIRE(after_reply.items.size() == 2);
+  CHECK(after_reply.items[1].status == CommStatus::kChiusa);
+  CHECK(after_reply.items[1].unread);
+  {
+    auto tx = std::move(*b->begin(TxMode::kWrite));
+    thread(*tx, pid, "INPS.0001.2026.000003", "Tre", 12);
+    // Rolled back: the page stays as it was.
+  }
+  CHECK(at_a().total == 2);
+  a.store->forget(pid);
+  CHECK(at_a().total == 2);
+}
+
 TEST_CASE("store: a search ignores case and accents, and cuts long words at 12 characters",
           "[store]") {
   Engine e;

@@ -162,6 +162,9 @@ class Store {
   virtual std::optional<std::uint64_t> freeBytes() = 0;
   // "sqlite:/path/to/file.db", for logs and selftest (no credentials).
   virtual std::string describe() const = 0;
+  // Drops whatever the store keeps in memory of a professional's threads (a
+  // cache): called when their session ends, so nothing of theirs stays.
+  virtual void forget(std::int64_t /*professional_id*/) {}
 };
 
 // 507 storage_full when the store knows it has less than `min_free` bytes free.

@@ -106,6 +106,15 @@ class PgParams {
     return *this;
   }
   int size() const { return static_cast<int>(items_.size()); }
+  // The text values in one string (a cache key; binary ones are left out).
+  std::string joined() const {
+    std::string out;
+    for (const auto& i : items_) {
+      out += i.null ? "\x1e" : i.owned;
+      out += '\x1f';
+    }
+    return out;
+  }
 
   struct Arrays {
     std::vector<const char*> values;
@@ -153,6 +162,8 @@ class PgConnection {
   bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
   // True while a transaction is open or failed (not idle).
   bool inTransaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+  // Fit for the pool: alive, and idle or only ending a read (rollbackLater).
+  bool reusable() const { return !broken() && !poisoned_ && (ending_ || !inTransaction()); }
 
   // A statement without parameters (may hold several, e.g. "BEGIN; SELECT …").
   Result<PgResult> exec(const std::string& sql);
@@ -160,27 +171,55 @@ class PgConnection {
   // binary results (used for attachment bytes).
   Result<PgResult> run(const std::string& sql, const PgParams& params, int result_format = 0);
 
+  // A read transaction's round trips: its BEGIN goes in one pipeline with
+  // its first statement (and the PREPARE of a statement new to this
+  // connection), and its end is sent without waiting for the answer, which
+  // the connection's next use reads. A list page is then one round trip
+  // instead of three.
+  void deferBegin(std::string sql) { begin_ = std::move(sql); }
+  // A statement run ahead of a deferred BEGIN, outside the transaction.
+  Result<PgResult> runAhead(const std::string& sql, const PgParams& params);
+  bool beginDeferred() const { return !begin_.empty(); }
+  void rollbackLater();
+
  private:
+  // Reads the answer to rollbackLater's ROLLBACK, if one is due.
+  Status settle();
+  Result<PgResult> pipelined(const std::string& sql,
+                             const std::string& name,
+                             bool prepare,
+                             const PgParams& params,
+                             int result_format);
+
   PGconn* conn_;
   std::map<std::string, std::string, std::less<>> prepared_;
+  std::string begin_;      // a deferred BEGIN
+  bool ending_ = false;    // a ROLLBACK sent, its answer not yet read
+  bool poisoned_ = false;  // a pipeline left in an unknown state: not reused
 };
 
 class PgTransaction final : public domain::Transaction {
  public:
-  PgTransaction(PgStore& store, std::unique_ptr<PgConnection> conn)
-      : store_(store), conn_(std::move(conn)) {}
+  // `read`: a read-only transaction whose BEGIN (`begin_sql`) is deferred.
+  PgTransaction(PgStore& store,
+                std::unique_ptr<PgConnection> conn,
+                bool read = false,
+                std::string begin_sql = {})
+      : store_(store), conn_(std::move(conn)), read_(read), begin_sql_(std::move(begin_sql)) {}
   ~PgTransaction() override;
 
   Status commit() override;
 
-  Result<PgResult> run(const std::string& sql, const PgParams& params = {}) {
-    return conn_->run(sql, params);
-  }
+  Result<PgResult> run(const std::string& sql, const PgParams& params = {}, int result_format = 0);
+  // Before the snapshot is taken, when it is not yet: a check whose answer
+  // may end the transaction with nothing else read.
+  Result<PgResult> runAhead(const std::string& sql, const PgParams& params);
   Result<std::string> searchQuery(const std::vector<domain::SearchWord>& words);
   Result<domain::CommPage> ownList(const std::string& where,
                                    PgParams params,
                                    int per_page,
-                                   std::int64_t offset);
+                                   std::int64_t offset,
+                                   std::int64_t professional_id);
   // Runs SQL statements with no parameters (a migration file).
   Status script(const std::string& sql) {
     auto r = conn_->exec(sql);
@@ -303,8 +342,15 @@ class PgTransaction final : public domain::Transaction {
     return {};
   }
 
+  // `statement` on the connection, again on a new one when the pooled one
+  // was dropped by the server before this transaction read anything.
+  template <typename Statement>
+  Result<PgResult> onConnection(Statement statement);
+
   PgStore& store_;
   std::unique_ptr<PgConnection> conn_;
+  const bool read_;
+  const std::string begin_sql_;
   bool done_ = false;
 };
 

@@ -1,5 +1,6 @@
 #include "storage/postgres/pg_store.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/log.h"
@@ -43,25 +44,112 @@ Result<PgResult> checked(PGconn* conn, PGresult* raw, std::string_view what) {
 }  // namespace
 
 Result<PgResult> PgConnection::exec(const std::string& sql) {
+  if (auto st = settle(); !st) return fail(st.error());
   return checked(conn_, PQexec(conn_, sql.c_str()), sql);
 }
 
 Result<PgResult> PgConnection::run(const std::string& sql,
                                    const PgParams& params,
                                    int result_format) {
+  if (auto st = settle(); !st) return fail(st.error());
   auto it = prepared_.find(sql);
-  if (it == prepared_.end()) {
-    std::string name = "k" + std::to_string(prepared_.size());
-    auto prepared =
-        checked(conn_, PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), "prepare " + sql);
-    if (!prepared) return fail(prepared.error());
-    it = prepared_.emplace(sql, std::move(name)).first;
-  }
+  const bool prepare = it == prepared_.end();
+  const std::string name = prepare ? "k" + std::to_string(prepared_.size()) : it->second;
+  if (prepare || !begin_.empty()) return pipelined(sql, name, prepare, params, result_format);
   const auto a = params.arrays();
   return checked(conn_,
-                 PQexecPrepared(conn_, it->second.c_str(), params.size(), a.values.data(),
+                 PQexecPrepared(conn_, name.c_str(), params.size(), a.values.data(),
                                 a.lengths.data(), a.formats.data(), result_format),
                  sql);
+}
+
+// The deferred BEGIN, the PREPARE and the statement, sent at once; their
+// answers read in order up to the pipeline's sync. The first failure is the
+// answer (the server skips the rest of the pipeline after it).
+Result<PgResult> PgConnection::pipelined(const std::string& sql,
+                                         const std::string& name,
+                                         bool prepare,
+                                         const PgParams& params,
+                                         int result_format) {
+  if (PQenterPipelineMode(conn_) != 1) return fail(pgError(conn_, nullptr, "pipeline " + sql));
+  const auto a = params.arrays();
+  const bool begin = !begin_.empty();
+  bool sent = !begin || PQsendQueryParams(conn_, begin_.c_str(), 0, nullptr, nullptr, nullptr,
+                                          nullptr, 0) == 1;
+  sent = sent && (!prepare || PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 1);
+  sent = sent && PQsendQueryPrepared(conn_, name.c_str(), params.size(), a.values.data(),
+                                     a.lengths.data(), a.formats.data(), result_format) == 1;
+  sent = sent && PQpipelineSync(conn_) == 1;
+  begin_.clear();
+  if (!sent) {
+    poisoned_ = true;
+    return fail(pgError(conn_, nullptr, sql));
+  }
+  const int commands = (begin ? 1 : 0) + (prepare ? 1 : 0) + 1;
+  std::optional<Error> error;
+  PgResult answer(nullptr);
+  // Each command's answer is followed by a NULL; the sync's answer ends it.
+  for (int ended = 0;;) {
+    PGresult* r = PQgetResult(conn_);
+    if (!r) {
+      if (++ended > commands) break;  // no sync: the connection failed
+      continue;
+    }
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+        status != PGRES_PIPELINE_ABORTED && !error) {
+      error = pgError(conn_, r, sql);
+    }
+    if (ended == commands - 1) {
+      answer = PgResult(r);
+    } else {
+      PQclear(r);
+    }
+  }
+  if (PQexitPipelineMode(conn_) != 1) poisoned_ = true;
+  if (error) return fail(std::move(*error));
+  if (!answer.get()) {
+    poisoned_ = true;
+    return fail(pgError(conn_, nullptr, sql));
+  }
+  if (prepare) prepared_.emplace(sql, name);
+  return answer;
+}
+
+Result<PgResult> PgConnection::runAhead(const std::string& sql, const PgParams& params) {
+  std::string begin = std::move(begin_);
+  begin_.clear();
+  auto r = run(sql, params);
+  begin_ = std::move(begin);
+  return r;
+}
+
+void PgConnection::rollbackLater() {
+  begin_.clear();
+  if (PQsendQuery(conn_, "ROLLBACK") == 1) {
+    ending_ = true;
+  } else {
+    poisoned_ = true;
+  }
+}
+
+Status PgConnection::settle() {
+  if (!ending_) return {};
+  ending_ = false;
+  bool ok = true;
+  while (PGresult* r = PQgetResult(conn_)) {
+    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+  }
+  if (!ok || broken() || inTransaction()) {
+    poisoned_ = true;
+    return fail(pgError(conn_, nullptr, "ROLLBACK"));
+  }
+  return {};
 }
 
 PgStore::PgStore(std::string url, StoreOptions options)
@@ -142,16 +230,22 @@ Result<std::unique_ptr<PgConnection>> PgStore::acquire() {
 
 void PgStore::release(std::unique_ptr<PgConnection> conn) {
   // One the server dropped (restart, failover) is closed: a new one next time.
-  const bool keep = !conn->broken() && !conn->inTransaction();
+  const bool keep = conn->reusable();
   pool_.release(std::move(conn), keep);
 }
 
 Result<std::unique_ptr<domain::Transaction>> PgStore::begin(domain::TxMode mode) {
-  const std::string sql =
-      mode == domain::TxMode::kWrite
-          ? "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
-                std::to_string(kLockClass) + ", " + std::to_string(lock_key_) + ")"
-          : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  if (mode == domain::TxMode::kRead) {
+    // Begun with its first statement (PgConnection::deferBegin).
+    static const std::string read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    auto conn = acquire();
+    if (!conn) return fail(conn.error());
+    (*conn)->deferBegin(read);
+    return std::unique_ptr<domain::Transaction>(
+        new PgTransaction(*this, std::move(*conn), true, read));
+  }
+  const std::string sql = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
+                          std::to_string(kLockClass) + ", " + std::to_string(lock_key_) + ")";
   // A pooled connection may have died with a server restart: one more try on
   // a fresh connection before the caller hears database_unavailable.
   for (int attempt = 0;; ++attempt) {
@@ -167,6 +261,11 @@ Result<std::unique_ptr<domain::Transaction>> PgStore::begin(domain::TxMode mode)
     if (!broken || attempt > 0) return fail(started.error());
     log::warn("database_reconnect", {{"detail", started.error().detail}});
   }
+}
+
+void PgStore::forget(std::int64_t professional_id) {
+  std::lock_guard lock(pages_mutex_);
+  std::erase_if(pages_, [&](const auto& e) { return e.second.professional_id == professional_id; });
 }
 
 Status PgStore::checkWritable() {
@@ -211,10 +310,15 @@ Status PgStore::migrate() {
   auto newest = tx.run("SELECT coalesce(max(version), 0) FROM schema_migrations");
   if (!newest) return fail(newest.error());
   const int applied = PgRow(*newest, 0).integer(0);
-  if (auto st = refuseNewer(applied); !st) return st;
+  const auto versionOf = [](const EmbeddedFile& file) {
+    return std::stoi(std::string(file.name.substr(0, 3)));
+  };
+  int known = 0;
+  for (const auto& file : postgresMigrations()) known = std::max(known, versionOf(file));
+  if (auto st = refuseNewer(applied, known); !st) return st;
   std::vector<std::pair<int, std::string_view>> done;
   for (const auto& file : postgresMigrations()) {
-    const int version = std::stoi(std::string(file.name.substr(0, 3)));
+    const int version = versionOf(file);
     if (version <= applied) continue;
     if (auto st = tx.script(std::string(file.content)); !st) return st;
     if (auto st = tx.run("INSERT INTO schema_migrations (version, name, applied_at) "

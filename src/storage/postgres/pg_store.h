@@ -10,7 +10,12 @@
 //   as SQLite's BEGIN IMMEDIATE serialises them in one file. Protocol counters,
 //   the audit chain's head, lockout counters and idempotency keys therefore
 //   need no retry logic; the lock wait is bounded by lock_timeout.
-//   Read transactions are REPEATABLE READ READ ONLY snapshots and never wait.
+//   Read transactions are REPEATABLE READ READ ONLY snapshots and never wait;
+//   their BEGIN travels with their first statement (one round trip).
+// - A professional's list pages are kept in memory with their list version
+//   (migration 009, moved on by a trigger at every change to their threads,
+//   from any desk): a page asked again costs one indexed read of the version.
+//   forget() drops them at logout.
 // - Migrations are migrations/*.sql (PostgreSQL's own), applied at open in
 //   one transaction under an advisory lock: ten kiosks starting at once
 //   migrate once.
@@ -19,7 +24,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "domain/ports/store.h"
 #include "storage/open_store.h"
@@ -43,6 +50,7 @@ class PgStore final : public domain::Store {
   // The database's disk is the server's: the kiosk does not watch it.
   std::optional<std::uint64_t> freeBytes() override { return std::nullopt; }
   std::string describe() const override { return description_; }
+  void forget(std::int64_t professional_id) override;
 
   Result<int> schemaVersion();
 
@@ -62,6 +70,17 @@ class PgStore final : public domain::Store {
   StoreOptions options_;
   std::int32_t lock_key_ = 0;  // this schema's write lock (hashtext of the schema name)
   ConnectionPool<PgConnection> pool_;
+
+  // Own-list pages by query (filters and page), with the list version of
+  // the snapshot they were read in.
+  struct CachedPage {
+    std::int64_t professional_id = 0;
+    std::int64_t version = 0;
+    domain::CommPage page;
+  };
+  static constexpr std::size_t kCachedPagesMax = 512;
+  std::mutex pages_mutex_;
+  std::unordered_map<std::string, CachedPage> pages_;  // guarded by pages_mutex_
 };
 
 }  // namespace kiosk::storage

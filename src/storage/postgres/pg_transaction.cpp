@@ -1,5 +1,6 @@
 // PgTransaction: every Store method in PostgreSQL's SQL. The row readers and
 // column lists are the SQLite engine's own (storage/rows.h).
+#include "core/log.h"
 #include "storage/postgres/pg_internal.h"
 
 namespace kiosk::storage {
@@ -11,11 +12,51 @@ std::string sql(const char* columns, const char* rest) { return std::string(colu
 }  // namespace
 
 PgTransaction::~PgTransaction() {
-  if (!done_ && !conn_->broken()) (void)conn_->exec("ROLLBACK");
+  if (!conn_) return;  // lost with its reconnection (run)
+  if (read_) {
+    // Nothing was begun if nothing was read; else the end is not waited for.
+    if (!done_ && !conn_->beginDeferred() && !conn_->broken()) conn_->rollbackLater();
+  } else if (!done_ && !conn_->broken()) {
+    (void)conn_->exec("ROLLBACK");
+  }
   store_.release(std::move(conn_));
 }
 
+template <typename Statement>
+Result<PgResult> PgTransaction::onConnection(Statement statement) {
+  if (!conn_) return fail(databaseUnavailable("no connection"));
+  const bool first = conn_->beginDeferred();
+  auto r = statement(*conn_);
+  if (r || !first || !conn_->broken()) return r;
+  // A pooled connection the server dropped (restart, failover): nothing was
+  // read yet, so the transaction starts again on a new connection.
+  log::warn("database_reconnect", {{"detail", r.error().detail}});
+  store_.release(std::move(conn_));
+  auto fresh = store_.acquire();
+  if (!fresh) return fail(fresh.error());
+  conn_ = std::move(*fresh);
+  conn_->deferBegin(begin_sql_);
+  return statement(*conn_);
+}
+
+Result<PgResult> PgTransaction::run(const std::string& sql,
+                                    const PgParams& params,
+                                    int result_format) {
+  return onConnection([&](PgConnection& c) { return c.run(sql, params, result_format); });
+}
+
+Result<PgResult> PgTransaction::runAhead(const std::string& sql, const PgParams& params) {
+  return onConnection([&](PgConnection& c) { return c.runAhead(sql, params); });
+}
+
 Status PgTransaction::commit() {
+  if (!conn_) return fail(databaseUnavailable("no connection"));
+  if (read_) {
+    // A read-only transaction has nothing to commit: it ends as a rollback.
+    if (!conn_->beginDeferred()) conn_->rollbackLater();
+    done_ = true;
+    return {};
+  }
   auto r = conn_->exec("COMMIT");
   if (!r) return fail(r.error());
   // COMMIT of a transaction that already failed answers ROLLBACK, not an error.
@@ -406,7 +447,7 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   const std::string cap = std::to_string(CommPage::kCountCap + 1);
   const bool own = f.professional_id && terms.kind == Kind::kNone;
   const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
-  if (own) return ownList(where.sql, std::move(params), f.per_page, offset);
+  if (own) return ownList(where.sql, std::move(params), f.per_page, offset, *f.professional_id);
   std::string page_sql;
   CommPage page;
   if (terms.kind == Kind::kWords) {
@@ -501,13 +542,31 @@ Result<std::string> PgTransaction::searchQuery(const std::vector<domain::SearchW
 Result<CommPage> PgTransaction::ownList(const std::string& where,
                                         PgParams params,
                                         int per_page,
-                                        std::int64_t offset) {
-  static const std::string columns = [] {
-    std::string c = kOwnCommColumns;
-    c.insert(c.find(" FROM communications c"), ", count(*) OVER ()");
-    return c;
-  }();
+                                        std::int64_t offset,
+                                        std::int64_t professional_id) {
+  const std::string key =
+      where + '\x1d' + params.joined() + std::to_string(per_page) + ':' + std::to_string(offset);
+  std::optional<PgStore::CachedPage> cached;
+  {
+    std::lock_guard lock(store_.pages_mutex_);
+    if (auto it = store_.pages_.find(key); it != store_.pages_.end()) cached = it->second;
+  }
+  static const std::string version = "SELECT list_version FROM professionals WHERE id = $1";
+  if (cached) {
+    auto v = runAhead(version, PgParams().add(professional_id));
+    if (!v) return fail(v.error());
+    if (v->rows() == 1 && PgRow(*v, 0).int64(0) == cached->version) return cached->page;
+  }
+  // The count as a sub-select with the same filters: an index-only scan,
+  // where count(*) OVER () would read every one of the owner's rows. The
+  // list version comes from the same snapshot as the page.
+  const std::string count = "(SELECT count(*) FROM communications c WHERE true" + where + ")";
   const PgParams filters = params;
+  params.add(professional_id);
+  std::string columns = kOwnCommColumns;
+  columns.insert(columns.find(" FROM communications c"),
+                 ", " + count + ", (SELECT list_version FROM professionals WHERE id = $" +
+                     std::to_string(params.size()) + ")");
   const std::string limit = std::to_string(params.size() + 1);
   params.add(per_page).add(offset);
   auto r = run(columns + "WHERE true" + where + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
@@ -516,16 +575,23 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
   if (!r) return fail(r.error());
   CommPage page;
   constexpr int kCountColumn = 17;
+  constexpr int kVersionColumn = 18;
   for (int i = 0; i < r->rows(); ++i) {
     const PgRow row(*r, i);
     page.items.push_back(readComm(row));
     page.total = row.int64(kCountColumn);
   }
-  if (page.items.empty() && offset > 0) {
-    auto total = scalar("SELECT count(*) FROM communications c WHERE true" + where, filters);
-    if (!total) return fail(total.error());
-    page.total = *total;
+  if (page.items.empty()) {
+    if (offset > 0) {
+      auto total = scalar("SELECT " + count, filters);
+      if (!total) return fail(total.error());
+      page.total = *total;
+    }
+    return page;
   }
+  std::lock_guard lock(store_.pages_mutex_);
+  if (store_.pages_.size() >= PgStore::kCachedPagesMax) store_.pages_.clear();
+  store_.pages_[key] = {professional_id, PgRow(*r, 0).int64(kVersionColumn), page};
   return page;
 }
 
@@ -568,11 +634,11 @@ Status PgTransaction::updateCommunication(const Communication& c) {
 Result<std::optional<StoredFile>> PgTransaction::attachmentById(std::int64_t id) {
   // Binary results, so the bytes come as they are (no hex round trip); the
   // other columns are cast to text, whose binary form is the text itself.
-  auto r = conn_->run(
-      "SELECT a.id::text, a.filename, a.content_type, a.size::text, a.sha256, a.content, "
-      "c.professional_id::text FROM attachments a JOIN messages m ON m.id = a.message_id "
-      "JOIN communications c ON c.id = m.communication_id WHERE a.id = $1::bigint",
-      PgParams().add(id), 1);
+  auto r =
+      run("SELECT a.id::text, a.filename, a.content_type, a.size::text, a.sha256, a.content, "
+          "c.professional_id::text FROM attachments a JOIN messages m ON m.id = a.message_id "
+          "JOIN communications c ON c.id = m.communication_id WHERE a.id = $1::bigint",
+          PgParams().add(id), 1);
   if (!r) return fail(r.error());
   if (r->rows() == 0) return std::optional<StoredFile>();
   const PgRow q(*r, 0);
