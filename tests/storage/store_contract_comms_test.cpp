@@ -297,6 +297,48 @@ TEST_CASE("store: a list asked again shows at once what another desk changed", "
   CHECK(at_a().total == 2);
 }
 
+TEST_CASE("store: a read that ends having read nothing new leaves its connection fit to write",
+          "[store]") {
+  // One connection: each transaction below gets the one the last gave back.
+  test::TestDatabase db;
+  auto store = std::move(*storage::openStore(db.url(), {1, 5000}));
+  std::int64_t pid = 0;
+  {
+    auto tx = std::move(*store->begin(TxMode::kWrite));
+    pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    REQUIRE(tx->commit());
+  }
+  CommFilter mine;
+  mine.professional_id = pid;
+  for (int round = 0; round < 3; ++round) {
+    {
+      // The same page twice: the second may be answered from memory.
+      auto tx = std::move(*store->begin(TxMode::kRead));
+      REQUIRE(tx->listCommunications(mine)->total == round + 1);
+    }
+    {
+      auto tx = std::move(*store->begin(TxMode::kRead));
+      REQUIRE(tx->listCommunications(mine)->total == round + 1);
+      REQUIRE(tx->commit());
+    }
+    {
+      auto tx = std::move(*store->begin(TxMode::kRead));  // nothing read at all
+    }
+    auto tx = std::move(*store->begin(TxMode::kWrite));
+    auto sent = tx->insertCommunication([&] {
+      Communication c;
+      c.protocol = "INPS.0001.2026.00010" + std::to_string(round);
+      c.professional_id = pid;
+      c.topic = "contributi";
+      c.subject = "Dopo una lettura";
+      return c;
+    }());
+    REQUIRE(sent);
+    REQUIRE(tx->commit());
+  }
+}
+
 TEST_CASE("store: a search ignores case and accents, and cuts long words at 12 characters",
           "[store]") {
   Engine e;

@@ -229,6 +229,8 @@ Result<std::unique_ptr<PgConnection>> PgStore::acquire() {
 }
 
 void PgStore::release(std::unique_ptr<PgConnection> conn) {
+  // A read that ended having sent nothing leaves no BEGIN for the next user.
+  conn->deferBegin({});
   // One the server dropped (restart, failover) is closed: a new one next time.
   const bool keep = conn->reusable();
   pool_.release(std::move(conn), keep);
