@@ -25,6 +25,11 @@ namespace kiosk::storage {
 
 std::span<const EmbeddedFile> postgresMigrations();  // generated from migrations/*.sql
 
+// A column list (storage/rows.h) followed by the rest of a statement.
+inline std::string withColumns(const char* columns, const char* rest) {
+  return std::string(columns) + rest;
+}
+
 // The class part of the "classid, objid" advisory locks: "KIOS".
 inline constexpr std::int32_t kLockClass = 0x4B494F53;
 inline constexpr std::int32_t kMigrationLockObject = 1;

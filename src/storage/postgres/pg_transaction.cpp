@@ -1,15 +1,11 @@
-// PgTransaction: every Store method in PostgreSQL's SQL. The row readers and
-// column lists are the SQLite engine's own (storage/rows.h).
+// PgTransaction: its life (begin, reconnection, commit) and the Store methods
+// of professionals, contacts, staff, sessions, audit and the fleet, in
+// PostgreSQL's SQL; communications and the outbox are in pg_communications.cpp.
+// The row readers and column lists are the SQLite engine's own (storage/rows.h).
 #include "core/log.h"
 #include "storage/postgres/pg_internal.h"
 
 namespace kiosk::storage {
-
-namespace {
-
-std::string sql(const char* columns, const char* rest) { return std::string(columns) + rest; }
-
-}  // namespace
 
 PgTransaction::~PgTransaction() {
   if (!conn_) return;  // lost with its reconnection (run)
@@ -70,12 +66,12 @@ Status PgTransaction::commit() {
 // --- professionals -------------------------------------------------------
 
 Result<std::optional<Professional>> PgTransaction::findProfessional(std::string_view cf) {
-  static const std::string q = sql(kProfessionalColumns, "WHERE codice_fiscale = $1");
+  static const std::string q = withColumns(kProfessionalColumns, "WHERE codice_fiscale = $1");
   return one<Professional>(q, PgParams().add(cf), readProfessional<PgRow>);
 }
 
 Result<std::optional<Professional>> PgTransaction::professionalById(std::int64_t id) {
-  static const std::string q = sql(kProfessionalColumns, "WHERE id = $1");
+  static const std::string q = withColumns(kProfessionalColumns, "WHERE id = $1");
   return one<Professional>(q, PgParams().add(id), readProfessional<PgRow>);
 }
 
@@ -121,14 +117,14 @@ Result<std::int64_t> PgTransaction::countLockedAccounts(std::int64_t now) {
 // --- contacts ------------------------------------------------------------
 
 Result<std::optional<ContactsVersion>> PgTransaction::contactsVersionById(std::int64_t id) {
-  static const std::string q = sql(kContactsColumns, "WHERE id = $1");
+  static const std::string q = withColumns(kContactsColumns, "WHERE id = $1");
   return one<ContactsVersion>(q, PgParams().add(id), readContacts<PgRow>);
 }
 
 Result<std::optional<ContactsVersion>> PgTransaction::currentContacts(
     std::int64_t professional_id) {
   static const std::string q =
-      sql(kContactsColumns, "WHERE professional_id = $1 ORDER BY version DESC LIMIT 1");
+      withColumns(kContactsColumns, "WHERE professional_id = $1 ORDER BY version DESC LIMIT 1");
   return one<ContactsVersion>(q, PgParams().add(professional_id), readContacts<PgRow>);
 }
 
@@ -165,12 +161,12 @@ Result<ContactsVersion> PgTransaction::addContactsVersion(std::int64_t professio
 // --- staff ---------------------------------------------------------------
 
 Result<std::optional<StaffUser>> PgTransaction::findStaff(std::string_view username) {
-  static const std::string q = sql(kStaffColumns, "WHERE username = $1");
+  static const std::string q = withColumns(kStaffColumns, "WHERE username = $1");
   return one<StaffUser>(q, PgParams().add(username), readStaff<PgRow>);
 }
 
 Result<std::optional<StaffUser>> PgTransaction::staffById(std::int64_t id) {
-  static const std::string q = sql(kStaffColumns, "WHERE id = $1");
+  static const std::string q = withColumns(kStaffColumns, "WHERE id = $1");
   return one<StaffUser>(q, PgParams().add(id), readStaff<PgRow>);
 }
 
@@ -207,7 +203,7 @@ Status PgTransaction::insertSession(const Session& s) {
 }
 
 Result<std::optional<Session>> PgTransaction::findSession(std::string_view token_hash) {
-  static const std::string q = sql(kSessionColumns, "WHERE token_hash = $1");
+  static const std::string q = withColumns(kSessionColumns, "WHERE token_hash = $1");
   return one<Session>(q, PgParams().add(token_hash), readSession<PgRow>);
 }
 
@@ -276,12 +272,12 @@ Status PgTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
 }
 
 Result<std::vector<domain::AuditAnchor>> PgTransaction::auditAnchors() {
-  static const std::string q = sql(kAnchorColumns, "ORDER BY id");
+  static const std::string q = withColumns(kAnchorColumns, "ORDER BY id");
   return all<domain::AuditAnchor>(q, {}, readAnchor<PgRow>);
 }
 
 Result<std::optional<domain::AuditAnchor>> PgTransaction::lastAuditAnchor() {
-  static const std::string q = sql(kAnchorColumns, "ORDER BY id DESC LIMIT 1");
+  static const std::string q = withColumns(kAnchorColumns, "ORDER BY id DESC LIMIT 1");
   return one<domain::AuditAnchor>(q, {}, readAnchor<PgRow>);
 }
 
@@ -327,410 +323,8 @@ Status PgTransaction::recordSelftest(std::string_view kiosk_id,
 }
 
 Result<std::vector<domain::KioskStatus>> PgTransaction::listKiosks() {
-  static const std::string q = sql(kKioskColumns, "ORDER BY kiosk_id");
+  static const std::string q = withColumns(kKioskColumns, "ORDER BY kiosk_id");
   return all<domain::KioskStatus>(q, {}, readKiosk<PgRow>);
-}
-
-// --- communications ------------------------------------------------------
-
-Result<std::int64_t> PgTransaction::nextProtocolNumber(int year) {
-  // A counter row in the send's own transaction (not a SEQUENCE): a send that
-  // fails gives its number back, so numbers have no gaps across the fleet.
-  return scalar(
-      "INSERT INTO protocol_counters (year, last) VALUES ($1, 1) "
-      "ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last",
-      PgParams().add(year));
-}
-
-Result<std::optional<std::int64_t>> PgTransaction::findIdempotencyKey(std::int64_t professional_id,
-                                                                      std::string_view key) {
-  return one<std::int64_t>(
-      "SELECT communication_id FROM idempotency_keys WHERE professional_id = $1 AND key = $2",
-      PgParams().add(professional_id).add(key), [](const PgRow& q) { return q.int64(0); });
-}
-
-Status PgTransaction::saveIdempotencyKey(std::int64_t professional_id,
-                                         std::string_view key,
-                                         std::int64_t communication_id,
-                                         std::int64_t now) {
-  return exec(
-      "INSERT INTO idempotency_keys (professional_id, key, communication_id, created_at) "
-      "VALUES ($1, $2, $3, $4)",
-      PgParams().add(professional_id).add(key).add(communication_id).add(now));
-}
-
-Result<std::int64_t> PgTransaction::insertCommunication(const Communication& c) {
-  return scalar(
-      "INSERT INTO communications (protocol, professional_id, box, topic, subject, status, "
-      "outcome, contacts_version_id, extra_email, unread, assigned_staff_id, created_at, "
-      "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-      PgParams()
-          .add(c.protocol)
-          .add(c.professional_id)
-          .add(domain::boxName(c.box))
-          .add(c.topic)
-          .add(c.subject)
-          .add(domain::statusName(c.status))
-          .add(c.outcome)
-          .addId(c.contacts_version_id)
-          .add(c.extra_email)
-          .add(c.unread ? 1 : 0)
-          .addId(c.assigned_staff_id)
-          .add(c.created_at)
-          .add(c.updated_at));
-}
-
-Result<std::int64_t> PgTransaction::insertMessage(const Message& m) {
-  return scalar(
-      "INSERT INTO messages (communication_id, author, staff_id, body, created_at) "
-      "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-      PgParams()
-          .add(m.communication_id)
-          .add(domain::authorName(m.author))
-          .addId(m.staff_id)
-          .add(m.body)
-          .add(m.created_at));
-}
-
-Result<std::int64_t> PgTransaction::insertAttachment(std::int64_t message_id,
-                                                     const NewAttachment& a) {
-  return scalar(
-      "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
-      "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-      PgParams()
-          .add(message_id)
-          .add(a.filename)
-          .add(a.content_type)
-          .add(static_cast<std::int64_t>(a.data.size()))
-          .add(a.sha256)
-          .addBytes(a.data));
-}
-
-Result<std::optional<Communication>> PgTransaction::communicationById(std::int64_t id) {
-  static const std::string q = sql(kCommColumns, "WHERE c.id = $1");
-  return one<Communication>(q, PgParams().add(id), readComm<PgRow>);
-}
-
-Result<std::optional<Communication>> PgTransaction::communicationByProtocol(
-    std::string_view protocol) {
-  static const std::string q = sql(kCommColumns, "WHERE c.protocol = $1");
-  return one<Communication>(q, PgParams().add(protocol), readComm<PgRow>);
-}
-
-Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
-  using Kind = domain::SearchTerms::Kind;
-  const domain::SearchTerms terms = domain::searchTerms(f.q);
-  if (!f.q.empty() && terms.kind == Kind::kNone) return CommPage{};  // too short: no match
-  PgParams params;
-  // Every word in the thread's search words (a GIN index): `word:*` its
-  // beginning, `word` a whole one. Words hold [0-9a-z] only. Words come
-  // first, then the filters.
-  std::string words;
-  if (terms.kind == Kind::kWords) {
-    auto tsquery = searchQuery(terms.words);
-    if (!tsquery) return fail(tsquery.error());
-    if (tsquery->empty()) return CommPage{};  // a word that begins no known word
-    params.add(std::string_view(*tsquery));
-    words = " AND c.search_words @@ to_tsquery('pg_catalog.simple', $1)";
-  }
-  const int first = params.size();
-  const ListWhere where = listWhere(f, terms, [first](std::size_t n) {
-    return "$" + std::to_string(first + static_cast<int>(n));
-  });
-  for (const auto& v : where.values) {
-    if (const auto* n = std::get_if<std::int64_t>(&v)) {
-      params.add(*n);
-    } else {
-      params.add(std::string_view(std::get<std::string>(v)));
-    }
-  }
-  const std::string cap = std::to_string(CommPage::kCountCap + 1);
-  const bool own = f.professional_id && terms.kind == Kind::kNone;
-  const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
-  if (own) return ownList(where.sql, std::move(params), f.per_page, offset, *f.professional_id);
-  std::string page_sql;
-  CommPage page;
-  if (terms.kind == Kind::kWords) {
-    // The matching ids once, the newest kCountCap + 1 (their number is the
-    // count), then the page among them.
-    auto hits = run("SELECT c.id FROM communications c WHERE true" + words + where.sql +
-                        " ORDER BY c.id DESC LIMIT " + cap,
-                    params);
-    if (!hits) return fail(hits.error());
-    page.total = hits->rows();
-    std::string ids = "{";
-    for (int i = 0; i < hits->rows() && i < CommPage::kCountCap; ++i) {
-      if (i) ids += ',';
-      ids += hits->value(i, 0);
-    }
-    ids += '}';
-    params = PgParams().add(std::string_view(ids));
-    page_sql = std::string(kCommColumns) + "WHERE c.id = ANY($1::bigint[])";
-  } else {
-    auto total = scalar("SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
-                            where.sql + " LIMIT " + cap + ") AS hits",
-                        params);
-    if (!total) return fail(total.error());
-    page.total = *total;
-    page_sql = std::string(kCommColumns) + "WHERE true" + where.sql;
-  }
-  if (page.total > CommPage::kCountCap) {
-    page.total = CommPage::kCountCap;
-    page.total_capped = true;
-  }
-  if (page.total <= offset && !page.total_capped) return page;
-  const std::string limit = std::to_string(params.size() + 1);
-  params.add(f.per_page).add(offset);
-  auto items = all<Communication>(page_sql + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
-                                      limit + " OFFSET $" + std::to_string(params.size()),
-                                  params, readComm<PgRow>);
-  if (!items) return fail(items.error());
-  page.items = std::move(*items);
-  return page;
-}
-
-// The tsquery for `words`: a short word as it is; a word's beginning as the
-// whole words it begins when they are at most kTermsMax (GIN skips through
-// their lists), else as a prefix. Empty when a beginning begins no word.
-Result<std::string> PgTransaction::searchQuery(const std::vector<domain::SearchWord>& words) {
-  constexpr int kTermsMax = 32;
-  std::string prefixes = "{";
-  for (const auto& w : words) {
-    if (!w.prefix) continue;
-    if (prefixes.size() > 1) prefixes += ',';
-    prefixes += w.text;  // [0-9a-z]: nothing to quote in an array literal
-  }
-  prefixes += '}';
-  std::map<std::string, std::vector<std::string>, std::less<>> known;
-  if (prefixes.size() > 2) {
-    auto r =
-        run("SELECT w, t.term FROM unnest($1::text[]) AS w, LATERAL (SELECT term FROM search_terms "
-            "WHERE term >= w AND term < w || '~' ORDER BY term LIMIT " +
-                std::to_string(kTermsMax + 1) + ") AS t",
-            PgParams().add(std::string_view(prefixes)));
-    if (!r) return fail(r.error());
-    for (int i = 0; i < r->rows(); ++i) {
-      const PgRow row(*r, i);
-      known[row.text(0)].push_back(row.text(1));
-    }
-  }
-  std::string q;
-  for (const auto& w : words) {
-    if (!q.empty()) q += " & ";
-    if (!w.prefix) {
-      q += "'" + w.text + "'";
-      continue;
-    }
-    auto it = known.find(w.text);
-    if (it == known.end()) return std::string();
-    if (it->second.size() > static_cast<std::size_t>(kTermsMax)) {
-      q += "'" + w.text + "':*";
-      continue;
-    }
-    q += '(';
-    for (std::size_t k = 0; k < it->second.size(); ++k) {
-      q += (k ? " | '" : "'") + it->second[k] + "'";
-    }
-    q += ')';
-  }
-  return q;
-}
-
-// A professional's own list in one statement, so one round trip: the page,
-// each row carrying the count of the whole list (a few hundred rows at most,
-// counted whole). Past the last page no row says it: then it is counted alone.
-Result<CommPage> PgTransaction::ownList(const std::string& where,
-                                        PgParams params,
-                                        int per_page,
-                                        std::int64_t offset,
-                                        std::int64_t professional_id) {
-  const std::string key =
-      where + '\x1d' + params.joined() + std::to_string(per_page) + ':' + std::to_string(offset);
-  std::optional<PgStore::CachedPage> cached;
-  {
-    std::lock_guard lock(store_.pages_mutex_);
-    if (auto it = store_.pages_.find(key); it != store_.pages_.end()) cached = it->second;
-  }
-  static const std::string version = "SELECT list_version FROM professionals WHERE id = $1";
-  if (cached) {
-    auto v = runAhead(version, PgParams().add(professional_id));
-    if (!v) return fail(v.error());
-    if (v->rows() == 1 && PgRow(*v, 0).int64(0) == cached->version) return cached->page;
-  }
-  // The count as a sub-select with the same filters: an index-only scan,
-  // where count(*) OVER () would read every one of the owner's rows. The
-  // list version comes from the same snapshot as the page.
-  const std::string count = "(SELECT count(*) FROM communications c WHERE true" + where + ")";
-  const PgParams filters = params;
-  params.add(professional_id);
-  std::string columns = kOwnCommColumns;
-  columns.insert(columns.find(" FROM communications c"),
-                 ", " + count + ", (SELECT list_version FROM professionals WHERE id = $" +
-                     std::to_string(params.size()) + ")");
-  const std::string limit = std::to_string(params.size() + 1);
-  params.add(per_page).add(offset);
-  auto r = run(columns + "WHERE true" + where + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
-                   limit + " OFFSET $" + std::to_string(params.size()),
-               params);
-  if (!r) return fail(r.error());
-  CommPage page;
-  constexpr int kCountColumn = 17;
-  constexpr int kVersionColumn = 18;
-  for (int i = 0; i < r->rows(); ++i) {
-    const PgRow row(*r, i);
-    page.items.push_back(readComm(row));
-    page.total = row.int64(kCountColumn);
-  }
-  if (page.items.empty()) {
-    if (offset > 0) {
-      auto total = scalar("SELECT " + count, filters);
-      if (!total) return fail(total.error());
-      page.total = *total;
-    }
-    return page;
-  }
-  std::lock_guard lock(store_.pages_mutex_);
-  if (store_.pages_.size() >= PgStore::kCachedPagesMax) store_.pages_.clear();
-  store_.pages_[key] = {professional_id, PgRow(*r, 0).int64(kVersionColumn), page};
-  return page;
-}
-
-Result<std::vector<Message>> PgTransaction::messagesOf(std::int64_t communication_id) {
-  static const std::string messages =
-      sql(kMessageColumns, "WHERE communication_id = $1 ORDER BY id");
-  auto out = all<Message>(messages, PgParams().add(communication_id),
-                          [&](const PgRow& row) { return readMessage(row, communication_id); });
-  if (!out) return fail(out.error());
-  auto r =
-      run("SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
-          "FROM attachments a JOIN messages m ON m.id = a.message_id "
-          "WHERE m.communication_id = $1 ORDER BY a.id",
-          PgParams().add(communication_id));
-  if (!r) return fail(r.error());
-  for (int i = 0; i < r->rows(); ++i) {
-    const PgRow q(*r, i);
-    for (auto& m : *out) {
-      if (m.id == q.int64(1)) {
-        m.attachments.push_back({q.int64(0), q.text(2), q.text(3), q.int64(4), q.text(5)});
-      }
-    }
-  }
-  return out;
-}
-
-Status PgTransaction::updateCommunication(const Communication& c) {
-  return exec(
-      "UPDATE communications SET status = $1, outcome = $2, unread = $3, "
-      "assigned_staff_id = $4, updated_at = $5 WHERE id = $6",
-      PgParams()
-          .add(domain::statusName(c.status))
-          .add(c.outcome)
-          .add(c.unread ? 1 : 0)
-          .addId(c.assigned_staff_id)
-          .add(c.updated_at)
-          .add(c.id));
-}
-
-Result<std::optional<StoredFile>> PgTransaction::attachmentById(std::int64_t id) {
-  // Binary results, so the bytes come as they are (no hex round trip); the
-  // other columns are cast to text, whose binary form is the text itself.
-  auto r =
-      run("SELECT a.id::text, a.filename, a.content_type, a.size::text, a.sha256, a.content, "
-          "c.professional_id::text FROM attachments a JOIN messages m ON m.id = a.message_id "
-          "JOIN communications c ON c.id = m.communication_id WHERE a.id = $1::bigint",
-          PgParams().add(id), 1);
-  if (!r) return fail(r.error());
-  if (r->rows() == 0) return std::optional<StoredFile>();
-  const PgRow q(*r, 0);
-  StoredFile f;
-  f.meta = {q.int64(0), q.text(1), q.text(2), q.int64(3), q.text(4)};
-  f.data = q.bytes(5);
-  f.professional_id = q.int64(6);
-  return std::optional<StoredFile>(std::move(f));
-}
-
-Result<std::int64_t> PgTransaction::unreadCount(std::int64_t professional_id) {
-  return scalar("SELECT count(*) FROM communications WHERE professional_id = $1 AND unread = 1",
-                PgParams().add(professional_id));
-}
-
-Status PgTransaction::insertOutbox(const OutboxRow& r) {
-  return exec(
-      "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
-      "created_at, message_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
-      PgParams()
-          .add(r.communication_id)
-          .add(nameOf(r.event))
-          .add(nameOf(r.channel))
-          .add(r.recipient)
-          .add(r.created_at)
-          .addId(r.message_id));
-}
-
-// --- outbox --------------------------------------------------------------
-
-Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
-                                                           std::int64_t lease_until,
-                                                           int limit) {
-  // SKIP LOCKED: dispatchers of other kiosks pass over rows being claimed; the
-  // lease keeps a claimed row away from them until it expires (a kiosk killed
-  // mid-dispatch leaves its claims to expire). Items carry their due time as
-  // it was before the claim, as on SQLite.
-  static const std::string q =
-      "WITH due AS (SELECT id, next_attempt_at FROM outbox WHERE status = 'pending' "
-      "AND next_attempt_at <= $1 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED), "
-      "claimed AS (UPDATE outbox o SET next_attempt_at = $2 FROM due WHERE o.id = due.id "
-      "RETURNING o.*, due.next_attempt_at AS was_due) "
-      "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
-      "o.was_due, o.last_error, o.created_at, c.protocol, c.topic, coalesce(o.message_id, 0) "
-      "FROM claimed o JOIN communications c ON c.id = o.communication_id ORDER BY o.id";
-  return all<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit), readOutbox<PgRow>);
-}
-
-Status PgTransaction::markOutboxSent(std::int64_t id, std::int64_t now) {
-  return exec(
-      "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1 WHERE id = $2",
-      PgParams().add(now).add(id));
-}
-
-Status PgTransaction::markOutboxAttempt(std::int64_t id,
-                                        int attempts,
-                                        std::int64_t next_attempt_at,
-                                        const std::string& error,
-                                        bool failed) {
-  return exec(
-      "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4 "
-      "WHERE id = $5",
-      PgParams()
-          .add(attempts)
-          .add(next_attempt_at)
-          .add(error)
-          .add(std::string_view(failed ? "failed" : "pending"))
-          .add(id));
-}
-
-Result<std::vector<OutboxItem>> PgTransaction::listOutbox(std::optional<OutboxStatus> status,
-                                                          int limit) {
-  static const std::string every = sql(kOutboxColumns, "ORDER BY o.id DESC LIMIT $1");
-  static const std::string some =
-      sql(kOutboxColumns, "WHERE o.status = $2 ORDER BY o.id DESC LIMIT $1");
-  PgParams p;
-  p.add(limit);
-  if (status) p.add(nameOf(*status));
-  return all<OutboxItem>(status ? some : every, p, readOutbox<PgRow>);
-}
-
-Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status) {
-  return scalar("SELECT count(*) FROM outbox WHERE status = $1", PgParams().add(nameOf(status)));
-}
-
-Result<int> PgTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
-  auto r =
-      run("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 "
-          "WHERE status = 'failed' AND ($2::bigint = 0 OR id = $2::bigint)",
-          PgParams().add(now).add(id));
-  if (!r) return fail(r.error());
-  return r->affected();
 }
 
 }  // namespace kiosk::storage
