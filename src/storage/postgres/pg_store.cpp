@@ -53,12 +53,13 @@ Result<PgResult> PgConnection::run(const std::string& sql,
                                    int result_format) {
   if (auto st = settle(); !st) return fail(st.error());
   auto it = prepared_.find(sql);
-  const bool prepare = it == prepared_.end();
-  const std::string name = prepare ? "k" + std::to_string(prepared_.size()) : it->second;
-  if (prepare || !begin_.empty()) return pipelined(sql, name, prepare, params, result_format);
+  if (it == prepared_.end()) {
+    return pipelined(sql, "k" + std::to_string(prepared_.size()), true, params, result_format);
+  }
+  if (!begin_.empty()) return pipelined(sql, it->second, false, params, result_format);
   const auto a = params.arrays();
   return checked(conn_,
-                 PQexecPrepared(conn_, name.c_str(), params.size(), a.values.data(),
+                 PQexecPrepared(conn_, it->second.c_str(), params.size(), a.values.data(),
                                 a.lengths.data(), a.formats.data(), result_format),
                  sql);
 }
