@@ -7,6 +7,7 @@
 #include "storage/store_contract.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "domain/audit.h"
@@ -256,6 +257,24 @@ TEST_CASE("store: ping, the write probe and the description", "[store]") {
   const auto text = e.store->describe();
   CHECK((text.starts_with("sqlite:") || text.starts_with("postgresql://")));
   CHECK(text.find("PASSWORD") == std::string::npos);
+}
+
+TEST_CASE("store: free bytes are the SQLite file system's, and not watched on a server",
+          "[store]") {
+  Engine e;
+  const auto free = e.store->freeBytes();
+  const auto text = e.store->describe();
+  if (text.starts_with("postgresql://")) {
+    CHECK_FALSE(free);  // the database's disk is the server's
+    return;
+  }
+  // The file system holding the file, as df would show it.
+  const auto dir = std::filesystem::path(text.substr(std::string_view("sqlite:").size()));
+  REQUIRE(free);
+  const auto space = std::filesystem::space(dir.parent_path());
+  CHECK(*free > 0);
+  const auto diff = *free > space.available ? *free - space.available : space.available - *free;
+  CHECK(diff < 64u * 1024 * 1024);  // other writers on the same disk meanwhile
 }
 
 TEST_CASE("store: public receipt keys are published once and listed for every desk",
