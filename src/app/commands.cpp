@@ -57,6 +57,12 @@ int runServe(const std::vector<std::string>& args) {
   // Few malloc arenas: with one per worker thread, freed upload buffers stay
   // mapped and the resident size grows with the thread count.
   mallopt(M_ARENA_MAX, 2);
+  // An upload's 1 MiB parts come from the arenas, not each from its own
+  // mmap, and a send's worth of freed memory stays for the next one: fresh
+  // pages fault and are zeroed one by one, which made a kiosk's first
+  // sends 20 ms slower (about 1,300 page faults per 5 MiB send).
+  mallopt(M_MMAP_THRESHOLD, 2 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
   auto store = open(p->config, "serve", true);
   if (!store) return store.error();
   // A database whose heads were signed had a receipt key: a missing key is

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/crypto.h"
 #include "filetypes/magic_sniffer.h"
 #include "support/read_file.h"
 #include "support/shell.h"
@@ -135,4 +136,27 @@ TEST_CASE("size limits: empty refused, 1 MiB accepted, one byte more refused", "
             .reason == "attachment_too_large");
   std::vector<IncomingFile> six(6, {"a.txt", "a"});
   CHECK(checkAttachments(six, sniffer).error().reason == "too_many_attachments");
+}
+
+TEST_CASE("five files checked at once: kept in order, the first refused one is named",
+          "[filetypes]") {
+  filetypes::MagicSniffer sniffer;
+  std::vector<IncomingFile> five;
+  for (int i = 1; i <= 5; ++i) {
+    five.push_back({"nota" + std::to_string(i) + ".txt", std::string(1000 * i, 'a')});
+  }
+  auto ok = checkAttachments(five, sniffer);
+  REQUIRE(ok);
+  REQUIRE(ok->size() == 5);
+  for (int i = 0; i < 5; ++i) {
+    CHECK((*ok)[i].filename == "nota" + std::to_string(i + 1) + ".txt");
+    CHECK((*ok)[i].data.size() == 1000u * (i + 1));
+    CHECK((*ok)[i].sha256 == crypto::sha256Hex(std::string(1000 * (i + 1), 'a')));
+  }
+  five[1] = {"pagina.pdf", "<html><body>non un PDF</body></html>"};
+  five[3] = {"vuoto.txt", ""};
+  auto refused = checkAttachments(five, sniffer);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason == "attachment_type_not_allowed");
+  CHECK(refused.error().message.find("pagina.pdf") != std::string::npos);
 }
