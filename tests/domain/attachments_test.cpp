@@ -138,7 +138,7 @@ TEST_CASE("size limits: empty refused, 1 MiB accepted, one byte more refused", "
   CHECK(checkAttachments(six, sniffer).error().reason == "too_many_attachments");
 }
 
-TEST_CASE("five files checked at once: kept in order, the first refused one is named",
+TEST_CASE("five files: kept in order, the first refused one is named",
           "[filetypes]") {
   filetypes::MagicSniffer sniffer;
   std::vector<IncomingFile> five;
