@@ -27,7 +27,8 @@ constexpr std::array<AllowedType, 15> kAllowed = {{
     {"png", "image/png", {"image/png"}},
     {"tif", "image/tiff", {"image/tiff"}},
     {"tiff", "image/tiff", {"image/tiff"}},
-    {"txt", "text/plain", {"text/plain"}},
+    // libmagic names a text whose lines hold commas CSV: still a plain text.
+    {"txt", "text/plain", {"text/plain", "text/csv"}},
     {"csv", "text/csv", {"text/csv", "text/plain", "application/csv"}},
     {"odt", "application/vnd.oasis.opendocument.text", {"application/vnd.oasis.opendocument.text"}},
     {"ods",

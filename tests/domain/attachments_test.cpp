@@ -138,8 +138,7 @@ TEST_CASE("size limits: empty refused, 1 MiB accepted, one byte more refused", "
   CHECK(checkAttachments(six, sniffer).error().reason == "too_many_attachments");
 }
 
-TEST_CASE("five files: kept in order, the first refused one is named",
-          "[filetypes]") {
+TEST_CASE("five files: kept in order, the first refused one is named", "[filetypes]") {
   filetypes::MagicSniffer sniffer;
   std::vector<IncomingFile> five;
   for (int i = 1; i <= 5; ++i) {
@@ -159,4 +158,20 @@ TEST_CASE("five files: kept in order, the first refused one is named",
   REQUIRE_FALSE(refused);
   CHECK(refused.error().reason == "attachment_type_not_allowed");
   CHECK(refused.error().message.find("pagina.pdf") != std::string::npos);
+}
+
+TEST_CASE("a .txt note whose lines hold commas is still a text (libmagic calls it CSV)",
+          "[filetypes]") {
+  filetypes::MagicSniffer sniffer;
+  std::string note;
+  for (int i = 0; i < 40; ++i) {
+    note += "Pagamento del 12/03/2025, importo 1.234,56 euro, causale contributi, rata " +
+            std::to_string(i) + ".\n";
+  }
+  auto a = checkAttachment({"pagamenti.txt", note}, sniffer);
+  REQUIRE(a);
+  CHECK(a->content_type == "text/plain");
+  // HTML named .txt stays refused.
+  CHECK_FALSE(
+      checkAttachment({"pagina.txt", "<html><body>ciao, a tutti</body></html>\n"}, sniffer));
 }
