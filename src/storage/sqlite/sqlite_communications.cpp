@@ -87,6 +87,7 @@ Result<std::int64_t> SqliteTransaction::insertAttachment(std::int64_t message_id
       "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   if (!q) return fail(q.error());
+  wrote_files_ = true;
   q->bind(message_id)
       .bind(a.filename)
       .bind(a.content_type)
