@@ -99,9 +99,13 @@ class Writer {
     return toCp1252(s).value_or("?");
   }
 
+  // Measured on the font alone (no character or word spacing is set):
+  // through the page it wrote a font operator into the content each time.
   float width(HPDF_Font font, float sz, const std::string& encoded) {
-    HPDF_Page_SetFontAndSize(page_, font, sz);
-    return HPDF_Page_TextWidth(page_, encoded.c_str());
+    const HPDF_TextWidth tw =
+        HPDF_Font_TextWidth(font, reinterpret_cast<const HPDF_BYTE*>(encoded.data()),
+                            static_cast<HPDF_UINT>(encoded.size()));
+    return static_cast<float>(tw.width) * sz / 1000.0f;
   }
 
   // Writes `s` at the cursor, wrapped to `max_width`; moves the cursor down.
@@ -192,19 +196,39 @@ class Writer {
                      height_ - margin_ - side);
     HPDF_Page_SetRGBFill(page_, 0, 0, 0);
     const int w = code->width;
-    for (int r = 0; r < w; ++r) {
-      const float y = static_cast<float>(n - quiet - r - 1);
-      for (int c = 0; c < w;) {
+    // A run of dark modules that the next rows repeat (same columns) grows
+    // into one taller rectangle: a third fewer rectangles than a run a row.
+    struct Run {
+      int c, end, top;  // columns [c, end), from row `top` down
+    };
+    std::vector<Run> open;
+    std::vector<Run> next;
+    auto emit = [&](const Run& run, int last) {
+      HPDF_Page_Rectangle(
+          page_, static_cast<float>(run.c + quiet), static_cast<float>(n - quiet - last - 1),
+          static_cast<float>(run.end - run.c), static_cast<float>(last - run.top + 1));
+    };
+    for (int r = 0; r <= w; ++r) {  // row w: none, closes what is open
+      next.clear();
+      std::size_t k = 0;
+      for (int c = 0; r < w && c < w;) {
         if (!(code->data[r * w + c] & 1)) {
           ++c;
           continue;
         }
         int end = c;
         while (end < w && (code->data[r * w + end] & 1)) ++end;
-        HPDF_Page_Rectangle(page_, static_cast<float>(c + quiet), y, static_cast<float>(end - c),
-                            1);
+        while (k < open.size() && open[k].c < c) emit(open[k++], r - 1);
+        if (k < open.size() && open[k].c == c && open[k].end == end) {
+          next.push_back(open[k++]);
+        } else {
+          if (k < open.size() && open[k].c == c) emit(open[k++], r - 1);
+          next.push_back({c, end, r});
+        }
         c = end;
       }
+      while (k < open.size()) emit(open[k++], r - 1);
+      open.swap(next);
     }
     HPDF_Page_Fill(page_);
     HPDF_Page_GRestore(page_);
