@@ -87,7 +87,7 @@ Result<std::int64_t> SqliteTransaction::insertAttachment(std::int64_t message_id
       "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   if (!q) return fail(q.error());
-  wrote_files_ = true;
+  files_in_cache_ = true;
   q->bind(message_id)
       .bind(a.filename)
       .bind(a.content_type)
@@ -281,6 +281,7 @@ Status SqliteTransaction::updateCommunication(const Communication& c) {
 }
 
 Result<std::optional<StoredFile>> SqliteTransaction::attachmentById(std::int64_t id) {
+  files_in_cache_ = true;
   return one<StoredFile>(
       "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, a.content, c.professional_id "
       "FROM attachments a JOIN messages m ON m.id = a.message_id "

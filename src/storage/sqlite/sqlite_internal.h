@@ -342,9 +342,9 @@ class SqliteTransaction final : public domain::Transaction {
   SqliteStore& store_;
   std::unique_ptr<Connection> conn_;
   bool done_ = false;
-  // Attachments went through the page cache: dropped at the end, so that the
-  // connection's cache holds indexes and rows rather than 5 MiB of files.
-  bool wrote_files_ = false;
+  // Attachments went through the page cache (stored or read): dropped at the
+  // end, so that the connection's cache holds indexes and rows, not files.
+  bool files_in_cache_ = false;
 };
 
 }  // namespace kiosk::storage

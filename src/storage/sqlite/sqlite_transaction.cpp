@@ -7,7 +7,7 @@ SqliteTransaction::~SqliteTransaction() {
   if (!done_) {
     (void)conn_->exec("ROLLBACK");
   }
-  if (wrote_files_) sqlite3_db_release_memory(conn_->db());
+  if (files_in_cache_) sqlite3_db_release_memory(conn_->db());
   store_.release(std::move(conn_));
 }
 
