@@ -218,11 +218,13 @@ class Writer {
         }
         int end = c;
         while (end < w && (code->data[r * w + end] & 1)) ++end;
-        while (k < open.size() && open[k].c < c) emit(open[k++], r - 1);
-        if (k < open.size() && open[k].c == c && open[k].end == end) {
+        // Rectangles this row does not repeat exactly end on the row above.
+        while (k < open.size() && (open[k].c < c || (open[k].c == c && open[k].end != end))) {
+          emit(open[k++], r - 1);
+        }
+        if (k < open.size() && open[k].c == c) {
           next.push_back(open[k++]);
         } else {
-          if (k < open.size() && open[k].c == c) emit(open[k++], r - 1);
           next.push_back({c, end, r});
         }
         c = end;

@@ -105,8 +105,8 @@ Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
           "PRAGMA journal_size_limit = 4194304",
           // 4 MiB a connection: a staff search finds its word lists and rows
           // here instead of reading them again from the OS (a subject search
-          // at a million threads: 1,100 -> 3,500 req/s). A send's files are
-          // dropped from it after the send (SqliteTransaction).
+          // at a million threads: 1,100 -> 3,500 req/s). Files stored or read
+          // are dropped from it when their transaction ends (SqliteTransaction).
           "PRAGMA cache_size = -4096"}) {
       if (auto st = conn->exec(pragma); !st) return fail(st.error());
     }
