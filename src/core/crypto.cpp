@@ -32,6 +32,13 @@ std::string randomHex(std::size_t bytes) {
   return toHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
+std::string randomDigits(std::size_t count) {
+  init();
+  std::string out(count, '0');
+  for (char& c : out) c = static_cast<char>('0' + randombytes_uniform(10));
+  return out;
+}
+
 std::string sha256Hex(std::string_view data) {
   init();
   unsigned char digest[crypto_hash_sha256_BYTES];

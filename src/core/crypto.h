@@ -14,6 +14,9 @@ bool init();
 // `bytes` random bytes, hex-encoded (so 2*bytes characters).
 std::string randomHex(std::size_t bytes);
 
+// `count` random decimal digits, each uniform (a one-time code).
+std::string randomDigits(std::size_t count);
+
 // Lower-case hex SHA-256 of `data`.
 std::string sha256Hex(std::string_view data);
 

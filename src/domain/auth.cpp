@@ -156,7 +156,12 @@ Result<LoginResult> AuthService::loginProfessional(std::string_view codice_fisca
       has_secret &&
       !isLocked("p:" + std::to_string((*before)->id), (*before)->login, clock_.nowSeconds()) &&
       crypto::verifySecret((*before)->pin_hash, pin);
+  // Unknown, locked and wrong all take one argon2id check: timing tells nothing.
   if (!has_secret) crypto::burnVerification(pin);
+  else if (!secret_ok && isLocked("p:" + std::to_string((*before)->id), (*before)->login,
+                                  clock_.nowSeconds())) {
+    crypto::burnVerification(pin);
+  }
 
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
@@ -183,7 +188,12 @@ Result<LoginResult> AuthService::loginStaff(std::string_view username, std::stri
       *before &&
       !isLocked("s:" + std::to_string((*before)->id), (*before)->login, clock_.nowSeconds()) &&
       crypto::verifySecret((*before)->password_hash, password);
-  if (!*before) crypto::burnVerification(password);
+  if (!*before) {
+    crypto::burnVerification(password);
+  } else if (!secret_ok && isLocked("s:" + std::to_string((*before)->id), (*before)->login,
+                                    clock_.nowSeconds())) {
+    crypto::burnVerification(password);
+  }
 
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
@@ -387,58 +397,120 @@ Result<PinReset> AuthService::startPinReset(std::string_view codice_fiscale, con
   auto p = professionalAtCounter(**tx, cf);
   if (!p) return fail(p.error());
   const std::int64_t until = clock_.nowSeconds() + policy_.pin_reset_seconds;
-  if (auto st = (*tx)->setPinResetUntil(p->id, until); !st) return fail(st.error());
+  std::string code = crypto::randomDigits(kPinResetCodeDigits);
+  const std::string code_hash = crypto::hashSecret(code);
+  if (code_hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  if (auto st = (*tx)->setPinReset(p->id, {until, code_hash, 0}); !st) return fail(st.error());
   if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actorOf(staff), "pin_reset_started",
                                     actorOf(Role::kProfessional, cf), ""});
       !st) {
     return fail(st.error());
   }
   if (auto st = (*tx)->commit(); !st) return fail(st.error());
-  return PinReset{cf, p->displayName(), until};
+  return PinReset{cf, p->displayName(), until, std::move(code)};
 }
 
 Status AuthService::setPinAtKiosk(std::string_view codice_fiscale,
+                                  std::string_view code,
                                   std::string_view pin,
                                   std::string_view pin_again) {
   const Error not_started = Error::conflict(
       "pin_reset_not_started",
-      "Nessun nuovo PIN è stato avviato per questo codice fiscale, o il tempo è scaduto: si "
-      "rivolga allo sportello con un documento di identità.");
+      "Per questo codice fiscale non è stato avviato un nuovo PIN: si rivolga allo sportello "
+      "con un documento di identità.");
+  const Error expired = Error::conflict(
+      "pin_reset_expired",
+      "Il tempo per impostare il nuovo PIN è scaduto: si rivolga di nuovo allo sportello, che le "
+      "darà un nuovo codice.");
+  const Error closed = Error::conflict(
+      "pin_reset_closed",
+      "Troppi codici errati: il nuovo PIN è stato annullato. Si rivolga allo sportello con un "
+      "documento di identità.");
   const std::string cf = cf::normalize(codice_fiscale);
-  if (!cf::isValid(cf)) return fail(not_started);
   if (!validate::pin(pin)) {
     return fail(Error::invalid("invalid_pin", "Il PIN deve avere da 8 a 16 lettere o cifre."));
   }
   if (pin != pin_again) {
     return fail(Error::invalid("pin_mismatch", "I due PIN non coincidono: li digiti di nuovo."));
   }
-  {
-    // Checked before the (costly) hash, and again in the writing transaction.
+  const std::int64_t now = clock_.nowSeconds();
+  // What a window's state says, before any code is checked.
+  auto windowError = [&](const std::optional<Professional>& p) -> std::optional<Error> {
+    if (!p || p->pin_reset.code_hash.empty()) {
+      if (p && p->pin_reset.wrong_codes >= policy_.pin_reset_code_tries) return closed;
+      return not_started;
+    }
+    if (p->pin_reset.until <= now) return expired;
+    return std::nullopt;
+  };
+  std::optional<Professional> before;
+  if (cf::isValid(cf)) {
     auto tx = store_.begin(TxMode::kRead);
     if (!tx) return fail(tx.error());
     auto p = (*tx)->findProfessional(cf);
     if (!p) return fail(p.error());
-    if (!*p || (*p)->pin_reset_until <= clock_.nowSeconds()) return fail(not_started);
+    before = std::move(*p);
   }
-  const std::string hash = crypto::hashSecret(pin);
-  if (hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  if (auto e = windowError(before)) {
+    crypto::burnVerification(code);  // an unknown code takes as long as a wrong one
+    return fail(*e);
+  }
+  const bool code_ok = code.size() == kPinResetCodeDigits &&
+                       crypto::verifySecret(before->pin_reset.code_hash, code);
+  std::string hash;
+  if (code_ok) {
+    hash = crypto::hashSecret(pin);
+    if (hash.empty()) return fail(Error::internal("argon2id hashing failed"));
+  }
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
   auto p = (*tx)->findProfessional(cf);
   if (!p) return fail(p.error());
-  if (!*p || (*p)->pin_reset_until <= clock_.nowSeconds()) return fail(not_started);
+  if (auto e = windowError(*p)) return fail(*e);
+  if (!code_ok || (*p)->pin_reset.code_hash != before->pin_reset.code_hash) {
+    // Counted in the writing transaction, so that tries from several kiosks all count.
+    PinResetWindow w = (*p)->pin_reset;
+    w.wrong_codes += 1;
+    const int left = policy_.pin_reset_code_tries - w.wrong_codes;
+    if (left <= 0) w = {0, "", w.wrong_codes};
+    if (auto st = (*tx)->setPinReset((*p)->id, w); !st) return st;
+    if (auto st = (*tx)->appendAudit({now, "anonymous", left <= 0 ? "pin_reset_closed" : "pin_reset_code_wrong",
+                                      actorOf(Role::kProfessional, cf),
+                                      "attempt " + std::to_string(w.wrong_codes)});
+        !st) {
+      return st;
+    }
+    if (auto st = (*tx)->commit(); !st) return st;
+    if (left <= 0) return fail(closed);
+    return fail(Error::conflict(
+        "pin_reset_code_wrong",
+        std::string("Codice dello sportello errato. ") +
+            (left == 1 ? "Resta 1 tentativo, poi il nuovo PIN viene annullato."
+                       : "Restano " + std::to_string(left) +
+                             " tentativi, poi il nuovo PIN viene annullato.")));
+  }
   if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
-  if (auto st = (*tx)->setPinResetUntil((*p)->id, 0); !st) return st;
+  if (auto st = (*tx)->setPinReset((*p)->id, {}); !st) return st;
   if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
-  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actorOf(Role::kProfessional, cf),
-                                    "pin_set", actorOf(Role::kProfessional, cf), "at the kiosk"});
+  if (auto st = (*tx)->deleteSessionsOf(Role::kProfessional, (*p)->id); !st) return st;
+  if (auto st = (*tx)->appendAudit({now, actorOf(Role::kProfessional, cf), "pin_set",
+                                    actorOf(Role::kProfessional, cf), "at the kiosk"});
       !st) {
     return st;
   }
   if (auto st = (*tx)->commit(); !st) return st;
-  std::lock_guard lock(cache_mutex_);
-  locks_.erase("p:" + std::to_string((*p)->id));
+  forgetSessionsOf((*p)->id);
   return {};
+}
+
+// Drops what this process remembers of a professional's sessions and lock,
+// after their sessions were deleted with a new PIN.
+void AuthService::forgetSessionsOf(std::int64_t professional_id) {
+  std::lock_guard lock(cache_mutex_);
+  locks_.erase("p:" + std::to_string(professional_id));
+  std::erase_if(fresh_, [&](const auto& kv) {
+    return kv.second.role == Role::kProfessional && kv.second.subject_id == professional_id;
+  });
 }
 
 Status AuthService::setPin(std::string_view codice_fiscale, std::string_view pin) {
@@ -462,12 +534,15 @@ Status AuthService::setPin(std::string_view codice_fiscale, std::string_view pin
   }
   if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
   if (auto st = (*tx)->setLoginState(AccountKind::kProfessional, (*p)->id, {}); !st) return st;
+  if (auto st = (*tx)->deleteSessionsOf(Role::kProfessional, (*p)->id); !st) return st;
   if (auto st = (*tx)->appendAudit(
           {clock_.nowSeconds(), "system", "pin_set", actorOf(Role::kProfessional, cf), ""});
       !st) {
     return st;
   }
-  return (*tx)->commit();
+  if (auto st = (*tx)->commit(); !st) return st;
+  forgetSessionsOf((*p)->id);
+  return {};
 }
 
 Status AuthService::addStaff(std::string_view username,

@@ -28,6 +28,7 @@ struct AuthPolicy {
   int idle_timeout_seconds = 3 * 60;        // a session unused this long is over
   int absolute_lifetime_seconds = 30 * 60;  // a session is over this long after login
   int pin_reset_seconds = 10 * 60;          // how long "Nuovo PIN" stays open at the kiosk
+  int pin_reset_code_tries = 5;             // wrong one-time codes before the window closes
 };
 
 // A "Nuovo PIN" window staff opened for a professional.
@@ -35,7 +36,10 @@ struct PinReset {
   std::string codice_fiscale;
   std::string name;  // to compare with the identity document
   std::int64_t until = 0;
+  std::string code;  // the one-time code for the professional: shown once, only its hash kept
 };
+
+inline constexpr std::size_t kPinResetCodeDigits = 6;
 
 struct LoginResult {
   Session session;
@@ -93,13 +97,18 @@ class AuthService {
   Status unlockProfessional(std::string_view codice_fiscale, const Session& staff);
 
   // "Nuovo PIN" at the counter: staff, after checking the identity document,
-  // open a window of pin_reset_seconds; the professional then types the new
-  // PIN twice on the kiosk (staff never see it). Both steps are audited; the
-  // new PIN also clears a lock. 404 not_found for an unknown code.
+  // open a window of pin_reset_seconds and hand the professional the one-time
+  // code it returns; the professional then types the code and the new PIN
+  // twice on the kiosk (staff never see the PIN). Both steps are audited; the
+  // new PIN also clears a lock and ends the professional's other sessions.
+  // Opening it again replaces the code. 404 not_found for an unknown code.
   Result<PinReset> startPinReset(std::string_view codice_fiscale, const Session& staff);
-  // 409 pin_reset_not_started (also for an unknown code: nothing is told
-  // about who is in the archive), 422 invalid_pin, 422 pin_mismatch.
+  // 409 pin_reset_not_started (also for an unknown codice fiscale: nothing
+  // is told about who is in the archive), 409 pin_reset_expired, 409
+  // pin_reset_code_wrong (with the tries left), 409 pin_reset_closed (too
+  // many wrong codes), 422 invalid_pin, 422 pin_mismatch.
   Status setPinAtKiosk(std::string_view codice_fiscale,
+                       std::string_view code,
                        std::string_view pin,
                        std::string_view pin_again);
 
@@ -120,6 +129,7 @@ class AuthService {
   const AuthPolicy& policy() const { return policy_; }
 
  private:
+  void forgetSessionsOf(std::int64_t professional_id);
   Result<LoginResult> openSession(Transaction& tx,
                                   Role role,
                                   std::int64_t subject_id,

@@ -81,6 +81,14 @@ struct LoginState {
   std::int64_t locked_until = 0;  // Unix seconds; 0 = not locked
 };
 
+// "Nuovo PIN": the window staff opened at the counter, and the one-time code
+// they handed to the professional, who types it at the kiosk with the new PIN.
+struct PinResetWindow {
+  std::int64_t until = 0;  // Unix seconds; 0: no window open
+  std::string code_hash;   // argon2id of the one-time code
+  int wrong_codes = 0;     // wrong codes typed in this window
+};
+
 struct Professional {
   std::int64_t id = 0;
   std::string codice_fiscale;
@@ -88,7 +96,7 @@ struct Professional {
   std::string name;
   std::string pin_hash;  // empty until a PIN is set
   LoginState login;
-  std::int64_t pin_reset_until = 0;  // Unix seconds: staff opened "Nuovo PIN" until then
+  PinResetWindow pin_reset;
 
   std::string displayName() const { return name + " " + surname; }
 };

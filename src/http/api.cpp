@@ -199,22 +199,31 @@ class Handlers {
                      log::info("pin_reset_started", {});
                      return Response::json(200, {{"codice_fiscale", r.codice_fiscale},
                                                  {"name", r.name},
+                                                 {"code", r.code},
                                                  {"expires_at", isoUtc(r.until)}});
                    });
   }
 
-  // The professional types the new PIN twice at the kiosk, without a session.
-  // Rate-limited with the logins: each success costs an argon2id hash.
+  // The professional types the counter's one-time code and the new PIN twice
+  // on the kiosk's own screen, without a session; nowhere else (a branch PC
+  // could otherwise race the professional for the window). Rate-limited with
+  // the logins: each try costs an argon2id check.
   Response setPin(Request& req) {
+    if (!req.fromKioskScreen()) {
+      return Response::error(403, "kiosk_screen_only",
+                             "Il nuovo PIN si imposta solo sullo schermo del chiosco, con il "
+                             "codice dato dallo sportello.");
+    }
     auto body = jsonBody(req);
     if (!body) return body.error();
     const auto cf = stringField(*body, "codice_fiscale");
+    const auto code = stringField(*body, "code");
     const auto pin = stringField(*body, "pin");
     const auto again = stringField(*body, "pin_again");
-    if (!cf || !pin || !again) return badRequest();
+    if (!cf || !code || !pin || !again) return badRequest();
     auto ticket = admit(req);
     if (!ticket) return ticket.error();
-    if (auto st = d_.auth.setPinAtKiosk(*cf, *pin, *again); !st) {
+    if (auto st = d_.auth.setPinAtKiosk(*cf, *code, *pin, *again); !st) {
       return errorResponse(st.error());
     }
     log::info("pin_set_at_kiosk", {});

@@ -81,7 +81,9 @@ std::optional<std::string> Request::queryParam(const std::string& name) const {
 }
 
 bool Request::fromKioskScreen() const {
-  return (remote_addr == "127.0.0.1" || remote_addr == "::1") && header("X-Forwarded-For").empty();
+  // Anything through the TLS proxy carries X-Forwarded-For, even empty.
+  return (remote_addr == "127.0.0.1" || remote_addr == "::1") &&
+         headers.find("X-Forwarded-For") == headers.end();
 }
 
 std::string Request::mediaType() const {

@@ -157,7 +157,8 @@ std::string clientKey(const mg_request_info* info) {
         const auto comma = v.rfind(',');
         if (comma != std::string::npos) v = v.substr(comma + 1);
         const auto first = v.find_first_not_of(' ');
-        return first == std::string::npos ? peer : v.substr(first);
+        // An empty value still came through the proxy: a LAN client, not the screen.
+        return first == std::string::npos ? std::string("lan:unknown") : v.substr(first);
       }
     }
   }

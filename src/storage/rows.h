@@ -24,6 +24,7 @@ using domain::Contacts;
 using domain::ContactsSource;
 using domain::ContactsVersion;
 using domain::LoginState;
+using domain::PinResetWindow;
 using domain::Message;
 using domain::nameOf;
 using domain::NewAttachment;
@@ -63,7 +64,7 @@ inline domain::Role parseRole(std::string_view text) {
 
 inline constexpr const char* kProfessionalColumns =
     "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
-    "pin_reset_until FROM professionals ";
+    "pin_reset_until, pin_reset_code, pin_reset_wrong FROM professionals ";
 
 template <typename Row>
 domain::Professional readProfessional(const Row& q) {
@@ -74,7 +75,7 @@ domain::Professional readProfessional(const Row& q) {
   p.name = q.text(3);
   p.pin_hash = q.text(4);
   p.login = {q.integer(5), q.int64(6)};
-  p.pin_reset_until = q.int64(7);
+  p.pin_reset = {q.int64(7), q.text(8), q.integer(9)};
   return p;
 }
 

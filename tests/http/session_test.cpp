@@ -98,20 +98,39 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
   CHECK(pro.loginProfessional(kCf, kPin).status == 200);
 }
 
-TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the kiosk", "[http]") {
+namespace {
+// "Nuovo PIN" from the kiosk's screen (or, with `lan`, from a branch PC
+// through the TLS proxy, which adds X-Forwarded-For).
+test::HttpResponse setPinAt(HttpClient& c, const std::string& cf, const std::string& code,
+                            const std::string& pin, const std::string& again, bool lan = false) {
+  const nlohmann::json body = {{"codice_fiscale", cf}, {"code", code}, {"pin", pin}, {"pin_again", again}};
+  std::vector<std::string> headers = {"Content-Type: application/json"};
+  if (lan) headers.push_back("X-Forwarded-For: 10.20.30.40");
+  return c.request("POST", "/api/pin", body.dump(), headers);
+}
+
+std::string openPinReset(HttpClient& staff, const std::string& cf) {
+  auto started = staff.send("POST", "/api/staff/professionals/" + cf + "/pin-reset",
+                            nlohmann::json::object());
+  REQUIRE(started.status == 200);
+  const std::string code = started.json()["code"];
+  REQUIRE(code.size() == 6);
+  return code;
+}
+}  // namespace
+
+TEST_CASE("Nuovo PIN: staff open it and hand a one-time code, the professional types the PIN twice at the kiosk", "[http]") {
   test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
   HttpClient pro = kiosk.direct();
-  auto setPin = [&](const std::string& cf, const std::string& pin, const std::string& again) {
-    return pro.send("POST", "/api/pin",
-                    {{"codice_fiscale", cf}, {"pin", pin}, {"pin_again", again}});
-  };
+  auto setPin = [&](const std::string& cf, const std::string& code, const std::string& pin,
+                    const std::string& again) { return setPinAt(pro, cf, code, pin, again); };
   // Nothing started: refused, with the same answer for a code not in the archive.
-  auto early = setPin(kCf, "Nuovo2026pin", "Nuovo2026pin");
+  auto early = setPin(kCf, "123456", "Nuovo2026pin", "Nuovo2026pin");
   CHECK(early.status == 409);
   CHECK(early.errorCode() == "pin_reset_not_started");
   CHECK(early.json()["error"]["message"].get<std::string>().find("sportello") != std::string::npos);
-  CHECK(setPin("GRCFNC70D52L219G", "Nuovo2026pin", "Nuovo2026pin").errorCode() ==
+  CHECK(setPin("GRCFNC70D52L219G", "123456", "Nuovo2026pin", "Nuovo2026pin").errorCode() ==
         "pin_reset_not_started");
   // The account is locked: the new PIN will clear that too.
   for (int i = 0; i < 5; ++i) (void)pro.loginProfessional(kCf, "00000000");
@@ -127,32 +146,106 @@ TEST_CASE("Nuovo PIN: staff open it, the professional types the PIN twice at the
   REQUIRE(started.status == 200);
   CHECK(started.json()["name"] == "Mario Rossi");
   CHECK(started.json()["expires_at"].is_string());
+  const std::string code = started.json()["code"];
+  CHECK(code.size() == 6);
+  CHECK(code.find_first_not_of("0123456789") == std::string::npos);
   CHECK(staff
             .send("POST", "/api/staff/professionals/GRCFNC70D52L219G/pin-reset",
                   nlohmann::json::object())
             .status == 404);
 
-  CHECK(setPin(kCf, "Nuovo2026pin", "Nuovo2026pim").errorCode() == "pin_mismatch");
-  CHECK(setPin(kCf, "corto", "corto").errorCode() == "invalid_pin");
-  auto done = setPin(kCf, "Nuovo2026pin", "Nuovo2026pin");
+  CHECK(setPin(kCf, code, "Nuovo2026pin", "Nuovo2026pim").errorCode() == "pin_mismatch");
+  CHECK(setPin(kCf, code, "corto", "corto").errorCode() == "invalid_pin");
+  auto done = setPin(kCf, code, "Nuovo2026pin", "Nuovo2026pin");
   REQUIRE(done.status == 200);
   CHECK(pro.loginProfessional(kCf, kPin).status == 401);  // the old PIN is gone
   CHECK(pro.loginProfessional(kCf, "Nuovo2026pin").status == 200);
   // Used once: the window is closed.
-  CHECK(setPin(kCf, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_not_started");
-  // A window left open expires by itself.
-  REQUIRE(staff
-              .send("POST", std::string("/api/staff/professionals/") + kCf + "/pin-reset",
-                    nlohmann::json::object())
-              .status == 200);
+  CHECK(setPin(kCf, code, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_not_started");
+  // A window left open expires by itself, and says so.
+  const std::string second = openPinReset(staff, kCf);
   clock.advance(10 * 60 + 1);
-  CHECK(setPin(kCf, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_not_started");
+  auto late = setPin(kCf, second, "Altro2026pin", "Altro2026pin");
+  CHECK(late.errorCode() == "pin_reset_expired");
+  CHECK(late.json()["error"]["message"].get<std::string>().find("scaduto") != std::string::npos);
   CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'pin_reset_started' AND "
                     "actor = 'staff:sportello'") == 2);
   CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'pin_set' AND actor = "
                     "'professional:RSSMRA80A01H501U'") == 1);
-  // The PIN never reaches the database or the audit log in clear.
+  // Neither the PIN nor the code reaches the database or the audit log in clear.
   CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE detail LIKE '%Nuovo2026pin%'") == 0);
+  CHECK(kiosk.count("SELECT count(*) FROM professionals WHERE pin_reset_code LIKE '%" + second +
+                    "%'") == 0);
+}
+
+TEST_CASE("Nuovo PIN: a bystander who races the professional for the window gets nowhere", "[http]") {
+  TestKiosk kiosk;
+  HttpClient staff = kiosk.direct();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  const std::string code = openPinReset(staff, kCf);
+  HttpClient bystander = kiosk.direct();
+  // From a branch PC, even with the right code: the kiosk's own screen only.
+  auto lan = setPinAt(bystander, kCf, code, "Preso2026pin", "Preso2026pin", true);
+  CHECK(lan.status == 403);
+  CHECK(lan.errorCode() == "kiosk_screen_only");
+  CHECK(lan.json()["error"]["message"].get<std::string>().find("schermo del chiosco") !=
+        std::string::npos);
+  // An empty X-Forwarded-For still came through the proxy (over the socket:
+  // curl sends "Name;" as an empty header).
+  HttpClient socket = kiosk.client();
+  auto empty = socket.request(
+      "POST", "/api/pin",
+      nlohmann::json({{"codice_fiscale", kCf}, {"code", code}, {"pin", "Preso2026pin"},
+                      {"pin_again", "Preso2026pin"}}).dump(),
+      {"Content-Type: application/json", "X-Forwarded-For;"});
+  CHECK(empty.status == 403);
+  // At the screen without the code: each wrong code counts, the window stays for the owner.
+  const std::string wrong = code == "000000" ? "111111" : "000000";
+  auto guess = setPinAt(bystander, kCf, wrong, "Preso2026pin", "Preso2026pin");
+  CHECK(guess.status == 409);
+  CHECK(guess.errorCode() == "pin_reset_code_wrong");
+  CHECK(guess.json()["error"]["message"].get<std::string>().find("Restano 4 tentativi") !=
+        std::string::npos);
+  CHECK(setPinAt(bystander, kCf, "", "Preso2026pin", "Preso2026pin").errorCode() ==
+        "pin_reset_code_wrong");
+  // The professional, with the code from the counter, still sets the PIN.
+  HttpClient pro = kiosk.direct();
+  REQUIRE(setPinAt(pro, kCf, code, "Nuovo2026pin", "Nuovo2026pin").status == 200);
+  CHECK(pro.loginProfessional(kCf, "Nuovo2026pin").status == 200);
+  CHECK(bystander.loginProfessional(kCf, "Preso2026pin").status == 401);
+
+  // Five wrong codes close the window: the right code no longer works.
+  const std::string again = openPinReset(staff, kCf);
+  const std::string bad = again == "000000" ? "111111" : "000000";
+  for (int i = 0; i < 4; ++i) {
+    CHECK(setPinAt(bystander, kCf, bad, "Preso2026pin", "Preso2026pin").errorCode() ==
+          "pin_reset_code_wrong");
+  }
+  auto last = setPinAt(bystander, kCf, bad, "Preso2026pin", "Preso2026pin");
+  CHECK(last.errorCode() == "pin_reset_closed");
+  CHECK(setPinAt(pro, kCf, again, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_closed");
+  CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'pin_reset_closed'") == 1);
+}
+
+TEST_CASE("a new PIN ends every older session of that professional", "[http]") {
+  TestKiosk kiosk;
+  HttpClient first = kiosk.direct();
+  HttpClient second = kiosk.direct();
+  REQUIRE(first.loginProfessional(kCf, kPin).status == 200);
+  REQUIRE(second.loginProfessional(kCf, kPin).status == 200);
+  kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
+  HttpClient other = kiosk.direct();
+  REQUIRE(other.loginProfessional("GRCFNC70D52L219G", kPin).status == 200);
+  REQUIRE(first.get("/api/session").status == 200);
+  HttpClient staff = kiosk.direct();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  const std::string code = openPinReset(staff, kCf);
+  HttpClient pro = kiosk.direct();
+  REQUIRE(setPinAt(pro, kCf, code, "Nuovo2026pin", "Nuovo2026pin").status == 200);
+  CHECK(first.get("/api/session").status == 401);
+  CHECK(second.get("/api/contacts").status == 401);
+  CHECK(other.get("/api/session").status == 200);  // someone else's session stays
+  CHECK(staff.get("/api/session").status == 200);
 }
 
 TEST_CASE("unlocking an unknown or malformed codice fiscale answers 404", "[http]") {

@@ -181,19 +181,24 @@ TEMPLATE_TEST_CASE("the Nuovo PIN window opens, is read back with the profession
   {
     auto tx = *engine.store->begin(TxMode::kWrite);
     id = *tx->insertProfessional(mario(), 100);
-    REQUIRE(tx->setPinResetUntil(id, 700));
+    REQUIRE(tx->setPinReset(id, {700, "code-hash", 2}));
     REQUIRE(tx->commit());
   }
   {
     auto tx = *engine.store->begin(TxMode::kRead);
-    CHECK((*tx->findProfessional("RSSMRA80A01H501U"))->pin_reset_until == 700);
-    CHECK((*tx->professionalById(id))->pin_reset_until == 700);
+    const auto w = (*tx->findProfessional("RSSMRA80A01H501U"))->pin_reset;
+    CHECK(w.until == 700);
+    CHECK(w.code_hash == "code-hash");
+    CHECK(w.wrong_codes == 2);
+    CHECK((*tx->professionalById(id))->pin_reset.until == 700);
   }
   auto tx = *engine.store->begin(TxMode::kWrite);
-  REQUIRE(tx->setPinResetUntil(id, 0));
+  REQUIRE(tx->setPinReset(id, {}));
   REQUIRE(tx->commit());
-  CHECK((*(*engine.store->begin(TxMode::kRead))->findProfessional("RSSMRA80A01H501U"))
-            ->pin_reset_until == 0);
+  const auto closed =
+      (*(*engine.store->begin(TxMode::kRead))->findProfessional("RSSMRA80A01H501U"))->pin_reset;
+  CHECK(closed.until == 0);
+  CHECK(closed.code_hash.empty());
 }
 
 TEMPLATE_TEST_CASE("hasAuditAnchors says whether this kiosk ever signed a head",

@@ -145,6 +145,34 @@ TEST_CASE("store: a session is touched, found with its principal and deleted", "
   REQUIRE(tx->commit());
 }
 
+TEST_CASE("store: a new PIN ends every session of that professional, and only theirs", "[store]") {
+  Engine e;
+  auto tx = e.write();
+  Session s;
+  s.role = Role::kProfessional;
+  s.principal = "RSSMRA80A01H501U";
+  s.display_name = "Mario Rossi";
+  s.csrf_token = "csrf";
+  s.created_at = s.last_seen = 100;
+  const auto add = [&](char c, Role role, std::int64_t subject) {
+    s.token_hash = std::string(64, c);
+    s.role = role;
+    s.subject_id = subject;
+    REQUIRE(tx->insertSession(s));
+  };
+  add('a', Role::kProfessional, 7);
+  add('b', Role::kProfessional, 7);
+  add('c', Role::kProfessional, 8);
+  add('d', Role::kStaff, 7);  // a staff user with the same id is someone else
+  REQUIRE(tx->deleteSessionsOf(Role::kProfessional, 7));
+  REQUIRE(tx->commit());
+  auto r = e.read();
+  CHECK_FALSE(*r->findSession(std::string(64, 'a')));
+  CHECK_FALSE(*r->findSession(std::string(64, 'b')));
+  CHECK(*r->findSession(std::string(64, 'c')));
+  CHECK(*r->findSession(std::string(64, 'd')));
+}
+
 TEST_CASE("store: the audit chain is appended, scanned in order and verified", "[store][audit]") {
   Engine e;
   CHECK_FALSE(*e.read()->auditHead());

@@ -50,8 +50,8 @@ class FakeTransaction final : public Transaction {
     s_.professionals.at(id).name = name;
     return {};
   }
-  Status setPinResetUntil(std::int64_t id, std::int64_t until) override {
-    s_.professionals.at(id).pin_reset_until = until;
+  Status setPinReset(std::int64_t id, const PinResetWindow& w) override {
+    s_.professionals.at(id).pin_reset = w;
     return {};
   }
   Status setProfessionalPin(std::int64_t id, std::string_view hash) override {
@@ -130,6 +130,12 @@ class FakeTransaction final : public Transaction {
   }
   Status deleteSession(std::int64_t id) override {
     s_.sessions.erase(id);
+    return {};
+  }
+  Status deleteSessionsOf(Role role, std::int64_t subject_id) override {
+    std::erase_if(s_.sessions, [&](const auto& kv) {
+      return kv.second.role == role && kv.second.subject_id == subject_id;
+    });
     return {};
   }
   Result<int> deleteExpiredSessions(std::int64_t idle_before,

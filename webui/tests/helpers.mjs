@@ -74,7 +74,9 @@ export async function launch() {
 // on any script error. `desk`: a staff PC on the LAN, which reaches the kiosk
 // through the TLS proxy (its X-Forwarded-For), rather than the kiosk's screen.
 export async function openPage(browser, url, viewport = { width: 1080, height: 1920 }, { desk = false } = {}) {
-  const context = await browser.newContext({ viewport, locale: 'it-IT', timezoneId: 'Europe/Rome',
+  // A touch screen: taps reach the page as touch events, then the
+  // compatibility mouse events and the click, after the finger lifts.
+  const context = await browser.newContext({ viewport, locale: 'it-IT', timezoneId: 'Europe/Rome', hasTouch: true,
     extraHTTPHeaders: desk ? { 'X-Forwarded-For': '10.20.30.40' } : {} });
   const page = await context.newPage();
   page.errors = [];
@@ -84,22 +86,31 @@ export async function openPage(browser, url, viewport = { width: 1080, height: 1
   return page;
 }
 
-// Taps like a person: with the on-screen keyboard open over the lower part of
-// the screen, "OK" on it comes first.
+// Taps like a person, with a finger (touch events), whether or not the
+// on-screen keyboard is open: a person does not close it first.
 export async function tap(page, selector, options = {}) {
-  if (await page.isVisible('#osk')) await page.click('#osk button.ok');
-  await page.click(selector, options);
+  await page.tap(selector, options);
+}
+
+// Taps the centre of whatever is at an element's place on the screen now,
+// without scrolling: the person taps what they see.
+export async function tapAt(page, selector) {
+  const [x, y] = await page.$eval(selector, (el) => {
+    const r = el.getBoundingClientRect();
+    return [r.x + r.width / 2, r.y + r.height / 2];
+  });
+  await page.touchscreen.tap(x, y);
 }
 
 // Types like a person at the kiosk: taps the field, empties it with the
 // keyboard's clear key if it holds something, then taps one key per
 // character, using the shift key where the character needs it. Fails the
-// test if a character has no key. Each tap is a pointer press and release at
-// the key's centre, as a finger lands: whatever covers the key gets it.
+// test if a character has no key. Each tap is a touch at the key's centre,
+// as a finger lands: whatever covers the key gets it.
 export async function typeOsk(page, selector, text) {
-  await page.click(selector);
+  await page.tap(selector);
   await page.waitForSelector('#osk:not([hidden])');
-  if (await page.$eval(selector, (el) => el.value !== '')) await page.click('#osk button[data-key="clear"]');
+  if (await page.$eval(selector, (el) => el.value !== '')) await tapAt(page, '#osk button[data-key="clear"]');
   const centres = () => page.$$eval('#osk button[data-key]', (els) => Object.fromEntries(els.map((e) => {
     const r = e.getBoundingClientRect();
     return [e.dataset.key, [r.x + r.width / 2, r.y + r.height / 2]];
@@ -109,21 +120,21 @@ export async function typeOsk(page, selector, text) {
     let shifted = false;
     if (!keys[ch]) {
       if (!keys.shift) throw new Error(`no key for ${JSON.stringify(ch)} on the ${await page.$eval(selector, (el) => el.dataset.osk)} keyboard`);
-      await page.mouse.click(...keys.shift);
+      await page.touchscreen.tap(...keys.shift);
       keys = await centres();
       if (!keys[ch]) throw new Error(`no key for ${JSON.stringify(ch)}, even with shift`);
       shifted = true;
     }
-    await page.mouse.click(...keys[ch]);
+    await page.touchscreen.tap(...keys[ch]);
     if (shifted) keys = await centres();  // a text keyboard drops shift after one letter
   }
 }
 
 // Empties a field with the keyboard's clear key.
 export async function clearOsk(page, selector) {
-  await page.click(selector);
+  await page.tap(selector);
   await page.waitForSelector('#osk:not([hidden])');
-  await page.click('#osk button[data-key="clear"]');
+  await tapAt(page, '#osk button[data-key="clear"]');
 }
 
 // Attaches files from the USB stick as a person does: opens the stick's list
@@ -132,7 +143,7 @@ export async function attachFromUsb(page, names) {
   for (const name of names) {
     await tap(page, '#from-usb');
     const row = page.locator('#usb-files li', { has: page.locator(`.name:text-is(${JSON.stringify(name)})`) });
-    await row.locator('button').click();
+    await row.locator('button').tap();
     await page.waitForSelector(`.kiosk-files:not(#usb-files) li .name:text-is(${JSON.stringify(name)})`);
   }
 }

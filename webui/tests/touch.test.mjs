@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
-  typeOsk, runKiosk, files, attachFromUsb,
+  typeOsk, runKiosk, files, attachFromUsb, tapAt,
 } from './helpers.mjs';
 
 let browser;
@@ -62,8 +62,20 @@ test('the keyboard types into every e-mail field: contacts and the extra e-mail'
   }
 });
 
+// Scrolls the page as a finger's swipe would, so that `selector` sits just
+// above the open keyboard; fails if it cannot get there (no room to scroll).
+async function scrollAboveKeyboard(page, selector) {
+  await page.evaluate((sel) => {
+    const b = document.querySelector(sel).getBoundingClientRect();
+    const k = document.getElementById('osk').getBoundingClientRect();
+    if (b.bottom > k.top - 8) window.scrollBy({ top: b.bottom - k.top + 24, behavior: 'instant' });
+  }, selector);
+  const b = await boxes(page, selector);
+  assert.ok(b.bottom <= b.keyboardTop && b.top >= 0, `${selector} (${b.top}–${b.bottom}) cannot be brought above the keyboard (top ${b.keyboardTop})`);
+}
+
 for (const [name, viewport] of [['portrait', { width: 1080, height: 1920 }], ['landscape', { width: 1366, height: 768 }]]) {
-  test(`with the keyboard open, the first tap on "Invia" sends (${name})`, async () => {
+  test(`with the keyboard open, the first touch on "Invia" sends (${name})`, async () => {
     const kiosk = await startKiosk();
     try {
       const page = await openPage(browser, kiosk.url, viewport);
@@ -76,16 +88,39 @@ for (const [name, viewport] of [['portrait', { width: 1080, height: 1920 }], ['l
       // The field being typed is above the keyboard, not under it.
       const typed = await boxes(page, 'textarea[name=body]');
       assert.ok(typed.bottom <= typed.keyboardTop, `the text box (bottom ${typed.bottom}) is under the keyboard (top ${typed.keyboardTop})`);
-      // The person scrolls to "Invia" and taps it once, keyboard still open.
-      await page.evaluate(() => {
-        const b = document.getElementById('send').getBoundingClientRect();
-        const k = document.getElementById('osk').getBoundingClientRect();
-        window.scrollBy({ top: b.bottom - k.top + 40, behavior: 'instant' });
-      });
+      if (name === 'portrait') {
+        // A tall screen shows "Invia" above the keyboard without scrolling.
+        const send = await boxes(page, '#send');
+        assert.ok(send.bottom <= send.keyboardTop, `"Invia" (bottom ${send.bottom}) is under the keyboard (top ${send.keyboardTop})`);
+      }
+      // The person brings "Invia" into view and touches it once, keyboard still open.
+      await scrollAboveKeyboard(page, '#send');
       assert.equal(await page.isVisible('#osk'), true);
-      const b = await page.$eval('#send', (el) => { const r = el.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; });
-      await page.mouse.click(b.x, b.y);
+      await tapAt(page, '#send');
       await page.waitForSelector('#protocol', { timeout: 5000 });
+    } finally {
+      await kiosk.stop();
+    }
+  });
+
+  test(`with the keyboard open, each touch on "Accedi" tries the login (${name})`, async () => {
+    const kiosk = await startKiosk();
+    try {
+      const page = await openPage(browser, kiosk.url, viewport);
+      await typeOsk(page, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+      for (let i = 1; i <= 3; i++) {
+        await typeOsk(page, 'input[name=pin]', `0000000${i}`);
+        await scrollAboveKeyboard(page, '#login');
+        const before = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/session')).length);
+        await tapAt(page, '#login');
+        await page.waitForFunction((n) => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/session')).length > n,
+          before, { timeout: 3000 }).catch(() => assert.fail(`touch ${i} on "Accedi" sent nothing`));
+        await page.waitForSelector('.alert-danger, [role=alert]');
+      }
+      await typeOsk(page, 'input[name=pin]', '12345678');
+      await scrollAboveKeyboard(page, '#login');
+      await tapAt(page, '#login');
+      await page.waitForSelector('#tile-new', { timeout: 5000 });
     } finally {
       await kiosk.stop();
     }
@@ -357,7 +392,7 @@ test('the technician sees devices, pending and failed notifications, and retries
   }
 });
 
-test('"Nuovo PIN": the clerk starts it after the ID check, the professional types it twice on the PIN pad', async () => {
+test('"Nuovo PIN": the clerk starts it after the ID check and hands a code; the professional types it and the PIN twice on the kiosk', async () => {
   const kiosk = await startKiosk();
   try {
     const desk = await openPage(browser, kiosk.url, { width: 1366, height: 768 }, { desk: true });
@@ -370,19 +405,37 @@ test('"Nuovo PIN": the clerk starts it after the ID check, the professional type
     await tap(desk, '#pin-reset');
     await desk.waitForSelector('#pin-reset-started');
     assert.match(await desk.textContent('#pin-reset-started'), /Nuovo PIN avviato per Mario Rossi fino alle \d\d:\d\d/);
+    const code = (await desk.textContent('#pin-reset-code')).replace(/\s/g, '');
+    assert.match(code, /^\d{6}$/);
     await noViolations(desk, 'unlock with new PIN started');
     await screenshot(desk, 'staff-new-pin-landscape');
 
+    // A branch PC cannot take the window, even with the code.
+    const lan = await desk.evaluate(async (c) => (await fetch('/api/pin', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ codice_fiscale: 'RSSMRA80A01H501U', code: c, pin: 'Preso2026', pin_again: 'Preso2026' }) })).status, code);
+    assert.equal(lan, 403);
+
+    // The person starts typing the codice fiscale, then remembers the PIN is new:
+    // the codice fiscale goes along to the next screen.
     const page = await openPage(browser, kiosk.url);
+    await typeOsk(page, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
     await tap(page, '#new-pin');
     await page.waitForSelector('#set-pin');
+    assert.equal(await page.inputValue('input[name=codice_fiscale]'), 'RSSMRA80A01H501U');
     await noViolations(page, 'new PIN');
-    await typeOsk(page, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
+    const wrong = code === '000000' ? '111111' : '000000';
+    await typeOsk(page, 'input[name=reset_code]', wrong);
     await typeOsk(page, 'input[name=new_pin]', 'Ab12cd34');
     await typeOsk(page, 'input[name=new_pin_again]', 'Ab12cd35');
     await tap(page, '#set-pin');
     await page.waitForSelector('.kiosk-error');
     assert.match(await page.textContent('.kiosk-error'), /non coincidono/);
+    await typeOsk(page, 'input[name=new_pin]', 'Ab12cd34');
+    await typeOsk(page, 'input[name=new_pin_again]', 'Ab12cd34');
+    await tap(page, '#set-pin');
+    await page.waitForFunction(() => /Codice dello sportello errato/.test(document.querySelector('.kiosk-error').textContent));
+    assert.match(await page.textContent('.kiosk-error'), /Restano 4 tentativi/);
+    await typeOsk(page, 'input[name=reset_code]', code);
     await typeOsk(page, 'input[name=new_pin]', 'Ab12cd34');
     await typeOsk(page, 'input[name=new_pin_again]', 'Ab12cd34');
     await screenshot(page, 'new-pin-portrait');

@@ -34,8 +34,8 @@ class Transaction {
                                          std::string_view name,
                                          std::int64_t now) = 0;
   virtual Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) = 0;
-  // Opens (until > now) or closes (0) the "Nuovo PIN" window.
-  virtual Status setPinResetUntil(std::int64_t id, std::int64_t until) = 0;
+  // Opens (until > now), updates or closes (until 0) the "Nuovo PIN" window.
+  virtual Status setPinReset(std::int64_t id, const PinResetWindow& window) = 0;
 
   // Login state of a professional or a staff user.
   virtual Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) = 0;
@@ -59,6 +59,8 @@ class Transaction {
   virtual Result<std::optional<Session>> findSession(std::string_view token_hash) = 0;
   virtual Status touchSession(std::int64_t id, std::int64_t now) = 0;
   virtual Status deleteSession(std::int64_t id) = 0;
+  // Ends every session of one person (a new PIN or password).
+  virtual Status deleteSessionsOf(Role role, std::int64_t subject_id) = 0;
   // Removes sessions idle since before `idle_before` or created before `created_before`.
   virtual Result<int> deleteExpiredSessions(std::int64_t idle_before,
                                             std::int64_t created_before) = 0;

@@ -240,7 +240,7 @@ class PgTransaction final : public domain::Transaction {
                                  std::string_view name,
                                  std::int64_t now) override;
   Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override;
-  Status setPinResetUntil(std::int64_t id, std::int64_t until) override;
+  Status setPinReset(std::int64_t id, const PinResetWindow& window) override;
   Status setLoginState(domain::AccountKind kind,
                        std::int64_t id,
                        const domain::LoginState& state) override;
@@ -262,6 +262,7 @@ class PgTransaction final : public domain::Transaction {
   Result<std::optional<domain::Session>> findSession(std::string_view token_hash) override;
   Status touchSession(std::int64_t id, std::int64_t now) override;
   Status deleteSession(std::int64_t id) override;
+  Status deleteSessionsOf(Role role, std::int64_t subject_id) override;
   Result<int> deleteExpiredSessions(std::int64_t idle_before, std::int64_t created_before) override;
 
   Status appendAudit(const domain::AuditEntry& e) override;

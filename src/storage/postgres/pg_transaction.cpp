@@ -95,9 +95,11 @@ Status PgTransaction::setProfessionalPin(std::int64_t id, std::string_view pin_h
               PgParams().add(pin_hash).add(id));
 }
 
-Status PgTransaction::setPinResetUntil(std::int64_t id, std::int64_t until) {
-  return exec("UPDATE professionals SET pin_reset_until = $1 WHERE id = $2",
-              PgParams().add(until).add(id));
+Status PgTransaction::setPinReset(std::int64_t id, const PinResetWindow& w) {
+  return exec(
+      "UPDATE professionals SET pin_reset_until = $1, pin_reset_code = $2, pin_reset_wrong = $3 "
+      "WHERE id = $4",
+      PgParams().add(w.until).add(w.code_hash).add(w.wrong_codes).add(id));
 }
 
 Status PgTransaction::setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) {
@@ -213,6 +215,11 @@ Status PgTransaction::touchSession(std::int64_t id, std::int64_t now) {
 
 Status PgTransaction::deleteSession(std::int64_t id) {
   return exec("DELETE FROM sessions WHERE id = $1", PgParams().add(id));
+}
+
+Status PgTransaction::deleteSessionsOf(Role role, std::int64_t subject_id) {
+  return exec("DELETE FROM sessions WHERE role = $1 AND subject_id = $2",
+              PgParams().add(domain::roleName(role)).add(subject_id));
 }
 
 Result<int> PgTransaction::deleteExpiredSessions(std::int64_t idle_before,

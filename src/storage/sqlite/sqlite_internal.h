@@ -202,7 +202,7 @@ class SqliteTransaction final : public domain::Transaction {
                                  std::int64_t now) override;
 
   Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override;
-  Status setPinResetUntil(std::int64_t id, std::int64_t until) override;
+  Status setPinReset(std::int64_t id, const PinResetWindow& window) override;
 
   Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) override;
 
@@ -236,6 +236,7 @@ class SqliteTransaction final : public domain::Transaction {
   Status touchSession(std::int64_t id, std::int64_t now) override;
 
   Status deleteSession(std::int64_t id) override;
+  Status deleteSessionsOf(Role role, std::int64_t subject_id) override;
 
   Result<int> deleteExpiredSessions(std::int64_t idle_before, std::int64_t created_before) override;
 

@@ -71,10 +71,12 @@ Status SqliteTransaction::setProfessionalPin(std::int64_t id, std::string_view p
   return q->bind(pin_hash).bind(id).run();
 }
 
-Status SqliteTransaction::setPinResetUntil(std::int64_t id, std::int64_t until) {
-  auto q = query("UPDATE professionals SET pin_reset_until = ? WHERE id = ?");
+Status SqliteTransaction::setPinReset(std::int64_t id, const PinResetWindow& w) {
+  auto q = query(
+      "UPDATE professionals SET pin_reset_until = ?, pin_reset_code = ?, pin_reset_wrong = ? "
+      "WHERE id = ?");
   if (!q) return fail(q.error());
-  return q->bind(until).bind(id).run();
+  return q->bind(w.until).bind(w.code_hash).bind(w.wrong_codes).bind(id).run();
 }
 
 Status SqliteTransaction::setLoginState(AccountKind kind,
@@ -201,6 +203,12 @@ Status SqliteTransaction::deleteSession(std::int64_t id) {
   auto q = query("DELETE FROM sessions WHERE id = ?");
   if (!q) return fail(q.error());
   return q->bind(id).run();
+}
+
+Status SqliteTransaction::deleteSessionsOf(Role role, std::int64_t subject_id) {
+  auto q = query("DELETE FROM sessions WHERE role = ? AND subject_id = ?");
+  if (!q) return fail(q.error());
+  return q->bind(domain::roleName(role)).bind(subject_id).run();
 }
 
 Result<int> SqliteTransaction::deleteExpiredSessions(std::int64_t idle_before,

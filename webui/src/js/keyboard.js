@@ -4,6 +4,7 @@
 //   text   Italian layout with accented letters
 //   email  lower case, digits and @ . - _ +
 //   phone  digits, + and space
+//   digits digits only (a one-time code)
 // Every layout has a clear-field key, and a labelled space key where a space
 // may be typed. Keys never take the focus, so the caret stays in the field; a
 // hardware keyboard keeps working beside it.
@@ -23,13 +24,13 @@ const LAYOUTS = {
   text: [['1234567890'], ['qwertyuiop', 'è'], ['asdfghjkl', 'òàù'], ['zxcvbnm', ',.\'?!'], ['é', 'ì', '€', '-', '@', ':', '(', ')', '/']],
   email: [['1234567890'], ['qwertyuiop'], ['asdfghjkl'], ['zxcvbnm'], ['@', '.', '-', '_', '+']],
   phone: [['123'], ['456'], ['789'], ['+', '0']],
+  digits: [['123'], ['456'], ['789'], ['0']],
 };
 const HAS_SPACE = { text: true, phone: true };
 
 let panel;
 let target = null;
 let shift = false;     // text: the next letter only; pin: until pressed again
-let pointerDown = false;
 
 // Inserts at the caret. Inputs without a selection API get the text at the end.
 function insert(text) {
@@ -124,11 +125,21 @@ function render() {
 
 // Keeps the field in view above the keyboard: the page gets room at the
 // bottom as tall as the keyboard, and scrolls the field up if it is covered.
+// When the form's main button (its submit button) fits above the keyboard
+// together with the field, it is brought into view too: the person sees
+// "Invia" or "Accedi" without closing the keyboard or scrolling.
 function keepVisible(el) {
   const height = panel.getBoundingClientRect().height;
   document.body.style.paddingBottom = `${Math.ceil(height) + 16}px`;
   const rect = el.getBoundingClientRect();
   const room = window.innerHeight - height;
+  const form = el.closest('form');
+  const primary = form && form.querySelector('button[type=submit]');
+  const p = primary && primary.getBoundingClientRect();
+  if (p && p.height > 0 && p.bottom > rect.bottom && p.bottom - rect.top <= room - 16) {
+    if (p.bottom > room - 8 || rect.top < 0) window.scrollBy({ top: p.bottom - room + 8, behavior: 'instant' });
+    return;
+  }
   if (rect.bottom > room - 8 || rect.top < 0) {
     window.scrollBy({ top: rect.bottom - room + Math.min(rect.height + 24, room / 3), behavior: 'instant' });
   }
@@ -157,29 +168,41 @@ function hideUnlessTyping() {
   if (!(a && a.dataset && a.dataset.osk)) hideKeyboard();
 }
 
+// A tap in progress, from the finger (or mouse button) going down until its
+// click has been handled. Under touch, Chromium sends pointerdown and
+// pointerup first, and only after the finger lifts the compatibility
+// mousedown (which moves the focus), mouseup and click: the keyboard must not
+// close, and the page must not move, before that click has landed.
+let tapping = false;
+let tapTimer = 0;
+
+function endTap() {
+  clearTimeout(tapTimer);
+  if (!tapping) return;
+  tapping = false;
+  if (target && document.activeElement !== target) hideUnlessTyping();
+}
+
 export function initKeyboard() {
   panel = document.getElementById('osk');
-  // While a finger is down, the layout must not move: the keyboard closes
-  // only once the tap (pointerup, then click) has landed.
-  document.addEventListener('pointerdown', () => { pointerDown = true; }, true);
-  const up = () => {
-    if (!pointerDown) return;
-    pointerDown = false;
-    if (target && document.activeElement !== target) setTimeout(hideUnlessTyping, 0);
-  };
+  document.addEventListener('pointerdown', () => { tapping = true; clearTimeout(tapTimer); }, true);
+  // A lift with no click after it (a swipe, a long press) ends the tap too.
+  const up = () => { clearTimeout(tapTimer); tapTimer = setTimeout(endTap, 700); };
   document.addEventListener('pointerup', up, true);
   document.addEventListener('pointercancel', up, true);
+  // After the click's own handlers have run on the unmoved page.
+  document.addEventListener('click', () => { if (tapping) setTimeout(endTap, 0); }, true);
   document.addEventListener('focusin', (e) => {
     if (e.target instanceof HTMLElement && e.target.dataset.osk) {
       show(e.target);
-    } else if (!panel.contains(e.target) && !pointerDown) {
+    } else if (!panel.contains(e.target) && !tapping) {
       hideKeyboard();
     }
   });
   document.addEventListener('focusout', (e) => {
     if (e.target === target && !(e.relatedTarget && e.relatedTarget.dataset && e.relatedTarget.dataset.osk)) {
-      // A tap elsewhere closes it (after the tap); the next field reopens it.
-      if (!pointerDown) setTimeout(hideUnlessTyping, 0);
+      // A tap elsewhere closes it once the tap has landed; the next field reopens it.
+      if (!tapping) setTimeout(hideUnlessTyping, 0);
     }
   });
   window.addEventListener('resize', () => { if (target) keepVisible(target); });

@@ -7,6 +7,7 @@ import { state, startSession, showError, go } from '../state.js';
 
 let mode = 'professional';
 let notice = null;  // "PIN impostato", shown once on the login screen
+let carriedCf = '';  // the codice fiscale typed before "Primo accesso o PIN dimenticato"
 
 // Left alone, the login screen wipes itself after the idle time too: a typed
 // codice fiscale or a lock message must not wait for the next person.
@@ -16,6 +17,7 @@ function armReset(el) {
   idleTimer = setTimeout(() => {
     if (state.session || !el.isConnected) return;
     mode = 'professional';
+    carriedCf = '';
     renderAgain(el);
   }, (state.kiosk.idle_seconds || 120) * 1000);
 }
@@ -35,6 +37,10 @@ function cfField() {
 // the professional types the new PIN twice on the PIN pad.
 function renderNewPin(el) {
   const cf = cfField();
+  cf.control.value = carriedCf;  // typed on the login screen already
+  const code = field({ label: t('resetCode'), name: 'reset_code', help: t('resetCodeHelp'), osk: 'digits',
+    attrs: { maxlength: 6, inputmode: 'numeric', autocomplete: 'off', required: true } });
+  code.control.addEventListener('input', () => { code.control.value = code.control.value.replace(/\D/g, ''); });
   const pin = field({ label: t('newPin'), kind: 'password', name: 'new_pin', help: t('pinHelp'), osk: 'pin',
     attrs: { maxlength: 16, autocomplete: 'off', required: true } });
   const again = field({ label: t('newPinAgain'), kind: 'password', name: 'new_pin_again', osk: 'pin',
@@ -43,23 +49,25 @@ function renderNewPin(el) {
   const back = h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100 mt-3', id: 'back-to-login',
     onclick: () => { mode = 'professional'; renderAgain(el); } }, t('backToLogin'));
   const form = h('form', { class: 'kiosk-card', novalidate: true, autocomplete: 'off' },
-    cf.wrap, pin.wrap, again.wrap, submit, back);
+    cf.wrap, code.wrap, pin.wrap, again.wrap, submit, back);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!cf.control.value.trim() || !pin.control.value || !again.control.value) {
+    if (!cf.control.value.trim() || !code.control.value || !pin.control.value || !again.control.value) {
       showError(el, new Error(t('required')));
       return;
     }
     submit.disabled = true;
     try {
-      await api.post('/api/pin', { codice_fiscale: cf.control.value.trim(), pin: pin.control.value,
-        pin_again: again.control.value });
+      await api.post('/api/pin', { codice_fiscale: cf.control.value.trim(), code: code.control.value,
+        pin: pin.control.value, pin_again: again.control.value });
+      carriedCf = '';
       mode = 'professional';
       notice = t('pinSet');
       renderAgain(el);
     } catch (err) {
       pin.control.value = '';
       again.control.value = '';
+      if (err.code === 'pin_reset_code_wrong') code.control.value = '';
       showError(el, err);
       submit.disabled = false;
     }
@@ -132,7 +140,7 @@ export function renderLogin(el) {
     tabs, form,
     mode === 'professional'
       ? h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100', id: 'new-pin',
-        onclick: () => { mode = 'newpin'; renderAgain(el); } }, t('newPinLink'))
+        onclick: () => { carriedCf = first.control.value.trim(); mode = 'newpin'; renderAgain(el); } }, t('newPinLink'))
       : null]);
 }
 

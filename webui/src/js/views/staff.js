@@ -136,8 +136,11 @@ export function renderUnlock(el) {
         const until = new Date(r.expires_at).toLocaleTimeString(getLang() === 'en' ? 'en-GB' : 'it-IT',
           { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Rome' });
         found.querySelector('#pin-reset-started')?.remove();
+        // The one-time code, shown once to the clerk, who hands it to the person.
         found.append(h('div', { class: 'alert alert-success mt-3', id: 'pin-reset-started', role: 'status' },
-          t('pinResetStarted', r.name, until)));
+          h('p', {}, t('pinResetStarted', r.name, until)),
+          h('p', { class: 'mb-0' }, `${t('pinResetCode')}: `,
+            h('strong', { id: 'pin-reset-code', class: 'kiosk-code' }, `${r.code.slice(0, 3)} ${r.code.slice(3)}`))));
       } catch (err) { showError(el, err); }
     } }, t('pinReset'));
   const form = h('form', { class: 'kiosk-card', novalidate: true }, cf.wrap,
