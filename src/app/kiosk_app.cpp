@@ -37,9 +37,17 @@ Ports realPorts(const config::Config& config,
   } else {
     p.printer = std::make_unique<devices::CupsPrinter>(config.printer_queue);
   }
-  auto email = std::make_unique<notify::CurlMailer>(config.mail);
-  auto pec = std::make_unique<notify::CurlMailer>(config.pec);
-  auto sms = std::make_unique<notify::CurlSmsGateway>(config.sms);
+  // A send ends before its row's lease does: past the lease another kiosk
+  // may take the row and send it again.
+  const int send_limit = std::max(1, config.notify.lease_seconds - 1);
+  notify::MailSettings mail = config.mail, pec_settings = config.pec;
+  notify::SmsSettings sms_settings = config.sms;
+  mail.timeout_seconds = std::min(mail.timeout_seconds, send_limit);
+  pec_settings.timeout_seconds = std::min(pec_settings.timeout_seconds, send_limit);
+  sms_settings.timeout_seconds = std::min(sms_settings.timeout_seconds, send_limit);
+  auto email = std::make_unique<notify::CurlMailer>(mail);
+  auto pec = std::make_unique<notify::CurlMailer>(pec_settings);
+  auto sms = std::make_unique<notify::CurlSmsGateway>(sms_settings);
   email->abortOn(p.stopping.get());
   pec->abortOn(p.stopping.get());
   sms->abortOn(p.stopping.get());

@@ -171,54 +171,64 @@ Result<int> OutboxDesk::retry(const std::string& actor, std::int64_t id) {
   return *n;
 }
 
+// One row claimed at a time, its lease starting just before its own send:
+// a batch claimed at once would hold its last rows under a lease that runs
+// out while the first ones are sent (a slow PEC server), and another kiosk
+// would send them again. The outcome is written only while the claim holds.
 Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {
-  const std::int64_t now = clock_.nowSeconds();
-  std::vector<OutboxItem> due;
-  {
-    auto tx = store_.begin(TxMode::kWrite);
-    if (!tx) return fail(tx.error());
-    auto claimed = (*tx)->claimOutbox(now, now + policy_.lease_seconds, policy_.batch);
-    if (!claimed) return fail(claimed.error());
-    if (auto st = (*tx)->commit(); !st) return fail(st.error());
-    due = std::move(*claimed);
-  }
   DispatchStats stats;
-  for (const auto& item : due) {
+  for (int n = 0; n < policy_.batch; ++n) {
     if (stop && *stop) break;
+    const std::int64_t now = clock_.nowSeconds();
+    const std::int64_t lease_until = now + policy_.lease_seconds;
+    OutboxItem item;
+    {
+      auto tx = store_.begin(TxMode::kWrite);
+      if (!tx) return fail(tx.error());
+      auto claimed = (*tx)->claimOutbox(now, lease_until, 1);
+      if (!claimed) return fail(claimed.error());
+      if (auto st = (*tx)->commit(); !st) return fail(st.error());
+      if (claimed->empty()) break;
+      item = std::move(claimed->front());
+    }
     // Sent outside any transaction: a slow server never holds the write lock.
     const Status sent = deliver(item);
     if (!sent && stop && *stop) break;  // cut short by the shutdown, not the server's fault
     auto tx = store_.begin(TxMode::kWrite);
     if (!tx) return fail(tx.error());
     std::string result;
+    Result<bool> held = false;
     if (sent) {
-      if (auto st = (*tx)->markOutboxSent(item.id, clock_.nowSeconds()); !st)
-        return fail(st.error());
-      ++stats.sent;
+      held = (*tx)->markOutboxSent(item.id, lease_until, clock_.nowSeconds());
       result = "sent";
     } else {
       const int attempts = item.attempts + 1;
       const bool final = attempts >= policy_.max_attempts;
       const std::string why =
           sent.error().detail.empty() ? sent.error().message : sent.error().detail;
-      if (auto st =
-              (*tx)->markOutboxAttempt(item.id, attempts, clock_.nowSeconds() + backoff(attempts),
-                                       why.substr(0, 500), final);
-          !st) {
-        return fail(st.error());
-      }
-      if (final) {
-        ++stats.failed;
-        result = "failed";
+      held = (*tx)->markOutboxAttempt(item.id, lease_until, attempts,
+                                      clock_.nowSeconds() + backoff(attempts), why.substr(0, 500),
+                                      final);
+      result = final ? "failed" : "retried";
+      if (final && *held) {
         log::warn("notification_failed", {{"outbox", std::to_string(item.id)},
                                           {"channel", std::string(nameOf(item.channel))},
                                           {"reason", why}});
-      } else {
-        ++stats.retried;
-        result = "retried";
       }
     }
+    if (!held) return fail(held.error());
     if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    if (!*held) {
+      // The lease ran out during the send and another kiosk took the row:
+      // its outcome is the other kiosk's to write.
+      log::warn("outbox_lease_lost", {{"outbox", std::to_string(item.id)},
+                                      {"channel", std::string(nameOf(item.channel))}});
+      ++stats.lease_lost;
+      continue;
+    }
+    if (result == "sent") ++stats.sent;
+    else if (result == "failed") ++stats.failed;
+    else ++stats.retried;
     if (observer_) observer_->notification(std::string(nameOf(item.channel)), result);
   }
   return stats;

@@ -51,6 +51,7 @@ struct DispatchStats {
   int sent = 0;
   int retried = 0;
   int failed = 0;
+  int lease_lost = 0;  // sent, but the lease ran out and another kiosk holds the row
 };
 
 class NotificationObserver {

@@ -1,6 +1,8 @@
 #include "domain/notifications.h"
 
 #include <catch2/catch.hpp>
+#include <functional>
+#include <set>
 
 #include "core/clock.h"
 #include "domain/communications.h"
@@ -110,4 +112,75 @@ TEST_CASE("every SMS text fits one GSM-7 message", "[domain]") {
   }
   CHECK_FALSE(fitsOneSms(std::string(161, 'a')));
   CHECK_FALSE(fitsOneSms("prezzo 10 € ok"));  // € is an extension character
+}
+
+namespace {
+// A PEC server taking a second a message, on the fake clock; `during` runs
+// inside the n-th send (another kiosk's dispatcher, meanwhile).
+class SlowPec final : public Mailer {
+ public:
+  SlowPec(test::FakeClock& clock, std::vector<MailMessage>& delivered)
+      : clock_(clock), delivered_(delivered) {}
+  Status send(const MailMessage& m) override {
+    clock_.advance(1);
+    if (during) during(++n_);
+    delivered_.push_back(m);
+    return {};
+  }
+  Status check() override { return {}; }
+  bool configured() const override { return true; }
+  std::function<void(int)> during;
+
+ private:
+  test::FakeClock& clock_;
+  std::vector<MailMessage>& delivered_;
+  int n_ = 0;
+};
+}  // namespace
+
+TEST_CASE("two kiosks and a slow PEC server: each PEC is sent once, whatever the lease", "[domain]") {
+  test::FakeStore store;
+  test::FakeClock clock;
+  test::FakeSniffer sniffer;
+  Contacts c;
+  c.pec = "mario@pec.it";
+  c.notify = {"pec"};
+  const Session pro = test::addProfessional(store, "RSSMRA80A01H501U", c);
+  CommunicationService comms(store, clock, sniffer, {"0000"});
+  for (int i = 0; i < 20; ++i) {
+    SendInput in;
+    in.topic = "rimborso";
+    in.subject = "Invio " + std::to_string(i);
+    in.body = "Testo";
+    REQUIRE(comms.send(pro, in));
+  }
+  std::vector<MailMessage> delivered;
+  const NotifyPolicy policy{.lease_seconds = 5, .batch = 20};
+  test::FakeMailer email_a, email_b;
+  test::FakeSms sms_a, sms_b;
+  // A's server takes a second a message; B's answers at once (B's time
+  // does not add to A's send: they run side by side).
+  SlowPec pec_a(clock, delivered);
+  test::FakeMailer pec_b;
+  Dispatcher a{store, clock, email_a, pec_a, sms_a, policy};
+  Dispatcher b{store, clock, email_b, pec_b, sms_b, policy};
+  // Kiosk B's dispatcher wakes while A sends its 7th PEC, six seconds in:
+  // longer than the lease, shorter than A's batch.
+  pec_a.during = [&](int n) {
+    if (n == 7) REQUIRE(b.runOnce());
+  };
+  REQUIRE(a.runOnce());
+  clock.advance(60);
+  REQUIRE(a.runOnce());
+  REQUIRE(b.runOnce());
+  delivered.insert(delivered.end(), pec_b.sent.begin(), pec_b.sent.end());
+  CHECK_FALSE(pec_b.sent.empty());  // B did take part
+  std::set<std::string> ids;
+  for (const auto& m : delivered) ids.insert(m.message_id);
+  CHECK(delivered.size() == 20);
+  CHECK(ids.size() == 20);
+  for (const auto& row : store.snapshot().outbox) {
+    CHECK(row.status == OutboxStatus::kSent);
+    CHECK(row.attempts == 1);
+  }
 }

@@ -452,8 +452,8 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
   CHECK(e.write()->claimOutbox(179, 300, 10)->empty());
   {
     auto tx = e.write();
-    REQUIRE(tx->markOutboxSent(claimed[0].id, 181));
-    REQUIRE(tx->markOutboxAttempt(claimed[1].id, 5, 0, "gateway down", true));
+    CHECK(*tx->markOutboxSent(claimed[0].id, 180, 181));
+    CHECK(*tx->markOutboxAttempt(claimed[1].id, 180, 5, 0, "gateway down", true));
     REQUIRE(tx->commit());
   }
   {
@@ -462,7 +462,7 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
     REQUIRE(due.size() == 1);
     CHECK(due[0].event == NotifyEvent::kReceipt);
     CHECK(due[0].message_id == mid_receipt);
-    REQUIRE(tx->markOutboxAttempt(due[0].id, 1, 500, "timeout", false));
+    CHECK(*tx->markOutboxAttempt(due[0].id, 400, 1, 500, "timeout", false));
     REQUIRE(tx->commit());
   }
   auto r = e.read();
@@ -525,4 +525,49 @@ TEST_CASE("store: dispatchers claiming at once never take the same row", "[store
   const std::set<std::int64_t> distinct(taken.begin(), taken.end());
   CHECK(taken.size() == 60);
   CHECK(distinct.size() == 60);
+}
+
+TEST_CASE("store: a row is marked only while its claim holds, never by a kiosk whose lease ran out",
+          "[store][outbox]") {
+  Engine e;
+  {
+    auto tx = e.write();
+    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    REQUIRE(tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kPec, "r@pec.it", 100, 0}));
+    REQUIRE(tx->commit());
+  }
+  // Kiosk A claims until 120 and is slow; at 130 kiosk B finds the lease run out.
+  std::vector<OutboxItem> a;
+  {
+    auto tx = e.write();
+    a = *tx->claimOutbox(100, 120, 1);
+    REQUIRE(tx->commit());
+  }
+  REQUIRE(a.size() == 1);
+  std::vector<OutboxItem> b;
+  {
+    auto tx = e.write();
+    b = *tx->claimOutbox(130, 150, 1);
+    REQUIRE(tx->commit());
+  }
+  REQUIRE(b.size() == 1);
+  {
+    auto tx = e.write();
+    CHECK_FALSE(*tx->markOutboxSent(a[0].id, 120, 131));  // A no longer holds it
+    CHECK_FALSE(*tx->markOutboxAttempt(a[0].id, 120, 1, 500, "timeout", false));
+    REQUIRE(tx->commit());
+  }
+  auto still = (*e.read()->listOutbox(std::nullopt, 1))[0];
+  CHECK(still.status == OutboxStatus::kPending);
+  CHECK(still.attempts == 0);
+  {
+    auto tx = e.write();
+    CHECK(*tx->markOutboxSent(b[0].id, 150, 132));  // B does
+    CHECK_FALSE(*tx->markOutboxSent(b[0].id, 150, 133));  // and once
+    REQUIRE(tx->commit());
+  }
+  auto sent = (*e.read()->listOutbox(std::nullopt, 1))[0];
+  CHECK(sent.status == OutboxStatus::kSent);
+  CHECK(sent.attempts == 1);
 }

@@ -353,23 +353,29 @@ class FakeTransaction final : public Transaction {
     }
     return out;
   }
-  Status markOutboxSent(std::int64_t id, std::int64_t) override {
+  static bool held(const FakeStore::State::Outbox& o, std::int64_t lease_until) {
+    return o.status == domain::OutboxStatus::kPending && o.next_attempt_at == lease_until;
+  }
+  Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t) override {
     auto& o = s_.outbox.at(static_cast<std::size_t>(id - 1));
+    if (!held(o, lease_until)) return false;
     o.status = domain::OutboxStatus::kSent;
     ++o.attempts;
-    return {};
+    return true;
   }
-  Status markOutboxAttempt(std::int64_t id,
-                           int attempts,
-                           std::int64_t next_attempt_at,
-                           const std::string& error,
-                           bool failed) override {
+  Result<bool> markOutboxAttempt(std::int64_t id,
+                                 std::int64_t lease_until,
+                                 int attempts,
+                                 std::int64_t next_attempt_at,
+                                 const std::string& error,
+                                 bool failed) override {
     auto& o = s_.outbox.at(static_cast<std::size_t>(id - 1));
+    if (!held(o, lease_until)) return false;
     o.attempts = attempts;
     o.next_attempt_at = next_attempt_at;
     o.last_error = error;
     o.status = failed ? domain::OutboxStatus::kFailed : domain::OutboxStatus::kPending;
-    return {};
+    return true;
   }
   Result<std::vector<OutboxItem>> listOutbox(std::optional<domain::OutboxStatus> status,
                                              int limit) override {

@@ -130,13 +130,18 @@ class Transaction {
   virtual Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
                                                       std::int64_t lease_until,
                                                       int limit) = 0;
-  virtual Status markOutboxSent(std::int64_t id, std::int64_t now) = 0;
+  // A claimed row's outcome, written only while the claim still holds: the
+  // row is pending with the `lease_until` this claim set (another kiosk that
+  // took the row after the lease ran out has set its own). False: not held,
+  // nothing written.
+  virtual Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) = 0;
   // One more failed attempt; `failed` ends the retries.
-  virtual Status markOutboxAttempt(std::int64_t id,
-                                   int attempts,
-                                   std::int64_t next_attempt_at,
-                                   const std::string& error,
-                                   bool failed) = 0;
+  virtual Result<bool> markOutboxAttempt(std::int64_t id,
+                                         std::int64_t lease_until,
+                                         int attempts,
+                                         std::int64_t next_attempt_at,
+                                         const std::string& error,
+                                         bool failed) = 0;
   // Newest first; no status: all.
   virtual Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
                                                      int limit) = 0;

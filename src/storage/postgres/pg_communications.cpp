@@ -358,26 +358,35 @@ Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
   return all<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit), readOutbox<PgRow>);
 }
 
-Status PgTransaction::markOutboxSent(std::int64_t id, std::int64_t now) {
-  return exec(
-      "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1 WHERE id = $2",
-      PgParams().add(now).add(id));
+Result<bool> PgTransaction::markOutboxSent(std::int64_t id,
+                                           std::int64_t lease_until,
+                                           std::int64_t now) {
+  auto r = run(
+      "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1 "
+      "WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
+      PgParams().add(now).add(id).add(lease_until));
+  if (!r) return fail(r.error());
+  return r->affected() == 1;
 }
 
-Status PgTransaction::markOutboxAttempt(std::int64_t id,
-                                        int attempts,
-                                        std::int64_t next_attempt_at,
-                                        const std::string& error,
-                                        bool failed) {
-  return exec(
+Result<bool> PgTransaction::markOutboxAttempt(std::int64_t id,
+                                              std::int64_t lease_until,
+                                              int attempts,
+                                              std::int64_t next_attempt_at,
+                                              const std::string& error,
+                                              bool failed) {
+  auto r = run(
       "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4 "
-      "WHERE id = $5",
+      "WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
       PgParams()
           .add(attempts)
           .add(next_attempt_at)
           .add(error)
           .add(std::string_view(failed ? "failed" : "pending"))
-          .add(id));
+          .add(id)
+          .add(lease_until));
+  if (!r) return fail(r.error());
+  return r->affected() == 1;
 }
 
 Result<std::vector<OutboxItem>> PgTransaction::listOutbox(std::optional<OutboxStatus> status,

@@ -305,9 +305,10 @@ class PgTransaction final : public domain::Transaction {
   Result<std::vector<domain::OutboxItem>> claimOutbox(std::int64_t now,
                                                       std::int64_t lease_until,
                                                       int limit) override;
-  Status markOutboxSent(std::int64_t id, std::int64_t now) override;
-  Status markOutboxAttempt(std::int64_t id,
-                           int attempts,
+  Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
+  Result<bool> markOutboxAttempt(std::int64_t id,
+                                  std::int64_t lease_until,
+                                  int attempts,
                            std::int64_t next_attempt_at,
                            const std::string& error,
                            bool failed) override;

@@ -342,28 +342,38 @@ Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
   return out;
 }
 
-Status SqliteTransaction::markOutboxSent(std::int64_t id, std::int64_t now) {
-  auto q =
-      query("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?");
+Result<bool> SqliteTransaction::markOutboxSent(std::int64_t id,
+                                               std::int64_t lease_until,
+                                               std::int64_t now) {
+  auto q = query(
+      "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
+      "WHERE id = ? AND status = 'pending' AND next_attempt_at = ?");
   if (!q) return fail(q.error());
-  return q->bind(now).bind(id).run();
+  if (auto st = q->bind(now).bind(id).bind(lease_until).run(); !st) return fail(st.error());
+  return sqlite3_changes(conn_->db()) == 1;
 }
 
-Status SqliteTransaction::markOutboxAttempt(std::int64_t id,
-                                            int attempts,
-                                            std::int64_t next_attempt_at,
-                                            const std::string& error,
-                                            bool failed) {
+Result<bool> SqliteTransaction::markOutboxAttempt(std::int64_t id,
+                                                  std::int64_t lease_until,
+                                                  int attempts,
+                                                  std::int64_t next_attempt_at,
+                                                  const std::string& error,
+                                                  bool failed) {
   auto q = query(
       "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ? "
-      "WHERE id = ?");
+      "WHERE id = ? AND status = 'pending' AND next_attempt_at = ?");
   if (!q) return fail(q.error());
-  return q->bind(attempts)
-      .bind(next_attempt_at)
-      .bind(error)
-      .bind(std::string_view(failed ? "failed" : "pending"))
-      .bind(id)
-      .run();
+  if (auto st = q->bind(attempts)
+                    .bind(next_attempt_at)
+                    .bind(error)
+                    .bind(std::string_view(failed ? "failed" : "pending"))
+                    .bind(id)
+                    .bind(lease_until)
+                    .run();
+      !st) {
+    return fail(st.error());
+  }
+  return sqlite3_changes(conn_->db()) == 1;
 }
 
 Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(std::optional<OutboxStatus> status,

@@ -301,10 +301,11 @@ class SqliteTransaction final : public domain::Transaction {
                                               std::int64_t lease_until,
                                               int limit) override;
 
-  Status markOutboxSent(std::int64_t id, std::int64_t now) override;
+  Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
 
-  Status markOutboxAttempt(std::int64_t id,
-                           int attempts,
+  Result<bool> markOutboxAttempt(std::int64_t id,
+                                  std::int64_t lease_until,
+                                  int attempts,
                            std::int64_t next_attempt_at,
                            const std::string& error,
                            bool failed) override;
