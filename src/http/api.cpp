@@ -1,5 +1,7 @@
 #include "http/api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <initializer_list>
 
 #include "core/log.h"
@@ -44,10 +46,20 @@ class Handlers {
   }
 
   // A slot for one argon2id check (login or new PIN), per client and in all;
-  // else 429 with Retry-After, or 503.
-  std::expected<LoginGate::Ticket, Response> admit(const Request& req) {
+  // else 429 with Retry-After, or 503. A branch PC counts as one client; the
+  // kiosk's own screen, shared by whoever stands at it, counts per account
+  // tried (`subject`), so that one person's tries never make the next wait
+  // (the account lock guards each account, the concurrency bound the box).
+  std::expected<LoginGate::Ticket, Response> admit(const Request& req, std::string_view subject) {
     int retry_after = 0;
-    auto ticket = logins_.admit(req.client.empty() ? req.remote_addr : req.client, retry_after);
+    std::string key = req.client.empty() ? req.remote_addr : req.client;
+    if (req.fromKioskScreen()) {
+      std::string who(subject.substr(0, 64));
+      std::transform(who.begin(), who.end(), who.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      key += "|" + who;
+    }
+    auto ticket = logins_.admit(key, retry_after);
     if (!ticket) {
       Response refused = Response::fromError(ticket.error());
       if (retry_after > 0) refused.header("Retry-After", std::to_string(retry_after));
@@ -64,7 +76,7 @@ class Handlers {
     const auto user = stringField(*body, "username");
     const auto password = stringField(*body, "password");
     if (!cf || !pin || !user || !password) return badRequest();
-    auto ticket = admit(req);
+    auto ticket = admit(req, cf->empty() ? "staff:" + *user : *cf);
     if (!ticket) return ticket.error();
     Result<domain::LoginResult> result;
     if (!cf->empty()) {
@@ -221,7 +233,7 @@ class Handlers {
     const auto pin = stringField(*body, "pin");
     const auto again = stringField(*body, "pin_again");
     if (!cf || !code || !pin || !again) return badRequest();
-    auto ticket = admit(req);
+    auto ticket = admit(req, "pin:" + *cf);
     if (!ticket) return ticket.error();
     if (auto st = d_.auth.setPinAtKiosk(*cf, *code, *pin, *again); !st) {
       return errorResponse(st.error());

@@ -262,6 +262,28 @@ TEST_CASE("one client may try to log in 20 times a minute, other clients are not
   CHECK(other.status == 200);
 }
 
+TEST_CASE("someone's tries at the kiosk's screen never make the next person wait",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
+  HttpClient screen = kiosk.client();
+  for (int i = 0; i < 22; ++i) (void)screen.loginProfessional("RSSMRA80A01H501U", "00000000");
+  auto refused = screen.loginProfessional("RSSMRA80A01H501U", "00000000");
+  CHECK(refused.status == 429);
+  // The next person at the same screen logs in at once.
+  HttpClient next = kiosk.client();
+  CHECK(next.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
+  // A branch PC is one client whatever it tries: spraying accounts from it stops at 20.
+  HttpClient pc = kiosk.client();
+  const auto fromPc = [&](const std::string& cf) {
+    return pc.request("POST", "/api/session",
+                      R"({"codice_fiscale":")" + cf + R"(","pin":"00000000"})",
+                      {"Content-Type: application/json", "X-Forwarded-For: 10.0.0.9"});
+  };
+  for (int i = 0; i < 20; ++i) (void)fromPc(i % 2 ? "RSSMRA80A01H501U" : "GRCFNC70D52L219G");
+  CHECK(fromPc("VRDLGU75B12F205X").status == 429);
+}
+
 TEST_CASE("logins at once are bounded: the rest are told the kiosk is busy, never a 500",
           "[http][hardening]") {
   TestKiosk kiosk({.configure = [](config::Config& c) {

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include "http/http_client.h"
 #include "support/fakes.h"
 
@@ -69,6 +72,30 @@ TEST_CASE("each wrong try says how many remain before the lock, known or unknown
     auto locked = c.loginProfessional(cf, "99999999");
     CHECK(locked.status == 423);
   }
+}
+
+TEST_CASE("a locked account, an unknown codice fiscale and a wrong PIN take the same time",
+          "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.direct();
+  for (int i = 0; i < 5; ++i) (void)c.loginProfessional(kCf, "00000000");
+  // The median of three tries of each: timing must not tell who is enrolled.
+  auto median = [&](const std::string& cf, const std::string& pin, int expected) {
+    std::vector<double> ms;
+    for (int i = 0; i < 3; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      CHECK(c.loginProfessional(cf, pin).status == expected);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[1];
+  };
+  const double locked = median(kCf, kPin, 423);
+  const double unknown = median("GRCFNC70D52L219G", kPin, 401);
+  INFO("locked " << locked << " ms, unknown " << unknown << " ms");
+  CHECK(locked > unknown * 0.5);
+  CHECK(unknown > locked * 0.5);
 }
 
 TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
