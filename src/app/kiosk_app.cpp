@@ -97,7 +97,8 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
   dispatcher_.mailReceiptsWith(receipts_, *ports_.renderer);
   http::registerApi(router_,
                     {clock_, auth_, contacts_, communications_, receipts_, receipt_desk_, outbox_,
-                     monitor_, sources_, metrics_, assets_, [this] { wakeDispatcher(); }},
+                     monitor_, sources_, metrics_, assets_, [this] { wakeDispatcher(); },
+                     [this] { return dispatcher_.channelStates(); }},
                     {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
                      config_.idle_seconds, config_.countdown_seconds,
                      config_.login_attempts_per_minute, config_.concurrent_logins, KIOSK_VERSION});
@@ -105,33 +106,44 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
 
 Status KioskApp::start() {
   if (auto st = server_.start(); !st) return st;
-  dispatch_thread_ = std::thread([this] {
-    std::unique_lock lock(dispatch_mutex_);
-    while (!dispatch_stop_) {
-      lock.unlock();
-      // Nothing thrown here may end the kiosk: the rows stay leased and are
-      // taken again when the lease runs out.
-      try {
-        auto stats = dispatcher_.runOnce(ports_.stopping.get());
-        if (!stats) log::error("dispatch_failed", {{"detail", stats.error().detail}});
-      } catch (const std::exception& e) {
-        log::error("dispatch_failed", {{"detail", std::string("exception: ") + e.what()}});
-      } catch (...) {
-        log::error("dispatch_failed", {{"detail", "unknown exception"}});
+  for (std::size_t slot = 0; slot < std::size(domain::kChannels); ++slot) {
+    dispatch_threads_.emplace_back([this, slot] {
+      const domain::Channel channel = domain::kChannels[slot];
+      std::unique_lock lock(dispatch_mutex_);
+      while (!dispatch_stop_) {
+        lock.unlock();
+        // Nothing thrown here may end the kiosk: the rows stay leased and are
+        // taken again when the lease runs out.
+        try {
+          auto stats = dispatcher_.runOnce(ports_.stopping.get(), channel);
+          if (!stats) {
+            log::error("dispatch_failed", {{"channel", std::string(domain::nameOf(channel))},
+                                           {"detail", stats.error().detail}});
+          }
+        } catch (const std::exception& e) {
+          log::error("dispatch_failed", {{"detail", std::string("exception: ") + e.what()}});
+        } catch (...) {
+          log::error("dispatch_failed", {{"detail", "unknown exception"}});
+        }
+        const int rest = dispatcher_.restSeconds(channel, config_.notify_poll_seconds);
+        const bool failing = rest > config_.notify_poll_seconds;
+        lock.lock();
+        // A working channel wakes at once for a new notification; a failing
+        // one rests its whole pause (its rows back off too).
+        dispatch_wake_.wait_for(lock, std::chrono::seconds(rest), [this, slot, failing] {
+          return dispatch_stop_ || (!failing && dispatch_now_[slot]);
+        });
+        dispatch_now_[slot] = false;
       }
-      lock.lock();
-      dispatch_wake_.wait_for(lock, std::chrono::seconds(config_.notify_poll_seconds),
-                              [this] { return dispatch_stop_ || dispatch_now_; });
-      dispatch_now_ = false;
-    }
-  });
+    });
+  }
   return {};
 }
 
 void KioskApp::wakeDispatcher() {
   {
     std::lock_guard lock(dispatch_mutex_);
-    dispatch_now_ = true;
+    for (bool& now : dispatch_now_) now = true;
   }
   dispatch_wake_.notify_all();
 }
@@ -145,7 +157,10 @@ void KioskApp::stop() {
     dispatch_stop_ = true;
   }
   dispatch_wake_.notify_all();
-  if (dispatch_thread_.joinable()) dispatch_thread_.join();
+  for (auto& t : dispatch_threads_) {
+    if (t.joinable()) t.join();
+  }
+  dispatch_threads_.clear();
   flushSessionTouches();
 }
 

@@ -106,11 +106,13 @@ class KioskApp {
   domain::ReceiptDesk receipt_desk_{receipts_, *ports_.renderer, *ports_.printer, config_.kiosk_id};
   domain::DocumentSources sources_{*ports_.scanner, *ports_.usb};
   domain::KioskMonitor monitor_;
-  std::thread dispatch_thread_;
+  // One notification worker per channel (e-mail, PEC, SMS): a silent or
+  // failing provider holds back only its own channel.
+  std::vector<std::thread> dispatch_threads_;
   std::mutex dispatch_mutex_;
   std::condition_variable dispatch_wake_;
   bool dispatch_stop_ = false;
-  bool dispatch_now_ = false;  // guarded by dispatch_mutex_
+  bool dispatch_now_[3] = {};  // per channel, in kChannels order; guarded by dispatch_mutex_
   // Wall minus monotonic seconds at start: a change tells a wall-clock step.
   std::int64_t wall_minus_mono_ = clock_.nowSeconds() - clock_.monotonicSeconds();
   std::int64_t started_at_ = clock_.nowSeconds();

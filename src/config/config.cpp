@@ -205,6 +205,13 @@ const std::vector<Setting>& settings() {
          [](Config& c, const std::string& v) {
            return number(v, 1, 86400, c.notify.lease_seconds);
          }},
+        {"notify.send_timeout_seconds", nullptr,
+         [](Config& c, const std::string& v) {
+           int seconds = 0;
+           if (!number(v, 1, 300, seconds)) return false;
+           c.mail.timeout_seconds = c.pec.timeout_seconds = c.sms.timeout_seconds = seconds;
+           return true;
+         }},
         {"notify.poll_seconds", nullptr,
          [](Config& c, const std::string& v) { return number(v, 1, 3600, c.notify_poll_seconds); }},
         {"ui.countdown_seconds", nullptr, integer(&Config::countdown_seconds, 5, 600)},

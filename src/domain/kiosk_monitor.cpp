@@ -3,16 +3,23 @@
 #include <algorithm>
 
 #include "domain/communications.h"
+#include "domain/notifications.h"
 
 namespace kiosk::domain {
 namespace {
 
 Result<OutboxBacklog> backlogIn(Transaction& tx) {
-  auto pending = tx.countOutbox(OutboxStatus::kPending);
+  auto pending = tx.countOutbox(OutboxStatus::kPending, std::nullopt);
   if (!pending) return fail(pending.error());
-  auto failed = tx.countOutbox(OutboxStatus::kFailed);
+  auto failed = tx.countOutbox(OutboxStatus::kFailed, std::nullopt);
   if (!failed) return fail(failed.error());
-  return OutboxBacklog{*pending, *failed};
+  OutboxBacklog b{*pending, *failed, {}};
+  for (std::size_t i = 0; i < std::size(kChannels); ++i) {
+    auto n = tx.countOutbox(OutboxStatus::kPending, kChannels[i]);
+    if (!n) return fail(n.error());
+    b.pending_by_channel[i] = *n;
+  }
+  return b;
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ struct NamedDevice {
 struct OutboxBacklog {
   std::int64_t pending = 0;
   std::int64_t failed = 0;
+  std::int64_t pending_by_channel[3] = {};  // in kChannels order
 };
 
 // A kiosk on the database as the technician's screen lists it.

@@ -175,7 +175,52 @@ Result<int> OutboxDesk::retry(const std::string& actor, std::int64_t id) {
 // a batch claimed at once would hold its last rows under a lease that runs
 // out while the first ones are sent (a slow PEC server), and another kiosk
 // would send them again. The outcome is written only while the claim holds.
-Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {
+namespace {
+std::size_t slotOf(Channel c) {
+  for (std::size_t i = 0; i < std::size(kChannels); ++i) {
+    if (kChannels[i] == c) return i;
+  }
+  return 0;
+}
+}  // namespace
+
+void Dispatcher::record(Channel channel, const Status& sent) {
+  std::lock_guard lock(states_mutex_);
+  ChannelState& s = states_[slotOf(channel)];
+  s.channel = channel;
+  if (sent) {
+    s.consecutive_failures = 0;
+    s.last_success = clock_.nowSeconds();
+  } else {
+    s.consecutive_failures += 1;
+    s.last_failure = clock_.nowSeconds();
+    s.last_error = sent.error().detail.empty() ? sent.error().message : sent.error().detail;
+  }
+}
+
+std::vector<ChannelState> Dispatcher::channelStates() const {
+  std::lock_guard lock(states_mutex_);
+  std::vector<ChannelState> out;
+  for (std::size_t i = 0; i < std::size(kChannels); ++i) {
+    out.push_back(states_[i]);
+    out.back().channel = kChannels[i];
+  }
+  return out;
+}
+
+int Dispatcher::restSeconds(Channel channel, int poll_seconds, int max_seconds) const {
+  int failures = 0;
+  {
+    std::lock_guard lock(states_mutex_);
+    failures = states_[slotOf(channel)].consecutive_failures;
+  }
+  if (failures == 0) return poll_seconds;
+  const int doubled = poll_seconds << std::min(failures, 10);
+  return std::max(poll_seconds, std::min(doubled, max_seconds));
+}
+
+Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop,
+                                          std::optional<Channel> channel) {
   DispatchStats stats;
   for (int n = 0; n < policy_.batch; ++n) {
     if (stop && *stop) break;
@@ -185,7 +230,7 @@ Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {
     {
       auto tx = store_.begin(TxMode::kWrite);
       if (!tx) return fail(tx.error());
-      auto claimed = (*tx)->claimOutbox(now, lease_until, 1);
+      auto claimed = (*tx)->claimOutbox(now, lease_until, 1, channel);
       if (!claimed) return fail(claimed.error());
       if (auto st = (*tx)->commit(); !st) return fail(st.error());
       if (claimed->empty()) break;
@@ -194,6 +239,7 @@ Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop) {
     // Sent outside any transaction: a slow server never holds the write lock.
     const Status sent = deliver(item);
     if (!sent && stop && *stop) break;  // cut short by the shutdown, not the server's fault
+    record(item.channel, sent);
     auto tx = store_.begin(TxMode::kWrite);
     if (!tx) return fail(tx.error());
     std::string result;

@@ -10,6 +10,8 @@
 // thread (several kiosks may each run one on a shared database).
 #pragma once
 
+#include <mutex>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -77,6 +79,17 @@ class OutboxDesk {
   const Clock& clock_;
 };
 
+// How one channel's provider is doing, for /metrics and the technician.
+struct ChannelState {
+  Channel channel = Channel::kEmail;
+  int consecutive_failures = 0;  // tries in a row that failed (0: working, or not tried)
+  std::int64_t last_success = 0;  // Unix seconds; 0: none in this run
+  std::int64_t last_failure = 0;
+  std::string last_error;
+};
+
+inline constexpr Channel kChannels[] = {Channel::kEmail, Channel::kPec, Channel::kSms};
+
 class Dispatcher {
  public:
   Dispatcher(Store& store,
@@ -87,10 +100,20 @@ class Dispatcher {
              NotifyPolicy policy,
              NotificationObserver* observer = nullptr);
 
-  // Claims the due rows, sends them, records the results. Once *stop is
-  // true it stops between rows; a send cut short is not recorded, and the
-  // rows left keep their lease, which expires (nothing is lost).
-  Result<DispatchStats> runOnce(const std::atomic<bool>* stop = nullptr);
+  // Claims the due rows (of `channel` only, when given: each channel has its
+  // own worker, so that a silent provider holds back nobody else), sends
+  // them, records the results. Once *stop is true it stops between rows; a
+  // send cut short is not recorded, and the row keeps its lease, which
+  // expires (nothing is lost). Thread safety: one call per channel at a time.
+  Result<DispatchStats> runOnce(const std::atomic<bool>* stop = nullptr,
+                                std::optional<Channel> channel = std::nullopt);
+
+  // Each channel's provider as the last tries found it.
+  std::vector<ChannelState> channelStates() const;
+  // How long a channel's worker rests before its next round: the poll
+  // interval while its provider works, doubling with each failing try in a
+  // row up to `max_seconds`, so that a failing provider backs off alone.
+  int restSeconds(Channel channel, int poll_seconds, int max_seconds = 300) const;
 
   // Seconds to wait after `attempts` failures (with jitter).
   std::int64_t backoff(int attempts) const;
@@ -105,6 +128,7 @@ class Dispatcher {
  private:
   Status deliver(const OutboxItem& item);
   Result<MailAttachment> receiptPdf(const OutboxItem& item);
+  void record(Channel channel, const Status& sent);
 
   Store& store_;
   const Clock& clock_;
@@ -115,6 +139,8 @@ class Dispatcher {
   NotificationObserver* observer_;
   ReceiptService* receipts_ = nullptr;
   ReceiptRenderer* renderer_ = nullptr;
+  mutable std::mutex states_mutex_;
+  ChannelState states_[3];  // by kChannels order, guarded by states_mutex_
 };
 
 }  // namespace kiosk::domain

@@ -294,9 +294,35 @@ class Handlers {
     out +=
         "# HELP kiosk_outbox_rows Notifications waiting (pending) or given up (failed).\n"
         "# TYPE kiosk_outbox_rows gauge\n";
-    if (auto backlog = d_.monitor.outboxBacklog()) {
+    const auto backlog = d_.monitor.outboxBacklog();
+    if (backlog) {
       out += "kiosk_outbox_rows{status=\"pending\"} " + std::to_string(backlog->pending) +
              "\nkiosk_outbox_rows{status=\"failed\"} " + std::to_string(backlog->failed) + "\n";
+      out +=
+          "# HELP kiosk_outbox_pending_rows Notifications waiting, by channel.\n"
+          "# TYPE kiosk_outbox_pending_rows gauge\n";
+      for (std::size_t i = 0; i < std::size(domain::kChannels); ++i) {
+        out += "kiosk_outbox_pending_rows{channel=\"" +
+               std::string(domain::nameOf(domain::kChannels[i])) + "\"} " +
+               std::to_string(backlog->pending_by_channel[i]) + "\n";
+      }
+    }
+    if (d_.channel_states) {
+      out +=
+          "# HELP kiosk_notify_channel_failing 1 while a channel's last try failed (its provider "
+          "is down or silent; its worker backs off alone), 0 otherwise.\n"
+          "# TYPE kiosk_notify_channel_failing gauge\n";
+      std::string counts =
+          "# HELP kiosk_notify_channel_consecutive_failures Failed tries in a row, by channel.\n"
+          "# TYPE kiosk_notify_channel_consecutive_failures gauge\n";
+      for (const auto& c : d_.channel_states()) {
+        const std::string label = "{channel=\"" + std::string(domain::nameOf(c.channel)) + "\"} ";
+        out += "kiosk_notify_channel_failing" + label + (c.consecutive_failures > 0 ? "1" : "0") +
+               "\n";
+        counts += "kiosk_notify_channel_consecutive_failures" + label +
+                  std::to_string(c.consecutive_failures) + "\n";
+      }
+      out += counts;
     }
     if (auto free = d_.monitor.freeBytes()) {
       out +=
@@ -337,11 +363,35 @@ class Handlers {
     if (!name.empty() && !status) {
       return Response::error(422, "invalid_status", "Stato non valido: pending, sent o failed.");
     }
-    return respond(d_.outbox.list(status, 200), [](const std::vector<domain::OutboxItem>& rows) {
+    return respond(d_.outbox.list(status, 200), [&](const std::vector<domain::OutboxItem>& rows) {
       json items = json::array();
       for (const auto& o : rows) items.push_back(outboxJson(o));
-      return Response::json(200, {{"items", items}});
+      return Response::json(200, {{"items", items}, {"channels", channelsJson()}});
     });
+  }
+
+  // Each channel's worker on this kiosk: "ok" (last try went out),
+  // "failing" (the last tries failed: the provider is down or silent),
+  // "idle" (nothing tried since the start), with its backlog on the database.
+  json channelsJson() {
+    json out = json::array();
+    if (!d_.channel_states) return out;
+    const auto backlog = d_.monitor.outboxBacklog();
+    std::size_t i = 0;
+    for (const auto& c : d_.channel_states()) {
+      const char* state = c.consecutive_failures > 0 ? "failing"
+                          : c.last_success > 0       ? "ok"
+                                                     : "idle";
+      out.push_back({{"channel", domain::nameOf(c.channel)},
+                     {"state", state},
+                     {"pending", backlog ? json(backlog->pending_by_channel[i]) : json(nullptr)},
+                     {"consecutive_failures", c.consecutive_failures},
+                     {"last_error", c.consecutive_failures > 0 ? c.last_error : ""},
+                     {"last_success", c.last_success ? json(isoUtc(c.last_success)) : json(nullptr)},
+                     {"last_failure", c.last_failure ? json(isoUtc(c.last_failure)) : json(nullptr)}});
+      ++i;
+    }
+    return out;
   }
 
   // Every kiosk on the database with its last heartbeat: on a shared

@@ -68,6 +68,8 @@ struct ApiDeps {
   Metrics& metrics;
   const Assets& assets;
   std::function<void()> wake_dispatcher = {};  // sends due notifications now
+  // Each notification channel's provider as its worker last found it.
+  std::function<std::vector<domain::ChannelState>()> channel_states = {};
 };
 
 // Adds every route to `router`. `deps` must outlive the router's use.

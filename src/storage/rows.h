@@ -16,6 +16,7 @@ namespace kiosk::storage {
 
 // The domain's values, as both engines name them.
 using domain::AccountKind;
+using domain::Channel;
 using domain::AuditEntry;
 using domain::CommFilter;
 using domain::CommPage;

@@ -226,11 +226,50 @@ text = open(path).read()
 text = re.sub(r"(\[pec\]\nurl = smtp://127\.0\.0\.1:)\d+", r"\g<1>" + port, text)
 open(path, "w").write(text)
 PY
+# A long lease, as in service, and a short try: the silent PEC server holds
+# each PEC try 3 s.
+sed -i -e 's/^lease_seconds = 4$/lease_seconds = 60/' -e 's/^\[notify\]$/[notify]\nsend_timeout_seconds = 3/' "$work/k.conf"
 kill -TERM "$kiosk"  # the kiosk restarted after the crash: one at a time
 wait "$kiosk" 2>/dev/null
 rm -f "$work/k.db" "$work/k.db-wal" "$work/k.db-shm"
 start_kiosk
 pro=$(login "$work/pro" '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}')
+
+# Channels never wait on each other: with the PEC server silent, the e-mail
+# and SMS of six replies go out at their normal pace.
+curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -H 'Content-Type: application/json' -X PUT \
+  -d '{"pec":"canali@pec.example.com","email":"canali@mail.example.com","mobile":"+393471111111","notify":["pec","email","sms"]}' \
+  "$url/api/contacts" >/dev/null
+for i in $(seq 6); do
+  curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -F topic=normativa -F "subject=Canali $i" \
+    -F body=Testo "$url/api/communications" >/dev/null
+done
+staff=$(login "$work/staff" '{"username":"sportello","password":"sportello-demo"}')
+mail_before=$(mails mail)
+sms_before=$(wc -l <"$work/sms.jsonl")
+sent_at=$(date +%s%N)
+for i in $(seq 6); do
+  curl -s -b "$work/staff" -H "X-CSRF-Token: $staff" -F body="Risposta $i" \
+    "$url/api/staff/communications/$i/messages" >/dev/null
+done
+check "with the PEC server silent, the six e-mails go out within 5 s" wait_for 5 has_mails mail $((mail_before + 6))
+check "with the PEC server silent, the six SMS go out within 5 s" \
+  wait_for 5 bash -c "[ \$(wc -l <'$work/sms.jsonl') -ge $((sms_before + 6)) ]"
+echo "     e-mail and SMS beside a silent PEC server: $(( ($(date +%s%N) - sent_at) / 1000000 )) ms"
+check "/metrics shows the PEC channel failing with its backlog, e-mail working" \
+  wait_for 10 bash -c "m=\$(curl -s '$url/metrics'); grep -q '^kiosk_notify_channel_failing{channel=\"pec\"} 1' <<<\"\$m\" &&
+    grep -q '^kiosk_notify_channel_failing{channel=\"email\"} 0' <<<\"\$m\" &&
+    grep -q '^kiosk_outbox_pending_rows{channel=\"pec\"} [1-9]' <<<\"\$m\" &&
+    grep -q '^kiosk_outbox_pending_rows{channel=\"email\"} 0' <<<\"\$m\""
+tech=$(login "$work/tech" '{"username":"tecnico","password":"tecnico-demo"}')
+curl -s -b "$work/tech" "$url/api/technician/outbox" >"$work/channels.json"
+check "the technician sees each channel's state and backlog" $py -c "
+import json
+c = {x['channel']: x for x in json.load(open('$work/channels.json'))['channels']}
+assert c['pec']['state'] == 'failing' and c['pec']['pending'] >= 1 and c['pec']['last_error'], c['pec']
+assert c['email']['state'] == 'ok' and c['email']['pending'] == 0, c['email']
+assert c['sms']['state'] == 'ok' and c['sms']['pending'] == 0, c['sms']
+"
 for i in $(seq 6); do
   curl -s -b "$work/pro" -H "X-CSRF-Token: $pro" -F topic=normativa -F "subject=Silenzio $i" \
     -F body=Testo "$url/api/communications" >/dev/null

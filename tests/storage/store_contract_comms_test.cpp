@@ -436,7 +436,7 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
   std::vector<OutboxItem> claimed;
   {
     auto tx = e.write();
-    claimed = *tx->claimOutbox(150, 180, 10);  // the receipt is not due yet
+    claimed = *tx->claimOutbox(150, 180, 10, std::nullopt);  // the receipt is not due yet
     REQUIRE(tx->commit());
   }
   REQUIRE(claimed.size() == 2);
@@ -449,7 +449,7 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
   CHECK(claimed[0].attempts == 0);
   CHECK(claimed[0].message_id == 0);
   // Leased: nobody claims them again before 180, then they are due again.
-  CHECK(e.write()->claimOutbox(179, 300, 10)->empty());
+  CHECK(e.write()->claimOutbox(179, 300, 10, std::nullopt)->empty());
   {
     auto tx = e.write();
     CHECK(*tx->markOutboxSent(claimed[0].id, 180, 181));
@@ -458,7 +458,7 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
   }
   {
     auto tx = e.write();
-    auto due = *tx->claimOutbox(250, 400, 10);
+    auto due = *tx->claimOutbox(250, 400, 10, std::nullopt);
     REQUIRE(due.size() == 1);
     CHECK(due[0].event == NotifyEvent::kReceipt);
     CHECK(due[0].message_id == mid_receipt);
@@ -479,9 +479,9 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
   auto failed = *r->listOutbox(OutboxStatus::kFailed, 10);
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].last_error == "gateway down");
-  CHECK(*r->countOutbox(OutboxStatus::kPending) == 1);
-  CHECK(*r->countOutbox(OutboxStatus::kFailed) == 1);
-  CHECK(*r->countOutbox(OutboxStatus::kSent) == 1);
+  CHECK(*r->countOutbox(OutboxStatus::kPending, std::nullopt) == 1);
+  CHECK(*r->countOutbox(OutboxStatus::kFailed, std::nullopt) == 1);
+  CHECK(*r->countOutbox(OutboxStatus::kSent, std::nullopt) == 1);
   r.reset();
   auto tx = e.write();
   CHECK(*tx->retryOutbox(failed[0].id + 100, 600) == 0);
@@ -514,7 +514,7 @@ TEST_CASE("store: dispatchers claiming at once never take the same row", "[store
       for (int round = 0; round < 10; ++round) {
         auto tx = e.store->begin(TxMode::kWrite);
         if (!tx) continue;
-        auto got = (*tx)->claimOutbox(150, 10000, 3);
+        auto got = (*tx)->claimOutbox(150, 10000, 3, std::nullopt);
         if (!got || !(*tx)->commit()) continue;
         std::lock_guard lock(mutex);
         for (const auto& item : *got) taken.push_back(item.id);
@@ -541,14 +541,14 @@ TEST_CASE("store: a row is marked only while its claim holds, never by a kiosk w
   std::vector<OutboxItem> a;
   {
     auto tx = e.write();
-    a = *tx->claimOutbox(100, 120, 1);
+    a = *tx->claimOutbox(100, 120, 1, std::nullopt);
     REQUIRE(tx->commit());
   }
   REQUIRE(a.size() == 1);
   std::vector<OutboxItem> b;
   {
     auto tx = e.write();
-    b = *tx->claimOutbox(130, 150, 1);
+    b = *tx->claimOutbox(130, 150, 1, std::nullopt);
     REQUIRE(tx->commit());
   }
   REQUIRE(b.size() == 1);

@@ -343,11 +343,13 @@ class FakeTransaction final : public Transaction {
 
   Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
                                               std::int64_t lease_until,
-                                              int limit) override {
+                                              int limit,
+                                              std::optional<domain::Channel> channel) override {
     std::vector<OutboxItem> out;
     for (std::size_t i = 0; i < s_.outbox.size() && static_cast<int>(out.size()) < limit; ++i) {
       auto& o = s_.outbox[i];
       if (o.status != domain::OutboxStatus::kPending || o.next_attempt_at > now) continue;
+      if (channel && o.channel != *channel) continue;
       o.next_attempt_at = lease_until;
       out.push_back(item(i));
     }
@@ -385,9 +387,10 @@ class FakeTransaction final : public Transaction {
     }
     return out;
   }
-  Result<std::int64_t> countOutbox(domain::OutboxStatus status) override {
+  Result<std::int64_t> countOutbox(domain::OutboxStatus status,
+                                   std::optional<domain::Channel> channel) override {
     std::int64_t n = 0;
-    for (const auto& o : s_.outbox) n += o.status == status ? 1 : 0;
+    for (const auto& o : s_.outbox) n += o.status == status && (!channel || o.channel == *channel);
     return n;
   }
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override {

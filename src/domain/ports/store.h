@@ -127,9 +127,11 @@ class Transaction {
   // Notification outbox. Claims up to `limit` pending rows due at `now` and
   // pushes their next attempt to `lease_until`, so that no other dispatcher
   // takes them meanwhile (PostgreSQL: FOR UPDATE SKIP LOCKED).
+  // `channel`: that channel's rows only (each channel has its own worker).
   virtual Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
                                                       std::int64_t lease_until,
-                                                      int limit) = 0;
+                                                      int limit,
+                                                      std::optional<Channel> channel) = 0;
   // A claimed row's outcome, written only while the claim still holds: the
   // row is pending with the `lease_until` this claim set (another kiosk that
   // took the row after the lease ran out has set its own). False: not held,
@@ -146,7 +148,8 @@ class Transaction {
   virtual Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
                                                      int limit) = 0;
   // How many rows are in `status` (the technician's backlog, the heartbeat).
-  virtual Result<std::int64_t> countOutbox(OutboxStatus status) = 0;
+  virtual Result<std::int64_t> countOutbox(OutboxStatus status,
+                                          std::optional<Channel> channel) = 0;
   // Failed rows back to pending, due now (id 0: every failed row). Returns how many.
   virtual Result<int> retryOutbox(std::int64_t id, std::int64_t now) = 0;
 };

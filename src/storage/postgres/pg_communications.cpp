@@ -342,20 +342,24 @@ Status PgTransaction::insertOutbox(const OutboxRow& r) {
 
 Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
                                                            std::int64_t lease_until,
-                                                           int limit) {
+                                                           int limit,
+                                                           std::optional<Channel> channel) {
   // SKIP LOCKED: dispatchers of other kiosks pass over rows being claimed; the
   // lease keeps a claimed row away from them until it expires (a kiosk killed
   // mid-dispatch leaves its claims to expire). Items carry their due time as
   // it was before the claim, as on SQLite.
   static const std::string q =
       "WITH due AS (SELECT id, next_attempt_at FROM outbox WHERE status = 'pending' "
-      "AND next_attempt_at <= $1 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED), "
+      "AND next_attempt_at <= $1 AND ($4 = '' OR channel = $4) "
+      "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED), "
       "claimed AS (UPDATE outbox o SET next_attempt_at = $2 FROM due WHERE o.id = due.id "
       "RETURNING o.*, due.next_attempt_at AS was_due) "
       "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
       "o.was_due, o.last_error, o.created_at, c.protocol, c.topic, coalesce(o.message_id, 0) "
       "FROM claimed o JOIN communications c ON c.id = o.communication_id ORDER BY o.id";
-  return all<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit), readOutbox<PgRow>);
+  const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
+  return all<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit).add(only),
+                         readOutbox<PgRow>);
 }
 
 Result<bool> PgTransaction::markOutboxSent(std::int64_t id,
@@ -400,8 +404,10 @@ Result<std::vector<OutboxItem>> PgTransaction::listOutbox(std::optional<OutboxSt
   return all<OutboxItem>(status ? some : every, p, readOutbox<PgRow>);
 }
 
-Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status) {
-  return scalar("SELECT count(*) FROM outbox WHERE status = $1", PgParams().add(nameOf(status)));
+Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status, std::optional<Channel> channel) {
+  const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
+  return scalar("SELECT count(*) FROM outbox WHERE status = $1 AND ($2 = '' OR channel = $2)",
+                PgParams().add(nameOf(status)).add(only));
 }
 
 Result<int> PgTransaction::retryOutbox(std::int64_t id, std::int64_t now) {

@@ -304,7 +304,8 @@ class PgTransaction final : public domain::Transaction {
 
   Result<std::vector<domain::OutboxItem>> claimOutbox(std::int64_t now,
                                                       std::int64_t lease_until,
-                                                      int limit) override;
+                                                      int limit,
+                                                      std::optional<Channel> channel) override;
   Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
   Result<bool> markOutboxAttempt(std::int64_t id,
                                   std::int64_t lease_until,
@@ -314,7 +315,8 @@ class PgTransaction final : public domain::Transaction {
                            bool failed) override;
   Result<std::vector<domain::OutboxItem>> listOutbox(std::optional<domain::OutboxStatus> status,
                                                      int limit) override;
-  Result<std::int64_t> countOutbox(domain::OutboxStatus status) override;
+  Result<std::int64_t> countOutbox(domain::OutboxStatus status,
+                                   std::optional<Channel> channel) override;
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 
  private:

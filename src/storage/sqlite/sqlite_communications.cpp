@@ -321,16 +321,18 @@ Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
 
 Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
                                                                std::int64_t lease_until,
-                                                               int limit) {
+                                                               int limit,
+                                                               std::optional<Channel> channel) {
   // The write transaction already holds SQLite's lock: nobody else claims.
   std::vector<OutboxItem> out;
   {
     static const std::string sql = std::string(kOutboxColumns) +
                                    "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
-                                   "ORDER BY o.id LIMIT ?";
+                                   "AND (? = '' OR o.channel = ?) ORDER BY o.id LIMIT ?";
     auto q = query(sql.c_str());
     if (!q) return fail(q.error());
-    q->bind(now).bind(limit);
+    const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
+    q->bind(now).bind(only).bind(only).bind(limit);
     if (auto st = q->each([&](Query& row) { out.push_back(readOutbox(row)); }); !st)
       return fail(st.error());
   }
@@ -391,10 +393,12 @@ Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(std::optional<Outb
   return out;
 }
 
-Result<std::int64_t> SqliteTransaction::countOutbox(OutboxStatus status) {
-  auto q = query("SELECT count(*) FROM outbox WHERE status = ?");
+Result<std::int64_t> SqliteTransaction::countOutbox(OutboxStatus status,
+                                                   std::optional<Channel> channel) {
+  auto q = query("SELECT count(*) FROM outbox WHERE status = ? AND (? = '' OR channel = ?)");
   if (!q) return fail(q.error());
-  q->bind(nameOf(status));
+  const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
+  q->bind(nameOf(status)).bind(only).bind(only);
   auto row = q->step();
   if (!row) return fail(row.error());
   return q->int64(0);

@@ -299,7 +299,8 @@ class SqliteTransaction final : public domain::Transaction {
 
   Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
                                               std::int64_t lease_until,
-                                              int limit) override;
+                                              int limit,
+                                              std::optional<Channel> channel) override;
 
   Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
 
@@ -312,7 +313,8 @@ class SqliteTransaction final : public domain::Transaction {
 
   Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
                                              int limit) override;
-  Result<std::int64_t> countOutbox(OutboxStatus status) override;
+  Result<std::int64_t> countOutbox(OutboxStatus status,
+                                  std::optional<Channel> channel) override;
 
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 
