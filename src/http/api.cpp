@@ -411,14 +411,16 @@ class Handlers {
            {"branch_code", k.branch_code},
            {"branch_name", k.branch_name},
            {"version", k.version},
-           {"started_at", k.started_at},
-           {"last_seen", k.last_seen},
+           {"started_at", k.started_at ? json(isoUtc(k.started_at)) : json(nullptr)},
+           {"last_seen", k.last_seen ? json(isoUtc(k.last_seen)) : json(nullptr)},
            {"audit_head", {{"id", k.head.id}, {"hash", k.head.hash}}},
            {"devices", k.devices},
            {"outbox_pending", k.outbox_pending},
            {"outbox_failed", k.outbox_failed},
            {"selftest",
-            {{"at", k.selftest_at}, {"ok", k.selftest_ok}, {"summary", k.selftest_summary}}}});
+            {{"at", k.selftest_at ? json(isoUtc(k.selftest_at)) : json(nullptr)},
+             {"ok", k.selftest_ok},
+             {"summary", k.selftest_summary}}}});
     }
     return Response::json(200, {{"items", items}, {"database", d_.monitor.database()}});
   }

@@ -172,7 +172,10 @@ ks = {k['kiosk_id']: k for k in j['items']}
 assert set(ks) == {'K01', 'K02', 'K03'}, ks
 assert all(k['state'] == 'online' and k['version'] and k['branch_code'] == '0042' for k in ks.values()), ks
 assert ks['K03']['this_kiosk'] and not ks['K01']['this_kiosk']
-assert ks['K02']['selftest']['at'] > 0, ks['K02']
+import re
+iso = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
+assert iso.match(ks['K02']['selftest']['at']), ks['K02']  # ISO 8601, as every time in the API
+assert all(iso.match(k['last_seen']) and iso.match(k['started_at']) for k in ks.values()), ks
 assert 'printer=' in ks['K01']['devices']
 "
 

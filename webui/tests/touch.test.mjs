@@ -369,6 +369,9 @@ test('the technician sees devices, pending and failed notifications, and retries
     // The kiosks on the database: this one, in line, with its version and devices.
     const self = page.locator('#fleet tbody tr[data-kiosk=K01]');
     assert.match(await self.textContent(), /K01 \(questo\)\s*in linea.*\d+\.\d+\.\d+.*printer=/);
+    // Its last heartbeat is today, not in 1970 (the API sends ISO 8601).
+    const today = new Intl.DateTimeFormat('it-IT', { timeZone: 'Europe/Rome', day: '2-digit', month: '2-digit', year: 'numeric' }).format(new Date());
+    assert.match(await self.textContent(), new RegExp(today.replace(/\//g, '\\/')));
     // The dispatcher runs at start: wait for the failed row.
     for (let i = 0; i < 40 && !(await page.$('#outbox-failed')); i++) {
       await page.waitForTimeout(250);
@@ -380,11 +383,19 @@ test('the technician sees devices, pending and failed notifications, and retries
     assert.match(await row.textContent(), new RegExp(`${protocol.replace(/\./g, '\\.')}.*Registrazione.*PEC`));
     assert.match(await row.textContent(), /not configured/);
     assert.match(await page.textContent('#outbox-pending-empty'), /Nessuna/);
+    // Each notification channel with its state: the PEC provider is not there.
+    assert.match(await page.textContent('#channels tr[data-channel=pec]'), /PEC\s*non risponde/);
     await noViolations(page, 'technician');
     await screenshot(page, 'technician-landscape');
+    await page.locator(`#outbox-failed button[aria-label="Riprova ${protocol}"]`).scrollIntoViewIfNeeded();
+    const scrolled = await page.evaluate(() => window.scrollY);
+    assert.ok(scrolled > 0, 'the failed notifications are below the fold at 1366×768');
     await tap(page, `#outbox-failed button[aria-label="Riprova ${protocol}"]`);
     await page.waitForSelector('#tech-notice');
     assert.match(await page.textContent('#tech-notice'), /1 notifica rimessa in coda/);
+    // "Riprova" leaves the page where it was, with its notice in view.
+    assert.ok(Math.abs((await page.evaluate(() => window.scrollY)) - scrolled) < 40, 'the page jumped after "Riprova"');
+    assert.ok(await page.locator('#tech-notice').isVisible());
     // Technicians never see a communication's content.
     assert.doesNotMatch(await page.textContent('#main'), /Chiedo il rimborso/);
   } finally {

@@ -28,6 +28,20 @@ function outboxTable(items, id, onRetry) {
         : null)))));
 }
 
+// Each notification channel's worker on this kiosk, with its backlog.
+function channelTable(channels) {
+  const badge = { ok: 'bg-success', failing: 'bg-danger', idle: 'bg-secondary' };
+  return h('table', { class: 'table kiosk-table', id: 'channels' },
+    h('thead', {}, h('tr', {},
+      [t('channel'), t('status'), t('channelBacklog'), t('channelLastError')]
+        .map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, channels.map((c) => h('tr', { dataset: { channel: c.channel, state: c.state } },
+      h('td', {}, t(`channel_${c.channel}`)),
+      h('td', {}, h('span', { class: `badge ${badge[c.state] || 'bg-secondary'}` }, t(`channelState_${c.state}`))),
+      h('td', {}, c.pending == null ? '–' : String(c.pending)),
+      h('td', { class: 'selectable' }, c.last_error || '–')))));
+}
+
 function fleetTable(items) {
   const selftest = (k) => (k.selftest.at
     ? `${t(k.selftest.ok ? 'selftestOk' : 'selftestFailed')} · ${formatDate(k.selftest.at, getLang())}`
@@ -54,7 +68,17 @@ export async function renderTechnician(el) {
     api.get('/api/technician/outbox?status=pending').catch(() => ({ items: [] })),
     api.get('/api/technician/outbox?status=failed').catch(() => ({ items: [] })),
   ]);
-  const again = () => { clear(el); renderTechnician(el); };
+  // Drawn again in place: the page keeps its height and scroll, so the
+  // person stays where they tapped (the notice shows in that section).
+  const again = async () => {
+    const y = window.scrollY;
+    el.style.minHeight = `${el.offsetHeight}px`;
+    clear(el);
+    try { await renderTechnician(el); } finally {
+      el.style.minHeight = '';
+      window.scrollTo(0, y);
+    }
+  };
   const retry = async (path, what) => {
     try {
       const r = await api.post(path);
@@ -67,7 +91,6 @@ export async function renderTechnician(el) {
   append(el, [
     h('h1', { class: 'kiosk-title' }, t('technician')),
     h('p', { class: 'lead' }, t('technicianText')),
-    notice ? h('div', { class: 'alert alert-success', role: 'status', id: 'tech-notice' }, notice) : null,
     h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-kiosk' },
       h('h2', { class: 'h4', id: 'tech-kiosk' }, t('kioskState')),
       h('dl', { class: 'kiosk-summary m-0' },
@@ -86,8 +109,15 @@ export async function renderTechnician(el) {
       h('h2', { class: 'h4', id: 'tech-fleet' }, t('fleet')),
       h('p', {}, t('fleetText')),
       fleet ? fleetTable(fleet.items) : h('p', {}, t('viewFailed'))),
+    pending.channels
+      ? h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-channels' },
+        h('h2', { class: 'h4', id: 'tech-channels' }, t('channels')),
+        h('p', {}, t('channelsText')),
+        channelTable(pending.channels))
+      : null,
     h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-failed' },
       h('h2', { class: 'h4', id: 'tech-failed' }, `${t('outboxFailed')} (${failed.items.length})`),
+      notice ? h('div', { class: 'alert alert-success', role: 'status', id: 'tech-notice' }, notice) : null,
       failed.items.length
         ? h('button', { type: 'button', class: 'btn btn-primary btn-lg mb-3', id: 'retry-all',
           onclick: () => retry('/api/technician/outbox/retry', failed.items.length) }, t('retryAll'))
