@@ -242,7 +242,7 @@ int runSelftest(const std::vector<std::string>& args) {
   auto p = parse(args, "selftest", "", po::options_description("selftest options"));
   if (!p) return p.error();
   bool ok = true;
-  auto store = storage::openStore(p->config.db, {2, p->config.busy_timeout_ms});
+  auto store = storage::openStore(p->config.db, {2, p->config.busy_timeout_ms, p->config.statement_timeout_ms});
   if (!store) {
     std::printf("database: FAIL %s (%s)\n", p->config.db.c_str(),
                 store.error().detail.empty() ? store.error().message.c_str()

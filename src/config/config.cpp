@@ -125,6 +125,8 @@ const std::vector<Setting>& settings() {
         {"server.webui_dir", "webui-dir", text(&Config::webui_dir, true)},
         {"database.url", "db", text(&Config::db, false)},
         {"database.busy_timeout_ms", nullptr, integer(&Config::busy_timeout_ms, 0, 600000)},
+        {"database.statement_timeout_ms", nullptr,
+         integer(&Config::statement_timeout_ms, 100, 600000)},
         {"database.min_free_mb", nullptr, integer(&Config::min_free_mb, 0, 1 << 20)},
         {"session.idle_timeout_seconds", nullptr,
          policyInt(&domain::AuthPolicy::idle_timeout_seconds, 1, 1, 86400)},

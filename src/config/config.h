@@ -25,6 +25,7 @@ struct Config {
   // [database]
   std::string db = "var/kiosk.db";  // SQLite file path, or postgresql:// URL (not yet)
   int busy_timeout_ms = 5000;       // how long a writer waits for the SQLite lock
+  int statement_timeout_ms = 15000;  // PostgreSQL: a statement's bound (server and kiosk)
   int min_free_mb = 64;             // below this much free disk, new sends get 507 storage_full
   // [session] and [auth]
   domain::AuthPolicy auth;

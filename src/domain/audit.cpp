@@ -62,6 +62,19 @@ Result<bool> verifyInFleet(Transaction& tx,
   return false;
 }
 
+Result<std::optional<std::string>> signingKiosk(Transaction& tx,
+                                                ReceiptSigner& signer,
+                                                std::string_view message,
+                                                std::string_view signature) {
+  auto keys = tx.receiptKeys();
+  if (!keys) return fail(keys.error());
+  for (const auto& k : *keys) {
+    if (signer.verifyWith(k.public_key, message, signature)) return std::optional(k.kiosk_id);
+  }
+  if (signer.verify(message, signature)) return std::optional(std::string());
+  return std::optional<std::string>();
+}
+
 Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer) {
   auto tx = store.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());

@@ -45,6 +45,14 @@ Result<bool> verifyInFleet(Transaction& tx,
                            std::string_view message,
                            std::string_view signature);
 
+// Which kiosk's key made `signature` over `message`: the kiosk that
+// published that key in the database, "" for this kiosk's own keyring when
+// no published key fits, nullopt when no key fits at all.
+Result<std::optional<std::string>> signingKiosk(Transaction& tx,
+                                                ReceiptSigner& signer,
+                                                std::string_view message,
+                                                std::string_view signature);
+
 // Recomputes the chain from the first entry and, with a signer, checks every
 // signed head: its signature, and that the entry it names is still there with
 // the same hash. A chain rewritten with recomputed hashes, or cut after an

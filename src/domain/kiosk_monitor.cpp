@@ -24,6 +24,40 @@ Result<OutboxBacklog> backlogIn(Transaction& tx) {
 
 }  // namespace
 
+KioskMonitor::~KioskMonitor() {
+  std::unique_lock lock(health_mutex_);
+  if (health_thread_.joinable()) {
+    std::thread t = std::move(health_thread_);
+    lock.unlock();
+    t.join();
+  }
+}
+
+std::optional<HealthProblem> KioskMonitor::healthWithin(std::chrono::milliseconds wait) {
+  std::unique_lock lock(health_mutex_);
+  if (!health_running_) {
+    if (health_thread_.joinable()) health_thread_.join();  // ended: health_running_ is false
+    health_running_ = true;
+    health_since_ = std::chrono::steady_clock::now();
+    health_thread_ = std::thread([this] {
+      auto result = health();
+      std::lock_guard done(health_mutex_);
+      health_last_ = std::move(result);
+      health_running_ = false;
+      health_done_.notify_all();
+    });
+  }
+  const auto until = std::max(health_since_ + wait, std::chrono::steady_clock::now() + wait / 4);
+  if (health_done_.wait_until(lock, until, [this] { return !health_running_; })) {
+    return health_last_;
+  }
+  const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - health_since_);
+  Error e = Error::unavailable("database_unavailable", "Archivio dati non disponibile.");
+  e.detail = "no answer from the database for " + std::to_string(silent.count()) + " ms";
+  return HealthProblem{HealthPart::kDatabase, std::move(e)};
+}
+
 std::optional<HealthProblem> KioskMonitor::health() {
   if (auto st = store_.ping(); !st) return HealthProblem{HealthPart::kDatabase, st.error()};
   if (auto st = storageHealth(); !st) return HealthProblem{HealthPart::kStorage, st.error()};

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <chrono>
+#include <thread>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -70,6 +72,15 @@ class KioskMonitor {
         scanner_(scanner),
         usb_(usb),
         options_(std::move(options)) {}
+  ~KioskMonitor();
+  KioskMonitor(const KioskMonitor&) = delete;
+  KioskMonitor& operator=(const KioskMonitor&) = delete;
+
+  // /healthz: health() run on a probe thread, waited for at most `wait`. A
+  // probe still running after that (a frozen database) answers
+  // database_unavailable at once, and the next call waits for the same probe
+  // instead of starting another: the answer never takes longer than `wait`.
+  std::optional<HealthProblem> healthWithin(std::chrono::milliseconds wait);
 
   // nullopt when the kiosk can serve. The database answers; it takes a
   // write (probed at most every 5 s, a probe is one committed page) and
@@ -99,6 +110,12 @@ class KioskMonitor {
   Scanner& scanner_;
   UsbMedia& usb_;
   MonitorOptions options_;
+  std::mutex health_mutex_;
+  std::condition_variable health_done_;
+  std::thread health_thread_;                          // guarded by health_mutex_
+  bool health_running_ = false;                        // guarded by health_mutex_
+  std::optional<HealthProblem> health_last_;           // guarded by health_mutex_
+  std::chrono::steady_clock::time_point health_since_;  // the running probe's start
   std::mutex probe_mutex_;
   std::optional<std::chrono::steady_clock::time_point> probed_at_;  // guarded
   Status probe_result_;                                             // guarded

@@ -267,6 +267,9 @@ struct OutboxItem {
   std::string protocol;  // joined from the thread
   std::string topic;
   std::int64_t message_id = 0;  // "receipt" rows: the message (0: the thread's first)
+  // Claimed before and never marked: its kiosk stopped (or lost the lease)
+  // while sending it, so it may have gone out already.
+  bool was_in_flight = false;
 };
 
 struct AuditEntry {

@@ -236,6 +236,26 @@ Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop,
       if (claimed->empty()) break;
       item = std::move(claimed->front());
     }
+    if (item.was_in_flight && item.channel == Channel::kPec) {
+      // Its kiosk stopped (or lost the lease) in the middle of sending it: the
+      // provider may have accepted it already, and a second PEC is a second
+      // legal delivery. It waits for a technician, who checks the provider's
+      // receipts before "Riprova". (E-mail and SMS are sent again, under the
+      // same Message-ID: at least once.)
+      auto tx = store_.begin(TxMode::kWrite);
+      if (!tx) return fail(tx.error());
+      auto held = (*tx)->markOutboxAttempt(item.id, lease_until, item.attempts, now,
+                                           std::string(kUncertainPec), true);
+      if (!held) return fail(held.error());
+      if (auto st = (*tx)->commit(); !st) return fail(st.error());
+      if (*held) {
+        log::warn("notification_uncertain", {{"outbox", std::to_string(item.id)},
+                                             {"channel", std::string(nameOf(item.channel))}});
+        ++stats.failed;
+        if (observer_) observer_->notification(std::string(nameOf(item.channel)), "uncertain");
+      }
+      continue;
+    }
     // Sent outside any transaction: a slow server never holds the write lock.
     const Status sent = deliver(item);
     if (!sent && stop && *stop) break;  // cut short by the shutdown, not the server's fault

@@ -90,6 +90,11 @@ struct ChannelState {
 
 inline constexpr Channel kChannels[] = {Channel::kEmail, Channel::kPec, Channel::kSms};
 
+// The outbox error of a PEC whose send was cut off (shown to technicians).
+inline constexpr std::string_view kUncertainPec =
+    "Invio interrotto a metà (chiosco fermato durante l'invio): la PEC può essere già partita. "
+    "Controllare le ricevute del gestore PEC prima di «Riprova», per non mandarla due volte.";
+
 class Dispatcher {
  public:
   Dispatcher(Store& store,

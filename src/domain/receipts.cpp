@@ -231,14 +231,24 @@ Result<ReceiptCheck> ReceiptService::verify(std::string_view record) {
   const std::string_view signed_part = record.substr(0, record.rfind(';'));
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
-  // Any kiosk on the database may have printed it: its public key is there.
-  auto signed_ok = verifyInFleet(**tx, signer_, signed_part, parts[5]);
-  if (!signed_ok) return fail(signed_ok.error());
-  if (!*signed_ok) {
+  // Any kiosk on the database may have printed it: its public key is there,
+  // and the check names that kiosk and its branch, not the one asking.
+  auto signed_by = signingKiosk(**tx, signer_, signed_part, parts[5]);
+  if (!signed_by) return fail(signed_by.error());
+  if (!*signed_by) {
     check.reason =
         "La firma della ricevuta non è valida: la ricevuta è stata alterata o non è "
         "stata emessa da un chiosco di questa sede.";
     return check;
+  }
+  if (!(*signed_by)->empty() && **signed_by != options_.kiosk_id) {
+    check.kiosk_id = **signed_by;
+    check.branch_name.clear();
+    auto fleet = (*tx)->listKiosks();
+    if (!fleet) return fail(fleet.error());
+    for (const auto& k : *fleet) {
+      if (k.kiosk_id == check.kiosk_id) check.branch_name = k.branch_name;
+    }
   }
   // The protocol names the thread; the message must belong to it.
   auto found = (*tx)->communicationByProtocol(parts[1]);

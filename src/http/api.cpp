@@ -245,7 +245,7 @@ class Handlers {
   // 200 when the kiosk can serve; else 503 naming the first part that
   // cannot (database, then storage, then clock), with its stable code.
   Response healthz(Request&) {
-    const auto problem = d_.monitor.health();
+    const auto problem = d_.monitor.healthWithin(std::chrono::milliseconds(700));
     if (!problem) {
       return Response::json(200, {{"status", "ok"}, {"database", "ok"}, {"storage", "ok"}});
     }

@@ -17,6 +17,9 @@ namespace kiosk::storage {
 struct StoreOptions {
   int pool_size = 8;           // connections kept open (one per server thread is ideal)
   int busy_timeout_ms = 5000;  // how long a writer waits for the lock before failing
+  // PostgreSQL: the server cancels a statement after this long, and the
+  // kiosk stops waiting 2 s later (a frozen server answers nothing at all).
+  int statement_timeout_ms = 15000;
   // SQLite, for serve: a commit never runs SQLite's automatic checkpoint
   // (which copied the WAL into the database file inside the send that
   // crossed 4 MiB, a second write and fsync); a store thread checkpoints

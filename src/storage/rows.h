@@ -194,7 +194,7 @@ domain::Message readMessage(const Row& q, std::int64_t communication_id) {
 inline constexpr const char* kOutboxColumns =
     "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
     "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic, "
-    "coalesce(o.message_id, 0) FROM outbox o "
+    "coalesce(o.message_id, 0), o.in_flight FROM outbox o "
     "JOIN communications c ON c.id = o.communication_id ";
 
 template <typename Row>
@@ -215,6 +215,7 @@ domain::OutboxItem readOutbox(const Row& q) {
   o.protocol = q.text(10);
   o.topic = q.text(11);
   o.message_id = q.int64(12);
+  o.was_in_flight = q.integer(13) != 0;
   return o;
 }
 

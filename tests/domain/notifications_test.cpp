@@ -184,3 +184,33 @@ TEST_CASE("two kiosks and a slow PEC server: each PEC is sent once, whatever the
     CHECK(row.attempts == 1);
   }
 }
+
+TEST_CASE("a PEC cut off mid-send is held for a technician, never sent twice",
+          "[domain]") {
+  Fixture f;
+  f.send();
+  // A dispatcher claims the PEC row and dies before recording anything.
+  {
+    auto tx = *f.store.begin(TxMode::kWrite);
+    REQUIRE(tx->claimOutbox(f.clock.nowSeconds(), f.clock.nowSeconds() + 120, 1, Channel::kPec)
+                ->size() == 1);
+    REQUIRE(tx->commit());
+  }
+  f.clock.advance(121);
+  auto stats = f.dispatcher.runOnce(nullptr, Channel::kPec);
+  REQUIRE(stats);
+  CHECK(stats->sent == 0);
+  CHECK(stats->failed == 1);
+  CHECK(f.pec.sent.empty());
+  const auto row = f.store.snapshot().outbox.front();
+  CHECK(row.status == OutboxStatus::kFailed);
+  CHECK(row.last_error.find("Riprova") != std::string::npos);
+  // The technician checked the provider's receipts and retries: sent once.
+  {
+    auto tx = *f.store.begin(TxMode::kWrite);
+    REQUIRE(*tx->retryOutbox(1, f.clock.nowSeconds()) == 1);
+    REQUIRE(tx->commit());
+  }
+  CHECK(f.dispatcher.runOnce(nullptr, Channel::kPec)->sent == 1);
+  CHECK(f.pec.sent.size() == 1);
+}

@@ -571,3 +571,44 @@ TEST_CASE("store: a row is marked only while its claim holds, never by a kiosk w
   CHECK(sent.status == OutboxStatus::kSent);
   CHECK(sent.attempts == 1);
 }
+
+TEST_CASE("store: a row claimed again before any outcome says it was in flight", "[store][outbox]") {
+  Engine e;
+  {
+    auto tx = e.write();
+    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    REQUIRE(tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kPec, "r@pec.it", 100, 0}));
+    REQUIRE(tx->commit());
+  }
+  const auto claim = [&](std::int64_t now, std::int64_t lease) {
+    auto tx = e.write();
+    auto got = *tx->claimOutbox(now, lease, 1, Channel::kPec);
+    REQUIRE(tx->commit());
+    REQUIRE(got.size() == 1);
+    return got[0];
+  };
+  CHECK_FALSE(claim(100, 120).was_in_flight);
+  // Its kiosk died mid-send: the next claim, after the lease, knows it.
+  const auto again = claim(130, 150);
+  CHECK(again.was_in_flight);
+  {
+    auto tx = e.write();
+    CHECK(*tx->markOutboxAttempt(again.id, 150, 0, 130, "uncertain", true));
+    REQUIRE(tx->commit());
+  }
+  // A technician's retry starts it afresh.
+  {
+    auto tx = e.write();
+    CHECK(*tx->retryOutbox(again.id, 200) == 1);
+    REQUIRE(tx->commit());
+  }
+  const auto retried = claim(200, 220);
+  CHECK_FALSE(retried.was_in_flight);
+  {
+    auto tx = e.write();
+    CHECK(*tx->markOutboxSent(retried.id, 220, 201));
+    REQUIRE(tx->commit());
+  }
+  CHECK_FALSE((*e.read()->listOutbox(std::nullopt, 1))[0].was_in_flight);
+}

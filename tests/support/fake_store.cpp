@@ -350,8 +350,9 @@ class FakeTransaction final : public Transaction {
       auto& o = s_.outbox[i];
       if (o.status != domain::OutboxStatus::kPending || o.next_attempt_at > now) continue;
       if (channel && o.channel != *channel) continue;
-      o.next_attempt_at = lease_until;
       out.push_back(item(i));
+      o.next_attempt_at = lease_until;
+      o.in_flight = true;
     }
     return out;
   }
@@ -363,6 +364,7 @@ class FakeTransaction final : public Transaction {
     if (!held(o, lease_until)) return false;
     o.status = domain::OutboxStatus::kSent;
     ++o.attempts;
+    o.in_flight = false;
     return true;
   }
   Result<bool> markOutboxAttempt(std::int64_t id,
@@ -377,6 +379,7 @@ class FakeTransaction final : public Transaction {
     o.next_attempt_at = next_attempt_at;
     o.last_error = error;
     o.status = failed ? domain::OutboxStatus::kFailed : domain::OutboxStatus::kPending;
+    o.in_flight = false;
     return true;
   }
   Result<std::vector<OutboxItem>> listOutbox(std::optional<domain::OutboxStatus> status,
@@ -402,6 +405,7 @@ class FakeTransaction final : public Transaction {
         o.status = domain::OutboxStatus::kPending;
         o.attempts = 0;
         o.next_attempt_at = now;
+        o.in_flight = false;
         ++n;
       }
     }
@@ -422,6 +426,7 @@ class FakeTransaction final : public Transaction {
     it.next_attempt_at = o.next_attempt_at;
     it.last_error = o.last_error;
     it.message_id = o.message_id;
+    it.was_in_flight = o.in_flight;
     const auto& c = s_.communications.at(o.communication_id);
     it.protocol = c.protocol;
     it.topic = c.topic;

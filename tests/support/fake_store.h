@@ -30,6 +30,7 @@ class FakeStore final : public domain::Store {
       int attempts = 0;
       std::int64_t next_attempt_at = 0;
       std::string last_error;
+      bool in_flight = false;
     };
     std::vector<Outbox> outbox;
     std::vector<domain::AuditEntry> audit;

@@ -349,13 +349,15 @@ Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
   // mid-dispatch leaves its claims to expire). Items carry their due time as
   // it was before the claim, as on SQLite.
   static const std::string q =
-      "WITH due AS (SELECT id, next_attempt_at FROM outbox WHERE status = 'pending' "
+      "WITH due AS (SELECT id, next_attempt_at, in_flight FROM outbox WHERE status = 'pending' "
       "AND next_attempt_at <= $1 AND ($4 = '' OR channel = $4) "
       "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED), "
-      "claimed AS (UPDATE outbox o SET next_attempt_at = $2 FROM due WHERE o.id = due.id "
-      "RETURNING o.*, due.next_attempt_at AS was_due) "
+      "claimed AS (UPDATE outbox o SET next_attempt_at = $2, in_flight = 1 FROM due "
+      "WHERE o.id = due.id RETURNING o.*, due.next_attempt_at AS was_due, "
+      "due.in_flight AS was_in_flight) "
       "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
-      "o.was_due, o.last_error, o.created_at, c.protocol, c.topic, coalesce(o.message_id, 0) "
+      "o.was_due, o.last_error, o.created_at, c.protocol, c.topic, coalesce(o.message_id, 0), "
+      "o.was_in_flight "
       "FROM claimed o JOIN communications c ON c.id = o.communication_id ORDER BY o.id";
   const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
   return all<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit).add(only),
@@ -366,7 +368,7 @@ Result<bool> PgTransaction::markOutboxSent(std::int64_t id,
                                            std::int64_t lease_until,
                                            std::int64_t now) {
   auto r = run(
-      "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1 "
+      "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, in_flight = 0 "
       "WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
       PgParams().add(now).add(id).add(lease_until));
   if (!r) return fail(r.error());
@@ -380,8 +382,8 @@ Result<bool> PgTransaction::markOutboxAttempt(std::int64_t id,
                                               const std::string& error,
                                               bool failed) {
   auto r = run(
-      "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4 "
-      "WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
+      "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4, "
+      "in_flight = 0 WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
       PgParams()
           .add(attempts)
           .add(next_attempt_at)
@@ -412,8 +414,8 @@ Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status, std::option
 
 Result<int> PgTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
   auto r =
-      run("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 "
-          "WHERE status = 'failed' AND ($2::bigint = 0 OR id = $2::bigint)",
+      run("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, "
+          "in_flight = 0 WHERE status = 'failed' AND ($2::bigint = 0 OR id = $2::bigint)",
           PgParams().add(now).add(id));
   if (!r) return fail(r.error());
   return r->affected();

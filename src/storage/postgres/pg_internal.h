@@ -4,6 +4,8 @@
 // src/storage/postgres.
 #pragma once
 
+#include <chrono>
+
 #include <libpq-fe.h>
 
 #include <charconv>
@@ -158,13 +160,18 @@ class PgParams {
 // A libpq connection and its prepared statements (named by SQL text).
 class PgConnection {
  public:
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  // `wait_ms`: how long a statement's answer is waited for (see awaitAnswer).
+  explicit PgConnection(PGconn* conn, int wait_ms = 17000) : conn_(conn), wait_ms_(wait_ms) {}
   ~PgConnection() { PQfinish(conn_); }
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
   PGconn* raw() const { return conn_; }
-  bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+  // Closed, failed, or silent past its bound (a frozen server or network:
+  // its state is unknown, so it is never used again).
+  bool broken() const { return timed_out_ || PQstatus(conn_) != CONNECTION_OK; }
+  void setWaitBound(int wait_ms) { wait_ms_ = wait_ms; }
+  bool timedOut() const { return timed_out_; }
   // True while a transaction is open or failed (not idle).
   bool inTransaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
   // Fit for the pool: alive, and idle or only ending a read (rollbackLater).
@@ -190,6 +197,18 @@ class PgConnection {
  private:
   // Reads the answer to rollbackLater's ROLLBACK, if one is due.
   Status settle();
+  // Sends what libpq holds (the connection is non-blocking) and waits until
+  // the next result can be read without blocking, at most wait_ms_ from
+  // `deadline`'s start. False on a failure or when the server stays silent
+  // (SIGSTOP, a black-holed network: TCP keepalives cannot tell, the kernel
+  // still answers them); the connection is then broken for good.
+  bool awaitAnswer(std::chrono::steady_clock::time_point deadline);
+  std::chrono::steady_clock::time_point deadline() const {
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms_);
+  }
+  Error silent(std::string_view what) const;
+  // Every result of what was sent, the first failure or else the last result.
+  Result<PgResult> collect(std::string_view what);
   Result<PgResult> pipelined(const std::string& sql,
                              const std::string& name,
                              bool prepare,
@@ -197,6 +216,8 @@ class PgConnection {
                              int result_format);
 
   PGconn* conn_;
+  int wait_ms_;
+  bool timed_out_ = false;
   std::map<std::string, std::string, std::less<>> prepared_;
   std::string begin_;      // a deferred BEGIN
   bool ending_ = false;    // a ROLLBACK sent, its answer not yet read
@@ -225,12 +246,17 @@ class PgTransaction final : public domain::Transaction {
                                    int per_page,
                                    std::int64_t offset,
                                    std::int64_t professional_id);
-  // Runs SQL statements with no parameters (a migration file).
+  // Runs SQL statements with no parameters (a migration file). A migration
+  // may rebuild an index over a million threads: it has 10 minutes.
   Status script(const std::string& sql) {
-    auto r = conn_->exec(sql);
+    conn_->setWaitBound(kMigrationMs + 2000);
+    auto r = conn_->exec("SET LOCAL statement_timeout = " + std::to_string(kMigrationMs) + ";\n" +
+                         sql);
+    conn_->setWaitBound(store_.statementWaitMs());
     if (!r) return fail(r.error());
     return {};
   }
+  static constexpr int kMigrationMs = 10 * 60 * 1000;
 
   Result<std::optional<domain::Professional>> findProfessional(std::string_view cf) override;
   Result<std::optional<domain::Professional>> professionalById(std::int64_t id) override;

@@ -1,6 +1,9 @@
 #include "storage/postgres/pg_store.h"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "core/log.h"
@@ -30,22 +33,63 @@ Error pgError(PGconn* conn, const PGresult* res, std::string_view what) {
   return Error::internal(std::move(detail));
 }
 
-namespace {
 
-Result<PgResult> checked(PGconn* conn, PGresult* raw, std::string_view what) {
-  PgResult res(raw);
-  const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    return fail(pgError(conn, raw, what));
+bool PgConnection::awaitAnswer(std::chrono::steady_clock::time_point until) {
+  if (timed_out_) return false;
+  const int fd = PQsocket(conn_);
+  for (;;) {
+    const int flushed = PQflush(conn_);  // 0: all sent, 1: more to send
+    if (flushed < 0) return false;
+    if (flushed == 0 && !PQisBusy(conn_)) return true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || fd < 0) {
+      timed_out_ = true;
+      return false;
+    }
+    pollfd p{fd, static_cast<short>(POLLIN | (flushed == 1 ? POLLOUT : 0)), 0};
+    const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno != EINTR) return false;
+    if (n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn_) != 1) {
+      return false;
+    }
   }
-  return res;
 }
 
-}  // namespace
+Error PgConnection::silent(std::string_view what) const {
+  if (!timed_out_) return pgError(conn_, nullptr, what);
+  return databaseUnavailable(std::string(what.substr(0, 80)) + ": no answer within " +
+                             std::to_string(wait_ms_) + " ms");
+}
+
+Result<PgResult> PgConnection::collect(std::string_view what) {
+  const auto until = deadline();
+  std::optional<Error> error;
+  PgResult last(nullptr);
+  for (;;) {
+    if (!awaitAnswer(until)) {
+      poisoned_ = true;
+      return fail(silent(what));
+    }
+    PGresult* r = PQgetResult(conn_);
+    if (!r) break;
+    const auto status = PQresultStatus(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      if (!error) error = pgError(conn_, r, what);
+      PQclear(r);
+      continue;
+    }
+    last = PgResult(r);
+  }
+  if (error) return fail(std::move(*error));
+  if (!last.get()) return fail(pgError(conn_, nullptr, what));
+  return last;
+}
 
 Result<PgResult> PgConnection::exec(const std::string& sql) {
   if (auto st = settle(); !st) return fail(st.error());
-  return checked(conn_, PQexec(conn_, sql.c_str()), sql);
+  if (PQsendQuery(conn_, sql.c_str()) != 1) return fail(pgError(conn_, nullptr, sql));
+  return collect(sql);
 }
 
 Result<PgResult> PgConnection::run(const std::string& sql,
@@ -58,10 +102,11 @@ Result<PgResult> PgConnection::run(const std::string& sql,
   }
   if (!begin_.empty()) return pipelined(sql, it->second, false, params, result_format);
   const auto a = params.arrays();
-  return checked(conn_,
-                 PQexecPrepared(conn_, it->second.c_str(), params.size(), a.values.data(),
-                                a.lengths.data(), a.formats.data(), result_format),
-                 sql);
+  if (PQsendQueryPrepared(conn_, it->second.c_str(), params.size(), a.values.data(),
+                          a.lengths.data(), a.formats.data(), result_format) != 1) {
+    return fail(pgError(conn_, nullptr, sql));
+  }
+  return collect(sql);
 }
 
 // The deferred BEGIN, the PREPARE and the statement, sent at once; their
@@ -89,8 +134,13 @@ Result<PgResult> PgConnection::pipelined(const std::string& sql,
   const int commands = (begin ? 1 : 0) + (prepare ? 1 : 0) + 1;
   std::optional<Error> error;
   PgResult answer(nullptr);
+  const auto until = deadline();
   // Each command's answer is followed by a NULL; the sync's answer ends it.
   for (int ended = 0;;) {
+    if (!awaitAnswer(until)) {
+      poisoned_ = true;
+      return fail(silent(sql));
+    }
     PGresult* r = PQgetResult(conn_);
     if (!r) {
       if (++ended > commands) break;  // no sync: the connection failed
@@ -131,7 +181,7 @@ Result<PgResult> PgConnection::runAhead(const std::string& sql, const PgParams& 
 
 void PgConnection::rollbackLater() {
   begin_.clear();
-  if (PQsendQuery(conn_, "ROLLBACK") == 1) {
+  if (PQsendQuery(conn_, "ROLLBACK") == 1 && PQflush(conn_) >= 0) {
     ending_ = true;
   } else {
     poisoned_ = true;
@@ -142,7 +192,14 @@ Status PgConnection::settle() {
   if (!ending_) return {};
   ending_ = false;
   bool ok = true;
-  while (PGresult* r = PQgetResult(conn_)) {
+  const auto until = deadline();
+  for (;;) {
+    if (!awaitAnswer(until)) {
+      poisoned_ = true;
+      return fail(silent("ROLLBACK"));
+    }
+    PGresult* r = PQgetResult(conn_);
+    if (!r) break;
     ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
   }
@@ -205,7 +262,8 @@ Result<std::unique_ptr<PgConnection>> PgStore::connect() {
                         "dbname",
                         nullptr};
   const char* values[] = {timeout.c_str(), "cassetto-kiosk", "10", "5", "3", url_.c_str(), nullptr};
-  auto conn = std::make_unique<PgConnection>(PQconnectdbParams(keys, values, 1));
+  auto conn = std::make_unique<PgConnection>(PQconnectdbParams(keys, values, 1),
+                                             options_.statement_timeout_ms + 2000);
   if (!conn->raw() || conn->broken()) {
     std::string why = conn->raw() ? PQerrorMessage(conn->raw()) : "out of memory";
     while (!why.empty() && why.back() == '\n') why.pop_back();
@@ -217,8 +275,15 @@ Result<std::unique_ptr<PgConnection>> PgStore::connect() {
   // Bounded waits: a writer waits for the fleet's write lock as long as an
   // SQLite writer waits for its file; no statement or idle transaction
   // holds a connection forever.
+  // The kiosk waits 2 s longer than the server's own statement_timeout, so
+  // that a slow statement ends with the server's clean cancel; a server that
+  // says nothing at all (frozen host or network) is given up on then.
+  if (PQsetnonblocking(conn->raw(), 1) != 0) {
+    return fail(databaseUnavailable("connect: cannot make the connection non-blocking"));
+  }
   const std::string settings = "SET lock_timeout = " + std::to_string(options_.busy_timeout_ms) +
-                               "; SET statement_timeout = 60000"
+                               "; SET statement_timeout = " +
+                               std::to_string(options_.statement_timeout_ms) +
                                "; SET idle_in_transaction_session_timeout = 60000"
                                "; SET TIME ZONE 'UTC'";
   if (auto st = conn->exec(settings); !st) return fail(st.error());

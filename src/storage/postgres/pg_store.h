@@ -59,6 +59,7 @@ class PgStore final : public domain::Store {
   // closed) when it ends: only it (and the store itself) can.
   friend class PgTransaction;
   void release(std::unique_ptr<PgConnection> conn);
+  int statementWaitMs() const { return options_.statement_timeout_ms + 2000; }
 
   PgStore(std::string url, StoreOptions options);
   Result<std::unique_ptr<PgConnection>> acquire();

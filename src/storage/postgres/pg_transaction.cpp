@@ -23,7 +23,8 @@ Result<PgResult> PgTransaction::onConnection(Statement statement) {
   if (!conn_) return fail(databaseUnavailable("no connection"));
   const bool first = conn_->beginDeferred();
   auto r = statement(*conn_);
-  if (r || !first || !conn_->broken()) return r;
+  // A server silent past the bound is not asked again: the request's wait stays bounded.
+  if (r || !first || !conn_->broken() || conn_->timedOut()) return r;
   // A pooled connection the server dropped (restart, failover): nothing was
   // read yet, so the transaction starts again on a new connection.
   log::warn("database_reconnect", {{"detail", r.error().detail}});

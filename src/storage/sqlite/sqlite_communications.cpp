@@ -337,7 +337,7 @@ Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
       return fail(st.error());
   }
   for (const auto& o : out) {
-    auto q = query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?");
+    auto q = query("UPDATE outbox SET next_attempt_at = ?, in_flight = 1 WHERE id = ?");
     if (!q) return fail(q.error());
     if (auto st = q->bind(lease_until).bind(o.id).run(); !st) return fail(st.error());
   }
@@ -348,7 +348,7 @@ Result<bool> SqliteTransaction::markOutboxSent(std::int64_t id,
                                                std::int64_t lease_until,
                                                std::int64_t now) {
   auto q = query(
-      "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
+      "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, in_flight = 0 "
       "WHERE id = ? AND status = 'pending' AND next_attempt_at = ?");
   if (!q) return fail(q.error());
   if (auto st = q->bind(now).bind(id).bind(lease_until).run(); !st) return fail(st.error());
@@ -362,8 +362,8 @@ Result<bool> SqliteTransaction::markOutboxAttempt(std::int64_t id,
                                                   const std::string& error,
                                                   bool failed) {
   auto q = query(
-      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ? "
-      "WHERE id = ? AND status = 'pending' AND next_attempt_at = ?");
+      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ?, "
+      "in_flight = 0 WHERE id = ? AND status = 'pending' AND next_attempt_at = ?");
   if (!q) return fail(q.error());
   if (auto st = q->bind(attempts)
                     .bind(next_attempt_at)
@@ -406,10 +406,10 @@ Result<std::int64_t> SqliteTransaction::countOutbox(OutboxStatus status,
 
 Result<int> SqliteTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
   auto q =
-      query(id == 0 ? "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
-                      "WHERE status = 'failed' AND ? = 0"
-                    : "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
-                      "WHERE status = 'failed' AND id = ?");
+      query(id == 0 ? "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
+                      "in_flight = 0 WHERE status = 'failed' AND ? = 0"
+                    : "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
+                      "in_flight = 0 WHERE status = 'failed' AND id = ?");
   if (!q) return fail(q.error());
   if (auto st = q->bind(now).bind(id).run(); !st) return fail(st.error());
   return sqlite3_changes(conn_->db());
