@@ -97,6 +97,13 @@ std::string cleanFilename(std::string_view raw) {
   const auto slash = raw.find_last_of("/\\");
   if (slash != std::string_view::npos) raw.remove_prefix(slash + 1);
   std::string name = utf8::clean(raw, /*drop_controls=*/true, /*keep_newlines=*/false);
+  // A name that is only an extension once invisible characters are gone
+  // (zero-width spaces + ".pdf") gets a neutral stem, not "pdf".
+  if (const auto dot = name.rfind('.');
+      dot != std::string::npos && dot + 1 < name.size() &&
+      name.find_first_not_of(". ") >= dot && name.find_last_of(". ") == dot) {
+    return "allegato" + name.substr(dot);
+  }
   // No leading dots or spaces (hidden files, "..") and no trailing spaces.
   const auto first = name.find_first_not_of(". ");
   name = first == std::string::npos ? std::string() : name.substr(first);

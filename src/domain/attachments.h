@@ -27,7 +27,7 @@ struct IncomingFile {
 
 // The last path component, without control characters or invalid UTF-8,
 // without leading dots and spaces, at most 255 bytes (keeping the extension);
-// "allegato" when nothing is left.
+// "allegato" when nothing is left, "allegato.pdf" when only ".pdf" is.
 std::string cleanFilename(std::string_view raw);
 
 // The allowed extensions, for messages and the UI: "pdf, p7m, jpg, …".

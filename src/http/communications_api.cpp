@@ -1,5 +1,6 @@
 // The communications routes of CONTRACT.md: the professional's side, the
 // Institute's side (staff) and attachment downloads.
+#include <algorithm>
 #include <charconv>
 
 #include "core/json_writer.h"
@@ -168,7 +169,16 @@ std::expected<domain::CommFilter, Response> listFilter(const Request& req, bool 
   }
   f.page = *page;
   f.per_page = *per_page;
-  if (for_staff) f.q = req.queryParam("q").value_or("");
+  if (for_staff) {
+    f.q = req.queryParam("q").value_or("");
+    // A NUL or another control character cannot be part of what a clerk
+    // searches for (a %00 used to end the search text and list everything).
+    if (std::any_of(f.q.begin(), f.q.end(),
+                    [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+      return std::unexpected(Response::error(
+          400, "invalid_query", "Ricerca non valida: contiene caratteri di controllo."));
+    }
+  }
   return f;
 }
 

@@ -176,7 +176,7 @@ std::optional<std::string> urlDecode(std::string_view in, bool plus_is_space) {
   return out;
 }
 
-std::map<std::string, std::string> parseQuery(std::string_view query) {
+std::optional<std::map<std::string, std::string>> parseQuery(std::string_view query) {
   std::map<std::string, std::string> out;
   while (!query.empty()) {
     auto end = query.find('&');
@@ -186,7 +186,8 @@ std::map<std::string, std::string> parseQuery(std::string_view query) {
     auto key = urlDecode(pair.substr(0, eq), true);
     auto value = eq == std::string_view::npos ? std::optional<std::string>("")
                                               : urlDecode(pair.substr(eq + 1), true);
-    if (key && value && !key->empty()) out.emplace(std::move(*key), std::move(*value));
+    if (!key || !value) return std::nullopt;
+    if (!key->empty()) out.emplace(std::move(*key), std::move(*value));
   }
   return out;
 }

@@ -96,7 +96,9 @@ int statusFor(const Error& e);
 // or an embedded NUL.
 std::optional<std::string> urlDecode(std::string_view in, bool plus_is_space);
 
-// Parses "a=1&b=2" into decoded pairs; bad escapes drop the pair.
-std::map<std::string, std::string> parseQuery(std::string_view query);
+// Parses "a=1&b=2" into decoded pairs; nullopt when a name or value does
+// not decode (a bad escape, a NUL): the request is refused rather than read
+// without that parameter.
+std::optional<std::map<std::string, std::string>> parseQuery(std::string_view query);
 
 }  // namespace kiosk::http

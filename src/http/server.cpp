@@ -310,6 +310,9 @@ Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
 
 Server::~Server() { stop(); }
 
+// CivetWeb parses at most this many headers and drops the rest unseen.
+constexpr int kMaxHeaders = 64;
+
 struct Server::Connection {
   std::string client;  // empty until the first request
 };
@@ -339,6 +342,30 @@ Status Server::start() {
   callbacks.connection_close = [](const mg_connection* conn) {
     static_cast<Server*>(mg_get_user_data(mg_get_context(conn)))
         ->connectionClosed(const_cast<mg_connection*>(conn));
+  };
+  // Before CivetWeb's own routing: a request line with an absolute URI (a
+  // proxy request: CivetWeb closed the connection without a word) and a
+  // request at CivetWeb's limit of 64 headers (the rest were dropped without
+  // a word, a cookie or a second Content-Length among them) are answered here.
+  callbacks.begin_request = [](mg_connection* conn) {
+    const mg_request_info* info = mg_get_request_info(conn);
+    Response res;
+    if (info->request_uri && info->request_uri[0] != '/' && info->request_uri[0] != '*') {
+      res = Response::error(400, "invalid_request",
+                            "Richiesta non valida: l'indirizzo deve iniziare con «/».");
+    } else if (info->num_headers >= kMaxHeaders) {
+      res = Response::error(431, "too_many_headers",
+                            "Richiesta non valida: troppe intestazioni (al massimo " +
+                                std::to_string(kMaxHeaders - 1) + ").");
+    } else {
+      return 0;  // the kiosk's router answers
+    }
+    try {
+      res.header("Connection", "close");
+      writeResponse(conn, res, false, false);
+    } catch (...) {
+    }
+    return 1;
   };
   // CivetWeb's own errors (a malformed request line, headers too large) get
   // the kiosk's JSON shape and security headers instead of its HTML page.
@@ -534,7 +561,11 @@ int Server::handle(mg_connection* conn) {
   try {
     req.method = info->request_method ? info->request_method : "";
     req.path = info->local_uri ? info->local_uri : "/";
-    if (info->query_string) req.query = parseQuery(info->query_string);
+    std::optional<std::map<std::string, std::string>> query;
+    if (info->query_string) {
+      query = parseQuery(info->query_string);
+      if (query) req.query = std::move(*query);
+    }
     for (int i = 0; i < info->num_headers; ++i) {
       req.headers[info->http_headers[i].name] = info->http_headers[i].value;
     }
@@ -551,6 +582,14 @@ int Server::handle(mg_connection* conn) {
                             "Richiesta non valida: l'intestazione " + std::string(repeated) +
                                 " compare più di una volta.");
       close = true;
+      ready = false;
+    } else if (info->query_string && !query) {
+      // A parameter that does not decode (%00, a bad escape) is refused: read
+      // without it, a search would have listed everything.
+      res = Response::error(400, "invalid_query",
+                            "Richiesta non valida: un parametro dell'indirizzo non si legge "
+                            "(carattere nullo o codifica errata).");
+      close = body;  // its body, if any, is not read
       ready = false;
     } else if (multipart) {
       req.read_form = [&](const FormLimits& limits) -> Result<Form> {

@@ -43,6 +43,9 @@ TEST_CASE("file names lose the invisible characters that reorder or hide text", 
   CHECK(cleanFilename("zero\xE2\x80\x8Bwidth\xE2\x80\x8F.pdf") == "zerowidth.pdf");
   CHECK(cleanFilename("iso\xE2\x81\xA6late\xE2\x81\xA9.pdf") == "isolate.pdf");
   CHECK(cleanFilename("line\xE2\x80\xA8sep.pdf") == "linesep.pdf");
+  // Nothing but invisible characters before the extension: a neutral name, not "pdf".
+  CHECK(cleanFilename("\xE2\x80\x8B\xE2\x80\x8C\xE2\x80\x8D.pdf") == "allegato.pdf");
+  CHECK(cleanFilename(".pdf") == "allegato.pdf");
   // Visible neighbours stay: U+2010 HYPHEN, U+20AC EURO SIGN.
   CHECK(cleanFilename("a\xE2\x80\x90"
                       "b\xE2\x82\xAC.pdf") ==

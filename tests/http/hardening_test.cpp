@@ -344,3 +344,35 @@ TEST_CASE("CivetWeb's own error answers carry the kiosk's security headers", "[h
   CHECK(answer.find("X-Content-Type-Options: nosniff") != std::string::npos);
   CHECK(answer.find("\"error\"") != std::string::npos);
 }
+
+TEST_CASE("a request past CivetWeb's 64 headers is refused with 431, never read without them",
+          "[http][hardening]") {
+  // CivetWeb parses 64 headers and drops the rest unseen: a session cookie
+  // or a second Content-Length at header 70 would pass unnoticed.
+  TestKiosk kiosk;
+  RawSocket s(kiosk.port());
+  std::string head = "GET /api/kiosk HTTP/1.1\r\nHost: kiosk\r\n";
+  for (int i = 0; i < 70; ++i) head += "X-Filler-" + std::to_string(i) + ": x\r\n";
+  head += "Connection: close\r\n\r\n";
+  s.send(head);
+  const std::string answer = s.receive(5s);
+  INFO(answer.substr(0, 300));
+  CHECK(RawSocket::status(answer) == 431);
+  CHECK(answer.find("too_many_headers") != std::string::npos);
+  // An ordinary request with a few headers is answered as always.
+  CHECK(kiosk.client().get("/api/kiosk").status == 200);
+}
+
+TEST_CASE("a staff search holding a NUL or a control character is refused, not widened",
+          "[http][hardening]") {
+  TestKiosk kiosk;
+  HttpClient staff = kiosk.client();
+  REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
+  for (const char* q : {"%00", "Rossi%00", "Ros%0Asi"}) {
+    auto r = staff.get(std::string("/api/staff/communications?q=") + q);
+    INFO(q);
+    CHECK(r.status == 400);
+    CHECK(r.errorCode() == "invalid_query");
+  }
+  CHECK(staff.get("/api/staff/communications?q=Rossi").status == 200);
+}
