@@ -403,7 +403,15 @@ Result<CommPage> CommunicationService::queue(const Session& staff, CommFilter fi
 
 Result<ThreadView> CommunicationService::staffOpen(const Session& staff, std::int64_t id) {
   if (!isStaff(staff)) return fail(forbiddenError());
-  return load(id, std::nullopt);
+  auto view = load(id, std::nullopt);
+  if (!view || view->communication.assigned_staff_id == 0) return view;
+  // "In carico" says by whom.
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto who = (*tx)->staffById(view->communication.assigned_staff_id);
+  if (!who) return fail(who.error());
+  if (*who) view->assigned_to = (*who)->display_name;
+  return view;
 }
 
 Result<Communication> CommunicationService::forChange(Transaction& tx,

@@ -52,6 +52,7 @@ struct ThreadView {
   Communication communication;
   std::optional<ContactsVersion> contacts;  // the snapshot in force when it was created
   std::vector<Message> messages;
+  std::string assigned_to;  // staff only: the display name of who took it in charge
 };
 
 struct ReplyInput {

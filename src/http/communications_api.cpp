@@ -84,6 +84,7 @@ Response threadResponse(const domain::ThreadView& t, bool for_staff) {
   JsonWriter w(body);
   writeSummaryFields(w, t.communication, for_staff);
   w.field("outcome", t.communication.outcome).field("extra_email", t.communication.extra_email);
+  if (for_staff) w.field("assigned_to", t.assigned_to);
   w.key("contacts");
   if (t.contacts) {
     const auto& c = t.contacts->contacts;

@@ -239,16 +239,25 @@ test('staff reply: the alert count shows it, opening the thread clears it', asyn
     await staff.waitForSelector('#take');
     await tap(staff, '#take');
     await staff.waitForSelector('text=In carico');
+    // "In carico" says by whom.
+    assert.match(await staff.textContent('#assigned-to'), /^In carico a \S.*\.$/);
     await typeOsk(staff, 'textarea[name=body]', 'La pratica è stata accolta: il rimborso arriverà entro 30 giorni.');
     await attach(staff, [path.join(files, 'nota.txt')]);
     await tap(staff, '#send-message');
     await staff.waitForSelector('.kiosk-message.institute');
+    // The clerk is told the reply went out, and to whom.
+    assert.match(await staff.textContent('#thread-notice'), /Risposta inviata a Mario Rossi/);
     await noViolations(staff, 'staff thread');
     await screenshot(staff, 'staff-thread-landscape');
 
     await pro.reload();
     await pro.waitForSelector('#unread-alert .count');
     assert.equal((await pro.textContent('#unread-alert .count')).trim(), '1');
+    // Each tile counts its own list: the reply sits in a sent thread, so
+    // "Ricevute" has nothing to read and "Inviate" says so.
+    await pro.waitForSelector('#tile-sent');
+    assert.match(await pro.textContent('#tile-sent'), /1 con una risposta da leggere/);
+    assert.doesNotMatch(await pro.textContent('#tile-received'), /da leggere/);
     // The alert leads to the reply, although the thread sits under "Inviate":
     // with one unread thread, straight to it.
     await tap(pro, '#unread-alert');
@@ -257,6 +266,19 @@ test('staff reply: the alert count shows it, opening the thread clears it', asyn
     assert.match(await pro.textContent('.kiosk-message.institute'), /accolta/);
     await pro.waitForFunction(() => !document.querySelector('#unread-alert .count'));
     await screenshot(pro, 'thread-portrait');
+
+    // Closing asks first; "Annulla" leaves it open, "Sì, chiudi" closes it.
+    await typeOsk(staff, 'textarea[name=outcome]', 'Accolta');
+    await tap(staff, '#close');
+    await staff.waitForSelector('#close-confirm:not([hidden])');
+    assert.match(await staff.textContent('#close-confirm'), /Chiudere la comunicazione/);
+    await tap(staff, '#close-no');
+    await staff.waitForSelector('#close-confirm', { state: 'hidden' });
+    assert.doesNotMatch(await staff.textContent('#main'), /Comunicazione chiusa/);
+    await tap(staff, '#close');
+    await tap(staff, '#close-yes');
+    await staff.waitForFunction(() => /Comunicazione chiusa/.test(document.querySelector('#thread-notice')?.textContent || ''));
+    assert.match(await staff.textContent('.alert-info'), /Accolta/);
   } finally {
     await kiosk.stop();
   }

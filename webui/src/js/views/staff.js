@@ -43,9 +43,13 @@ export async function renderQueue(el) {
     pager(f, data.total, again)]);
 }
 
+let threadNotice = null;  // "Risposta inviata", shown once after the thread is drawn again
+
 export async function renderStaffThread(el, id) {
   const c = await api.get(`/api/staff/communications/${id}`);
   const again = () => { while (el.firstChild) el.firstChild.remove(); renderStaffThread(el, id); };
+  const notice = threadNotice;
+  threadNotice = null;
   const actions = h('div', { class: 'd-flex flex-wrap gap-3 mb-4' },
     printButton(el, `/api/staff/communications/${id}/print`, undefined, t('reprint'), 'reprint'));
   if (c.status === 'aperta') {
@@ -58,23 +62,41 @@ export async function renderStaffThread(el, id) {
     h('h1', { class: 'kiosk-title selectable' }, c.subject),
     h('p', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status),
       `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${c.topic_label}`),
+    c.status === 'in_carico' && c.assigned_to
+      ? h('p', { id: 'assigned-to' }, t('takenBy', c.assigned_to)) : null,
+    notice ? h('div', { class: 'alert alert-success', role: 'status', id: 'thread-notice' }, notice) : null,
     c.status === 'chiusa' ? h('div', { class: 'alert alert-info' }, `${t('outcome')}: ${c.outcome}`) : null,
     h('section', { 'aria-label': t('text') }, c.messages.map((m) => messageView(m, 'institute', c.professional_name))),
     actions]);
   if (c.status !== 'chiusa') {
     el.append(replyForm(el, t('reply'), async (data) => {
       await api.upload(`/api/staff/communications/${id}/messages`, data);
+      threadNotice = t('replySent', c.professional_name);
       again();
     }));
     const outcome = field({ label: t('outcome'), kind: 'textarea', name: 'outcome', osk: 'text', attrs: { maxlength: 2000 } });
-    const close = h('form', { class: 'kiosk-card mt-4', novalidate: true }, outcome.wrap,
-      h('button', { type: 'submit', class: 'btn btn-outline-danger btn-lg w-100', id: 'close' }, t('close')));
-    close.addEventListener('submit', async (e) => {
+    // Closing is final: the first tap asks to confirm, in place.
+    const closeButton = h('button', { type: 'submit', class: 'btn btn-outline-danger btn-lg w-100', id: 'close' }, t('close'));
+    const confirmBox = h('div', { class: 'alert alert-warning mt-3', id: 'close-confirm', role: 'alertdialog', hidden: true,
+      'aria-labelledby': 'close-confirm-text' },
+      h('p', { id: 'close-confirm-text' }, t('closeConfirm')),
+      h('div', { class: 'd-flex flex-wrap gap-3' },
+        h('button', { type: 'button', class: 'btn btn-danger btn-lg', id: 'close-yes', onclick: async () => {
+          try {
+            await api.post(`/api/staff/communications/${id}/close`, { outcome: outcome.control.value });
+            threadNotice = t('closedNotice');
+            again();
+          } catch (err) { confirmBox.hidden = true; closeButton.hidden = false; showError(el, err); }
+        } }, t('closeYes')),
+        h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id: 'close-no', onclick: () => {
+          confirmBox.hidden = true;
+          closeButton.hidden = false;
+        } }, t('cancel'))));
+    const close = h('form', { class: 'kiosk-card mt-4', novalidate: true }, outcome.wrap, closeButton, confirmBox);
+    close.addEventListener('submit', (e) => {
       e.preventDefault();
-      try {
-        await api.post(`/api/staff/communications/${id}/close`, { outcome: outcome.control.value });
-        again();
-      } catch (err) { showError(el, err); }
+      closeButton.hidden = true;
+      confirmBox.hidden = false;
     });
     el.append(close);
   }
