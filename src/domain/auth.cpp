@@ -1,5 +1,7 @@
 #include "domain/auth.h"
 
+#include <algorithm>
+
 #include "core/codice_fiscale.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -7,8 +9,10 @@
 
 namespace kiosk::domain {
 
-Error invalidCredentials(int left) {
-  std::string message = "Credenziali non valide. Controllare i dati inseriti e riprovare.";
+// The screen speaks to the person with "Lei"; the server's words too.
+Error invalidCredentials(int left, bool professional) {
+  std::string message = professional ? "Codice fiscale o PIN errati: li controlli e riprovi."
+                                     : "Nome utente o password errati: li controlli e riprovi.";
   if (left == 1) {
     message += " Resta 1 tentativo prima del blocco dell'accesso.";
   } else if (left > 1) {
@@ -17,10 +21,12 @@ Error invalidCredentials(int left) {
   return {ErrorCode::kUnauthenticated, "invalid_credentials", message};
 }
 
-Error lockedError() {
+Error lockedError(int lock_seconds) {
+  const int minutes = std::max(1, (lock_seconds + 59) / 60);
   return {ErrorCode::kLocked, "locked",
-          "Accesso bloccato dopo troppi tentativi errati. Rivolgersi allo sportello oppure "
-          "riprovare più tardi."};
+          "Accesso bloccato per " + std::to_string(minutes) +
+              " minuti dopo troppi tentativi errati. Per entrare subito si rivolga allo "
+              "sportello con un documento di identità."};
 }
 
 Error unauthenticated() {
@@ -87,7 +93,7 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
     }
     if (auto st = tx.commit(); !st) return fail(st.error());
     if (observer_) observer_->loginFailed();
-    return fail(lockedError());
+    return fail(lockedError(policy_.lock_seconds));
   }
   if (state.locked_until != 0) state = {};  // the lock has run out: start counting again
 
@@ -117,9 +123,10 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
     if (locks) {
       if (observer_) observer_->accountLocked();
       log::warn("account_locked", {{"account", actor}});
-      return fail(lockedError());
+      return fail(lockedError(policy_.lock_seconds));
     }
-    return fail(invalidCredentials(policy_.max_failed_attempts - state.failed_attempts));
+    return fail(invalidCredentials(policy_.max_failed_attempts - state.failed_attempts,
+                                   kind == AccountKind::kProfessional));
   }
 
   {
@@ -222,15 +229,15 @@ Result<LoginResult> AuthService::refuseUnknown(Transaction& tx,
     Unknown& u = unknown_[subject];
     if (u.failures >= policy_.max_failed_attempts && now - u.since >= policy_.lock_seconds) u = {};
     if (u.failures == 0) u.since = now;
-    if (u.failures >= policy_.max_failed_attempts) return fail(lockedError());
+    if (u.failures >= policy_.max_failed_attempts) return fail(lockedError(policy_.lock_seconds));
     u.failures += 1;
     if (u.failures >= policy_.max_failed_attempts) {
       u.since = now;
-      return fail(lockedError());
+      return fail(lockedError(policy_.lock_seconds));
     }
     left = policy_.max_failed_attempts - u.failures;
   }
-  return fail(invalidCredentials(left));
+  return fail(invalidCredentials(left, subject.starts_with("professional:")));
 }
 
 Result<Session> AuthService::authenticate(std::string_view token) {

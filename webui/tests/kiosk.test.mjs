@@ -284,6 +284,28 @@ test('staff reply: the alert count shows it, opening the thread clears it', asyn
   }
 });
 
+test('a staff search of fewer than 3 characters says what is needed; "Menu" brings the whole queue back', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const staff = await openPage(browser, kiosk.url, { width: 1366, height: 768 }, { desk: true });
+    await loginStaff(staff);
+    await staff.waitForSelector('input[name=q]');
+    await typeOsk(staff, 'input[name=q]', 'ab');
+    await tap(staff, '#apply-filters');
+    await staff.waitForSelector('#search-error');
+    assert.match(await staff.textContent('#search-error'), /almeno 3 lettere o cifre/);
+    // The screen is still the queue's: its menu, filters and the typed search.
+    assert.equal(await staff.isVisible('#nav-write'), true);
+    assert.equal(await staff.inputValue('input[name=q]'), 'ab');
+    await noViolations(staff, 'staff search too short');
+    await tap(staff, '#menu');
+    await staff.waitForSelector('#search-error', { state: 'detached' });
+    assert.equal(await staff.inputValue('input[name=q]'), '');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
 test('a queue of more than 1,000 threads says so, and a search narrows it', async () => {
   const kiosk = await startKiosk();
   try {
@@ -352,7 +374,7 @@ test('a locked account is told to go to the counter, and staff unlock it', async
       await loginProfessional(page, 'RSSMRA80A01H501U', '00000000');
       await page.waitForSelector('.kiosk-error');
       const said = await page.textContent('.kiosk-error');
-      assert.match(said, /Credenziali non valide/);
+      assert.match(said, /Codice fiscale o PIN errati/);
       // Each wrong try says how many remain before the lock.
       assert.match(said, i === 3 ? /Resta 1 tentativo/ : new RegExp(`Restano ${4 - i} tentativi`));
       await page.evaluate(() => document.querySelector('.kiosk-error').remove());
@@ -360,8 +382,10 @@ test('a locked account is told to go to the counter, and staff unlock it', async
     await loginProfessional(page, 'RSSMRA80A01H501U', '00000000');
     await page.waitForSelector('.kiosk-error');
     const text = await page.textContent('.kiosk-error');
-    assert.match(text, /bloccato/);
-    assert.match(text, /sportello/);
+    // How long, and what to do, said once; the PIN pad stays closed.
+    assert.match(text, /Accesso bloccato per 15 minuti/);
+    assert.equal(text.match(/sportello/g).length, 1);
+    assert.equal(await page.isVisible('#osk'), false);
     await noViolations(page, 'locked message');
     await screenshot(page, 'locked-portrait');
 
@@ -375,8 +399,17 @@ test('a locked account is told to go to the counter, and staff unlock it', async
     await staff.waitForSelector('#professional-found');
     assert.equal((await staff.textContent('#professional-name')).trim(), 'Mario Rossi');
     assert.match(await staff.textContent('#professional-found'), /accesso bloccato/);
+    assert.match(await staff.textContent('#unlock'), /Sblocca l'accesso/);
     await tap(staff, '#unlock');
     await staff.waitForSelector('#unlocked');
+    // The card now says the access is not locked, and nothing offers to unlock it again.
+    assert.equal((await staff.textContent('#lock-state')).trim(), 'accesso non bloccato');
+    assert.equal(await staff.locator('#unlock').count(), 0);
+    // Found again: not locked, so "Nuovo PIN" is the main action.
+    await tap(staff, '#find-professional');
+    await staff.waitForSelector('#unlock-not-needed');
+    assert.equal(await staff.locator('#unlock').count(), 0);
+    assert.match(await staff.getAttribute('#pin-reset', 'class'), /btn-primary/);
     await noViolations(staff, 'unlock');
 
     await page.evaluate(() => document.querySelector('.kiosk-error').remove());

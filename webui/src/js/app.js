@@ -10,10 +10,10 @@ import { renderCompose, renderSent } from './views/compose.js';
 import { renderList, renderToRead } from './views/lists.js';
 import { renderThread } from './views/thread.js';
 import { renderContacts } from './views/contacts.js';
-import { renderQueue, renderStaffThread, renderWriteFirst, renderUnlock } from './views/staff.js';
+import { renderQueue, renderStaffThread, renderWriteFirst, renderUnlock, resetQueue } from './views/staff.js';
 import { renderTechnician } from './views/technician.js';
 import { renderHelp } from './views/help.js';
-import { state, showError, startSession } from './state.js';
+import { state, showError, startSession, go } from './state.js';
 
 const main = () => document.getElementById('main');
 
@@ -82,7 +82,12 @@ function renderHeader() {
   top.append(h('div', { class: 'brand' }, t('appName'),
     h('small', {}, s ? s.display_name : t('appSub'))));
   if (s) {
-    top.append(h('a', { href: '#/', class: 'btn' }, t('menu')));
+    // Also when the address is already "#/" (no hashchange would follow).
+    top.append(h('a', { href: '#/', class: 'btn', id: 'menu', onclick: (e) => {
+      e.preventDefault();
+      resetQueue();
+      go('#/');
+    } }, t('menu')));
   }
   const sizes = ['A', 'A+', 'A++'];
   top.append(h('div', { class: 'btn-group', role: 'group', 'aria-label': t('textSize') },

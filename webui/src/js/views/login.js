@@ -124,10 +124,11 @@ export function renderLogin(el) {
       go('#/');
     } catch (err) {
       second.control.value = '';
-      const box = showError(el, err);
-      if (err.code === 'locked') box.append(h('p', { class: 'mb-0 mt-2' }, t('lockedHelp')));
+      showError(el, err);  // the server's words: for a lock, how long and what to do
       submit.disabled = false;
-      second.control.focus();
+      // After a lock the PIN pad does not open again as if to invite another try.
+      if (err.code === 'locked') second.control.blur();
+      else second.control.focus();
     }
   });
   const shown = notice;

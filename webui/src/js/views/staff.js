@@ -12,6 +12,11 @@ import { attachmentPicker } from './attachments.js';
 
 const f = { status: '', topic: '', unread: false, page: 1, q: '' };
 
+// "Menu" starts the queue afresh: no filter, no search, first page.
+export function resetQueue() {
+  Object.assign(f, { status: '', topic: '', unread: false, page: 1, q: '' });
+}
+
 function staffNav() {
   return h('nav', { class: 'd-flex flex-wrap gap-3 mb-4', 'aria-label': t('staffConsole') },
     h('a', { href: '#/', class: 'btn btn-outline-primary btn-lg' }, t('queue')),
@@ -21,10 +26,23 @@ function staffNav() {
 
 export async function renderQueue(el) {
   const topics = await loadTopics();
-  const data = await api.get(`/api/staff/communications?${query(f, f.q ? { q: f.q } : {})}`);
+  // A search the server refuses (fewer than 3 letters or digits) leaves the
+  // queue's screen in place with the reason beside the search box.
+  let refused = null;
+  const data = await api.get(`/api/staff/communications?${query(f, f.q ? { q: f.q } : {})}`)
+    .catch((err) => {
+      if (!f.q || err.status !== 422) throw err;
+      refused = err;
+      return { items: [], total: 0 };
+    });
   const again = () => { while (el.firstChild) el.firstChild.remove(); renderQueue(el); };
-  const search = field({ label: t('search'), name: 'q', value: f.q, osk: 'text', attrs: { maxlength: 150, autocomplete: 'off' } });
+  const search = field({ label: t('search'), name: 'q', value: f.q, osk: 'text', help: t('searchHelp'),
+    attrs: { maxlength: 150, autocomplete: 'off' } });
   search.control.addEventListener('input', () => { f.q = search.control.value; });
+  if (refused) {
+    search.control.setAttribute('aria-invalid', 'true');
+    search.wrap.append(h('div', { class: 'invalid-feedback d-block', id: 'search-error', role: 'alert' }, refused.message));
+  }
   const list = h('ul', { class: 'kiosk-list', id: 'queue' });
   for (const c of data.items) {
     list.append(h('li', {}, h('a', { href: `#/comunicazione/${c.id}` },
@@ -37,7 +55,7 @@ export async function renderQueue(el) {
   }
   append(el, [h('h1', { class: 'kiosk-title' }, t('staffConsole')), staffNav(),
     filterBar(f, topics, again, [search.wrap]),
-    data.items.length ? list : h('p', { class: 'lead' }, t('empty')),
+    data.items.length ? list : (refused ? null : h('p', { class: 'lead' }, t('empty'))),
     // The count stops at 1,000: said so, not shown as a page count that lies.
     data.total_capped ? h('p', { class: 'text-muted', id: 'queue-capped' }, t('moreThan', data.total)) : null,
     pager(f, data.total, again)]);
@@ -140,17 +158,19 @@ export function renderUnlock(el) {
   const found = h('div', { 'aria-live': 'polite' });
   const code = () => encodeURIComponent(cf.control.value.trim().toUpperCase());
   const clearError = () => { const old = el.querySelector('.kiosk-error'); if (old) old.remove(); };
+  // Offered only while the access is locked; once done, the card says so.
   const unlockButton = (p) => h('button', { type: 'button', class: 'btn btn-primary btn-lg w-100', id: 'unlock',
-    onclick: async () => {
+    onclick: async (e) => {
       try {
         await api.post(`/api/staff/professionals/${encodeURIComponent(p.codice_fiscale)}/unlock`);
         clearError();
-        found.append(h('div', { class: 'alert alert-success mt-3', id: 'unlocked' }, t('unlockDone')));
+        found.querySelector('#lock-state').textContent = t('pinNotLocked');
+        e.target.replaceWith(h('div', { class: 'alert alert-success mt-3', id: 'unlocked', role: 'status' }, t('unlockDone')));
       } catch (err) { showError(el, err); }
     } }, t('unlock'));
   // "Nuovo PIN": a short window in which the professional types a new PIN on
   // the kiosk, twice; the clerk never sees it.
-  const pinResetButton = (p) => h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100 mt-3', id: 'pin-reset',
+  const pinResetButton = (p) => h('button', { type: 'button', class: `btn ${p.locked ? 'btn-outline-primary' : 'btn-primary'} btn-lg w-100 mt-3`, id: 'pin-reset',
     onclick: async () => {
       try {
         const r = await api.post(`/api/staff/professionals/${encodeURIComponent(p.codice_fiscale)}/pin-reset`);
@@ -177,9 +197,9 @@ export function renderUnlock(el) {
       found.append(h('dl', { class: 'kiosk-summary', id: 'professional-found' },
         h('dt', {}, t('professionalName')), h('dd', { id: 'professional-name' }, p.name),
         h('dt', {}, t('codiceFiscale')), h('dd', { class: 'selectable' }, p.codice_fiscale),
-        h('dt', {}, t('status')), h('dd', {}, p.locked ? t('pinLocked') : t('pinNotLocked'))),
-      h('p', { class: 'mt-3' }, t('unlockHelp')),
-      unlockButton(p),
+        h('dt', {}, t('status')), h('dd', { id: 'lock-state' }, p.locked ? t('pinLocked') : t('pinNotLocked'))),
+      p.locked ? h('p', { class: 'mt-3' }, t('unlockHelp')) : h('p', { class: 'mt-3', id: 'unlock-not-needed' }, t('unlockNotNeeded')),
+      p.locked ? unlockButton(p) : null,
       h('p', { class: 'mt-4 mb-0' }, t('pinResetHelp')),
       pinResetButton(p));
     } catch (err) { showError(el, err); }
