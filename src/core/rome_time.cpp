@@ -41,6 +41,13 @@ std::string romeDateTimeText(std::int64_t unix_seconds) {
   return buf;
 }
 
+std::string romeTimeText(std::int64_t unix_seconds) {
+  const CivilTime c = romeTime(unix_seconds);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", c.hour, c.minute);
+  return buf;
+}
+
 IsoUtc isoUtcChars(std::int64_t unix_seconds) {
   const CivilTime c = civil(sys_seconds{seconds{unix_seconds}}, 0);
   IsoUtc out;

@@ -19,6 +19,9 @@ CivilTime romeTime(std::int64_t unix_seconds);
 // "27/11/2026 ore 10:42", as receipts and screens say it.
 std::string romeDateTimeText(std::int64_t unix_seconds);
 
+// "10:42", Rome time of day.
+std::string romeTimeText(std::int64_t unix_seconds);
+
 // "2026-11-27T09:42:00Z", for the API.
 std::string isoUtc(std::int64_t unix_seconds);
 // The same in a buffer of its own, with no allocation (lists write many).

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/crypto.h"
+#include "core/rome_time.h"
 #include "core/topics.h"
 #include "domain/audit.h"
 
@@ -191,14 +192,32 @@ Result<std::string> ReceiptService::mailReceipt(const Session& who,
   if (!messages) return fail(messages.error());
   const Message* m = receiptMessage(*messages, message_id);
   if (!m) return fail(notFound());
-  auto contacts = (*tx)->currentContacts(who.subject_id);
-  if (!contacts) return fail(contacts.error());
-  if (!*contacts || (*contacts)->contacts.pec.empty()) {
-    return fail(Error::invalid("pec_missing",
-                               "Tra i suoi contatti non c'è una PEC: la aggiunga in «I miei "
-                               "contatti» per ricevere la ricevuta."));
+  // Only to the PEC of the thread's snapshot (the contacts in force when it
+  // was registered), not to an address just typed: the kiosk is no relay.
+  std::optional<ContactsVersion> snapshot;
+  if ((*c)->contacts_version_id != 0) {
+    auto v = (*tx)->contactsVersionById((*c)->contacts_version_id);
+    if (!v) return fail(v.error());
+    snapshot = std::move(*v);
   }
-  const std::string pec = (*contacts)->contacts.pec;
+  if (!snapshot || snapshot->contacts.pec.empty()) {
+    return fail(Error::invalid("pec_missing",
+                               "Quando questa comunicazione è stata registrata tra i suoi "
+                               "contatti non c'era una PEC: la ricevuta si può stampare o vedere "
+                               "sullo schermo."));
+  }
+  // At most once an hour per thread.
+  auto last = (*tx)->lastOutboxAt(communication_id, NotifyEvent::kReceipt);
+  if (!last) return fail(last.error());
+  if (*last != 0 && now - *last < kReceiptMailInterval) {
+    Error e{ErrorCode::kTooMany, "receipt_recently_mailed",
+            "La ricevuta di questa comunicazione è già stata inviata alla PEC alle " +
+                romeTimeText(*last) + ": si può chiedere di nuovo dalle " +
+                romeTimeText(*last + kReceiptMailInterval) + "."};
+    e.detail = std::to_string(*last + kReceiptMailInterval - now);  // seconds to wait
+    return fail(std::move(e));
+  }
+  const std::string pec = snapshot->contacts.pec;
   OutboxRow row{communication_id,      NotifyEvent::kReceipt, Channel::kPec, pec, now,
                 message_id ? m->id : 0};
   if (auto st = (*tx)->insertOutbox(row); !st) return fail(st.error());

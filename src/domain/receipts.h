@@ -58,6 +58,8 @@ struct ReceiptData {
   std::optional<AuditHead> audit_head;  // the chain head signed when the receipt was made
 };
 
+inline constexpr std::int64_t kReceiptMailInterval = 3600;  // seconds between two receipt mails
+
 struct ReceiptCheck {
   bool valid = false;
   std::string reason;  // Italian, why it is not valid
@@ -93,8 +95,10 @@ class ReceiptService {
                                 std::optional<std::int64_t> owner_id = std::nullopt);
 
   // "Invia ricevuta alla PEC": queues the receipt (a PDF attachment, made
-  // when the dispatcher sends it) to the PEC on file. The owner only; 404
-  // for anything else, 422 pec_missing without a PEC. Audited. The PEC.
+  // when the dispatcher sends it) to the PEC of the thread's contacts
+  // snapshot, at most once an hour per thread (429 receipt_recently_mailed).
+  // The owner only; 404 for anything else, 422 pec_missing when the snapshot
+  // has no PEC. Audited. Returns the PEC.
   Result<std::string> mailReceipt(const Session& who,
                                   std::int64_t communication_id,
                                   std::optional<std::int64_t> message_id,

@@ -251,6 +251,7 @@ class CommHandlers {
   Response printAttachment(Request& req) {
     auto f = attachmentRoute(req);
     if (!f) return f.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     return respond(d_.receipt_desk.printAttachment(*f), [](int job) {
       return Response::json(202, {{"status", "queued"}, {"job", job}});
     });

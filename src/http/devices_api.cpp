@@ -19,6 +19,7 @@ class DeviceHandlers {
   Response scan(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     int pages = 1;
     bool ask = false;
     if (!req.body.empty()) {
@@ -45,6 +46,7 @@ class DeviceHandlers {
   Response cancelScan(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     d_.sources.cancelScan();
     return Response::json(202, {{"status", "cancelling"}});
   }
@@ -52,6 +54,7 @@ class DeviceHandlers {
   Response scanProgress(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     const auto p = d_.sources.scanProgress();
     return Response::json(200,
                           {{"scanning", p.scanning}, {"pages", p.pages}, {"waiting", p.waiting}});
@@ -61,6 +64,7 @@ class DeviceHandlers {
   Response scanAnswer(Request& req, bool more) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     return respond(d_.sources.answerScan(more),
                    Response::json(202, {{"status", more ? "scanning" : "finishing"}}));
   }
@@ -68,6 +72,7 @@ class DeviceHandlers {
   Response usbList(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     return respond(d_.sources.usbFiles(), [](const std::vector<domain::UsbEntry>& entries) {
       json items = json::array();
       for (const auto& [f, reason] : entries) {
@@ -86,6 +91,7 @@ class DeviceHandlers {
   Response usbFile(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     return respond(d_.sources.usbFile(req.params["name"]), [](domain::SourcedDocument& doc) {
       return fileResponse(std::move(doc.content_type), std::move(doc.data), doc.filename);
     });

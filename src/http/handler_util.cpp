@@ -58,6 +58,13 @@ std::optional<std::string> stringField(const nlohmann::json& body, const char* k
   return it->get<std::string>();
 }
 
+std::optional<Response> kioskScreenOnly(const Request& req) {
+  if (req.fromKioskScreen()) return std::nullopt;
+  return Response::error(403, "kiosk_screen_only",
+                         "Scanner, chiavetta USB e stampante del chiosco si usano solo dallo "
+                         "schermo del chiosco.");
+}
+
 Response badRequest() {
   return Response::error(400, "invalid_request", "La richiesta non ha i campi attesi.");
 }

@@ -35,6 +35,10 @@ std::expected<nlohmann::json, Response> jsonBody(const Request& req);
 std::optional<std::string> stringField(const nlohmann::json& body, const char* key);
 
 Response badRequest();
+// The kiosk's own devices (scanner, USB stick, printer) serve its own screen
+// only: 403 kiosk_screen_only from anywhere else (a staff PC has the file
+// dialog and its own printer); nullopt from the screen.
+std::optional<Response> kioskScreenOnly(const Request& req);
 Response unsupportedMediaType(std::string_view expected);
 
 // The Content-Disposition header of a file answered ("inline" or

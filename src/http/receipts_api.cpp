@@ -62,6 +62,7 @@ class ReceiptHandlers {
   Response print(Request& req, std::initializer_list<Role> roles) {
     auto s = guard_.check(req, roles);
     if (!s) return s.error();
+    if (auto refused = kioskScreenOnly(req)) return *refused;
     if (!req.body.empty()) {
       auto body = jsonBody(req);
       if (!body) return body.error();
@@ -93,11 +94,16 @@ class ReceiptHandlers {
     }
     auto id = idParam(req, "id");
     if (!id) return errorResponse(Error::notFound("Ricevuta non trovata."));
-    return respond(d_.receipts.mailReceipt(*s, *id, mid, d_.clock.nowSeconds()),
-                   [this](const std::string& to) {
-                     if (d_.wake_dispatcher) d_.wake_dispatcher();
-                     return Response::json(202, {{"status", "queued"}, {"to", to}});
-                   });
+    auto to = d_.receipts.mailReceipt(*s, *id, mid, d_.clock.nowSeconds());
+    if (!to) {
+      Response refused = errorResponse(to.error());
+      if (to.error().reason == "receipt_recently_mailed") {
+        refused.header("Retry-After", to.error().detail);  // the seconds left
+      }
+      return refused;
+    }
+    if (d_.wake_dispatcher) d_.wake_dispatcher();
+    return Response::json(202, {{"status", "queued"}, {"to", *to}});
   }
 
   // The public verification page: valid or not, and the registration's

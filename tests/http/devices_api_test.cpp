@@ -156,3 +156,47 @@ TEST_CASE("the USB routes serve allowed files only and list refused ones with th
   CHECK(c.get("/api/usb/files/../../etc/passwd").status == 404);
   CHECK(kiosk.direct().get("/api/usb/files").status == 401);
 }
+
+TEST_CASE("the kiosk's scanner, stick and printer answer its own screen only, never a branch PC",
+          "[http]") {
+  test::TempDir stick;
+  std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));
+  const std::string mount = stick.path().string();
+  TestKiosk kiosk({.configure = [mount](config::Config& c) {
+    c.usb_mount = mount;
+    c.scanner.device = "test";
+  }});
+  // A professional's thread with an attachment, to print.
+  HttpClient pro = kiosk.direct();
+  REQUIRE(pro.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  auto sent = pro.postForm("/api/communications", {{"topic", "rimborso"}, {"subject", "Prova"},
+                                                   {"body", "Testo"}},
+                           {{"documento.pdf", test::readFile(kFiles + "/documento.pdf")}});
+  REQUIRE(sent.status == 201);
+  const std::string id = std::to_string(sent.json()["id"].get<std::int64_t>());
+  const std::string att =
+      std::to_string(pro.get("/api/communications/" + id).json()["messages"][0]["attachments"][0]["id"]
+                         .get<std::int64_t>());
+  // A clerk on a branch PC, through the TLS proxy.
+  HttpClient clerk = kiosk.direct();
+  REQUIRE(clerk.loginStaff("sportello", "sportello-demo").status == 200);
+  const std::vector<std::string> lan = {"X-Forwarded-For: 10.20.30.40",
+                                        "X-CSRF-Token: " + clerk.csrf_token,
+                                        "Content-Type: application/json"};
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/api/scan"},
+           {"GET", "/api/scan/progress"},
+           {"POST", "/api/scan/cancel"},
+           {"GET", "/api/usb/files"},
+           {"GET", "/api/usb/files/modulo.pdf"},
+           {"POST", "/api/attachments/" + att + "/print"},
+           {"POST", "/api/staff/communications/" + id + "/print"}}) {
+    auto r = clerk.request(method, path, method == "POST" ? "{}" : "", lan);
+    INFO(method << " " << path);
+    CHECK(r.status == 403);
+    CHECK(r.errorCode() == "kiosk_screen_only");
+  }
+  // The kiosk's own screen still has them.
+  CHECK(pro.get("/api/usb/files").status == 200);
+  CHECK(pro.get("/api/usb/files/modulo.pdf").status == 200);
+}

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "http/http_client.h"
+#include "support/fakes.h"
 #include "receipts/pdf_receipt.h"
 #include "support/read_file.h"
 
@@ -160,8 +161,9 @@ TEST_CASE("attachments print as PDFs and pictures only, for their owner and staf
   CHECK(other.send("POST", "/api/attachments/" + picture + "/print", nullptr).status == 404);
 }
 
-TEST_CASE("the receipt goes to the PEC on file, for the owner only", "[http]") {
-  TestKiosk kiosk;
+TEST_CASE("the receipt goes to the thread's PEC, once an hour, for the owner only", "[http]") {
+  test::FakeClock clock;
+  TestKiosk kiosk({.clock = &clock});
   HttpClient pro = login(kiosk, "professional");
   const std::string id = sendOne(pro);
   auto queued = pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
@@ -170,13 +172,35 @@ TEST_CASE("the receipt goes to the PEC on file, for the owner only", "[http]") {
   CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt' AND channel = 'pec'") ==
         1);
   CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'receipt_mailed'") == 1);
+  // Not a relay: again within the hour is refused, saying when; a PEC typed
+  // afterwards is not used (the thread's snapshot is).
+  auto again = pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
+  CHECK(again.status == 429);
+  CHECK(again.errorCode() == "receipt_recently_mailed");
+  CHECK(std::stoi(again.header("retry-after")) > 3500);
+  CHECK(again.json()["error"]["message"].get<std::string>().find("di nuovo dalle") !=
+        std::string::npos);
+  REQUIRE(pro.send("PUT", "/api/contacts",
+                   {{"pec", "altro@pec.example.org"}, {"email", ""}, {"mobile", ""},
+                    {"notify", nlohmann::json::array({"pec"})}})
+              .status == 200);
+  const std::string second = sendOne(pro);  // registered with the new PEC
+  clock.advance(3601);
+  pro = login(kiosk, "professional");  // the session ended meanwhile
+  auto later = pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
+  REQUIRE(later.status == 202);
+  CHECK(later.json()["to"] == "mario.rossi@pec.example.com");  // the first thread's snapshot
+  CHECK(pro.send("POST", "/api/communications/" + second + "/receipt/pec", nullptr)
+            .json()["to"] == "altro@pec.example.org");
+  for (int i = 0; i < 30; ++i) (void)pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
+  CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt'") == 3);
   HttpClient staff = login(kiosk, "sportello");
   CHECK(staff.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr).status == 403);
   kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "");
   HttpClient other = kiosk.direct();
   REQUIRE(other.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
   CHECK(other.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr).status == 404);
-  CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt'") == 1);
+  CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt'") == 3);
 }
 
 TEST_CASE("a printer queue that CUPS does not know is unavailable, not a crash", "[http]") {

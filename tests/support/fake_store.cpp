@@ -341,6 +341,14 @@ class FakeTransaction final : public Transaction {
     return {};
   }
 
+  Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
+                                    domain::NotifyEvent event) override {
+    std::int64_t at = 0;
+    for (const auto& o : s_.outbox) {
+      if (o.communication_id == communication_id && o.event == event) at = std::max(at, o.created_at);
+    }
+    return at;
+  }
   Result<std::vector<OutboxItem>> claimOutbox(std::int64_t now,
                                               std::int64_t lease_until,
                                               int limit,

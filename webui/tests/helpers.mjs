@@ -188,6 +188,18 @@ export async function axe(page) {
   }, axeTags);
 }
 
+// One axe rule by id, run even when axe counts it experimental (e.g.
+// label-content-name-mismatch, WCAG 2.5.3): returns its violations.
+export async function axeRule(page, rule) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  return page.evaluate(async (id) => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'rule', values: [id] }, resultTypes: ['violations'], iframes: false,
+    });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }, rule);
+}
+
 export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }

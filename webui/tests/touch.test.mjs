@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
-  typeOsk, runKiosk, files, attachFromUsb, tapAt,
+  typeOsk, runKiosk, files, attachFromUsb, tapAt, axeRule,
 } from './helpers.mjs';
 
 let browser;
@@ -153,6 +153,14 @@ test('a PIN with lower-case letters is typed with the keyboard\'s shift key', as
     await runKiosk(['set-pin', 'RSSMRA80A01H501U', '--db', path.join(kiosk.dir, 'kiosk.db')], 'Rossi2026xY\n');
     const page = await openPage(browser, kiosk.url);
     assert.match(await page.textContent('body'), /minuscole/);  // the help says what a PIN may hold
+    // With the PIN pad open, every key's spoken name starts with what it shows
+    // («abc», «OK»): axe's label-content-name-mismatch (WCAG 2.5.3).
+    await tap(page, 'input[name=pin]');
+    await page.waitForSelector('#osk:not([hidden])');
+    assert.deepEqual(await axeRule(page, 'label-content-name-mismatch'), []);
+    await tapAt(page, '#osk button[data-key="shift"]');
+    assert.deepEqual(await axeRule(page, 'label-content-name-mismatch'), []);
+    await tapAt(page, '#osk button[data-key="shift"]');
     await loginProfessional(page, 'RSSMRA80A01H501U', 'Rossi2026xY');
     await page.waitForSelector('#tile-new');
   } finally {

@@ -123,6 +123,8 @@ class Transaction {
   // Threads with Institute messages the professional has not opened.
   virtual Result<std::int64_t> unreadCount(std::int64_t professional_id) = 0;
   virtual Status insertOutbox(const OutboxRow& row) = 0;
+  // When the newest outbox row of `event` for a thread was queued (0: never).
+  virtual Result<std::int64_t> lastOutboxAt(std::int64_t communication_id, NotifyEvent event) = 0;
 
   // Notification outbox. Claims up to `limit` pending rows due at `now` and
   // pushes their next attempt to `lease_until`, so that no other dispatcher

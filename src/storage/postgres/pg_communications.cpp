@@ -340,6 +340,13 @@ Status PgTransaction::insertOutbox(const OutboxRow& r) {
 
 // --- outbox --------------------------------------------------------------
 
+Result<std::int64_t> PgTransaction::lastOutboxAt(std::int64_t communication_id,
+                                                 domain::NotifyEvent event) {
+  return scalar(
+      "SELECT coalesce(max(created_at), 0) FROM outbox WHERE communication_id = $1 AND event = $2",
+      PgParams().add(communication_id).add(nameOf(event)));
+}
+
 Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
                                                            std::int64_t lease_until,
                                                            int limit,

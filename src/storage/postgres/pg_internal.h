@@ -327,6 +327,8 @@ class PgTransaction final : public domain::Transaction {
   Result<std::optional<domain::StoredFile>> attachmentById(std::int64_t id) override;
   Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
   Status insertOutbox(const domain::OutboxRow& r) override;
+  Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
+                                    domain::NotifyEvent event) override;
 
   Result<std::vector<domain::OutboxItem>> claimOutbox(std::int64_t now,
                                                       std::int64_t lease_until,

@@ -319,6 +319,17 @@ Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
       .run();
 }
 
+Result<std::int64_t> SqliteTransaction::lastOutboxAt(std::int64_t communication_id,
+                                                     domain::NotifyEvent event) {
+  auto q = query(
+      "SELECT coalesce(max(created_at), 0) FROM outbox WHERE communication_id = ? AND event = ?");
+  if (!q) return fail(q.error());
+  q->bind(communication_id).bind(nameOf(event));
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->int64(0);
+}
+
 Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
                                                                std::int64_t lease_until,
                                                                int limit,

@@ -294,6 +294,8 @@ class SqliteTransaction final : public domain::Transaction {
   Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
 
   Status insertOutbox(const OutboxRow& r) override;
+  Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
+                                    domain::NotifyEvent event) override;
 
   // --- outbox --------------------------------------------------------------
 

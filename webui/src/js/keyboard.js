@@ -110,8 +110,9 @@ function render() {
   const last = h('div', { class: 'row-keys' });
   if (cased) {
     const label = kind === 'pin' ? (shift ? 'ABC' : 'abc') : '⇧';
+    // A spoken name starts with what the key shows (WCAG 2.5.3).
     const aria = kind === 'pin'
-      ? (shift ? t('oskUpper') : t('oskLower'))
+      ? `${label}, ${shift ? t('oskUpper') : t('oskLower')}`
       : t('oskShift');
     last.append(key(label, () => { shift = !shift; render(); }, 'wide shift', aria, 'shift'));
   }
@@ -119,7 +120,7 @@ function render() {
   if (target.tagName === 'TEXTAREA') last.append(key('↵', () => insert('\n'), 'wide', t('oskNewline'), '\n'));
   last.append(key('⌫', backspace, 'wide', t('oskBackspace'), 'backspace'));
   last.append(key(t('oskClear'), clearField, 'wide clear', t('oskClear'), 'clear'));
-  last.append(key('OK', () => target && target.blur(), 'wide ok', t('oskDone'), 'ok'));
+  last.append(key('OK', () => target && target.blur(), 'wide ok', `OK, ${t('oskDone')}`, 'ok'));
   panel.append(last);
 }
 
