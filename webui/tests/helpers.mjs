@@ -92,6 +92,17 @@ export async function tap(page, selector, options = {}) {
   await page.tap(selector, options);
 }
 
+// Taps a control that has just appeared, once a person could have read it:
+// a scan's buttons take no tap in their first 0.45 s (the second tap of a
+// double tap must not land on them).
+export async function tapSettled(page, selector) {
+  await page.waitForFunction((sel) => {
+    const el = document.querySelector(sel);
+    return el && !el.hidden && performance.now() - Number(el.dataset.shownAt || 0) >= 450;
+  }, selector);
+  await page.tap(selector);
+}
+
 // Taps the centre of whatever is at an element's place on the screen now,
 // without scrolling: the person taps what they see.
 export async function tapAt(page, selector) {

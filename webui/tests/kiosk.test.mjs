@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, files, tempFile, tap,
-  typeOsk, clearOsk, runKiosk, attachFromUsb,
+  typeOsk, clearOsk, runKiosk, attachFromUsb, tapSettled,
 } from './helpers.mjs';
 
 let browser;
@@ -145,7 +145,16 @@ test('scan two sheets one at a time and pick a file from the USB stick, send, fi
     await typeOsk(page, 'textarea[name=body]', 'Allego il modulo compilato e firmato.');
     await tap(page, '#scan');
     await noViolations(page, 'scan panel');
-    await tap(page, '#scan-start');
+    // A double tap on "Avvia scansione": "Annulla" appears under the finger
+    // and must not take the second tap (it cancelled the scan).
+    await page.locator('#scan-start').scrollIntoViewIfNeeded();
+    const finger = await page.$eval('#scan-start', (el) => {
+      const r = el.getBoundingClientRect();
+      return [r.x + r.width / 2, r.y + r.height / 2];
+    });
+    await page.touchscreen.tap(...finger);
+    await page.waitForTimeout(150);
+    await page.touchscreen.tap(...finger);
     // A flatbed: one sheet, then "Pagina successiva?".
     await page.waitForSelector('#scan-next:not([hidden])');
     assert.match(await page.textContent('#scan-status'), /Pagina 1 acquisita\. Pagina successiva\?/);
@@ -159,9 +168,9 @@ test('scan two sheets one at a time and pick a file from the USB stick, send, fi
       await route.fulfill({ response });
     });
     await page.waitForTimeout(500);
-    await tap(page, '#scan-next');
+    await tapSettled(page, '#scan-next');
     await page.waitForSelector('#scan-status:has-text("Pagina 2 acquisita")');
-    await tap(page, '#scan-finish');
+    await tapSettled(page, '#scan-finish');
     await page.waitForSelector('.kiosk-files li:has-text("scansione.pdf")');
     assert.match(await page.textContent('.kiosk-files'), /2 pagine/);
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
-  startKiosk, launch, openPage, loginProfessional, loginStaff, tap, typeOsk, attachFromUsb,
+  startKiosk, launch, openPage, loginProfessional, loginStaff, tap, typeOsk, attachFromUsb, tapSettled,
 } from './helpers.mjs';
 
 const out = path.resolve(process.argv[2] || 'screenshots');
@@ -112,7 +112,7 @@ try {
     await tap(page, '#scan-start');
     await page.waitForSelector('#scan-next:not([hidden])');
     await shot(page, variant, 'scan-next-page');
-    await tap(page, '#scan-finish');
+    await tapSettled(page, '#scan-finish');
     await page.waitForSelector('.kiosk-files li:has-text("scansione.jpg")');
     await typeOsk(page, 'textarea[name=body]', 'Allego il modulo.');
     await tap(page, '#send');

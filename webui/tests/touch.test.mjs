@@ -115,7 +115,9 @@ for (const [name, viewport] of [['portrait', { width: 1080, height: 1920 }], ['l
         await tapAt(page, '#login');
         await page.waitForFunction((n) => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/session')).length > n,
           before, { timeout: 3000 }).catch(() => assert.fail(`touch ${i} on "Accedi" sent nothing`));
-        await page.waitForSelector('.alert-danger, [role=alert]');
+        // The answer is on the screen (the tries left) before the next PIN is typed.
+        await page.waitForFunction((left) => (document.querySelector('.kiosk-error')?.textContent || '')
+          .includes(`Restano ${left} tentativi`) && !document.getElementById('login').disabled, 5 - i);
       }
       await typeOsk(page, 'input[name=pin]', '12345678');
       await scrollAboveKeyboard(page, '#login');

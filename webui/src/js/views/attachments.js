@@ -48,24 +48,29 @@ export function attachmentPicker(onError) {
     return true;
   }
 
+  // A button that has just appeared where a finger is may be reached by the
+  // second tap of a double tap: it takes no tap in its first 0.45 s.
+  const settle = (button) => { button.dataset.shownAt = String(performance.now()); };
+  const settled = (button) => performance.now() - Number(button.dataset.shownAt || 0) >= 450;
+
   // A flatbed takes one sheet at a time: the scan pauses after each page and
   // asks "Pagina successiva?"; the pages become one PDF (one page: a JPEG).
   function openScan() {
     const status = h('p', { class: 'mb-2', id: 'scan-status', role: 'status' }, t('scanIntro'));
     const start = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'scan-start' }, t('scanStart'));
     const next = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'scan-next', hidden: true,
-      onclick: () => answer('next') }, t('scanNext'));
+      onclick: () => { if (settled(next)) answer('next'); } }, t('scanNext'));
     const finish = h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id: 'scan-finish', hidden: true,
-      onclick: () => answer('finish') }, t('scanFinish'));
+      onclick: () => { if (settled(finish)) answer('finish'); } }, t('scanFinish'));
     const cancel = h('button', { type: 'button', class: 'btn btn-outline-danger btn-lg', hidden: true, id: 'scan-cancel',
-      onclick: () => api.post('/api/scan/cancel').catch(() => {}) }, t('cancel'));
+      onclick: () => { if (settled(cancel)) api.post('/api/scan/cancel').catch(() => {}); } }, t('cancel'));
     let polling = null;
     // The pages already answered: a poll sent before the answer and received
     // after it still says "waiting" for that page, and must not ask again.
     let answered = 0;
     let asked = 0;
     const ask = (shown, pages = 0) => {
-      if (shown) asked = pages;
+      if (shown) { asked = pages; settle(next); settle(finish); }
       next.hidden = !shown;
       finish.hidden = !shown;
       status.textContent = shown ? `${t('scanPageDone', pages)} ${t('scanNextHint')}` : t('scanning');
@@ -86,6 +91,7 @@ export function attachmentPicker(onError) {
     start.addEventListener('click', async () => {
       start.hidden = true;
       cancel.hidden = false;
+      settle(cancel);
       answered = 0;
       ask(false);
       watch();
