@@ -518,6 +518,8 @@ test('idle: a countdown, then logout on the server and nothing left in the brows
 
     await page.waitForSelector('#idle:not([hidden])', { timeout: 20000 });
     assert.match(await page.textContent('#idle'), /È ancora lì\?/);  // the formal «Lei»
+    // The overlay hides the screen under it: no name, no draft for passers-by.
+    assert.equal(await page.$eval('#idle', (el) => getComputedStyle(el).backgroundColor), 'rgb(11, 31, 51)');
     await noViolations(page, 'idle countdown');
     await screenshot(page, 'idle-portrait');
     await tap(page, '#idle-continue');  // "Continua" keeps the session
@@ -549,6 +551,11 @@ test('logout from any screen ends the session', async () => {
     await screenshot(page, 'received-landscape');
     const cookie = (await page.context().cookies()).find((c) => c.name === 'kiosk_session');
     await tap(page, '#logout');
+    // An end screen says what to take away, with nothing of the person on it.
+    await page.waitForSelector('#goodbye');
+    assert.match(await page.textContent('#goodbye'), /Arrivederci.*ricevuta.*chiavetta USB/s);
+    assert.doesNotMatch(await page.textContent('body'), /Mario|Rossi/);
+    await tap(page, '#goodbye-done');
     await page.waitForSelector('#login');
     const res = await fetch(`${kiosk.url}/api/session`, { headers: { Cookie: `kiosk_session=${cookie.value}` } });
     assert.equal(res.status, 401);

@@ -123,12 +123,32 @@ function applyPrefs() {
 // and reloads the page, so that nothing personal survives.
 export async function logout(reason = 'user') {
   idle.stop();
+  const professional = state.session && state.session.role === 'professional';
   if (state.session && reason !== 'lost') {
     try { await api.del('/api/session'); } catch { /* wiped anyway */ }
   }
   await wipe();
   history.replaceState(null, '', '/');
+  if (professional && reason === 'user') await goodbye();
   location.reload();
+}
+
+// The end, as a cash machine says it: what to take away, then the welcome
+// screen (after a tap, or by itself). Nothing of the person is left on it.
+function goodbye() {
+  hideKeyboard();
+  renderHeader();
+  const done = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'goodbye-done' }, t('goodbyeDone'));
+  clear(main()).append(h('div', { class: 'kiosk-view', id: 'goodbye' },
+    h('h1', { class: 'kiosk-title' }, t('goodbyeTitle')),
+    h('p', { class: 'lead' }, t('goodbyeText')),
+    done));
+  window.scrollTo(0, 0);
+  done.focus();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 8000);
+    done.addEventListener('click', () => { clearTimeout(timer); resolve(); });
+  });
 }
 
 async function wipe() {
