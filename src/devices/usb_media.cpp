@@ -7,8 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
 
 #include "core/own_stack.h"
 #include "domain/attachments.h"
@@ -96,6 +101,46 @@ void walk(int dirfd,
 }
 
 }  // namespace
+
+std::string FolderUsbMedia::insertion() {
+  if (mount_.empty()) return {};
+  char real[PATH_MAX];
+  if (!::realpath(mount_.c_str(), real)) return {};
+  // A mount on that folder: the kernel numbers each mount anew.
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line;
+  std::string found;
+  while (std::getline(info, line)) {
+    // "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT …"; the last mount there wins.
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, point;
+    if (fields >> id >> parent >> devno >> root >> point && point == real) found = "mount:" + id;
+  }
+  if (!found.empty()) return found;
+  // A plain folder standing for a stick: present only when it holds something.
+  struct stat st {};
+  if (::stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) return {};
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(real), ::closedir);
+  if (!dir) return {};
+  bool empty = true;
+  while (dirent* e = ::readdir(dir.get())) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  }
+  if (empty) return {};
+  // Its birth time tells a folder made again from the old one (an inode
+  // number is reused at once); the change time where the birth is unknown.
+  struct statx sx {};
+  std::string born;
+  if (::statx(AT_FDCWD, real, 0, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME)) {
+    born = std::to_string(sx.stx_btime.tv_sec) + "." + std::to_string(sx.stx_btime.tv_nsec);
+  } else {
+    born = std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+  }
+  return "dir:" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + born;
+}
 
 Result<std::vector<domain::UsbFile>> FolderUsbMedia::list() {
   return runOnOwnStack([&] { return listHere(); });

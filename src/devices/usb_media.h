@@ -19,6 +19,10 @@ class FolderUsbMedia final : public domain::UsbMedia {
   Result<std::vector<domain::UsbFile>> list() override;
   Result<domain::UsbDocument> read(const std::string& name) override;
   domain::DeviceState state() override;
+  // A mounted stick: its mount's id in /proc/self/mountinfo (new at each
+  // mount). A plain folder standing for one (tests, the demo): its device
+  // and inode. "" when nothing is there.
+  std::string insertion() override;
 
  private:
   Result<std::vector<domain::UsbFile>> listHere();

@@ -34,7 +34,32 @@ Status DocumentSources::answerScan(bool more) {
   return {};
 }
 
-Result<std::vector<UsbEntry>> DocumentSources::usbFiles() {
+void DocumentSources::sessionStarted(const std::string& session) {
+  const std::string stick = usb_.insertion();
+  std::lock_guard lock(sticks_mutex_);
+  if (stick_at_login_.size() > 10000) stick_at_login_.clear();
+  stick_at_login_[session] = stick;
+}
+
+void DocumentSources::sessionEnded(const std::string& session) {
+  std::lock_guard lock(sticks_mutex_);
+  stick_at_login_.erase(session);
+}
+
+Status DocumentSources::stickOfThisSession(const std::string& session) {
+  const std::string now = usb_.insertion();
+  if (now.empty()) return {};
+  std::lock_guard lock(sticks_mutex_);
+  auto it = stick_at_login_.find(session);
+  if (it == stick_at_login_.end() || it->second != now) return {};
+  return fail(Error::conflict(
+      "usb_inserted_before_login",
+      "La chiavetta nel chiosco era già inserita prima del suo accesso, forse da un'altra "
+      "persona: per vederne i file la tolga e la inserisca di nuovo."));
+}
+
+Result<std::vector<UsbEntry>> DocumentSources::usbFiles(const std::string& session) {
+  if (auto st = stickOfThisSession(session); !st) return fail(st.error());
   auto files = usb_.list();
   if (!files) return fail(files.error());
   std::vector<UsbEntry> out;
@@ -46,7 +71,9 @@ Result<std::vector<UsbEntry>> DocumentSources::usbFiles() {
   return out;
 }
 
-Result<SourcedDocument> DocumentSources::usbFile(const std::string& name) {
+Result<SourcedDocument> DocumentSources::usbFile(const std::string& session,
+                                                 const std::string& name) {
+  if (auto st = stickOfThisSession(session); !st) return fail(st.error());
   auto doc = usb_.read(name);
   if (!doc) return fail(doc.error());
   std::string filename = cleanFilename(name.substr(name.rfind('/') + 1));

@@ -3,6 +3,10 @@
 // the allowed types), before the screen offers them for a send. Thread-safe.
 #pragma once
 
+#include <mutex>
+
+#include <map>
+
 #include <string>
 #include <vector>
 
@@ -39,13 +43,22 @@ class DocumentSources {
   ScanProgress scanProgress() { return scanner_.progress(); }
   void cancelScan() { scanner_.cancel(); }
 
-  Result<std::vector<UsbEntry>> usbFiles();
+  // A stick is shown only to the session during which it was put in: one
+  // already there at login (left by the person before) answers 409
+  // usb_inserted_before_login until it is taken out and put in again.
+  void sessionStarted(const std::string& session);
+  void sessionEnded(const std::string& session);
+  Result<std::vector<UsbEntry>> usbFiles(const std::string& session);
   // One attachable file: its name cleaned as an attachment's.
-  Result<SourcedDocument> usbFile(const std::string& name);
+  Result<SourcedDocument> usbFile(const std::string& session, const std::string& name);
 
  private:
+  Status stickOfThisSession(const std::string& session);
+
   Scanner& scanner_;
   UsbMedia& usb_;
+  std::mutex sticks_mutex_;
+  std::map<std::string, std::string> stick_at_login_;  // by session token hash, guarded
 };
 
 }  // namespace kiosk::domain

@@ -99,6 +99,7 @@ class Handlers {
       if (auto s = d_.auth.authenticate(*old)) (void)d_.auth.logout(*s);
     }
     log::info("login", {{"role", std::string(domain::roleName(result->session.role))}});
+    d_.sources.sessionStarted(result->session.token_hash);
     Response res = Response::json(200, sessionJson(result->session));
     res.header("Set-Cookie", cookie(result->token, false));
     return res;
@@ -121,6 +122,7 @@ class Handlers {
     // A scan waiting for the next sheet ends with the person: the next one
     // finds the scanner free and nothing of theirs.
     if (s->role == Role::kProfessional) d_.sources.cancelScan();
+    d_.sources.sessionEnded(s->token_hash);
     Response res = Response::json(200, {{"status", "logged_out"}});
     res.header("Set-Cookie", cookie("", true));
     // Asks the browser to drop this origin's caches and storage too.

@@ -73,7 +73,7 @@ class DeviceHandlers {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
     if (auto refused = kioskScreenOnly(req)) return *refused;
-    return respond(d_.sources.usbFiles(), [](const std::vector<domain::UsbEntry>& entries) {
+    return respond(d_.sources.usbFiles(s->token_hash), [](const std::vector<domain::UsbEntry>& entries) {
       json items = json::array();
       for (const auto& [f, reason] : entries) {
         json item = {{"name", f.name},
@@ -92,7 +92,7 @@ class DeviceHandlers {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
     if (auto refused = kioskScreenOnly(req)) return *refused;
-    return respond(d_.sources.usbFile(req.params["name"]), [](domain::SourcedDocument& doc) {
+    return respond(d_.sources.usbFile(s->token_hash, req.params["name"]), [](domain::SourcedDocument& doc) {
       return fileResponse(std::move(doc.content_type), std::move(doc.data), doc.filename);
     });
   }

@@ -50,7 +50,7 @@ TEST_CASE("files on the stick say in Italian why they cannot be attached", "[dom
   usb.files = {{"doc/modulo.pdf", "%PDF-1.4 x"}, {"vuoto.pdf", ""}, {"run.sh", "#!/bin/sh"}};
   usb.refused = {{"vuoto.pdf", "empty"}, {"run.sh", "type_not_allowed"}};
   DocumentSources sources(scanner, usb);
-  auto files = sources.usbFiles();
+  auto files = sources.usbFiles("s1");
   REQUIRE(files);
   REQUIRE(files->size() == 3);
   std::map<std::string, std::string> reasons;
@@ -58,12 +58,12 @@ TEST_CASE("files on the stick say in Italian why they cannot be attached", "[dom
   CHECK(reasons["doc/modulo.pdf"].empty());
   CHECK(reasons["vuoto.pdf"] == "Il documento è vuoto.");
   CHECK(reasons["run.sh"].starts_with("Tipo di documento non ammesso: pdf"));
-  auto doc = sources.usbFile("doc/modulo.pdf");
+  auto doc = sources.usbFile("s1", "doc/modulo.pdf");
   REQUIRE(doc);
   CHECK(doc->filename == "modulo.pdf");  // the last component, as an attachment's name
   CHECK(doc->content_type == "application/pdf");
   usb.files["grande.pdf"] = "%PDF-1.4 " + std::string(kMaxAttachmentBytes, 'x');
-  CHECK(sources.usbFile("grande.pdf").error().reason == "attachment_too_large");
+  CHECK(sources.usbFile("s1", "grande.pdf").error().reason == "attachment_too_large");
 }
 
 namespace {

@@ -131,13 +131,14 @@ TEST_CASE("stopping the kiosk ends a scan that waits for the next sheet", "[http
 TEST_CASE("the USB routes serve allowed files only and list refused ones with the reason",
           "[http]") {
   test::TempDir stick;
-  std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));
-  std::filesystem::copy_file(kFiles + "/script.sh", stick.file("script.sh"));
-  std::filesystem::create_symlink("/etc/passwd", stick.path() / "passwd.txt");
   const std::string mount = stick.path().string();
   TestKiosk kiosk({.configure = [mount](config::Config& c) { c.usb_mount = mount; }});
   HttpClient c = kiosk.direct();
   REQUIRE(c.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  // The stick is put in after the login (one already there is someone else's).
+  std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));
+  std::filesystem::copy_file(kFiles + "/script.sh", stick.file("script.sh"));
+  std::filesystem::create_symlink("/etc/passwd", stick.path() / "passwd.txt");
   auto list = c.get("/api/usb/files");
   REQUIRE(list.status == 200);
   REQUIRE(list.json()["items"].size() == 2);
@@ -160,7 +161,6 @@ TEST_CASE("the USB routes serve allowed files only and list refused ones with th
 TEST_CASE("the kiosk's scanner, stick and printer answer its own screen only, never a branch PC",
           "[http]") {
   test::TempDir stick;
-  std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));
   const std::string mount = stick.path().string();
   TestKiosk kiosk({.configure = [mount](config::Config& c) {
     c.usb_mount = mount;
@@ -173,6 +173,7 @@ TEST_CASE("the kiosk's scanner, stick and printer answer its own screen only, ne
                                                    {"body", "Testo"}},
                            {{"documento.pdf", test::readFile(kFiles + "/documento.pdf")}});
   REQUIRE(sent.status == 201);
+  std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));  // put in now
   const std::string id = std::to_string(sent.json()["id"].get<std::int64_t>());
   const std::string att =
       std::to_string(pro.get("/api/communications/" + id).json()["messages"][0]["attachments"][0]["id"]
@@ -199,4 +200,39 @@ TEST_CASE("the kiosk's scanner, stick and printer answer its own screen only, ne
   // The kiosk's own screen still has them.
   CHECK(pro.get("/api/usb/files").status == 200);
   CHECK(pro.get("/api/usb/files/modulo.pdf").status == 200);
+}
+
+TEST_CASE("a stick left in the kiosk is not shown to the next person until put in again",
+          "[http]") {
+  test::TempDir base;
+  const std::filesystem::path mount = base.path() / "stick";
+  const auto insert = [&] {
+    std::filesystem::create_directory(mount);
+    std::filesystem::copy_file(kFiles + "/documento.pdf", mount / "modulo.pdf");
+  };
+  const auto remove = [&] { std::filesystem::remove_all(mount); };
+  const std::string at = mount.string();
+  TestKiosk kiosk({.configure = [at](config::Config& c) { c.usb_mount = at; }});
+  kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
+  // The first person puts a stick in during their session: it is theirs.
+  HttpClient first = kiosk.direct();
+  REQUIRE(first.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
+  insert();
+  CHECK(first.get("/api/usb/files").status == 200);
+  REQUIRE(first.send("DELETE", "/api/session", nlohmann::json::object()).status == 200);
+  // They leave it behind: the next person does not see its files.
+  HttpClient next = kiosk.direct();
+  REQUIRE(next.loginProfessional("GRCFNC70D52L219G", "12345678").status == 200);
+  auto hidden = next.get("/api/usb/files");
+  CHECK(hidden.status == 409);
+  CHECK(hidden.errorCode() == "usb_inserted_before_login");
+  CHECK(hidden.json()["error"]["message"].get<std::string>().find("la tolga e la inserisca") !=
+        std::string::npos);
+  CHECK(next.get("/api/usb/files/modulo.pdf").status == 409);
+  // Taken out and put in again during this session: shown.
+  remove();
+  CHECK(next.get("/api/usb/files").json()["items"].empty());
+  insert();
+  CHECK(next.get("/api/usb/files").status == 200);
+  CHECK(next.get("/api/usb/files/modulo.pdf").status == 200);
 }

@@ -1,7 +1,7 @@
 // Shared by the browser tests: a real kiosk on a fresh SQLite file, Debian's
 // Chromium driven by playwright-core, axe-core checks, screenshots.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, copyFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,15 +19,24 @@ mkdirSync(shots, { recursive: true });
 // Starts `cassetto-kiosk serve --demo` on a free port with a fresh database.
 // `config`: a file in tests/; `ini`: INI text written to a temporary file;
 // `env`: extra environment (SANE_CONFIG_DIR for the scanner); `usb`: a USB
-// stick (a folder) holding the test files, plus `{name: Buffer}` extras.
+// stick (a folder) holding the test files, plus `{name: Buffer}` extras. As
+// at a real kiosk the stick goes in after the login (one already there at
+// login is someone else's and is not shown): `kiosk.insertStick()`, which
+// `attachFromUsb` calls the first time.
+let pendingStick = null;
 export async function startKiosk({ config, ini, env, usb } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'kiosk-ui-'));
   const args = ['serve', '--demo', '--db', path.join(dir, 'kiosk.db'), '--listen', '127.0.0.1:0'];
+  let insertStick = async () => {};
   if (usb) {
     const stick = path.join(dir, 'usb');
-    mkdirSync(stick);
-    for (const f of readdirSync(files)) if (f !== 'make_samples.py') copyFileSync(path.join(files, f), path.join(stick, f));
-    for (const [name, content] of Object.entries(usb === true ? {} : usb)) writeFileSync(path.join(stick, name), content);
+    insertStick = async () => {
+      if (existsSync(stick)) return;
+      mkdirSync(stick);
+      for (const f of readdirSync(files)) if (f !== 'make_samples.py') copyFileSync(path.join(files, f), path.join(stick, f));
+      for (const [name, content] of Object.entries(usb === true ? {} : usb)) writeFileSync(path.join(stick, name), content);
+    };
+    pendingStick = insertStick;
     ini = `${config ? readFileSync(path.join(here, config), 'utf8') : ''}\n${ini || ''}\n[usb]\nmount = ${stick}\n`;
     config = undefined;
   }
@@ -51,6 +60,13 @@ export async function startKiosk({ config, ini, env, usb } = {}) {
   return {
     url,
     dir,
+    insertStick,
+    // Taken out and put in again, during the current session.
+    async reinsertStick() {
+      if (!usb) return;
+      rmSync(path.join(dir, 'usb'), { recursive: true, force: true });
+      await insertStick();
+    },
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
@@ -151,6 +167,7 @@ export async function clearOsk(page, selector) {
 // Attaches files from the USB stick as a person does: opens the stick's list
 // and taps "Allega" beside each one.
 export async function attachFromUsb(page, names) {
+  if (pendingStick) await pendingStick();  // the person puts the stick in first
   for (const name of names) {
     await tap(page, '#from-usb');
     const row = page.locator('#usb-files li', { has: page.locator(`.name:text-is(${JSON.stringify(name)})`) });

@@ -124,10 +124,7 @@ test('"Stampa ricevuta" without a printer says so with the server\'s words', asy
 test('scan two sheets one at a time and pick a file from the USB stick, send, find both in the thread', async () => {
   const sane = mkdtempSync(path.join(tmpdir(), 'sane-'));
   writeFileSync(path.join(sane, 'dll.conf'), 'test\n');
-  const stick = mkdtempSync(path.join(tmpdir(), 'usb-'));
-  copyFileSync(path.join(files, 'documento.pdf'), path.join(stick, 'modulo firmato.pdf'));
-  writeFileSync(path.join(stick, '.nascosto.pdf'), 'x');
-  copyFileSync(path.join(files, 'script.sh'), path.join(stick, 'script.sh'));
+  const stick = mkdtempSync(path.join(tmpdir(), 'usb-'));  // empty: no stick yet
   const kiosk = await startKiosk({
     ini: `[scanner]\ndevice = test\nmode = Gray\n[usb]\nmount = ${stick}\n`,
     env: { SANE_CONFIG_DIR: sane },
@@ -174,6 +171,10 @@ test('scan two sheets one at a time and pick a file from the USB stick, send, fi
     await page.waitForSelector('.kiosk-files li:has-text("scansione.pdf")');
     assert.match(await page.textContent('.kiosk-files'), /2 pagine/);
 
+    // The stick goes in now, during the session.
+    copyFileSync(path.join(files, 'documento.pdf'), path.join(stick, 'modulo firmato.pdf'));
+    writeFileSync(path.join(stick, '.nascosto.pdf'), 'x');
+    copyFileSync(path.join(files, 'script.sh'), path.join(stick, 'script.sh'));
     await tap(page, '#from-usb');
     await page.waitForSelector('#usb-files li');
     const listed = await page.$$eval('#usb-files .name', (els) => els.map((e) => e.textContent));
@@ -212,8 +213,14 @@ test('"Invia" tapped twice registers one communication', async () => {
     await tap(page, '[data-topic=normativa]');
     await typeOsk(page, 'input[name=subject]', 'Quesito');
     await typeOsk(page, 'textarea[name=body]', 'Testo del quesito.');
-    if (await page.isVisible('#osk')) await page.click('#osk button.ok');
-    await page.dblclick('#send');
+    // A double tap with the finger, the keyboard still open.
+    await page.locator('#send').scrollIntoViewIfNeeded();
+    const finger = await page.$eval('#send', (el) => {
+      const r = el.getBoundingClientRect();
+      return [r.x + r.width / 2, r.y + r.height / 2];
+    });
+    await page.touchscreen.tap(...finger);
+    await page.touchscreen.tap(...finger);
     await page.waitForSelector('#protocol');
     await page.goto(`${kiosk.url}/#/inviate`);
     await page.waitForSelector('#list li');
@@ -434,6 +441,7 @@ test('a sixth file is refused before upload with the server\'s wording; the stic
   try {
     const page = await openPage(browser, kiosk.url);
     await loginProfessional(page);
+    await kiosk.insertStick();  // put in after the login
     await tap(page, '#tile-new');
     await page.waitForSelector('#from-usb:not([disabled])');
     await attachFromUsb(page, ['documento.pdf', 'foto.png', 'foto.jpg', 'nota.txt', 'elenco.csv']);

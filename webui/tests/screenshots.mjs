@@ -26,9 +26,9 @@ async function shot(page, variant, screen) {
 
 async function prefs(page, variant) {
   if (!variant.large) return;
-  await page.click('button[aria-label="Dimensione del testo A++"]');
+  await page.tap('button[aria-label="Dimensione del testo A++"]');
   if (!(await page.evaluate(() => document.documentElement.classList.contains('contrast')))) {
-    await page.click('text=Alto contrasto');
+    await page.tap('text=Alto contrasto');
   }
 }
 
@@ -61,7 +61,7 @@ try {
     const desk = await openPage(browser, kiosk.url, { width: 1366, height: 768 }, { desk: true });
     await loginStaff(desk);
     await desk.waitForSelector('.kiosk-list a, .kiosk-list button.item');
-    await desk.click('.kiosk-list a, .kiosk-list button.item');
+    await desk.tap('.kiosk-list a, .kiosk-list button.item');
     await desk.waitForSelector('textarea[name=body]');
     await typeOsk(desk, 'textarea[name=body]', 'Abbiamo verificato il versamento: il rimborso sarà disposto entro 30 giorni.');
     await tap(desk, '#send-message');
@@ -73,7 +73,7 @@ try {
     const page = await openPage(browser, kiosk.url, variant.viewport);
     await prefs(page, variant);
     await shot(page, variant, 'login');
-    await page.click('input[name=codice_fiscale]');
+    await page.tap('input[name=codice_fiscale]');
     await page.waitForSelector('#osk:not([hidden])');
     await shot(page, variant, 'login-keyboard');
     await tap(page, '#new-pin');
@@ -91,10 +91,10 @@ try {
     await shot(page, variant, 'received-list');
     await go(page, '#/comunicazione/1', '#thread-protocol');
     await shot(page, variant, 'thread');
-    await page.click('.kiosk-attachment');
+    await page.tap('.kiosk-attachment');
     await page.waitForSelector('#viewer:not([hidden]) #viewer-content');
     await shot(page, variant, 'attachment-viewer');
-    await page.click('#viewer-close');
+    await page.tap('#viewer-close');
     await go(page, '#/contatti', 'input[name=pec]');
     await shot(page, variant, 'contacts');
     await go(page, '#/nuova', '#send');
@@ -104,6 +104,7 @@ try {
     await tap(page, '[data-topic=rimborso]');
     await typeOsk(page, 'input[name=subject]', 'Documenti');
     await shot(page, variant, 'compose-keyboard');
+    await kiosk.reinsertStick();  // this session's stick
     await tap(page, '#from-usb');
     await page.waitForSelector('#usb-files li');
     await shot(page, variant, 'usb-stick');
@@ -118,12 +119,12 @@ try {
     await tap(page, '#send');
     await page.waitForSelector('#protocol');
     await shot(page, variant, 'sent');
-    await page.click('#show-receipt');
+    await page.tap('#show-receipt');
     await page.waitForSelector('#viewer:not([hidden]) #viewer-content');
     await page.waitForTimeout(800);  // the PDF viewer draws the page
     await shot(page, variant, 'receipt-viewer');
-    await page.click('#viewer-close');
-    await page.click('#help');
+    await page.tap('#viewer-close');
+    await page.tap('#help');
     await page.waitForSelector('#help-back');
     await shot(page, variant, 'help');
     await page.context().close();

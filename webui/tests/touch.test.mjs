@@ -290,14 +290,14 @@ test('attachments are shown in the page, never downloaded to the kiosk', async (
     const buttons = page.locator('.kiosk-attachment');
     assert.equal(await buttons.count(), 3);
 
-    await buttons.nth(0).click();  // the PDF, in a frame of the page
+    await buttons.nth(0).tap();  // the PDF, in a frame of the page
     await page.waitForSelector('#viewer:not([hidden]) iframe#viewer-content');
     assert.match(await page.getAttribute('#viewer-content', 'src'), /^blob:/);
     await noViolations(page, 'attachment viewer');
     await tap(page, '#viewer-close');
     assert.equal(await page.isHidden('#viewer'), true);
 
-    await buttons.nth(1).click();  // the picture
+    await buttons.nth(1).tap();  // the picture
     await page.waitForSelector('#viewer:not([hidden]) img#viewer-content');
     await page.waitForFunction(() => document.getElementById('viewer-content').naturalWidth > 0);
     await screenshot(page, 'attachment-viewer-portrait');
@@ -307,7 +307,7 @@ test('attachments are shown in the page, never downloaded to the kiosk', async (
     assert.match(await page.textContent('#viewer-status'), /stampante/i);
     await tap(page, '#viewer-close');
 
-    await buttons.nth(2).click();  // the text: shown, not printable
+    await buttons.nth(2).tap();  // the text: shown, not printable
     await page.waitForSelector('#viewer:not([hidden]) pre#viewer-content');
     assert.equal(await page.$('#viewer-print'), null);
     await tap(page, '#viewer-close');
@@ -348,7 +348,7 @@ test('"Guida" is reachable from every screen, before and after logging in, in bo
     await page.waitForSelector('#send');
     await tap(page, '#help');
     await page.waitForSelector('#help-back');
-    await page.click('.kiosk-header button[lang=en]');
+    await tap(page, '.kiosk-header button[lang=en]');
     await page.waitForFunction(() => document.querySelector('#main h1').textContent.trim() === 'Help');
     await tap(page, '#help-back');
     await page.waitForSelector('#send');  // back to the draft's screen
@@ -477,7 +477,7 @@ test('at A++ every key of every keyboard stays on the screen, in both orientatio
       const page = await openPage(browser, kiosk.url, viewport);
       await tap(page, 'button[aria-label="Dimensione del testo A++"]');
       const offScreen = async (selector) => {
-        await page.click(selector);
+        await tap(page, selector);
         await page.waitForSelector('#osk:not([hidden])');
         return page.evaluate(() => [...document.querySelectorAll('#osk button')].filter((b) => {
           const r = b.getBoundingClientRect();
@@ -490,10 +490,11 @@ test('at A++ every key of every keyboard stays on the screen, in both orientatio
       await tap(page, '#tile-new');
       await page.waitForSelector('#send');
       assert.deepEqual(await offScreen('textarea[name=body]'), [], `text keyboard ${viewport.width}`);
-      await page.click('#osk button[data-key="shift"]');
+      await tapAt(page, '#osk button[data-key="shift"]');
       assert.deepEqual(await offScreen('textarea[name=body]'), [], `shifted keyboard ${viewport.width}`);
       // High contrast on top: the device buttons and the stick's list stay readable.
       await tap(page, 'text=Alto contrasto');
+      await kiosk.reinsertStick();  // this person's stick, put in now
       await tap(page, '#from-usb');
       await page.waitForSelector('#usb-files li.refused');
       await noViolations(page, `compose at A++ with high contrast ${viewport.width}`);

@@ -69,6 +69,10 @@ class UsbMedia {
   // attachment_too_large over 1 MiB, 503 usb_unavailable when the stick went away.
   virtual Result<UsbDocument> read(const std::string& name) = 0;
   virtual DeviceState state() = 0;
+  // What tells one insertion of a stick from the next ("" when no stick is
+  // there, or when the media cannot tell): a stick left in the kiosk keeps
+  // its value, a stick taken out and put in again gets a new one.
+  virtual std::string insertion() { return {}; }
 };
 
 }  // namespace kiosk::domain

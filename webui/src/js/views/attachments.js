@@ -25,19 +25,26 @@ export function attachmentPicker(onError) {
     onclick: () => openScan() }, `${t('scan')} (${t('notAvailable')})`);
   const panel = h('div', { class: 'kiosk-device-panel', 'aria-live': 'polite' });
 
-  // The device buttons come alive when /api/devices says so.
-  api.get('/api/devices').then((d) => {
-    if (d.scanner.status === 'ready') {
-      scan.disabled = false;
-      scan.textContent = t('scan');
-      scan.classList.replace('btn-outline-secondary', 'btn-outline-primary');
+  // The device buttons follow /api/devices: asked at once, then every 1.5 s
+  // while the picker is on the screen, so that a stick put in (or taken out)
+  // meanwhile shows within moments.
+  const showDevice = (button, ready, label) => {
+    if (button.disabled !== !ready) {
+      button.disabled = !ready;
+      button.textContent = ready ? label : `${label} (${t('notAvailable')})`;
+      button.classList.toggle('btn-outline-primary', ready);
+      button.classList.toggle('btn-outline-secondary', !ready);
     }
-    if (d.usb.status === 'ready') {
-      usb.disabled = false;
-      usb.textContent = t('fromUsb');
-      usb.classList.replace('btn-outline-secondary', 'btn-outline-primary');
-    }
+  };
+  const poll = () => api.get('/api/devices').then((d) => {
+    showDevice(scan, d.scanner.status === 'ready', t('scan'));
+    showDevice(usb, d.usb.status === 'ready', t('fromUsb'));
   }).catch(() => {});
+  poll();
+  const devicePoll = setInterval(() => {
+    if (!panel.isConnected) { clearInterval(devicePoll); return; }
+    if (!document.hidden) poll();
+  }, 1500);
 
   function add(file) {
     if (files.length >= max) { onError(new Error(t('tooMany'))); return false; }
