@@ -527,16 +527,21 @@ TEST_CASE("store: dispatchers claiming at once never take the same row", "[store
   CHECK(distinct.size() == 60);
 }
 
+namespace {
+// One thread with one PEC row due at 100.
+void onePecRow(Engine& e) {
+  auto tx = e.write();
+  const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+  REQUIRE(tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kPec, "r@pec.it", 100, 0}));
+  REQUIRE(tx->commit());
+}
+}  // namespace
+
 TEST_CASE("store: a row is marked only while its claim holds, never by a kiosk whose lease ran out",
           "[store][outbox]") {
   Engine e;
-  {
-    auto tx = e.write();
-    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-    const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
-    REQUIRE(tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kPec, "r@pec.it", 100, 0}));
-    REQUIRE(tx->commit());
-  }
+  onePecRow(e);
   // Kiosk A claims until 120 and is slow; at 130 kiosk B finds the lease run out.
   std::vector<OutboxItem> a;
   {
@@ -574,13 +579,7 @@ TEST_CASE("store: a row is marked only while its claim holds, never by a kiosk w
 
 TEST_CASE("store: a row claimed again before any outcome says it was in flight", "[store][outbox]") {
   Engine e;
-  {
-    auto tx = e.write();
-    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-    const auto cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
-    REQUIRE(tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kPec, "r@pec.it", 100, 0}));
-    REQUIRE(tx->commit());
-  }
+  onePecRow(e);
   const auto claim = [&](std::int64_t now, std::int64_t lease) {
     auto tx = e.write();
     auto got = *tx->claimOutbox(now, lease, 1, Channel::kPec);

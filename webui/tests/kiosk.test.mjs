@@ -441,6 +441,7 @@ test('a sixth file is refused before upload with the server\'s wording; the stic
   try {
     const page = await openPage(browser, kiosk.url);
     await loginProfessional(page);
+    await page.waitForSelector('#tile-new');
     await kiosk.insertStick();  // put in after the login
     await tap(page, '#tile-new');
     await page.waitForSelector('#from-usb:not([disabled])');
