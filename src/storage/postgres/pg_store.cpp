@@ -33,7 +33,6 @@ Error pgError(PGconn* conn, const PGresult* res, std::string_view what) {
   return Error::internal(std::move(detail));
 }
 
-
 bool PgConnection::awaitAnswer(std::chrono::steady_clock::time_point until) {
   if (timed_out_) return false;
   const int fd = PQsocket(conn_);
