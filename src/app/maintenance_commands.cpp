@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "app/command_support.h"
@@ -31,6 +32,7 @@ std::optional<std::string> readWhole(const std::filesystem::path& path) {
 }
 
 constexpr const char* kManifestHead = "cassetto-kiosk backup 1";
+constexpr auto kOwnerOnly = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
 
 }  // namespace
 
@@ -160,19 +162,36 @@ int runRestore(const std::vector<std::string>& args) {
   std::istringstream lines(*manifest);
   std::string line;
   bool has_db = false;
+  std::set<std::string> listed;  // only these are restored
   while (std::getline(lines, line)) {
     if (!line.starts_with("file ")) continue;
     std::istringstream f(line.substr(5));
     std::string sha, name;
     std::size_t size = 0;
     f >> sha >> size >> name;
-    auto data = readWhole(dir / name);
+    // Only the files a backup holds, inside its folder: no path, no other name.
+    if (name != "kiosk.db" && name != "receipt-key" && name != "receipt-key.retired") {
+      std::fprintf(stderr, "cassetto-kiosk restore: \"%s\" is not a file of a backup\n",
+                   name.c_str());
+      return kExitUsage;
+    }
+    // A regular file of the size the manifest says, before anything is read
+    // (a FIFO would wait for ever, /dev/zero would fill the memory).
+    std::error_code ec;
+    const auto st = std::filesystem::symlink_status(dir / name, ec);
+    if (ec || !std::filesystem::is_regular_file(st)) {
+      std::fprintf(stderr, "cassetto-kiosk restore: %s is not a regular file\n", name.c_str());
+      return kExitFailure;
+    }
+    const auto on_disk = std::filesystem::file_size(dir / name, ec);
+    auto data = ec || on_disk != size ? std::nullopt : readWhole(dir / name);
     if (!data || data->size() != size || crypto::sha256Hex(*data) != sha) {
       std::fprintf(stderr, "cassetto-kiosk restore: %s is missing or changed since the backup\n",
                    name.c_str());
       return kExitFailure;
     }
     has_db = has_db || name == "kiosk.db";
+    listed.insert(name);
   }
   if (!has_db) {
     std::fputs("cassetto-kiosk restore: the manifest names no kiosk.db\n", stderr);
@@ -193,6 +212,7 @@ int runRestore(const std::vector<std::string>& args) {
   std::error_code ec;
   std::filesystem::remove(scratch, ec);
   std::filesystem::copy_file(dir / "kiosk.db", scratch, ec);
+  if (!ec) std::filesystem::permissions(scratch, kOwnerOnly, ec);
   if (ec) {
     std::fprintf(stderr, "cassetto-kiosk restore: %s: %s\n", scratch.c_str(), ec.message().c_str());
     return kExitFailure;
@@ -203,7 +223,7 @@ int runRestore(const std::vector<std::string>& args) {
     auto store = open(check, "restore");
     if (!store) return store.error();
     std::unique_ptr<domain::ReceiptSigner> signer;
-    if (std::filesystem::exists(dir / "receipt-key")) {
+    if (listed.count("receipt-key")) {
       auto opened = receipts::Ed25519Signer::open((dir / "receipt-key").string());
       if (!opened) return report("restore", opened.error());
       signer = std::move(*opened);
@@ -227,16 +247,19 @@ int runRestore(const std::vector<std::string>& args) {
   const std::string incoming = db + ".restoring";
   std::filesystem::copy_file(dir / "kiosk.db", incoming,
                              std::filesystem::copy_options::overwrite_existing, ec);
+  if (!ec) std::filesystem::permissions(incoming, kOwnerOnly, ec);
   if (!ec) {
     for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
     ec.clear();
     std::filesystem::rename(incoming, db, ec);
   }
-  for (const auto& [from, to] :
-       {std::pair{dir / "receipt-key", receiptKeyPath(p->config)},
-        std::pair{dir / "receipt-key.retired", receiptKeyPath(p->config) + ".retired"}}) {
-    if (!ec && std::filesystem::exists(from)) {
-      std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+  for (const auto& [name, to] :
+       {std::pair{std::string("receipt-key"), receiptKeyPath(p->config)},
+        std::pair{std::string("receipt-key.retired"), receiptKeyPath(p->config) + ".retired"}}) {
+    if (!ec && listed.count(name)) {
+      std::filesystem::copy_file(dir / name, to, std::filesystem::copy_options::overwrite_existing,
+                                 ec);
+      if (!ec) std::filesystem::permissions(to, kOwnerOnly, ec);
     }
   }
   if (ec) {

@@ -104,5 +104,34 @@ cp newer/kiosk.db future.db
 check "serve and the commands refuse a database newer than the program" \
   bash -c "'$bin' selftest --db future.db 2>&1 | grep -q 'più recente'; '$bin' audit-verify --db future.db >/dev/null 2>&1; test \$? = 2"
 
+# 4. A hostile backup folder: entries outside it, a FIFO, a device, files the
+# manifest does not name, loose modes. Each refused at once, nothing restored.
+hostile() {  # hostile NAME LINE: a copy of the backup with LINE added to its manifest
+  rm -rf "$1"
+  cp -r "$latest" "$1"
+  echo "$2" >>"$1/manifest"
+}
+hostile outside "file $(sha256sum /etc/hostname | cut -d' ' -f1) $(stat -c %s /etc/hostname) ../../../../etc/hostname"
+check "a manifest entry outside the folder is refused" \
+  bash -c "'$bin' restore --db h1.db outside 2>&1 | grep -q 'not a file of a backup' && ! test -e h1.db"
+hostile absolute "file $(sha256sum /etc/hostname | cut -d' ' -f1) $(stat -c %s /etc/hostname) /etc/hostname"
+check "an absolute manifest entry is refused" \
+  bash -c "'$bin' restore --db h2.db absolute 2>&1 | grep -q 'not a file of a backup' && ! test -e h2.db"
+rm -rf fifo && cp -r "$latest" fifo && mv fifo/receipt-key.retired fifo/keep && mkfifo fifo/receipt-key.retired
+check "a FIFO in place of a file is refused at once, not waited on" \
+  bash -c "timeout 10 '$bin' restore --db h3.db fifo 2>&1 | grep -q 'not a regular file' && ! test -e h3.db"
+rm -rf device && cp -r "$latest" device && rm device/receipt-key.retired && ln -s /dev/zero device/receipt-key.retired
+check "a link to /dev/zero is refused at once" \
+  bash -c "timeout 10 '$bin' restore --db h4.db device 2>&1 | grep -q 'not a regular file' && ! test -e h4.db"
+rm -rf unlisted && cp -r "$latest" unlisted && sed -i '/ receipt-key.retired$/d' unlisted/manifest
+check "a file the manifest does not name is not restored" \
+  bash -c "mkdir -p unlisted-box && '$bin' restore --db unlisted-box/kiosk.db unlisted >/dev/null &&
+           test -e unlisted-box/kiosk.db.receipt-key && ! test -e unlisted-box/kiosk.db.receipt-key.retired"
+rm -rf loose && cp -r "$latest" loose && chmod 644 loose/kiosk.db  # (a key readable by others is refused outright)
+mkdir -p loose-box
+check "restored files are owner-only whatever the backup's modes" \
+  bash -c "'$bin' restore --db loose-box/kiosk.db loose >/dev/null &&
+           [ \"\$(stat -c %a loose-box/kiosk.db)\" = 600 ] && [ \"\$(stat -c %a loose-box/kiosk.db.receipt-key)\" = 600 ]"
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]

@@ -573,6 +573,26 @@ test('logout from any screen ends the session', async () => {
   }
 });
 
+test('in high contrast the chosen topic stays marked once the focus moves on', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await tap(page, 'text=Alto contrasto');
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await tap(page, '[data-topic=rimborso]');
+    await typeOsk(page, 'input[name=subject]', 'Altro');  // the focus is elsewhere now
+    const look = (sel) => page.$eval(sel, (el) => {
+      const s = getComputedStyle(el);
+      return `${s.backgroundColor} ${s.color}`;
+    });
+    assert.notEqual(await look('[data-topic=rimborso]'), await look('[data-topic=normativa]'));
+    await noViolations(page, 'compose, high contrast, topic chosen');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
 test('text size, high contrast and English stay accessible', async () => {
   const kiosk = await startKiosk();
   try {
