@@ -102,7 +102,7 @@ std::string cleanFilename(std::string_view raw) {
   if (const auto dot = name.rfind('.');
       dot != std::string::npos && dot + 1 < name.size() &&
       name.find_first_not_of(". ") >= dot && name.find_last_of(". ") == dot) {
-    return "allegato" + name.substr(dot);
+    name = "allegato" + name.substr(dot);  // still cut to 255 bytes below
   }
   // No leading dots or spaces (hidden files, "..") and no trailing spaces.
   const auto first = name.find_first_not_of(". ");

@@ -573,6 +573,33 @@ test('logout from any screen ends the session', async () => {
   }
 });
 
+test('the citizen\'s welcome screen has no staff tab; staff find theirs in a corner, or at once on a desk', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    assert.equal(await page.$('#tab-staff'), null);
+    assert.equal(await page.isVisible('input[name=codice_fiscale]'), true);
+    // Discreet: smaller than "Accedi", after it, still a 44 px target.
+    const [corner, login] = await Promise.all(['#staff-corner', '#login'].map((s) => page.$eval(s, (el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, height: r.height, font: parseFloat(getComputedStyle(el).fontSize) };
+    })));
+    assert.ok(corner.font < login.font && corner.top > login.top && corner.height >= 44, JSON.stringify({ corner, login }));
+    await tap(page, '#staff-corner');
+    await page.waitForSelector('input[name=username]');
+    await tap(page, '#back-to-professional');
+    await page.waitForSelector('input[name=codice_fiscale]');
+    await noViolations(page, 'welcome without staff tab');
+    // A staff PC on the LAN: the staff's login, and nothing else.
+    const desk = await openPage(browser, kiosk.url, { width: 1366, height: 768 }, { desk: true });
+    await desk.waitForSelector('input[name=username]');
+    assert.equal(await desk.$('input[name=codice_fiscale]'), null);
+    assert.equal(await desk.$('#staff-corner'), null);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
 test('in high contrast the chosen topic stays marked once the focus moves on', async () => {
   const kiosk = await startKiosk();
   try {

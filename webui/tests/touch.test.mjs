@@ -133,7 +133,7 @@ test('landscape staff desk: the password field stays above the keyboard', async 
   const kiosk = await startKiosk();
   try {
     const page = await openPage(browser, kiosk.url, { width: 1366, height: 768 });
-    await tap(page, '#tab-staff');
+    await tap(page, '#staff-corner');
     await typeOsk(page, 'input[name=username]', 'sportello');
     await typeOsk(page, 'input[name=password]', 'sportello-demo');
     const b = await boxes(page, 'input[name=password]');

@@ -83,13 +83,16 @@ export function renderLogin(el) {
   const rearm = () => { if (!state.session && el.isConnected) armReset(el); };
   for (const type of ['pointerdown', 'keydown', 'input']) el.addEventListener(type, rearm, { capture: true });
   if (mode === 'newpin') { renderNewPin(el); return; }
-  const tabs = h('div', { class: 'btn-group mb-4', role: 'group', 'aria-label': t('login') },
-    h('button', { type: 'button', class: `btn btn-lg ${mode === 'professional' ? 'btn-primary' : 'btn-outline-primary'}`,
-      'aria-pressed': String(mode === 'professional'), id: 'tab-professional',
-      onclick: () => { mode = 'professional'; renderAgain(el); } }, t('professional')),
-    h('button', { type: 'button', class: `btn btn-lg ${mode === 'staff' ? 'btn-primary' : 'btn-outline-primary'}`,
-      'aria-pressed': String(mode === 'staff'), id: 'tab-staff',
-      onclick: () => { mode = 'staff'; renderAgain(el); } }, t('operator')));
+  // A staff PC on the LAN is a desk: it logs staff in, nobody else. On the
+  // kiosk's own screen the citizen's login is the screen; staff reach theirs
+  // by a discreet control in the corner.
+  const desk = Boolean(state.kiosk.file_dialog);
+  if (desk) mode = 'staff';
+  const corner = desk ? null : mode === 'professional'
+    ? h('button', { type: 'button', class: 'btn btn-link kiosk-corner', id: 'staff-corner',
+      onclick: () => { mode = 'staff'; renderAgain(el); } }, t('staffCorner'))
+    : h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100 mt-3', id: 'back-to-professional',
+      onclick: () => { mode = 'professional'; renderAgain(el); } }, t('backToProfessional'));
 
   let first;
   let second;
@@ -134,15 +137,16 @@ export function renderLogin(el) {
   const shown = notice;
   notice = null;
   append(el, [
-    h('h1', { class: 'kiosk-title' }, t('welcome')),
-    h('p', { class: 'lead' }, t('welcomeText')),
+    h('h1', { class: 'kiosk-title' }, mode === 'staff' ? t('staffLoginTitle') : t('welcome')),
+    mode === 'staff' ? null : h('p', { class: 'lead' }, t('welcomeText')),
     h('p', {}, `${state.kiosk.branch_name} · ${state.kiosk.kiosk_id}`),
     shown ? h('div', { class: 'alert alert-success', role: 'status', id: 'pin-set' }, shown) : null,
-    tabs, form,
+    form,
     mode === 'professional'
       ? h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100', id: 'new-pin',
         onclick: () => { carriedCf = first.control.value.trim(); mode = 'newpin'; renderAgain(el); } }, t('newPinLink'))
-      : null]);
+      : null,
+    corner]);
 }
 
 function renderAgain(el) {
