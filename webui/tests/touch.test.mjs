@@ -393,6 +393,23 @@ test('the technician sees devices, pending and failed notifications, and retries
     assert.match(await row.textContent(), new RegExp(`${protocol.replace(/\./g, '\\.')}.*Registrazione.*PEC`));
     assert.match(await row.textContent(), /not configured/);
     assert.match(await page.textContent('#outbox-pending-empty'), /Nessuna/);
+    // Table headings wrap between words, never inside one.
+    const brokenWords = await page.$$eval('.kiosk-table th', (ths) => ths.flatMap((th) => {
+      const words = th.textContent.split(/\s+/).filter(Boolean);
+      const cs = getComputedStyle(th);
+      return words.filter((w) => {
+        // The word on one line, in the heading's font, outside the table.
+        const probe = document.createElement('span');
+        Object.assign(probe.style, { position: 'absolute', visibility: 'hidden', whiteSpace: 'nowrap', font: cs.font,
+          letterSpacing: cs.letterSpacing, textTransform: cs.textTransform });
+        probe.textContent = w;
+        document.body.append(probe);
+        const wide = probe.getBoundingClientRect().width;
+        probe.remove();
+        return wide > th.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) + 0.5;
+      });
+    }));
+    assert.deepEqual(brokenWords, [], 'headings broken inside a word');
     // Each notification channel with its state: the PEC provider is not there.
     assert.match(await page.textContent('#channels tr[data-channel=pec]'), /PEC\s*non risponde/);
     await noViolations(page, 'technician');
