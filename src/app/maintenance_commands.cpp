@@ -228,7 +228,7 @@ int runRestore(const std::vector<std::string>& args) {
       if (!opened) return report("restore", opened.error());
       signer = std::move(*opened);
     }
-    auto audit = domain::verifyAudit(**store, signer.get());
+    auto audit = domain::verifyAudit(**store, signer.get(), p->config.kiosk_id);
     if (!audit) return report("restore", audit.error());
     if (audit->first_broken) {
       std::fprintf(stderr, "cassetto-kiosk restore: audit log BROKEN at entry %lld: %s\n",
@@ -366,7 +366,7 @@ int runMigrateDb(const std::vector<std::string>& args) {
       return report("migrate-db", st.error());
     }
   }
-  auto check = domain::verifyAudit(**store, signer.get());
+  auto check = domain::verifyAudit(**store, signer.get(), p->config.kiosk_id);
   if (!check) return report("migrate-db", check.error());
   if (check->first_broken) {
     std::printf("audit log: BROKEN at entry %lld: %s\n",

@@ -57,6 +57,11 @@ Result<std::optional<std::string>> signingKiosk(Transaction& tx,
 // signed head: its signature, and that the entry it names is still there with
 // the same hash. A chain rewritten with recomputed hashes, or cut after an
 // anchored head, is broken.
-Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer = nullptr);
+// A head is checked only with keys of the kiosk it names: this kiosk's own
+// keyring (`signer`) for heads of `own_kiosk`, else that kiosk's keys
+// published in the database. Without a signer, no head is checked.
+Result<AuditCheck> verifyAudit(Store& store,
+                               ReceiptSigner* signer = nullptr,
+                               std::string_view own_kiosk = {});
 
 }  // namespace kiosk::domain

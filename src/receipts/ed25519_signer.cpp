@@ -101,6 +101,14 @@ bool Ed25519Signer::verify(std::string_view message, std::string_view signature)
 bool Ed25519Signer::verifyWith(std::string_view public_key_hex,
                                std::string_view message,
                                std::string_view signature) {
+  Ed25519Verifier verifier;
+  return verifier.verifyWith(public_key_hex, message, signature);
+}
+
+bool Ed25519Verifier::verifyWith(std::string_view public_key_hex,
+                                 std::string_view message,
+                                 std::string_view signature) {
+  crypto::init();
   std::array<unsigned char, 32> key{};
   std::size_t key_len = 0;
   unsigned char sig[crypto_sign_BYTES];

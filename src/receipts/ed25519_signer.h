@@ -49,4 +49,15 @@ class Ed25519Signer final : public domain::ReceiptSigner {
   std::vector<std::string> retired_lines_;
 };
 
+// Checks signatures with public keys only (those published in the database):
+// for audit-verify on a desk that holds no private key. It signs nothing.
+class Ed25519Verifier final : public domain::ReceiptSigner {
+ public:
+  std::string sign(std::string_view) override { return {}; }
+  bool verify(std::string_view, std::string_view) override { return false; }
+  bool verifyWith(std::string_view public_key_hex,
+                  std::string_view message,
+                  std::string_view signature) override;
+};
+
 }  // namespace kiosk::receipts

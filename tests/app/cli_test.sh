@@ -146,6 +146,14 @@ cp "$work/demo.db.receipt-key" "$work/cut.db.receipt-key"
 sqlite3 "$work/cut.db" "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log);"
 check "a log cut at its end is BROKEN (exit 1)" bash -c "
   '$bin' audit-verify --db '$work/cut.db' >'$work/out'; test \$? = 1 && grep -q 'cut' '$work/out'"
+# Without the private key (a desk, a technician's copy) the heads are still
+# checked, with the public keys the kiosk published in the database.
+cp "$work/demo.db" "$work/nokey.db"
+check "audit-verify without the private key checks the heads with the published keys" \
+  bash -c "'$bin' audit-verify --db '$work/nokey.db' | grep -qE '^signed heads: [1-9][0-9]* match \(checked with the public keys in the database\)$' && ! test -e '$work/nokey.db.receipt-key'"
+cp "$work/cut.db" "$work/cut-nokey.db"
+check "without the private key a cut log is still BROKEN" bash -c "
+  '$bin' audit-verify --db '$work/cut-nokey.db' >'$work/out2'; test \$? = 1 && grep -q 'cut' '$work/out2'"
 check "a port in use is a runtime failure (1)" bash -c "
   '$bin' serve --db '$work/demo.db' --listen 127.0.0.1:0 >'$work/s2' 2>&1 & p=\$!
   for _ in \$(seq 100); do grep -q '^listening' '$work/s2' && break; sleep 0.1; done

@@ -184,7 +184,7 @@ TEST_CASE("a genuine receipt verifies and its record is read back from the PDF",
   REQUIRE(r->audit_head);
   CHECK(r->qr.ends_with("&h=" + std::to_string(r->audit_head->id) + "." +
                         r->audit_head->hash.substr(0, 16)));
-  auto anchored = domain::verifyAudit(f.store, f.signer.get());
+  auto anchored = domain::verifyAudit(f.store, f.signer.get(), "K01");
   REQUIRE(anchored);
   CHECK(anchored->anchors >= 1);
   CHECK(domain::recordFromQr(r->record) == r->record);

@@ -90,7 +90,7 @@ TEST_CASE("signed heads: an intact chain verifies with every anchor", "[sqlite][
   c.anchor(1011);  // the head has not moved: no second anchor
   c.append(2, 1020);
   c.anchor(1030);
-  auto check = verifyAudit(*c.store, c.signer.get());
+  auto check = verifyAudit(*c.store, c.signer.get(), "K01");
   REQUIRE(check);
   CHECK_FALSE(check->first_broken);
   CHECK(check->entries == 5);
@@ -108,7 +108,7 @@ TEST_CASE("signed heads: a chain rewritten with recomputed hashes is caught", "[
   REQUIRE(plain);
   CHECK_FALSE(plain->first_broken);
   // …but the signed head no longer matches.
-  auto check = verifyAudit(*c.store, c.signer.get());
+  auto check = verifyAudit(*c.store, c.signer.get(), "K01");
   REQUIRE(check);
   REQUIRE(check->first_broken);
   CHECK(*check->first_broken == 4);
@@ -120,7 +120,7 @@ TEST_CASE("signed heads: cutting the last entries is caught", "[sqlite][audit]")
   c.append(5, 1000);
   c.anchor(1010);
   c.forge("DELETE FROM audit_log WHERE id >= 4;");
-  auto check = verifyAudit(*c.store, c.signer.get());
+  auto check = verifyAudit(*c.store, c.signer.get(), "K01");
   REQUIRE(check);
   REQUIRE(check->first_broken);
   CHECK(check->why.find("cut") != std::string::npos);
@@ -133,8 +133,53 @@ TEST_CASE("signed heads: an anchor forged without the kiosk's key is caught", "[
   c.forge(
       "DROP TRIGGER IF EXISTS audit_anchors_no_update; "
       "UPDATE audit_anchors SET at = at + 1;");
-  auto check = verifyAudit(*c.store, c.signer.get());
+  auto check = verifyAudit(*c.store, c.signer.get(), "K01");
   REQUIRE(check);
   REQUIRE(check->first_broken);
   CHECK(check->why.find("signature") != std::string::npos);
+}
+
+TEST_CASE("signed heads: a key published under another kiosk's id proves nothing about this one",
+          "[sqlite][audit]") {
+  Chain c;
+  c.append(3, 1000);
+  c.anchor(1010);
+  // The forger rewrites the log, makes a key of their own, publishes it as
+  // kiosk K99's and signs a new head naming K01 with it.
+  c.forge("UPDATE audit_log SET detail = 'falso' WHERE id = 2;");
+  c.rehash();
+  c.forge("DROP TRIGGER IF EXISTS audit_anchors_no_delete; DELETE FROM audit_anchors;");
+  auto forger = std::move(*receipts::Ed25519Signer::open(c.dir.file("forger.key")));
+  {
+    auto tx = *c.store->begin(TxMode::kWrite);
+    REQUIRE(tx->publishReceiptKey({forger->keyId(), "K99", forger->publicKeyHex(), 1000}));
+    REQUIRE(anchorAudit(*tx, *forger, "K01", 1020));
+    REQUIRE(tx->commit());
+  }
+  auto check = verifyAudit(*c.store, c.signer.get(), "K01");
+  REQUIRE(check);
+  REQUIRE(check->first_broken);
+  CHECK(check->why.find("signature of kiosk K01") != std::string::npos);
+  // A desk without the private key checks heads with the published public keys.
+  receipts::Ed25519Verifier public_only;
+  auto from_desk = verifyAudit(*c.store, &public_only, "K02");
+  REQUIRE(from_desk);
+  CHECK(from_desk->first_broken);
+}
+
+TEST_CASE("signed heads: checked without the private key, with the public keys published",
+          "[sqlite][audit]") {
+  Chain c;
+  c.append(2, 1000);
+  c.anchor(1010);
+  {
+    auto tx = *c.store->begin(TxMode::kWrite);
+    REQUIRE(tx->publishReceiptKey({c.signer->keyId(), "K01", c.signer->publicKeyHex(), 1000}));
+    REQUIRE(tx->commit());
+  }
+  receipts::Ed25519Verifier public_only;
+  auto check = verifyAudit(*c.store, &public_only, "K02");
+  REQUIRE(check);
+  CHECK_FALSE(check->first_broken);
+  CHECK(check->anchors == 1);
 }

@@ -235,7 +235,13 @@ TEST_CASE("store: signed heads are kept in order and checked by the verifier", "
   REQUIRE(last);
   CHECK(last->kiosk_id == "K02");
   CHECK(last->signature == anchors[1].signature);
-  auto check = verifyAudit(*e.store, signer.get());
+  // K01's heads with this kiosk's own keyring; K02's only with the keys K02 published.
+  {
+    auto tx = e.write();
+    REQUIRE(tx->publishReceiptKey({signer->keyId(), "K02", signer->publicKeyHex(), 100}));
+    REQUIRE(tx->commit());
+  }
+  auto check = verifyAudit(*e.store, signer.get(), "K01");
   REQUIRE(check);
   CHECK(check->anchors == 2);
   CHECK_FALSE(check->first_broken);
