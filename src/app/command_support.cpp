@@ -39,7 +39,8 @@ std::expected<Parsed, int> parse(const std::vector<std::string>& args,
 std::expected<std::unique_ptr<domain::Store>, int> open(const config::Config& c,
                                                         const std::string& command,
                                                         bool serving) {
-  auto store = storage::openStore(c.db, {c.threads + 2, c.busy_timeout_ms, c.statement_timeout_ms, serving});
+  auto store =
+      storage::openStore(c.db, {c.threads + 2, c.busy_timeout_ms, c.statement_timeout_ms, serving});
   if (!store) {
     const Error& e = store.error();
     std::fprintf(stderr, "cassetto-kiosk %s: database %s: %s\n", command.c_str(), c.db.c_str(),

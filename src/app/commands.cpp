@@ -242,7 +242,8 @@ int runSelftest(const std::vector<std::string>& args) {
   auto p = parse(args, "selftest", "", po::options_description("selftest options"));
   if (!p) return p.error();
   bool ok = true;
-  auto store = storage::openStore(p->config.db, {2, p->config.busy_timeout_ms, p->config.statement_timeout_ms});
+  auto store = storage::openStore(p->config.db,
+                                  {2, p->config.busy_timeout_ms, p->config.statement_timeout_ms});
   if (!store) {
     std::printf("database: FAIL %s (%s)\n", p->config.db.c_str(),
                 store.error().detail.empty() ? store.error().message.c_str()
@@ -358,8 +359,8 @@ int runAuditVerify(const std::vector<std::string>& args) {
   // Without the private key (a desk, a technician's laptop on the fleet's
   // database) the heads are still checked, with the published public keys.
   receipts::Ed25519Verifier public_only;
-  auto check = domain::verifyAudit(**store, signer ? signer.get() : &public_only,
-                                   p->config.kiosk_id);
+  auto check =
+      domain::verifyAudit(**store, signer ? signer.get() : &public_only, p->config.kiosk_id);
   if (!check) return report("audit-verify", check.error());
   if (check->first_broken) {
     std::printf("audit log: BROKEN at entry %lld: %s\n",

@@ -32,7 +32,8 @@ std::optional<std::string> readWhole(const std::filesystem::path& path) {
 }
 
 constexpr const char* kManifestHead = "cassetto-kiosk backup 1";
-constexpr auto kOwnerOnly = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+constexpr auto kOwnerOnly =
+    std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
 
 }  // namespace
 

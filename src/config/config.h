@@ -23,10 +23,10 @@ struct Config {
   bool cookie_secure = false;             // "Secure" session cookie (only behind HTTPS)
   std::string webui_dir;                  // serve the UI from this folder (development)
   // [database]
-  std::string db = "var/kiosk.db";  // SQLite file path, or postgresql:// URL (not yet)
-  int busy_timeout_ms = 5000;       // how long a writer waits for the SQLite lock
+  std::string db = "var/kiosk.db";   // SQLite file path, or postgresql:// URL (not yet)
+  int busy_timeout_ms = 5000;        // how long a writer waits for the SQLite lock
   int statement_timeout_ms = 15000;  // PostgreSQL: a statement's bound (server and kiosk)
-  int min_free_mb = 64;             // below this much free disk, new sends get 507 storage_full
+  int min_free_mb = 64;              // below this much free disk, new sends get 507 storage_full
   // [session] and [auth]
   domain::AuthPolicy auth;
   int login_attempts_per_minute = 20;  // login tries one client may make in any 60 s

@@ -99,9 +99,9 @@ std::string cleanFilename(std::string_view raw) {
   std::string name = utf8::clean(raw, /*drop_controls=*/true, /*keep_newlines=*/false);
   // A name that is only an extension once invisible characters are gone
   // (zero-width spaces + ".pdf") gets a neutral stem, not "pdf".
-  if (const auto dot = name.rfind('.');
-      dot != std::string::npos && dot + 1 < name.size() &&
-      name.find_first_not_of(". ") >= dot && name.find_last_of(". ") == dot) {
+  if (const auto dot = name.rfind('.'); dot != std::string::npos && dot + 1 < name.size() &&
+                                        name.find_first_not_of(". ") >= dot &&
+                                        name.find_last_of(". ") == dot) {
     name = "allegato" + name.substr(dot);  // still cut to 255 bytes below
   }
   // No leading dots or spaces (hidden files, "..") and no trailing spaces.

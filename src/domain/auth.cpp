@@ -164,9 +164,10 @@ Result<LoginResult> AuthService::loginProfessional(std::string_view codice_fisca
       !isLocked("p:" + std::to_string((*before)->id), (*before)->login, clock_.nowSeconds()) &&
       crypto::verifySecret((*before)->pin_hash, pin);
   // Unknown, locked and wrong all take one argon2id check: timing tells nothing.
-  if (!has_secret) crypto::burnVerification(pin);
-  else if (!secret_ok && isLocked("p:" + std::to_string((*before)->id), (*before)->login,
-                                  clock_.nowSeconds())) {
+  if (!has_secret)
+    crypto::burnVerification(pin);
+  else if (!secret_ok &&
+           isLocked("p:" + std::to_string((*before)->id), (*before)->login, clock_.nowSeconds())) {
     crypto::burnVerification(pin);
   }
 
@@ -462,8 +463,8 @@ Status AuthService::setPinAtKiosk(std::string_view codice_fiscale,
     crypto::burnVerification(code);  // an unknown code takes as long as a wrong one
     return fail(*e);
   }
-  const bool code_ok = code.size() == kPinResetCodeDigits &&
-                       crypto::verifySecret(before->pin_reset.code_hash, code);
+  const bool code_ok =
+      code.size() == kPinResetCodeDigits && crypto::verifySecret(before->pin_reset.code_hash, code);
   std::string hash;
   if (code_ok) {
     hash = crypto::hashSecret(pin);
@@ -481,20 +482,20 @@ Status AuthService::setPinAtKiosk(std::string_view codice_fiscale,
     const int left = policy_.pin_reset_code_tries - w.wrong_codes;
     if (left <= 0) w = {0, "", w.wrong_codes};
     if (auto st = (*tx)->setPinReset((*p)->id, w); !st) return st;
-    if (auto st = (*tx)->appendAudit({now, "anonymous", left <= 0 ? "pin_reset_closed" : "pin_reset_code_wrong",
-                                      actorOf(Role::kProfessional, cf),
-                                      "attempt " + std::to_string(w.wrong_codes)});
+    if (auto st = (*tx)->appendAudit(
+            {now, "anonymous", left <= 0 ? "pin_reset_closed" : "pin_reset_code_wrong",
+             actorOf(Role::kProfessional, cf), "attempt " + std::to_string(w.wrong_codes)});
         !st) {
       return st;
     }
     if (auto st = (*tx)->commit(); !st) return st;
     if (left <= 0) return fail(closed);
-    return fail(Error::conflict(
-        "pin_reset_code_wrong",
-        std::string("Codice dello sportello errato. ") +
-            (left == 1 ? "Resta 1 tentativo, poi il nuovo PIN viene annullato."
-                       : "Restano " + std::to_string(left) +
-                             " tentativi, poi il nuovo PIN viene annullato.")));
+    return fail(
+        Error::conflict("pin_reset_code_wrong",
+                        std::string("Codice dello sportello errato. ") +
+                            (left == 1 ? "Resta 1 tentativo, poi il nuovo PIN viene annullato."
+                                       : "Restano " + std::to_string(left) +
+                                             " tentativi, poi il nuovo PIN viene annullato.")));
   }
   if (auto st = (*tx)->setProfessionalPin((*p)->id, hash); !st) return st;
   if (auto st = (*tx)->setPinReset((*p)->id, {}); !st) return st;

@@ -3,10 +3,8 @@
 // the allowed types), before the screen offers them for a send. Thread-safe.
 #pragma once
 
-#include <mutex>
-
 #include <map>
-
+#include <mutex>
 #include <string>
 #include <vector>
 

@@ -6,13 +6,13 @@
 
 #include <array>
 #include <chrono>
-#include <thread>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -112,9 +112,9 @@ class KioskMonitor {
   MonitorOptions options_;
   std::mutex health_mutex_;
   std::condition_variable health_done_;
-  std::thread health_thread_;                          // guarded by health_mutex_
-  bool health_running_ = false;                        // guarded by health_mutex_
-  std::optional<HealthProblem> health_last_;           // guarded by health_mutex_
+  std::thread health_thread_;                           // guarded by health_mutex_
+  bool health_running_ = false;                         // guarded by health_mutex_
+  std::optional<HealthProblem> health_last_;            // guarded by health_mutex_
   std::chrono::steady_clock::time_point health_since_;  // the running probe's start
   std::mutex probe_mutex_;
   std::optional<std::chrono::steady_clock::time_point> probed_at_;  // guarded

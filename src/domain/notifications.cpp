@@ -292,9 +292,12 @@ Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop,
       ++stats.lease_lost;
       continue;
     }
-    if (result == "sent") ++stats.sent;
-    else if (result == "failed") ++stats.failed;
-    else ++stats.retried;
+    if (result == "sent")
+      ++stats.sent;
+    else if (result == "failed")
+      ++stats.failed;
+    else
+      ++stats.retried;
     if (observer_) observer_->notification(std::string(nameOf(item.channel)), result);
   }
   return stats;

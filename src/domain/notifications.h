@@ -10,11 +10,10 @@
 // thread (several kiosks may each run one on a shared database).
 #pragma once
 
-#include <mutex>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -82,7 +81,7 @@ class OutboxDesk {
 // How one channel's provider is doing, for /metrics and the technician.
 struct ChannelState {
   Channel channel = Channel::kEmail;
-  int consecutive_failures = 0;  // tries in a row that failed (0: working, or not tried)
+  int consecutive_failures = 0;   // tries in a row that failed (0: working, or not tried)
   std::int64_t last_success = 0;  // Unix seconds; 0: none in this run
   std::int64_t last_failure = 0;
   std::string last_error;

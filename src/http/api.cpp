@@ -384,13 +384,14 @@ class Handlers {
       const char* state = c.consecutive_failures > 0 ? "failing"
                           : c.last_success > 0       ? "ok"
                                                      : "idle";
-      out.push_back({{"channel", domain::nameOf(c.channel)},
-                     {"state", state},
-                     {"pending", backlog ? json(backlog->pending_by_channel[i]) : json(nullptr)},
-                     {"consecutive_failures", c.consecutive_failures},
-                     {"last_error", c.consecutive_failures > 0 ? c.last_error : ""},
-                     {"last_success", c.last_success ? json(isoUtc(c.last_success)) : json(nullptr)},
-                     {"last_failure", c.last_failure ? json(isoUtc(c.last_failure)) : json(nullptr)}});
+      out.push_back(
+          {{"channel", domain::nameOf(c.channel)},
+           {"state", state},
+           {"pending", backlog ? json(backlog->pending_by_channel[i]) : json(nullptr)},
+           {"consecutive_failures", c.consecutive_failures},
+           {"last_error", c.consecutive_failures > 0 ? c.last_error : ""},
+           {"last_success", c.last_success ? json(isoUtc(c.last_success)) : json(nullptr)},
+           {"last_failure", c.last_failure ? json(isoUtc(c.last_failure)) : json(nullptr)}});
       ++i;
     }
     return out;
@@ -406,23 +407,22 @@ class Handlers {
     if (!fleet) return errorResponse(fleet.error());
     json items = json::array();
     for (const auto& [k, this_kiosk, state] : *fleet) {
-      items.push_back(
-          {{"kiosk_id", k.kiosk_id},
-           {"this_kiosk", this_kiosk},
-           {"state", state},
-           {"branch_code", k.branch_code},
-           {"branch_name", k.branch_name},
-           {"version", k.version},
-           {"started_at", k.started_at ? json(isoUtc(k.started_at)) : json(nullptr)},
-           {"last_seen", k.last_seen ? json(isoUtc(k.last_seen)) : json(nullptr)},
-           {"audit_head", {{"id", k.head.id}, {"hash", k.head.hash}}},
-           {"devices", k.devices},
-           {"outbox_pending", k.outbox_pending},
-           {"outbox_failed", k.outbox_failed},
-           {"selftest",
-            {{"at", k.selftest_at ? json(isoUtc(k.selftest_at)) : json(nullptr)},
-             {"ok", k.selftest_ok},
-             {"summary", k.selftest_summary}}}});
+      items.push_back({{"kiosk_id", k.kiosk_id},
+                       {"this_kiosk", this_kiosk},
+                       {"state", state},
+                       {"branch_code", k.branch_code},
+                       {"branch_name", k.branch_name},
+                       {"version", k.version},
+                       {"started_at", k.started_at ? json(isoUtc(k.started_at)) : json(nullptr)},
+                       {"last_seen", k.last_seen ? json(isoUtc(k.last_seen)) : json(nullptr)},
+                       {"audit_head", {{"id", k.head.id}, {"hash", k.head.hash}}},
+                       {"devices", k.devices},
+                       {"outbox_pending", k.outbox_pending},
+                       {"outbox_failed", k.outbox_failed},
+                       {"selftest",
+                        {{"at", k.selftest_at ? json(isoUtc(k.selftest_at)) : json(nullptr)},
+                         {"ok", k.selftest_ok},
+                         {"summary", k.selftest_summary}}}});
     }
     return Response::json(200, {{"items", items}, {"database", d_.monitor.database()}});
   }

@@ -73,28 +73,30 @@ class DeviceHandlers {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
     if (auto refused = kioskScreenOnly(req)) return *refused;
-    return respond(d_.sources.usbFiles(s->token_hash), [](const std::vector<domain::UsbEntry>& entries) {
-      json items = json::array();
-      for (const auto& [f, reason] : entries) {
-        json item = {{"name", f.name},
-                     {"size", f.size},
-                     {"content_type", f.content_type},
-                     {"too_large", f.too_large},
-                     {"refused", f.refused.empty() ? json(nullptr) : json(f.refused)}};
-        if (!reason.empty()) item["reason"] = reason;
-        items.push_back(std::move(item));
-      }
-      return Response::json(200, {{"items", items}});
-    });
+    return respond(
+        d_.sources.usbFiles(s->token_hash), [](const std::vector<domain::UsbEntry>& entries) {
+          json items = json::array();
+          for (const auto& [f, reason] : entries) {
+            json item = {{"name", f.name},
+                         {"size", f.size},
+                         {"content_type", f.content_type},
+                         {"too_large", f.too_large},
+                         {"refused", f.refused.empty() ? json(nullptr) : json(f.refused)}};
+            if (!reason.empty()) item["reason"] = reason;
+            items.push_back(std::move(item));
+          }
+          return Response::json(200, {{"items", items}});
+        });
   }
 
   Response usbFile(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
     if (auto refused = kioskScreenOnly(req)) return *refused;
-    return respond(d_.sources.usbFile(s->token_hash, req.params["name"]), [](domain::SourcedDocument& doc) {
-      return fileResponse(std::move(doc.content_type), std::move(doc.data), doc.filename);
-    });
+    return respond(
+        d_.sources.usbFile(s->token_hash, req.params["name"]), [](domain::SourcedDocument& doc) {
+          return fileResponse(std::move(doc.content_type), std::move(doc.data), doc.filename);
+        });
   }
 
   Response devices(Request& req) {

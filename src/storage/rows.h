@@ -16,8 +16,8 @@ namespace kiosk::storage {
 
 // The domain's values, as both engines name them.
 using domain::AccountKind;
-using domain::Channel;
 using domain::AuditEntry;
+using domain::Channel;
 using domain::CommFilter;
 using domain::CommPage;
 using domain::Communication;
@@ -25,13 +25,13 @@ using domain::Contacts;
 using domain::ContactsSource;
 using domain::ContactsVersion;
 using domain::LoginState;
-using domain::PinResetWindow;
 using domain::Message;
 using domain::nameOf;
 using domain::NewAttachment;
 using domain::OutboxItem;
 using domain::OutboxRow;
 using domain::OutboxStatus;
+using domain::PinResetWindow;
 using domain::Professional;
 using domain::Role;
 using domain::Session;

@@ -138,7 +138,8 @@ class SlowPec final : public Mailer {
 };
 }  // namespace
 
-TEST_CASE("two kiosks and a slow PEC server: each PEC is sent once, whatever the lease", "[domain]") {
+TEST_CASE("two kiosks and a slow PEC server: each PEC is sent once, whatever the lease",
+          "[domain]") {
   test::FakeStore store;
   test::FakeClock clock;
   test::FakeSniffer sniffer;
@@ -185,8 +186,7 @@ TEST_CASE("two kiosks and a slow PEC server: each PEC is sent once, whatever the
   }
 }
 
-TEST_CASE("a PEC cut off mid-send is held for a technician, never sent twice",
-          "[domain]") {
+TEST_CASE("a PEC cut off mid-send is held for a technician, never sent twice", "[domain]") {
   Fixture f;
   f.send();
   // A dispatcher claims the PEC row and dies before recording anything.

@@ -169,15 +169,15 @@ TEST_CASE("the kiosk's scanner, stick and printer answer its own screen only, ne
   // A professional's thread with an attachment, to print.
   HttpClient pro = kiosk.direct();
   REQUIRE(pro.loginProfessional("RSSMRA80A01H501U", "12345678").status == 200);
-  auto sent = pro.postForm("/api/communications", {{"topic", "rimborso"}, {"subject", "Prova"},
-                                                   {"body", "Testo"}},
+  auto sent = pro.postForm("/api/communications",
+                           {{"topic", "rimborso"}, {"subject", "Prova"}, {"body", "Testo"}},
                            {{"documento.pdf", test::readFile(kFiles + "/documento.pdf")}});
   REQUIRE(sent.status == 201);
   std::filesystem::copy_file(kFiles + "/documento.pdf", stick.file("modulo.pdf"));  // put in now
   const std::string id = std::to_string(sent.json()["id"].get<std::int64_t>());
-  const std::string att =
-      std::to_string(pro.get("/api/communications/" + id).json()["messages"][0]["attachments"][0]["id"]
-                         .get<std::int64_t>());
+  const std::string att = std::to_string(pro.get("/api/communications/" + id)
+                                             .json()["messages"][0]["attachments"][0]["id"]
+                                             .get<std::int64_t>());
   // A clerk on a branch PC, through the TLS proxy.
   HttpClient clerk = kiosk.direct();
   REQUIRE(clerk.loginStaff("sportello", "sportello-demo").status == 200);

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "http/http_client.h"
-#include "support/fakes.h"
 #include "receipts/pdf_receipt.h"
+#include "support/fakes.h"
 #include "support/read_file.h"
 
 using namespace kiosk;
@@ -181,7 +181,9 @@ TEST_CASE("the receipt goes to the thread's PEC, once an hour, for the owner onl
   CHECK(again.json()["error"]["message"].get<std::string>().find("di nuovo dalle") !=
         std::string::npos);
   REQUIRE(pro.send("PUT", "/api/contacts",
-                   {{"pec", "altro@pec.example.org"}, {"email", ""}, {"mobile", ""},
+                   {{"pec", "altro@pec.example.org"},
+                    {"email", ""},
+                    {"mobile", ""},
                     {"notify", nlohmann::json::array({"pec"})}})
               .status == 200);
   const std::string second = sendOne(pro);  // registered with the new PEC
@@ -190,9 +192,10 @@ TEST_CASE("the receipt goes to the thread's PEC, once an hour, for the owner onl
   auto later = pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
   REQUIRE(later.status == 202);
   CHECK(later.json()["to"] == "mario.rossi@pec.example.com");  // the first thread's snapshot
-  CHECK(pro.send("POST", "/api/communications/" + second + "/receipt/pec", nullptr)
-            .json()["to"] == "altro@pec.example.org");
-  for (int i = 0; i < 30; ++i) (void)pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
+  CHECK(pro.send("POST", "/api/communications/" + second + "/receipt/pec", nullptr).json()["to"] ==
+        "altro@pec.example.org");
+  for (int i = 0; i < 30; ++i)
+    (void)pro.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr);
   CHECK(kiosk.count("SELECT count(*) FROM outbox WHERE event = 'receipt'") == 3);
   HttpClient staff = login(kiosk, "sportello");
   CHECK(staff.send("POST", "/api/communications/" + id + "/receipt/pec", nullptr).status == 403);

@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 
 #include "http/http_client.h"
@@ -85,8 +84,9 @@ TEST_CASE("a locked account, an unknown codice fiscale and a wrong PIN take the 
     for (int i = 0; i < 3; ++i) {
       const auto start = std::chrono::steady_clock::now();
       CHECK(c.loginProfessional(cf, pin).status == expected);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                       .count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
     }
     std::sort(ms.begin(), ms.end());
     return ms[1];
@@ -128,17 +128,22 @@ TEST_CASE("five wrong PINs lock the account and staff unlock it", "[http]") {
 namespace {
 // "Nuovo PIN" from the kiosk's screen (or, with `lan`, from a branch PC
 // through the TLS proxy, which adds X-Forwarded-For).
-test::HttpResponse setPinAt(HttpClient& c, const std::string& cf, const std::string& code,
-                            const std::string& pin, const std::string& again, bool lan = false) {
-  const nlohmann::json body = {{"codice_fiscale", cf}, {"code", code}, {"pin", pin}, {"pin_again", again}};
+test::HttpResponse setPinAt(HttpClient& c,
+                            const std::string& cf,
+                            const std::string& code,
+                            const std::string& pin,
+                            const std::string& again,
+                            bool lan = false) {
+  const nlohmann::json body = {
+      {"codice_fiscale", cf}, {"code", code}, {"pin", pin}, {"pin_again", again}};
   std::vector<std::string> headers = {"Content-Type: application/json"};
   if (lan) headers.push_back("X-Forwarded-For: 10.20.30.40");
   return c.request("POST", "/api/pin", body.dump(), headers);
 }
 
 std::string openPinReset(HttpClient& staff, const std::string& cf) {
-  auto started = staff.send("POST", "/api/staff/professionals/" + cf + "/pin-reset",
-                            nlohmann::json::object());
+  auto started =
+      staff.send("POST", "/api/staff/professionals/" + cf + "/pin-reset", nlohmann::json::object());
   REQUIRE(started.status == 200);
   const std::string code = started.json()["code"];
   REQUIRE(code.size() == 6);
@@ -146,7 +151,10 @@ std::string openPinReset(HttpClient& staff, const std::string& cf) {
 }
 }  // namespace
 
-TEST_CASE("Nuovo PIN: staff open it and hand a one-time code, the professional types the PIN twice at the kiosk", "[http]") {
+TEST_CASE(
+    "Nuovo PIN: staff open it and hand a one-time code, the professional types the PIN twice at "
+    "the kiosk",
+    "[http]") {
   test::FakeClock clock;
   TestKiosk kiosk({.clock = &clock});
   HttpClient pro = kiosk.direct();
@@ -205,7 +213,8 @@ TEST_CASE("Nuovo PIN: staff open it and hand a one-time code, the professional t
                     "%'") == 0);
 }
 
-TEST_CASE("Nuovo PIN: a bystander who races the professional for the window gets nowhere", "[http]") {
+TEST_CASE("Nuovo PIN: a bystander who races the professional for the window gets nowhere",
+          "[http]") {
   TestKiosk kiosk;
   HttpClient staff = kiosk.direct();
   REQUIRE(staff.loginStaff("sportello", "sportello-demo").status == 200);
@@ -220,11 +229,13 @@ TEST_CASE("Nuovo PIN: a bystander who races the professional for the window gets
   // An empty X-Forwarded-For still came through the proxy (over the socket:
   // curl sends "Name;" as an empty header).
   HttpClient socket = kiosk.client();
-  auto empty = socket.request(
-      "POST", "/api/pin",
-      nlohmann::json({{"codice_fiscale", kCf}, {"code", code}, {"pin", "Preso2026pin"},
-                      {"pin_again", "Preso2026pin"}}).dump(),
-      {"Content-Type: application/json", "X-Forwarded-For;"});
+  auto empty = socket.request("POST", "/api/pin",
+                              nlohmann::json({{"codice_fiscale", kCf},
+                                              {"code", code},
+                                              {"pin", "Preso2026pin"},
+                                              {"pin_again", "Preso2026pin"}})
+                                  .dump(),
+                              {"Content-Type: application/json", "X-Forwarded-For;"});
   CHECK(empty.status == 403);
   // At the screen without the code: each wrong code counts, the window stays for the owner.
   const std::string wrong = code == "000000" ? "111111" : "000000";
@@ -250,7 +261,8 @@ TEST_CASE("Nuovo PIN: a bystander who races the professional for the window gets
   }
   auto last = setPinAt(bystander, kCf, bad, "Preso2026pin", "Preso2026pin");
   CHECK(last.errorCode() == "pin_reset_closed");
-  CHECK(setPinAt(pro, kCf, again, "Altro2026pin", "Altro2026pin").errorCode() == "pin_reset_closed");
+  CHECK(setPinAt(pro, kCf, again, "Altro2026pin", "Altro2026pin").errorCode() ==
+        "pin_reset_closed");
   CHECK(kiosk.count("SELECT count(*) FROM audit_log WHERE action = 'pin_reset_closed'") == 1);
 }
 

@@ -568,7 +568,7 @@ TEST_CASE("store: a row is marked only while its claim holds, never by a kiosk w
   CHECK(still.attempts == 0);
   {
     auto tx = e.write();
-    CHECK(*tx->markOutboxSent(b[0].id, 150, 132));  // B does
+    CHECK(*tx->markOutboxSent(b[0].id, 150, 132));        // B does
     CHECK_FALSE(*tx->markOutboxSent(b[0].id, 150, 133));  // and once
     REQUIRE(tx->commit());
   }
@@ -577,7 +577,8 @@ TEST_CASE("store: a row is marked only while its claim holds, never by a kiosk w
   CHECK(sent.attempts == 1);
 }
 
-TEST_CASE("store: a row claimed again before any outcome says it was in flight", "[store][outbox]") {
+TEST_CASE("store: a row claimed again before any outcome says it was in flight",
+          "[store][outbox]") {
   Engine e;
   onePecRow(e);
   const auto claim = [&](std::int64_t now, std::int64_t lease) {

@@ -345,7 +345,8 @@ class FakeTransaction final : public Transaction {
                                     domain::NotifyEvent event) override {
     std::int64_t at = 0;
     for (const auto& o : s_.outbox) {
-      if (o.communication_id == communication_id && o.event == event) at = std::max(at, o.created_at);
+      if (o.communication_id == communication_id && o.event == event)
+        at = std::max(at, o.created_at);
     }
     return at;
   }

@@ -138,7 +138,9 @@ class Transaction {
   // row is pending with the `lease_until` this claim set (another kiosk that
   // took the row after the lease ran out has set its own). False: not held,
   // nothing written.
-  virtual Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) = 0;
+  virtual Result<bool> markOutboxSent(std::int64_t id,
+                                      std::int64_t lease_until,
+                                      std::int64_t now) = 0;
   // One more failed attempt; `failed` ends the retries.
   virtual Result<bool> markOutboxAttempt(std::int64_t id,
                                          std::int64_t lease_until,
@@ -150,8 +152,7 @@ class Transaction {
   virtual Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
                                                      int limit) = 0;
   // How many rows are in `status` (the technician's backlog, the heartbeat).
-  virtual Result<std::int64_t> countOutbox(OutboxStatus status,
-                                          std::optional<Channel> channel) = 0;
+  virtual Result<std::int64_t> countOutbox(OutboxStatus status, std::optional<Channel> channel) = 0;
   // Failed rows back to pending, due now (id 0: every failed row). Returns how many.
   virtual Result<int> retryOutbox(std::int64_t id, std::int64_t now) = 0;
 };

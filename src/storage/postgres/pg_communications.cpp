@@ -374,10 +374,10 @@ Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
 Result<bool> PgTransaction::markOutboxSent(std::int64_t id,
                                            std::int64_t lease_until,
                                            std::int64_t now) {
-  auto r = run(
-      "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, in_flight = 0 "
-      "WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
-      PgParams().add(now).add(id).add(lease_until));
+  auto r =
+      run("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, in_flight = 0 "
+          "WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
+          PgParams().add(now).add(id).add(lease_until));
   if (!r) return fail(r.error());
   return r->affected() == 1;
 }
@@ -388,16 +388,16 @@ Result<bool> PgTransaction::markOutboxAttempt(std::int64_t id,
                                               std::int64_t next_attempt_at,
                                               const std::string& error,
                                               bool failed) {
-  auto r = run(
-      "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4, "
-      "in_flight = 0 WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
-      PgParams()
-          .add(attempts)
-          .add(next_attempt_at)
-          .add(error)
-          .add(std::string_view(failed ? "failed" : "pending"))
-          .add(id)
-          .add(lease_until));
+  auto r =
+      run("UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4, "
+          "in_flight = 0 WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
+          PgParams()
+              .add(attempts)
+              .add(next_attempt_at)
+              .add(error)
+              .add(std::string_view(failed ? "failed" : "pending"))
+              .add(id)
+              .add(lease_until));
   if (!r) return fail(r.error());
   return r->affected() == 1;
 }
@@ -413,7 +413,8 @@ Result<std::vector<OutboxItem>> PgTransaction::listOutbox(std::optional<OutboxSt
   return all<OutboxItem>(status ? some : every, p, readOutbox<PgRow>);
 }
 
-Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status, std::optional<Channel> channel) {
+Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status,
+                                                std::optional<Channel> channel) {
   const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
   return scalar("SELECT count(*) FROM outbox WHERE status = $1 AND ($2 = '' OR channel = $2)",
                 PgParams().add(nameOf(status)).add(only));

@@ -4,11 +4,10 @@
 // src/storage/postgres.
 #pragma once
 
-#include <chrono>
-
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -250,8 +249,8 @@ class PgTransaction final : public domain::Transaction {
   // may rebuild an index over a million threads: it has 10 minutes.
   Status script(const std::string& sql) {
     conn_->setWaitBound(kMigrationMs + 2000);
-    auto r = conn_->exec("SET LOCAL statement_timeout = " + std::to_string(kMigrationMs) + ";\n" +
-                         sql);
+    auto r =
+        conn_->exec("SET LOCAL statement_timeout = " + std::to_string(kMigrationMs) + ";\n" + sql);
     conn_->setWaitBound(store_.statementWaitMs());
     if (!r) return fail(r.error());
     return {};
@@ -336,11 +335,11 @@ class PgTransaction final : public domain::Transaction {
                                                       std::optional<Channel> channel) override;
   Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
   Result<bool> markOutboxAttempt(std::int64_t id,
-                                  std::int64_t lease_until,
-                                  int attempts,
-                           std::int64_t next_attempt_at,
-                           const std::string& error,
-                           bool failed) override;
+                                 std::int64_t lease_until,
+                                 int attempts,
+                                 std::int64_t next_attempt_at,
+                                 const std::string& error,
+                                 bool failed) override;
   Result<std::vector<domain::OutboxItem>> listOutbox(std::optional<domain::OutboxStatus> status,
                                                      int limit) override;
   Result<std::int64_t> countOutbox(domain::OutboxStatus status,

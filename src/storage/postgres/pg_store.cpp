@@ -280,11 +280,11 @@ Result<std::unique_ptr<PgConnection>> PgStore::connect() {
   if (PQsetnonblocking(conn->raw(), 1) != 0) {
     return fail(databaseUnavailable("connect: cannot make the connection non-blocking"));
   }
-  const std::string settings = "SET lock_timeout = " + std::to_string(options_.busy_timeout_ms) +
-                               "; SET statement_timeout = " +
-                               std::to_string(options_.statement_timeout_ms) +
-                               "; SET idle_in_transaction_session_timeout = 60000"
-                               "; SET TIME ZONE 'UTC'";
+  const std::string settings =
+      "SET lock_timeout = " + std::to_string(options_.busy_timeout_ms) +
+      "; SET statement_timeout = " + std::to_string(options_.statement_timeout_ms) +
+      "; SET idle_in_transaction_session_timeout = 60000"
+      "; SET TIME ZONE 'UTC'";
   if (auto st = conn->exec(settings); !st) return fail(st.error());
   return conn;
 }

@@ -405,7 +405,7 @@ Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(std::optional<Outb
 }
 
 Result<std::int64_t> SqliteTransaction::countOutbox(OutboxStatus status,
-                                                   std::optional<Channel> channel) {
+                                                    std::optional<Channel> channel) {
   auto q = query("SELECT count(*) FROM outbox WHERE status = ? AND (? = '' OR channel = ?)");
   if (!q) return fail(q.error());
   const std::string_view only = channel ? nameOf(*channel) : std::string_view("");

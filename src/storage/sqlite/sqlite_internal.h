@@ -307,16 +307,15 @@ class SqliteTransaction final : public domain::Transaction {
   Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
 
   Result<bool> markOutboxAttempt(std::int64_t id,
-                                  std::int64_t lease_until,
-                                  int attempts,
-                           std::int64_t next_attempt_at,
-                           const std::string& error,
-                           bool failed) override;
+                                 std::int64_t lease_until,
+                                 int attempts,
+                                 std::int64_t next_attempt_at,
+                                 const std::string& error,
+                                 bool failed) override;
 
   Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
                                              int limit) override;
-  Result<std::int64_t> countOutbox(OutboxStatus status,
-                                  std::optional<Channel> channel) override;
+  Result<std::int64_t> countOutbox(OutboxStatus status, std::optional<Channel> channel) override;
 
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 
