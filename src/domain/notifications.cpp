@@ -236,69 +236,68 @@ Result<DispatchStats> Dispatcher::runOnce(const std::atomic<bool>* stop,
       if (claimed->empty()) break;
       item = std::move(claimed->front());
     }
-    if (item.was_in_flight && item.channel == Channel::kPec) {
+    // What to record: sent, one more failed try, or given up.
+    bool sent = false;
+    int attempts = item.attempts;
+    bool final = false;
+    std::string why;
+    const char* result = "failed";
+    int* counter = &stats.failed;
+    std::int64_t next_at = now;  // a held PEC: due at once, for the technician
+    const bool held_pec = item.was_in_flight && item.channel == Channel::kPec;
+    if (held_pec) {
       // Its kiosk stopped (or lost the lease) in the middle of sending it: the
       // provider may have accepted it already, and a second PEC is a second
       // legal delivery. It waits for a technician, who checks the provider's
       // receipts before "Riprova". (E-mail and SMS are sent again, under the
       // same Message-ID: at least once.)
-      auto tx = store_.begin(TxMode::kWrite);
-      if (!tx) return fail(tx.error());
-      auto held = (*tx)->markOutboxAttempt(item.id, lease_until, item.attempts, now,
-                                           std::string(kUncertainPec), true);
-      if (!held) return fail(held.error());
-      if (auto st = (*tx)->commit(); !st) return fail(st.error());
-      if (*held) {
-        log::warn("notification_uncertain", {{"outbox", std::to_string(item.id)},
-                                             {"channel", std::string(nameOf(item.channel))}});
-        ++stats.failed;
-        if (observer_) observer_->notification(std::string(nameOf(item.channel)), "uncertain");
+      final = true;
+      why = kUncertainPec;
+      result = "uncertain";
+    } else {
+      // Sent outside any transaction: a slow server never holds the write lock.
+      const Status delivered = deliver(item);
+      if (!delivered && stop && *stop) break;  // cut short by the shutdown, not the server's fault
+      record(item.channel, delivered);
+      sent = static_cast<bool>(delivered);
+      if (sent) {
+        result = "sent";
+        counter = &stats.sent;
+      } else {
+        attempts += 1;
+        final = attempts >= policy_.max_attempts;
+        why =
+            delivered.error().detail.empty() ? delivered.error().message : delivered.error().detail;
+        why = why.substr(0, 500);
+        next_at = clock_.nowSeconds() + backoff(attempts);
+        if (!final) {
+          result = "retried";
+          counter = &stats.retried;
+        }
       }
-      continue;
     }
-    // Sent outside any transaction: a slow server never holds the write lock.
-    const Status sent = deliver(item);
-    if (!sent && stop && *stop) break;  // cut short by the shutdown, not the server's fault
-    record(item.channel, sent);
     auto tx = store_.begin(TxMode::kWrite);
     if (!tx) return fail(tx.error());
-    std::string result;
-    Result<bool> held = false;
-    if (sent) {
-      held = (*tx)->markOutboxSent(item.id, lease_until, clock_.nowSeconds());
-      result = "sent";
-    } else {
-      const int attempts = item.attempts + 1;
-      const bool final = attempts >= policy_.max_attempts;
-      const std::string why =
-          sent.error().detail.empty() ? sent.error().message : sent.error().detail;
-      held = (*tx)->markOutboxAttempt(item.id, lease_until, attempts,
-                                      clock_.nowSeconds() + backoff(attempts), why.substr(0, 500),
-                                      final);
-      result = final ? "failed" : "retried";
-      if (final && *held) {
-        log::warn("notification_failed", {{"outbox", std::to_string(item.id)},
-                                          {"channel", std::string(nameOf(item.channel))},
-                                          {"reason", why}});
-      }
-    }
+    auto held = sent
+                    ? (*tx)->markOutboxSent(item.id, lease_until, clock_.nowSeconds())
+                    : (*tx)->markOutboxAttempt(item.id, lease_until, attempts, next_at, why, final);
     if (!held) return fail(held.error());
     if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    const std::string channel_name(nameOf(item.channel));
     if (!*held) {
       // The lease ran out during the send and another kiosk took the row:
       // its outcome is the other kiosk's to write.
-      log::warn("outbox_lease_lost", {{"outbox", std::to_string(item.id)},
-                                      {"channel", std::string(nameOf(item.channel))}});
+      log::warn("outbox_lease_lost",
+                {{"outbox", std::to_string(item.id)}, {"channel", channel_name}});
       ++stats.lease_lost;
       continue;
     }
-    if (result == "sent")
-      ++stats.sent;
-    else if (result == "failed")
-      ++stats.failed;
-    else
-      ++stats.retried;
-    if (observer_) observer_->notification(std::string(nameOf(item.channel)), result);
+    if (final) {
+      log::warn(held_pec ? "notification_uncertain" : "notification_failed",
+                {{"outbox", std::to_string(item.id)}, {"channel", channel_name}, {"reason", why}});
+    }
+    ++*counter;
+    if (observer_) observer_->notification(channel_name, result);
   }
   return stats;
 }

@@ -190,21 +190,10 @@ void PgConnection::rollbackLater() {
 Status PgConnection::settle() {
   if (!ending_) return {};
   ending_ = false;
-  bool ok = true;
-  const auto until = deadline();
-  for (;;) {
-    if (!awaitAnswer(until)) {
-      poisoned_ = true;
-      return fail(silent("ROLLBACK"));
-    }
-    PGresult* r = PQgetResult(conn_);
-    if (!r) break;
-    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-  }
-  if (!ok || broken() || inTransaction()) {
+  auto r = collect("ROLLBACK");  // bounded like any answer
+  if (!r || broken() || inTransaction()) {
     poisoned_ = true;
-    return fail(pgError(conn_, nullptr, "ROLLBACK"));
+    return fail(r ? pgError(conn_, nullptr, "ROLLBACK") : r.error());
   }
   return {};
 }
