@@ -3,7 +3,9 @@
 #include <ctime>
 
 #include "core/log.h"
+#include "devices/card_certificates.h"
 #include "devices/cups_printer.h"
+#include "devices/pkcs11_card.h"
 #include "devices/sane_scanner.h"
 #include "devices/usb_media.h"
 #include "domain/audit.h"
@@ -56,6 +58,13 @@ Ports realPorts(const config::Config& config,
   p.sms = std::move(sms);
   p.scanner = std::make_unique<devices::SaneScanner>(config.scanner);
   p.usb = std::make_unique<devices::FolderUsbMedia>(config.usb_mount, *p.sniffer);
+  if (config.card.module.empty()) {
+    p.card = std::make_unique<devices::NoCardReader>();
+  } else {
+    p.card = std::make_unique<devices::Pkcs11Card>(config.card);
+  }
+  p.card_verifier =
+      std::make_unique<devices::OpenSslCardVerifier>(config.card.ca_bundle, config.card.crl);
   return p;
 }
 
@@ -89,23 +98,41 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
                *ports_.scanner,
                *ports_.usb,
                {config_.kiosk_id, config_.branch_code, config_.branch_name, KIOSK_VERSION,
-                reserveBytes(config_), KIOSK_MIN_PLAUSIBLE_TIME}),
+                reserveBytes(config_), KIOSK_MIN_PLAUSIBLE_TIME},
+               ports_.card.get()),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
               metrics_) {
   dispatcher_.mailReceiptsWith(receipts_, *ports_.renderer);
-  http::registerApi(router_,
-                    {clock_, auth_, contacts_, communications_, receipts_, receipt_desk_, outbox_,
-                     monitor_, sources_, metrics_, assets_, [this] { wakeDispatcher(); },
-                     [this] { return dispatcher_.channelStates(); }},
-                    {config_.cookie_secure, config_.branch_name, config_.kiosk_id,
-                     config_.idle_seconds, config_.countdown_seconds,
-                     config_.login_attempts_per_minute, config_.concurrent_logins, KIOSK_VERSION});
+  http::registerApi(
+      router_,
+      {clock_, auth_, contacts_, communications_, receipts_, receipt_desk_, outbox_, monitor_,
+       sources_, card_login_, metrics_, assets_, [this] { wakeDispatcher(); },
+       [this] { return dispatcher_.channelStates(); }},
+      {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
+       config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
+       KIOSK_VERSION, config_.card.pin_login});
 }
 
 Status KioskApp::start() {
   if (auto st = server_.start(); !st) return st;
+  if (!config_.card.module.empty()) {
+    card_thread_ = std::thread([this] {
+      std::unique_lock lock(dispatch_mutex_);
+      while (!dispatch_stop_) {
+        lock.unlock();
+        try {
+          card_login_.watch();
+        } catch (const std::exception& e) {
+          log::error("card_watch_failed", {{"detail", std::string("exception: ") + e.what()}});
+        }
+        lock.lock();
+        dispatch_wake_.wait_for(lock, std::chrono::milliseconds(250),
+                                [this] { return dispatch_stop_; });
+      }
+    });
+  }
   for (std::size_t slot = 0; slot < std::size(domain::kChannels); ++slot) {
     dispatch_threads_.emplace_back([this, slot] {
       const domain::Channel channel = domain::kChannels[slot];
@@ -160,6 +187,7 @@ void KioskApp::stop() {
   for (auto& t : dispatch_threads_) {
     if (t.joinable()) t.join();
   }
+  if (card_thread_.joinable()) card_thread_.join();
   dispatch_threads_.clear();
   flushSessionTouches();
 }

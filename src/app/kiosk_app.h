@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "domain/auth.h"
+#include "domain/card_login.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/document_sources.h"
@@ -49,7 +50,9 @@ struct Ports {
   std::unique_ptr<domain::Mailer> pec;
   std::unique_ptr<domain::SmsGateway> sms;
   std::unique_ptr<domain::Scanner> scanner;
-  std::unique_ptr<domain::UsbMedia> usb;  // reads through `sniffer`: declared after it
+  std::unique_ptr<domain::UsbMedia> usb;     // reads through `sniffer`: declared after it
+  std::unique_ptr<domain::CardReader> card;  // the identity card reader (or none)
+  std::unique_ptr<domain::CardVerifier> card_verifier;
   // Set on stop: the real mailers abandon a transfer in flight.
   std::unique_ptr<std::atomic<bool>> stopping = std::make_unique<std::atomic<bool>>(false);
 };
@@ -106,6 +109,11 @@ class KioskApp {
   domain::ReceiptDesk receipt_desk_{receipts_, *ports_.renderer, *ports_.printer, config_.kiosk_id};
   domain::DocumentSources sources_{*ports_.scanner, *ports_.usb};
   domain::KioskMonitor monitor_;
+  domain::CardLogin card_login_{*ports_.card, *ports_.card_verifier, auth_,
+                                sources_,     *ports_.store,         clock_};
+  // Looks at the card reader a few times a second: a card taken out ends
+  // its session at once.
+  std::thread card_thread_;
   // One notification worker per channel (e-mail, PEC, SMS): a silent or
   // failing provider holds back only its own channel.
   std::vector<std::thread> dispatch_threads_;

@@ -164,6 +164,23 @@ const std::vector<Setting>& settings() {
            return number(v, 5, 600, c.scanner.timeout_seconds);
          }},
         {"usb.mount", nullptr, text(&Config::usb_mount, true)},
+        {"card.module", nullptr,
+         [](Config& c, const std::string& v) {
+           c.card.module = v;
+           return true;
+         }},
+        {"card.ca_bundle", nullptr,
+         [](Config& c, const std::string& v) {
+           c.card.ca_bundle = v;
+           return true;
+         }},
+        {"card.crl", nullptr,
+         [](Config& c, const std::string& v) {
+           c.card.crl = v;
+           return true;
+         }},
+        {"card.pin_login", nullptr,
+         [](Config& c, const std::string& v) { return boolean(v, c.card.pin_login); }},
         {"receipts.key_file", nullptr, text(&Config::receipt_key_file, true)},
         {"receipts.verify_url", nullptr,
          [](Config& c, const std::string& v) {
@@ -249,6 +266,17 @@ Result<Config> applySettings(const po::variables_map& file, const po::variables_
     if (!s.apply(c, value)) {
       return fail(Error::invalid("bad_config", "invalid value for " + where + ": '" + value + "'"));
     }
+  }
+  // A reader without CAs would refuse every card; no reader and no PIN, everyone.
+  if (!c.card.module.empty() && c.card.ca_bundle.empty()) {
+    return fail(Error::invalid("bad_config",
+                               "card.module needs card.ca_bundle (the CAs of the "
+                               "cards to accept)"));
+  }
+  if (c.card.module.empty() && !c.card.pin_login) {
+    return fail(Error::invalid("bad_config",
+                               "card.pin_login = false needs a card reader "
+                               "(card.module): else no professional can log in"));
   }
   return c;
 }

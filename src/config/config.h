@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "devices/pkcs11_card.h"
 #include "devices/sane_scanner.h"
 #include "domain/auth.h"
 #include "domain/notifications.h"
@@ -42,6 +43,8 @@ struct Config {
   // [scanner] and [usb]
   devices::ScannerSettings scanner;
   std::string usb_mount;  // where sticks are mounted read-only; empty: no USB
+  // [card]: the identity card reader (CIE, TS-CNS); no module: no reader
+  devices::CardSettings card;
   // [mail], [pec], [sms], [notify]
   notify::MailSettings mail;  // ordinary e-mail
   notify::MailSettings pec;   // the PEC provider's SMTP server

@@ -342,7 +342,53 @@ Status AuthService::flushTouches() {
   return st;
 }
 
-Status AuthService::logout(const Session& session) {
+Result<LoginResult> AuthService::loginProfessionalWithCard(const CardHolder& holder) {
+  const std::string card =
+      "card issuer=" + holder.issuer + " serial=" + holder.serial + " sha256=" + holder.fingerprint;
+  const std::int64_t now = clock_.nowSeconds();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  auto p = (*tx)->findProfessional(holder.codice_fiscale);
+  if (!p) return fail(p.error());
+  const std::string actor = actorOf(Role::kProfessional, holder.codice_fiscale);
+  if (!*p) {
+    if (auto st = (*tx)->appendAudit(
+            {now, "anonymous", "login_failed", actor, "card_not_in_archive " + card});
+        !st) {
+      return fail(st.error());
+    }
+    if (auto st = (*tx)->commit(); !st) return fail(st.error());
+    if (observer_) observer_->loginFailed();
+    return fail(Error{ErrorCode::kForbidden, "card_not_in_archive",
+                      "La carta è valida, ma il codice fiscale " + holder.codice_fiscale +
+                          " non risulta tra gli iscritti alla Gestione Separata di questa "
+                          "sede. Si rivolga allo sportello per l'iscrizione."});
+  }
+  auto result =
+      openSession(**tx, Role::kProfessional, (*p)->id, holder.codice_fiscale, (*p)->displayName());
+  if (!result) return result;
+  if (auto st = (*tx)->appendAudit({now, actor, "login_ok", actor, "professional " + card}); !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  if (observer_) observer_->loginSucceeded(Role::kProfessional);
+  return result;
+}
+
+Status AuthService::endSession(std::string_view token_hash, std::string_view why) {
+  std::optional<Session> found;
+  {
+    auto tx = store_.begin(TxMode::kRead);
+    if (!tx) return fail(tx.error());
+    auto s = (*tx)->findSession(token_hash);
+    if (!s) return fail(s.error());
+    found = std::move(*s);
+  }
+  if (!found) return {};
+  return logout(*found, why);
+}
+
+Status AuthService::logout(const Session& session, std::string_view why) {
   {
     std::lock_guard lock(cache_mutex_);
     fresh_.erase(session.token_hash);
@@ -354,7 +400,8 @@ Status AuthService::logout(const Session& session) {
   if (!tx) return fail(tx.error());
   if (auto st = (*tx)->deleteSession(session.id); !st) return st;
   const std::string actor = actorOf(session);
-  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actor, "logout", actor, ""}); !st) {
+  if (auto st = (*tx)->appendAudit({clock_.nowSeconds(), actor, "logout", actor, std::string(why)});
+      !st) {
     return st;
   }
   return (*tx)->commit();

@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "domain/model.h"
+#include "domain/ports/card.h"
 #include "domain/ports/store.h"
 
 namespace kiosk::domain {
@@ -86,7 +87,15 @@ class AuthService {
   // expired sessions). A failed flush is kept for the next one.
   Status flushTouches();
 
-  Status logout(const Session& session);
+  // A professional whose identity card was verified (CardLogin): a session
+  // as a PIN login opens, audited with the certificate's issuer, serial and
+  // fingerprint. The kiosk PIN's lock does not stop it (the card is its own
+  // factor). 403 card_not_in_archive when the codice fiscale is unknown.
+  Result<LoginResult> loginProfessionalWithCard(const CardHolder& holder);
+
+  Status logout(const Session& session, std::string_view why = {});
+  // Ends the session with this token hash, if it is still open.
+  Status endSession(std::string_view token_hash, std::string_view why);
 
   // Who a codice fiscale belongs to, for the counter to compare with the
   // identity document before unlocking; 404 not_found for an unknown or

@@ -83,9 +83,16 @@ Status KioskMonitor::storageHealth() {
   return probe_result_;
 }
 
-std::array<NamedDevice, 3> KioskMonitor::devices() {
-  return {NamedDevice{"printer", printer_.state()}, NamedDevice{"scanner", scanner_.state()},
-          NamedDevice{"usb", usb_.state()}};
+std::vector<NamedDevice> KioskMonitor::devices() {
+  std::vector<NamedDevice> out = {NamedDevice{"printer", printer_.state()},
+                                  NamedDevice{"scanner", scanner_.state()},
+                                  NamedDevice{"usb", usb_.state()}};
+  if (card_) {
+    if (auto st = card_->state(); st.status != DeviceStatus::kNotConfigured) {
+      out.push_back({"card", std::move(st)});
+    }
+  }
+  return out;
 }
 
 Result<OutboxBacklog> KioskMonitor::outboxBacklog() {

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "domain/ports/card.h"
 #include "domain/ports/devices.h"
 #include "domain/ports/printer.h"
 #include "domain/ports/store.h"
@@ -41,7 +42,7 @@ struct HealthProblem {
 };
 
 struct NamedDevice {
-  std::string_view name;  // "printer", "scanner", "usb"
+  std::string_view name;  // "printer", "scanner", "usb", and "card" where a reader is configured
   DeviceState state;
 };
 
@@ -65,12 +66,14 @@ class KioskMonitor {
                Printer& printer,
                Scanner& scanner,
                UsbMedia& usb,
-               MonitorOptions options)
+               MonitorOptions options,
+               CardReader* card = nullptr)
       : store_(store),
         clock_(clock),
         printer_(printer),
         scanner_(scanner),
         usb_(usb),
+        card_(card),
         options_(std::move(options)) {}
   ~KioskMonitor();
   KioskMonitor(const KioskMonitor&) = delete;
@@ -87,7 +90,7 @@ class KioskMonitor {
   // keeps the reserve free; the wall clock is plausible.
   std::optional<HealthProblem> health();
 
-  std::array<NamedDevice, 3> devices();
+  std::vector<NamedDevice> devices();
   Result<OutboxBacklog> outboxBacklog();
   Result<std::int64_t> lockedAccounts();
   std::optional<std::uint64_t> freeBytes() { return store_.freeBytes(); }
@@ -109,6 +112,7 @@ class KioskMonitor {
   Printer& printer_;
   Scanner& scanner_;
   UsbMedia& usb_;
+  CardReader* card_;  // nullptr: no reader
   MonitorOptions options_;
   std::mutex health_mutex_;
   std::condition_variable health_done_;

@@ -1,5 +1,7 @@
 #include "http/api.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <cctype>
 #include <initializer_list>
@@ -76,6 +78,7 @@ class Handlers {
     const auto user = stringField(*body, "username");
     const auto password = stringField(*body, "password");
     if (!cf || !pin || !user || !password) return badRequest();
+    if (!cf->empty() && !options_.pin_login) return pinLoginDisabled();
     auto ticket = admit(req, cf->empty() ? "staff:" + *user : *cf);
     if (!ticket) return ticket.error();
     Result<domain::LoginResult> result;
@@ -94,15 +97,84 @@ class Handlers {
       }
       return Response::fromError(result.error());
     }
+    return loggedIn(req, *result, "pin");
+  }
+
+  // The answer to a login that succeeded: the session's cookie.
+  Response loggedIn(const Request& req, const domain::LoginResult& result, const char* how) {
     // A session cookie the browser still had is ended: one browser, one session.
     if (auto old = req.cookie(kSessionCookie)) {
       if (auto s = d_.auth.authenticate(*old)) (void)d_.auth.logout(*s);
     }
-    log::info("login", {{"role", std::string(domain::roleName(result->session.role))}});
-    d_.sources.sessionStarted(result->session.token_hash);
-    Response res = Response::json(200, sessionJson(result->session));
-    res.header("Set-Cookie", cookie(result->token, false));
+    log::info("login",
+              {{"role", std::string(domain::roleName(result.session.role))}, {"with", how}});
+    d_.sources.sessionStarted(result.session.token_hash);
+    Response res = Response::json(200, sessionJson(result.session));
+    res.header("Set-Cookie", cookie(result.token, false));
     return res;
+  }
+
+  static Response pinLoginDisabled() {
+    return Response::error(403, "pin_login_disabled",
+                           "In questa sede si accede con la carta d'identità elettronica o la "
+                           "tessera sanitaria: inserisca la carta nel lettore.");
+  }
+
+  // GET /api/card: the reader as the welcome screen shows it. The kiosk's
+  // own screen only: the reader is the kiosk's device.
+  Response card(Request& req) {
+    if (auto refused = cardScreenOnly(req)) return *refused;
+    const auto st = d_.card_login.status();
+    return Response::json(200, {{"configured", st.configured},
+                                {"reader", st.reader},
+                                {"card", st.card},
+                                {"pin_login", options_.pin_login}});
+  }
+
+  // POST /api/card/login {"pin"}: the card in the reader signs in its holder.
+  Response cardLogin(Request& req) {
+    if (auto refused = cardScreenOnly(req)) return *refused;
+    auto body = jsonBody(req);
+    // The card PIN is in the body and its parsed copy: both wiped on every path.
+    auto wipe = [&] {
+      sodium_memzero(req.body.data(), req.body.size());
+      if (body) {
+        if (auto it = body->find("pin"); it != body->end() && it->is_string()) {
+          auto& pin = it->get_ref<std::string&>();
+          sodium_memzero(pin.data(), pin.size());
+        }
+      }
+    };
+    if (!body) {
+      wipe();
+      return body.error();
+    }
+    auto it = body->find("pin");
+    if (it == body->end() || !it->is_string()) {
+      wipe();
+      return badRequest();
+    }
+    const auto st = d_.card_login.status();
+    auto ticket = admit(req, "card:" + st.card_id);
+    if (!ticket) {
+      wipe();
+      return ticket.error();
+    }
+    auto result = d_.card_login.login(it->get_ref<const std::string&>());
+    wipe();
+    if (!result) {
+      if (result.error().code == ErrorCode::kInternal) {
+        log::error("login_error", {{"detail", result.error().detail}});
+      }
+      return Response::fromError(result.error());
+    }
+    return loggedIn(req, *result, "card");
+  }
+
+  static std::optional<Response> cardScreenOnly(const Request& req) {
+    if (req.fromKioskScreen()) return std::nullopt;
+    return Response::error(403, "kiosk_screen_only",
+                           "La carta si legge solo dal lettore del chiosco, sul suo schermo.");
   }
 
   Response currentSession(Request& req) {
@@ -235,6 +307,7 @@ class Handlers {
     const auto pin = stringField(*body, "pin");
     const auto again = stringField(*body, "pin_again");
     if (!cf || !code || !pin || !again) return badRequest();
+    if (!options_.pin_login) return pinLoginDisabled();
     auto ticket = admit(req, "pin:" + *cf);
     if (!ticket) return ticket.error();
     if (auto st = d_.auth.setPinAtKiosk(*cf, *code, *pin, *again); !st) {
@@ -339,6 +412,14 @@ class Handlers {
       out += "kiosk_device_ready{device=\"" + std::string(name) + "\",status=\"" +
              std::string(domain::nameOf(state.status)) + "\"} " + (state.ready() ? "1" : "0") +
              "\n";
+    }
+    if (d_.card_login.status().configured) {
+      out +=
+          "# HELP kiosk_card_ca_expiry_timestamp_seconds When the first CA of the card "
+          "reader's bundle expires (0: the bundle cannot be read).\n"
+          "# TYPE kiosk_card_ca_expiry_timestamp_seconds gauge\n"
+          "kiosk_card_ca_expiry_timestamp_seconds " +
+          std::to_string(d_.card_login.caExpiry()) + "\n";
     }
     return out;
   }
@@ -527,6 +608,8 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("POST", "/api/staff/professionals/{codice_fiscale}/pin-reset",
              bind(&Handlers::startPinReset));
   router.add("POST", "/api/pin", bind(&Handlers::setPin));
+  router.add("GET", "/api/card", bind(&Handlers::card));
+  router.add("POST", "/api/card/login", bind(&Handlers::cardLogin));
   registerCommunicationRoutes(router, {deps.auth, deps.communications, deps.receipt_desk});
   registerReceiptRoutes(
       router, {deps.auth, deps.clock, deps.receipts, deps.receipt_desk, deps.wake_dispatcher});

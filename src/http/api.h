@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "domain/auth.h"
+#include "domain/card_login.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/document_sources.h"
@@ -31,6 +32,7 @@ struct ApiOptions {
   int login_attempts_per_minute = 20;     // per client (LoginGate)
   int concurrent_logins = 2;              // argon2id hashes at once (64 MiB each)
   std::string version = "0";              // kiosk_build_info in /metrics
+  bool pin_login = true;  // professionals may log in with codice fiscale and kiosk PIN
 };
 
 // What each group of routes uses: domain services only (no Store, no
@@ -65,6 +67,7 @@ struct ApiDeps {
   domain::OutboxDesk& outbox;
   domain::KioskMonitor& monitor;
   domain::DocumentSources& sources;
+  domain::CardLogin& card_login;
   Metrics& metrics;
   const Assets& assets;
   std::function<void()> wake_dispatcher = {};  // sends due notifications now

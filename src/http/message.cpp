@@ -114,7 +114,12 @@ Response Response::error(int status, std::string_view code, std::string_view mes
   return json(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
-Response Response::fromError(const Error& e) { return error(statusFor(e), e.reason, e.message); }
+Response Response::fromError(const Error& e) {
+  if (e.tries_left < 0) return error(statusFor(e), e.reason, e.message);
+  return json(
+      statusFor(e),
+      {{"error", {{"code", e.reason}, {"message", e.message}, {"tries_left", e.tries_left}}}});
+}
 
 Response Response::noContent() {
   Response r;
