@@ -6,10 +6,11 @@ let onUnauthenticated = () => {};
 let onActivity = () => {};
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, triesLeft) {
     super(message);
     this.status = status;
     this.code = code;
+    this.triesLeft = triesLeft;  // a card's PIN tries left, where the server counts them
   }
 }
 
@@ -27,7 +28,7 @@ async function parse(res) {
   if (!res.ok) {
     const err = body && body.error ? body.error : { code: 'http_' + res.status, message: GENERIC };
     if (res.status === 401 && err.code === 'unauthenticated') onUnauthenticated();
-    throw new ApiError(res.status, err.code, err.message || GENERIC);
+    throw new ApiError(res.status, err.code, err.message || GENERIC, err.tries_left);
   }
   return body;
 }

@@ -123,25 +123,49 @@ function applyPrefs() {
 // and reloads the page, so that nothing personal survives.
 export async function logout(reason = 'user') {
   idle.stop();
+  clearInterval(cardWatch);
+  const cardSession = state.cardSession;
+  state.cardSession = false;
   const professional = state.session && state.session.role === 'professional';
-  if (state.session && reason !== 'lost') {
+  // 'lost' and 'card': the server has ended the session already.
+  if (state.session && reason !== 'lost' && reason !== 'card') {
     try { await api.del('/api/session'); } catch { /* wiped anyway */ }
   }
   await wipe();
   history.replaceState(null, '', '/');
-  if (professional && reason === 'user') await goodbye();
+  if (professional && (reason === 'user' || reason === 'card')) await goodbye(reason, cardSession);
   location.reload();
+}
+
+// While a card session lasts, the reader is looked at twice a second: the
+// card taken out ends the session (the server has ended it already) and
+// wipes the screen, as walking away does.
+let cardWatch = null;
+function watchCardSession() {
+  clearInterval(cardWatch);
+  if (!state.cardSession) return;
+  cardWatch = setInterval(async () => {
+    if (!state.session) { clearInterval(cardWatch); return; }
+    try {
+      const now = await api.get('/api/card');
+      if (!now.card) {
+        clearInterval(cardWatch);
+        logout('card');
+      }
+    } catch { /* the next look */ }
+  }, 500);
 }
 
 // The end, as a cash machine says it: what to take away, then the welcome
 // screen (after a tap, or by itself). Nothing of the person is left on it.
-function goodbye() {
+function goodbye(reason, cardSession) {
   hideKeyboard();
   renderHeader();
   const done = h('button', { type: 'button', class: 'btn btn-primary btn-lg', id: 'goodbye-done' }, t('goodbyeDone'));
-  clear(main()).append(h('div', { class: 'kiosk-view', id: 'goodbye' },
-    h('h1', { class: 'kiosk-title' }, t('goodbyeTitle')),
-    h('p', { class: 'lead' }, t('goodbyeText')),
+  const removed = reason === 'card';
+  clear(main()).append(h('div', { class: 'kiosk-view', id: 'goodbye', 'data-reason': reason },
+    h('h1', { class: 'kiosk-title' }, removed ? t('cardRemovedTitle') : t('goodbyeTitle')),
+    h('p', { class: 'lead' }, removed ? t('cardRemovedText') : cardSession ? t('goodbyeTextCard') : t('goodbyeText')),
     done));
   window.scrollTo(0, 0);
   done.focus();
@@ -234,9 +258,12 @@ async function boot() {
   document.addEventListener('contextmenu', (e) => e.preventDefault());
   document.addEventListener('dragstart', (e) => e.preventDefault());
   initKeyboard();
-  window.addEventListener('kiosk:session', () => idle.start());
+  window.addEventListener('kiosk:session', () => { idle.start(); watchCardSession(); });
   api.onSessionLost(() => { if (state.session) logout('lost'); });
   state.kiosk = await api.get('/api/kiosk');
+  try {
+    state.card = await api.get('/api/card');  // 403 off the kiosk's screen: no reader there
+  } catch { state.card = null; }
   try {
     startSession(await api.get('/api/session'));
   } catch { /* not logged in */ }

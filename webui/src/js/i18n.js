@@ -33,6 +33,17 @@ const words = {
     staffCorner: 'Accesso del personale INPS',
     staffLoginTitle: 'Accesso del personale',
     backToProfessional: 'Torna all\'accesso dei professionisti',
+    cardInsert: 'Inserisca la carta d\'identità elettronica o la tessera sanitaria',
+    cardInsertHelp: 'Nel lettore sotto lo schermo, con il chip dorato verso l\'alto ed entrando per primo. La carta resta sua: il chiosco non vi scrive nulla.',
+    cardRead: 'Carta inserita. Digiti il PIN della carta e tocchi «Accedi».',
+    cardPin: 'PIN della carta',
+    cardPinHelp: 'Solo cifre: 8 per la carta d\'identità elettronica, da 5 a 8 per la tessera sanitaria',
+    cardReaderMissing: 'Il lettore di carte non risponde: si rivolga al personale dello sportello.',
+    pinLoginLink: 'Accedi con codice fiscale e PIN',
+    cardLoginLink: 'Accedi con la carta d\'identità o la tessera sanitaria',
+    cardRemovedTitle: 'Carta tolta: sessione chiusa',
+    cardRemovedText: 'Ha tolto la carta dal lettore: la sessione è chiusa e sullo schermo non resta nulla dei suoi dati. Tra pochi secondi il chiosco torna alla schermata iniziale.',
+    goodbyeTextCard: 'Tolga la carta dal lettore e ritiri la ricevuta dalla stampante e la chiavetta USB, se l\'ha usata. Tra pochi secondi il chiosco torna alla schermata iniziale.',
     goodbyeTitle: 'Arrivederci',
     goodbyeText: 'Ritiri la ricevuta dalla stampante e la chiavetta USB, se l\'ha usata. Tra pochi secondi il chiosco torna alla schermata iniziale.',
     goodbyeDone: 'Ho finito',
@@ -273,6 +284,17 @@ const words = {
     staffCorner: 'INPS staff login',
     staffLoginTitle: 'Staff login',
     backToProfessional: 'Back to the professionals\' login',
+    cardInsert: 'Insert your electronic identity card (CIE) or health card (TS-CNS)',
+    cardInsertHelp: 'Into the reader below the screen, golden chip up and first. The card stays yours: the kiosk writes nothing to it.',
+    cardRead: 'Card inserted. Type the card\'s PIN and tap «Log in».',
+    cardPin: 'Card PIN',
+    cardPinHelp: 'Digits only: 8 for the electronic identity card, 5 to 8 for the health card',
+    cardReaderMissing: 'The card reader does not answer: please ask the counter staff.',
+    pinLoginLink: 'Log in with codice fiscale and PIN',
+    cardLoginLink: 'Log in with the identity card or the health card',
+    cardRemovedTitle: 'Card taken out: session closed',
+    cardRemovedText: 'You took the card out of the reader: the session is closed and nothing of your data is left on the screen. In a few seconds the kiosk goes back to the start screen.',
+    goodbyeTextCard: 'Take your card out of the reader, and your receipt from the printer and your USB stick, if you used one. In a few seconds the kiosk goes back to the start screen.',
     goodbyeTitle: 'Goodbye',
     goodbyeText: 'Please take your receipt from the printer and your USB stick, if you used one. In a few seconds the kiosk goes back to the start screen.',
     goodbyeDone: 'I am done',
@@ -495,4 +517,33 @@ export function getLang() { return lang; }
 export function t(key, ...args) {
   const value = words[lang][key] ?? words.it[key] ?? key;
   return typeof value === 'function' ? value(...args) : value;
+}
+
+// A card login's error in the screen's language: the server's Italian, or
+// the English of its stable code (with the card's tries left).
+const cardErrorsEn = {
+  card_pin_wrong: (n) => 'Wrong card PIN.' + (n === 1 ? ' 1 try left: one more mistake blocks the card\'s PIN.'
+    : n > 1 ? ` ${n} tries left before the card's PIN is blocked.` : ' A few mistakes block the card\'s PIN: check it calmly.'),
+  card_pin_blocked: () => 'The card\'s PIN is blocked. Unblock it with the PUK (in the letter that came with the card) or ask at the counter.',
+  card_pin_format: () => 'The card PIN is digits only: 8 for the identity card, 5 to 8 for the health card.',
+  card_missing: () => 'Insert the identity card or the health card into the reader, chip up.',
+  card_removed: () => 'The card was taken out during the login. Insert it again and type the PIN again.',
+  card_reader_missing: () => 'The card reader does not answer. Ask the counter staff, or log in with codice fiscale and PIN if you have them.',
+  card_reader_busy: () => 'The reader is busy with a card: wait a few seconds and try again.',
+  card_expired: () => 'The card has expired: a valid card is needed to log in. The counter staff can help.',
+  card_not_yet_valid: () => 'The card is not valid yet. Ask the counter staff to check the kiosk\'s date.',
+  card_unknown_ca: () => 'The card was not issued by an authority this kiosk recognises. The electronic identity card and the health card (CNS) are accepted.',
+  card_revoked: () => 'The card has been revoked and cannot be used to log in. Ask its issuer or the counter staff.',
+  card_no_codice_fiscale: () => 'The card carries no codice fiscale: the electronic identity card or the health card is needed. The counter staff can help.',
+  card_no_certificate: () => 'The card holds no readable authentication certificate. Please ask at the counter.',
+  card_not_in_archive: () => 'The card is valid, but its codice fiscale is not enrolled in the Gestione Separata at this office. Please ask at the counter.',
+  card_signature_invalid: () => 'The card did not confirm the identity. Take it out, insert it again and try again.',
+  card_crl_expired: () => 'The kiosk cannot check cards right now (its list of revoked cards is out of date). Please ask the counter staff.',
+  card_ca_missing: () => 'The kiosk cannot check cards right now. Please ask the counter staff.',
+};
+
+export function cardErrorText(err) {
+  const en = lang === 'en' && err && cardErrorsEn[err.code];
+  if (!en) return err && err.message ? err.message : String(err);
+  return en(err.triesLeft);
 }

@@ -1,11 +1,14 @@
-// Welcome and login: codice fiscale and PIN for professionals, user name and
-// password for counter staff and technicians.
+// Welcome and login: the identity card in the kiosk's reader (CIE, TS-CNS)
+// with the card's PIN, or codice fiscale and kiosk PIN, for professionals;
+// user name and password for counter staff and technicians.
 import * as api from '../api.js';
 import { h, append, field } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, cardErrorText } from '../i18n.js';
 import { state, startSession, showError, go } from '../state.js';
 
 let mode = 'professional';
+let withCard = true;  // on a kiosk with a reader: the card first, the kiosk PIN one tap away
+let cardTimer = null;
 let notice = null;  // "PIN impostato", shown once on the login screen
 let carriedCf = '';  // the codice fiscale typed before "Primo accesso o PIN dimenticato"
 
@@ -17,6 +20,7 @@ function armReset(el) {
   idleTimer = setTimeout(() => {
     if (state.session || !el.isConnected) return;
     mode = 'professional';
+    withCard = true;
     carriedCf = '';
     renderAgain(el);
   }, (state.kiosk.idle_seconds || 120) * 1000);
@@ -78,6 +82,95 @@ function renderNewPin(el) {
     form);
 }
 
+// The card going into the reader, chip up: a picture of where it goes.
+function cardPicture() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 240 150');
+  svg.setAttribute('class', 'kiosk-card-picture');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.innerHTML =
+    '<rect x="20" y="96" width="200" height="40" rx="8" fill="#17324d"/>' +
+    '<rect x="62" y="110" width="116" height="8" rx="4" fill="#000"/>' +
+    '<g class="kiosk-card-moving"><rect x="75" y="10" width="90" height="104" rx="8" fill="#e8f1fb" stroke="#0066cc" stroke-width="4"/>' +
+    '<rect x="100" y="74" width="40" height="28" rx="4" fill="#d4a017" stroke="#7a5c00" stroke-width="2"/>' +
+    '<line x1="120" y1="74" x2="120" y2="102" stroke="#7a5c00" stroke-width="2"/>' +
+    '<line x1="100" y1="88" x2="140" y2="88" stroke="#7a5c00" stroke-width="2"/></g>' +
+    '<path d="M196 30 v44 m-10 -12 l10 14 l10 -14" stroke="#0066cc" stroke-width="5" fill="none" stroke-linecap="round"/>';
+  return svg;
+}
+
+// Looks at the reader twice a second while the welcome screen is up: a card
+// put in or taken out changes the screen within a second.
+function watchCard(el) {
+  clearInterval(cardTimer);
+  cardTimer = setInterval(async () => {
+    if (state.session || !el.isConnected) { clearInterval(cardTimer); return; }
+    try {
+      const now = await api.get('/api/card');
+      const before = state.card;
+      state.card = now;
+      if (!before || before.card !== now.card || before.reader !== now.reader) renderAgain(el);
+    } catch { /* the next look */ }
+  }, 500);
+}
+
+function renderCard(el, corner) {
+  const card = state.card;
+  let body;
+  if (card.card) {
+    const pin = field({ label: t('cardPin'), kind: 'password', name: 'card_pin', help: t('cardPinHelp'), osk: 'digits',
+      attrs: { maxlength: 8, inputmode: 'numeric', autocomplete: 'off', required: true } });
+    pin.control.addEventListener('input', () => { pin.control.value = pin.control.value.replace(/\D/g, ''); });
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'card-login' }, t('login'));
+    const form = h('form', { class: 'kiosk-card', novalidate: true, autocomplete: 'off', id: 'card-form' },
+      h('p', { class: 'fw-semibold', id: 'card-read' }, t('cardRead')), pin.wrap, submit);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const value = pin.control.value;
+      if (!/^\d{5,8}$/.test(value)) {
+        showError(el, new Error(t('cardPinHelp')));
+        return;
+      }
+      submit.disabled = true;
+      pin.control.value = '';
+      try {
+        const session = await api.post('/api/card/login', { pin: value });
+        clearInterval(cardTimer);
+        clearTimeout(idleTimer);
+        state.cardSession = true;
+        startSession(session);
+        go('#/');
+      } catch (err) {
+        showError(el, { message: cardErrorText(err) });
+        submit.disabled = false;
+        if (err.code === 'card_pin_blocked' || err.code === 'card_removed') pin.control.blur();
+        else pin.control.focus();
+      }
+    });
+    body = form;
+    setTimeout(() => { if (pin.control.isConnected) pin.control.focus(); }, 0);
+  } else {
+    body = h('div', { class: 'kiosk-card text-center', id: 'card-prompt' },
+      cardPicture(),
+      h('h2', { class: 'h3 mt-3' }, t('cardInsert')),
+      h('p', { class: 'lead' }, t('cardInsertHelp')),
+      card.reader ? null : h('div', { class: 'alert alert-warning', role: 'status', id: 'card-reader-missing' }, t('cardReaderMissing')));
+  }
+  append(el, [
+    h('h1', { class: 'kiosk-title' }, t('welcome')),
+    h('p', { class: 'lead' }, t('welcomeText')),
+    h('p', {}, `${state.kiosk.branch_name} · ${state.kiosk.kiosk_id}`),
+    body,
+    card.pin_login
+      ? h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100', id: 'pin-login',
+        onclick: () => { withCard = false; renderAgain(el); } }, t('pinLoginLink'))
+      : null,
+    corner]);
+  watchCard(el);
+}
+
 export function renderLogin(el) {
   armReset(el);
   const rearm = () => { if (!state.session && el.isConnected) armReset(el); };
@@ -94,6 +187,11 @@ export function renderLogin(el) {
     : h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100 mt-3', id: 'back-to-professional',
       onclick: () => { mode = 'professional'; renderAgain(el); } }, t('backToProfessional'));
 
+  const reader = !desk && state.card && state.card.configured;
+  if (mode === 'professional' && reader && (withCard || !state.card.pin_login)) {
+    renderCard(el, corner);
+    return;
+  }
   let first;
   let second;
   if (mode === 'professional') {
@@ -146,10 +244,15 @@ export function renderLogin(el) {
       ? h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100', id: 'new-pin',
         onclick: () => { carriedCf = first.control.value.trim(); mode = 'newpin'; renderAgain(el); } }, t('newPinLink'))
       : null,
+    mode === 'professional' && reader
+      ? h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg w-100 mt-3', id: 'card-login-link',
+        onclick: () => { withCard = true; renderAgain(el); } }, t('cardLoginLink'))
+      : null,
     corner]);
 }
 
 function renderAgain(el) {
+  clearInterval(cardTimer);
   while (el.firstChild) el.firstChild.remove();
   renderLogin(el);
 }
