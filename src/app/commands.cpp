@@ -23,6 +23,7 @@
 #include "core/rome_time.h"
 #include "core/validators.h"
 #include "devices/cups_printer.h"
+#include "devices/pkcs11_card.h"
 #include "devices/usb_media.h"
 #include "domain/archive_import.h"
 #include "domain/audit.h"
@@ -281,7 +282,9 @@ int runSelftest(const std::vector<std::string>& args) {
   filetypes::MagicSniffer sniffer;
   devices::SaneScanner scanner(p->config.scanner);
   devices::FolderUsbMedia usb(p->config.usb_mount, sniffer);
-  for (auto [part, st] : {std::pair{"scanner", scanner.state()}, std::pair{"usb", usb.state()}}) {
+  devices::Pkcs11Card card(p->config.card);
+  for (auto [part, st] : {std::pair{"scanner", scanner.state()}, std::pair{"usb", usb.state()},
+                          std::pair{"card", card.state()}}) {
     if (st.status == domain::DeviceStatus::kNotConfigured) {
       std::printf("%s: not configured\n", part);
     } else {

@@ -177,6 +177,11 @@ std::int64_t earliestExpiry(const std::string& pem_path) {
   return earliest;
 }
 
+std::int64_t crlNextUpdate(const std::string& path) {
+  CrlPtr crl = readCrl(path);
+  return crl ? timeOf(X509_CRL_get0_nextUpdate(crl.get())) : 0;
+}
+
 std::int64_t OpenSslCardVerifier::caExpiry() { return earliestExpiry(ca_bundle_); }
 
 Result<domain::CardHolder> OpenSslCardVerifier::verify(const domain::CardProof& proof,

@@ -37,4 +37,7 @@ std::string codiceFiscaleOf(std::string_view der);
 // unreadable).
 std::int64_t earliestExpiry(const std::string& pem_path);
 
+// A CRL file's nextUpdate (0: none or unreadable).
+std::int64_t crlNextUpdate(const std::string& path);
+
 }  // namespace kiosk::devices

@@ -228,25 +228,41 @@ domain::CardStatus Pkcs11Card::status() {
   return st;
 }
 
+namespace {
+std::string isoDay(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+}  // namespace
+
 domain::DeviceState Pkcs11Card::state() {
   const auto st = status();
   domain::DeviceState d;
   if (!st.configured) return d;
-  std::string ca = "none";
-  if (const std::int64_t expiry = earliestExpiry(settings_.ca_bundle); expiry > 0) {
-    const std::time_t t = static_cast<std::time_t>(expiry);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    ca = buf;
-  }
-  d.status = st.reader ? domain::DeviceStatus::kReady : domain::DeviceStatus::kUnavailable;
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  const std::int64_t ca = earliestExpiry(settings_.ca_bundle);
+  std::string problem;
+  if (!st.reader) problem = "no reader";
+  if (ca == 0) problem = "CA bundle unreadable";
+  if (ca != 0 && ca < now) problem = "CA bundle expired";
   d.detail =
       "module " + settings_.module + "; reader " +
       (st.reader ? st.reader_name : "missing" + (st.detail.empty() ? "" : " (" + st.detail + ")")) +
       "; card " + (st.card ? "present" : "absent") + "; CA bundle " + settings_.ca_bundle +
-      " expires " + ca;
+      (ca == 0 ? " unreadable" : " expires " + isoDay(ca));
+  if (!settings_.crl.empty()) {
+    const std::int64_t next = crlNextUpdate(settings_.crl);
+    d.detail +=
+        "; CRL " + settings_.crl + (next == 0 ? " unreadable" : " next update " + isoDay(next));
+    if (next == 0 || next < now)
+      problem = "CRL out of date: cards are refused until it is refreshed";
+  }
+  if (!problem.empty()) d.detail = problem + "; " + d.detail;
+  d.status = problem.empty() ? domain::DeviceStatus::kReady : domain::DeviceStatus::kUnavailable;
   return d;
 }
 

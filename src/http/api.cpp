@@ -131,28 +131,21 @@ class Handlers {
                                 {"pin_login", options_.pin_login}});
   }
 
-  // POST /api/card/login {"pin"}: the card in the reader signs in its holder.
+  // POST /api/card/login {"pad", "pin"}: the card in the reader signs in its holder.
   Response cardLogin(Request& req) {
     if (auto refused = cardScreenOnly(req)) return *refused;
-    auto body = jsonBody(req);
-    // The card PIN is in the body and its parsed copy: both wiped on every path.
+    // The card PIN is taken out of the body before any JSON parser sees it
+    // (a parser keeps copies in buffers nobody can wipe) and masked there;
+    // the masked body is then checked as JSON. Every copy is wiped.
+    std::string pin = takeSecret(req.body, "pin");
     auto wipe = [&] {
       sodium_memzero(req.body.data(), req.body.size());
-      if (body) {
-        if (auto it = body->find("pin"); it != body->end() && it->is_string()) {
-          auto& pin = it->get_ref<std::string&>();
-          sodium_memzero(pin.data(), pin.size());
-        }
-      }
+      sodium_memzero(pin.data(), pin.size());
     };
-    if (!body) {
+    auto body = jsonBody(req);
+    if (!body || !body->is_object() || !body->contains("pin") || !(*body)["pin"].is_string()) {
       wipe();
-      return body.error();
-    }
-    auto it = body->find("pin");
-    if (it == body->end() || !it->is_string()) {
-      wipe();
-      return badRequest();
+      return body ? badRequest() : body.error();
     }
     const auto st = d_.card_login.status();
     auto ticket = admit(req, "card:" + st.card_id);
@@ -160,7 +153,7 @@ class Handlers {
       wipe();
       return ticket.error();
     }
-    auto result = d_.card_login.login(it->get_ref<const std::string&>());
+    auto result = d_.card_login.login(pin);
     wipe();
     if (!result) {
       if (result.error().code == ErrorCode::kInternal) {
@@ -169,6 +162,32 @@ class Handlers {
       return Response::fromError(result.error());
     }
     return loggedIn(req, *result, "card");
+  }
+
+  // The value of `"key": "…"` in a JSON text (no escapes in it: a card PIN
+  // is digits), copied out and overwritten in `text` with '*' of the same
+  // length. "" when not found so.
+  static std::string takeSecret(std::string& text, std::string_view key) {
+    const std::string quoted = "\"" + std::string(key) + "\"";
+    for (auto at = text.find(quoted); at != std::string::npos; at = text.find(quoted, at + 1)) {
+      std::size_t i = at + quoted.size();
+      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      if (i >= text.size() || text[i] != ':') continue;
+      ++i;
+      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      if (i >= text.size() || text[i] != '"') continue;
+      const std::size_t begin = ++i;
+      while (i < text.size() && text[i] != '"' && text[i] != '\\' &&
+             static_cast<unsigned char>(text[i]) >= 0x20) {
+        ++i;
+      }
+      if (i >= text.size() || text[i] != '"') continue;
+      std::string value(text, begin, i - begin);
+      std::fill(text.begin() + static_cast<std::ptrdiff_t>(begin),
+                text.begin() + static_cast<std::ptrdiff_t>(i), '*');
+      return value;
+    }
+    return {};
   }
 
   static std::optional<Response> cardScreenOnly(const Request& req) {

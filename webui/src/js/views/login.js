@@ -9,6 +9,10 @@ import { state, startSession, showError, go } from '../state.js';
 let mode = 'professional';
 let withCard = true;  // on a kiosk with a reader: the card first, the kiosk PIN one tap away
 let cardTimer = null;
+// The card PIN travels after 16 KiB of padding: the kiosk's HTTP server keeps
+// a request's first 16 KiB in a buffer it cannot wipe, and reads the rest
+// into its own, which it wipes (CONTRACT additions in the README).
+const CARD_PAD = ' '.repeat(16384);
 let notice = null;  // "PIN impostato", shown once on the login screen
 let carriedCf = '';  // the codice fiscale typed before "Primo accesso o PIN dimenticato"
 
@@ -136,7 +140,7 @@ function renderCard(el, corner) {
       submit.disabled = true;
       pin.control.value = '';
       try {
-        const session = await api.post('/api/card/login', { pin: value });
+        const session = await api.post('/api/card/login', { pad: CARD_PAD, pin: value });
         clearInterval(cardTimer);
         clearTimeout(idleTimer);
         state.cardSession = true;
