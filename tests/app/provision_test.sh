@@ -97,6 +97,12 @@ check "a wrong value stops with exit 2 and names the key" bash -c "[ $code = 2 ]
 check "… before anything changed" bash -c "! dpkg-query -W cassetto-kiosk >/dev/null 2>&1 && [ \"\$(readlink /etc/localtime)\" = '$tz_before' ]"
 echo 'colour = blue' >>"$work/bad.conf"
 check "an unknown key is refused" bash -c "'$src/scripts/provision' '$work/bad.conf' 2>&1 | grep -q 'unknown key \"colour\"'"
+{ sed 's/^screen = .*/screen = yes/' "$work/values.conf"; echo 'card_module = opensc'; } >"$work/bad.conf"
+check "a card reader without its CA bundle is refused, naming the key" bash -c "
+  '$src/scripts/provision' '$work/bad.conf' 2>&1 | grep -q 'card_ca_bundle is required with card_module'"
+{ cat "$work/values.conf"; echo 'card_pin_login = no'; } >"$work/bad.conf"
+check "the card only, without a card reader, is refused" bash -c "
+  '$src/scripts/provision' '$work/bad.conf' 2>&1 | grep -q 'card_pin_login = no needs card_module'"
 sed 's|^database_url = .*|database_url = postgresql://cassetto:secret@db.sede.example:5432/cassetto|' \
   "$work/values.conf" >"$work/bad.conf"
 check "a shared database URL with a password in it is refused" bash -c "
