@@ -220,6 +220,7 @@ const words = {
     pinNotLocked: 'accesso non bloccato',
     help: 'Guida',
     helpSections: [
+      ['Come accedere con la carta', 'Dove il chiosco ha un lettore, inserisca la carta d\'identità elettronica (CIE) o la tessera sanitaria (TS-CNS) con il chip verso l\'alto, digiti il PIN della carta (8 cifre per la CIE, da 5 a 8 per la tessera) e tocchi «Accedi». Il PIN della carta si blocca dopo 3 errori: si sblocca con il PUK della lettera ricevuta con la carta. Togliendo la carta la sessione si chiude subito. Il chiosco non scrive nulla sulla carta.'],
       ['Come scrivere all\'INPS', 'Tocchi «Nuova comunicazione», scelga l\'argomento, scriva l\'oggetto e il testo con la tastiera sullo schermo e tocchi «Invia». Il numero di protocollo che compare è la prova dell\'invio: può stampare la ricevuta, mostrarla sullo schermo o farsela inviare alla PEC.'],
       ['Come allegare documenti', 'Può allegare fino a 5 documenti da 1 MB ciascuno: li scansioni con lo scanner del chiosco («Scansiona»: un foglio alla volta, il chiosco chiede se c\'è una pagina successiva) o li prenda dalla sua chiavetta USB («Da chiavetta USB»: i documenti che non si possono allegare sono elencati in grigio con il motivo). Sono ammessi PDF, immagini, documenti di testo e fogli di calcolo, anche firmati (.p7m).'],
       ['Come leggere le risposte', 'Quando l\'INPS risponde, l\'icona della busta in alto a sinistra mostra quante comunicazioni ci sono da leggere: toccandola arriva alla risposta. Riceve anche un avviso alla PEC e agli altri recapiti scelti in «Contatti».'],
@@ -470,6 +471,7 @@ const words = {
     pinNotLocked: 'access not locked',
     help: 'Help',
     helpSections: [
+      ['How to log in with the card', 'Where the kiosk has a reader, insert the electronic identity card (CIE) or the health card (TS-CNS) chip up, type the card\'s PIN (8 digits for the CIE, 5 to 8 for the health card) and tap «Log in». The card\'s PIN is blocked after 3 mistakes: unblock it with the PUK in the letter that came with the card. Taking the card out closes the session at once. The kiosk writes nothing to the card.'],
       ['How to write to INPS', 'Tap «New communication», choose the topic, type the subject and the text on the on-screen keyboard and tap «Send». The protocol number shown is your proof of sending: you can print the receipt, show it on the screen or have it sent to your PEC.'],
       ['How to attach documents', 'You may attach up to 5 documents of 1 MB each: scan them with the kiosk\'s scanner («Scan»: one sheet at a time, the kiosk asks whether there is a next page) or take them from your USB stick («From USB stick»: documents that cannot be attached are listed in grey with the reason). PDFs, pictures, text documents and spreadsheets are accepted, also signed (.p7m).'],
       ['How to read the replies', 'When INPS answers, the envelope icon at the top left shows how many communications are unread: tap it to reach the reply. You are also notified at your PEC and the other addresses chosen in «Contacts».'],
