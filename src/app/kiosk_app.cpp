@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "devices/card_certificates.h"
 #include "devices/cups_printer.h"
+#include "devices/espeak_speaker.h"
 #include "devices/pkcs11_card.h"
 #include "devices/sane_scanner.h"
 #include "devices/usb_media.h"
@@ -65,6 +66,7 @@ Ports realPorts(const config::Config& config,
   }
   p.card_verifier =
       std::make_unique<devices::OpenSslCardVerifier>(config.card.ca_bundle, config.card.crl);
+  p.speaker = std::make_unique<devices::EspeakSpeaker>();
   return p;
 }
 
@@ -100,6 +102,18 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
                {config_.kiosk_id, config_.branch_code, config_.branch_name, KIOSK_VERSION,
                 reserveBytes(config_), KIOSK_MIN_PLAUSIBLE_TIME},
                ports_.card.get()),
+      speech_(*ports_.speaker,
+              config_.speech_output == "loudspeaker" ? domain::AudioPath::kLoudspeaker
+                                                     : domain::AudioPath::kHeadphones,
+              config_.speech_record.empty()
+                  ? std::function<void(const std::string&)>()
+                  : [this](const std::string& line) {
+                      std::lock_guard lock(speech_record_mutex_);
+                      if (std::FILE* f = std::fopen(config_.speech_record.c_str(), "a")) {
+                        std::fprintf(f, "%s\n", line.c_str());
+                        std::fclose(f);
+                      }
+                    }),
       server_(http::ServerOptions{config_.listen, config_.threads, config_.request_timeout_ms,
                                   static_cast<std::size_t>(config_.max_json_bytes)},
               router_,
@@ -108,7 +122,7 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
   http::registerApi(
       router_,
       {clock_, auth_, contacts_, communications_, receipts_, receipt_desk_, outbox_, monitor_,
-       sources_, card_login_, metrics_, assets_, [this] { wakeDispatcher(); },
+       sources_, card_login_, speech_, metrics_, assets_, [this] { wakeDispatcher(); },
        [this] { return dispatcher_.channelStates(); }},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
        config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,

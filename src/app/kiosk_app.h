@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "domain/auth.h"
 #include "domain/card_login.h"
+#include "domain/speech.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/document_sources.h"
@@ -53,6 +54,7 @@ struct Ports {
   std::unique_ptr<domain::UsbMedia> usb;     // reads through `sniffer`: declared after it
   std::unique_ptr<domain::CardReader> card;  // the identity card reader (or none)
   std::unique_ptr<domain::CardVerifier> card_verifier;
+  std::unique_ptr<domain::Speaker> speaker;  // the audio mode's voice
   // Set on stop: the real mailers abandon a transfer in flight.
   std::unique_ptr<std::atomic<bool>> stopping = std::make_unique<std::atomic<bool>>(false);
 };
@@ -111,6 +113,8 @@ class KioskApp {
   domain::KioskMonitor monitor_;
   domain::CardLogin card_login_{*ports_.card, *ports_.card_verifier, auth_,
                                 sources_,     *ports_.store,         clock_};
+  std::mutex speech_record_mutex_;
+  domain::SpeechDesk speech_;
   // Looks at the card reader a few times a second: a card taken out ends
   // its session at once.
   std::thread card_thread_;

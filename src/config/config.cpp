@@ -179,6 +179,16 @@ const std::vector<Setting>& settings() {
            c.card.crl = v;
            return true;
          }},
+        {"speech.output", nullptr,
+         [](Config& c, const std::string& v) {
+           c.speech_output = v;
+           return v == "headphones" || v == "loudspeaker";
+         }},
+        {"speech.record", nullptr,
+         [](Config& c, const std::string& v) {
+           c.speech_record = v;
+           return true;
+         }},
         {"card.pin_login", nullptr,
          [](Config& c, const std::string& v) { return boolean(v, c.card.pin_login); }},
         {"receipts.key_file", nullptr, text(&Config::receipt_key_file, true)},

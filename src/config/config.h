@@ -45,6 +45,9 @@ struct Config {
   std::string usb_mount;  // where sticks are mounted read-only; empty: no USB
   // [card]: the identity card reader (CIE, TS-CNS); no module: no reader
   devices::CardSettings card;
+  // [speech]: the audio mode's voice (libespeak-ng)
+  std::string speech_output = "headphones";  // "headphones" (a jack) or "loudspeaker"
+  std::string speech_record;                  // append each utterance here as JSON (tests)
   // [mail], [pec], [sms], [notify]
   notify::MailSettings mail;  // ordinary e-mail
   notify::MailSettings pec;   // the PEC provider's SMTP server

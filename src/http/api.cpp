@@ -190,6 +190,48 @@ class Handlers {
     return {};
   }
 
+  // GET /api/speech: the voice and where it is heard.
+  Response speechInfo(Request& req) {
+    if (auto refused = speechScreenOnly(req)) return *refused;
+    return Response::json(200, {{"engine", d_.speech.engine()},
+                                {"path", domain::nameOf(d_.speech.path())}});
+  }
+
+  // POST /api/speech {"text", "lang", "rate", "volume", "personal"}: WAV.
+  Response speak(Request& req) {
+    if (auto refused = speechScreenOnly(req)) return *refused;
+    auto body = jsonBody(req);
+    if (!body) return body.error();
+    domain::Utterance u;
+    const auto text = stringField(*body, "text");
+    const auto lang = stringField(*body, "lang");
+    if (!text || !lang) return badRequest();
+    u.text = *text;
+    if (!lang->empty()) u.lang = *lang;
+    for (auto [name, out] : {std::pair{"rate", &u.rate}, std::pair{"volume", &u.volume}}) {
+      if (auto it = body->find(name); it != body->end() && !it->is_null()) {
+        if (!it->is_number_integer()) return badRequest();
+        *out = it->get<int>();
+      }
+    }
+    if (auto it = body->find("personal"); it != body->end() && !it->is_null()) {
+      if (!it->is_boolean()) return badRequest();
+      u.personal = it->get<bool>();
+    }
+    auto wav = d_.speech.say(std::move(u));
+    if (!wav) return Response::fromError(wav.error());
+    Response res;
+    res.content_type = "audio/wav";
+    res.body = std::move(*wav);
+    return res;
+  }
+
+  static std::optional<Response> speechScreenOnly(const Request& req) {
+    if (req.fromKioskScreen()) return std::nullopt;
+    return Response::error(403, "kiosk_screen_only",
+                           "La voce del chiosco si ascolta solo al chiosco.");
+  }
+
   static std::optional<Response> cardScreenOnly(const Request& req) {
     if (req.fromKioskScreen()) return std::nullopt;
     return Response::error(403, "kiosk_screen_only",
@@ -628,6 +670,8 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
              bind(&Handlers::startPinReset));
   router.add("POST", "/api/pin", bind(&Handlers::setPin));
   router.add("GET", "/api/card", bind(&Handlers::card));
+  router.add("GET", "/api/speech", bind(&Handlers::speechInfo));
+  router.add("POST", "/api/speech", bind(&Handlers::speak));
   router.add("POST", "/api/card/login", bind(&Handlers::cardLogin));
   registerCommunicationRoutes(router, {deps.auth, deps.communications, deps.receipt_desk});
   registerReceiptRoutes(

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "domain/auth.h"
 #include "domain/card_login.h"
+#include "domain/speech.h"
 #include "domain/communications.h"
 #include "domain/contacts.h"
 #include "domain/document_sources.h"
@@ -68,6 +69,7 @@ struct ApiDeps {
   domain::KioskMonitor& monitor;
   domain::DocumentSources& sources;
   domain::CardLogin& card_login;
+  domain::SpeechDesk& speech;
   Metrics& metrics;
   const Assets& assets;
   std::function<void()> wake_dispatcher = {};  // sends due notifications now

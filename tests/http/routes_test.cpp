@@ -32,7 +32,7 @@ std::string pathFor(std::string pattern) {
 const std::set<std::string> kPublic = {
     "GET /",         "GET /assets/{hash}/{*path}", "GET /api/kiosk", "GET /healthz",
     "GET /metrics",  "POST /api/session",          "POST /api/pin",  "GET /verifica",
-    "GET /api/card", "POST /api/card/login"};
+    "GET /api/card", "GET /api/speech", "POST /api/speech", "POST /api/card/login"};
 
 }  // namespace
 
