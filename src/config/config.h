@@ -47,7 +47,7 @@ struct Config {
   devices::CardSettings card;
   // [speech]: the audio mode's voice (libespeak-ng)
   std::string speech_output = "headphones";  // "headphones" (a jack) or "loudspeaker"
-  std::string speech_record;                  // append each utterance here as JSON (tests)
+  std::string speech_record;                 // append each utterance here as JSON (tests)
   // [mail], [pec], [sms], [notify]
   notify::MailSettings mail;  // ordinary e-mail
   notify::MailSettings pec;   // the PEC provider's SMTP server

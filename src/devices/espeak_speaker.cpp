@@ -9,7 +9,7 @@ namespace kiosk::devices {
 namespace {
 
 constexpr std::size_t kCacheBytes = 16u << 20;  // a few hundred phrases
-std::vector<short>* g_samples = nullptr;         // the utterance being made; under mutex_
+std::vector<short>* g_samples = nullptr;        // the utterance being made; under mutex_
 
 int collect(short* wav, int n, espeak_EVENT*) {
   if (wav && n > 0 && g_samples) g_samples->insert(g_samples->end(), wav, wav + n);
@@ -56,8 +56,8 @@ Error unavailable(const std::string& detail) {
 Status EspeakSpeaker::start() {
   if (started_) return {};
   if (!start_error_.empty()) return fail(unavailable(start_error_));
-  const int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 200, nullptr,
-                                     espeakINITIALIZE_DONT_EXIT);
+  const int rate =
+      espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 200, nullptr, espeakINITIALIZE_DONT_EXIT);
   if (rate <= 0) {
     start_error_ = "espeak_Initialize failed (espeak-ng-data missing?)";
     return fail(unavailable(start_error_));
@@ -84,8 +84,8 @@ Result<std::string> EspeakSpeaker::wav(const domain::Utterance& u) {
                                "Testo da leggere assente o troppo lungo, o lingua, velocità o "
                                "volume non validi."));
   }
-  const std::string key = u.lang + '|' + std::to_string(u.rate) + '|' +
-                          std::to_string(u.volume) + '|' + u.text;
+  const std::string key =
+      u.lang + '|' + std::to_string(u.rate) + '|' + std::to_string(u.volume) + '|' + u.text;
   std::lock_guard lock(mutex_);
   if (!u.personal) {
     if (auto it = cache_.find(key); it != cache_.end()) {

@@ -193,8 +193,8 @@ class Handlers {
   // GET /api/speech: the voice and where it is heard.
   Response speechInfo(Request& req) {
     if (auto refused = speechScreenOnly(req)) return *refused;
-    return Response::json(200, {{"engine", d_.speech.engine()},
-                                {"path", domain::nameOf(d_.speech.path())}});
+    return Response::json(
+        200, {{"engine", d_.speech.engine()}, {"path", domain::nameOf(d_.speech.path())}});
   }
 
   // POST /api/speech {"text", "lang", "rate", "volume", "personal"}: WAV.

@@ -4,6 +4,7 @@ import * as api from './api.js';
 import { h, clear, icon } from './dom.js';
 import { t, setLang, getLang } from './i18n.js';
 import { initKeyboard, hideKeyboard } from './keyboard.js';
+import { initAudio, toggleAudio, audioOn } from './audio.js';
 import { renderLogin } from './views/login.js';
 import { renderHome } from './views/home.js';
 import { renderCompose, renderSent } from './views/compose.js';
@@ -62,6 +63,7 @@ async function route() {
   if (seq !== routeSeq) return;
   main().focus({ preventScroll: true });
   window.scrollTo(0, 0);
+  window.dispatchEvent(new Event('kiosk:screen'));
 }
 
 // ---- header --------------------------------------------------------------
@@ -101,6 +103,12 @@ function renderHeader() {
     onclick: () => { prefs.contrast = !prefs.contrast; applyPrefs(); renderHeader(); },
   }, t('contrast')));
   top.append(h('a', { href: '#/guida', class: 'btn', id: 'help' }, t('help')));
+  // Audio mode: on the kiosk's own screen, for the person or the clerk
+  // beside them (holding "5" on the keypad starts it too).
+  if (!state.kiosk.file_dialog) {
+    top.append(h('button', { type: 'button', class: 'btn', id: 'audio-toggle', 'aria-pressed': String(audioOn()),
+      onclick: () => toggleAudio() }, t('audioToggle')));
+  }
   top.append(h('button', {
     type: 'button', class: 'btn', lang: getLang() === 'it' ? 'en' : 'it',
     onclick: () => { setLang(getLang() === 'it' ? 'en' : 'it'); route(); },
@@ -201,7 +209,8 @@ const idle = (() => {
 
   function arm() {
     clearTimeout(timer);
-    timer = setTimeout(warn, (state.kiosk.idle_seconds || 120) * 1000);
+    // In audio mode a person has three times as long: everything is heard.
+    timer = setTimeout(warn, (state.kiosk.idle_seconds || 120) * 1000 * (state.audio ? 3 : 1));
   }
   function warn() {
     let left = state.kiosk.countdown_seconds || 30;
@@ -258,6 +267,7 @@ async function boot() {
   document.addEventListener('contextmenu', (e) => e.preventDefault());
   document.addEventListener('dragstart', (e) => e.preventDefault());
   initKeyboard();
+  initAudio();
   window.addEventListener('kiosk:session', () => { idle.start(); watchCardSession(); });
   api.onSessionLost(() => { if (state.session) logout('lost'); });
   state.kiosk = await api.get('/api/kiosk');

@@ -13,7 +13,8 @@ export const state = {
   unread: 0,
   objectUrls: [],   // previews to revoke on logout
   card: null,       // GET /api/card on the kiosk's screen (null: no reader to show)
-  cardSession: false,  // logged in with the card: taking it out ends the session
+  cardSession: false,
+  audio: false,     // audio mode (audio.js): speech and the keypad  // logged in with the card: taking it out ends the session
 };
 
 export function go(hash) {

@@ -112,7 +112,7 @@ export async function renderSent(el, id) {
     h('h1', { class: 'kiosk-title' }, t('sentOk')),
     h('div', { class: 'kiosk-card text-center' },
       h('p', { class: 'lead mb-1' }, t('protocol')),
-      h('p', { class: 'kiosk-protocol selectable', id: 'protocol' }, sent.protocol),
+      h('p', { class: 'kiosk-protocol selectable', id: 'protocol', 'aria-label': `${t('protocol')} ${sent.protocol}` }, sent.protocol),
       h('dl', { class: 'kiosk-summary', id: 'sent-summary' },
         h('dt', {}, t('registeredAt')), h('dd', { id: 'sent-when' }, formatDate(sent.created_at, getLang())),
         h('dt', {}, t('topic')), h('dd', {}, sent.topic_label || (topic ? topic.label : sent.topic)),

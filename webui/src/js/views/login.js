@@ -27,7 +27,7 @@ function armReset(el) {
     withCard = true;
     carriedCf = '';
     renderAgain(el);
-  }, (state.kiosk.idle_seconds || 120) * 1000);
+  }, (state.kiosk.idle_seconds || 120) * 1000 * (state.audio ? 3 : 1));
 }
 
 function cfField() {

@@ -1,0 +1,170 @@
+// Audio mode without sight: the whole path of a professional by the numeric
+// keypad alone, deciding each key from what the kiosk said (the speech sink
+// of `[speech] record`), never from the screen. The voice is the real engine
+// (libespeak-ng); the sink records each utterance with its language and path.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { readFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startKiosk, launch, openPage, axe, screenshot } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+// What a person hears, and presses.
+function ear(file) {
+  let heard = 0;
+  const all = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+  return {
+    all,
+    // Waits for an utterance after the last one waited for that matches `re`.
+    async waitFor(re, ms = 6000) {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        const lines = all();
+        for (let i = heard; i < lines.length; i += 1) {
+          if (re.test(lines[i].text)) { heard = i + 1; return lines[i]; }
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`not heard: ${re}; last heard: ${all().slice(-5).map((l) => l.text).join(' | ')}`);
+    },
+    mark() { heard = all().length; },
+  };
+}
+
+// Key by key as on a phone keypad (the Guida's table); the same key twice in
+// a row waits a second, as a person does.
+const CYCLES = {
+  1: ['.', ',', '@', '-', '_', '\'', '/', '1'], 2: ['a', 'b', 'c', 'à', '2'], 3: ['d', 'e', 'f', 'è', 'é', '3'],
+  4: ['g', 'h', 'i', 'ì', '4'], 5: ['j', 'k', 'l', '5'], 6: ['m', 'n', 'o', 'ò', '6'], 7: ['p', 'q', 'r', 's', '7'],
+  8: ['t', 'u', 'v', 'ù', '8'], 9: ['w', 'x', 'y', 'z', '9'], 0: [' ', '0'],
+};
+function presses(ch, mode) {
+  for (const [key, cycle] of Object.entries(CYCLES)) {
+    let c = cycle;
+    if (mode === 'cf') c = cycle.filter((x) => /[a-z0-9]/.test(x)).map((x) => x.toUpperCase());
+    if (mode === 'pin') c = [key];
+    const at = c.indexOf(ch);
+    if (at >= 0) return [key, at + 1];
+  }
+  throw new Error(`no key for ${ch}`);
+}
+async function typeKeypad(page, text, mode = 'text') {
+  let previous = null;
+  for (const ch of text) {
+    const [key, n] = presses(ch, mode);
+    if (key === previous) await page.waitForTimeout(1100);
+    for (let i = 0; i < n; i += 1) await page.keyboard.press(`Numpad${key}`);
+    previous = key;
+  }
+  await page.keyboard.press('NumpadEnter');
+}
+
+// Presses 2 until the control just heard matches `re`.
+async function moveTo(page, sink, re) {
+  for (let i = 0; i < 40; i += 1) {
+    sink.mark();
+    await page.keyboard.press('Numpad2');
+    const heard = await sink.waitFor(/ di \d+$/);
+    if (re.test(heard.text)) return heard;
+  }
+  throw new Error(`never reached ${re}`);
+}
+
+test('by keypad and ear alone: log in, write with a topic, send, hear the protocol, log out', async () => {
+  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
+  const k = await startKiosk({ ini: `[ui]\nidle_seconds = 300\n[speech]\nrecord = ${sinkFile}\n` });
+  try {
+    const sink = ear(sinkFile);
+    const page = await openPage(browser, k.url);
+    // Hold 5 for two seconds: the kiosk says how it works, in one go.
+    await page.keyboard.down('Numpad5');
+    await page.waitForTimeout(2100);
+    await page.keyboard.up('Numpad5');
+    await sink.waitFor(/^Guida vocale attiva.*2 comando successivo.*5 conferma/);
+    await page.keyboard.press('Numpad9');
+    await sink.waitFor(/^Tasti: 2 comando successivo/);
+
+    await moveTo(page, sink, /^Codice fiscale, campo, vuoto/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/^Scrittura nel campo Codice fiscale/);
+    await typeKeypad(page, 'RSSMRA80A01H501U', 'cf');
+    const cf = await sink.waitFor(/^Fine scrittura: RSSMRA80A01H501U$/);
+    assert.equal(cf.personal, true);
+    await moveTo(page, sink, /^PIN, campo/);
+    await page.keyboard.press('Numpad5');
+    sink.mark();
+    await typeKeypad(page, '12345678', 'pin');
+    await sink.waitFor(/^Fine scrittura: 8 caratteri$/);
+    const typed = sink.all().slice(-9, -1).map((l) => l.text);
+    assert.deepEqual(typed, Array(8).fill('asterisco'), 'PIN digits are heard as "asterisco"');
+    await moveTo(page, sink, /^Accedi, pulsante/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/^Menu\..*comandi/);
+
+    await moveTo(page, sink, /^Nuova comunicazione, Scrivere all'INPS/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/^Nuova comunicazione\..*comandi/);
+    const topic = await moveTo(page, sink, /, pulsante, \d+ di/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(new RegExp(`^${topic.text.split(',')[0]}.*selezionato`));
+    await moveTo(page, sink, /^Oggetto, campo/);
+    await page.keyboard.press('Numpad5');
+    await typeKeypad(page, 'rimborso');
+    await sink.waitFor(/^Fine scrittura: rimborso$/);
+    await moveTo(page, sink, /^Testo, campo/);
+    await page.keyboard.press('Numpad5');
+    await typeKeypad(page, 'chiedo il rimborso');
+    await sink.waitFor(/^Fine scrittura: chiedo il rimborso$/);
+    assert.deepEqual(await axe(page), [], 'axe in audio mode');
+    await moveTo(page, sink, /^Invia, pulsante/);
+    await page.keyboard.press('Numpad5');
+    const done = await sink.waitFor(/Numero di protocollo INPS\.0000\.\d{4}\.\d{7}/, 10000);
+    assert.equal(done.personal, true);
+    await screenshot(page, 'audio-sent');
+
+    await moveTo(page, sink, /^Esci, pulsante/);
+    await page.keyboard.press('Numpad5');
+    await page.waitForSelector('#goodbye');
+    await page.waitForSelector('#main h1', { timeout: 15000 });
+    await page.waitForFunction(() => !document.getElementById('goodbye'), null, { timeout: 15000 });
+    // The next person starts silent.
+    const before = sink.all().length;
+    await page.keyboard.press('Numpad2');
+    await page.keyboard.press('Numpad5');
+    await page.waitForTimeout(800);
+    assert.equal(sink.all().length, before, 'audio mode ended with the session');
+
+    const all = sink.all();
+    assert.ok(all.length > 40);
+    assert.ok(all.every((l) => l.lang === 'it' && l.path === 'headphones'));
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await k.stop();
+  }
+});
+
+test('on a loudspeaker kiosk nothing personal is spoken', async () => {
+  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
+  const k = await startKiosk({ ini: `[speech]\noutput = loudspeaker\nrecord = ${sinkFile}\n` });
+  try {
+    const sink = ear(sinkFile);
+    const page = await openPage(browser, k.url);
+    await page.keyboard.down('Numpad5');
+    await page.waitForTimeout(2100);
+    await page.keyboard.up('Numpad5');
+    await sink.waitFor(/^Guida vocale attiva/);
+    await moveTo(page, sink, /^Codice fiscale, campo/);
+    await page.keyboard.press('Numpad5');
+    await typeKeypad(page, 'RSS', 'cf');
+    await sink.waitFor(/^Dato personale: si ascolta solo in cuffia\.$/);
+    const all = sink.all();
+    assert.ok(all.every((l) => l.path === 'loudspeaker' && !l.personal));
+    assert.ok(!all.some((l) => /RSS|^R$|^S$/.test(l.text)), 'no letter of the codice fiscale on the loudspeaker');
+  } finally {
+    await k.stop();
+  }
+});
