@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
   root, startKiosk, launch, openPage, axe, screenshot, tap, typeOsk,
@@ -124,6 +124,56 @@ test('an office that switched the kiosk PIN off shows the card only', async () =
     assert.equal(await page.$('input[name=codice_fiscale]'), null);
     assert.equal(await page.$('#new-pin'), null);
     assert.ok(await page.$('#staff-corner'), 'staff still log in from the corner');
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+test('by keypad and ear: the card, its PIN as asterisks, the menu', async () => {
+  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
+  for (const label of ['cie-rossi']) rmSync(path.join(reader(), `tries-${label}`), { force: true });
+  takeOut();
+  const kiosk = await startKiosk({
+    ini: `[card]\nmodule = ${module}\nca_bundle = ${cards}/ca.pem\ncrl = ${cards}/crl.pem\n[speech]\nrecord = ${sinkFile}\n`,
+    env: { SOFTHSM2_CONF: path.join(cards, 'softhsm2.conf'), KIOSK_TEST_READER_DIR: reader() },
+  });
+  const heard = () => (existsSync(sinkFile) ? readFileSync(sinkFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text) : []);
+  const waitHeard = async (re, from = 0) => {
+    for (let i = 0; i < 120; i += 1) {
+      const found = heard().slice(from).find((x) => re.test(x));
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`not heard: ${re}; last: ${heard().slice(-4).join(' | ')}`);
+  };
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await page.keyboard.down('Numpad5');
+    await page.waitForTimeout(2100);
+    await page.keyboard.up('Numpad5');
+    await waitHeard(/^Guida vocale attiva/);
+    insert('cie-rossi');
+    await waitHeard(/Carta inserita\. Digiti il PIN della carta/);
+    let mark = heard().length;
+    for (let i = 0; i < 20 && !heard().slice(mark).some((x) => /^PIN della carta, campo/.test(x)); i += 1) {
+      mark = heard().length;
+      await page.keyboard.press('Numpad2');
+      await waitHeard(/ di \d+$/, mark);
+    }
+    await page.keyboard.press('Numpad5');
+    mark = heard().length;
+    for (const d of '12345678') await page.keyboard.press(`Numpad${d}`);
+    await page.keyboard.press('NumpadEnter');
+    await waitHeard(/^Fine scrittura: 8 caratteri$/, mark);
+    assert.deepEqual(heard().slice(mark).filter((x) => x.length < 12 && x !== 'Fine scrittura: 8 caratteri'), Array(8).fill('asterisco'));
+    for (let i = 0; i < 20 && !heard().slice(mark).some((x) => /^Accedi, pulsante/.test(x)); i += 1) {
+      const m = heard().length;
+      await page.keyboard.press('Numpad2');
+      await waitHeard(/ di \d+$/, m);
+    }
+    await page.keyboard.press('Numpad5');
+    await waitHeard(/^Menu\./, mark);
+    assert.ok(!heard().some((x) => x.includes('12345678')));
   } finally {
     await kiosk.stop();
   }

@@ -92,6 +92,13 @@ function controls() {
 
 function labelOf(el) {
   if (el.labels && el.labels.length) return el.labels[0].textContent.trim();
+  // A button in a list row ("Allega" beside a file) says the row too.
+  const row = el.tagName === 'BUTTON' && el.closest('li');
+  if (row) {
+    const own = (el.innerText || el.textContent || '').trim();
+    const rest = (row.innerText || row.textContent || '').replace(own, '').split(/\n+/).map((s) => s.trim()).filter(Boolean);
+    return [own, ...rest].join(', ');
+  }
   // A tile's title and its line below it, as two phrases.
   const text = el.getAttribute('aria-label') || el.innerText || el.textContent || '';
   return text.split(/\n+/).map((s) => s.replace(/\s+/g, ' ').trim()).filter(Boolean).join(', ');
@@ -148,10 +155,10 @@ export function announceScreen() {
   const title = mainEl && mainEl.querySelector('h1');
   const bits = [title ? title.textContent.trim() : ''];
   let personal = false;
-  for (const el of mainEl ? mainEl.querySelectorAll('[data-announce], .alert, .kiosk-error, #protocol') : []) {
+  for (const el of mainEl ? mainEl.querySelectorAll('[data-announce], .alert, .kiosk-error, #protocol, #sent-summary') : []) {
     if (!visible(el)) continue;
     bits.push((el.getAttribute('aria-label') || el.textContent).replace(/\s+/g, ' ').trim());
-    if (el.id === 'protocol' || el.dataset.announce === 'personal') personal = true;
+    if (el.id === 'protocol' || el.id === 'sent-summary' || el.dataset.announce === 'personal') personal = true;
   }
   const unread = document.getElementById('unread-alert');
   if (unread && state.unread) bits.push(unread.getAttribute('aria-label'));
@@ -251,17 +258,29 @@ function setOn(on) {
 
 export function toggleAudio() { setOn(!audio.on); }
 
-// Errors and notices said as they appear; the idle question too.
+// Errors and notices said as they appear (the scanner's "metta il foglio
+// sul vetro", "pagina successiva?"); the idle question when it comes, and
+// its countdown at 10 and 5 seconds, not every second.
 function watchAlerts() {
-  const seen = new WeakSet();
+  const said = new WeakMap();
   new MutationObserver(() => {
     if (!audio.on) return;
-    for (const el of document.querySelectorAll('.kiosk-error, #main [role=alert], #idle:not([hidden]) #idle-title')) {
-      const text = (el.id === 'idle-title' ? document.getElementById('idle').textContent : el.textContent).replace(/\s+/g, ' ').trim();
-      const key = `${text}`;
-      if (!text || (seen.has(el) && el.dataset.spoken === key)) continue;
-      seen.add(el);
-      el.dataset.spoken = key;
+    const idle = document.getElementById('idle');
+    if (idle && !idle.hidden) {
+      const left = Number((idle.querySelector('.seconds') || {}).textContent);
+      const last = said.get(idle);
+      if (last === undefined || (left !== last && (left === 10 || left === 5))) {
+        said.set(idle, left);
+        say(idle.innerText.replace(/\s+/g, ' ').trim());
+      }
+      return;
+    }
+    if (idle) said.delete(idle);
+    for (const el of document.querySelectorAll('.kiosk-error, #main [role=alert], #main [role=status]')) {
+      if (!visible(el)) continue;
+      const text = el.textContent.replace(/\s+/g, ' ').trim();
+      if (!text || said.get(el) === text) continue;
+      said.set(el, text);
       say(text);
     }
   }).observe(document.body, { childList: true, subtree: true, characterData: true });

@@ -115,7 +115,10 @@ function watchCard(el) {
       const now = await api.get('/api/card');
       const before = state.card;
       state.card = now;
-      if (!before || before.card !== now.card || before.reader !== now.reader) renderAgain(el);
+      if (!before || before.card !== now.card || before.reader !== now.reader) {
+        renderAgain(el);
+        window.dispatchEvent(new Event('kiosk:screen'));  // heard in audio mode
+      }
     } catch { /* the next look */ }
   }, 500);
 }
@@ -129,7 +132,7 @@ function renderCard(el, corner) {
     pin.control.addEventListener('input', () => { pin.control.value = pin.control.value.replace(/\D/g, ''); });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg w-100', id: 'card-login' }, t('login'));
     const form = h('form', { class: 'kiosk-card', novalidate: true, autocomplete: 'off', id: 'card-form' },
-      h('p', { class: 'fw-semibold', id: 'card-read' }, t('cardRead')), pin.wrap, submit);
+      h('p', { class: 'fw-semibold', id: 'card-read', 'data-announce': '' }, t('cardRead')), pin.wrap, submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const value = pin.control.value;
@@ -158,8 +161,8 @@ function renderCard(el, corner) {
   } else {
     body = h('div', { class: 'kiosk-card text-center', id: 'card-prompt' },
       cardPicture(),
-      h('h2', { class: 'h3 mt-3' }, t('cardInsert')),
-      h('p', { class: 'lead' }, t('cardInsertHelp')),
+      h('h2', { class: 'h3 mt-3', 'data-announce': '' }, t('cardInsert')),
+      h('p', { class: 'lead', 'data-announce': '' }, t('cardInsertHelp')),
       card.reader ? null : h('div', { class: 'alert alert-warning', role: 'status', id: 'card-reader-missing' }, t('cardReaderMissing')));
   }
   append(el, [
