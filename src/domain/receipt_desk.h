@@ -30,13 +30,16 @@ class ReceiptDesk {
         printer_(printer),
         kiosk_id_(std::move(kiosk_id)) {}
 
+  // `large_print`: every text at 16 pt and up, for a person who reads large print.
   Result<RenderedReceipt> pdf(const Session& who,
                               std::int64_t communication_id,
-                              std::optional<std::int64_t> message_id);
+                              std::optional<std::int64_t> message_id,
+                              bool large_print = false);
   // The CUPS job's id; 503 printer_unavailable when the printer cannot take it.
   Result<int> print(const Session& who,
                     std::int64_t communication_id,
-                    std::optional<std::int64_t> message_id);
+                    std::optional<std::int64_t> message_id,
+                    bool large_print = false);
   // An attachment the person may read (see CommunicationService::attachment)
   // on paper: PDFs and pictures; 422 not_printable for other types.
   Result<int> printAttachment(const StoredFile& file);

@@ -56,6 +56,7 @@ struct ReceiptData {
   std::string qr;                       // what the QR code holds (qrPayload)
   std::string key_id;                   // the signing key's id (the keyring names it)
   std::optional<AuditHead> audit_head;  // the chain head signed when the receipt was made
+  bool large_print = false;  // the same content with every text at 16 pt and up (on request)
 };
 
 inline constexpr std::int64_t kReceiptMailInterval = 3600;  // seconds between two receipt mails

@@ -63,6 +63,7 @@ class ReceiptHandlers {
     auto s = guard_.check(req, roles);
     if (!s) return s.error();
     if (auto refused = kioskScreenOnly(req)) return *refused;
+    bool large = false;
     if (!req.body.empty()) {
       auto body = jsonBody(req);
       if (!body) return body.error();
@@ -70,10 +71,14 @@ class ReceiptHandlers {
         if (!it->is_number_integer()) return badRequest();
         req.params["mid"] = std::to_string(it->get<std::int64_t>());
       }
+      if (auto it = body->find("large_print"); it != body->end() && !it->is_null()) {
+        if (!it->is_boolean()) return badRequest();
+        large = it->get<bool>();
+      }
     }
     auto where = receiptIds(req);
     if (!where) return errorResponse(where.error());
-    return respond(d_.receipt_desk.print(*s, where->first, where->second), [](int job) {
+    return respond(d_.receipt_desk.print(*s, where->first, where->second, large), [](int job) {
       return Response::json(202, {{"status", "queued"}, {"job", job}});
     });
   }
@@ -159,8 +164,9 @@ class ReceiptHandlers {
 
   Result<domain::RenderedReceipt> receiptOf(Request& req, const domain::Session& s) {
     auto where = receiptIds(req);
+    const auto large = req.queryParam("large");
     if (!where) return fail(where.error());
-    return d_.receipt_desk.pdf(s, where->first, where->second);
+    return d_.receipt_desk.pdf(s, where->first, where->second, large && *large == "1");
   }
 
   ReceiptDeps d_;

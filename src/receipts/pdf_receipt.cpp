@@ -31,7 +31,13 @@ const json& layout() {
 }
 
 std::string text(const char* key) { return layout()["texts"].value(key, std::string(key)); }
-float size(const char* key) { return layout()["sizes"].value(key, 10.0f); }
+// The receipt being drawn on this thread is in large print: every size a
+// third larger, and none under 16 pt.
+thread_local bool t_large_print = false;
+float size(const char* key) {
+  const float v = layout()["sizes"].value(key, 10.0f);
+  return t_large_print ? std::max(16.0f, v * 1.3f) : v;
+}
 
 // Decodes one UTF-8 sequence at s[i]; -1 when malformed.
 long decode(std::string_view s, std::size_t& i) {
@@ -312,6 +318,10 @@ std::optional<std::string> recordFromPdf(std::string_view pdf) {
 }
 
 Result<std::string> renderReceipt(const domain::ReceiptData& r) {
+  struct LargePrint {
+    explicit LargePrint(bool on) { t_large_print = on; }
+    ~LargePrint() { t_large_print = false; }
+  } large_print(r.large_print);
   // Every text that will be printed decides the font: base-14 when all of it
   // fits CP1252, else the embedded TTF.
   std::string all =

@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "http/http_client.h"
 #include "receipts/pdf_receipt.h"
 #include "support/fakes.h"
 #include "support/read_file.h"
+#include "support/shell.h"
+#include "support/temp_dir.h"
 
 using namespace kiosk;
 using nlohmann::json;
@@ -214,4 +217,44 @@ TEST_CASE("a printer queue that CUPS does not know is unavailable, not a crash",
   CHECK(r.status == 503);
   CHECK(r.errorCode() == "printer_unavailable");
   CHECK(pro.get("/api/devices").json()["printer"]["status"] == "unavailable");
+}
+
+TEST_CASE("the large-print receipt says the same at 16 pt and up, and still verifies", "[http]") {
+  TestKiosk kiosk;
+  HttpClient pro = login(kiosk, "professional");
+  const std::string id = sendOne(pro);
+  auto normal = pro.get("/api/communications/" + id + "/receipt.pdf");
+  auto large = pro.get("/api/communications/" + id + "/receipt.pdf?large=1");
+  REQUIRE(normal.status == 200);
+  REQUIRE(large.status == 200);
+  test::TempDir dir;
+  for (auto [name, body] :
+       {std::pair{"normal.pdf", &normal.body}, std::pair{"large.pdf", &large.body}}) {
+    std::ofstream(dir.file(name), std::ios::binary) << *body;
+  }
+  // The text, in order, without the spaces and line breaks that wrap
+  // differently, nor the "(segue)" of a second page; and the smallest
+  // word's box as pdftotext measures it (ascent to descent: 0.786 of the
+  // size for Helvetica and Courier, so 16 pt is 12.58).
+  auto words = [&](const char* name) {
+    return test::run("pdftotext -raw " + dir.file(name) +
+                     " - | sed 's/(segue)//g' | tr -d ' \\n\\f'")
+        .second;
+  };
+  auto smallest = [&](const char* name) {
+    return std::stod(
+        test::run("pdftotext -bbox " + dir.file(name) +
+                  " - | sed -n 's/.*yMin=\"\\([0-9.]*\\)\" xMax=\"[0-9.]*\" "
+                  "yMax=\"\\([0-9.]*\\)\".*/\\1 \\2/p' | awk '{h = $2 - $1; if (min == "
+                  "\"\" || h < min) min = h} END {print min}'")
+            .second);
+  };
+  CHECK(words("large.pdf") == words("normal.pdf"));
+  CHECK(words("large.pdf").find("INPS.0000.") != std::string::npos);
+  CHECK(smallest("normal.pdf") < 8);
+  CHECK(smallest("large.pdf") >= 12.5);
+  auto record = receipts::recordFromPdf(large.body);
+  REQUIRE(record);
+  CHECK(kiosk.direct().get("/verifica?r=" + urlEncode(*record)).body.find("Ricevuta valida") !=
+        std::string::npos);
 }

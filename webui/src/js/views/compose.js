@@ -121,6 +121,7 @@ export async function renderSent(el, id) {
       h('div', { class: 'd-flex flex-wrap gap-3 justify-content-center mt-4' },
         printButton(el, `/api/communications/${id}/print`),
         receiptButton(`/api/communications/${id}/receipt.pdf`, sent.protocol),
+        receiptButton(`/api/communications/${id}/receipt.pdf?large=1`, sent.protocol, 'show-receipt-large', t('showReceiptLarge')),
         mailReceiptButton(el, id),
         h('a', { href: `#/comunicazione/${id}`, class: 'btn btn-primary btn-lg', id: 'open-thread' }, t('openThread')),
         h('a', { href: '#/', class: 'btn btn-outline-primary btn-lg' }, t('backHome')))));

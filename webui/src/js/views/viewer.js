@@ -11,7 +11,7 @@ import { state } from '../state.js';
 // cannot reach it. Images and PDFs are shown, plain text as text; other types
 // say so. The blob lives in memory and is revoked on close and on logout.
 // `print`: the route that prints it on the kiosk's printer (PDFs and pictures).
-export async function showDocument({ title, url: source, type, print = null }) {
+export async function showDocument({ title, url: source, type, print = null, printBody = undefined }) {
   const overlay = document.getElementById('viewer');
   const close = h('button', { type: 'button', class: 'btn btn-light btn-lg', id: 'viewer-close' }, t('closeViewer'));
   const body = h('div', { class: 'kiosk-viewer-body' }, h('p', {}, t('loading')));
@@ -23,7 +23,7 @@ export async function showDocument({ title, url: source, type, print = null }) {
         printButton.disabled = true;
         status.textContent = '';
         try {
-          await api.post(print);
+          await api.post(print, printBody);
           status.textContent = t('documentPrinted');
         } catch (err) {
           status.textContent = err.message;
@@ -76,6 +76,7 @@ export async function showDocument({ title, url: source, type, print = null }) {
 export function receiptButton(path, protocol, id = 'show-receipt', label = t('showReceipt')) {
   return h('button', { type: 'button', class: 'btn btn-outline-primary btn-lg', id,
     onclick: () => showDocument({ title: `${t('receipt')} ${protocol}`, url: path, type: 'application/pdf',
-      print: /^\/api\/communications\/\d+\/receipt\.pdf$/.test(path) ? path.replace(/receipt\.pdf$/, 'print') : null }) },
+      print: /^\/api\/communications\/\d+\/receipt\.pdf(\?large=1)?$/.test(path) ? path.replace(/receipt\.pdf(\?large=1)?$/, 'print') : null,
+      printBody: /\?large=1$/.test(path) ? { large_print: true } : undefined }) },
     label);
 }
