@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/codice_fiscale.h"
+#include "core/own_stack.h"
 
 namespace kiosk::devices {
 namespace {
@@ -184,9 +185,16 @@ std::int64_t crlNextUpdate(const std::string& path) {
 
 std::int64_t OpenSslCardVerifier::caExpiry() { return earliestExpiry(ca_bundle_); }
 
+// OpenSSL's chain building runs on a stack of its own (CivetWeb's are small).
 Result<domain::CardHolder> OpenSslCardVerifier::verify(const domain::CardProof& proof,
                                                        std::string_view challenge,
                                                        std::int64_t now) {
+  return runOnOwnStack([&] { return verifyHere(proof, challenge, now); });
+}
+
+Result<domain::CardHolder> OpenSslCardVerifier::verifyHere(const domain::CardProof& proof,
+                                                           std::string_view challenge,
+                                                           std::int64_t now) {
   X509Ptr cert = parse(proof.certificate);
   if (!cert) {
     return fail(cardError(ErrorCode::kInvalid, "card_no_certificate",

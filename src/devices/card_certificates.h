@@ -24,6 +24,9 @@ class OpenSslCardVerifier final : public domain::CardVerifier {
   std::int64_t caExpiry() override;
 
  private:
+  Result<domain::CardHolder> verifyHere(const domain::CardProof& proof,
+                                        std::string_view challenge,
+                                        std::int64_t now);
   std::string ca_bundle_;
   std::string crl_;
 };

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/own_stack.h"
+
 namespace kiosk::devices {
 namespace {
 
@@ -68,7 +70,7 @@ Status EspeakSpeaker::start() {
   return {};
 }
 
-std::string EspeakSpeaker::describe() {
+std::string EspeakSpeaker::describeHere() {
   std::lock_guard lock(mutex_);
   if (auto st = start(); !st) return st.error().detail;
   const char* path = nullptr;
@@ -76,7 +78,16 @@ std::string EspeakSpeaker::describe() {
   return std::string("espeak-ng ") + (version ? version : "?");
 }
 
+// The engine runs on a stack of its own: CivetWeb's worker threads have small ones.
 Result<std::string> EspeakSpeaker::wav(const domain::Utterance& u) {
+  return runOnOwnStack([&] { return wavHere(u); });
+}
+
+std::string EspeakSpeaker::describe() {
+  return runOnOwnStack([&] { return describeHere(); });
+}
+
+Result<std::string> EspeakSpeaker::wavHere(const domain::Utterance& u) {
   if (u.text.empty() || u.text.size() > 2000 || (u.lang != "it" && u.lang != "en") ||
       u.rate < espeakRATE_MINIMUM || u.rate > espeakRATE_MAXIMUM || u.volume < 0 ||
       u.volume > 200) {

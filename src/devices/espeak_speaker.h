@@ -30,6 +30,8 @@ class EspeakSpeaker final : public domain::Speaker {
   std::string describe() override;
 
  private:
+  Result<std::string> wavHere(const domain::Utterance& u);
+  std::string describeHere();
   Status start();  // REQUIRES: mutex_ held
 
   std::mutex mutex_;

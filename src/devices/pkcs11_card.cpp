@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/own_stack.h"
 #include "devices/card_certificates.h"
 
 namespace kiosk::devices {
@@ -216,7 +217,17 @@ domain::CardStatus Pkcs11Card::look() {
   return st;
 }
 
+// The module (OpenSC, SoftHSM2 and the OpenSSL they load) runs on a stack
+// of its own: CivetWeb's worker threads have small ones.
 domain::CardStatus Pkcs11Card::status() {
+  return runOnOwnStack([this] { return statusHere(); });
+}
+
+Result<domain::CardProof> Pkcs11Card::prove(std::string_view pin, std::string_view challenge) {
+  return runOnOwnStack([&] { return proveHere(pin, challenge); });
+}
+
+domain::CardStatus Pkcs11Card::statusHere() {
   std::unique_lock lock(mutex_, std::try_to_lock);
   if (!lock.owns_lock()) {  // a login is talking to the card: the last look stands
     std::lock_guard last(last_mutex_);
@@ -266,7 +277,7 @@ domain::DeviceState Pkcs11Card::state() {
   return d;
 }
 
-Result<domain::CardProof> Pkcs11Card::prove(std::string_view pin, std::string_view challenge) {
+Result<domain::CardProof> Pkcs11Card::proveHere(std::string_view pin, std::string_view challenge) {
   auto fns = [this] { return static_cast<CK_FUNCTION_LIST*>(module_); };
   std::unique_lock lock(mutex_, kReaderWait);
   if (!lock.owns_lock()) return fail(readerBusy("another login holds the reader"));

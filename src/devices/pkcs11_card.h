@@ -36,6 +36,8 @@ class Pkcs11Card final : public domain::CardReader {
   domain::DeviceState state() override;
 
  private:
+  domain::CardStatus statusHere();
+  Result<domain::CardProof> proveHere(std::string_view pin, std::string_view challenge);
   // REQUIRES: mutex_ held. Loads and initialises the module once.
   Status load();
   // REQUIRES: mutex_ held.

@@ -168,3 +168,91 @@ test('on a loudspeaker kiosk nothing personal is spoken', async () => {
     await k.stop();
   }
 });
+
+// The staff's reply, as the counter writes it (through the API: the test's
+// other person, not the listener's screen).
+async function staffReplies(url, text) {
+  const login = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'sportello', password: 'sportello-demo' }) });
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const { csrf_token: csrf } = await login.json();
+  const headers = { Cookie: cookie, 'X-CSRF-Token': csrf };
+  const queue = await (await fetch(`${url}/api/staff/communications`, { headers })).json();
+  const id = queue.items[0].id;
+  await fetch(`${url}/api/staff/communications/${id}/take`, { method: 'POST', headers });
+  const form = new FormData();
+  form.append('body', text);
+  const r = await fetch(`${url}/api/staff/communications/${id}/messages`, { method: 'POST', headers, body: form });
+  assert.equal(r.status, 201, await r.text());
+}
+
+test('by keypad and ear: a file from the USB stick, the receipt to the PEC, a reply heard, contacts', async () => {
+  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
+  const k = await startKiosk({ ini: `[ui]\nidle_seconds = 300\n[speech]\nrecord = ${sinkFile}\n`, usb: true });
+  try {
+    const sink = ear(sinkFile);
+    const page = await openPage(browser, k.url);
+    await page.keyboard.down('Numpad5');
+    await page.waitForTimeout(2100);
+    await page.keyboard.up('Numpad5');
+    await sink.waitFor(/^Guida vocale attiva/);
+    await moveTo(page, sink, /^Codice fiscale, campo/);
+    await page.keyboard.press('Numpad5');
+    await typeKeypad(page, 'RSSMRA80A01H501U', 'cf');
+    await moveTo(page, sink, /^PIN, campo/);
+    await page.keyboard.press('Numpad5');
+    await typeKeypad(page, '12345678', 'pin');
+    await moveTo(page, sink, /^Accedi, pulsante/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/^Menu\./);
+    await k.insertStick();  // the person puts the stick in
+
+    await moveTo(page, sink, /^Nuova comunicazione, /);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/^Nuova comunicazione\./);
+    await moveTo(page, sink, /, pulsante, \d+ di/);  // the first topic
+    await page.keyboard.press('Numpad5');
+    await moveTo(page, sink, /^Oggetto, campo/);
+    await page.keyboard.press('Numpad5');
+    await typeKeypad(page, 'nota');
+    await moveTo(page, sink, /^Testo, campo/);
+    await page.keyboard.press('Numpad5');
+    await typeKeypad(page, 'allego');
+    await moveTo(page, sink, /^Da chiavetta USB, pulsante/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/documento\.pdf/);  // the stick's files, read out
+    await moveTo(page, sink, /^Allega, documento\.pdf/);
+    await page.keyboard.press('Numpad5');
+    await moveTo(page, sink, /^Invia, pulsante/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/Numero di protocollo INPS\.0000\.\d{4}\.\d{7}.*Allegati, 1/, 10000);
+
+    await moveTo(page, sink, /PEC, pulsante/);
+    await page.keyboard.press('Numpad5');
+    const mailed = await sink.waitFor(/La ricevuta sarà inviata alla PEC mario\.rossi@pec\.example\.com/);
+    assert.equal(mailed.personal, true, 'an address is personal');
+
+    await staffReplies(k.url, 'Abbiamo ricevuto il documento.');
+    await page.keyboard.press('Numpad0');  // back to the menu
+    await sink.waitFor(/^Menu\..*1 comunicazione da leggere/);
+    await moveTo(page, sink, /^Da leggere, /);
+    await page.keyboard.press('Numpad5');  // one thread to read: it opens at once
+    const thread = await sink.waitFor(/^nota\. In carico.*Numero di protocollo, INPS.*allego.*INPS · .*Abbiamo ricevuto il documento\./);
+    assert.equal(thread.personal, true);
+
+    await page.keyboard.press('Numpad0');
+    await sink.waitFor(/^Menu\./);
+    await moveTo(page, sink, /^Contatti, /);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/^Contatti\./);
+    const pec = await moveTo(page, sink, /^PEC \(obbligatoria\), campo, mario\.rossi@pec\.example\.com/);
+    assert.equal(pec.personal, true);
+    const email = await moveTo(page, sink, /^PEC, casella, (selezionata|non selezionata)/);  // a notification channel
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(new RegExp(`^PEC, casella, ${/non selezionata/.test(email.text) ? 'selezionata' : 'non selezionata'}`));
+    assert.deepEqual(await axe(page), [], 'axe in audio mode (contacts)');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await k.stop();
+  }
+});

@@ -112,7 +112,9 @@ function describe(el, index, count) {
   const parts = [labelOf(el)];
   let personal = false;
   const tag = el.tagName.toLowerCase();
-  if (tag === 'input' || tag === 'textarea') {
+  if (el.type === 'checkbox' || el.type === 'radio') {
+    parts.push(it ? 'casella' : 'checkbox', el.checked ? (it ? 'selezionata' : 'checked') : (it ? 'non selezionata' : 'not checked'));
+  } else if (tag === 'input' || tag === 'textarea') {
     parts.push(it ? 'campo' : 'field');
     if (SECRET_FIELDS.has(el.name) || el.type === 'password') {
       const n = el.value.length;
@@ -137,6 +139,11 @@ function describe(el, index, count) {
   return { text: parts.filter(Boolean).join(', '), personal };
 }
 
+// A notice that names an address, a codice fiscale or a protocol is personal.
+function looksPersonal(text) {
+  return /@|\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b|INPS\.\d{4}\./i.test(text);
+}
+
 function move(step) {
   const list = controls();
   if (!list.length) { say(t('audioNothing')); return; }
@@ -154,17 +161,20 @@ export function announceScreen() {
   const mainEl = document.getElementById('main');
   const title = mainEl && mainEl.querySelector('h1');
   const bits = [title ? title.textContent.trim() : ''];
-  let personal = false;
+  // A thread's title is its subject: the person's own words.
+  let personal = Boolean(title && title.classList.contains('selectable'));
   for (const el of mainEl ? mainEl.querySelectorAll('[data-announce], .alert, .kiosk-error, #protocol, #sent-summary') : []) {
     if (!visible(el)) continue;
-    bits.push((el.getAttribute('aria-label') || el.textContent).replace(/\s+/g, ' ').trim());
+    // Line by line as the screen shows it ("Oggetto, nota"), not run together.
+    const text = el.getAttribute('aria-label') || el.innerText || el.textContent;
+    bits.push(text.split(/\n+/).map((s) => s.replace(/\s+/g, ' ').trim()).filter(Boolean).join(', '));
     if (el.id === 'protocol' || el.id === 'sent-summary' || el.dataset.announce === 'personal') personal = true;
   }
   const unread = document.getElementById('unread-alert');
   if (unread && state.unread) bits.push(unread.getAttribute('aria-label'));
   const n = controls().length;
   bits.push(getLang() === 'en' ? `${n} controls. 2 for the next, 9 for help.` : `${n} comandi. 2 per il successivo, 9 per l'aiuto.`);
-  say(bits.filter(Boolean).join('. '), { personal });
+  say(bits.filter(Boolean).map((b) => b.replace(/[.\s]+$/, '')).join('. '), { personal });
 }
 
 function typeInto(el, key) {
@@ -217,7 +227,17 @@ function activate() {
   const el = document.activeElement;
   if (!el || el === document.body || !controls().includes(el)) { move(1); return; }
   const tag = el.tagName.toLowerCase();
-  if (tag === 'input' || tag === 'textarea') { startEditing(el); return; }
+  if ((tag === 'input' && el.type !== 'checkbox' && el.type !== 'radio') || tag === 'textarea') {
+    startEditing(el);
+    return;
+  }
+  if (el.type === 'checkbox' || el.type === 'radio') {
+    el.click();
+    const list = controls();
+    const d = describe(el, list.indexOf(el), list.length);
+    say(d.text);
+    return;
+  }
   if (tag === 'select') {
     el.selectedIndex = (el.selectedIndex + 1) % el.options.length;
     el.dispatchEvent(new Event('change', { bubbles: true }));
@@ -276,12 +296,12 @@ function watchAlerts() {
       return;
     }
     if (idle) said.delete(idle);
-    for (const el of document.querySelectorAll('.kiosk-error, #main [role=alert], #main [role=status]')) {
+    for (const el of document.querySelectorAll('.kiosk-error, #main [role=alert], #main [role=status], #main [aria-live]')) {
       if (!visible(el)) continue;
       const text = el.textContent.replace(/\s+/g, ' ').trim();
       if (!text || said.get(el) === text) continue;
       said.set(el, text);
-      say(text);
+      say(text, { personal: looksPersonal(text) });
     }
   }).observe(document.body, { childList: true, subtree: true, characterData: true });
 }

@@ -13,7 +13,7 @@ import { statusBadge } from './lists.js';
 export function messageView(m, reader, professionalName = '') {
   let who = t('institute');
   if (m.author === 'professional') who = reader === 'professional' ? t('you') : professionalName;
-  return h('article', { class: `kiosk-message ${m.author}` },
+  return h('article', { class: `kiosk-message ${m.author}`, 'data-announce': 'personal' },
     h('div', { class: 'meta' }, `${who} · ${formatDate(m.created_at, getLang())}`),
     h('div', { class: 'body selectable' }, m.body),
     m.attachments.length
@@ -60,7 +60,7 @@ export async function renderThread(el, id) {
   const again = () => { while (el.firstChild) el.firstChild.remove(); renderThread(el, id); };
   append(el, [
     h('h1', { class: 'kiosk-title selectable' }, c.subject),
-    h('p', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status),
+    h('p', { class: 'd-flex flex-wrap gap-2 align-items-center', 'data-announce': 'personal' }, statusBadge(c.status),
       `${c.topic_label} · ${t('protocol')} `, h('strong', { id: 'thread-protocol', class: 'selectable' }, c.protocol)),
     c.status === 'chiusa' ? h('div', { class: 'alert alert-info', id: 'outcome' }, `${t('outcome')}: ${c.outcome}`) : null,
     h('section', { 'aria-label': t('text') }, c.messages.map((m) => messageView(m, 'professional'))),
