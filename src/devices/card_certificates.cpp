@@ -46,15 +46,6 @@ std::int64_t timeOf(const ASN1_TIME* t) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
-std::string dateText(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%d/%m/%Y", &tm);
-  return buf;
-}
-
 std::string hex(const unsigned char* data, std::size_t n) {
   static const char digits[] = "0123456789abcdef";
   std::string out;
@@ -164,6 +155,15 @@ bool signatureOk(X509* cert, std::string_view challenge, std::string_view signat
 
 }  // namespace
 
+std::string utcDay(std::int64_t t, const char* format) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
 std::string codiceFiscaleOf(std::string_view der) {
   X509Ptr cert = parse(der);
   return cert ? codiceFiscaleIn(cert.get()) : std::string();
@@ -240,7 +240,7 @@ Result<domain::CardHolder> OpenSslCardVerifier::verifyHere(const domain::CardPro
     switch (err) {
       case X509_V_ERR_CERT_HAS_EXPIRED:
         return refuse(ErrorCode::kUnauthenticated, "card_expired",
-                      "La carta è scaduta il " + dateText(d.not_after) +
+                      "La carta è scaduta il " + utcDay(d.not_after, "%d/%m/%Y") +
                           ": per accedere serve una carta valida. Può chiedere aiuto allo "
                           "sportello.");
       case X509_V_ERR_CERT_NOT_YET_VALID:

@@ -40,6 +40,9 @@ std::string codiceFiscaleOf(std::string_view der);
 // unreadable).
 std::int64_t earliestExpiry(const std::string& pem_path);
 
+// A day of UTC time in a strftime format ("%Y-%m-%d").
+std::string utcDay(std::int64_t t, const char* format);
+
 // A CRL file's nextUpdate (0: none or unreadable).
 std::int64_t crlNextUpdate(const std::string& path);
 

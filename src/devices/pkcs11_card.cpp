@@ -239,17 +239,6 @@ domain::CardStatus Pkcs11Card::statusHere() {
   return st;
 }
 
-namespace {
-std::string isoDay(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-}  // namespace
-
 domain::DeviceState Pkcs11Card::state() {
   const auto st = status();
   domain::DeviceState d;
@@ -264,11 +253,11 @@ domain::DeviceState Pkcs11Card::state() {
       "module " + settings_.module + "; reader " +
       (st.reader ? st.reader_name : "missing" + (st.detail.empty() ? "" : " (" + st.detail + ")")) +
       "; card " + (st.card ? "present" : "absent") + "; CA bundle " + settings_.ca_bundle +
-      (ca == 0 ? " unreadable" : " expires " + isoDay(ca));
+      (ca == 0 ? " unreadable" : " expires " + utcDay(ca, "%Y-%m-%d"));
   if (!settings_.crl.empty()) {
     const std::int64_t next = crlNextUpdate(settings_.crl);
-    d.detail +=
-        "; CRL " + settings_.crl + (next == 0 ? " unreadable" : " next update " + isoDay(next));
+    d.detail += "; CRL " + settings_.crl +
+                (next == 0 ? " unreadable" : " next update " + utcDay(next, "%Y-%m-%d"));
     if (next == 0 || next < now)
       problem = "CRL out of date: cards are refused until it is refreshed";
   }
