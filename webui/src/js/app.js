@@ -129,14 +129,20 @@ function applyPrefs() {
 
 // Ends the session on the server, then wipes everything the browser holds
 // and reloads the page, so that nothing personal survives.
+let loggingOut = false;
 export async function logout(reason = 'user') {
+  // Once: the DELETE below may answer 401 (a session the server ended
+  // already), which would otherwise start a second logout.
+  if (loggingOut) return;
+  loggingOut = true;
   idle.stop();
   clearInterval(cardWatch);
   const cardSession = state.cardSession;
   state.cardSession = false;
   const professional = state.session && state.session.role === 'professional';
-  // 'lost' and 'card': the server has ended the session already.
-  if (state.session && reason !== 'lost' && reason !== 'card') {
+  // 'lost': the server has ended the session already. After 'card' the
+  // server has too, unless it restarted since the login: ended here again.
+  if (state.session && reason !== 'lost') {
     try { await api.del('/api/session'); } catch { /* wiped anyway */ }
   }
   await wipe();
