@@ -1,6 +1,12 @@
 #include "app/command_support.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "app/commands.h"
@@ -67,6 +73,25 @@ std::string readSecretLine() {
   std::getline(std::cin, line);
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
   return line;
+}
+
+}  // namespace kiosk::app
+
+namespace kiosk::app {
+
+void keepFolderOwner(const std::string& file) {
+  if (::geteuid() != 0) return;
+  const std::string folder = std::filesystem::path(file).parent_path().empty()
+                                 ? std::string(".")
+                                 : std::filesystem::path(file).parent_path().string();
+  struct stat dir {};
+  struct stat own {};
+  if (::stat(folder.c_str(), &dir) != 0 || ::stat(file.c_str(), &own) != 0) return;
+  if (dir.st_uid == 0 || (own.st_uid == dir.st_uid && own.st_gid == dir.st_gid)) return;
+  if (::chown(file.c_str(), dir.st_uid, dir.st_gid) != 0) {
+    std::fprintf(stderr, "warning: cannot hand %s to the folder's owner: %s\n", file.c_str(),
+                 std::strerror(errno));
+  }
 }
 
 }  // namespace kiosk::app

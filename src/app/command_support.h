@@ -43,4 +43,9 @@ std::string sqlitePath(std::string db);
 // One line from standard input without its line ending.
 std::string readSecretLine();
 
+// Run as root (sudo), a command that writes the kiosk's state hands each file
+// it wrote to the owner of the folder it sits in (the kiosk's user): else the
+// service, which runs as that user, could not open it. No-op otherwise.
+void keepFolderOwner(const std::string& file);
+
 }  // namespace kiosk::app

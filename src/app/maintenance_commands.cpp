@@ -267,6 +267,9 @@ int runRestore(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cassetto-kiosk restore: %s\n", ec.message().c_str());
     return kExitFailure;
   }
+  keepFolderOwner(db);
+  keepFolderOwner(receiptKeyPath(p->config));
+  keepFolderOwner(receiptKeyPath(p->config) + ".retired");
   std::printf("restored: %s from %s (schema %d, audit log intact)\n", db.c_str(), dir.c_str(),
               *version);
   return kExitOk;
@@ -286,13 +289,16 @@ int runReceiptKey(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const std::string key = receiptKeyPath(p->config);
-  if (!std::filesystem::exists(key)) {
+  std::error_code exists_ec;
+  if (!std::filesystem::exists(key, exists_ec) && !exists_ec) {
     std::fprintf(stderr, "cassetto-kiosk receipt-key: no receipt key at %s\n", key.c_str());
     return kExitUsage;
   }
   if (action == "rotate") {
     if (auto st = receipts::Ed25519Signer::rotate(key); !st)
       return report("receipt-key", st.error());
+    keepFolderOwner(key);
+    keepFolderOwner(key + ".retired");
   }
   auto signer = receipts::Ed25519Signer::open(key);
   if (!signer) return report("receipt-key", signer.error());

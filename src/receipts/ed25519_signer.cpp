@@ -32,6 +32,12 @@ Result<std::unique_ptr<Ed25519Signer>> Ed25519Signer::open(const std::string& pa
       return fail(Error::invalid("insecure_key", path + " is readable by others: chmod 600 it"));
     }
     std::ifstream in(path);
+    if (!in) {
+      // Not "no key in it": the file is there but this user may not read it.
+      return fail(Error::invalid("unreadable_key",
+                                 path + " cannot be read: " + std::strerror(errno) +
+                                     " (owned by another user? the kiosk runs as its own user)"));
+    }
     std::string hex;
     in >> hex;
     std::size_t len = 0;

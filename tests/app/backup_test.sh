@@ -133,5 +133,25 @@ check "restored files are owner-only whatever the backup's modes" \
   bash -c "'$bin' restore --db loose-box/kiosk.db loose >/dev/null &&
            [ \"\$(stat -c %a loose-box/kiosk.db)\" = 600 ] && [ \"\$(stat -c %a loose-box/kiosk.db.receipt-key)\" = 600 ]"
 
+# A technician with sudo: root writes into the kiosk user's folder. Every
+# file a command writes there is handed to that folder's owner, and a key
+# the kiosk cannot read is named as such, not as "no Ed25519 key".
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+  chmod 711 "$work"  # the kiosk's user reaches its own folder below, and the program
+  install -m 755 "$bin" "$work/kiosk-as-user"
+  mkdir -p sudo-box && chown nobody: sudo-box
+  "$bin" restore --db sudo-box/kiosk.db "$latest" >/dev/null
+  check "restore as root leaves the database and keys to the kiosk's user" \
+    bash -c "[ \"\$(stat -c %U sudo-box/kiosk.db sudo-box/kiosk.db.receipt-key | sort -u)\" = nobody ]"
+  "$bin" receipt-key rotate --db sudo-box/kiosk.db >/dev/null
+  check "receipt-key rotate as root leaves the keys to the kiosk's user" \
+    bash -c "[ \"\$(stat -c %U sudo-box/kiosk.db.receipt-key sudo-box/kiosk.db.receipt-key.retired | sort -u)\" = nobody ]"
+  check "… who can still use them" \
+    runuser -u nobody -- "$work/kiosk-as-user" receipt-key show --db sudo-box/kiosk.db
+  chown root: sudo-box/kiosk.db.receipt-key
+  check "a key the kiosk cannot read is named as unreadable" \
+    bash -c "runuser -u nobody -- '$work/kiosk-as-user' receipt-key show --db sudo-box/kiosk.db 2>&1 | grep -q 'cannot be read: Permission denied'"
+fi
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]

@@ -98,8 +98,11 @@ check "the nightly backup runs as cassetto into /var/backups/cassetto-kiosk" \
            test -L /etc/systemd/system/timers.target.wants/cassetto-kiosk-backup.timer"
 check "the database was created in /var/lib/cassetto-kiosk, owner-only" \
   bash -c "[ \"\$(stat -c '%a %U' /var/lib/cassetto-kiosk/kiosk.db)\" = '600 cassetto' ]"
-(cd /var/lib/cassetto-kiosk && runuser -u cassetto -- /usr/bin/cassetto-kiosk serve \
-  --config /etc/cassetto-kiosk/kiosk.conf --listen 127.0.0.1:0 >"$work/serve.log" 2>&1) &
+check "the unit pins no database: kiosk.conf names it" \
+  bash -c "! grep -q -- '--db' /lib/systemd/system/cassetto-kiosk.service"
+# Started with the unit's own ExecStart (on a free port), as systemd would.
+exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/cassetto-kiosk.service)
+(cd /var/lib/cassetto-kiosk && runuser -u cassetto -- $exec_start --listen 127.0.0.1:0 >"$work/serve.log" 2>&1) &
 server=$!
 for _ in $(seq 100); do grep -qs 'listening on' "$work/serve.log" && break; sleep 0.1; done
 url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/serve.log" | head -1)
@@ -113,6 +116,8 @@ echo 'keep me' | runuser -u cassetto -- tee /var/lib/cassetto-kiosk/marker >/dev
 check "reinstalling (an upgrade) keeps the data" bash -c "dpkg -i '$deb' >/dev/null && test -f /var/lib/cassetto-kiosk/marker"
 check "the database is copied aside before the upgrade" \
   bash -c "ls /var/lib/cassetto-kiosk/before-upgrade-from-*/kiosk.db >/dev/null 2>&1"
+check "… with its receipt key" \
+  bash -c "ls /var/lib/cassetto-kiosk/before-upgrade-from-*/kiosk.db.receipt-key >/dev/null 2>&1"
 check "a changed kiosk.conf survives the upgrade (conffile)" \
   bash -c "echo '# branch note' >>/etc/cassetto-kiosk/kiosk.conf && dpkg -i --force-confold '$deb' >/dev/null &&
            grep -q '# branch note' /etc/cassetto-kiosk/kiosk.conf"
