@@ -114,13 +114,19 @@ server=
 # 5. Upgrade in place: the data stays, a copy is made first.
 echo 'keep me' | runuser -u cassetto -- tee /var/lib/cassetto-kiosk/marker >/dev/null
 check "reinstalling (an upgrade) keeps the data" bash -c "dpkg -i '$deb' >/dev/null && test -f /var/lib/cassetto-kiosk/marker"
-check "the database is copied aside before the upgrade" \
-  bash -c "ls /var/lib/cassetto-kiosk/before-upgrade-from-*/kiosk.db >/dev/null 2>&1"
-check "… with its receipt key" \
-  bash -c "ls /var/lib/cassetto-kiosk/before-upgrade-from-*/kiosk.db.receipt-key >/dev/null 2>&1"
+check "a backup is taken before the upgrade, with its manifest and receipt key" \
+  bash -c "ls /var/lib/cassetto-kiosk/before-upgrade/cassetto-*/manifest >/dev/null 2>&1 &&
+           ls /var/lib/cassetto-kiosk/before-upgrade/cassetto-*/receipt-key >/dev/null 2>&1"
+check "… which restore takes back" \
+  bash -c "mkdir -p '$work/undo' && /usr/bin/cassetto-kiosk restore --db '$work/undo/kiosk.db' \
+             \$(ls -d /var/lib/cassetto-kiosk/before-upgrade/cassetto-* | tail -1) | grep -q '^restored: '"
 check "a changed kiosk.conf survives the upgrade (conffile)" \
   bash -c "echo '# branch note' >>/etc/cassetto-kiosk/kiosk.conf && dpkg -i --force-confold '$deb' >/dev/null &&
            grep -q '# branch note' /etc/cassetto-kiosk/kiosk.conf"
+
+for _ in 1 2 3; do dpkg -i --force-confold "$deb" >/dev/null; sleep 1; done
+check "the copies before upgrades are pruned to the newest 3" \
+  bash -c "[ \$(ls -d /var/lib/cassetto-kiosk/before-upgrade/cassetto-* | wc -l) = 3 ]"
 
 # 6. Purge: the configuration goes, the data only when asked.
 check "purge removes the configuration" bash -c "dpkg --purge cassetto-kiosk >/dev/null 2>&1 && ! test -e /etc/cassetto-kiosk"

@@ -2,7 +2,7 @@
  * token as the card in a removable reader, and gives it what a smart card
  * has and SoftHSM2 lacks: a PIN try counter that blocks the card.
  *
- * It forwards to SoftHSM2 (KIOSK_TEST_READER_MODULE, default Debian's
+ * It forwards to SoftHSM2 (KIOSK_TEST_READER_UNDER, default Debian's
  * libsofthsm2.so; SOFTHSM2_CONF names its tokens) and reads its state from
  * files in KIOSK_TEST_READER_DIR, which the test writes as a person would
  * act at the desk:
@@ -238,7 +238,7 @@ static CK_RV my_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PT
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list) {
   if (!list) return CKR_ARGUMENTS_BAD;
   if (!under) {
-    const char *path = getenv("KIOSK_TEST_READER_MODULE");
+    const char *path = getenv("KIOSK_TEST_READER_UNDER");
     void *lib = dlopen(path ? path : "/usr/lib/softhsm/libsofthsm2.so", RTLD_NOW | RTLD_LOCAL);
     if (!lib) return CKR_GENERAL_ERROR;
     CK_C_GetFunctionList get = (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList");
