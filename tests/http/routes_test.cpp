@@ -29,10 +29,18 @@ std::string pathFor(std::string pattern) {
 // before a login, the login and the PIN set at the kiosk, the card reader
 // and the card login (the kiosk's screen only), health, the box's own
 // metrics scrape, and the public verification of a receipt.
-const std::set<std::string> kPublic = {
-    "GET /",         "GET /assets/{hash}/{*path}", "GET /api/kiosk", "GET /healthz",
-    "GET /metrics",  "POST /api/session",          "POST /api/pin",  "GET /verifica",
-    "GET /api/card", "GET /api/speech", "POST /api/speech", "POST /api/card/login"};
+const std::set<std::string> kPublic = {"GET /",
+                                       "GET /assets/{hash}/{*path}",
+                                       "GET /api/kiosk",
+                                       "GET /healthz",
+                                       "GET /metrics",
+                                       "POST /api/session",
+                                       "POST /api/pin",
+                                       "GET /verifica",
+                                       "GET /api/card",
+                                       "GET /api/speech",
+                                       "POST /api/speech",
+                                       "POST /api/card/login"};
 
 }  // namespace
 
