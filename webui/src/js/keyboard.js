@@ -187,8 +187,10 @@ function endTap() {
 export function initKeyboard() {
   panel = document.getElementById('osk');
   document.addEventListener('pointerdown', () => { tapping = true; clearTimeout(tapTimer); }, true);
-  // A lift with no click after it (a swipe, a long press) ends the tap too.
-  const up = () => { clearTimeout(tapTimer); tapTimer = setTimeout(endTap, 700); };
+  // A lift with no click after it (a swipe, a long press) ends the tap too,
+  // after a while: on a busy box the click comes late (700 ms was seen too
+  // short under load, and the keyboard then closed under the finger's click).
+  const up = () => { clearTimeout(tapTimer); tapTimer = setTimeout(endTap, 2000); };
   document.addEventListener('pointerup', up, true);
   document.addEventListener('pointercancel', up, true);
   // After the click's own handlers have run on the unmoved page.
