@@ -58,6 +58,14 @@ Error readerBusy(const std::string& detail) {
           "Il lettore sta già leggendo una carta: attenda qualche secondo e riprovi.", detail};
 }
 
+// The card's PIN is blocked (`what`: just now, or already): what to do.
+Error pinBlocked(const std::string& what) {
+  return {ErrorCode::kLocked, "card_pin_blocked",
+          what +
+              " Lo sblocchi con il PUK (è nella lettera ricevuta con la carta) oppure chieda "
+              "aiuto allo sportello."};
+}
+
 bool removedCode(CK_RV rv) {
   return rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
          rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
@@ -179,7 +187,7 @@ Status Pkcs11Card::load() {
   return {};
 }
 
-domain::CardStatus Pkcs11Card::look() {
+domain::CardStatus Pkcs11Card::look(unsigned long* card_slot) {
   auto fns = [this] { return static_cast<CK_FUNCTION_LIST*>(module_); };
   domain::CardStatus st;
   st.configured = !settings_.module.empty();
@@ -212,6 +220,7 @@ domain::CardStatus Pkcs11Card::look() {
     st.card = true;
     st.card_id = trimmed(token.serialNumber, sizeof token.serialNumber) + "/" +
                  trimmed(token.label, sizeof token.label);
+    if (card_slot) *card_slot = slot;
     break;
   }
   return st;
@@ -270,21 +279,15 @@ Result<domain::CardProof> Pkcs11Card::proveHere(std::string_view pin, std::strin
   auto fns = [this] { return static_cast<CK_FUNCTION_LIST*>(module_); };
   std::unique_lock lock(mutex_, kReaderWait);
   if (!lock.owns_lock()) return fail(readerBusy("another login holds the reader"));
-  const auto st = look();
+  CK_SLOT_ID slot = 0;
+  const auto st = look(&slot);
   {
     std::lock_guard last(last_mutex_);
     last_ = st;
   }
   if (!st.reader) return fail(readerMissing(st.detail));
   if (!st.card) return fail(cardMissing());
-
-  // The slot with the card.
-  CK_ULONG n = 0;
-  CK_RV rv = fns()->C_GetSlotList(CK_TRUE, nullptr, &n);
-  std::vector<CK_SLOT_ID> slots(n);
-  if (rv == CKR_OK && n > 0) rv = fns()->C_GetSlotList(CK_TRUE, slots.data(), &n);
-  if (rv != CKR_OK || n == 0) return fail(cardRemoved("no slot with a token"));
-  const CK_SLOT_ID slot = slots[0];
+  CK_RV rv = CKR_OK;
 
   CK_SESSION_HANDLE h = 0;
   rv = fns()->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &h);
@@ -322,10 +325,7 @@ Result<domain::CardProof> Pkcs11Card::proveHere(std::string_view pin, std::strin
     CK_TOKEN_INFO token;
     CK_RV info_rv = fns()->C_GetTokenInfo(slot, &token);
     if (info_rv == CKR_OK && (token.flags & CKF_USER_PIN_LOCKED)) {
-      return fail(Error{ErrorCode::kLocked, "card_pin_blocked",
-                        "PIN errato: il PIN della carta ora è bloccato. Lo sblocchi con il PUK "
-                        "(è nella lettera ricevuta con la carta) oppure chieda aiuto allo "
-                        "sportello."});
+      return fail(pinBlocked("PIN errato: il PIN della carta ora è bloccato."));
     }
     int left = -1;
     if (info_rv == CKR_OK) {
@@ -348,9 +348,7 @@ Result<domain::CardProof> Pkcs11Card::proveHere(std::string_view pin, std::strin
     e.tries_left = left;
     return fail(std::move(e));
   } else if (rv == CKR_PIN_LOCKED) {
-    return fail(Error{ErrorCode::kLocked, "card_pin_blocked",
-                      "Il PIN della carta è bloccato. Lo sblocchi con il PUK (è nella lettera "
-                      "ricevuta con la carta) oppure chieda aiuto allo sportello."});
+    return fail(pinBlocked("Il PIN della carta è bloccato."));
   } else if (rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_INVALID) {
     return fail(Error::invalid("card_pin_format",
                                "Il PIN della carta ha un numero di cifre sbagliato: quello della "

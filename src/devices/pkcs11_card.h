@@ -41,7 +41,8 @@ class Pkcs11Card final : public domain::CardReader {
   // REQUIRES: mutex_ held. Loads and initialises the module once.
   Status load();
   // REQUIRES: mutex_ held.
-  domain::CardStatus look();
+  // `card_slot`, when given, gets the slot holding the card.
+  domain::CardStatus look(unsigned long* card_slot = nullptr);
 
   CardSettings settings_;
   std::timed_mutex mutex_;

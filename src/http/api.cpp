@@ -19,6 +19,10 @@ using domain::Role;
 using domain::Session;
 using nlohmann::json;
 
+constexpr std::string_view kCardScreenOnly =
+    "La carta si legge solo dal lettore del chiosco, sul suo schermo.";
+constexpr std::string_view kSpeechScreenOnly = "La voce del chiosco si ascolta solo al chiosco.";
+
 class Handlers {
  public:
   Handlers(ApiDeps deps, ApiOptions options)
@@ -123,7 +127,7 @@ class Handlers {
   // GET /api/card: the reader as the welcome screen shows it. The kiosk's
   // own screen only: the reader is the kiosk's device.
   Response card(Request& req) {
-    if (auto refused = cardScreenOnly(req)) return *refused;
+    if (auto refused = kioskScreenOnly(req, kCardScreenOnly)) return *refused;
     const auto st = d_.card_login.status();
     return Response::json(200, {{"configured", st.configured},
                                 {"reader", st.reader},
@@ -133,7 +137,7 @@ class Handlers {
 
   // POST /api/card/login {"pad", "pin"}: the card in the reader signs in its holder.
   Response cardLogin(Request& req) {
-    if (auto refused = cardScreenOnly(req)) return *refused;
+    if (auto refused = kioskScreenOnly(req, kCardScreenOnly)) return *refused;
     // The card PIN is taken out of the body before any JSON parser sees it
     // (a parser keeps copies in buffers nobody can wipe) and masked there;
     // the masked body is then checked as JSON. Every copy is wiped.
@@ -192,14 +196,14 @@ class Handlers {
 
   // GET /api/speech: the voice and where it is heard.
   Response speechInfo(Request& req) {
-    if (auto refused = speechScreenOnly(req)) return *refused;
+    if (auto refused = kioskScreenOnly(req, kSpeechScreenOnly)) return *refused;
     return Response::json(
         200, {{"engine", d_.speech.engine()}, {"path", domain::nameOf(d_.speech.path())}});
   }
 
   // POST /api/speech {"text", "lang", "rate", "volume", "personal"}: WAV.
   Response speak(Request& req) {
-    if (auto refused = speechScreenOnly(req)) return *refused;
+    if (auto refused = kioskScreenOnly(req, kSpeechScreenOnly)) return *refused;
     auto body = jsonBody(req);
     if (!body) return body.error();
     domain::Utterance u;
@@ -224,18 +228,6 @@ class Handlers {
     res.content_type = "audio/wav";
     res.body = std::move(*wav);
     return res;
-  }
-
-  static std::optional<Response> speechScreenOnly(const Request& req) {
-    if (req.fromKioskScreen()) return std::nullopt;
-    return Response::error(403, "kiosk_screen_only",
-                           "La voce del chiosco si ascolta solo al chiosco.");
-  }
-
-  static std::optional<Response> cardScreenOnly(const Request& req) {
-    if (req.fromKioskScreen()) return std::nullopt;
-    return Response::error(403, "kiosk_screen_only",
-                           "La carta si legge solo dal lettore del chiosco, sul suo schermo.");
   }
 
   Response currentSession(Request& req) {
@@ -356,10 +348,10 @@ class Handlers {
   // could otherwise race the professional for the window). Rate-limited with
   // the logins: each try costs an argon2id check.
   Response setPin(Request& req) {
-    if (!req.fromKioskScreen()) {
-      return Response::error(403, "kiosk_screen_only",
-                             "Il nuovo PIN si imposta solo sullo schermo del chiosco, con il "
-                             "codice dato dallo sportello.");
+    if (auto refused = kioskScreenOnly(req,
+                                       "Il nuovo PIN si imposta solo sullo schermo del chiosco, "
+                                       "con il codice dato dallo sportello.")) {
+      return *refused;
     }
     auto body = jsonBody(req);
     if (!body) return body.error();

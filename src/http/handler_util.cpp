@@ -59,10 +59,14 @@ std::optional<std::string> stringField(const nlohmann::json& body, const char* k
 }
 
 std::optional<Response> kioskScreenOnly(const Request& req) {
-  if (req.fromKioskScreen()) return std::nullopt;
-  return Response::error(403, "kiosk_screen_only",
+  return kioskScreenOnly(req,
                          "Scanner, chiavetta USB e stampante del chiosco si usano solo dallo "
                          "schermo del chiosco.");
+}
+
+std::optional<Response> kioskScreenOnly(const Request& req, std::string_view message) {
+  if (req.fromKioskScreen()) return std::nullopt;
+  return Response::error(403, "kiosk_screen_only", message);
 }
 
 Response badRequest() {

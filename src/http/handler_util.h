@@ -39,6 +39,8 @@ Response badRequest();
 // only: 403 kiosk_screen_only from anywhere else (a staff PC has the file
 // dialog and its own printer); nullopt from the screen.
 std::optional<Response> kioskScreenOnly(const Request& req);
+// The same refusal, saying which of the kiosk's devices (`message`).
+std::optional<Response> kioskScreenOnly(const Request& req, std::string_view message);
 Response unsupportedMediaType(std::string_view expected);
 
 // The Content-Disposition header of a file answered ("inline" or
