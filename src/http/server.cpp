@@ -180,6 +180,14 @@ const char* repeatedFramingHeader(const mg_request_info* info) {
   return nullptr;
 }
 
+// The answer to a request line whose target is not a path ("GET http://…").
+Response absoluteUriRefused() {
+  Response res = Response::error(400, "invalid_request",
+                                 "Richiesta non valida: l'indirizzo deve iniziare con «/».");
+  res.header("Connection", "close");
+  return res;
+}
+
 enum class BodyEnd { kComplete, kTooLarge, kTooSlow, kStopped, kBusy };
 
 }  // namespace
@@ -354,16 +362,15 @@ Status Server::start() {
     static_cast<Server*>(mg_get_user_data(mg_get_context(conn)))
         ->connectionClosed(const_cast<mg_connection*>(conn));
   };
-  // Before CivetWeb's own routing: a request line with an absolute URI (a
-  // proxy request: CivetWeb closed the connection without a word) and a
+  // Before CivetWeb's own routing: a request line with an absolute URI to
+  // this server (one to another host is answered at the close) and a
   // request at CivetWeb's limit of 64 headers (the rest were dropped without
   // a word, a cookie or a second Content-Length among them) are answered here.
   callbacks.begin_request = [](mg_connection* conn) {
     const mg_request_info* info = mg_get_request_info(conn);
     Response res;
     if (info->request_uri && info->request_uri[0] != '/' && info->request_uri[0] != '*') {
-      res = Response::error(400, "invalid_request",
-                            "Richiesta non valida: l'indirizzo deve iniziare con «/».");
+      res = absoluteUriRefused();
     } else if (info->num_headers >= kMaxHeaders) {
       res = Response::error(431, "too_many_headers",
                             "Richiesta non valida: troppe intestazioni (al massimo " +
@@ -528,6 +535,17 @@ bool Server::shouldClose(mg_connection* conn, const std::string& client) {
 }
 
 void Server::connectionClosed(mg_connection* conn) {
+  // A request line with an absolute URI naming another host is a proxy
+  // request: CivetWeb 1.15 parses it, calls no handler and closes. Its socket
+  // is still open here, so the client learns why.
+  const mg_request_info* info = mg_get_request_info(conn);
+  if (info && info->request_uri && !info->local_uri && info->request_uri[0] != '/' &&
+      info->request_uri[0] != '*') {
+    try {
+      writeResponse(conn, absoluteUriRefused(), false, false);
+    } catch (...) {
+    }
+  }
   auto* c = static_cast<Connection*>(mg_get_user_connection_data(conn));
   std::lock_guard lock(mutex_);
   --open_connections_;

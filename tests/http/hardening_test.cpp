@@ -363,6 +363,25 @@ TEST_CASE("a request past CivetWeb's 64 headers is refused with 431, never read 
   CHECK(kiosk.client().get("/api/kiosk").status == 200);
 }
 
+TEST_CASE("a request line with an absolute URI gets 400, not a silent close", "[http][hardening]") {
+  // A proxy-style request line: CivetWeb 1.15 closed such a connection
+  // without a word when the host was not its own.
+  TestKiosk kiosk;
+  for (const std::string& target :
+       {std::string("http://other.example/api/kiosk"),
+        "http://127.0.0.1:" + std::to_string(kiosk.port()) + "/api/kiosk",
+        std::string("https://other.example:443/healthz")}) {
+    RawSocket s(kiosk.port());
+    s.send("GET " + target + " HTTP/1.1\r\nHost: kiosk\r\nConnection: close\r\n\r\n");
+    const std::string answer = s.receive(5s);
+    INFO(target << " -> " << answer.substr(0, 300));
+    CHECK(RawSocket::status(answer) == 400);
+    CHECK(answer.find("invalid_request") != std::string::npos);
+    CHECK(answer.find("Content-Security-Policy") != std::string::npos);
+  }
+  CHECK(kiosk.client().get("/api/kiosk").status == 200);
+}
+
 TEST_CASE("a staff search holding a NUL or a control character is refused, not widened",
           "[http][hardening]") {
   TestKiosk kiosk;
