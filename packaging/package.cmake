@@ -53,7 +53,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, curl")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, curl, poppler-utils")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "cage, chromium, cups, cups-client, sane-utils, systemd-timesyncd")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nginx-light | stunnel4, nftables")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

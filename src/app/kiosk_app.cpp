@@ -38,7 +38,8 @@ Ports realPorts(const config::Config& config,
   if (config.printer_queue.empty()) {
     p.printer = std::make_unique<devices::NoPrinter>();
   } else {
-    p.printer = std::make_unique<devices::CupsPrinter>(config.printer_queue);
+    p.printer =
+        std::make_unique<devices::CupsPrinter>(config.printer_queue, config.printer_max_pages);
   }
   // A send ends before its row's lease does: past the lease another kiosk
   // may take the row and send it again.

@@ -108,7 +108,8 @@ class KioskApp {
   domain::ReceiptService receipts_;
   domain::Dispatcher dispatcher_;
   domain::OutboxDesk outbox_{*ports_.store, clock_};
-  domain::ReceiptDesk receipt_desk_{receipts_, *ports_.renderer, *ports_.printer, config_.kiosk_id};
+  domain::ReceiptDesk receipt_desk_{receipts_, *ports_.renderer, *ports_.printer, config_.kiosk_id,
+                                    config_.printer_max_pages};
   domain::DocumentSources sources_{*ports_.scanner, *ports_.usb};
   domain::KioskMonitor monitor_;
   domain::CardLogin card_login_{*ports_.card, *ports_.card_verifier, auth_,

@@ -142,6 +142,7 @@ const std::vector<Setting>& settings() {
         {"kiosk.branch_name", nullptr, text(&Config::branch_name, false)},
         {"kiosk.kiosk_id", nullptr, text(&Config::kiosk_id, false)},
         {"printer.queue", nullptr, text(&Config::printer_queue, true)},
+        {"printer.max_pages", nullptr, integer(&Config::printer_max_pages, 1, 1000)},
         {"scanner.device", nullptr,
          [](Config& c, const std::string& v) {
            c.scanner.device = v;

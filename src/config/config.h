@@ -38,6 +38,7 @@ struct Config {
   std::string kiosk_id = "K01";           // this kiosk within the branch
   // [printer] and [receipts]
   std::string printer_queue;     // CUPS queue for receipts; empty: no printer
+  int printer_max_pages = 20;    // the most pages of one print job
   std::string receipt_key_file;  // Ed25519 key; empty: beside the database, "<db>.receipt-key"
   std::string verify_url;        // the QR code's page; empty: http://<listen>/verifica
   // [scanner] and [usb]

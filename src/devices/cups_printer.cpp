@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/own_stack.h"
+#include "devices/pdf_pages.h"
 
 namespace kiosk::devices {
 namespace {
@@ -32,6 +33,25 @@ Result<int> NoPrinter::printPdf(std::string_view, std::string_view) {
   return fail(printerUnavailable("no printer queue configured"));
 }
 
+Result<int> NoPrinter::pages(std::string_view) {
+  return fail(printerUnavailable("no printer queue configured"));
+}
+
+Result<int> CupsPrinter::pages(std::string_view pdf) { return countPdfPages(pdf); }
+
+bool CupsPrinter::jobActive(int job) {
+  return runOnOwnStack([&] { return jobActiveOnThisThread(job); });
+}
+
+bool CupsPrinter::jobActiveOnThisThread(int job) {
+  cups_job_t* jobs = nullptr;
+  const int n = cupsGetJobs2(CUPS_HTTP_DEFAULT, &jobs, queue_.c_str(), 0, CUPS_WHICHJOBS_ACTIVE);
+  bool active = false;
+  for (int i = 0; i < n; ++i) active = active || jobs[i].id == job;
+  cupsFreeJobs(n, jobs);
+  return active;
+}
+
 // libcups keeps 32 KiB buffers on the stack (cupsCopyDestInfo overflows
 // CivetWeb's small worker stacks): CUPS calls get a thread of their own.
 Result<int> CupsPrinter::printPdf(std::string_view pdf, std::string_view title) {
@@ -51,8 +71,14 @@ Result<int> CupsPrinter::printOnThisThread(std::string_view pdf, std::string_vie
   if (!info) return fail(printerUnavailable(cupsLastErrorString()));
   int job = 0;
   const std::string job_title(title);
-  if (cupsCreateDestJob(http, dest.get(), info.get(), &job, job_title.c_str(), 0, nullptr) !=
-      IPP_STATUS_OK) {
+  // CUPS's own filters stop at the cap, whatever the page count found before.
+  const std::string ranges = "1-" + std::to_string(max_pages_);
+  cups_option_t* options = nullptr;
+  int num_options = cupsAddOption("page-ranges", ranges.c_str(), 0, &options);
+  const ipp_status_t created = cupsCreateDestJob(http, dest.get(), info.get(), &job,
+                                                 job_title.c_str(), num_options, options);
+  cupsFreeOptions(num_options, options);
+  if (created != IPP_STATUS_OK) {
     return fail(printerUnavailable(cupsLastErrorString()));
   }
   if (cupsStartDestDocument(http, dest.get(), info.get(), job, "ricevuta.pdf", CUPS_FORMAT_PDF, 0,

@@ -11,20 +11,29 @@ namespace kiosk::devices {
 
 class CupsPrinter final : public domain::Printer {
  public:
-  explicit CupsPrinter(std::string queue) : queue_(std::move(queue)) {}
+  // `max_pages`: CUPS itself prints no page past it (page-ranges), whatever
+  // the count found before.
+  explicit CupsPrinter(std::string queue, int max_pages = 20)
+      : queue_(std::move(queue)), max_pages_(max_pages) {}
   Result<int> printPdf(std::string_view pdf, std::string_view title) override;
+  Result<int> pages(std::string_view pdf) override;
+  bool jobActive(int job) override;
   domain::DeviceState state() override;
 
  private:
   Result<int> printOnThisThread(std::string_view pdf, std::string_view title);
+  bool jobActiveOnThisThread(int job);
   domain::DeviceState stateOnThisThread();
   std::string queue_;
+  int max_pages_;
 };
 
 // Used when no queue is configured: never ready, says so.
 class NoPrinter final : public domain::Printer {
  public:
   Result<int> printPdf(std::string_view, std::string_view) override;
+  Result<int> pages(std::string_view pdf) override;
+  bool jobActive(int) override { return false; }
   domain::DeviceState state() override {
     return {domain::DeviceStatus::kNotConfigured, "no [printer] queue"};
   }

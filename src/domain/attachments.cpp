@@ -191,17 +191,10 @@ Result<std::vector<NewAttachment>> checkAttachments(std::vector<IncomingFile> fi
   return out;
 }
 
-Result<int> printAttachment(const StoredFile& file,
-                            Printer& printer,
-                            ReceiptRenderer& renderer,
-                            std::string_view title) {
+Result<std::string> printablePdf(const StoredFile& file, ReceiptRenderer& renderer) {
   const std::string& type = file.meta.content_type;
-  if (type == "application/pdf") return printer.printPdf(file.data, title);
-  if (type == "image/jpeg" || type == "image/png") {
-    auto pdf = renderer.imagePage(file.data, type);
-    if (!pdf) return fail(pdf.error());
-    return printer.printPdf(*pdf, title);
-  }
+  if (type == "application/pdf") return file.data;
+  if (type == "image/jpeg" || type == "image/png") return renderer.imagePage(file.data, type);
   return fail(Error::invalid("not_printable",
                              "Questo documento non si può stampare al chiosco: si stampano i PDF e "
                              "le immagini JPEG o PNG."));

@@ -46,13 +46,10 @@ std::optional<std::string> allowedType(std::string_view filename,
 // Takes the file by value: its bytes move into the result, never copied.
 Result<NewAttachment> checkAttachment(IncomingFile file, FileSniffer& sniffer);
 
-// Prints a stored attachment on the kiosk's printer: a PDF as it is, a JPEG
-// or PNG picture on an A4 page; 422 not_printable for other types (text,
-// spreadsheets, signed files). `title` is the CUPS job's: nothing personal.
-Result<int> printAttachment(const StoredFile& file,
-                            Printer& printer,
-                            ReceiptRenderer& renderer,
-                            std::string_view title);
+// A stored attachment as the PDF the kiosk's printer takes: a PDF as it is, a
+// JPEG or PNG picture on an A4 page; 422 not_printable for other types (text,
+// spreadsheets, signed files).
+Result<std::string> printablePdf(const StoredFile& file, ReceiptRenderer& renderer);
 
 // Checks the count and every file.
 Result<std::vector<NewAttachment>> checkAttachments(std::vector<IncomingFile> files,

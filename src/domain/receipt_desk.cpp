@@ -24,16 +24,48 @@ Result<int> ReceiptDesk::print(const Session& who,
   auto receipt = pdf(who, communication_id, message_id, large_print);
   if (!receipt) return fail(receipt.error());
   // The job title is seen by anyone at the CUPS queue: nothing personal in it.
-  auto job = printer_.printPdf(receipt->pdf, "Ricevuta chiosco " + kiosk_id_);
+  auto job = submit(who, receipt->pdf, "Ricevuta chiosco " + kiosk_id_);
   if (!job) return fail(job.error());  // logged with its detail where it is answered
   log::info("receipt_printed", {{"job", std::to_string(*job)}});
   return *job;
 }
 
-Result<int> ReceiptDesk::printAttachment(const StoredFile& file) {
-  auto job = domain::printAttachment(file, printer_, renderer_, "Allegato chiosco " + kiosk_id_);
+Result<int> ReceiptDesk::printAttachment(const Session& who, const StoredFile& file) {
+  auto pdf = printablePdf(file, renderer_);
+  if (!pdf) return fail(pdf.error());
+  auto job = submit(who, *pdf, "Allegato chiosco " + kiosk_id_);
   if (!job) return fail(job.error());
   log::info("attachment_printed", {{"job", std::to_string(*job)}});
+  return *job;
+}
+
+Result<int> ReceiptDesk::submit(const Session& who,
+                                std::string_view pdf,
+                                const std::string& title) {
+  std::lock_guard lock(jobs_mutex_);
+  if (auto it = last_job_.find(who.id); it != last_job_.end() && printer_.jobActive(it->second)) {
+    return fail(Error::conflict("print_in_progress",
+                                "Una stampa è già in corso: attendere che esca dalla stampante, "
+                                "poi riprovare."));
+  }
+  auto pages = printer_.pages(pdf);
+  if (!pages) return fail(pages.error());
+  if (*pages > max_pages_) {
+    Error e = Error::invalid("too_many_pages",
+                             "Il documento ha " + std::to_string(*pages) +
+                                 " pagine: al chiosco se ne stampano al massimo " +
+                                 std::to_string(max_pages_) +
+                                 " per volta. Per stampare tutto rivolgersi allo sportello.");
+    e.detail = std::to_string(*pages) + " pages, limit " + std::to_string(max_pages_);
+    return fail(std::move(e));
+  }
+  auto job = printer_.printPdf(pdf, title);
+  if (!job) return fail(job.error());
+  // Sessions come and go: forget the jobs that are done once there are many.
+  if (last_job_.size() > 64) {
+    std::erase_if(last_job_, [&](const auto& entry) { return !printer_.jobActive(entry.second); });
+  }
+  last_job_[who.id] = *job;
   return *job;
 }
 

@@ -249,10 +249,12 @@ class CommHandlers {
   // POST /api/attachments/{id}/print: the owner or staff print it on the
   // kiosk's printer (PDFs and pictures); 202 with the job, 503 without a printer.
   Response printAttachment(Request& req) {
+    auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
+    if (!s) return s.error();
     auto f = attachmentRoute(req);
     if (!f) return f.error();
     if (auto refused = kioskScreenOnly(req)) return *refused;
-    return respond(d_.receipt_desk.printAttachment(*f), [](int job) {
+    return respond(d_.receipt_desk.printAttachment(*s, *f), [](int job) {
       return Response::json(202, {{"status", "queued"}, {"job", job}});
     });
   }

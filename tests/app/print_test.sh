@@ -97,7 +97,44 @@ case "$(basename "$printed")" in
 esac
 rm -f "$printed"
 echo "ok - a picture attachment printed on an A4 page"
+# A long PDF is refused before CUPS sees it: its pages counted by poppler.
+args=
+for _ in $(seq 30); do args="$args $files_dir/documento.pdf 1"; done
+qpdf --empty --pages $args -- "$work/trenta.pdf" 2>/dev/null
+sent=$(curl -s -b "$work/jar" -H "X-CSRF-Token: $csrf" -F topic=rimborso -F subject=Lungo \
+  -F body=Prova -F "attachments=@$work/trenta.pdf" "$url/api/communications")
+thread=$(echo "$sent" | sed -E 's/.*"id":([0-9]+).*/\1/')
+long=$(curl -s -b "$work/jar" "$url/api/communications/$thread" | grep -oE '"attachments":\[\{"id":[0-9]+' |
+  grep -oE '[0-9]+$')
+[ -n "$long" ] || { echo "FAIL: the 30-page PDF was not attached: $sent"; exit 1; }
+jobs_before=$(lpstat -W all -o "$queue" 2>/dev/null | wc -l)
+answer=$(curl -s -w ' %{http_code}' -b "$work/jar" -H "X-CSRF-Token: $csrf" -X POST "$url/api/attachments/$long/print")
+case "$answer" in *'"too_many_pages"'*'30 pagine'*' 422') ;; *)
+  echo "FAIL: a 30-page PDF was not refused with too_many_pages: $answer"; exit 1 ;; esac
+[ "$(lpstat -W all -o "$queue" 2>/dev/null | wc -l)" = "$jobs_before" ] ||
+  { echo "FAIL: the refused PDF reached CUPS"; exit 1; }
+echo "ok - a 30-page PDF is refused (at most 20 pages a job), nothing sent to CUPS"
+
+# One job at a time per session: while the first waits (the queue held),
+# more taps are refused; once it is printed the next one goes.
+cupsdisable "$queue"
+first=$(curl -s -w ' %{http_code}' -b "$work/jar" -H "X-CSRF-Token: $csrf" -X POST "$url/api/communications/1/print")
+taps=
+for _ in 1 2 3 4 5; do
+  taps="$taps $(curl -s -o /dev/null -w '%{http_code}' -b "$work/jar" -H "X-CSRF-Token: $csrf" -X POST "$url/api/communications/1/print")"
+done
+active=$(lpstat -o "$queue" 2>/dev/null | wc -l)
+cupsenable "$queue"
+case "$first/$taps/$active" in *' 202/ 409 409 409 409 409/1') ;; *)
+  echo "FAIL: while a job waits, more taps must be refused (first, taps, jobs waiting): $first/$taps/$active"; exit 1 ;; esac
+for _ in $(seq 60); do [ "$(lpstat -o "$queue" 2>/dev/null | wc -l)" = 0 ] && break; sleep 0.5; done
+answer=$(curl -s -o /dev/null -w '%{http_code}' -b "$work/jar" -H "X-CSRF-Token: $csrf" -X POST "$url/api/communications/1/print")
+[ "$answer" = 202 ] || { echo "FAIL: once printed, the next job is not taken: $answer"; exit 1; }
+echo "ok - one job at a time per session: 5 taps while one waits queue nothing"
+for _ in $(seq 60); do [ "$(lpstat -o "$queue" 2>/dev/null | wc -l)" = 0 ] && break; sleep 0.5; done
+find "$out_dir" -name "*.pdf" -newer "$work/k.conf" -delete 2>/dev/null
+
 "$bin" selftest --config "$work/k.conf" --db "$work/k.db" | grep -q '^printer: ok' ||
   { echo "FAIL: selftest does not see the printer"; exit 1; }
 echo "ok - selftest checks the queue"
-echo "4 passed, 0 failed"
+echo "6 passed, 0 failed"

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <future>
 
+#include "devices/pdf_pages.h"
 #include "devices/sane_scanner.h"
 #include "devices/usb_media.h"
 #include "filetypes/magic_sniffer.h"
@@ -203,4 +204,35 @@ TEST_CASE("a stick that is gone answers usb_unavailable", "[devices]") {
   CHECK(r.error().reason == "usb_unavailable");
   devices::FolderUsbMedia none("", sniffer);
   CHECK(none.state().status == domain::DeviceStatus::kNotConfigured);
+}
+
+TEST_CASE("poppler counts a PDF's pages in a child process, bounded in time", "[devices][print]") {
+  test::TempDir dir;
+  const std::string one = test::readFile(kFiles + "/documento.pdf");
+  auto pages = devices::countPdfPages(one);
+  REQUIRE(pages);
+  CHECK(*pages == 1);
+  // 30 pages made by qpdf from the same page.
+  std::string args;
+  for (int i = 0; i < 30; ++i) args += " " + kFiles + "/documento.pdf 1";
+  REQUIRE(
+      run("qpdf --empty --pages" + args + " -- " + dir.file("trenta.pdf") + " 2>/dev/null").first ==
+      0);
+  pages = devices::countPdfPages(test::readFile(dir.file("trenta.pdf")));
+  REQUIRE(pages);
+  CHECK(*pages == 30);
+  auto garbage = devices::countPdfPages("%PDF-1.4 not really");
+  REQUIRE_FALSE(garbage);
+  CHECK(garbage.error().reason == "not_printable");
+  // A parser that hangs is killed at the bound.
+  std::ofstream(dir.file("hang.sh")) << "#!/bin/sh\nexec sleep 30\n";
+  ::chmod(dir.file("hang.sh").c_str(), 0755);
+  const auto started = std::chrono::steady_clock::now();
+  auto hung = devices::countPdfPages(one, std::chrono::milliseconds(300), dir.file("hang.sh"));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  REQUIRE_FALSE(hung);
+  CHECK(hung.error().reason == "not_printable");
+  auto missing = devices::countPdfPages(one, std::chrono::seconds(1), dir.file("absent"));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().reason == "printer_unavailable");
 }

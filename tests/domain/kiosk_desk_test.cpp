@@ -6,6 +6,7 @@
 #include "domain/attachments.h"
 #include "domain/document_sources.h"
 #include "domain/kiosk_monitor.h"
+#include "domain/receipt_desk.h"
 #include "storage/store_contract.h"
 #include "support/fakes.h"
 
@@ -140,4 +141,43 @@ TEST_CASE("the monitor names the first part that stops the kiosk serving",
   REQUIRE(problem);
   CHECK(problem->part == HealthPart::kStorage);
   CHECK(problem->error.reason == "storage_full");
+}
+
+TEST_CASE("a print job has at most the page cap, and a session one job at a time",
+          "[domain][devices]") {
+  // 20 taps queued 120,000 pages of one PDF on the kiosk's public printer.
+  test::Engine engine;
+  test::FakeSigner signer;
+  test::FakeRenderer renderer;
+  test::FakePrinter printer;
+  ReceiptService receipts(*engine.store, signer, {});
+  ReceiptDesk desk(receipts, renderer, printer, "K07", 20);
+  Session rossi;
+  rossi.id = 1;
+  Session clerk;
+  clerk.id = 2;
+  StoredFile long_pdf;
+  long_pdf.meta.content_type = "application/pdf";
+  long_pdf.data = "%PDF-1.4 long";
+  printer.page_count = 6000;
+  auto refused = desk.printAttachment(rossi, long_pdf);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason == "too_many_pages");
+  CHECK(refused.error().message.find("6000 pagine") != std::string::npos);
+  CHECK(refused.error().message.find("20") != std::string::npos);
+  CHECK(printer.printed.empty());
+
+  printer.page_count = 20;
+  REQUIRE(desk.printAttachment(rossi, long_pdf));
+  printer.busy = true;  // the first job still at the printer
+  auto again = desk.printAttachment(rossi, long_pdf);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().reason == "print_in_progress");
+  CHECK(again.error().code == ErrorCode::kConflict);
+  CHECK(printer.printed.size() == 1);
+  // Another session's job is its own.
+  REQUIRE(desk.printAttachment(clerk, long_pdf));
+  printer.busy = false;  // printed: the next job goes
+  REQUIRE(desk.printAttachment(rossi, long_pdf));
+  CHECK(printer.printed.size() == 3);
 }

@@ -93,11 +93,15 @@ class FakePrinter final : public domain::Printer {
     printed.push_back({std::string(title), std::string(pdf)});
     return static_cast<int>(printed.size());
   }
+  Result<int> pages(std::string_view) override { return page_count; }
+  bool jobActive(int) override { return busy; }
   domain::DeviceState state() override {
     return {ready ? domain::DeviceStatus::kReady : domain::DeviceStatus::kUnavailable,
             ready ? "fake" : "fake, off"};
   }
   bool ready = true;
+  bool busy = false;                                         // every job still waits at the printer
+  int page_count = 1;                                        // what pages() says of any PDF
   std::vector<std::pair<std::string, std::string>> printed;  // title, PDF
 
  private:

@@ -30,6 +30,11 @@ class Printer {
   // Queues a PDF; the job title carries no personal data. Returns the job id;
   // kUnavailable (printer_unavailable) when the printer or CUPS does not answer.
   virtual Result<int> printPdf(std::string_view pdf, std::string_view title) = 0;
+  // The pages a PDF would print, read by a PDF parser, not taken from what the
+  // file claims; 422 not_printable when it cannot be read.
+  virtual Result<int> pages(std::string_view pdf) = 0;
+  // Whether a job this printer took is still waiting or printing.
+  virtual bool jobActive(int job) = 0;
   virtual DeviceState state() = 0;
 };
 
