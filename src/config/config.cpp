@@ -128,6 +128,8 @@ const std::vector<Setting>& settings() {
         {"database.statement_timeout_ms", nullptr,
          integer(&Config::statement_timeout_ms, 100, 600000)},
         {"database.min_free_mb", nullptr, integer(&Config::min_free_mb, 0, 1 << 20)},
+        {"fair_use.daily_mb", nullptr, integer(&Config::fair_use_daily_mb, 0, 1 << 20)},
+        {"fair_use.sends_per_hour", nullptr, integer(&Config::fair_use_sends_per_hour, 0, 10000)},
         {"session.idle_timeout_seconds", nullptr,
          policyInt(&domain::AuthPolicy::idle_timeout_seconds, 1, 1, 86400)},
         {"session.absolute_lifetime_seconds", nullptr,

@@ -28,6 +28,9 @@ struct Config {
   int busy_timeout_ms = 5000;        // how long a writer waits for the SQLite lock
   int statement_timeout_ms = 15000;  // PostgreSQL: a statement's bound (server and kiosk)
   int min_free_mb = 64;              // below this much free disk, new sends get 507 storage_full
+  // [fair_use], per professional (0: no limit): attachment MB a day, messages an hour
+  int fair_use_daily_mb = 50;
+  int fair_use_sends_per_hour = 20;
   // [session] and [auth]
   domain::AuthPolicy auth;
   int login_attempts_per_minute = 20;  // login tries one client may make in any 60 s

@@ -1,5 +1,6 @@
 #include "domain/communications.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/codice_fiscale.h"
@@ -255,6 +256,71 @@ Status CommunicationService::checkReserve() {
   return checkFreeSpace(store_, options_.min_free_bytes);
 }
 
+namespace {
+
+std::int64_t bytesOf(const std::vector<NewAttachment>& files) {
+  std::int64_t n = 0;
+  for (const auto& f : files) n += static_cast<std::int64_t>(f.data.size());
+  return n;
+}
+
+std::string megabytes(std::int64_t bytes) {
+  const std::int64_t tenths = (bytes * 10 + 524288) / 1048576;
+  std::string text = std::to_string(tenths / 10);
+  if (tenths % 10 != 0) text += "," + std::to_string(tenths % 10);
+  return text + " MB";
+}
+
+}  // namespace
+
+Status CommunicationService::checkFairUse(Transaction& tx,
+                                          std::int64_t professional_id,
+                                          std::int64_t incoming_bytes,
+                                          std::int64_t now) {
+  if (options_.daily_bytes <= 0 && options_.sends_per_hour <= 0) return {};
+  const CivilTime t = romeTime(now);
+  const std::int64_t day_start = now - (t.hour * 3600 + t.minute * 60 + t.second);
+  const std::int64_t hour_ago = now - 3600;
+  auto sent = tx.professionalSends(professional_id, std::min(day_start, hour_ago + 1));
+  if (!sent) return fail(sent.error());
+  if (options_.sends_per_hour > 0) {
+    std::vector<std::int64_t> in_hour;
+    for (const auto& s : *sent) {
+      if (s.created_at > hour_ago) in_hour.push_back(s.created_at);
+    }
+    if (std::ssize(in_hour) >= options_.sends_per_hour) {
+      // Free again when the oldest message that counts leaves the hour.
+      const std::int64_t at =
+          in_hour[in_hour.size() - static_cast<std::size_t>(options_.sends_per_hour)] + 3600;
+      return fail(Error{ErrorCode::kTooMany, "send_rate_exceeded",
+                        "Ha già inviato " + std::to_string(options_.sends_per_hour) +
+                            " messaggi nell'ultima ora: potrà inviarne altri dalle ore " +
+                            romeTimeText(at) + ".",
+                        std::to_string(at - now)});
+    }
+  }
+  if (options_.daily_bytes > 0 && incoming_bytes > 0) {
+    std::int64_t today = 0;
+    for (const auto& s : *sent) {
+      if (s.created_at >= day_start) today += s.bytes;
+    }
+    if (today + incoming_bytes > options_.daily_bytes) {
+      const std::int64_t tomorrow =
+          day_start + 86400 + 3600;  // a little after midnight, DST or not
+      const CivilTime next = romeTime(tomorrow);
+      const std::int64_t midnight = tomorrow - (next.hour * 3600 + next.minute * 60 + next.second);
+      return fail(Error{
+          ErrorCode::kTooMany, "daily_quota_exceeded",
+          "Oggi ha già allegato " + megabytes(today) + " su " + megabytes(options_.daily_bytes) +
+              " consentiti al giorno: questi documenti (" + megabytes(incoming_bytes) +
+              ") superano il limite. Potrà inviarli da domani, oppure "
+              "inviare ora il messaggio senza allegati.",
+          std::to_string(midnight - now)});
+    }
+  }
+  return {};
+}
+
 Result<SendResult> CommunicationService::send(const Session& professional, SendInput input) {
   if (professional.role != Role::kProfessional) return fail(forbiddenError());
   const std::string key = validate::trim(input.idempotency_key);
@@ -277,6 +343,10 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
       if (!*c) return fail(Error::internal("idempotency key points at a missing thread"));
       return SendResult{std::move(**c), true};
     }
+  }
+  if (auto st = checkFairUse(**tx, professional.subject_id, bytesOf(checked->attachments), now);
+      !st) {
+    return fail(st.error());
   }
   auto c = create(**tx, professional, professional.subject_id, Box::kSent, *checked, now);
   if (!c) return fail(c.error());
@@ -356,6 +426,9 @@ Result<Message> CommunicationService::addMessage(const Session& professional,
   if (!c) return fail(c.error());
   if (!*c || (*c)->professional_id != professional.subject_id) return fail(notFoundThread());
   if ((*c)->status == CommStatus::kChiusa) return fail(closedError());
+  if (auto st = checkFairUse(**tx, professional.subject_id, bytesOf(files), now); !st) {
+    return fail(st.error());
+  }
   auto m = appendMessage(**tx, **c, Author::kProfessional, 0, body, files, now);
   if (!m) return fail(m.error());
   (*c)->updated_at = now;  // the status stays: in carico stays in carico

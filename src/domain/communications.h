@@ -29,6 +29,10 @@ struct CommOptions {
   // A clock before this (Unix seconds: the program's build time) is wrong (a
   // dead RTC battery): nothing is registered, so no INPS.0000.2001.… appears.
   std::int64_t min_plausible_time = 0;
+  // Fair use, per professional ([fair_use]; 0: no limit): attachment bytes a
+  // Rome day, and messages (new communications and additions) an hour.
+  std::int64_t daily_bytes = 0;
+  int sends_per_hour = 0;
 };
 
 // 503 clock_implausible when `now` is before `min_plausible_time`.
@@ -105,6 +109,13 @@ class CommunicationService {
     std::vector<NewAttachment> attachments;
   };
   Result<CheckedReply> checkReply(ReplyInput input);
+  // 429 send_rate_exceeded or daily_quota_exceeded when one more message of
+  // `incoming_bytes` would pass the professional's fair-use limits; the
+  // error's detail holds the seconds until it would not (Retry-After).
+  Status checkFairUse(Transaction& tx,
+                      std::int64_t professional_id,
+                      std::int64_t incoming_bytes,
+                      std::int64_t now);
   Result<ThreadView> load(std::int64_t id, std::optional<std::int64_t> owner);
   Result<Communication> create(Transaction& tx,
                                const Session& actor,

@@ -237,6 +237,12 @@ SearchTerms searchTerms(std::string_view q);
 std::vector<std::string> searchWords(std::string_view text);
 
 // An attachment with its bytes and the owner of its thread.
+// One message a professional wrote: when, and its attachments' bytes.
+struct SentSize {
+  std::int64_t created_at = 0;
+  std::int64_t bytes = 0;
+};
+
 struct StoredFile {
   AttachmentMeta meta;
   std::int64_t professional_id = 0;

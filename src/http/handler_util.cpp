@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/log.h"
@@ -110,7 +111,13 @@ Response errorResponse(const Error& e) {
   } else if (!e.detail.empty()) {
     log::warn("request_refused", {{"reason", e.reason}, {"detail", e.detail}});
   }
-  return Response::fromError(e);
+  Response res = Response::fromError(e);
+  // A limit that lifts at a known time says when: the seconds are its detail.
+  if (e.code == ErrorCode::kTooMany && !e.detail.empty() &&
+      std::ranges::all_of(e.detail, [](char c) { return c >= '0' && c <= '9'; })) {
+    res.header("Retry-After", e.detail);
+  }
+  return res;
 }
 
 Response fileResponse(std::string content_type, std::string data, std::string_view filename) {

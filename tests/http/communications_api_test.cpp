@@ -377,3 +377,68 @@ TEST_CASE("a clock from before the build (a dead RTC battery) registers nothing"
                    {{"topic", "rimborso"}, {"subject", "Prova"}, {"body", "Testo"}})
             .status == 201);
 }
+
+TEST_CASE("fair use: a professional's sends an hour and attachment bytes a day are capped",
+          "[http][hardening]") {
+  // One professional filled the disk in 7 s (61 sends of 5 × 1 MiB) and
+  // everyone else then got 507. Limits per professional, in Italian, with
+  // when to come back; nothing of a refused send is stored.
+  test::FakeClock clock;  // 18/11/2026 12:06 in Rome
+  TestKiosk kiosk({.configure =
+                       [](config::Config& c) {
+                         c.fair_use_daily_mb = 3;
+                         c.fair_use_sends_per_hour = 4;
+                       },
+                   .clock = &clock});
+  kiosk.addProfessional("GRCFNC70D52L219G", "Francesca", "f@pec.example.com");
+  const std::string mib(1024 * 1024, 'a');
+  HttpClient c = professional(kiosk);
+  REQUIRE(
+      c.postForm("/api/communications", valid("Uno"), {{"a.txt", mib}, {"b.txt", mib}}).status ==
+      201);
+  // A third MiB fits the day; a fourth does not, and says how much is left.
+  auto id = c.postForm("/api/communications", valid("Due"), {{"c.txt", mib}});
+  REQUIRE(id.status == 201);
+  const std::string thread = std::to_string(id.json()["id"].get<int>());
+  auto over = c.postForm("/api/communications/" + thread + "/messages", {{"body", "Altro"}},
+                         {{"d.txt", "Testo di prova.\n"}});
+  CHECK(over.status == 429);
+  CHECK(over.errorCode() == "daily_quota_exceeded");
+  const std::string said = over.json()["error"]["message"].get<std::string>();
+  INFO(said);
+  CHECK(said.find("3 MB") != std::string::npos);
+  CHECK(said.find("domani") != std::string::npos);
+  CHECK(std::stoi(over.header("retry-after")) > 0);
+  CHECK(std::stoi(over.header("retry-after")) <= 86400);
+  // Without attachments it still goes (the message is not the problem).
+  REQUIRE(c.postForm("/api/communications/" + thread + "/messages", {{"body", "Senza"}}).status ==
+          201);
+  // The fourth message this hour is the last one.
+  REQUIRE(c.postForm("/api/communications", valid("Tre")).status == 201);
+  const auto threads = kiosk.count("SELECT count(*) FROM communications");
+  const auto messages = kiosk.count("SELECT count(*) FROM messages");
+  const auto outbox = kiosk.count("SELECT count(*) FROM outbox");
+  auto rate = c.postForm("/api/communications", valid("Quattro"));
+  CHECK(rate.status == 429);
+  CHECK(rate.errorCode() == "send_rate_exceeded");
+  CHECK(rate.json()["error"]["message"].get<std::string>().find("dalle ore 13:06") !=
+        std::string::npos);
+  CHECK(rate.header("retry-after") == "3600");
+  CHECK(kiosk.count("SELECT count(*) FROM communications") == threads);
+  CHECK(kiosk.count("SELECT count(*) FROM messages") == messages);
+  CHECK(kiosk.count("SELECT count(*) FROM outbox") == outbox);
+  CHECK(kiosk.count("SELECT last FROM protocol_counters") == 3);  // no number used up
+  // Someone else at the kiosk is not held back.
+  HttpClient other = professional(kiosk, "GRCFNC70D52L219G");
+  CHECK(other.postForm("/api/communications", valid("Altra"), {{"e.txt", mib}}).status == 201);
+  // An hour later the rate allows more; the day's bytes are still spent.
+  clock.advance(3601);
+  c = professional(kiosk);
+  CHECK(c.postForm("/api/communications", valid("Cinque")).status == 201);
+  CHECK(c.postForm("/api/communications", valid("Sei"), {{"f.txt", "Testo di prova.\n"}})
+            .errorCode() == "daily_quota_exceeded");
+  // The next day in Rome the bytes count again from zero.
+  clock.advance(86400);
+  c = professional(kiosk);
+  CHECK(c.postForm("/api/communications", valid("Sette"), {{"g.txt", mib}}).status == 201);
+}

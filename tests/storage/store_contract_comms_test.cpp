@@ -183,6 +183,42 @@ TEST_CASE("store: status, outcome, unread and assignment are written back", "[st
   CHECK(*r->unreadCount(pid + 1) == 0);
 }
 
+TEST_CASE("store: a professional's own messages since a time, with their bytes", "[store]") {
+  Engine e;
+  auto tx = e.write();
+  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  const auto greco = *tx->insertProfessional(person("GRCFNC70D52L219G", "Greco"), 1);
+  const auto a = thread(*tx, rossi, "INPS.0001.2026.000001", "Uno", 100);
+  thread(*tx, rossi, "INPS.0001.2026.000002", "Prima", 10);  // before `since`
+  thread(*tx, greco, "INPS.0001.2026.000003", "Altrui", 120);
+  Message more;
+  more.communication_id = a;
+  more.body = "Integrazione";
+  more.created_at = 130;
+  const auto mid = *tx->insertMessage(more);
+  REQUIRE(tx->insertAttachment(mid, {"a.pdf", "application/pdf", std::string(64, 'a'),
+                                     std::string(1000, 'x')}));
+  REQUIRE(tx->insertAttachment(mid, {"b.pdf", "application/pdf", std::string(64, 'b'),
+                                     std::string(24, 'y')}));
+  Message reply;  // the Institute's: not counted
+  reply.communication_id = a;
+  reply.author = Author::kInstitute;
+  reply.body = "Risposta";
+  reply.created_at = 140;
+  REQUIRE(tx->insertMessage(reply));
+  REQUIRE(tx->commit());
+  auto r = e.read();
+  auto sent = r->professionalSends(rossi, 50);
+  REQUIRE(sent);
+  REQUIRE(sent->size() == 2);
+  CHECK((*sent)[0].created_at == 100);
+  CHECK((*sent)[0].bytes == 0);
+  CHECK((*sent)[1].created_at == 130);
+  CHECK((*sent)[1].bytes == 1024);
+  CHECK(r->professionalSends(greco, 0)->size() == 1);
+  CHECK(r->professionalSends(rossi, 131)->empty());
+}
+
 TEST_CASE("store: lists filter, search, count and page, newest first", "[store]") {
   Engine e;
   auto tx = e.write();

@@ -326,6 +326,21 @@ class FakeTransaction final : public Transaction {
     }
     return std::optional<ContactsVersion>();
   }
+  Result<std::vector<SentSize>> professionalSends(std::int64_t professional_id,
+                                                  std::int64_t since) override {
+    std::vector<SentSize> out;
+    for (const auto& [id, m] : s_.messages) {
+      if (m.author != Author::kProfessional || m.created_at < since) continue;
+      if (s_.communications.at(m.communication_id).professional_id != professional_id) continue;
+      std::int64_t bytes = 0;
+      for (const auto& a : m.attachments) bytes += a.size;
+      out.push_back({m.created_at, bytes});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const SentSize& a, const SentSize& b) {
+      return a.created_at < b.created_at;
+    });
+    return out;
+  }
   Result<std::int64_t> unreadCount(std::int64_t professional_id) override {
     std::int64_t n = 0;
     for (const auto& [id, c] : s_.communications) {

@@ -122,6 +122,11 @@ class Transaction {
   virtual Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) = 0;
   // Threads with Institute messages the professional has not opened.
   virtual Result<std::int64_t> unreadCount(std::int64_t professional_id) = 0;
+  // What a professional wrote since `since` (threads and messages of theirs,
+  // not the Institute's), oldest first, with its attachments' bytes: the
+  // fair-use limits are counted from it.
+  virtual Result<std::vector<SentSize>> professionalSends(std::int64_t professional_id,
+                                                          std::int64_t since) = 0;
   virtual Status insertOutbox(const OutboxRow& row) = 0;
   // When the newest outbox row of `event` for a thread was queued (0: never).
   virtual Result<std::int64_t> lastOutboxAt(std::int64_t communication_id, NotifyEvent event) = 0;

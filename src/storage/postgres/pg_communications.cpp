@@ -325,6 +325,18 @@ Result<std::int64_t> PgTransaction::unreadCount(std::int64_t professional_id) {
                 PgParams().add(professional_id));
 }
 
+Result<std::vector<domain::SentSize>> PgTransaction::professionalSends(std::int64_t professional_id,
+                                                                       std::int64_t since) {
+  return all<domain::SentSize>(
+      "SELECT m.created_at, (SELECT coalesce(sum(a.size), 0)::bigint FROM attachments a "
+      "WHERE a.message_id = m.id) FROM communications c JOIN messages m "
+      "ON m.communication_id = c.id WHERE c.professional_id = $1 AND m.author = 'professional' "
+      "AND m.created_at >= $2 ORDER BY m.created_at, m.id",
+      PgParams().add(professional_id).add(since), [](const PgRow& row) {
+        return domain::SentSize{row.int64(0), row.int64(1)};
+      });
+}
+
 Status PgTransaction::insertOutbox(const OutboxRow& r) {
   return exec(
       "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "

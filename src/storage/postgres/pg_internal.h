@@ -325,6 +325,8 @@ class PgTransaction final : public domain::Transaction {
   Status updateCommunication(const domain::Communication& c) override;
   Result<std::optional<domain::StoredFile>> attachmentById(std::int64_t id) override;
   Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
+  Result<std::vector<domain::SentSize>> professionalSends(std::int64_t professional_id,
+                                                          std::int64_t since) override;
   Status insertOutbox(const domain::OutboxRow& r) override;
   Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
                                     domain::NotifyEvent event) override;

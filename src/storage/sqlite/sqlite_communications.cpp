@@ -304,6 +304,22 @@ Result<std::int64_t> SqliteTransaction::unreadCount(std::int64_t professional_id
   return q->int64(0);
 }
 
+Result<std::vector<domain::SentSize>> SqliteTransaction::professionalSends(
+    std::int64_t professional_id, std::int64_t since) {
+  auto q = query(
+      "SELECT m.created_at, (SELECT coalesce(sum(a.size), 0) FROM attachments a "
+      "WHERE a.message_id = m.id) FROM communications c JOIN messages m "
+      "ON m.communication_id = c.id WHERE c.professional_id = ? AND m.author = 'professional' "
+      "AND m.created_at >= ? ORDER BY m.created_at, m.id");
+  if (!q) return fail(q.error());
+  q->bind(professional_id).bind(since);
+  std::vector<domain::SentSize> out;
+  if (auto st = q->each([&](Query& row) { out.push_back({row.int64(0), row.int64(1)}); }); !st) {
+    return fail(st.error());
+  }
+  return out;
+}
+
 Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
   auto q = query(
       "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "

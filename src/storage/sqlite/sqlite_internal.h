@@ -292,6 +292,8 @@ class SqliteTransaction final : public domain::Transaction {
   Result<std::optional<StoredFile>> attachmentById(std::int64_t id) override;
 
   Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
+  Result<std::vector<domain::SentSize>> professionalSends(std::int64_t professional_id,
+                                                          std::int64_t since) override;
 
   Status insertOutbox(const OutboxRow& r) override;
   Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
