@@ -347,8 +347,26 @@ int runSelftest(const std::vector<std::string>& args) {
 }
 
 int runAuditVerify(const std::vector<std::string>& args) {
-  auto p = parse(args, "audit-verify", "", po::options_description("audit-verify options"));
+  po::options_description own("audit-verify options");
+  own.add_options()("anchors", po::value<std::string>(),
+                    "the signed heads the journal forwarded off the box (journalctl -o cat "
+                    "lines, or the kiosk's JSON log; - for standard input): each must still "
+                    "be in the database");
+  auto p = parse(args, "audit-verify", "[--anchors FILE]", own);
   if (!p) return p.error();
+  std::optional<std::vector<domain::AuditAnchor>> outside;
+  if (p->vm.count("anchors")) {
+    const std::string from = p->vm["anchors"].as<std::string>();
+    std::ifstream file;
+    if (from != "-") {
+      file.open(from);
+      if (!file) {
+        std::fprintf(stderr, "cassetto-kiosk audit-verify: cannot read %s\n", from.c_str());
+        return kExitUsage;
+      }
+    }
+    outside = domain::anchorsFromJournal(from == "-" ? std::cin : file);
+  }
   auto store = open(p->config, "audit-verify");
   if (!store) return store.error();
   // With the kiosk's key, the signed heads are checked too.
@@ -362,8 +380,8 @@ int runAuditVerify(const std::vector<std::string>& args) {
   // Without the private key (a desk, a technician's laptop on the fleet's
   // database) the heads are still checked, with the published public keys.
   receipts::Ed25519Verifier public_only;
-  auto check =
-      domain::verifyAudit(**store, signer ? signer.get() : &public_only, p->config.kiosk_id);
+  auto check = domain::verifyAudit(**store, signer ? signer.get() : &public_only,
+                                   p->config.kiosk_id, outside ? &*outside : nullptr);
   if (!check) return report("audit-verify", check.error());
   if (check->first_broken) {
     std::printf("audit log: BROKEN at entry %lld: %s\n",
@@ -373,6 +391,10 @@ int runAuditVerify(const std::vector<std::string>& args) {
   std::printf("audit log: %lld entries, chain intact\n", static_cast<long long>(check->entries));
   std::printf("signed heads: %lld match%s\n", static_cast<long long>(check->anchors),
               signer ? "" : " (checked with the public keys in the database)");
+  if (outside) {
+    std::printf("journal: %lld signed heads, all in the database\n",
+                static_cast<long long>(check->outside));
+  }
   return kExitOk;
 }
 

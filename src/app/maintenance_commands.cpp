@@ -323,13 +323,18 @@ int runReceiptKey(const std::vector<std::string>& args) {
 namespace kiosk::app {
 
 // migrate-db --from kiosk.db --to postgresql://…: a standalone kiosk's data
-// (attachments included) into an empty shared database; counts and the
-// audit chain checked at the end; the kiosk's public receipt keys published
-// there so its receipts verify at every desk.
+// (attachments included) into an empty shared database. The source's audit
+// chain and signed heads are checked first (a broken one copies nothing),
+// the copy is one transaction (any failure leaves the target empty), counts
+// and the chain are checked again on the target. The receipt keys the source
+// database published go with it; a key found only in the key file is
+// published for every desk only with --trust-key.
 int runMigrateDb(const std::vector<std::string>& args) {
   po::options_description own("migrate-db options");
   own.add_options()("from", po::value<std::string>(), "the kiosk's SQLite file")(
-      "to", po::value<std::string>(), "the shared database: postgresql://USER@HOST:PORT/DB");
+      "to", po::value<std::string>(), "the shared database: postgresql://USER@HOST:PORT/DB")(
+      "trust-key", po::bool_switch(),
+      "publish the key file's receipt keys that the source database does not hold");
   auto p = parse(args, "migrate-db", "--from kiosk.db --to postgresql://USER@HOST:PORT/DB", own);
   if (!p) return p.error();
   if (!p->vm.count("from") || !p->vm.count("to")) {
@@ -346,7 +351,64 @@ int runMigrateDb(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cassetto-kiosk migrate-db: no database file %s\n", from.c_str());
     return kExitUsage;
   }
-  auto counts = storage::copySqliteToPostgres(from, to);
+  // First the source: its chain and signed heads, with the key file if
+  // there is one, else with the keys the source database published.
+  config::Config source = p->config;
+  source.db = from;
+  std::unique_ptr<receipts::Ed25519Signer> signer;
+  if (const std::string key = receiptKeyPath(source); std::filesystem::exists(key)) {
+    auto opened = receipts::Ed25519Signer::open(key);
+    if (!opened) return report("migrate-db", opened.error());
+    signer = std::move(*opened);
+  }
+  std::vector<domain::PublishedKey> publish;
+  {
+    auto source_store = storage::openStore(from);
+    if (!source_store) return report("migrate-db", source_store.error());
+    receipts::Ed25519Verifier public_only;
+    auto before = domain::verifyAudit(
+        **source_store, signer ? static_cast<domain::ReceiptSigner*>(signer.get()) : &public_only,
+        p->config.kiosk_id);
+    if (!before) return report("migrate-db", before.error());
+    if (before->first_broken) {
+      std::printf("audit log of %s: BROKEN at entry %lld: %s\nnothing was copied\n", from.c_str(),
+                  static_cast<long long>(*before->first_broken), before->why.c_str());
+      return kExitFailure;
+    }
+    if (signer) {
+      auto tx = (*source_store)->begin(domain::TxMode::kRead);
+      if (!tx) return report("migrate-db", tx.error());
+      auto held = (*tx)->receiptKeys();
+      if (!held) return report("migrate-db", held.error());
+      std::set<std::string> known;
+      for (const auto& k : *held) known.insert(k.key_id);
+      const auto now = static_cast<std::int64_t>(std::time(nullptr));
+      std::vector<domain::PublishedKey> in_file;
+      for (const auto& line : signer->retired()) {  // "KEYID PUBLICHEX"
+        const auto space = line.find(' ');
+        if (space != std::string::npos) {
+          in_file.push_back(
+              {line.substr(0, space), p->config.kiosk_id, line.substr(space + 1), now});
+        }
+      }
+      in_file.push_back({signer->keyId(), p->config.kiosk_id, signer->publicKeyHex(), now});
+      for (auto& k : in_file) {
+        if (known.contains(k.key_id)) continue;
+        if (p->vm["trust-key"].as<bool>()) {
+          std::printf("receipt key %s: only in the key file, published (--trust-key)\n",
+                      k.key_id.c_str());
+          publish.push_back(std::move(k));
+        } else {
+          std::printf(
+              "receipt key %s: only in the key file, NOT published for the other desks "
+              "(check it is this kiosk's, then run again on an empty database with "
+              "--trust-key)\n",
+              k.key_id.c_str());
+        }
+      }
+    }
+  }
+  auto counts = storage::copySqliteToPostgres(from, to, publish);
   if (!counts) {
     if (counts.error().reason == "target_not_empty") {
       std::fprintf(stderr, "cassetto-kiosk migrate-db: %s\n", counts.error().message.c_str());
@@ -362,18 +424,10 @@ int runMigrateDb(const std::vector<std::string>& args) {
   }
   auto store = storage::openStore(to);
   if (!store) return report("migrate-db", store.error());
-  std::unique_ptr<receipts::Ed25519Signer> signer;
-  config::Config source = p->config;
-  source.db = from;
-  if (const std::string key = receiptKeyPath(source); std::filesystem::exists(key)) {
-    auto opened = receipts::Ed25519Signer::open(key);
-    if (!opened) return report("migrate-db", opened.error());
-    signer = std::move(*opened);
-    if (auto st = publishReceiptKeys(**store, *signer, p->config.kiosk_id); !st) {
-      return report("migrate-db", st.error());
-    }
-  }
-  auto check = domain::verifyAudit(**store, signer.get(), p->config.kiosk_id);
+  receipts::Ed25519Verifier public_only;
+  auto check = domain::verifyAudit(
+      **store, signer ? static_cast<domain::ReceiptSigner*>(signer.get()) : &public_only,
+      p->config.kiosk_id);
   if (!check) return report("migrate-db", check.error());
   if (check->first_broken) {
     std::printf("audit log: BROKEN at entry %lld: %s\n",

@@ -1,9 +1,13 @@
 #include "domain/audit.h"
 
+#include <algorithm>
+#include <istream>
 #include <map>
+#include <set>
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/rome_time.h"
 
 namespace kiosk::domain {
 
@@ -16,8 +20,11 @@ std::string auditHash(const std::string& prev_hash, const AuditEntry& e) {
 }
 
 std::string auditAnchorText(const AuditAnchor& a) {
-  return "CKA1;" + a.kiosk_id + ";" + std::to_string(a.head.id) + ";" + a.head.hash + ";" +
-         std::to_string(a.at);
+  const std::string rest =
+      std::to_string(a.head.id) + ";" + a.head.hash + ";" + std::to_string(a.at);
+  // Numbered heads sign their number too; heads from before numbering keep their text.
+  if (a.seq > 0) return "CKA2;" + a.kiosk_id + ";" + std::to_string(a.seq) + ";" + rest;
+  return "CKA1;" + a.kiosk_id + ";" + rest;
 }
 
 Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
@@ -32,10 +39,13 @@ Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
   if (*last && (*last)->head.id == (*head)->id && (*last)->head.hash == (*head)->hash) {
     return head;
   }
+  auto seq = tx.nextAnchorSeq(kiosk_id);
+  if (!seq) return fail(seq.error());
   AuditAnchor a;
   a.at = now;
   a.kiosk_id = kiosk_id;
   a.head = **head;
+  a.seq = *seq;
   a.signature = signer.sign(auditAnchorText(a));
   if (auto st = tx.appendAuditAnchor(a); !st) return fail(st.error());
   // Off the box too: the journal forwards this line (and a shared database
@@ -45,6 +55,7 @@ Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
                              {"at", std::to_string(now)},
                              {"head_id", std::to_string(a.head.id)},
                              {"head_hash", a.head.hash},
+                             {"seq", std::to_string(a.seq)},
                              {"signature", a.signature}});
   return head;
 }
@@ -93,7 +104,10 @@ Result<bool> verifyByKiosk(Transaction& tx,
   return false;
 }
 
-Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer, std::string_view own_kiosk) {
+Result<AuditCheck> verifyAudit(Store& store,
+                               ReceiptSigner* signer,
+                               std::string_view own_kiosk,
+                               const std::vector<AuditAnchor>* outside) {
   auto tx = store.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
   AuditCheck check;
@@ -120,6 +134,50 @@ Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer, std::string_
   if (check.first_broken || !signer) return check;
   auto anchors = (*tx)->auditAnchors();
   if (!anchors) return fail(anchors.error());
+  // Each kiosk's numbered heads run 1..n without a gap.
+  std::map<std::string, std::vector<const AuditAnchor*>> numbered;
+  for (const auto& a : *anchors) {
+    if (a.seq > 0) numbered[a.kiosk_id].push_back(&a);
+  }
+  for (auto& [kiosk, list] : numbered) {
+    std::sort(list.begin(), list.end(),
+              [](const AuditAnchor* x, const AuditAnchor* y) { return x->seq < y->seq; });
+    std::int64_t want = 1;
+    for (const AuditAnchor* a : list) {
+      if (a->seq != want) {
+        check.first_broken = a->head.id;
+        check.why = "signed heads of kiosk " + kiosk + " are missing (number " +
+                    std::to_string(want) +
+                    (a->seq - 1 > want ? " to " + std::to_string(a->seq - 1) : std::string()) +
+                    " of its numbering): they were deleted";
+        return check;
+      }
+      ++want;
+    }
+  }
+  // Every head the journal holds is still in the database, unchanged.
+  if (outside) {
+    std::set<std::string> held;
+    for (const auto& a : *anchors) held.insert(a.kiosk_id + ";" + a.signature);
+    for (const auto& j : *outside) {
+      if (held.contains(j.kiosk_id + ";" + j.signature)) continue;
+      // The journal is off the box, out of a forger's reach: a head it holds
+      // and the database lacks was deleted, whether or not a key of its kiosk
+      // is still here to check its signature with (the forger may have
+      // removed that too).
+      auto genuine =
+          verifyByKiosk(**tx, *signer, own_kiosk, j.kiosk_id, auditAnchorText(j), j.signature);
+      if (!genuine) return fail(genuine.error());
+      check.first_broken = j.head.id;
+      check.why = "the signed head of kiosk " + j.kiosk_id + " of " + romeDateTimeText(j.at) +
+                  (j.seq > 0 ? " (number " + std::to_string(j.seq) + ")" : std::string()) +
+                  " is in the journal but not in the database: it was deleted" +
+                  (*genuine ? std::string(" (its signature checks with the kiosk's key)")
+                            : std::string(" (no key of that kiosk here checks its signature)"));
+      return check;
+    }
+    check.outside = static_cast<std::int64_t>(outside->size());
+  }
   for (const auto& a : *anchors) {
     ++check.anchors;
     auto signed_ok =
@@ -146,6 +204,59 @@ Result<AuditCheck> verifyAudit(Store& store, ReceiptSigner* signer, std::string_
     }
   }
   return check;
+}
+
+namespace {
+
+// The value of `"key":"…"` in one log line (the kiosk writes every field as a
+// string); empty when absent.
+std::string field(const std::string& line, const std::string& key) {
+  const std::string open = "\"" + key + "\":\"";
+  const auto at = line.find(open);
+  if (at == std::string::npos) return {};
+  std::string value;
+  for (std::size_t i = at + open.size(); i < line.size(); ++i) {
+    if (line[i] == '\\' && i + 1 < line.size()) {
+      value.push_back(line[++i]);
+    } else if (line[i] == '"') {
+      return value;
+    } else {
+      value.push_back(line[i]);
+    }
+  }
+  return {};
+}
+
+std::int64_t number(const std::string& text) {
+  std::int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return text.empty() ? -1 : n;
+}
+
+}  // namespace
+
+std::vector<AuditAnchor> anchorsFromJournal(std::istream& lines) {
+  std::vector<AuditAnchor> out;
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (field(line, "event") != "audit_anchor") continue;
+    AuditAnchor a;
+    a.kiosk_id = field(line, "kiosk_id");
+    a.at = number(field(line, "at"));
+    a.head.id = number(field(line, "head_id"));
+    a.head.hash = field(line, "head_hash");
+    a.signature = field(line, "signature");
+    const std::string seq = field(line, "seq");
+    a.seq = seq.empty() ? 0 : number(seq);
+    if (a.kiosk_id.empty() || a.at < 0 || a.head.id < 0 || a.seq < 0 || a.signature.empty()) {
+      continue;
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 }  // namespace kiosk::domain

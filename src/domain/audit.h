@@ -26,6 +26,7 @@ struct AuditCheck {
   std::optional<std::int64_t> first_broken;  // id of the first entry that breaks the chain
   std::string why;                           // what is wrong with it
   std::int64_t anchors = 0;                  // signed heads checked
+  std::int64_t outside = 0;                  // heads from the journal found in the database
 };
 
 // The text an anchor's signature covers.
@@ -60,8 +61,17 @@ Result<std::optional<std::string>> signingKiosk(Transaction& tx,
 // A head is checked only with keys of the kiosk it names: this kiosk's own
 // keyring (`signer`) for heads of `own_kiosk`, else that kiosk's keys
 // published in the database. Without a signer, no head is checked.
+// Heads deleted from the database are found two ways: a gap in a kiosk's
+// numbering of its heads (1, 2, 3…), and `outside`: the heads the journal
+// forwarded off the box (or an exported copy), each of which must still be in
+// the database, unchanged.
 Result<AuditCheck> verifyAudit(Store& store,
                                ReceiptSigner* signer = nullptr,
-                               std::string_view own_kiosk = {});
+                               std::string_view own_kiosk = {},
+                               const std::vector<AuditAnchor>* outside = nullptr);
+
+// The signed heads in journal lines (`journalctl -o cat`, or the kiosk's own
+// JSON log): every "audit_anchor" line; other lines are skipped.
+std::vector<AuditAnchor> anchorsFromJournal(std::istream& lines);
 
 }  // namespace kiosk::domain

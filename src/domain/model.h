@@ -299,6 +299,7 @@ struct AuditAnchor {
   std::string kiosk_id;
   AuditHead head;
   std::string signature;
+  std::int64_t seq = 0;  // the kiosk's own numbering of its heads, from 1 (0: before numbering)
 };
 
 // A kiosk's public receipt key, published in the database so that every desk

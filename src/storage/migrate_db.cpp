@@ -4,6 +4,7 @@
 
 #include "storage/open_store.h"
 #include "storage/postgres/pg_internal.h"
+#include "storage/rows.h"
 
 namespace kiosk::storage {
 
@@ -78,8 +79,10 @@ Result<std::int64_t> copyTable(sqlite3* from, PgConnection& to, const std::strin
 
 }  // namespace
 
-Result<std::vector<TableCount>> copySqliteToPostgres(const std::string& sqlite_path,
-                                                     const std::string& postgres_url) {
+Result<std::vector<TableCount>> copySqliteToPostgres(
+    const std::string& sqlite_path,
+    const std::string& postgres_url,
+    const std::vector<domain::PublishedKey>& publish) {
   // Opening each store brings both to the newest schema.
   {
     auto source = openStore(sqlite_path);
@@ -140,6 +143,14 @@ Result<std::vector<TableCount>> copySqliteToPostgres(const std::string& sqlite_p
                                   " rows of " + std::to_string(source)));
     }
     counts.push_back({table, source, *n});
+  }
+  for (const auto& k : publish) {
+    if (auto st =
+            pg.run(kPublishKeySql,
+                   PgParams().add(k.key_id).add(k.kiosk_id).add(k.public_key).add(k.published_at));
+        !st) {
+      return fail(st.error());
+    }
   }
   if (auto st = pg.exec("COMMIT"); !st) return fail(st.error());
   sqlite3_exec(file.db, "COMMIT", nullptr, nullptr, nullptr);

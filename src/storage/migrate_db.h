@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "domain/model.h"
 
 namespace kiosk::storage {
 
@@ -21,9 +22,12 @@ struct TableCount {
 };
 
 // Refuses (kConflict, "target_not_empty") a target that holds any professional,
-// staff user, communication or audit entry. Returns the rows of each table
+// staff user, communication or audit entry. `publish`: receipt keys to add
+// to the target's in the same transaction. Returns the rows of each table
 // counted on both sides after the copy.
-Result<std::vector<TableCount>> copySqliteToPostgres(const std::string& sqlite_path,
-                                                     const std::string& postgres_url);
+Result<std::vector<TableCount>> copySqliteToPostgres(
+    const std::string& sqlite_path,
+    const std::string& postgres_url,
+    const std::vector<domain::PublishedKey>& publish = {});
 
 }  // namespace kiosk::storage

@@ -244,12 +244,15 @@ domain::KioskStatus readKiosk(const Row& q) {
 }
 
 inline constexpr const char* kAnchorColumns =
-    "SELECT id, at, kiosk_id, head_id, head_hash, signature FROM audit_anchors ";
+    "SELECT id, at, kiosk_id, head_id, head_hash, signature, seq FROM audit_anchors ";
 
 template <typename Row>
 domain::AuditAnchor readAnchor(const Row& q) {
-  return {q.int64(0), q.int64(1), q.text(2), {q.int64(3), q.text(4)}, q.text(5)};
+  return {q.int64(0), q.int64(1), q.text(2), {q.int64(3), q.text(4)}, q.text(5), q.int64(6)};
 }
+
+inline constexpr const char* kNextAnchorSeqSql =
+    "SELECT coalesce(max(seq), 0) + 1 FROM audit_anchors WHERE kiosk_id = $1";
 
 // The same upserts on both engines ($n placeholders: SQLite takes them too).
 inline constexpr const char* kPublishKeySql =

@@ -154,6 +154,48 @@ check "audit-verify without the private key checks the heads with the published 
 cp "$work/cut.db" "$work/cut-nokey.db"
 check "without the private key a cut log is still BROKEN" bash -c "
   '$bin' audit-verify --db '$work/cut-nokey.db' >'$work/out2'; test \$? = 1 && grep -q 'cut' '$work/out2'"
+# Deleted signed heads: one from the middle leaves a gap in the kiosk's
+# numbering; the last ones (after cutting the log back to an older head) are
+# still in the journal, which forwards every signed head off the box.
+"$bin" serve --demo --db "$work/heads.db" --listen 127.0.0.1:0 >"$work/heads.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do grep -q '^listening on' "$work/heads.log" && break; sleep 0.1; done
+hurl=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$work/heads.log" | head -1)
+hcsrf=$(curl -s -c "$work/hjar" -H 'Content-Type: application/json' \
+  -d '{"codice_fiscale":"RSSMRA80A01H501U","pin":"12345678"}' "$hurl/api/session" |
+  sed -E 's/.*"csrf_token":"([0-9a-f]+)".*/\1/')
+for i in 1 2 3; do
+  id=$(curl -s -b "$work/hjar" -H "X-CSRF-Token: $hcsrf" -F topic=rimborso -F "subject=Teste $i" \
+    -F body=Prova "$hurl/api/communications" | sed -E 's/.*"id":([0-9]+).*/\1/')
+  curl -s -b "$work/hjar" -o /dev/null "$hurl/api/communications/$id/receipt.pdf"  # signs the head
+done
+kill -TERM $server
+wait $server
+server=
+check "every signed head is numbered, and the journal's copy matches the database" bash -c "
+  test \$(sqlite3 '$work/heads.db' 'SELECT count(*) FROM audit_anchors WHERE seq > 0') -ge 3 &&
+  '$bin' audit-verify --db '$work/heads.db' --anchors '$work/heads.log' >'$work/h0' &&
+  grep -qE '^journal: [3-9][0-9]* signed heads, all in the database$' '$work/h0'"
+cp "$work/heads.db" "$work/gap.db"
+cp "$work/heads.db.receipt-key" "$work/gap.db.receipt-key"
+sqlite3 "$work/gap.db" "DROP TRIGGER audit_anchors_no_delete; DELETE FROM audit_anchors WHERE seq = 2;"
+check "a signed head deleted from the middle is a gap in the numbering: BROKEN (exit 1)" bash -c "
+  '$bin' audit-verify --db '$work/gap.db' >'$work/h1'; test \$? = 1 &&
+  grep -q 'signed heads of kiosk K01 are missing (number 2 ' '$work/h1'"
+# The careful forger: the log cut back to the first signed head, every later
+# head deleted. The database alone agrees with itself; the journal does not.
+cp "$work/heads.db" "$work/tail.db"
+cp "$work/heads.db.receipt-key" "$work/tail.db.receipt-key"
+sqlite3 "$work/tail.db" "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_anchors_no_delete;
+  DELETE FROM audit_log WHERE id > (SELECT head_id FROM audit_anchors WHERE seq = 1);
+  DELETE FROM audit_anchors WHERE seq > 1;"
+check "the last signed heads deleted with the log cut: the journal's copy makes it BROKEN" bash -c "
+  '$bin' audit-verify --db '$work/tail.db' --anchors '$work/heads.log' >'$work/h2'; test \$? = 1 &&
+  grep -q 'is in the journal but not in the database: it was deleted' '$work/h2'"
+check "the journal's copy also works without the private key, and from standard input" bash -c "
+  cp '$work/tail.db' '$work/tail-nokey.db' &&
+  '$bin' audit-verify --db '$work/tail-nokey.db' --anchors - <'$work/heads.log' >'$work/h3'; test \$? = 1 &&
+  grep -q 'in the journal but not in the database' '$work/h3'"
 check "a port in use is a runtime failure (1)" bash -c "
   '$bin' serve --db '$work/demo.db' --listen 127.0.0.1:0 >'$work/s2' 2>&1 & p=\$!
   for _ in \$(seq 100); do grep -q '^listening' '$work/s2' && break; sleep 0.1; done

@@ -28,7 +28,7 @@ wait_for() {
 }
 createdb kiosk || exit 1
 port=${PGPORT:-5432}
-printf '%s:%s:kiosk:%s:%s\n' "$PGHOST" "$port" "$PGUSER" "$PGPASSWORD" >"$work/pgpass"
+printf '%s:%s:*:%s:%s\n' "$PGHOST" "$port" "$PGUSER" "$PGPASSWORD" >"$work/pgpass"
 chmod 600 "$work/pgpass"
 export PGPASSFILE=$work/pgpass
 unset PGPASSWORD
@@ -74,6 +74,29 @@ curl -s -b "$work/pro" -H "X-CSRF-Token: $t" -X POST "$url/api/communications/1/
 curl -s -b "$work/pro" "$url/api/communications/1/receipt.pdf" -o "$work/receipt.pdf"
 stop_kiosk
 sha_before=$(sqlite3 "$file" "SELECT group_concat(sha256, ',') FROM (SELECT sha256 FROM attachments ORDER BY id)")
+
+# A source whose audit chain was rewritten is refused before anything is
+# copied: the target stays empty, and the good file then goes into it.
+cp "$file" "$work/broken.db"
+sqlite3 "$work/broken.db" "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'falso' WHERE id = 2;"
+check "a source with a broken audit chain copies nothing (exit 1), the target stays empty" bash -c "
+  '$bin' migrate-db --config '$work/k.conf' --from '$work/broken.db' --to '$pg' >'$work/m0' 2>&1; test \$? = 1 &&
+  grep -q 'BROKEN at entry 2' '$work/m0' && grep -q 'nothing was copied' '$work/m0' &&
+  test \"\$(psql -XAtq -d kiosk -c 'SELECT count(*) FROM audit_log' 2>/dev/null || echo 0)\" = 0 &&
+  test \"\$(psql -XAtq -d kiosk -c 'SELECT count(*) FROM communications' 2>/dev/null || echo 0)\" = 0"
+# A receipt key only in the key file (not among the keys the kiosk published
+# in its database) is not trusted branch-wide unless the technician says so.
+cp "$file" "$work/unpublished.db"
+sqlite3 "$work/unpublished.db" "DROP TRIGGER IF EXISTS receipt_keys_no_delete; DELETE FROM receipt_keys;"
+createdb untrusted && createdb trusted
+check "a key only in the key file is not published without --trust-key, and says so" bash -c "
+  '$bin' migrate-db --config '$work/k.conf' --from '$work/unpublished.db' --to 'postgresql://$PGUSER@$PGHOST:$port/untrusted' >'$work/m1' 2>&1 &&
+  grep -q 'only in the key file, NOT published' '$work/m1' &&
+  test \$(psql -XAtq -d untrusted -c 'SELECT count(*) FROM receipt_keys') = 0"
+check "with --trust-key it is published for every desk" bash -c "
+  '$bin' migrate-db --config '$work/k.conf' --trust-key --from '$work/unpublished.db' --to 'postgresql://$PGUSER@$PGHOST:$port/trusted' >'$work/m2' 2>&1 &&
+  grep -q 'published (--trust-key)' '$work/m2' &&
+  test \$(psql -XAtq -d trusted -c \"SELECT count(*) FROM receipt_keys WHERE kiosk_id = 'K07'\") -ge 1"
 
 "$bin" migrate-db --config "$work/k.conf" --from "$file" --to "$pg" >"$work/migrate" 2>&1
 status=$?

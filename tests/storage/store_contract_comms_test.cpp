@@ -196,10 +196,10 @@ TEST_CASE("store: a professional's own messages since a time, with their bytes",
   more.body = "Integrazione";
   more.created_at = 130;
   const auto mid = *tx->insertMessage(more);
-  REQUIRE(tx->insertAttachment(mid, {"a.pdf", "application/pdf", std::string(64, 'a'),
-                                     std::string(1000, 'x')}));
-  REQUIRE(tx->insertAttachment(mid, {"b.pdf", "application/pdf", std::string(64, 'b'),
-                                     std::string(24, 'y')}));
+  REQUIRE(tx->insertAttachment(
+      mid, {"a.pdf", "application/pdf", std::string(64, 'a'), std::string(1000, 'x')}));
+  REQUIRE(tx->insertAttachment(
+      mid, {"b.pdf", "application/pdf", std::string(64, 'b'), std::string(24, 'y')}));
   Message reply;  // the Institute's: not counted
   reply.communication_id = a;
   reply.author = Author::kInstitute;

@@ -231,6 +231,11 @@ TEST_CASE("store: signed heads are kept in order and checked by the verifier", "
   CHECK(anchors[1].kiosk_id == "K02");
   CHECK(anchors[1].head.id > anchors[0].head.id);
   CHECK(anchors[1].head.hash == (*r->auditHead())->hash);
+  // Each kiosk numbers its own heads from 1.
+  CHECK(anchors[0].seq == 1);
+  CHECK(anchors[1].seq == 1);
+  CHECK(*r->nextAnchorSeq("K01") == 2);
+  CHECK(*r->nextAnchorSeq("K03") == 1);
   auto last = *r->lastAuditAnchor();
   REQUIRE(last);
   CHECK(last->kiosk_id == "K02");

@@ -175,6 +175,13 @@ class FakeTransaction final : public Transaction {
     if (s_.audit_anchors.empty()) return std::optional<AuditAnchor>();
     return std::optional<AuditAnchor>(s_.audit_anchors.back());
   }
+  Result<std::int64_t> nextAnchorSeq(std::string_view kiosk_id) override {
+    std::int64_t last = 0;
+    for (const auto& a : s_.audit_anchors) {
+      if (a.kiosk_id == kiosk_id) last = std::max(last, a.seq);
+    }
+    return last + 1;
+  }
   Result<bool> hasAuditAnchors(std::string_view kiosk_id) override {
     for (const auto& a : s_.audit_anchors) {
       if (a.kiosk_id == kiosk_id) return true;

@@ -80,6 +80,8 @@ class Transaction {
   virtual Result<std::vector<AuditAnchor>> auditAnchors() = 0;
   // The newest signed head (of any kiosk); nullopt when none.
   virtual Result<std::optional<AuditAnchor>> lastAuditAnchor() = 0;
+  // The number the next signed head of `kiosk_id` takes (1 for its first).
+  virtual Result<std::int64_t> nextAnchorSeq(std::string_view kiosk_id) = 0;
   // True once kiosk `kiosk_id` signed any head, i.e. its receipt key has been in use.
   virtual Result<bool> hasAuditAnchors(std::string_view kiosk_id) = 0;
 

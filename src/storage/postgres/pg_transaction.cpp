@@ -274,9 +274,19 @@ Result<std::optional<domain::AuditHead>> PgTransaction::auditHead() {
 
 Status PgTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
   return exec(
-      "INSERT INTO audit_anchors (at, kiosk_id, head_id, head_hash, signature) "
-      "VALUES ($1, $2, $3, $4, $5)",
-      PgParams().add(a.at).add(a.kiosk_id).add(a.head.id).add(a.head.hash).add(a.signature));
+      "INSERT INTO audit_anchors (at, kiosk_id, head_id, head_hash, signature, seq) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      PgParams()
+          .add(a.at)
+          .add(a.kiosk_id)
+          .add(a.head.id)
+          .add(a.head.hash)
+          .add(a.signature)
+          .add(a.seq));
+}
+
+Result<std::int64_t> PgTransaction::nextAnchorSeq(std::string_view kiosk_id) {
+  return scalar(kNextAnchorSeqSql, PgParams().add(kiosk_id));
 }
 
 Result<std::vector<domain::AuditAnchor>> PgTransaction::auditAnchors() {

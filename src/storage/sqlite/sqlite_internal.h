@@ -249,6 +249,7 @@ class SqliteTransaction final : public domain::Transaction {
   Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
   Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
   Result<std::optional<domain::AuditAnchor>> lastAuditAnchor() override;
+  Result<std::int64_t> nextAnchorSeq(std::string_view kiosk_id) override;
   Result<bool> hasAuditAnchors(std::string_view kiosk_id) override;
   Status publishReceiptKey(const domain::PublishedKey& key) override;
   Result<std::vector<domain::PublishedKey>> receiptKeys() override;

@@ -230,10 +230,25 @@ Result<std::optional<domain::AuditHead>> SqliteTransaction::auditHead() {
 
 Status SqliteTransaction::appendAuditAnchor(const domain::AuditAnchor& a) {
   auto q = query(
-      "INSERT INTO audit_anchors (at, kiosk_id, head_id, head_hash, signature) "
-      "VALUES (?, ?, ?, ?, ?)");
+      "INSERT INTO audit_anchors (at, kiosk_id, head_id, head_hash, signature, seq) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
   if (!q) return fail(q.error());
-  return q->bind(a.at).bind(a.kiosk_id).bind(a.head.id).bind(a.head.hash).bind(a.signature).run();
+  return q->bind(a.at)
+      .bind(a.kiosk_id)
+      .bind(a.head.id)
+      .bind(a.head.hash)
+      .bind(a.signature)
+      .bind(a.seq)
+      .run();
+}
+
+Result<std::int64_t> SqliteTransaction::nextAnchorSeq(std::string_view kiosk_id) {
+  auto q = query(kNextAnchorSeqSql);
+  if (!q) return fail(q.error());
+  q->bind(kiosk_id);
+  auto row = q->step();
+  if (!row) return fail(row.error());
+  return q->int64(0);
 }
 
 Result<std::optional<domain::AuditAnchor>> SqliteTransaction::lastAuditAnchor() {
