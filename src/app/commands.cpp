@@ -107,6 +107,11 @@ int runServe(const std::vector<std::string>& args) {
   }
   const std::string host = p->config.listen.substr(0, p->config.listen.rfind(':'));
   std::printf("listening on http://%s:%d\n", host.c_str(), app.port());
+  if (app.screenPort() != 0) {
+    const std::string& lane = p->config.screen_listen;
+    std::printf("screen lane on http://%s:%d\n", lane.substr(0, lane.rfind(':')).c_str(),
+                app.screenPort());
+  }
   std::fflush(stdout);
   log::info("serve_started", {{"listen", p->config.listen}, {"db", app.store().describe()}});
   app.heartbeat();

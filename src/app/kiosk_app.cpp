@@ -134,6 +134,17 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
 
 Status KioskApp::start() {
   if (auto st = server_.start(); !st) return st;
+  if (!config_.screen_listen.empty()) {
+    // Chromium opens 6 connections to a host: each keeps a worker.
+    screen_server_ = std::make_unique<http::Server>(
+        http::ServerOptions{config_.screen_listen, 8, config_.request_timeout_ms,
+                            static_cast<std::size_t>(config_.max_json_bytes)},
+        router_, metrics_);
+    if (auto st = screen_server_->start(); !st) {
+      server_.stop();
+      return st;
+    }
+  }
   if (!config_.card.module.empty()) {
     card_thread_ = std::thread([this] {
       std::unique_lock lock(dispatch_mutex_);
@@ -196,6 +207,7 @@ void KioskApp::stop() {
   *ports_.stopping = true;   // a silent SMTP server must not hold the shutdown
   ports_.scanner->cancel();  // nor a scan waiting minutes for the next sheet
   server_.stop();
+  if (screen_server_) screen_server_->stop();
   {
     std::lock_guard lock(dispatch_mutex_);
     dispatch_stop_ = true;

@@ -74,6 +74,8 @@ class KioskApp {
   void stop();
   ~KioskApp() { stop(); }
   int port() const { return server_.port(); }
+  // The screen's own lane (`[server] screen_listen`); 0 without one.
+  int screenPort() const { return screen_server_ ? screen_server_->port() : 0; }
   // The routes as the server dispatches them (tests call them without a socket).
   const http::Router& router() const { return router_; }
 
@@ -131,6 +133,11 @@ class KioskApp {
   std::int64_t started_at_ = clock_.nowSeconds();
   http::Router router_;
   http::Server server_;
+  // The same API on a port of its own with workers of its own, for the box's
+  // own screen: clients holding every worker of the main port (a slowloris
+  // on loopback) never reach these. The firewall lets only the screen's user
+  // connect to it.
+  std::unique_ptr<http::Server> screen_server_;
 };
 
 // The receipt key's path: the configured one, or "<database>.receipt-key".

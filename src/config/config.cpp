@@ -113,6 +113,12 @@ const std::vector<Setting>& settings() {
            c.listen = v;
            return true;
          }},
+        {"server.screen_listen", nullptr,
+         [](Config& c, const std::string& v) {
+           if (!v.empty() && !validListen(v)) return false;
+           c.screen_listen = v;
+           return true;
+         }},
         {"server.threads", "threads", integer(&Config::threads, 1, 128)},
         {"server.request_timeout_ms", nullptr, integer(&Config::request_timeout_ms, 100, 600000)},
         {"server.max_json_bytes", nullptr, integer(&Config::max_json_bytes, 1024, 1 << 20)},

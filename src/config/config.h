@@ -18,11 +18,12 @@ namespace kiosk::config {
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; keep loopback, LAN goes through a TLS proxy
-  int threads = 16;                       // CivetWeb worker threads
-  int request_timeout_ms = 10000;         // the longest a request body may take to arrive
-  int max_json_bytes = 64 * 1024;         // cap for JSON bodies
-  bool cookie_secure = false;             // "Secure" session cookie (only behind HTTPS)
-  std::string webui_dir;                  // serve the UI from this folder (development)
+  std::string screen_listen;       // the screen's own lane, with its own workers; empty: none
+  int threads = 16;                // CivetWeb worker threads
+  int request_timeout_ms = 10000;  // the longest a request body may take to arrive
+  int max_json_bytes = 64 * 1024;  // cap for JSON bodies
+  bool cookie_secure = false;      // "Secure" session cookie (only behind HTTPS)
+  std::string webui_dir;           // serve the UI from this folder (development)
   // [database]
   std::string db = "var/kiosk.db";   // SQLite file path, or postgresql:// URL (not yet)
   int busy_timeout_ms = 5000;        // how long a writer waits for the SQLite lock
