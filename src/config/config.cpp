@@ -346,7 +346,9 @@ Result<std::string> unquoteValues(std::istream& in, const std::string& name) {
   return out;
 }
 
-Result<Config> parseText(std::istream& in, const std::string& name, const po::variables_map& vm) {
+// Adds one file's settings to `into`, where a setting already there wins
+// (Boost's store keeps the first value it is given).
+Status storeText(std::istream& in, const std::string& name, po::variables_map& into) {
   auto text = unquoteValues(in, name);
   if (!text) return fail(text.error());
   std::istringstream unquoted(*text);
@@ -360,8 +362,35 @@ Result<Config> parseText(std::istream& in, const std::string& name, const po::va
     if (auto* s = boost::any_cast<std::string>(&value.value())) {
       std::replace(s->begin(), s->end(), kHash, '#');
     }
+    if (!into.count(key)) into.insert({key, value});
   }
+  return {};
+}
+
+Result<Config> parseText(std::istream& in, const std::string& name, const po::variables_map& vm) {
+  po::variables_map file;
+  if (auto st = storeText(in, name, file); !st) return fail(st.error());
   return applySettings(file, vm);
+}
+
+// A file holding a mail password or the SMS token must not be readable by
+// every user of the box (mode 0640 root:cassetto, as the package installs it).
+Status checkSecretsPrivate(const std::string& path) {
+  std::ifstream in(path);
+  po::variables_map own;
+  if (auto st = storeText(in, path, own); !st) return st;
+  bool secrets = false;
+  for (const char* key : {"mail.password", "pec.password", "sms.token"}) {
+    secrets = secrets || (own.count(key) && !own[key].as<std::string>().empty());
+  }
+  struct stat st {};
+  if (secrets && ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
+    return fail(Error::invalid("bad_config", path +
+                                                 " holds passwords or tokens and is readable by "
+                                                 "others: chmod o-rwx " +
+                                                 path));
+  }
+  return {};
 }
 
 }  // namespace
@@ -370,7 +399,8 @@ po::options_description commonOptions() {
   po::options_description d("Common options");
   d.add_options()("help,h", "show this help")(
       "config", po::value<std::string>(),
-      "INI configuration file (see firmware-config/kiosk.conf)")(
+      "INI configuration file (see firmware-config/kiosk.conf), then its drop-ins "
+      "FILE.d/*.conf in name order (a later value wins)")(
       "db", po::value<std::string>(),
       "database: SQLite file path (default var/kiosk.db), or a PostgreSQL URL "
       "postgresql://USER@HOST:PORT/DB (password from ~/.pgpass or PGPASSFILE)");
@@ -396,22 +426,28 @@ Result<Config> resolve(const po::variables_map& vm) {
   if (!std::filesystem::is_regular_file(path, ec)) {
     return fail(Error::invalid("bad_config", "the configuration " + path + " is not a file"));
   }
-  std::ifstream in(path);
-  if (!in) return fail(Error::invalid("bad_config", "cannot read configuration file " + path));
-  auto c = parseText(in, path, vm);
-  if (!c) return c;
-  // A file holding a mail password or the SMS token must not be readable by
-  // every user of the box (mode 0640 root:cassetto, as the package installs it).
-  struct stat st {};
-  const bool secrets =
-      !c->mail.password.empty() || !c->pec.password.empty() || !c->sms.token.empty();
-  if (secrets && ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
-    return fail(Error::invalid("bad_config", path +
-                                                 " holds passwords or tokens and is readable by "
-                                                 "others: chmod o-rwx " +
-                                                 path));
+  // The shipped file, then its drop-ins (FILE.d/*.conf, in name order), each
+  // read after the one before: a later file's value wins. The drop-ins hold
+  // the technician's values (provisioning writes 50-provision.conf there), so
+  // an upgrade never finds the shipped conffile changed.
+  std::vector<std::string> files{path};
+  const std::filesystem::path dropins = path + ".d";
+  if (std::filesystem::is_directory(dropins, ec)) {
+    std::vector<std::string> found;
+    for (const auto& e : std::filesystem::directory_iterator(dropins, ec)) {
+      if (e.path().extension() == ".conf" && e.is_regular_file(ec)) found.push_back(e.path());
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
   }
-  return c;
+  po::variables_map merged;
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {  // the last file first: it wins
+    std::ifstream in(*it);
+    if (!in) return fail(Error::invalid("bad_config", "cannot read configuration file " + *it));
+    if (auto st = storeText(in, *it, merged); !st) return fail(st.error());
+    if (auto st = checkSecretsPrivate(*it); !st) return fail(st.error());
+  }
+  return applySettings(merged, vm);
 }
 
 Result<Config> resolveWithText(const std::string& ini_text, const po::variables_map& vm) {

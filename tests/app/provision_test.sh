@@ -126,9 +126,11 @@ code=$?
 sed 's/^/     /' "$work/run1.txt" | tail -14
 check "provision ends with selftest ok" bash -c "[ $code = 0 ] && grep -q '^selftest: *ok' '$work/run1.txt'"
 check "the package is installed" bash -c "dpkg-query -W -f='\${Status}' cassetto-kiosk | grep -q 'install ok installed'"
-check "kiosk.conf: 0640 root:cassetto, values kept with '#' and quotes" \
-  bash -c "[ \"\$(stat -c '%a %U:%G' /etc/cassetto-kiosk/kiosk.conf)\" = '640 root:cassetto' ] &&
-           grep -q '^kiosk_id = K07' /etc/cassetto-kiosk/kiosk.conf"
+check "the values in kiosk.conf.d/50-provision.conf (0640 root:cassetto), '#' and quotes kept" \
+  bash -c "[ \"\$(stat -c '%a %U:%G' /etc/cassetto-kiosk/kiosk.conf.d/50-provision.conf)\" = '640 root:cassetto' ] &&
+           grep -q '^kiosk_id = K07' /etc/cassetto-kiosk/kiosk.conf.d/50-provision.conf"
+check "the shipped kiosk.conf is left as shipped (an upgrade never asks about it)" \
+  bash -c "cmp -s /etc/cassetto-kiosk/kiosk.conf '$src/firmware-config/kiosk.conf'"
 # The installed program with the written configuration, as the cassetto user.
 (cd /var/lib/cassetto-kiosk && runuser -u cassetto -- /usr/bin/cassetto-kiosk serve \
   --config /etc/cassetto-kiosk/kiosk.conf --listen 127.0.0.1:0 >"$work/serve.log" 2>&1) &
@@ -163,6 +165,17 @@ check "a second run changes nothing" bash -c "
   grep -q '^staff: *2 accounts, 0 changed' '$work/run2.txt' && grep -q '^printer: *unchanged' '$work/run2.txt' &&
   grep -q '^time: *Europe/Rome unchanged' '$work/run2.txt' && grep -q '^firewall: *unchanged' '$work/run2.txt' &&
   grep -q '^proxy: *unchanged' '$work/run2.txt'" || sed 's/^/     /' "$work/run2.txt"
+
+# 4b. A kiosk provisioned before kiosk.conf.d: its kiosk.conf was written by
+# provisioning (a changed conffile, so every upgrade asked). Provisioning
+# again puts the shipped file back; the values live in the drop-in.
+{ echo '# Written by scripts/provision from old.conf; edit the values file'; echo '[kiosk]'; echo 'kiosk_id = K07'; } \
+  >/etc/cassetto-kiosk/kiosk.conf
+"$src/scripts/provision" "$work/values.conf" >"$work/run-old.txt" 2>&1
+check "a kiosk.conf written by an older provisioning is put back as shipped" bash -c "
+  grep -q 'the shipped kiosk.conf put back' '$work/run-old.txt' && grep -q '^selftest: *ok' '$work/run-old.txt' &&
+  cmp -s /etc/cassetto-kiosk/kiosk.conf '$src/firmware-config/kiosk.conf' &&
+  [ \"\$(stat -c '%a %U:%G' /etc/cassetto-kiosk/kiosk.conf)\" = '640 root:cassetto' ]" || sed 's/^/     /' "$work/run-old.txt"
 
 # 5. Staff accounts asked for at the terminal (staff_file = prompt).
 sed 's|^staff_file = .*|staff_file = prompt|' "$work/values.conf" >"$work/prompt.conf"

@@ -1,6 +1,12 @@
 #include "config/config.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "support/temp_dir.h"
 
 namespace po = boost::program_options;
 using kiosk::config::resolveWithText;
@@ -101,4 +107,40 @@ TEST_CASE("the shipped kiosk.conf is valid and matches the defaults", "[config]"
   CHECK(c->threads == defaults.threads);
   CHECK(c->auth.idle_timeout_seconds == defaults.auth.idle_timeout_seconds);
   CHECK(c->auth.lock_seconds == defaults.auth.lock_seconds);
+}
+
+TEST_CASE("the technician's drop-ins in kiosk.conf.d are read after the shipped file", "[config]") {
+  // Provisioning writes its values to kiosk.conf.d/ so that the shipped
+  // conffile stays as shipped and an upgrade never stops at a dpkg prompt.
+  kiosk::test::TempDir dir;
+  const std::string conf = dir.file("kiosk.conf");
+  std::ofstream(conf)
+      << "[kiosk]\nkiosk_id = K01\nbranch_name = Sede INPS\n[server]\nthreads = 16\n";
+  std::filesystem::create_directory(conf + ".d");
+  std::ofstream(conf + ".d/50-provision.conf")
+      << "[kiosk]\nkiosk_id = K07\nbranch_name = \"Sede di Roma #2\"\n";
+  std::ofstream(conf + ".d/90-local.conf") << "[kiosk]\nkiosk_id = K09\n";
+  std::ofstream(conf + ".d/README") << "not a configuration: [broken\n";
+  auto c = kiosk::config::resolve(commandLine({"--config", conf}));
+  REQUIRE(c);
+  CHECK(c->kiosk_id == "K09");                 // the last drop-in wins
+  CHECK(c->branch_name == "Sede di Roma #2");  // a value only the first drop-in sets
+  CHECK(c->threads == 16);                     // from the shipped file
+  // A command-line option still wins over every file.
+  c = kiosk::config::resolve(commandLine({"--config", conf, "--threads", "4"}));
+  REQUIRE(c);
+  CHECK(c->threads == 4);
+  // A bad value in a drop-in is named; so is a drop-in with a secret readable by others.
+  std::ofstream(conf + ".d/60-bad.conf") << "[server]\nthreads = many\n";
+  c = kiosk::config::resolve(commandLine({"--config", conf}));
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message == "invalid value for server.threads: 'many'");
+  std::filesystem::remove(conf + ".d/60-bad.conf");
+  std::ofstream(conf + ".d/70-secrets.conf") << "[sms]\ntoken = Bearer x\n";
+  ::chmod((conf + ".d/70-secrets.conf").c_str(), 0644);
+  c = kiosk::config::resolve(commandLine({"--config", conf}));
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message.find("70-secrets.conf holds passwords") != std::string::npos);
+  ::chmod((conf + ".d/70-secrets.conf").c_str(), 0640);
+  CHECK(kiosk::config::resolve(commandLine({"--config", conf})));
 }
