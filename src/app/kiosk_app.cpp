@@ -126,7 +126,25 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
       router_,
       {clock_, auth_, contacts_, communications_, receipts_, receipt_desk_, outbox_, monitor_,
        sources_, card_login_, speech_, metrics_, assets_, [this] { wakeDispatcher(); },
-       [this] { return dispatcher_.channelStates(); }},
+       [this] { return dispatcher_.channelStates(); },
+       [this] {
+         // Each provider probed as the `selftest` command does (bounded by
+         // its send timeout); one not configured is said so.
+         std::vector<domain::SelftestCheck> out;
+         auto probe = [&](const char* part, bool configured, auto&& check) {
+           domain::SelftestCheck c{part, configured, true, configured ? "" : "non configurato"};
+           if (configured) {
+             const Status st = check();
+             c.ok = static_cast<bool>(st);
+             c.detail = st ? "il server risponde" : st.error().detail;
+           }
+           out.push_back(std::move(c));
+         };
+         probe("mail", ports_.email->configured(), [&] { return ports_.email->check(); });
+         probe("pec", ports_.pec->configured(), [&] { return ports_.pec->check(); });
+         probe("sms", ports_.sms->configured(), [&] { return ports_.sms->check(); });
+         return out;
+       }},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
        config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
        KIOSK_VERSION, config_.card.pin_login});

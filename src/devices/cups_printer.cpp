@@ -97,13 +97,15 @@ domain::DeviceState CupsPrinter::stateOnThisThread() {
       cupsGetNamedDest(CUPS_HTTP_DEFAULT, queue_.c_str(), nullptr));
   if (!dest)
     return {domain::DeviceStatus::kUnavailable,
-            "no CUPS queue " + queue_ + ": " + cupsLastErrorString()};
+            "la coda CUPS " + queue_ + " non risponde: " + cupsLastErrorString()};
   const char* state = cupsGetOption("printer-state", dest->num_options, dest->options);
   const char* reasons = cupsGetOption("printer-state-reasons", dest->num_options, dest->options);
-  const std::string detail = "queue " + queue_ + (reasons ? std::string(", ") + reasons : "");
+  // The IPP reasons ("none", "media-empty"…) are CUPS's own keywords.
+  const std::string detail =
+      "coda CUPS " + queue_ + (reasons ? std::string(", stato: ") + reasons : "");
   // IPP printer-state: 3 idle, 4 processing, 5 stopped.
   if (state && std::string(state) == "5")
-    return {domain::DeviceStatus::kUnavailable, detail + ", stopped"};
+    return {domain::DeviceStatus::kUnavailable, detail + ", coda ferma (cupsenable)"};
   return {domain::DeviceStatus::kReady, detail};
 }
 

@@ -35,7 +35,7 @@ class NoPrinter final : public domain::Printer {
   Result<int> pages(std::string_view pdf) override;
   bool jobActive(int) override { return false; }
   domain::DeviceState state() override {
-    return {domain::DeviceStatus::kNotConfigured, "no [printer] queue"};
+    return {domain::DeviceStatus::kNotConfigured, "nessuna coda in [printer] queue"};
   }
 };
 

@@ -202,7 +202,7 @@ domain::CardStatus Pkcs11Card::look(unsigned long* card_slot) {
   std::vector<CK_SLOT_ID> slots(n);
   if (rv == CKR_OK && n > 0) rv = fns()->C_GetSlotList(CK_FALSE, slots.data(), &n);
   if (rv != CKR_OK || n == 0) {
-    st.detail = rv != CKR_OK ? "C_GetSlotList: " + rvText(rv) : "no reader connected";
+    st.detail = rv != CKR_OK ? "C_GetSlotList: " + rvText(rv) : "nessun lettore collegato";
     return st;
   }
   slots.resize(n);
@@ -255,20 +255,22 @@ domain::DeviceState Pkcs11Card::state() {
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   const std::int64_t ca = earliestExpiry(settings_.ca_bundle);
   std::string problem;
-  if (!st.reader) problem = "no reader";
-  if (ca == 0) problem = "CA bundle unreadable";
-  if (ca != 0 && ca < now) problem = "CA bundle expired";
+  if (!st.reader) problem = "nessun lettore collegato";
+  if (ca == 0) problem = "certificati delle CA illeggibili";
+  if (ca != 0 && ca < now) problem = "certificati delle CA scaduti";
   d.detail =
-      "module " + settings_.module + "; reader " +
-      (st.reader ? st.reader_name : "missing" + (st.detail.empty() ? "" : " (" + st.detail + ")")) +
-      "; card " + (st.card ? "present" : "absent") + "; CA bundle " + settings_.ca_bundle +
-      (ca == 0 ? " unreadable" : " expires " + utcDay(ca, "%Y-%m-%d"));
+      "modulo " + settings_.module + "; lettore " +
+      (st.reader ? st.reader_name : "assente" + (st.detail.empty() ? "" : " (" + st.detail + ")")) +
+      "; carta " + (st.card ? "inserita" : "assente") + "; CA " + settings_.ca_bundle +
+      (ca == 0 ? " illeggibili" : " valide fino al " + utcDay(ca, "%Y-%m-%d"));
   if (!settings_.crl.empty()) {
     const std::int64_t next = crlNextUpdate(settings_.crl);
-    d.detail += "; CRL " + settings_.crl +
-                (next == 0 ? " unreadable" : " next update " + utcDay(next, "%Y-%m-%d"));
-    if (next == 0 || next < now)
-      problem = "CRL out of date: cards are refused until it is refreshed";
+    d.detail +=
+        "; CRL " + settings_.crl +
+        (next == 0 ? " illeggibile" : " prossimo aggiornamento " + utcDay(next, "%Y-%m-%d"));
+    if (next == 0 || next < now) {
+      problem = "CRL scaduta: le carte sono rifiutate finché non viene aggiornata";
+    }
   }
   if (!problem.empty()) d.detail = problem + "; " + d.detail;
   d.status = problem.empty() ? domain::DeviceStatus::kReady : domain::DeviceStatus::kUnavailable;

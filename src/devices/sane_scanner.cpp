@@ -308,17 +308,22 @@ Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_betwee
 }
 
 domain::DeviceState SaneScanner::state() {
-  if (s_.device.empty()) return {domain::DeviceStatus::kNotConfigured, "no [scanner] device"};
+  if (s_.device.empty()) {
+    return {domain::DeviceStatus::kNotConfigured, "nessun dispositivo in [scanner] device"};
+  }
   std::unique_lock lock(busy_, std::try_to_lock);
-  if (!lock.owns_lock()) return {domain::DeviceStatus::kReady, "scanning"};
+  if (!lock.owns_lock()) return {domain::DeviceStatus::kReady, "scansione in corso"};
   return runOnOwnStack([&]() -> domain::DeviceState {
-    if (!saneReady()) return {domain::DeviceStatus::kUnavailable, "sane_init failed"};
+    if (!saneReady()) {
+      return {domain::DeviceStatus::kUnavailable, "SANE non si avvia (sane_init)"};
+    }
     SANE_Handle h = nullptr;
     if (sane_open(s_.device.c_str(), &h) != SANE_STATUS_GOOD) {
-      return {domain::DeviceStatus::kUnavailable, "cannot open SANE device " + s_.device};
+      return {domain::DeviceStatus::kUnavailable,
+              "il dispositivo SANE " + s_.device + " non si apre (spento o scollegato?)"};
     }
     sane_close(h);
-    return {domain::DeviceStatus::kReady, "SANE device " + s_.device};
+    return {domain::DeviceStatus::kReady, "dispositivo SANE " + s_.device};
   });
 }
 

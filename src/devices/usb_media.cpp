@@ -208,11 +208,15 @@ Result<domain::UsbDocument> FolderUsbMedia::readHere(const std::string& name) {
 }
 
 domain::DeviceState FolderUsbMedia::state() {
-  if (mount_.empty()) return {domain::DeviceStatus::kNotConfigured, "no [usb] mount"};
+  if (mount_.empty()) {
+    return {domain::DeviceStatus::kNotConfigured, "nessun punto di montaggio in [usb] mount"};
+  }
   Fd root(::open(mount_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0)
-    return {domain::DeviceStatus::kUnavailable, mount_ + ": " + std::strerror(errno)};
-  return {domain::DeviceStatus::kReady, "mount " + mount_};
+  if (root.fd < 0) {
+    return {domain::DeviceStatus::kUnavailable,
+            "il punto di montaggio " + mount_ + " non si apre (" + std::strerror(errno) + ")"};
+  }
+  return {domain::DeviceStatus::kReady, "punto di montaggio " + mount_};
 }
 
 }  // namespace kiosk::devices

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/rome_time.h"
 #include "domain/communications.h"
 #include "domain/notifications.h"
 
@@ -93,6 +94,56 @@ std::vector<NamedDevice> KioskMonitor::devices() {
     }
   }
   return out;
+}
+
+Result<SelftestResult> KioskMonitor::selftest(std::vector<SelftestCheck> more) {
+  SelftestResult r;
+  r.at = clock_.nowSeconds();
+  {
+    SelftestCheck database{"database", true, true, store_.describe()};
+    if (auto st = store_.ping(); !st) {
+      database.ok = false;
+      database.detail +=
+          ": " + (st.error().detail.empty() ? st.error().message : st.error().detail);
+    }
+    r.checks.push_back(std::move(database));
+  }
+  SelftestCheck storage{"storage", true, true, "spazio libero sufficiente"};
+  if (auto free = store_.freeBytes()) {
+    storage.detail = std::to_string(*free >> 20) + " MB liberi (riserva " +
+                     std::to_string(options_.min_free_bytes >> 20) + " MB)";
+  }
+  if (auto st = storageHealth(); !st) {
+    storage.ok = false;
+    storage.detail = st.error().message;
+  }
+  r.checks.push_back(std::move(storage));
+  SelftestCheck clock{"clock", true, true, romeDateTimeText(r.at)};
+  if (auto st = checkClock(r.at, options_.min_plausible_time); !st) {
+    clock.ok = false;
+    clock.detail = st.error().message;
+  }
+  r.checks.push_back(std::move(clock));
+  for (auto& d : devices()) {
+    r.checks.push_back({std::string(d.name), d.state.status != DeviceStatus::kNotConfigured,
+                        d.state.ready(), std::move(d.state.detail)});
+  }
+  for (auto& m : more) r.checks.push_back(std::move(m));
+  std::string failed;
+  for (const auto& c : r.checks) {
+    if (c.configured && !c.ok) failed += (failed.empty() ? "" : ", ") + c.part;
+  }
+  r.ok = failed.empty();
+  auto tx = store_.begin(TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  if (auto st = (*tx)->recordSelftest(
+          options_.kiosk_id, r.at, r.ok,
+          r.ok ? "tutte le verifiche superate (dallo schermo)" : "non superate: " + failed);
+      !st) {
+    return fail(st.error());
+  }
+  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  return r;
 }
 
 Result<OutboxBacklog> KioskMonitor::outboxBacklog() {

@@ -52,6 +52,22 @@ struct OutboxBacklog {
   std::int64_t pending_by_channel[3] = {};  // in kChannels order
 };
 
+// One line of a self-test: a part of the kiosk, whether the kiosk has it,
+// and whether it works, with what was found (Italian where the kiosk writes it).
+struct SelftestCheck {
+  std::string part;  // "database", "storage", "clock", "printer", "scanner", "usb", "card", "mail",
+                     // "pec", "sms"
+  bool configured = true;
+  bool ok = true;
+  std::string detail;
+};
+
+struct SelftestResult {
+  bool ok = true;
+  std::int64_t at = 0;
+  std::vector<SelftestCheck> checks;
+};
+
 // A kiosk on the database as the technician's screen lists it.
 struct FleetEntry {
   KioskStatus kiosk;
@@ -91,6 +107,11 @@ class KioskMonitor {
   std::optional<HealthProblem> health();
 
   std::vector<NamedDevice> devices();
+  // The self-test a technician runs from the screen: the database, its disk
+  // and the clock, each device the kiosk has, and `more` (the notification
+  // providers, probed by the caller); recorded for the fleet list like the
+  // `selftest` command's.
+  Result<SelftestResult> selftest(std::vector<SelftestCheck> more);
   Result<OutboxBacklog> outboxBacklog();
   Result<std::int64_t> lockedAccounts();
   std::optional<std::uint64_t> freeBytes() { return store_.freeBytes(); }

@@ -561,6 +561,24 @@ class Handlers {
     return Response::json(200, {{"items", items}, {"database", d_.monitor.database()}});
   }
 
+  // POST /api/technician/selftest: the self-test from the technician's
+  // screen; recorded for the fleet list. 200 {"ok", "at", "checks": [{"part",
+  // "configured", "ok", "detail"}]} whether or not every check passed.
+  Response selftest(Request& req) {
+    auto s = guard(req, {Role::kTechnician});
+    if (!s) return s.error();
+    auto r = d_.monitor.selftest(d_.provider_checks ? d_.provider_checks()
+                                                    : std::vector<domain::SelftestCheck>{});
+    if (!r) return errorResponse(r.error());
+    json checks = json::array();
+    for (const auto& c : r->checks) {
+      checks.push_back(
+          {{"part", c.part}, {"configured", c.configured}, {"ok", c.ok}, {"detail", c.detail}});
+    }
+    log::info("selftest_run", {{"by", s->principal}, {"ok", r->ok ? "true" : "false"}});
+    return Response::json(200, {{"ok", r->ok}, {"at", isoUtc(r->at)}, {"checks", checks}});
+  }
+
   Response retryOutbox(Request& req) {
     auto s = guard(req, {Role::kTechnician});
     if (!s) return s.error();
@@ -646,6 +664,7 @@ void registerApi(Router& router, ApiDeps deps, ApiOptions options) {
   router.add("GET", "/api/kiosk", bind(&Handlers::kiosk));
   router.add("GET", "/api/technician/outbox", bind(&Handlers::outbox));
   router.add("GET", "/api/technician/kiosks", bind(&Handlers::kiosks));
+  router.add("POST", "/api/technician/selftest", bind(&Handlers::selftest));
   router.add("POST", "/api/technician/outbox/retry", bind(&Handlers::retryOutbox));
   router.add("POST", "/api/technician/outbox/{id}/retry", bind(&Handlers::retryOutbox));
   router.add("GET", "/healthz", bind(&Handlers::healthz));

@@ -75,6 +75,8 @@ struct ApiDeps {
   std::function<void()> wake_dispatcher = {};  // sends due notifications now
   // Each notification channel's provider as its worker last found it.
   std::function<std::vector<domain::ChannelState>()> channel_states = {};
+  // The notification providers probed for the self-test (mail, PEC, SMS).
+  std::function<std::vector<domain::SelftestCheck>()> provider_checks = {};
 };
 
 // Adds every route to `router`. `deps` must outlive the router's use.

@@ -35,9 +35,9 @@ check "the archive holds the card's professional" grep -q . import.log
 
 "$bin" selftest --config kiosk.conf --db kiosk.db >selftest.txt 2>&1
 cat selftest.txt
-check "selftest: the reader is ready" grep -q '^card: ok .*reader Lettore di prova' selftest.txt
-check "selftest names the module" grep -q "module $module" selftest.txt
-check "selftest names the CA bundle's expiry" grep -qE "CA bundle .*ca.pem expires 20[0-9]{2}-[0-9]{2}-[0-9]{2}" selftest.txt
+check "selftest: the reader is ready" grep -q '^card: ok .*lettore Lettore di prova' selftest.txt
+check "selftest names the module" grep -q "modulo $module" selftest.txt
+check "selftest names the CA bundle's expiry" grep -qE "CA .*ca.pem valide fino al 20[0-9]{2}-[0-9]{2}-[0-9]{2}" selftest.txt
 
 "$bin" serve --config kiosk.conf --db kiosk.db --listen 127.0.0.1:0 >serve.log 2>&1 &
 server=$!

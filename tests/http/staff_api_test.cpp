@@ -231,3 +231,40 @@ TEST_CASE("an urlencoded body holding a NUL byte gets an answer on every POST ro
   }
   CHECK(kiosk.count("SELECT count(*) FROM communications") == 1);
 }
+
+TEST_CASE("a technician runs the self-test from the screen and the fleet list shows it", "[http]") {
+  // The technician's screen said "mai eseguita" and offered no way to run it.
+  TestKiosk kiosk;
+  HttpClient tech = login(kiosk, "tecnico");
+  for (const auto& k : tech.get("/api/technician/kiosks").json()["items"]) {
+    CHECK(k["selftest"]["at"].is_null());
+  }
+  auto r = tech.send("POST", "/api/technician/selftest", nullptr);
+  REQUIRE(r.status == 200);
+  const auto body = r.json();
+  INFO(body.dump());
+  CHECK(body["ok"] == true);
+  std::map<std::string, json> parts;
+  for (const auto& c : body["checks"]) parts[c["part"].get<std::string>()] = c;
+  for (const char* part :
+       {"database", "storage", "clock", "printer", "scanner", "usb", "mail", "pec", "sms"}) {
+    INFO(part);
+    REQUIRE(parts.contains(part));
+  }
+  CHECK(parts["database"]["ok"] == true);
+  CHECK(parts["storage"]["detail"].get<std::string>().find("MB liberi") != std::string::npos);
+  CHECK(parts["printer"]["configured"] == false);
+  CHECK(parts["printer"]["detail"] == "nessuna coda in [printer] queue");
+  CHECK(parts["mail"]["configured"] == false);
+  auto after = tech.get("/api/technician/kiosks").json();
+  REQUIRE(after["items"].size() == 1);
+  CHECK(after["items"][0]["selftest"]["ok"] == true);
+  CHECK_FALSE(after["items"][0]["selftest"]["at"].is_null());
+  CHECK(after["items"][0]["selftest"]["summary"].get<std::string>().find("dallo schermo") !=
+        std::string::npos);
+  // Technicians only.
+  CHECK(login(kiosk, "sportello").send("POST", "/api/technician/selftest", nullptr).status == 403);
+  CHECK(login(kiosk, "professional").send("POST", "/api/technician/selftest", nullptr).status ==
+        403);
+  CHECK(kiosk.direct().send("POST", "/api/technician/selftest", nullptr).status == 401);
+}

@@ -375,7 +375,7 @@ test('the technician sees devices, pending and failed notifications, and retries
     await loginStaff(page, 'tecnico', 'tecnico-demo');
     await page.waitForSelector('#devices');
     assert.match(await page.textContent('#devices [data-device=printer]'), /non configurato|non disponibile|pronto/);
-    assert.match(await page.textContent('#devices [data-device=scanner]'), /non configurato – no \[scanner\] device/);
+    assert.match(await page.textContent('#devices [data-device=scanner]'), /non configurato – nessun dispositivo in \[scanner\] device/);
     // The kiosks on the database: this one, in line, with its version and devices.
     const self = page.locator('#fleet tbody tr[data-kiosk=K01]');
     assert.match(await self.textContent(), /K01 \(questo\)\s*in linea.*\d+\.\d+\.\d+.*printer=/);
@@ -423,6 +423,17 @@ test('the technician sees devices, pending and failed notifications, and retries
     // "Riprova" leaves the page where it was, with its notice in view.
     assert.ok(Math.abs((await page.evaluate(() => window.scrollY)) - scrolled) < 40, 'the page jumped after "Riprova"');
     assert.ok(await page.locator('#tech-notice').isVisible());
+    // The self-test runs from the screen (it said "mai eseguita" with no way
+    // to run it): each part in Italian, and the fleet list shows today's run.
+    assert.match(await self.textContent(), /mai eseguita/);
+    await tap(page, '#selftest-run');
+    await page.waitForSelector('#selftest-result');
+    assert.match(await page.textContent('#selftest-result [role=status]'), /Autodiagnosi superata/);
+    assert.match(await page.textContent('#selftest-result [data-part=database]'), /riuscita/);
+    assert.match(await page.textContent('#selftest-result [data-part=storage]'), /MB liberi/);
+    assert.match(await page.textContent('#selftest-result [data-part=pec]'), /non presente – non configurato/);
+    assert.match(await page.locator('#fleet tbody tr[data-kiosk=K01]').textContent(),
+      new RegExp(`superata · ${today.replace(/\//g, '\\/')}`));
     // Technicians never see a communication's content.
     assert.doesNotMatch(await page.textContent('#main'), /Chiedo il rimborso/);
   } finally {

@@ -13,8 +13,9 @@ export const state = {
   unread: 0,
   objectUrls: [],   // previews to revoke on logout
   card: null,       // GET /api/card on the kiosk's screen (null: no reader to show)
-  cardSession: false,
-  audio: false,     // audio mode (audio.js): speech and the keypad  // logged in with the card: taking it out ends the session
+  cardSession: false,  // logged in with the card: taking it out ends the session
+  audio: false,     // audio mode (audio.js): speech and the keypad
+  selftest: null,   // the technician's last self-test, shown once after it ran
 };
 
 export function go(hash) {

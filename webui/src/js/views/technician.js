@@ -59,6 +59,17 @@ function fleetTable(items) {
       h('td', {}, selftest(k))))));
 }
 
+// The self-test's lines: each part, whether it passed, what was found.
+function selftestList(result) {
+  return h('div', { id: 'selftest-result' },
+    h('div', { class: `alert ${result.ok ? 'alert-success' : 'alert-danger'}`, role: 'status' },
+      t(result.ok ? 'selftestPassed' : 'selftestNotPassed')),
+    h('dl', { class: 'kiosk-summary m-0' }, result.checks.map((c) => [
+      h('dt', {}, t(`part_${c.part}`)),
+      h('dd', { dataset: { part: c.part, ok: String(c.ok), configured: String(c.configured) } },
+        `${t(!c.configured ? 'selftestCheckAbsent' : c.ok ? 'selftestCheckOk' : 'selftestCheckFailed')}${c.detail ? ` – ${c.detail}` : ''}`)])));
+}
+
 export async function renderTechnician(el) {
   const k = state.kiosk;
   const [health, devices, fleet, pending, failed] = await Promise.all([
@@ -88,6 +99,20 @@ export async function renderTechnician(el) {
   };
   const notice = state.notice;
   state.notice = null;
+  const lastSelftest = state.selftest;
+  state.selftest = null;
+  const runSelftest = async (button) => {
+    button.disabled = true;
+    button.textContent = t('selftestRunning');
+    try {
+      state.selftest = await api.post('/api/technician/selftest');
+      again();
+    } catch (err) {
+      button.disabled = false;
+      button.textContent = t('selftestRun');
+      showError(el, err);
+    }
+  };
   append(el, [
     h('h1', { class: 'kiosk-title' }, t('technician')),
     h('p', { class: 'lead' }, t('technicianText')),
@@ -97,7 +122,10 @@ export async function renderTechnician(el) {
         h('dt', {}, t('branch')), h('dd', {}, k.branch_name),
         h('dt', {}, t('kioskId')), h('dd', {}, k.kiosk_id),
         h('dt', {}, 'Database'), h('dd', { id: 'health' }, health.status === 'ok' ? 'ok' : (health.database || health.status)),
-        h('dt', {}, t('storage')), h('dd', { id: 'storage' }, health.storage || '–'))),
+        h('dt', {}, t('storage')), h('dd', { id: 'storage' }, health.storage || '–')),
+      h('button', { type: 'button', class: 'btn btn-primary btn-lg mt-3', id: 'selftest-run',
+        onclick: (e) => runSelftest(e.currentTarget) }, t('selftestRun')),
+      lastSelftest ? selftestList(lastSelftest) : null),
     h('section', { class: 'kiosk-card', 'aria-labelledby': 'tech-devices' },
       h('h2', { class: 'h4', id: 'tech-devices' }, t('devices')),
       devices
