@@ -640,3 +640,39 @@ test('text size, high contrast and English stay accessible', async () => {
     await kiosk.stop();
   }
 });
+
+test('in English the server\'s messages, the topics and the sizes are English too', async () => {
+  // The English screen used to show the server's Italian errors and topics,
+  // and sizes with a decimal comma.
+  const kiosk = await startKiosk({ usb: true });
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await tap(page, 'text=English');
+    await page.waitForSelector('text=Welcome');
+    await loginProfessional(page, 'RSSMRA80A01H501U', '00000000');
+    await page.waitForSelector('.kiosk-error');
+    const said = await page.textContent('.kiosk-error');
+    assert.match(said, /Wrong tax code or PIN: please check them and try again\. 4 tries left before access is locked\./);
+    assert.doesNotMatch(said, /errati|tentativi/);
+    await page.evaluate(() => document.querySelector('.kiosk-error').remove());
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await page.waitForSelector('#send');
+    assert.match(await page.textContent('[data-topic=rimborso]'), /Refund/);
+    assert.match(await page.textContent('[data-topic=posizione_assicurativa]'), /Contribution record/);
+    await tap(page, '[data-topic=rimborso]');
+    await typeOsk(page, 'input[name=subject]', 'Refund 2025');
+    await typeOsk(page, 'textarea[name=body]', 'I ask for the refund.');
+    await attachFromUsb(page, ['documento.pdf.p7m']);
+    const size = await page.textContent('ul.kiosk-files[aria-live]');
+    assert.match(size, /\d+\.\d KB/, `a size with a decimal point: ${size}`);
+    assert.doesNotMatch(size, /\d+,\d KB/);
+    await tap(page, '#send');
+    await page.waitForSelector('#protocol');
+    assert.match(await page.textContent('#main'), /Refund/);
+    assert.doesNotMatch(await page.textContent('#main'), /Rimborso\b(?! 2025)/);
+    await noViolations(page, 'sent, English');
+  } finally {
+    await kiosk.stop();
+  }
+});

@@ -1,5 +1,7 @@
 // The JSON API of CONTRACT.md. Every change carries the CSRF token; every
-// error becomes an ApiError with the server's Italian message.
+// error becomes an ApiError with the server's message: its Italian, or on the
+// English screen the English of its code (i18n.js serverText).
+import { serverText } from './i18n.js';
 
 let csrfToken = '';
 let onUnauthenticated = () => {};
@@ -28,7 +30,8 @@ async function parse(res) {
   if (!res.ok) {
     const err = body && body.error ? body.error : { code: 'http_' + res.status, message: GENERIC };
     if (res.status === 401 && err.code === 'unauthenticated') onUnauthenticated();
-    throw new ApiError(res.status, err.code, err.message || GENERIC, err.tries_left);
+    throw new ApiError(res.status, err.code, serverText(err.code, err.message || GENERIC, err.tries_left),
+      err.tries_left);
   }
   return body;
 }
@@ -45,7 +48,7 @@ export async function request(method, path, body) {
   try {
     res = await fetch(path, opts);
   } catch {
-    throw new ApiError(0, 'network', GENERIC);
+    throw new ApiError(0, 'network', serverText('network', GENERIC));
   }
   onActivity();
   return parse(res);

@@ -1,5 +1,6 @@
 // Tiny DOM helpers. Text always goes in as text nodes: nothing from the
 // server or the user is ever parsed as HTML.
+import { getLang } from './i18n.js';
 
 // h('button', {class: 'btn', onclick: fn}, 'Testo', child…)
 export function h(tag, attrs = {}, ...children) {
@@ -81,10 +82,12 @@ export function field({ label, kind = 'text', name, value = '', help, osk, optio
   return { wrap, control };
 }
 
+// "1,5 KB" on the Italian screen, "1.5 KB" on the English one.
 export function formatBytes(n) {
-  if (n < 1024) return `${n} byte`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1).replace('.', ',')} KB`;
-  return `${(n / (1024 * 1024)).toFixed(2).replace('.', ',')} MB`;
+  const point = getLang() === 'en' ? '.' : ',';
+  if (n < 1024) return `${n} ${getLang() === 'en' ? 'bytes' : 'byte'}`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1).replace('.', point)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(2).replace('.', point)} MB`;
 }
 
 // "27/11/2026 10:42" in Rome's time, whatever the kiosk's clock zone.

@@ -577,6 +577,97 @@ export function t(key, ...args) {
   return typeof value === 'function' ? value(...args) : value;
 }
 
+// The server's messages are Italian, each with a stable code: on the English
+// screen the code's English is shown (numbers, times and names taken from the
+// Italian where the message carries them); a code not listed stays Italian.
+const pick = (re, text, fallback = '') => ((text || '').match(re) || [])[1] || fallback;
+const serverEn = {
+  network: () => 'The service is not available right now. Please try again shortly.',
+  invalid_credentials: (m) => {
+    if (/Inserire/.test(m)) return 'Enter the tax code and PIN, or the user name and password.';
+    const who = /Nome utente/.test(m) ? 'Wrong user name or password: please check them and try again.'
+      : 'Wrong tax code or PIN: please check them and try again.';
+    const left = /Resta 1 /.test(m) ? '1' : pick(/Restano (\d+)/, m);
+    return who + (left === '1' ? ' 1 try left before access is locked.' : left ? ` ${left} tries left before access is locked.` : '');
+  },
+  locked: (m) => `Access locked for ${pick(/per (\d+) minuti/, m, '15')} minutes after too many wrong tries. To get in now, go to the counter with an identity document.`,
+  too_many_attempts: () => 'Too many login attempts from this terminal. Please wait a moment and try again.',
+  server_busy: () => 'The service is busy right now. Please try again shortly.',
+  unauthenticated: () => 'Your session has ended. Please log in again.',
+  invalid_pin: () => 'The PIN must have 8 to 16 letters or digits.',
+  pin_mismatch: () => 'The two PINs do not match: please type them again.',
+  pin_reset_code_wrong: () => 'Wrong counter code. Check the code the clerk gave you and type it again.',
+  pin_reset_expired: () => 'The time to set the new PIN has run out: please go back to the counter for a new code.',
+  pin_reset_not_started: () => 'No new PIN was started for this tax code: go to the counter with an identity document.',
+  pin_reset_closed: () => 'Too many wrong codes: the new PIN was cancelled. Go back to the counter with an identity document.',
+  pin_login_disabled: () => 'This kiosk logs in with the identity card only (CIE or CNS).',
+  invalid_codice_fiscale: () => 'Tax code not valid.',
+  invalid_subject: () => 'The subject is required and may have at most 150 characters.',
+  invalid_topic: () => 'Topic not valid.',
+  invalid_body: () => 'The text is required and may have at most 10,000 characters.',
+  attachment_too_large: (m) => `The document ${pick(/"([^"]+)"/, m, '')} is larger than 1 MB.`.replace('  ', ' '),
+  empty_attachment: (m) => `The document ${pick(/"([^"]+)"/, m, '')} is empty.`.replace('  ', ' '),
+  attachment_type_not_allowed: (m) => `The document ${pick(/"([^"]+)"/, m, '')} is not of an allowed type, or its content does not match its extension. Allowed: ${pick(/ammessi: ([^.]+)/, m, 'pdf, p7m, jpg, png, tif, txt, csv, odt, ods, doc, xls, docx, xlsx')}.`.replace('  ', ' '),
+  too_many_attachments: () => 'At most 5 documents can be attached to a message.',
+  payload_too_large: () => 'The documents together are too large: at most 5 MB per message.',
+  pec_required: () => 'A PEC address is required: without it communications cannot be sent. Add it under Contacts.',
+  invalid_pec: () => 'The PEC address is not valid (example: name.surname@pec.it).',
+  invalid_email: () => 'The e-mail address is not valid (example: name@domain.it).',
+  invalid_extra_email: () => 'The additional e-mail address is not valid (example: name@domain.it).',
+  invalid_mobile: () => 'The mobile number is not valid: an Italian mobile number is needed (e.g. 333 1234567).',
+  invalid_phone: () => 'The phone number is not valid: 6 to 15 digits.',
+  version_conflict: () => 'The contacts were changed meanwhile. Reload the page and try again.',
+  closed: () => 'The communication is closed: for a new matter send a new communication.',
+  not_found: () => 'Not found.',
+  daily_quota_exceeded: (m) => `Today you have already attached ${pick(/allegato ([\d,]+ MB)/, m, 'the most')} of the ${pick(/su ([\d,]+ MB)/, m, '')} allowed a day: these documents would pass the limit. You can send them tomorrow, or send the message now without attachments.`.replace('  ', ' '),
+  send_rate_exceeded: (m) => `You have already sent ${pick(/inviato (\d+)/, m, 'the most')} messages in the last hour: you can send more from ${pick(/ore (\d\d:\d\d)/, m, 'later')}.`,
+  usb_inserted_before_login: () => 'The stick was already in the kiosk before you logged in, perhaps left by someone else: take it out and put it in again to use it.',
+  usb_unavailable: () => 'The USB stick cannot be read or was removed. Put it in again and retry.',
+  scanner_busy: () => 'The scanner is in use: wait for the scan to end.',
+  scanner_unavailable: () => 'The scanner is not available. Please ask at the counter.',
+  scan_too_large: () => 'The scan does not fit in 1 MB even at reduced quality: scan fewer pages at a time.',
+  scan_cancelled: () => 'Scan cancelled.',
+  printer_unavailable: () => 'The printer is not available. Ask at the counter for a printed receipt.',
+  not_printable: () => 'This document cannot be printed at the kiosk: PDFs and JPEG or PNG pictures can.',
+  too_many_pages: (m) => `The document has ${pick(/ha (\d+) pagine/, m, 'too many')} pages: the kiosk prints at most ${pick(/massimo (\d+)/, m, '20')} at a time. Ask at the counter to print it all.`,
+  print_in_progress: () => 'A print job is still under way: wait for it to come out, then try again.',
+  pec_missing: () => 'When this communication was registered your contacts had no PEC: the receipt cannot be sent by PEC.',
+  receipt_recently_mailed: () => 'This receipt was sent to your PEC less than an hour ago: please check your PEC inbox.',
+  kiosk_screen_only: () => 'This works at the kiosk\'s own screen only.',
+  storage_full: () => 'The kiosk\'s storage is full: nothing new can be sent for now. Reading still works; please ask at the counter.',
+  storage_unavailable: () => 'The kiosk cannot save changes right now: what was already sent is safe. Please try again shortly or ask at the counter.',
+  database_unavailable: () => 'The database is not available right now. Please try again shortly.',
+  clock_implausible: () => 'The kiosk\'s clock is not reliable: nothing can be registered for now. Please ask at the counter.',
+  search_too_short: () => 'To search, type at least 3 letters or digits.',
+  already_taken: () => 'The communication has already been taken by a colleague.',
+  request_timeout: () => 'The request arrived too slowly. Please try again.',
+};
+
+// A topic's name: the server's Italian, or its English on the English screen.
+const topicsEn = {
+  anagrafica: 'Personal details',
+  deleghe: 'Delegations',
+  domande_telematiche: 'Online applications',
+  istanze_rateizzazione: 'Requests to pay in instalments',
+  normativa: 'Rules and regulations',
+  posizione_assicurativa: 'Contribution record',
+  rendicontazione_gs: 'Gestione Separata reporting',
+  ricorsi: 'Appeals',
+  riduzione_sanzioni_civili: 'Reduction of civil penalties',
+  rimborso: 'Refund',
+  ruoli_versamenti: 'Rolls and payments',
+};
+export function topicLabel(code, italian) {
+  return (lang === 'en' && topicsEn[code]) || italian || code;
+}
+
+export function serverText(code, message, triesLeft) {
+  if (lang !== 'en') return message;
+  if (cardErrorsEn[code]) return cardErrorsEn[code](triesLeft);
+  const en = serverEn[code];
+  return en ? en(message) : message;
+}
+
 // A card login's error in the screen's language: the server's Italian, or
 // the English of its stable code (with the card's tries left).
 const cardErrorsEn = {

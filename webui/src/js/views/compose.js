@@ -3,7 +3,7 @@
 // form), and success shows the protocol number large.
 import * as api from '../api.js';
 import { h, field, formatDate } from '../dom.js';
-import { t, getLang } from '../i18n.js';
+import { t, getLang, topicLabel } from '../i18n.js';
 import { state, showError, go, refreshUnread } from '../state.js';
 import { loadTopics, counter, fieldError, missingPecWarning, printButton, mailReceiptButton } from './widgets.js';
 import { attachmentPicker } from './attachments.js';
@@ -25,7 +25,7 @@ export async function renderCompose(el) {
       const err = topicSet.querySelector('.kiosk-field-error');
       if (err) err.remove();
     },
-  }, tp.label));
+  }, topicLabel(tp.code, tp.label)));
   const topicGrid = h('div', { class: 'kiosk-tiles kiosk-topics' }, topicButtons);
   const subject = field({ label: t('subject'), name: 'subject', help: t('subjectHelp'), osk: 'text',
     attrs: { maxlength: 150, required: true, autocomplete: 'off' } });
@@ -115,7 +115,7 @@ export async function renderSent(el, id) {
       h('p', { class: 'kiosk-protocol selectable', id: 'protocol', 'aria-label': `${t('protocol')} ${sent.protocol}` }, sent.protocol),
       h('dl', { class: 'kiosk-summary', id: 'sent-summary' },
         h('dt', {}, t('registeredAt')), h('dd', { id: 'sent-when' }, formatDate(sent.created_at, getLang())),
-        h('dt', {}, t('topic')), h('dd', {}, sent.topic_label || (topic ? topic.label : sent.topic)),
+        h('dt', {}, t('topic')), h('dd', {}, topicLabel(sent.topic, sent.topic_label || (topic ? topic.label : sent.topic))),
         h('dt', {}, t('subject')), h('dd', { class: 'selectable' }, sent.subject),
         files !== null ? [h('dt', {}, t('attachments')), h('dd', {}, String(files))] : null),
       h('div', { class: 'd-flex flex-wrap gap-3 justify-content-center mt-4' },

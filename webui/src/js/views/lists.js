@@ -2,7 +2,7 @@
 // marked, paging with large buttons.
 import * as api from '../api.js';
 import { h, field, formatDate } from '../dom.js';
-import { t, getLang } from '../i18n.js';
+import { t, getLang, topicLabel } from '../i18n.js';
 import { loadTopics } from './widgets.js';
 
 const PER_PAGE = 10;
@@ -16,7 +16,7 @@ export function filterBar(f, topics, onApply, extra = []) {
   const status = field({ label: t('status'), kind: 'select', name: 'status', value: f.status,
     options: [['', t('all')], ['aperta', t('aperta')], ['in_carico', t('in_carico')], ['chiusa', t('chiusa')]] });
   const topic = field({ label: t('topic'), kind: 'select', name: 'topic', value: f.topic,
-    options: [['', t('all')], ...topics.map((tp) => [tp.code, tp.label])] });
+    options: [['', t('all')], ...topics.map((tp) => [tp.code, topicLabel(tp.code, tp.label)])] });
   const form = h('form', { class: 'kiosk-filters kiosk-card', role: 'search' },
     status.wrap, topic.wrap, ...extra,
     h('div', {}, h('button', { type: 'submit', class: 'btn btn-primary btn-lg', id: 'apply-filters' }, t('filter'))));
@@ -65,7 +65,7 @@ export async function renderList(el, box) {
           statusBadge(c.status),
           c.unread ? h('span', { class: 'kiosk-badge new' }, t('unread')) : null,
           h('strong', { class: 'ms-1' }, c.subject)),
-        h('div', {}, `${c.topic_label} · ${t('protocol')} ${c.protocol} · ${formatDate(c.created_at, getLang())}`))));
+        h('div', {}, `${topicLabel(c.topic, c.topic_label)} · ${t('protocol')} ${c.protocol} · ${formatDate(c.created_at, getLang())}`))));
   }
   el.append(
     h('h1', { class: 'kiosk-title' }, box === 'sent' ? t('sent') : t('received')),
@@ -90,7 +90,7 @@ export async function renderToRead(el) {
           statusBadge(c.status),
           h('span', { class: 'kiosk-badge new' }, t('unread')),
           h('strong', { class: 'ms-1' }, c.subject)),
-        h('div', {}, `${c.box === 'sent' ? t('sent') : t('received')} · ${c.topic_label} · ${t('protocol')} ${c.protocol} · ${formatDate(c.updated_at || c.created_at, getLang())}`))));
+        h('div', {}, `${c.box === 'sent' ? t('sent') : t('received')} · ${topicLabel(c.topic, c.topic_label)} · ${t('protocol')} ${c.protocol} · ${formatDate(c.updated_at || c.created_at, getLang())}`))));
   }
   el.append(
     h('h1', { class: 'kiosk-title' }, t('toRead')),

@@ -3,7 +3,7 @@
 // a professional, and unlocking a PIN.
 import * as api from '../api.js';
 import { h, append, field, formatDate } from '../dom.js';
-import { t, getLang } from '../i18n.js';
+import { t, getLang, topicLabel } from '../i18n.js';
 import { showError, go } from '../state.js';
 import { loadTopics, counter, printButton } from './widgets.js';
 import { statusBadge, filterBar, pager, query } from './lists.js';
@@ -51,7 +51,7 @@ export async function renderQueue(el) {
         c.professional_wrote_last && c.status !== 'chiusa'
           ? h('span', { class: 'kiosk-badge new awaiting' }, t('awaitingAnswer')) : null,
         h('strong', {}, c.subject)),
-      h('div', {}, `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${c.topic_label} · ${formatDate(c.created_at, getLang())}`))));
+      h('div', {}, `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${topicLabel(c.topic, c.topic_label)} · ${formatDate(c.created_at, getLang())}`))));
   }
   append(el, [h('h1', { class: 'kiosk-title' }, t('staffConsole')), staffNav(),
     filterBar(f, topics, again, [search.wrap]),
@@ -79,7 +79,7 @@ export async function renderStaffThread(el, id) {
     staffNav(),
     h('h1', { class: 'kiosk-title selectable' }, c.subject),
     h('p', { class: 'd-flex flex-wrap gap-2 align-items-center' }, statusBadge(c.status),
-      `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${c.topic_label}`),
+      `${c.protocol} · ${c.professional_name} (${c.codice_fiscale}) · ${topicLabel(c.topic, c.topic_label)}`),
     c.status === 'in_carico' && c.assigned_to
       ? h('p', { id: 'assigned-to' }, t('takenBy', c.assigned_to)) : null,
     notice ? h('div', { class: 'alert alert-success', role: 'status', id: 'thread-notice' }, notice) : null,
@@ -123,7 +123,7 @@ export async function renderStaffThread(el, id) {
 export async function renderWriteFirst(el) {
   const topics = await loadTopics();
   const cf = field({ label: t('codiceFiscale'), name: 'codice_fiscale', osk: 'cf', attrs: { maxlength: 16, autocomplete: 'off' } });
-  const topic = field({ label: t('topic'), kind: 'select', name: 'topic', options: topics.map((tp) => [tp.code, tp.label]) });
+  const topic = field({ label: t('topic'), kind: 'select', name: 'topic', options: topics.map((tp) => [tp.code, topicLabel(tp.code, tp.label)]) });
   const subject = field({ label: t('subject'), name: 'subject', osk: 'text', attrs: { maxlength: 150 } });
   const body = field({ label: t('text'), kind: 'textarea', name: 'body', osk: 'text', attrs: { maxlength: 10000 } });
   const picker = attachmentPicker((err) => showError(el, err));

@@ -2,7 +2,7 @@
 // attachments; add a message (with attachments) while it is not closed.
 import * as api from '../api.js';
 import { h, append, field, formatDate, formatBytes } from '../dom.js';
-import { t, getLang } from '../i18n.js';
+import { t, getLang, topicLabel } from '../i18n.js';
 import { showError, refreshUnread } from '../state.js';
 import { attachmentPicker } from './attachments.js';
 import { showDocument, receiptButton } from './viewer.js';
@@ -61,7 +61,7 @@ export async function renderThread(el, id) {
   append(el, [
     h('h1', { class: 'kiosk-title selectable' }, c.subject),
     h('p', { class: 'd-flex flex-wrap gap-2 align-items-center', 'data-announce': 'personal' }, statusBadge(c.status),
-      `${c.topic_label} · ${t('protocol')} `, h('strong', { id: 'thread-protocol', class: 'selectable' }, c.protocol)),
+      `${topicLabel(c.topic, c.topic_label)} · ${t('protocol')} `, h('strong', { id: 'thread-protocol', class: 'selectable' }, c.protocol)),
     c.status === 'chiusa' ? h('div', { class: 'alert alert-info', id: 'outcome' }, `${t('outcome')}: ${c.outcome}`) : null,
     h('section', { 'aria-label': t('text') }, c.messages.map((m) => messageView(m, 'professional'))),
     h('div', { class: 'd-flex flex-wrap gap-3 mb-4' },
