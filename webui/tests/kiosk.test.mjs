@@ -170,6 +170,13 @@ test('scan two sheets one at a time and pick a file from the USB stick, send, fi
     await tapSettled(page, '#scan-finish');
     await page.waitForSelector('.kiosk-files li:has-text("scansione.pdf")');
     assert.match(await page.textContent('.kiosk-files'), /2 pagine/);
+    // Both pages show as pictures before anything is sent (there was no preview).
+    const thumbs = page.locator('.kiosk-files li:has-text("scansione.pdf") img.kiosk-page-thumb');
+    assert.equal(await thumbs.count(), 2);
+    assert.deepEqual(await thumbs.evaluateAll((imgs) => imgs.map((i) => i.alt)),
+      ['Pagina 1 della scansione', 'Pagina 2 della scansione']);
+    await page.waitForFunction(() => [...document.querySelectorAll('img.kiosk-page-thumb')]
+      .every((i) => i.complete && i.naturalWidth > 0));
 
     // The stick goes in now, during the session.
     copyFileSync(path.join(files, 'documento.pdf'), path.join(stick, 'modulo firmato.pdf'));

@@ -7,6 +7,28 @@ import { h, clear, formatBytes } from '../dom.js';
 import { t } from '../i18n.js';
 import { state } from '../state.js';
 
+// The pages of a scan as JPEG bytes: the kiosk's scanner writes each page as
+// a JPEG image stream (DCTDecode, not compressed again) in the PDF, in page
+// order, so the pages show as pictures without a PDF reader.
+function scannedPages(bytes) {
+  const text = new TextDecoder('latin1').decode(bytes);  // one character a byte
+  const pages = [];
+  let at = 0;
+  while ((at = text.indexOf('/DCTDecode', at)) !== -1) {
+    const keyword = text.indexOf('stream', at);
+    if (keyword === -1) break;
+    let start = keyword + 'stream'.length;
+    if (text[start] === '\r') start += 1;
+    if (text[start] === '\n') start += 1;
+    const end = text.indexOf('endstream', start);
+    if (end === -1) break;
+    const stop = text.lastIndexOf('\xFF\xD9', end);
+    if (text.startsWith('\xFF\xD8', start) && stop > start) pages.push(bytes.slice(start, stop + 2));
+    at = end;
+  }
+  return pages;
+}
+
 export function attachmentPicker(onError) {
   const kiosk = state.kiosk;
   const max = kiosk.max_attachments;
@@ -117,6 +139,12 @@ export function attachmentPicker(onError) {
         const name = blob.type === 'application/pdf' ? 'scansione.pdf' : 'scansione.jpg';
         const file = new File([blob], name, { type: blob.type });
         file.pages = n;
+        // Each page as a picture, to check before sending what was scanned.
+        file.thumbs = scannedPages(new Uint8Array(await blob.arrayBuffer())).map((jpeg) => {
+          const url = URL.createObjectURL(new Blob([jpeg], { type: 'image/jpeg' }));
+          state.objectUrls.push(url);
+          return url;
+        });
         if (add(file)) { clear(panel); return; }
       } catch (err) {
         onError(err);
@@ -193,6 +221,10 @@ export function attachmentPicker(onError) {
         preview = h('img', { src: url, alt: '', class: 'kiosk-thumb' });
       } else if (file.pages) {
         preview = h('span', { class: 'kiosk-badge aperta' }, t('pages', file.pages));
+      }
+      if (file.thumbs && file.thumbs.length) {
+        preview = h('span', { class: 'kiosk-scan-pages d-inline-flex flex-wrap gap-1 align-items-center' }, preview,
+          file.thumbs.map((url, p) => h('img', { src: url, class: 'kiosk-thumb kiosk-page-thumb', alt: t('scanPageAlt', p + 1) })));
       }
       list.append(h('li', {},
         preview,
