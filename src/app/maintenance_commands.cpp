@@ -61,6 +61,8 @@ int runHashPassword(const std::vector<std::string>& args) {
 // backup DIR [--keep N]: DIR/cassetto-YYYYMMDD-HHMMSS/ with a consistent copy
 // of the database (taken while the kiosk runs), the receipt key and a
 // manifest (schema version and sha256 of each file). --keep: the newest N.
+// A kiosk of a branch fleet backs up what it owns, its receipt keys: the
+// shared PostgreSQL database is the branch's to back up (pg_dump).
 int runBackup(const std::vector<std::string>& args) {
   po::options_description own("backup options");
   own.add_options()("dir", po::value<std::string>(), "folder that holds the backups")(
@@ -74,11 +76,8 @@ int runBackup(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const std::string db = sqlitePath(p->config.db);
-  if (db.starts_with("postgresql:")) {
-    std::fputs("cassetto-kiosk backup: a PostgreSQL database is backed up with pg_dump\n", stderr);
-    return kExitUsage;
-  }
-  if (!std::filesystem::is_regular_file(db)) {
+  const bool fleet = db.starts_with("postgresql:") || db.starts_with("postgres:");
+  if (!fleet && !std::filesystem::is_regular_file(db)) {
     std::fprintf(stderr, "cassetto-kiosk backup: no database at %s\n", db.c_str());
     return kExitUsage;
   }
@@ -95,10 +94,17 @@ int runBackup(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cassetto-kiosk backup: cannot make an empty %s\n", dir.c_str());
     return kExitFailure;
   }
-  if (auto st = storage::backupSqlite(db, (dir / "kiosk.db").string()); !st) {
-    return report("backup", st.error());
+  if (!fleet) {
+    if (auto st = storage::backupSqlite(db, (dir / "kiosk.db").string()); !st) {
+      return report("backup", st.error());
+    }
   }
   const std::string key = receiptKeyPath(p->config);
+  if (fleet && !std::filesystem::exists(key)) {
+    std::fprintf(stderr, "cassetto-kiosk backup: no receipt key at %s\n", key.c_str());
+    std::filesystem::remove_all(dir, ec);
+    return kExitUsage;
+  }
   for (const auto& [from, to] :
        {std::pair{key, "receipt-key"}, std::pair{key + ".retired", "receipt-key.retired"}}) {
     if (!std::filesystem::exists(from)) continue;
@@ -109,10 +115,11 @@ int runBackup(const std::vector<std::string>& args) {
       return kExitFailure;
     }
   }
-  auto version = storage::sqliteSchemaVersion((dir / "kiosk.db").string());
+  auto version = fleet ? Result<int>(0) : storage::sqliteSchemaVersion((dir / "kiosk.db").string());
   if (!version) return report("backup", version.error());
   std::string manifest = std::string(kManifestHead) + "\nschema " + std::to_string(*version) +
                          "\nkiosk " + p->config.kiosk_id + "\ncreated " + isoUtc(now) + "\n";
+  if (fleet) manifest += "database shared (PostgreSQL: backed up by the branch with pg_dump)\n";
   for (const char* name : {"kiosk.db", "receipt-key", "receipt-key.retired"}) {
     auto data = readWhole(dir / name);
     if (!data) continue;
@@ -132,6 +139,13 @@ int runBackup(const std::vector<std::string>& args) {
     for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < all.size(); ++i) {
       std::filesystem::remove_all(all[i], ec);
     }
+  }
+  if (fleet) {
+    std::printf(
+        "backup: %s (the receipt key; the shared database is backed up by the branch with "
+        "pg_dump)\n",
+        dir.c_str());
+    return kExitOk;
   }
   std::printf("backup: %s (schema %d%s)\n", dir.c_str(), *version,
               std::filesystem::exists(dir / "receipt-key") ? ", with the receipt key" : "");
@@ -193,6 +207,51 @@ int runRestore(const std::vector<std::string>& args) {
     }
     has_db = has_db || name == "kiosk.db";
     listed.insert(name);
+  }
+  const std::string target = sqlitePath(p->config.db);
+  if (target.starts_with("postgresql:") || target.starts_with("postgres:")) {
+    // A kiosk of a fleet: its own files come back; the shared database is
+    // the branch's (its own PostgreSQL backups).
+    if (has_db) {
+      std::fputs(
+          "cassetto-kiosk restore: this backup holds a standalone kiosk's database: move it into "
+          "PostgreSQL with migrate-db\n",
+          stderr);
+      return kExitUsage;
+    }
+    if (!listed.count("receipt-key")) {
+      std::fputs("cassetto-kiosk restore: the backup holds no receipt key\n", stderr);
+      return kExitUsage;
+    }
+    const std::string key = receiptKeyPath(p->config);
+    if (std::filesystem::exists(key) && !p->vm["force"].as<bool>()) {
+      std::fprintf(stderr,
+                   "cassetto-kiosk restore: %s exists: stop the kiosk and add --force to replace "
+                   "it\n",
+                   key.c_str());
+      return kExitUsage;
+    }
+    std::error_code ec;
+    for (const auto& [name, to] :
+         {std::pair{std::string("receipt-key"), key},
+          std::pair{std::string("receipt-key.retired"), key + ".retired"}}) {
+      if (!ec && listed.count(name)) {
+        std::filesystem::copy_file(dir / name, to,
+                                   std::filesystem::copy_options::overwrite_existing, ec);
+        if (!ec) std::filesystem::permissions(to, kOwnerOnly, ec);
+      }
+    }
+    if (ec) {
+      std::fprintf(stderr, "cassetto-kiosk restore: %s\n", ec.message().c_str());
+      return kExitFailure;
+    }
+    keepFolderOwner(key);
+    keepFolderOwner(key + ".retired");
+    std::printf(
+        "restored: the receipt key %s from %s (the shared database is not in a kiosk's "
+        "backup)\n",
+        key.c_str(), dir.c_str());
+    return kExitOk;
   }
   if (!has_db) {
     std::fputs("cassetto-kiosk restore: the manifest names no kiosk.db\n", stderr);

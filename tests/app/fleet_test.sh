@@ -368,5 +368,21 @@ check "slow PEC server, two kiosks, 5 s lease: no PEC twice (one mail per Messag
   [ \$(wc -l <'$work/slowpec.txt') -eq $pec_rows ] && [ \$(cut -f3 '$work/slowpec.txt' | sort -u | wc -l) -eq $pec_rows ]"
 kill "$slow_pid" 2>/dev/null
 
+# A fleet kiosk's nightly backup: what the kiosk owns (its receipt keys); the
+# shared database is the branch's (pg_dump). It failed every night before.
+check "backup on a fleet kiosk keeps its receipt key and says who backs up the database" bash -c "
+  '$bin' backup --config '$work/K02.conf' --db '$db' '$work/k02-backups' >'$work/bk.txt' 2>&1 &&
+  grep -q 'the receipt key; the shared database is backed up by the branch with pg_dump' '$work/bk.txt' &&
+  b=\$(ls -d '$work'/k02-backups/cassetto-*) && cmp -s \"\$b/receipt-key\" '$work/K02.key' &&
+  grep -q '^database shared' \"\$b/manifest\" && ! test -e \"\$b/kiosk.db\""
+# The replacement box: the key comes back from the backup, 0600.
+sed "s|^key_file = .*|key_file = $work/K02-new.key|" "$work/K02.conf" >"$work/K02-new.conf"
+chmod 600 "$work/K02-new.conf"
+check "restore on a replacement fleet kiosk brings its receipt key back (0600), not over an existing one" bash -c "
+  b=\$(ls -d '$work'/k02-backups/cassetto-*) &&
+  '$bin' restore --config '$work/K02-new.conf' --db '$db' \"\$b\" >'$work/rs.txt' 2>&1 &&
+  cmp -s '$work/K02-new.key' '$work/K02.key' && [ \"\$(stat -c %a '$work/K02-new.key')\" = 600 ] &&
+  '$bin' restore --config '$work/K02-new.conf' --db '$db' \"\$b\" >/dev/null 2>&1; [ \$? = 2 ]"
+
 echo "fleet: $failures failure(s)"
 [ "$failures" -eq 0 ]
