@@ -130,7 +130,7 @@ check "the values in kiosk.conf.d/50-provision.conf (0640 root:cassetto), '#' an
   bash -c "[ \"\$(stat -c '%a %U:%G' /etc/cassetto-kiosk/kiosk.conf.d/50-provision.conf)\" = '640 root:cassetto' ] &&
            grep -q '^kiosk_id = K07' /etc/cassetto-kiosk/kiosk.conf.d/50-provision.conf"
 check "the shipped kiosk.conf is left as shipped (an upgrade never asks about it)" \
-  bash -c "cmp -s /etc/cassetto-kiosk/kiosk.conf '$src/firmware-config/kiosk.conf'"
+  bash -c "cmp -s /etc/cassetto-kiosk/kiosk.conf '$build/package/kiosk.conf'"
 # The installed program with the written configuration, as the cassetto user.
 (cd /var/lib/cassetto-kiosk && runuser -u cassetto -- /usr/bin/cassetto-kiosk serve \
   --config /etc/cassetto-kiosk/kiosk.conf --listen 127.0.0.1:0 >"$work/serve.log" 2>&1) &
@@ -174,7 +174,7 @@ check "a second run changes nothing" bash -c "
 "$src/scripts/provision" "$work/values.conf" >"$work/run-old.txt" 2>&1
 check "a kiosk.conf written by an older provisioning is put back as shipped" bash -c "
   grep -q 'the shipped kiosk.conf put back' '$work/run-old.txt' && grep -q '^selftest: *ok' '$work/run-old.txt' &&
-  cmp -s /etc/cassetto-kiosk/kiosk.conf '$src/firmware-config/kiosk.conf' &&
+  cmp -s /etc/cassetto-kiosk/kiosk.conf '$build/package/kiosk.conf' &&
   [ \"\$(stat -c '%a %U:%G' /etc/cassetto-kiosk/kiosk.conf)\" = '640 root:cassetto' ]" || sed 's/^/     /' "$work/run-old.txt"
 
 # 5. Staff accounts asked for at the terminal (staff_file = prompt).
