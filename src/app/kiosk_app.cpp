@@ -1,6 +1,10 @@
 #include "app/kiosk_app.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <ctime>
+#include <filesystem>
 
 #include "core/log.h"
 #include "devices/card_certificates.h"
@@ -23,6 +27,21 @@ namespace {
 // and for /healthz.
 std::uint64_t reserveBytes(const config::Config& config) {
   return static_cast<std::uint64_t>(config.min_free_mb) * 1024 * 1024;
+}
+
+// When the newest backup in `dir` was taken: its manifest's time (0: none).
+std::int64_t newestBackup(const std::string& dir) {
+  std::int64_t newest = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (!it->path().filename().string().starts_with("cassetto-")) continue;
+    struct stat st {};
+    if (::stat((it->path() / "manifest").c_str(), &st) == 0) {
+      newest = std::max<std::int64_t>(newest, st.st_mtime);
+    }
+  }
+  return newest;
 }
 
 }  // namespace
@@ -147,7 +166,9 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
        }},
       {config_.cookie_secure, config_.branch_name, config_.kiosk_id, config_.idle_seconds,
        config_.countdown_seconds, config_.login_attempts_per_minute, config_.concurrent_logins,
-       KIOSK_VERSION, config_.card.pin_login});
+       KIOSK_VERSION, config_.card.pin_login, config_.metrics_token,
+       config_.backup_dir.empty() ? std::function<std::int64_t()>{}
+                                  : [dir = config_.backup_dir] { return newestBackup(dir); }});
 }
 
 Status KioskApp::start() {

@@ -119,6 +119,16 @@ const std::vector<Setting>& settings() {
            c.screen_listen = v;
            return true;
          }},
+        {"server.metrics_token_file", nullptr,
+         [](Config& c, const std::string& v) {
+           if (v.empty()) return true;
+           std::ifstream in(v);
+           std::string token;
+           if (!(in >> token) || token.size() < 16) return false;  // unreadable, or too short
+           c.metrics_token = token;
+           return true;
+         }},
+        {"backup.dir", nullptr, text(&Config::backup_dir, true)},
         {"server.threads", "threads", integer(&Config::threads, 1, 128)},
         {"server.request_timeout_ms", nullptr, integer(&Config::request_timeout_ms, 100, 600000)},
         {"server.max_json_bytes", nullptr, integer(&Config::max_json_bytes, 1024, 1 << 20)},

@@ -19,6 +19,8 @@ struct Config {
   // [server]
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; keep loopback, LAN goes through a TLS proxy
   std::string screen_listen;       // the screen's own lane, with its own workers; empty: none
+  std::string metrics_token;       // read from [server] metrics_token_file; empty: no scrape token
+  std::string backup_dir;          // [backup] dir: where the nightly backups go (for /metrics)
   int threads = 16;                // CivetWeb worker threads
   int request_timeout_ms = 10000;  // the longest a request body may take to arrive
   int max_json_bytes = 64 * 1024;  // cap for JSON bodies

@@ -400,9 +400,10 @@ class Handlers {
   }
 
   Response metrics(Request& req) {
-    // The box's own monitoring scrapes on loopback; anyone through the TLS
-    // proxy (which adds X-Forwarded-For) must be a logged-in technician.
-    if (!req.fromKioskScreen()) {
+    // The box's own monitoring scrapes on loopback; through the TLS proxy
+    // (which adds X-Forwarded-For) a logged-in technician, or the branch's
+    // Prometheus with the scrape token.
+    if (!req.fromKioskScreen() && !scrapeTokenGiven(req)) {
       if (auto s = guard(req, {Role::kTechnician}); !s) return s.error();
     }
     const auto locked = d_.monitor.lockedAccounts();
@@ -410,6 +411,15 @@ class Handlers {
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     res.body = d_.metrics.render(locked ? *locked : -1) + stateMetrics();
     return res;
+  }
+
+  bool scrapeTokenGiven(const Request& req) const {
+    const std::string& token = options_.metrics_token;
+    if (token.empty()) return false;
+    const std::string given = req.header("Authorization");
+    const std::string want = "Bearer " + token;
+    return given.size() == want.size() &&
+           sodium_memcmp(given.data(), want.data(), want.size()) == 0;
   }
 
   // What a technician's monitoring watches besides the counters: the build,
@@ -458,14 +468,46 @@ class Handlers {
           "# TYPE kiosk_disk_free_bytes gauge\nkiosk_disk_free_bytes " +
           std::to_string(*free) + "\n";
     }
+    // A device's state is a value, not a label: one series per device.
+    std::string configured =
+        "# HELP kiosk_device_configured 1 when the kiosk has the device, 0 otherwise.\n"
+        "# TYPE kiosk_device_configured gauge\n";
     out +=
         "# HELP kiosk_device_ready 1 when the device is ready, 0 otherwise.\n"
         "# TYPE kiosk_device_ready gauge\n";
     for (const auto& [name, state] : d_.monitor.devices()) {
-      out += "kiosk_device_ready{device=\"" + std::string(name) + "\",status=\"" +
-             std::string(domain::nameOf(state.status)) + "\"} " + (state.ready() ? "1" : "0") +
-             "\n";
+      const std::string label = "{device=\"" + std::string(name) + "\"} ";
+      out += "kiosk_device_ready" + label + (state.ready() ? "1" : "0") + "\n";
+      configured += "kiosk_device_configured" + label +
+                    (state.status == domain::DeviceStatus::kNotConfigured ? "0" : "1") + "\n";
     }
+    out += configured;
+    // This kiosk's heartbeat and last self-test, from the fleet list.
+    if (auto fleet = d_.monitor.fleet()) {
+      for (const auto& f : *fleet) {
+        if (!f.this_kiosk) continue;
+        out +=
+            "# HELP kiosk_heartbeat_timestamp_seconds When this kiosk last wrote its heartbeat.\n"
+            "# TYPE kiosk_heartbeat_timestamp_seconds gauge\nkiosk_heartbeat_timestamp_seconds " +
+            std::to_string(f.kiosk.last_seen) + "\n";
+        out +=
+            "# HELP kiosk_selftest_timestamp_seconds When the last self-test ran (0: never).\n"
+            "# TYPE kiosk_selftest_timestamp_seconds gauge\nkiosk_selftest_timestamp_seconds " +
+            std::to_string(f.kiosk.selftest_at) + "\n";
+        out +=
+            "# HELP kiosk_selftest_ok 1 when the last self-test passed, 0 otherwise.\n"
+            "# TYPE kiosk_selftest_ok gauge\nkiosk_selftest_ok " +
+            std::string(f.kiosk.selftest_at && f.kiosk.selftest_ok ? "1" : "0") + "\n";
+      }
+    }
+    if (options_.last_backup) {
+      out +=
+          "# HELP kiosk_backup_timestamp_seconds When the newest backup was taken (0: none "
+          "found in the backup folder).\n"
+          "# TYPE kiosk_backup_timestamp_seconds gauge\nkiosk_backup_timestamp_seconds " +
+          std::to_string(options_.last_backup()) + "\n";
+    }
+    out += processMetrics();
     if (d_.card_login.status().configured) {
       out +=
           "# HELP kiosk_card_ca_expiry_timestamp_seconds When the first CA of the card "

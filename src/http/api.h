@@ -34,6 +34,12 @@ struct ApiOptions {
   int concurrent_logins = 2;              // argon2id hashes at once (64 MiB each)
   std::string version = "0";              // kiosk_build_info in /metrics
   bool pin_login = true;  // professionals may log in with codice fiscale and kiosk PIN
+  // Prometheus may scrape /metrics through the proxy with "Authorization:
+  // Bearer TOKEN" ([server] metrics_token_file); empty: a technician's session only.
+  std::string metrics_token;
+  // When the newest backup in the backup folder was taken (0: none); unset:
+  // no backup folder configured, no metric.
+  std::function<std::int64_t()> last_backup = {};
 };
 
 // What each group of routes uses: domain services only (no Store, no

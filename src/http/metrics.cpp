@@ -1,8 +1,15 @@
 #include "http/metrics.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace kiosk::http {
 namespace {
@@ -109,6 +116,64 @@ std::string Metrics::render(std::int64_t locked_accounts) const {
            "# TYPE kiosk_accounts_locked gauge\n"
         << "kiosk_accounts_locked " << locked_accounts << "\n";
   }
+  return out.str();
+}
+
+std::string processMetrics() {
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream fields(stat.substr(close + 2));
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields),
+                             std::istream_iterator<std::string>()};
+  // f[0] is field 3 (state): utime 14, stime 15, starttime 22, vsize 23, rss 24.
+  if (f.size() < 22) return {};
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double cpu = (std::stod(f[11]) + std::stod(f[12])) / tick;
+  double boot = 0;
+  {
+    std::ifstream proc_stat("/proc/stat");
+    std::string key;
+    while (proc_stat >> key) {
+      if (key == "btime") {
+        proc_stat >> boot;
+        break;
+      }
+    }
+  }
+  const double start = boot + std::stod(f[19]) / tick;
+  const double vsize = std::stod(f[20]);
+  const double rss = std::stod(f[21]) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  std::size_t fds = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  std::ostringstream out;
+  out.precision(15);
+  out << "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+         "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total "
+      << cpu
+      << "\n# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+         "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes "
+      << rss
+      << "\n# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+         "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes "
+      << vsize
+      << "\n# HELP process_open_fds Number of open file descriptors.\n"
+         "# TYPE process_open_fds gauge\nprocess_open_fds "
+      << fds
+      << "\n# HELP process_max_fds Maximum number of open file descriptors.\n"
+         "# TYPE process_max_fds gauge\nprocess_max_fds "
+      << limit.rlim_cur
+      << "\n# HELP process_start_time_seconds Start time of the process since unix epoch in "
+         "seconds.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds "
+      << start << "\n";
   return out.str();
 }
 

@@ -52,4 +52,9 @@ class Metrics final : public domain::AuthObserver, public domain::NotificationOb
   std::map<std::pair<std::string, std::string>, std::uint64_t> notifications_;
 };
 
+// The process_* metrics Prometheus clients export (resident and virtual
+// memory, CPU seconds, open and maximum file descriptors, start time), from
+// /proc/self.
+std::string processMetrics();
+
 }  // namespace kiosk::http

@@ -81,6 +81,7 @@ sms_sender = INPS
 sms_token_file =
 staff_file = $work/staff.txt
 staff_lan = 10.42.0.0/24
+ssh_lan = 10.42.9.0/24
 tls_port = 8443
 tls_cert = $work/kiosk.crt
 tls_key = $work/kiosk.key
@@ -95,6 +96,28 @@ out=$("$src/scripts/provision" "$work/bad.conf" 2>&1)
 code=$?
 check "a wrong value stops with exit 2 and names the key" bash -c "[ $code = 2 ] && [[ '$out' == *staff_lan* ]]"
 check "… before anything changed" bash -c "! dpkg-query -W cassetto-kiosk >/dev/null 2>&1 && [ \"\$(readlink /etc/localtime)\" = '$tz_before' ]"
+# Mistakes that used to pass the checks and fail after changes were made.
+openssl req -x509 -newkey ed25519 -nodes -days 30 -subj /CN=other -keyout "$work/other.key" \
+  -out "$work/other.crt" 2>/dev/null
+printf 'not a certificate\n' >"$work/junk.crt"
+while IFS='|' read -r key value says; do
+  sed "s#^$key =.*#$key = ${value//WORK/$work}#" "$work/values.conf" >"$work/mistake.conf"
+  check "refused before any change: $key = $value" bash -c "
+    '$src/scripts/provision' '$work/mistake.conf' >'$work/mistake.out' 2>&1; [ \$? = 2 ] &&
+    grep -qF '$says' '$work/mistake.out' && ! dpkg-query -W cassetto-kiosk >/dev/null 2>&1" ||
+    sed 's/^/     /' "$work/mistake.out"
+done <<'MISTAKES'
+staff_lan|300.42.0.0/24|staff_lan: an IPv4 CIDR
+ssh_lan|10.42.9.0/33|ssh_lan: an IPv4 CIDR
+tls_port|8080|tls_port: 8080 is the kiosk
+tls_key|WORK/other.key|tls_key: not the private key of tls_cert
+tls_cert|WORK/junk.crt|tls_cert: not a PEM certificate
+database_url|/tmp/kiosk.db|database_url: a SQLite file in /var/lib/cassetto-kiosk/
+MISTAKES
+sed -e 's#^sms_url =.*#sms_url = https://sms.example.it/send#' -e 's#^sms_sender =.*#sms_sender =#' \
+  "$work/values.conf" >"$work/mistake.conf"
+check "refused before any change: an SMS URL without a sender" bash -c "
+  '$src/scripts/provision' '$work/mistake.conf' 2>&1 | grep -qF 'sms_sender is required with sms_url' && ! dpkg-query -W cassetto-kiosk >/dev/null 2>&1"
 echo 'colour = blue' >>"$work/bad.conf"
 check "an unknown key is refused" bash -c "'$src/scripts/provision' '$work/bad.conf' 2>&1 | grep -q 'unknown key \"colour\"'"
 { sed 's/^screen = .*/screen = yes/' "$work/values.conf"; echo 'card_module = opensc'; } >"$work/bad.conf"
@@ -148,6 +171,9 @@ check "the CUPS queue exists with the URI" bash -c "lpstat -v CassettoKiosk | gr
 check "timezone Europe/Rome" bash -c "[ \"\$(readlink /etc/localtime)\" = /usr/share/zoneinfo/Europe/Rome ]"
 check "the firewall lets only the staff LAN reach the proxy's port" \
   bash -c "grep -q 'ip saddr 10.42.0.0/24 tcp dport 8443 accept' /etc/nftables.conf && grep -q 'policy drop' /etc/nftables.conf && nft -c -f /etc/nftables.conf"
+check "the technicians' network reaches SSH; on the box only the screen reaches its lane" \
+  bash -c "grep -q 'ip saddr 10.42.9.0/24 tcp dport 22 accept' /etc/nftables.conf &&
+           grep -q 'tcp dport 8079 meta skuid != { 0, kiosk-screen } reject' /etc/nftables.conf"
 check "the TLS proxy's configuration passes nginx -t" \
   bash -c "grep -q 'ssl_certificate $work/kiosk.crt' /etc/nginx/sites-available/cassetto-kiosk && nginx -t -q"
 if [ -d /run/systemd/system ]; then

@@ -3,6 +3,8 @@
 // multipart bodies that CivetWeb's own parser used to drop parts of.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "http/http_client.h"
 #include "http/raw_socket.h"
 #include "support/read_file.h"
+#include "support/temp_dir.h"
 
 using namespace kiosk;
 using namespace std::chrono_literals;
@@ -321,8 +324,10 @@ TEST_CASE("/metrics answers the box itself, and through the proxy only a technic
   // The free space where the database lives: the kiosk's own disk on SQLite;
   // PostgreSQL's disk is the database server's to watch.
   CHECK((scraped.body.find("kiosk_disk_free_bytes ") != std::string::npos) != test::onPostgres());
-  CHECK(scraped.body.find("kiosk_device_ready{device=\"printer\",status=\"not_configured\"} 0") !=
-        std::string::npos);
+  // A device's state is a value, not a label (one series per device).
+  CHECK(scraped.body.find("kiosk_device_ready{device=\"printer\"} 0") != std::string::npos);
+  CHECK(scraped.body.find("kiosk_device_configured{device=\"printer\"} 0") != std::string::npos);
+  CHECK(scraped.body.find("status=\"not_configured\"") == std::string::npos);
   const std::vector<std::string> proxied = {"X-Forwarded-For: 10.0.0.9"};
   CHECK(c.request("GET", "/metrics", "", proxied).status == 401);
   REQUIRE(c.loginStaff("sportello", "sportello-demo").status == 200);
@@ -330,6 +335,50 @@ TEST_CASE("/metrics answers the box itself, and through the proxy only a technic
   HttpClient t = kiosk.client();
   REQUIRE(t.loginStaff("tecnico", "tecnico-demo").status == 200);
   CHECK(t.request("GET", "/metrics", "", proxied).status == 200);
+}
+
+TEST_CASE("Prometheus scrapes /metrics through the proxy with the scrape token, in its conventions",
+          "[http][hardening]") {
+  // Before, /metrics through the proxy needed a technician's session, which
+  // Prometheus cannot hold.
+  test::TempDir dir;
+  const std::string token = "s3cr3t-scrape-token-0123456789";
+  std::ofstream(dir.file("metrics-token")) << token << "\n";
+  std::filesystem::create_directories(dir.file("backups/cassetto-20261204-010000"));
+  std::ofstream(dir.file("backups/cassetto-20261204-010000/manifest")) << "x";
+  TestKiosk kiosk({.configure = [&](config::Config& c) {
+    auto with = config::resolveWithText(
+        "[server]\nmetrics_token_file = " + dir.file("metrics-token") + "\n", {});
+    REQUIRE(with);
+    c.metrics_token = with->metrics_token;
+    c.backup_dir = dir.file("backups");
+  }});
+  HttpClient c = kiosk.client();
+  const std::vector<std::string> proxied = {"X-Forwarded-For: 10.0.0.9"};
+  auto with = proxied;
+  with.push_back("Authorization: Bearer " + token);
+  auto scraped = c.request("GET", "/metrics", "", with);
+  REQUIRE(scraped.status == 200);
+  for (const char* name :
+       {"process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds ", "kiosk_backup_timestamp_seconds ",
+        "kiosk_outbox_pending_rows{channel=\"pec\"} "}) {
+    INFO(name);
+    CHECK(scraped.body.find(name) != std::string::npos);
+  }
+  const auto at = scraped.body.find("\nkiosk_backup_timestamp_seconds ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoll(scraped.body.substr(at + 32)) > 1'700'000'000);
+  auto wrong = proxied;
+  wrong.push_back("Authorization: Bearer " + token + "x");
+  CHECK(c.request("GET", "/metrics", "", wrong).status == 401);
+  CHECK(c.request("GET", "/metrics", "", proxied).status == 401);
+  // A token file too short or unreadable is refused when the kiosk starts.
+  std::ofstream(dir.file("short")) << "abc\n";
+  CHECK_FALSE(
+      config::resolveWithText("[server]\nmetrics_token_file = " + dir.file("short") + "\n", {}));
+  CHECK_FALSE(
+      config::resolveWithText("[server]\nmetrics_token_file = " + dir.file("none") + "\n", {}));
 }
 
 TEST_CASE("CivetWeb's own error answers carry the kiosk's security headers", "[http][hardening]") {
