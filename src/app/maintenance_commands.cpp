@@ -152,6 +152,40 @@ int runBackup(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+namespace {
+
+// Refuses to replace `path` without --force (the kiosk must be stopped first).
+bool refusesOverwrite(const std::string& path, bool force) {
+  if (!std::filesystem::exists(path) || force) return false;
+  std::fprintf(stderr,
+               "cassetto-kiosk restore: %s exists: stop the kiosk and add --force to replace it\n",
+               path.c_str());
+  return true;
+}
+
+// Puts the backup's receipt keys that the manifest lists at `key` (and its
+// ".retired" keyring), 0600, handed to the folder's owner.
+std::error_code restoreKeys(const std::filesystem::path& dir,
+                            const std::set<std::string>& listed,
+                            const std::string& key) {
+  std::error_code ec;
+  for (const auto& [name, to] : {std::pair{std::string("receipt-key"), key},
+                                 std::pair{std::string("receipt-key.retired"), key + ".retired"}}) {
+    if (!ec && listed.count(name)) {
+      std::filesystem::copy_file(dir / name, to, std::filesystem::copy_options::overwrite_existing,
+                                 ec);
+      if (!ec) std::filesystem::permissions(to, kOwnerOnly, ec);
+    }
+  }
+  if (!ec) {
+    keepFolderOwner(key);
+    keepFolderOwner(key + ".retired");
+  }
+  return ec;
+}
+
+}  // namespace
+
 // restore DIR [--force]: checks the manifest's hashes, refuses a schema newer
 // than the program, checks the audit chain (and its signed heads with the
 // saved key) on a copy, then puts the database and the key in place. The
@@ -224,29 +258,11 @@ int runRestore(const std::vector<std::string>& args) {
       return kExitUsage;
     }
     const std::string key = receiptKeyPath(p->config);
-    if (std::filesystem::exists(key) && !p->vm["force"].as<bool>()) {
-      std::fprintf(stderr,
-                   "cassetto-kiosk restore: %s exists: stop the kiosk and add --force to replace "
-                   "it\n",
-                   key.c_str());
-      return kExitUsage;
-    }
-    std::error_code ec;
-    for (const auto& [name, to] :
-         {std::pair{std::string("receipt-key"), key},
-          std::pair{std::string("receipt-key.retired"), key + ".retired"}}) {
-      if (!ec && listed.count(name)) {
-        std::filesystem::copy_file(dir / name, to,
-                                   std::filesystem::copy_options::overwrite_existing, ec);
-        if (!ec) std::filesystem::permissions(to, kOwnerOnly, ec);
-      }
-    }
-    if (ec) {
+    if (refusesOverwrite(key, p->vm["force"].as<bool>())) return kExitUsage;
+    if (const auto ec = restoreKeys(dir, listed, key)) {
       std::fprintf(stderr, "cassetto-kiosk restore: %s\n", ec.message().c_str());
       return kExitFailure;
     }
-    keepFolderOwner(key);
-    keepFolderOwner(key + ".retired");
     std::printf(
         "restored: the receipt key %s from %s (the shared database is not in a kiosk's "
         "backup)\n",
@@ -297,13 +313,7 @@ int runRestore(const std::vector<std::string>& args) {
     }
   }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(scratch + suffix, ec);
-  if (std::filesystem::exists(db) && !p->vm["force"].as<bool>()) {
-    std::fprintf(stderr,
-                 "cassetto-kiosk restore: %s exists: stop the kiosk and add --force to replace "
-                 "it\n",
-                 db.c_str());
-    return kExitUsage;
-  }
+  if (refusesOverwrite(db, p->vm["force"].as<bool>())) return kExitUsage;
   const std::string incoming = db + ".restoring";
   std::filesystem::copy_file(dir / "kiosk.db", incoming,
                              std::filesystem::copy_options::overwrite_existing, ec);
@@ -313,22 +323,12 @@ int runRestore(const std::vector<std::string>& args) {
     ec.clear();
     std::filesystem::rename(incoming, db, ec);
   }
-  for (const auto& [name, to] :
-       {std::pair{std::string("receipt-key"), receiptKeyPath(p->config)},
-        std::pair{std::string("receipt-key.retired"), receiptKeyPath(p->config) + ".retired"}}) {
-    if (!ec && listed.count(name)) {
-      std::filesystem::copy_file(dir / name, to, std::filesystem::copy_options::overwrite_existing,
-                                 ec);
-      if (!ec) std::filesystem::permissions(to, kOwnerOnly, ec);
-    }
-  }
+  if (!ec) ec = restoreKeys(dir, listed, receiptKeyPath(p->config));
   if (ec) {
     std::fprintf(stderr, "cassetto-kiosk restore: %s\n", ec.message().c_str());
     return kExitFailure;
   }
   keepFolderOwner(db);
-  keepFolderOwner(receiptKeyPath(p->config));
-  keepFolderOwner(receiptKeyPath(p->config) + ".retired");
   std::printf("restored: %s from %s (schema %d, audit log intact)\n", db.c_str(), dir.c_str(),
               *version);
   return kExitOk;
@@ -420,14 +420,18 @@ int runMigrateDb(const std::vector<std::string>& args) {
     if (!opened) return report("migrate-db", opened.error());
     signer = std::move(*opened);
   }
+  // The chain and its signed heads: with the key file's keys when there is
+  // one, else with the keys published in the database.
+  auto verify = [&](domain::Store& store) {
+    receipts::Ed25519Verifier public_only;
+    domain::ReceiptSigner* keys = signer.get();
+    return domain::verifyAudit(store, keys ? keys : &public_only, p->config.kiosk_id);
+  };
   std::vector<domain::PublishedKey> publish;
   {
     auto source_store = storage::openStore(from);
     if (!source_store) return report("migrate-db", source_store.error());
-    receipts::Ed25519Verifier public_only;
-    auto before = domain::verifyAudit(
-        **source_store, signer ? static_cast<domain::ReceiptSigner*>(signer.get()) : &public_only,
-        p->config.kiosk_id);
+    auto before = verify(**source_store);
     if (!before) return report("migrate-db", before.error());
     if (before->first_broken) {
       std::printf("audit log of %s: BROKEN at entry %lld: %s\nnothing was copied\n", from.c_str(),
@@ -483,10 +487,7 @@ int runMigrateDb(const std::vector<std::string>& args) {
   }
   auto store = storage::openStore(to);
   if (!store) return report("migrate-db", store.error());
-  receipts::Ed25519Verifier public_only;
-  auto check = domain::verifyAudit(
-      **store, signer ? static_cast<domain::ReceiptSigner*>(signer.get()) : &public_only,
-      p->config.kiosk_id);
+  auto check = verify(**store);
   if (!check) return report("migrate-db", check.error());
   if (check->first_broken) {
     std::printf("audit log: BROKEN at entry %lld: %s\n",

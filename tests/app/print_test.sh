@@ -70,14 +70,20 @@ esac
 echo "ok - the job title carries no personal data"
 rm -f "$printed"
 
+# Sends a communication with FILE attached; prints the attachment's id.
+attach() {  # attach SUBJECT FILE
+  local sent thread
+  sent=$(curl -s -b "$work/jar" -H "X-CSRF-Token: $csrf" -F topic=rimborso -F "subject=$1" \
+    -F body=Prova -F "attachments=@$2" "$url/api/communications")
+  thread=$(echo "$sent" | sed -E 's/.*"id":([0-9]+).*/\1/')
+  curl -s -b "$work/jar" "$url/api/communications/$thread" | grep -oE '"attachments":\[\{"id":[0-9]+' |
+    grep -oE '[0-9]+$'
+}
+
 # Attachments print too: the picture on an A4 page, the PDF as it is.
 files_dir="$(dirname "$0")/../fixtures/files"
-sent=$(curl -s -b "$work/jar" -H "X-CSRF-Token: $csrf" -F topic=rimborso -F subject=Allegati \
-  -F body=Prova -F "attachments=@$files_dir/foto.png" "$url/api/communications")
-thread=$(echo "$sent" | sed -E 's/.*"id":([0-9]+).*/\1/')
-ids=$(curl -s -b "$work/jar" "$url/api/communications/$thread" | grep -oE '"attachments":\[\{"id":[0-9]+' |
-  grep -oE '[0-9]+$')
-[ -n "$ids" ] || { echo "FAIL: no attachment in thread $thread: $sent"; exit 1; }
+ids=$(attach Allegati "$files_dir/foto.png")
+[ -n "$ids" ] || { echo "FAIL: the picture was not attached"; exit 1; }
 before=$(ls "$out_dir" | wc -l)
 answer=$(curl -s -w ' %{http_code}' -b "$work/jar" -H "X-CSRF-Token: $csrf" -X POST "$url/api/attachments/$ids/print")
 case "$answer" in *' 202') ;; *) echo "FAIL: printing the picture answered $answer"; exit 1 ;; esac
@@ -101,12 +107,8 @@ echo "ok - a picture attachment printed on an A4 page"
 args=
 for _ in $(seq 30); do args="$args $files_dir/documento.pdf 1"; done
 qpdf --empty --pages $args -- "$work/trenta.pdf" 2>/dev/null
-sent=$(curl -s -b "$work/jar" -H "X-CSRF-Token: $csrf" -F topic=rimborso -F subject=Lungo \
-  -F body=Prova -F "attachments=@$work/trenta.pdf" "$url/api/communications")
-thread=$(echo "$sent" | sed -E 's/.*"id":([0-9]+).*/\1/')
-long=$(curl -s -b "$work/jar" "$url/api/communications/$thread" | grep -oE '"attachments":\[\{"id":[0-9]+' |
-  grep -oE '[0-9]+$')
-[ -n "$long" ] || { echo "FAIL: the 30-page PDF was not attached: $sent"; exit 1; }
+long=$(attach Lungo "$work/trenta.pdf")
+[ -n "$long" ] || { echo "FAIL: the 30-page PDF was not attached"; exit 1; }
 jobs_before=$(lpstat -W all -o "$queue" 2>/dev/null | wc -l)
 answer=$(curl -s -w ' %{http_code}' -b "$work/jar" -H "X-CSRF-Token: $csrf" -X POST "$url/api/attachments/$long/print")
 case "$answer" in *'"too_many_pages"'*'30 pagine'*' 422') ;; *)
