@@ -54,7 +54,10 @@ set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, curl, poppler-utils")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "cage, chromium, cups, cups-client, sane-utils, systemd-timesyncd")
+# What a kiosk itself uses: the screen (cage, chromium), the printer's CUPS and
+# the clock. The program links libcups and libsane itself; scanimage and the
+# lp commands are a technician's to add.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "cage, chromium, cups, systemd-timesyncd")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nginx-light | stunnel4, nftables")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${KIOSK_PKG}/conffiles ${KIOSK_PKG}/preinst ${KIOSK_PKG}/postinst ${KIOSK_PKG}/prerm
