@@ -53,7 +53,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, curl, poppler-utils")
+# fonts-liberation2: Liberation Sans has Helvetica's and Arial's metrics, so
+# the kiosk's own PDF viewer lays the receipt's base-14 text out as printed.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, curl, poppler-utils, fonts-liberation2")
 # What a kiosk itself uses: the screen (cage, chromium), the printer's CUPS and
 # the clock. The program links libcups and libsane itself; scanimage and the
 # lp commands are a technician's to add.

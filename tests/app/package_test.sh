@@ -52,6 +52,12 @@ check "Depends lists the runtime libraries" \
 
 # 2. Install for real.
 check "dpkg installs it" dpkg -i "$deb"
+# The receipt's base-14 Helvetica is not embedded: the kiosk's viewer puts a
+# font with Helvetica's metrics in its place (Arial, as PDFium asks, too), not
+# a wider one that pushes the text past the margin.
+check "the kiosk has fonts with Helvetica's metrics (fonts-liberation2)" bash -c "
+  fc-match -f '%{family}' Arial | grep -q 'Liberation Sans' &&
+  fc-match -f '%{family}' Helvetica | grep -qE 'Nimbus Sans|Liberation Sans|TeX Gyre Heros'"
 check "system user cassetto and the screen's kiosk-screen exist" \
   bash -c "id cassetto >/dev/null && id kiosk-screen >/dev/null && [ \"\$(getent passwd cassetto | cut -d: -f7)\" = /usr/sbin/nologin ]"
 check "/var/lib/cassetto-kiosk is 0700 cassetto:cassetto" \
