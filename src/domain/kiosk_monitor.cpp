@@ -108,7 +108,8 @@ Result<SelftestResult> KioskMonitor::selftest(std::vector<SelftestCheck> more) {
     }
     r.checks.push_back(std::move(database));
   }
-  SelftestCheck storage{"storage", true, true, "spazio libero sufficiente"};
+  // On PostgreSQL the disk is the database server's, not measured from here.
+  SelftestCheck storage{"storage", true, true, "il disco è quello del server del database"};
   if (auto free = store_.freeBytes()) {
     storage.detail = std::to_string(*free >> 20) + " MB liberi (riserva " +
                      std::to_string(options_.min_free_bytes >> 20) + " MB)";
