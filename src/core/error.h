@@ -36,7 +36,7 @@ struct Error {
 
   ErrorCode code = ErrorCode::kInternal;
   std::string reason = "internal";  // stable snake_case code for clients
-  std::string message = "Si è verificato un errore interno. Riprovare più tardi.";
+  std::string message = "Si è verificato un errore interno. Riprovi più tardi.";
   std::string detail;   // technical detail for the log, never shown
   int tries_left = -1;  // where the error counts tries (a card's PIN): how many are left
 

@@ -23,7 +23,7 @@ struct InfoDeleter {
 
 Error printerUnavailable(const std::string& detail) {
   Error e = Error::unavailable("printer_unavailable",
-                               "La stampante non è disponibile. Rivolgersi allo sportello per la "
+                               "La stampante non è disponibile. Si rivolga allo sportello per la "
                                "stampa della ricevuta.");
   e.detail = detail;
   return e;

@@ -18,7 +18,7 @@ namespace {
 
 Error unavailable(const std::string& detail) {
   Error e = Error::unavailable("scanner_unavailable",
-                               "Lo scanner non è disponibile. Rivolgersi allo sportello.");
+                               "Lo scanner non è disponibile. Si rivolga allo sportello.");
   e.detail = detail;
   return e;
 }
@@ -177,7 +177,7 @@ Result<domain::ScannedDocument> SaneScanner::scan(int pages, bool ask_between) {
   std::unique_lock lock(busy_, std::try_to_lock);
   if (!lock.owns_lock()) {
     return fail(Error::conflict("scanner_busy",
-                                "Lo scanner è già in uso: attendere la fine della scansione."));
+                                "Lo scanner è già in uso: attenda la fine della scansione."));
   }
   cancel_ = false;
   {
@@ -302,7 +302,7 @@ Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_betwee
     return fail(
         Error::invalid("scan_too_large",
                        "La scansione non entra nel limite di 1 MB nemmeno a qualità ridotta: "
-                       "scansionare meno pagine alla volta."));
+                       "scansioni meno pagine alla volta."));
   }
   return std::move(*doc);
 }

@@ -54,7 +54,7 @@ Result<std::string> checkBody(const std::string& raw) {
 
 Error closedError() {
   return Error::conflict("closed",
-                         "La comunicazione è chiusa: per un nuovo argomento inviare una nuova "
+                         "La comunicazione è chiusa: per un nuovo argomento invii una nuova "
                          "comunicazione.");
 }
 
@@ -195,7 +195,7 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   if (box == Box::kSent && (!*contacts || (*contacts)->contacts.pec.empty())) {
     return fail(Error::invalid("pec_required",
                                "Per inviare una comunicazione serve una PEC nei contatti: "
-                               "aggiungerla nella sezione Contatti."));
+                               "la aggiunga nella sezione Contatti."));
   }
   const int year = romeTime(now).year;
   auto seq = tx.nextProtocolNumber(year);
@@ -465,7 +465,7 @@ Result<CommPage> CommunicationService::queue(const Session& staff, CommFilter fi
   filter.q = validate::trim(filter.q);
   if (!filter.q.empty() && searchTerms(filter.q).kind == SearchTerms::Kind::kNone) {
     return fail(Error::invalid("search_too_short",
-                               "Per cercare scrivere almeno 3 lettere o cifre (cifre del "
+                               "Per cercare scriva almeno 3 lettere o cifre (cifre del "
                                "protocollo, l'inizio del codice fiscale, del cognome o di una "
                                "parola dell'oggetto)."));
   }

@@ -99,8 +99,8 @@ Result<ContactsVersion> ContactsService::update(std::int64_t professional_id,
   const int in_force = *now_in_force ? (*now_in_force)->version : 0;
   if (input.version && *input.version != in_force) {
     return fail(Error::conflict("version_conflict",
-                                "I contatti sono stati modificati nel frattempo. Ricaricare la "
-                                "pagina e riprovare."));
+                                "I contatti sono stati modificati nel frattempo. Ricarichi la "
+                                "pagina e riprovi."));
   }
   auto saved = (*tx)->addContactsVersion(professional_id, *contacts, ContactsSource::kProfessional,
                                          clock_.nowSeconds());

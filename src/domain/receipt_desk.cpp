@@ -45,8 +45,8 @@ Result<int> ReceiptDesk::submit(const Session& who,
   std::lock_guard lock(jobs_mutex_);
   if (auto it = last_job_.find(who.id); it != last_job_.end() && printer_.jobActive(it->second)) {
     return fail(Error::conflict("print_in_progress",
-                                "Una stampa è già in corso: attendere che esca dalla stampante, "
-                                "poi riprovare."));
+                                "Una stampa è già in corso: attenda che esca dalla stampante, "
+                                "poi riprovi."));
   }
   auto pages = printer_.pages(pdf);
   if (!pages) return fail(pages.error());
@@ -55,7 +55,7 @@ Result<int> ReceiptDesk::submit(const Session& who,
                              "Il documento ha " + std::to_string(*pages) +
                                  " pagine: al chiosco se ne stampano al massimo " +
                                  std::to_string(max_pages_) +
-                                 " per volta. Per stampare tutto rivolgersi allo sportello.");
+                                 " per volta. Per stamparlo tutto si rivolga allo sportello.");
     e.detail = std::to_string(*pages) + " pages, limit " + std::to_string(max_pages_);
     return fail(std::move(e));
   }

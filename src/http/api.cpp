@@ -92,7 +92,7 @@ class Handlers {
       result = d_.auth.loginStaff(*user, *password);
     } else {
       return Response::error(422, "invalid_credentials",
-                             "Inserire codice fiscale e PIN, oppure nome utente e password.");
+                             "Inserisca codice fiscale e PIN, oppure nome utente e password.");
     }
     if (!result) {
       if (result.error().code == ErrorCode::kInternal ||

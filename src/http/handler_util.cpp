@@ -35,7 +35,7 @@ std::expected<domain::Session, Response> Guard::check(
   }
   if (changesState(req.method) && !sameSecret(req.header("X-CSRF-Token"), session->csrf_token)) {
     return std::unexpected(
-        Response::error(403, "csrf", "Richiesta non valida: ricaricare la pagina e riprovare."));
+        Response::error(403, "csrf", "Richiesta non valida: ricarichi la pagina e riprovi."));
   }
   return *session;
 }

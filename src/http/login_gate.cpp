@@ -25,7 +25,7 @@ Result<LoginGate::Ticket> LoginGate::admit(const std::string& client, int& retry
     retry_after = static_cast<int>(
         std::chrono::ceil<std::chrono::seconds>(times.front() + kWindow - now).count());
     return fail({ErrorCode::kTooMany, "too_many_attempts",
-                 "Troppi tentativi di accesso da questa postazione. Riprovare tra " +
+                 "Troppi tentativi di accesso da questa postazione. Riprovi tra " +
                      std::to_string(retry_after) + " secondi."});
   }
   times.push_back(now);
@@ -36,7 +36,7 @@ Result<LoginGate::Ticket> LoginGate::admit(const std::string& client, int& retry
     }
   }
   const Error busy = Error::unavailable(
-      "server_busy", "Il servizio è momentaneamente occupato. Riprovare tra qualche secondo.");
+      "server_busy", "Il servizio è momentaneamente occupato. Riprovi tra qualche secondo.");
   if (running_ >= concurrent_) {
     if (waiting_ >= 2 * concurrent_) return fail(busy);
     ++waiting_;

@@ -309,10 +309,10 @@ Error bodyError(BodyEnd end, bool multipart) {
                                "La richiesta è troppo grande per essere accettata."};
     case BodyEnd::kTooSlow:
       return {ErrorCode::kTimeout, "request_timeout",
-              "La richiesta è arrivata troppo lentamente. Riprovare."};
+              "La richiesta è arrivata troppo lentamente. Riprovi."};
     case BodyEnd::kBusy:
       return Error::unavailable("server_busy",
-                                "Il servizio è momentaneamente occupato. Riprovare tra poco.");
+                                "Il servizio è momentaneamente occupato. Riprovi tra poco.");
     default:
       return Error{};
   }
@@ -576,7 +576,7 @@ int Server::handle(mg_connection* conn) {
   if (draining_) {
     const Request none;
     Response res =
-        Response::error(503, "shutting_down", "Servizio in riavvio. Riprovare tra poco.");
+        Response::error(503, "shutting_down", "Servizio in riavvio. Riprovi tra poco.");
     res.header("Connection", "close");
     forceClose(conn);
     send(conn, none, res);

@@ -18,7 +18,7 @@ namespace kiosk::storage {
 // The database is momentarily taken (lock or pool): 503, try again soon.
 inline Error databaseBusy(std::string detail) {
   Error e = Error::unavailable("database_busy",
-                               "Il sistema è momentaneamente occupato. Riprovare tra poco.");
+                               "Il sistema è momentaneamente occupato. Riprovi tra poco.");
   e.detail = std::move(detail);
   return e;
 }

@@ -111,9 +111,17 @@ for (const [name, viewport] of [['portrait', { width: 1080, height: 1920 }], ['l
       for (let i = 1; i <= 3; i++) {
         await typeOsk(page, 'input[name=pin]', `0000000${i}`);
         await scrollAboveKeyboard(page, '#login');
+        // What the page saw of the touch, told if it sends nothing (seen once under load).
+        await page.evaluate(() => {
+          window.__ev = [];
+          for (const t of ['pointerdown', 'pointerup', 'mousedown', 'click', 'focusin', 'scroll', 'touchstart', 'touchend']) {
+            document.addEventListener(t, (e) => window.__ev.push(`${t}:${e.target && (e.target.id || e.target.tagName)}:${Math.round(performance.now())}:${window.scrollY}`), true);
+          }
+        });
+        const at = await page.$eval('#login', (el) => { const r = el.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2, window.scrollY]; });
         const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/session'), { timeout: 3000 })
-          .catch(() => assert.fail(`touch ${i} on "Accedi" sent nothing`));
-        await tapAt(page, '#login');
+          .catch(async () => assert.fail(`touch ${i} on "Accedi" sent nothing; at ${at}; events ${await page.evaluate(() => window.__ev.join(' | '))}; now ${await page.$eval('#login', (el) => { const r = el.getBoundingClientRect(); return [r.x, r.y, r.width, r.height, el.disabled, window.scrollY]; })}`));
+        await page.touchscreen.tap(at[0], at[1]);
         await sent;
         // The answer is on the screen (the tries left) before the next PIN is typed.
         await page.waitForFunction((left) => (document.querySelector('.kiosk-error')?.textContent || '')

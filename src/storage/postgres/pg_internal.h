@@ -39,7 +39,7 @@ inline constexpr std::int32_t kMigrationLockObject = 1;
 inline Error databaseUnavailable(std::string detail) {
   Error e = Error::unavailable(
       "database_unavailable",
-      "L'archivio dati comune non è raggiungibile in questo momento. Riprovare tra poco; se il "
+      "L'archivio dati comune non è raggiungibile in questo momento. Riprovi tra poco; se il "
       "problema continua, si rivolga al personale dello sportello.");
   e.detail = std::move(detail);
   return e;

@@ -21,7 +21,7 @@ export function csrf() { return csrfToken; }
 export function onSessionLost(fn) { onUnauthenticated = fn; }
 export function onServerContact(fn) { onActivity = fn; }
 
-const GENERIC = 'Servizio momentaneamente non disponibile. Riprovare tra poco.';
+const GENERIC = 'Servizio momentaneamente non disponibile. Riprovi tra poco.';
 
 async function parse(res) {
   const text = await res.text();

@@ -586,7 +586,7 @@ const pick = (re, text, fallback = '') => ((text || '').match(re) || [])[1] || f
 const serverEn = {
   network: () => 'The service is not available right now. Please try again shortly.',
   invalid_credentials: (m) => {
-    if (/Inserire/.test(m)) return 'Enter the tax code and PIN, or the user name and password.';
+    if (/Inserisca/.test(m)) return 'Enter the tax code and PIN, or the user name and password.';
     const who = /Nome utente/.test(m) ? 'Wrong user name or password: please check them and try again.'
       : 'Wrong tax code or PIN: please check them and try again.';
     const left = /Resta 1 /.test(m) ? '1' : pick(/Restano (\d+)/, m);
