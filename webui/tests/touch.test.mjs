@@ -107,6 +107,9 @@ for (const [name, viewport] of [['portrait', { width: 1080, height: 1920 }], ['l
     const kiosk = await startKiosk();
     try {
       const page = await openPage(browser, kiosk.url, viewport);
+      // The page never scrolls by animation: a touch during one only stops it
+      // (no click), and a wrong PIN's error scrolled into view smoothly.
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).scrollBehavior), 'auto');
       await typeOsk(page, 'input[name=codice_fiscale]', 'RSSMRA80A01H501U');
       for (let i = 1; i <= 3; i++) {
         await typeOsk(page, 'input[name=pin]', `0000000${i}`);
