@@ -69,6 +69,7 @@ database_url = /var/lib/cassetto-kiosk/kiosk.db
 verify_url = https://sede-0042.inps.example.it/verifica
 printer_uri = cups-pdf:/
 printer_model = lsb/usr/cups-pdf/CUPS-PDF_opt.ppd
+printer_driver = printer-driver-cups-pdf
 scanner_device = test
 mail_url =
 mail_from =
