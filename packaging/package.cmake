@@ -26,6 +26,10 @@ install(FILES ${KIOSK_FW}/systemd/cassetto-kiosk.service
 install(FILES ${KIOSK_FW}/usb/99-cassetto-usb.rules DESTINATION /lib/udev/rules.d)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${KIOSK_PKG}/copyright
         DESTINATION share/doc/cassetto-kiosk)
+# Provisioning travels with the package: the script and its example values.
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/provision DESTINATION share/cassetto-kiosk)
+install(FILES ${KIOSK_FW}/provision/branch-kiosk.conf ${KIOSK_FW}/provision/staff-server.conf
+        DESTINATION share/doc/cassetto-kiosk/examples)
 # Debian wants the changelog compressed with gzip -9n.
 set(KIOSK_CHANGELOG_GZ ${PROJECT_BINARY_DIR}/changelog.gz)
 add_custom_command(OUTPUT ${KIOSK_CHANGELOG_GZ}

@@ -52,6 +52,10 @@ check "Depends lists the runtime libraries" \
 
 # 2. Install for real.
 check "dpkg installs it" dpkg -i "$deb"
+check "provisioning and its example values come with the package" bash -c "
+  test -x /usr/share/cassetto-kiosk/provision &&
+  test -f /usr/share/doc/cassetto-kiosk/examples/branch-kiosk.conf &&
+  /usr/share/cassetto-kiosk/provision /nonexistent.conf 2>&1 | grep -q 'provision'"
 # The receipt's base-14 Helvetica is not embedded: the kiosk's viewer puts a
 # font with Helvetica's metrics in its place (Arial, as PDFium asks, too), not
 # a wider one that pushes the text past the margin.
