@@ -36,9 +36,10 @@ struct Fd {
 };
 
 Error gone(const std::string& detail) {
-  Error e = Error::unavailable("usb_unavailable",
-                               "La chiavetta USB non è leggibile o è stata rimossa. La reinserisca e "
-                               "riprovi.");
+  Error e =
+      Error::unavailable("usb_unavailable",
+                         "La chiavetta USB non è leggibile o è stata rimossa. La reinserisca e "
+                         "riprovi.");
   e.detail = detail;
   return e;
 }

@@ -118,7 +118,8 @@ class ReceiptHandlers {
     std::string verdict;
     if (record.empty()) {
       verdict =
-          "<p>Inserisca il codice di verifica stampato sulla ricevuta (il testo del codice QR).</p>";
+          "<p>Inserisca il codice di verifica stampato sulla ricevuta (il testo del codice "
+          "QR).</p>";
     } else {
       auto check = d_.receipts.verify(record);
       if (!check) return errorResponse(check.error());

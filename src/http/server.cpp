@@ -575,8 +575,7 @@ int Server::handle(mg_connection* conn) {
   ++in_flight_;
   if (draining_) {
     const Request none;
-    Response res =
-        Response::error(503, "shutting_down", "Servizio in riavvio. Riprovi tra poco.");
+    Response res = Response::error(503, "shutting_down", "Servizio in riavvio. Riprovi tra poco.");
     res.header("Connection", "close");
     forceClose(conn);
     send(conn, none, res);
