@@ -251,7 +251,7 @@ class CommHandlers {
   Response printAttachment(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return s.error();
-    auto f = attachmentRoute(req);
+    auto f = attachmentOf(req, *s);
     if (!f) return f.error();
     if (auto refused = kioskScreenOnly(req)) return *refused;
     return respond(d_.receipt_desk.printAttachment(*s, *f), [](int job) {
@@ -319,9 +319,15 @@ class CommHandlers {
   std::expected<domain::StoredFile, Response> attachmentRoute(Request& req) {
     auto s = guard_.check(req, {Role::kProfessional, Role::kStaff});
     if (!s) return std::unexpected(s.error());
+    return attachmentOf(req, *s);
+  }
+
+  // The attachment of the route's id that session `s` may read; 404 otherwise.
+  std::expected<domain::StoredFile, Response> attachmentOf(const Request& req,
+                                                           const domain::Session& s) {
     auto id = idParam(req, "id");
     if (!id) return std::unexpected(errorResponse(Error::notFound("Allegato non trovato.")));
-    auto f = d_.communications.attachment(*s, *id);
+    auto f = d_.communications.attachment(s, *id);
     if (!f) return std::unexpected(errorResponse(f.error()));
     return std::move(*f);
   }
