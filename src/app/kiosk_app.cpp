@@ -307,12 +307,9 @@ std::string receiptKeyPath(const config::Config& config) {
   return db + ".receipt-key";
 }
 
-Status publishReceiptKeys(domain::Store& store,
-                          const receipts::Ed25519Signer& signer,
-                          const std::string& kiosk_id) {
-  auto tx = store.begin(domain::TxMode::kWrite);
-  if (!tx) return fail(tx.error());
-  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+std::vector<domain::PublishedKey> publicKeysOf(const receipts::Ed25519Signer& signer,
+                                               const std::string& kiosk_id,
+                                               std::int64_t now) {
   std::vector<domain::PublishedKey> keys;
   for (const auto& line : signer.retired()) {  // "KEYID PUBLICHEX"
     const auto space = line.find(' ');
@@ -321,7 +318,15 @@ Status publishReceiptKeys(domain::Store& store,
     }
   }
   keys.push_back({signer.keyId(), kiosk_id, signer.publicKeyHex(), now});
-  for (const auto& k : keys) {
+  return keys;
+}
+
+Status publishReceiptKeys(domain::Store& store,
+                          const receipts::Ed25519Signer& signer,
+                          const std::string& kiosk_id) {
+  auto tx = store.begin(domain::TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  for (const auto& k : publicKeysOf(signer, kiosk_id, std::time(nullptr))) {
     if (auto st = (*tx)->publishReceiptKey(k); !st) return st;
   }
   return (*tx)->commit();

@@ -143,6 +143,11 @@ class KioskApp {
 // The receipt key's path: the configured one, or "<database>.receipt-key".
 std::string receiptKeyPath(const config::Config& config);
 
+// The public halves of the keyring's keys, retired ones first, as `kiosk_id`'s.
+std::vector<domain::PublishedKey> publicKeysOf(const receipts::Ed25519Signer& signer,
+                                               const std::string& kiosk_id,
+                                               std::int64_t now);
+
 // Publishes the public halves of the kiosk's receipt key and of its retired
 // keys in the database, so that every desk on a shared database verifies
 // what this kiosk signed. The private key stays in its file.

@@ -445,17 +445,7 @@ int runMigrateDb(const std::vector<std::string>& args) {
       if (!held) return report("migrate-db", held.error());
       std::set<std::string> known;
       for (const auto& k : *held) known.insert(k.key_id);
-      const auto now = static_cast<std::int64_t>(std::time(nullptr));
-      std::vector<domain::PublishedKey> in_file;
-      for (const auto& line : signer->retired()) {  // "KEYID PUBLICHEX"
-        const auto space = line.find(' ');
-        if (space != std::string::npos) {
-          in_file.push_back(
-              {line.substr(0, space), p->config.kiosk_id, line.substr(space + 1), now});
-        }
-      }
-      in_file.push_back({signer->keyId(), p->config.kiosk_id, signer->publicKeyHex(), now});
-      for (auto& k : in_file) {
+      for (auto& k : publicKeysOf(*signer, p->config.kiosk_id, std::time(nullptr))) {
         if (known.contains(k.key_id)) continue;
         if (p->vm["trust-key"].as<bool>()) {
           std::printf("receipt key %s: only in the key file, published (--trust-key)\n",
