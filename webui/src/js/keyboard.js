@@ -174,27 +174,39 @@ function hideUnlessTyping() {
 // pointerup first, and only after the finger lifts the compatibility
 // mousedown (which moves the focus), mouseup and click: the keyboard must not
 // close, and the page must not move, before that click has landed.
+// Each tap has a number, and a timer set for one tap cannot end the next: on
+// a busy box Chromium runs input before timers, so the previous key's
+// "end of tap" could run after the next finger went down, and the keyboard
+// then closed under it (the page moved and the click landed beside "Accedi").
 let tapping = false;
+let tapSeq = 0;
 let tapTimer = 0;
 
-function endTap() {
+function endTap(seq) {
+  if (seq !== tapSeq || !tapping) return;
   clearTimeout(tapTimer);
-  if (!tapping) return;
   tapping = false;
   if (target && document.activeElement !== target) hideUnlessTyping();
 }
 
 export function initKeyboard() {
   panel = document.getElementById('osk');
-  document.addEventListener('pointerdown', () => { tapping = true; clearTimeout(tapTimer); }, true);
+  document.addEventListener('pointerdown', () => { tapSeq += 1; tapping = true; clearTimeout(tapTimer); }, true);
   // A lift with no click after it (a swipe, a long press) ends the tap too,
   // after a while: on a busy box the click comes late (700 ms was seen too
   // short under load, and the keyboard then closed under the finger's click).
-  const up = () => { clearTimeout(tapTimer); tapTimer = setTimeout(endTap, 2000); };
+  const up = () => {
+    const seq = tapSeq;
+    clearTimeout(tapTimer);
+    tapTimer = setTimeout(() => endTap(seq), 2000);
+  };
   document.addEventListener('pointerup', up, true);
   document.addEventListener('pointercancel', up, true);
   // After the click's own handlers have run on the unmoved page.
-  document.addEventListener('click', () => { if (tapping) setTimeout(endTap, 0); }, true);
+  document.addEventListener('click', () => {
+    const seq = tapSeq;
+    if (tapping) setTimeout(() => endTap(seq), 0);
+  }, true);
   document.addEventListener('focusin', (e) => {
     if (e.target instanceof HTMLElement && e.target.dataset.osk) {
       show(e.target);
@@ -205,7 +217,7 @@ export function initKeyboard() {
   document.addEventListener('focusout', (e) => {
     if (e.target === target && !(e.relatedTarget && e.relatedTarget.dataset && e.relatedTarget.dataset.osk)) {
       // A tap elsewhere closes it once the tap has landed; the next field reopens it.
-      if (!tapping) setTimeout(hideUnlessTyping, 0);
+      if (!tapping) setTimeout(() => { if (!tapping) hideUnlessTyping(); }, 0);
     }
   });
   window.addEventListener('resize', () => { if (target) keepVisible(target); });
