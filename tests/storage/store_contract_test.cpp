@@ -48,6 +48,28 @@ TEST_CASE("store: a second professional with the same codice fiscale is refused"
   CHECK_FALSE(tx->insertProfessional(person("RSSMRA80A01H501U", "Altro"), 2));
 }
 
+// PostgreSQL: a statement's PREPARE stays on the server when its first run
+// fails (a rollback does not undo it); naming the next new statement after
+// the count of those that succeeded then reused that name, and every new
+// statement on the connection failed with 42P05 for its life.
+TEST_CASE("store: a statement whose first run fails leaves the connection able to prepare others",
+          "[store]") {
+  Engine e;
+  REQUIRE(e.db.exec("INSERT INTO professionals (codice_fiscale, surname, name, created_at, updated_at) "
+                    "VALUES ('RSSMRA80A01H501U', 'Rossi', 'Mario', 1, 1)") == "");
+  {
+    auto tx = e.write();
+    CHECK_FALSE(tx->insertProfessional(person("RSSMRA80A01H501U", "Altro"), 2));  // its first run
+  }
+  // The pool hands back the same connection; each statement below is new to it.
+  auto tx = e.write();
+  REQUIRE(tx->insertProfessional(person("GRCFNC70D52L219G", "Greco"), 3));
+  REQUIRE(tx->commit());
+  auto r = e.read();
+  REQUIRE(*r->findProfessional("GRCFNC70D52L219G"));
+  REQUIRE(*r->findProfessional("RSSMRA80A01H501U"));
+}
+
 TEST_CASE("store: contact versions are kept, the newest is in force, each is found by id",
           "[store]") {
   Engine e;

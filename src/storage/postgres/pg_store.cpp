@@ -97,7 +97,9 @@ Result<PgResult> PgConnection::run(const std::string& sql,
   if (auto st = settle(); !st) return fail(st.error());
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    return pipelined(sql, "k" + std::to_string(prepared_.size()), true, params, result_format);
+    // A fresh name each try: a PREPARE stays on the server even when the
+    // statement's first run fails, and a reused name would fail with 42P05.
+    return pipelined(sql, "k" + std::to_string(names_++), true, params, result_format);
   }
   if (!begin_.empty()) return pipelined(sql, it->second, false, params, result_format);
   const auto a = params.arrays();
@@ -132,6 +134,7 @@ Result<PgResult> PgConnection::pipelined(const std::string& sql,
   }
   const int commands = (begin ? 1 : 0) + (prepare ? 1 : 0) + 1;
   std::optional<Error> error;
+  bool parsed = false;  // the PREPARE succeeded (it outlives a failed run)
   PgResult answer(nullptr);
   const auto until = deadline();
   // Each command's answer is followed by a NULL; the sync's answer ends it.
@@ -154,6 +157,7 @@ Result<PgResult> PgConnection::pipelined(const std::string& sql,
         status != PGRES_PIPELINE_ABORTED && !error) {
       error = pgError(conn_, r, sql);
     }
+    if (prepare && ended == commands - 2 && status == PGRES_COMMAND_OK) parsed = true;
     if (ended == commands - 1) {
       answer = PgResult(r);
     } else {
@@ -161,12 +165,12 @@ Result<PgResult> PgConnection::pipelined(const std::string& sql,
     }
   }
   if (PQexitPipelineMode(conn_) != 1) poisoned_ = true;
+  if (parsed) prepared_.emplace(sql, name);
   if (error) return fail(std::move(*error));
   if (!answer.get()) {
     poisoned_ = true;
     return fail(pgError(conn_, nullptr, sql));
   }
-  if (prepare) prepared_.emplace(sql, name);
   return answer;
 }
 
