@@ -261,12 +261,9 @@ void KioskApp::stop() {
 }
 
 void KioskApp::anchorAudit() {
-  auto tx = ports_.store->begin(domain::TxMode::kWrite);
-  if (!tx) return;
-  auto head = domain::anchorAudit(**tx, *ports_.signer, config_.kiosk_id, clock_.nowSeconds());
-  if (!head || !(*tx)->commit()) {
-    log::warn("audit_anchor_failed", {{"detail", head ? "commit" : head.error().detail}});
-  }
+  // Logged (audit_anchor_failed) and counted in /metrics when it fails.
+  (void)domain::anchorAuditNow(*ports_.store, *ports_.signer, config_.kiosk_id, clock_.nowSeconds(),
+                               "periodic");
 }
 
 void KioskApp::heartbeat() {
@@ -289,13 +286,16 @@ void KioskApp::sweepSessions() {
   // still ends each one on its monotonic idle time when it is next used).
   const std::int64_t step =
       std::max<std::int64_t>(0, (now - clock_.monotonicSeconds()) - wall_minus_mono_);
+  const auto failed = [](const Error& e) {
+    log::warn("session_sweep_failed", {{"reason", e.reason}, {"detail", e.detail}});
+  };
   auto tx = ports_.store->begin(domain::TxMode::kWrite);
-  if (!tx) return;
+  if (!tx) return failed(tx.error());
   auto n = (*tx)->deleteExpiredSessions(now - config_.auth.idle_timeout_seconds - step,
                                         now - config_.auth.absolute_lifetime_seconds - step);
-  if (n && (*tx)->commit() && *n > 0) {
-    log::info("sessions_expired", {{"count", std::to_string(*n)}});
-  }
+  if (!n) return failed(n.error());
+  if (auto st = (*tx)->commit(); !st) return failed(st.error());
+  if (*n > 0) log::info("sessions_expired", {{"count", std::to_string(*n)}});
 }
 
 std::string receiptKeyPath(const config::Config& config) {

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/json_writer.h"
@@ -53,15 +55,34 @@ void write(std::string_view level, std::string_view event, std::initializer_list
   }
 }
 
+// Warn and error lines by (level, event): rare, so one mutex is enough.
+std::mutex g_counts_mutex;
+std::map<std::pair<std::string, std::string>, std::uint64_t, std::less<>> g_counts;
+
+void count(std::string_view level, std::string_view event) {
+  const std::lock_guard lock(g_counts_mutex);
+  ++g_counts[{std::string(level), std::string(event)}];
+}
+
 }  // namespace
+
+std::vector<EventCount> eventCounts() {
+  const std::lock_guard lock(g_counts_mutex);
+  std::vector<EventCount> out;
+  out.reserve(g_counts.size());
+  for (const auto& [key, n] : g_counts) out.push_back({key.first, key.second, n});
+  return out;
+}
 
 void info(std::string_view event, std::initializer_list<Field> fields) {
   if (!g_quiet) write("info", event, fields);
 }
 void warn(std::string_view event, std::initializer_list<Field> fields) {
+  count("warn", event);
   write("warn", event, fields);
 }
 void error(std::string_view event, std::initializer_list<Field> fields) {
+  count("error", event);
   write("error", event, fields);
 }
 void setQuiet(bool quiet) { g_quiet = quiet; }

@@ -27,17 +27,17 @@ std::string auditAnchorText(const AuditAnchor& a) {
   return "CKA1;" + a.kiosk_id + ";" + rest;
 }
 
-Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
-                                             ReceiptSigner& signer,
-                                             const std::string& kiosk_id,
-                                             std::int64_t now) {
+Result<Anchoring> anchorAudit(Transaction& tx,
+                              ReceiptSigner& signer,
+                              const std::string& kiosk_id,
+                              std::int64_t now) {
   auto head = tx.auditHead();
   if (!head) return fail(head.error());
-  if (!*head) return head;
+  if (!*head) return Anchoring{};
   auto last = tx.lastAuditAnchor();
   if (!last) return fail(last.error());
   if (*last && (*last)->head.id == (*head)->id && (*last)->head.hash == (*head)->hash) {
-    return head;
+    return Anchoring{*head, std::nullopt};
   }
   auto seq = tx.nextAnchorSeq(kiosk_id);
   if (!seq) return fail(seq.error());
@@ -48,16 +48,36 @@ Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
   a.seq = *seq;
   a.signature = signer.sign(auditAnchorText(a));
   if (auto st = tx.appendAuditAnchor(a); !st) return fail(st.error());
-  // Off the box too: the journal forwards this line (and a shared database
-  // keeps the anchor on another machine), so a rewrite of this kiosk's file
-  // cannot also rewrite what others hold.
-  log::info("audit_anchor", {{"kiosk_id", kiosk_id},
-                             {"at", std::to_string(now)},
-                             {"head_id", std::to_string(a.head.id)},
-                             {"head_hash", a.head.hash},
-                             {"seq", std::to_string(a.seq)},
-                             {"signature", a.signature}});
-  return head;
+  return Anchoring{*head, std::move(a)};
+}
+
+Result<std::optional<AuditHead>> anchorAuditNow(Store& store,
+                                                ReceiptSigner& signer,
+                                                const std::string& kiosk_id,
+                                                std::int64_t now,
+                                                std::string_view what) {
+  const auto failed = [&](const Error& e) -> Result<std::optional<AuditHead>> {
+    log::warn("audit_anchor_failed",
+              {{"for", std::string(what)}, {"reason", e.reason}, {"detail", e.detail}});
+    return fail(e);
+  };
+  auto tx = store.begin(TxMode::kWrite);
+  if (!tx) return failed(tx.error());
+  auto done = anchorAudit(**tx, signer, kiosk_id, now);
+  if (!done) return failed(done.error());
+  if (auto st = (*tx)->commit(); !st) return failed(st.error());
+  if (const auto& a = done->written) {
+    // Off the box too: the journal forwards this line (and a shared database
+    // keeps the anchor on another machine), so a rewrite of this kiosk's
+    // file cannot also rewrite what others hold.
+    log::info("audit_anchor", {{"kiosk_id", kiosk_id},
+                               {"at", std::to_string(a->at)},
+                               {"head_id", std::to_string(a->head.id)},
+                               {"head_hash", a->head.hash},
+                               {"seq", std::to_string(a->seq)},
+                               {"signature", a->signature}});
+  }
+  return done->head;
 }
 
 Result<bool> verifyInFleet(Transaction& tx,

@@ -32,12 +32,29 @@ struct AuditCheck {
 // The text an anchor's signature covers.
 std::string auditAnchorText(const AuditAnchor& a);
 
+// What anchoring did: the head (nullopt for an empty log) and the anchor it
+// wrote (nullopt when the newest anchor already named that head).
+struct Anchoring {
+  std::optional<AuditHead> head;
+  std::optional<AuditAnchor> written;
+};
+
 // Signs the chain's current head in `tx` unless the newest anchor already
-// names it. Returns the head (nullopt for an empty log).
-Result<std::optional<AuditHead>> anchorAudit(Transaction& tx,
-                                             ReceiptSigner& signer,
-                                             const std::string& kiosk_id,
-                                             std::int64_t now);
+// names it. The caller commits, then journals what was written.
+Result<Anchoring> anchorAudit(Transaction& tx,
+                              ReceiptSigner& signer,
+                              const std::string& kiosk_id,
+                              std::int64_t now);
+
+// The same in a transaction of its own, committed; the anchor's journal line
+// (forwarded off the box) is written only once it is committed. A failure
+// (begin, anchoring or commit) is logged as `audit_anchor_failed` with
+// `what` (the periodic anchor, a receipt) and returned.
+Result<std::optional<AuditHead>> anchorAuditNow(Store& store,
+                                                ReceiptSigner& signer,
+                                                const std::string& kiosk_id,
+                                                std::int64_t now,
+                                                std::string_view what);
 
 // True when `signature` over `message` is by one of this kiosk's keys, or by a
 // public key another kiosk published in the database (a shared database).

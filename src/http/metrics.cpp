@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.h"
+
 namespace kiosk::http {
 namespace {
 
@@ -110,6 +112,13 @@ std::string Metrics::render(std::int64_t locked_accounts) const {
   for (const auto& [key, count] : notifications_) {
     out << "kiosk_notifications_total{channel=\"" << key.first << "\",result=\"" << key.second
         << "\"} " << count << "\n";
+  }
+  out << "# HELP kiosk_log_events_total Warning and error lines written, by level and event "
+         "(audit_anchor_failed, session_sweep_failed, …).\n"
+         "# TYPE kiosk_log_events_total counter\n";
+  for (const auto& e : log::eventCounts()) {
+    out << "kiosk_log_events_total{level=\"" << e.level << "\",event=\"" << escapeLabel(e.event)
+        << "\"} " << e.count << "\n";
   }
   if (locked_accounts >= 0) {
     out << "# HELP kiosk_accounts_locked Accounts locked right now.\n"

@@ -259,5 +259,6 @@ void TestKiosk::addProfessional(const std::string& cf,
 }
 
 std::int64_t TestKiosk::count(const std::string& sql) const { return db_.number(sql); }
+std::string TestKiosk::exec(const std::string& sql) const { return db_.exec(sql); }
 
 }  // namespace kiosk::test

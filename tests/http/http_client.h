@@ -108,6 +108,8 @@ class TestKiosk {
                        const std::string& pin = "12345678");
   // One number from the database, read outside the kiosk ("SELECT count(*) FROM …").
   std::int64_t count(const std::string& sql) const;
+  // Runs SQL on the database outside the kiosk; the engine's error, or empty.
+  std::string exec(const std::string& sql) const;
 
  private:
   TempDir dir_;

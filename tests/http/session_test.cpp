@@ -433,3 +433,22 @@ TEST_CASE("a step of the wall clock neither ends sessions nor stretches or cuts 
   clock.advance(15 * 60 + 1);
   CHECK(p.loginProfessional(kCf, kPin).status == 200);
 }
+
+TEST_CASE("a session sweep that fails is logged with its reason and counted in /metrics",
+          "[http]") {
+  TestKiosk kiosk;
+  const std::string series =
+      "kiosk_log_events_total{level=\"warn\",event=\"session_sweep_failed\"} ";
+  const auto counted = [&] {
+    const auto body = kiosk.client().get("/metrics").body;
+    const auto at = body.find(series);
+    return at == std::string::npos ? 0 : std::stoll(body.substr(at + series.size()));
+  };
+  const auto before = counted();
+  REQUIRE(kiosk.exec("ALTER TABLE sessions RENAME TO sessions_gone") == "");
+  kiosk.app().sweepSessions();
+  CHECK(counted() == before + 1);
+  REQUIRE(kiosk.exec("ALTER TABLE sessions_gone RENAME TO sessions") == "");
+  kiosk.app().sweepSessions();
+  CHECK(counted() == before + 1);
+}

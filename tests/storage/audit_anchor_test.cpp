@@ -3,9 +3,14 @@
 // rewriting entries with recomputed hashes, or cutting the last ones, no
 // longer verifies.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
+#include "core/log.h"
 #include "domain/audit.h"
 #include "receipts/ed25519_signer.h"
 #include "storage/open_store.h"
@@ -182,4 +187,77 @@ TEST_CASE("signed heads: checked without the private key, with the public keys p
   REQUIRE(check);
   CHECK_FALSE(check->first_broken);
   CHECK(check->anchors == 1);
+}
+
+namespace {
+
+// What the kiosk's log writes on standard output (its journal) meanwhile.
+class Journal {
+ public:
+  Journal() : saved_(::dup(STDOUT_FILENO)) {
+    std::fflush(stdout);
+    std::FILE* f = std::fopen(path_.c_str(), "w");
+    REQUIRE(f);
+    ::dup2(::fileno(f), STDOUT_FILENO);
+    std::fclose(f);
+  }
+  ~Journal() { restore(); }
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+  std::string text() {
+    restore();
+    std::ifstream in(path_);
+    std::stringstream all;
+    all << in.rdbuf();
+    return all.str();
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stdout);
+    ::dup2(saved_, STDOUT_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  test::TempDir dir_;
+  std::string path_ = dir_.file("journal");
+  int saved_;
+};
+
+std::uint64_t logged(std::string_view event) {
+  for (const auto& e : log::eventCounts()) {
+    if (e.event == event) return e.count;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a head is journalled only once its anchor is committed; a failure is logged and counted",
+          "[sqlite][audit]") {
+  Chain c;
+  c.append(2, 1000);
+  {
+    Journal journal;
+    REQUIRE(anchorAuditNow(*c.store, *c.signer, "K01", 1010, "periodic"));
+    CHECK(journal.text().find("\"event\":\"audit_anchor\"") != std::string::npos);
+  }
+  // A commit that fails: a deferred foreign key broken by every new anchor
+  // (SQLite checks it at COMMIT, after the anchor row was written).
+  c.forge(
+      "CREATE TABLE parent (id INTEGER PRIMARY KEY); "
+      "CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED); "
+      "CREATE TRIGGER anchor_breaks_commit AFTER INSERT ON audit_anchors "
+      "BEGIN INSERT INTO child VALUES (42); END;");
+  c.append(1, 1020);
+  const auto before = logged("audit_anchor_failed");
+  Journal journal;
+  CHECK_FALSE(anchorAuditNow(*c.store, *c.signer, "K01", 1030, "periodic"));
+  const auto text = journal.text();
+  CHECK(text.find("\"event\":\"audit_anchor\"") == std::string::npos);  // nothing unwritten told
+  CHECK(text.find("\"event\":\"audit_anchor_failed\"") != std::string::npos);
+  CHECK(text.find("\"for\":\"periodic\"") != std::string::npos);
+  CHECK(text.find("FOREIGN KEY") != std::string::npos);  // the reason, not just "commit"
+  CHECK(logged("audit_anchor_failed") == before + 1);    // what /metrics shows
 }

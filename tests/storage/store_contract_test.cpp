@@ -55,8 +55,9 @@ TEST_CASE("store: a second professional with the same codice fiscale is refused"
 TEST_CASE("store: a statement whose first run fails leaves the connection able to prepare others",
           "[store]") {
   Engine e;
-  REQUIRE(e.db.exec("INSERT INTO professionals (codice_fiscale, surname, name, created_at, updated_at) "
-                    "VALUES ('RSSMRA80A01H501U', 'Rossi', 'Mario', 1, 1)") == "");
+  REQUIRE(
+      e.db.exec("INSERT INTO professionals (codice_fiscale, surname, name, created_at, updated_at) "
+                "VALUES ('RSSMRA80A01H501U', 'Rossi', 'Mario', 1, 1)") == "");
   {
     auto tx = e.write();
     CHECK_FALSE(tx->insertProfessional(person("RSSMRA80A01H501U", "Altro"), 2));  // its first run

@@ -219,9 +219,9 @@ class PgConnection {
   bool timed_out_ = false;
   std::map<std::string, std::string, std::less<>> prepared_;
   std::uint64_t names_ = 0;  // statement names handed out ("k0", "k1", …)
-  std::string begin_;      // a deferred BEGIN
-  bool ending_ = false;    // a ROLLBACK sent, its answer not yet read
-  bool poisoned_ = false;  // a pipeline left in an unknown state: not reused
+  std::string begin_;        // a deferred BEGIN
+  bool ending_ = false;      // a ROLLBACK sent, its answer not yet read
+  bool poisoned_ = false;    // a pipeline left in an unknown state: not reused
 };
 
 class PgTransaction final : public domain::Transaction {
