@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 
@@ -301,8 +302,24 @@ void KioskApp::sweepSessions() {
 std::string receiptKeyPath(const config::Config& config) {
   if (!config.receipt_key_file.empty()) return config.receipt_key_file;
   std::string db = config.db;
-  // A shared database is no file: the key lives in the kiosk's own folder.
-  if (db.starts_with("postgresql:") || db.starts_with("postgres:")) return "var/receipt-key";
+  if (db.starts_with("postgresql:") || db.starts_with("postgres:")) {
+    // A shared database is no file: the key lives in the kiosk's own state
+    // folder, wherever the command is started from.
+    std::error_code ec;
+    if (std::filesystem::is_directory(kInstalledStateDir, ec)) {
+      return std::string(kInstalledStateDir) + "/receipt-key";
+    }
+    if (!config.config_file.empty()) {
+      return (std::filesystem::absolute(config.config_file, ec).parent_path() / "receipt-key")
+          .string();
+    }
+    const char* state = std::getenv("XDG_STATE_HOME");
+    const char* home = std::getenv("HOME");
+    const std::string base = state && *state ? std::string(state)
+                             : home && *home ? std::string(home) + "/.local/state"
+                                             : std::string(".");
+    return base + "/cassetto-kiosk/receipt-key";
+  }
   if (db.starts_with("sqlite:")) db.erase(0, 7);
   return db + ".receipt-key";
 }

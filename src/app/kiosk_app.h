@@ -140,7 +140,13 @@ class KioskApp {
   std::unique_ptr<http::Server> screen_server_;
 };
 
-// The receipt key's path: the configured one, or "<database>.receipt-key".
+// Where an installed kiosk keeps its state (the package makes it).
+inline constexpr const char* kInstalledStateDir = "/var/lib/cassetto-kiosk";
+
+// The receipt key's path: [receipts] key_file; else on SQLite
+// "<database>.receipt-key"; else (PostgreSQL) "receipt-key" in the kiosk's
+// state folder: /var/lib/cassetto-kiosk when installed, else beside the
+// --config file, else $XDG_STATE_HOME (~/.local/state)/cassetto-kiosk.
 std::string receiptKeyPath(const config::Config& config);
 
 // The public halves of the keyring's keys, retired ones first, as `kiosk_id`'s.

@@ -413,7 +413,10 @@ po::options_description commonOptions() {
       "FILE.d/*.conf in name order (a later value wins)")(
       "db", po::value<std::string>(),
       "database: SQLite file path (default var/kiosk.db), or a PostgreSQL URL "
-      "postgresql://USER@HOST:PORT/DB (password from ~/.pgpass or PGPASSFILE)");
+      "postgresql://USER@HOST:PORT/DB (password from ~/.pgpass or PGPASSFILE). The receipt key "
+      "([receipts] key_file) defaults to DB.receipt-key on SQLite; on PostgreSQL to receipt-key "
+      "in /var/lib/cassetto-kiosk when installed, else beside the --config file, else in "
+      "$XDG_STATE_HOME/cassetto-kiosk (~/.local/state/cassetto-kiosk)");
   return d;
 }
 
@@ -457,7 +460,9 @@ Result<Config> resolve(const po::variables_map& vm) {
     if (auto st = storeText(in, *it, merged); !st) return fail(st.error());
     if (auto st = checkSecretsPrivate(*it); !st) return fail(st.error());
   }
-  return applySettings(merged, vm);
+  auto config = applySettings(merged, vm);
+  if (config) config->config_file = path;
+  return config;
 }
 
 Result<Config> resolveWithText(const std::string& ini_text, const po::variables_map& vm) {

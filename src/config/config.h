@@ -45,8 +45,9 @@ struct Config {
   // [printer] and [receipts]
   std::string printer_queue;     // CUPS queue for receipts; empty: no printer
   int printer_max_pages = 20;    // the most pages of one print job
-  std::string receipt_key_file;  // Ed25519 key; empty: beside the database, "<db>.receipt-key"
-  std::string verify_url;        // the QR code's page; empty: http://<listen>/verifica
+  std::string receipt_key_file;  // Ed25519 key; empty: see app::receiptKeyPath
+  std::string config_file;  // the file given with --config (empty: none), for defaults beside it
+  std::string verify_url;   // the QR code's page; empty: http://<listen>/verifica
   // [scanner] and [usb]
   devices::ScannerSettings scanner;
   std::string usb_mount;  // where sticks are mounted read-only; empty: no USB

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -67,6 +68,13 @@ Result<std::unique_ptr<Ed25519Signer>> Ed25519Signer::open(const std::string& pa
   crypto_sign_keypair(s->public_.data(), s->secret_.data());
   char hex[129];
   sodium_bin2hex(hex, sizeof hex, s->secret_.data(), s->secret_.size());
+  // Its folder too, private (a kiosk's state folder on first start).
+  if (const auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec) && std::filesystem::create_directories(dir, ec)) {
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+  }
   // O_EXCL: never overwrite a key another process just made.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) return fail(keyError("cannot create " + path + ": " + std::strerror(errno)));

@@ -135,5 +135,26 @@ check "the same idempotency key still answers the first send" bash -c "
 stop_kiosk
 check "audit-verify on PostgreSQL: intact, with the heads signed before and after the move" bash -c "
   '$bin' audit-verify --config '$work/k.conf' --db '$pg' | grep -q 'intact'"
+
+# Without [receipts] key_file, a PostgreSQL kiosk's key is in its state
+# folder whatever folder the command starts from (it was var/receipt-key
+# under the current folder: "cannot create var/receipt-key" elsewhere).
+if [ -d /var/lib/cassetto-kiosk ]; then state=/var/lib/cassetto-kiosk; else state=$work/home/.local/state/cassetto-kiosk; fi
+check "on PostgreSQL the key defaults to the state folder, from any folder" bash -c "
+  cd / && HOME='$work/home' XDG_STATE_HOME= '$bin' verify-receipt --db '$pg' '$work/receipt.pdf' 2>&1 |
+    grep -qF 'no receipt key at $state/receipt-key'"
+if [ ! -d /var/lib/cassetto-kiosk ]; then
+  mkdir -p "$work/etc"
+  printf '[kiosk]\nkiosk_id = K08\n' >"$work/etc/kiosk.conf"
+  check "with --config, beside the configuration file" bash -c "
+    cd / && HOME='$work/home' '$bin' verify-receipt --config '$work/etc/kiosk.conf' --db '$pg' '$work/receipt.pdf' 2>&1 |
+      grep -qF 'no receipt key at $work/etc/receipt-key'"
+  (cd / && HOME=$work/home XDG_STATE_HOME='' exec "$bin" serve --db "$pg" --listen 127.0.0.1:0 >"$work/elsewhere.log" 2>&1) &
+  elsewhere=$!
+  wait_for 20 grep -q '^listening on' "$work/elsewhere.log"
+  kill -TERM "$elsewhere"; wait "$elsewhere" 2>/dev/null
+  check "serve started from another folder makes its key there, in a private folder" bash -c "
+    test -s '$state/receipt-key' && [ \"\$(stat -c %a '$state')\" = 700 ] && ! test -e /var/receipt-key"
+fi
 echo "migrate-db: $failures failure(s)"
 [ "$failures" -eq 0 ]
