@@ -121,10 +121,13 @@ int runBackup(const std::vector<std::string>& args) {
                          "\nkiosk " + p->config.kiosk_id + "\ncreated " + isoUtc(now) + "\n";
   if (fleet) manifest += "database shared (PostgreSQL: backed up by the branch with pg_dump)\n";
   for (const char* name : {"kiosk.db", "receipt-key", "receipt-key.retired"}) {
-    auto data = readWhole(dir / name);
-    if (!data) continue;
-    manifest +=
-        "file " + crypto::sha256Hex(*data) + " " + std::to_string(data->size()) + " " + name + "\n";
+    if (!std::filesystem::exists(dir / name, ec)) continue;
+    auto digest = crypto::sha256File((dir / name).string());  // read in pieces
+    if (!digest) {
+      std::fprintf(stderr, "cassetto-kiosk backup: cannot read back %s\n", name);
+      return kExitFailure;
+    }
+    manifest += "file " + digest->sha256 + " " + std::to_string(digest->size) + " " + name + "\n";
   }
   std::ofstream(dir / "manifest") << manifest;
   // Retention: the newest N folders named cassetto-* stay.
@@ -203,7 +206,13 @@ int runRestore(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const std::filesystem::path dir = p->vm["dir"].as<std::string>();
-  auto manifest = readWhole(dir / "manifest");
+  // A regular file of a manifest's size: a FIFO or /dev/zero put in its
+  // place is not read.
+  std::error_code manifest_ec;
+  const bool plain = std::filesystem::is_regular_file(
+                         std::filesystem::symlink_status(dir / "manifest", manifest_ec)) &&
+                     std::filesystem::file_size(dir / "manifest", manifest_ec) <= 64 * 1024;
+  auto manifest = plain && !manifest_ec ? readWhole(dir / "manifest") : std::nullopt;
   if (!manifest || !manifest->starts_with(kManifestHead)) {
     std::fprintf(stderr, "cassetto-kiosk restore: %s is not a backup (no manifest)\n", dir.c_str());
     return kExitUsage;
@@ -233,8 +242,8 @@ int runRestore(const std::vector<std::string>& args) {
       return kExitFailure;
     }
     const auto on_disk = std::filesystem::file_size(dir / name, ec);
-    auto data = ec || on_disk != size ? std::nullopt : readWhole(dir / name);
-    if (!data || data->size() != size || crypto::sha256Hex(*data) != sha) {
+    auto digest = ec || on_disk != size ? std::nullopt : crypto::sha256File((dir / name).string());
+    if (!digest || digest->size != size || digest->sha256 != sha) {
       std::fprintf(stderr, "cassetto-kiosk restore: %s is missing or changed since the backup\n",
                    name.c_str());
       return kExitFailure;
@@ -286,6 +295,13 @@ int runRestore(const std::vector<std::string>& args) {
   const std::string db = sqlitePath(p->config.db);
   const std::string scratch = db + ".restore-check";
   std::error_code ec;
+  // A replacement box may not have the folder yet: made private, as the
+  // package makes /var/lib/cassetto-kiosk.
+  if (const auto folder = std::filesystem::path(db).parent_path();
+      !folder.empty() && !std::filesystem::exists(folder, ec) &&
+      std::filesystem::create_directories(folder, ec)) {
+    std::filesystem::permissions(folder, std::filesystem::perms::owner_all, ec);
+  }
   std::filesystem::remove(scratch, ec);
   std::filesystem::copy_file(dir / "kiosk.db", scratch, ec);
   if (!ec) std::filesystem::permissions(scratch, kOwnerOnly, ec);

@@ -3,6 +3,10 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <fstream>
+#include <memory>
+#include <vector>
+
 namespace kiosk::crypto {
 namespace {
 
@@ -53,6 +57,26 @@ std::string sha256Hex(std::string_view data) {
     crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
   }
   return toHex(digest, sizeof digest);
+}
+
+std::optional<FileDigest> sha256File(const std::string& path) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::ifstream in(path, std::ios::binary);
+  if (!ctx || !in || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return std::nullopt;
+  std::vector<char> piece(1 << 20);
+  FileDigest out;
+  while (in) {
+    in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (n > 0 && EVP_DigestUpdate(ctx.get(), piece.data(), n) != 1) return std::nullopt;
+    out.size += n;
+  }
+  if (!in.eof()) return std::nullopt;  // a read error, not the end
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1) return std::nullopt;
+  out.sha256 = toHex(digest, size);
+  return out;
 }
 
 std::string hashSecret(std::string_view secret) {

@@ -3,6 +3,8 @@
 // and idempotent; every entry point here calls it).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,15 @@ std::string randomDigits(std::size_t count);
 
 // Lower-case hex SHA-256 of `data`.
 std::string sha256Hex(std::string_view data);
+
+// SHA-256 of a file and its size, read in 1 MiB pieces (a backup's database
+// holds every attachment: it is never read into memory whole). nullopt when
+// it cannot be read to its end.
+struct FileDigest {
+  std::string sha256;
+  std::uint64_t size = 0;
+};
+std::optional<FileDigest> sha256File(const std::string& path);
 
 // argon2id with libsodium's interactive limits (~0.1 s). Empty on failure
 // (out of memory).

@@ -153,5 +153,23 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     bash -c "runuser -u nobody -- '$work/kiosk-as-user' receipt-key show --db sudo-box/kiosk.db 2>&1 | grep -q 'cannot be read: Permission denied'"
 fi
 
+# A database holding 200 MB of attachments is backed up, checked and restored
+# in pieces: the program's memory stays far below the database's size (it
+# read the whole file into memory twice to hash it).
+mkdir -p big-box
+echo 'tecnico-di-sede-2026' | "$bin" add-staff --db big-box/kiosk.db --role technician tecnico >/dev/null
+sqlite3 big-box/kiosk.db "CREATE TABLE ballast (b BLOB); INSERT INTO ballast VALUES (randomblob(200000000));"
+rss() { /usr/bin/time -f '%M' -o rss.txt "$@" >/dev/null 2>&1; local s=$?; echo "$(cat rss.txt | tail -1)"; return $s; }
+kb=$(rss "$bin" backup --db big-box/kiosk.db big-backups)
+check "a 200 MB database is backed up in under 64 MB of memory (${kb} KiB)" test "${kb:-999999}" -lt 65536
+kb=$(rss "$bin" restore --db big-restored/kiosk.db "$(ls -d big-backups/cassetto-* | head -1)")
+check "and restored in under 64 MB (${kb} KiB), the same bytes" \
+  bash -c "test '${kb:-999999}' -lt 65536 &&
+           [ \"\$(sqlite3 big-box/kiosk.db 'SELECT hex(sha3(b)) FROM ballast')\" = \"\$(sqlite3 big-restored/kiosk.db 'SELECT hex(sha3(b)) FROM ballast')\" ]"
+
+mkdir -p fifo-backup && mkfifo fifo-backup/manifest
+check "a FIFO in place of the manifest is refused at once (exit 2), not waited on" \
+  bash -c "timeout 5 '$bin' restore --db fifo-box/kiosk.db fifo-backup 2>&1 | grep -q 'no manifest'; test \${PIPESTATUS[0]} = 2"
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]
