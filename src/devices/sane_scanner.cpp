@@ -6,6 +6,7 @@
 #include <sane/saneopts.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -138,8 +139,12 @@ std::string encodeJpeg(const RawPage& page, int quality, double scale) {
     for (int x = 0; x < w; ++x) {
       const int sx = std::min(page.width - 1, static_cast<int>(x / scale));
       for (int k = 0; k < page.channels; ++k) {
-        row[static_cast<std::size_t>(x * page.channels + k)] = static_cast<unsigned char>(
-            page.pixels[static_cast<std::size_t>((sy * page.width + sx) * page.channels + k)]);
+        const auto at = (static_cast<std::size_t>(sy) * static_cast<std::size_t>(page.width) +
+                         static_cast<std::size_t>(sx)) *
+                            static_cast<std::size_t>(page.channels) +
+                        static_cast<std::size_t>(k);
+        row[static_cast<std::size_t>(x * page.channels + k)] =
+            static_cast<unsigned char>(page.pixels[at]);
       }
     }
     JSAMPROW rows[1] = {row.data()};
@@ -268,6 +273,20 @@ Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_betwee
     page.channels = p.format == SANE_FRAME_RGB ? 3 : 1;
     page.width = p.pixels_per_line;
     page.dpi = s_.resolution;
+    // A page's lines and bytes at most (sizes in std::size_t: a wide page at
+    // a high resolution overflows an int).
+    const auto longest = static_cast<std::size_t>(
+        std::ceil(static_cast<double>(s_.max_page_mm) / 25.4 * std::max(1, s_.resolution)));
+    const auto row_bytes =
+        static_cast<std::size_t>(std::max(0, page.width)) * static_cast<std::size_t>(page.channels);
+    const auto too_long = [&] {
+      sane_cancel(h);
+      return fail(Error::unavailable(
+          "scan_page_too_long",
+          "La pagina acquisita è più lunga di un foglio: lo scanner è stato fermato. Controlli "
+          "il foglio e riprovi, o chieda allo sportello."));
+    };
+    if (static_cast<std::size_t>(std::max(0, page.width)) > longest) return too_long();
     while (true) {
       if (cancel_) {
         sane_cancel(h);
@@ -286,11 +305,10 @@ Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_betwee
         return fail(unavailable(std::string("sane_read: ") + sane_strstatus(st)));
       }
       page.pixels.append(reinterpret_cast<char*>(buf.data()), static_cast<std::size_t>(len));
+      if (page.pixels.size() > row_bytes * longest) return too_long();
     }
-    const int row = page.width * page.channels;
-    page.height =
-        row > 0 ? static_cast<int>(page.pixels.size() / static_cast<std::size_t>(row)) : 0;
-    page.pixels.resize(static_cast<std::size_t>(page.height * row));
+    page.height = row_bytes > 0 ? static_cast<int>(page.pixels.size() / row_bytes) : 0;
+    page.pixels.resize(static_cast<std::size_t>(page.height) * row_bytes);
     if (page.height == 0) return fail(unavailable("empty page"));
     raw.push_back(std::move(page));
     std::lock_guard g(m_);

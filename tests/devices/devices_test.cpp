@@ -70,6 +70,27 @@ TEST_CASE("three pages from SANE's test device are one PDF within 1 MiB", "[devi
   CHECK(run("pdfimages -list '" + path + "'").second.find("jpeg") != std::string::npos);
 }
 
+TEST_CASE("a page longer than a sheet stops the scan at once, not at the timeout", "[devices]") {
+  SaneTestDevice sane;
+  // The test device's page is 100 mm long: a 60 mm bound stands for a feeder
+  // that keeps sending lines.
+  devices::SaneScanner scanner({.device = "test",
+                                .mode = "Gray",
+                                .resolution = 150,
+                                .timeout_seconds = 60,
+                                .max_page_mm = 60});
+  const auto started = std::chrono::steady_clock::now();
+  auto doc = scanner.scan(1);
+  REQUIRE_FALSE(doc);
+  CHECK(doc.error().reason == "scan_page_too_long");
+  CHECK(doc.error().message.find("più lunga di un foglio") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  // The same device within the bound scans as before.
+  devices::SaneScanner fits(
+      {.device = "test", .mode = "Gray", .resolution = 150, .max_page_mm = 110});
+  CHECK(fits.scan(1));
+}
+
 TEST_CASE("a scan that cannot fit shrinks quality and size, or is refused", "[devices]") {
   devices::RawPage noise;
   noise.width = 1200;
