@@ -1,7 +1,15 @@
 // libFuzzer target: the kiosk's own multipart/form-data parser keeps every
 // limit, never crashes and never loses a part silently, whatever the body and
-// however it is cut into reads. The first byte picks the read size; the rest
-// is the body, with boundary "B".
+// however it is cut into reads. Boundary "B". The input:
+//   byte 0   the read size: 1–64 bytes, or that many KiB when its top bit is set
+//            (at least a 256th of the run below)
+//   byte 1   a run of filler to insert, in KiB (0–255): a short input then
+//            reaches what only long bodies reach, the 64 KiB compaction of
+//            consumed bytes and the 16 KiB bound on one part's headers
+//   byte 2   the filler byte
+//   byte 3   where the run goes, as a fraction of the body (n/256)
+//   the rest the body
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -9,15 +17,21 @@
 #include "http/multipart.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
+  if (size < 4) return 0;
   kiosk::http::FormLimits limits;
   limits.max_files = 3;
-  limits.max_file_bytes = 64;
-  limits.max_total_bytes = 300;
+  limits.max_file_bytes = 200 * 1024;
+  limits.max_total_bytes = 300 * 1024;
   limits.max_fields = 4;
   limits.max_field_bytes = 40;
-  const std::size_t step = 1 + data[0] % 64;
-  const std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
+  const std::size_t run = std::size_t{data[1]} * 1024;
+  // With a long run, reads of at least run/256 bytes: a few hundred feeds an
+  // input, so that the fuzzer still runs thousands of inputs a second.
+  const std::size_t step =
+      std::max<std::size_t>((1 + data[0] % 64) * (data[0] & 0x80 ? 1024 : 1), run / 256);
+  std::string body(reinterpret_cast<const char*>(data + 4), size - 4);
+  const std::size_t at = body.size() * data[3] / 256;
+  body.insert(at, run, static_cast<char>(data[2]));
   kiosk::http::MultipartParser parser("B", limits);
   for (std::size_t i = 0; i < body.size(); i += step) {
     if (!parser.feed(std::string_view(body).substr(i, step))) break;
