@@ -114,7 +114,12 @@ TEST_CASE("one scan at a time: a second one gets scanner_busy", "[devices]") {
   SaneTestDevice sane;
   devices::SaneScanner scanner({.device = "test", .mode = "Color", .resolution = 300});
   auto first = std::async(std::launch::async, [&] { return scanner.scan(6); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // The second scan is asked once the first is under way (waited on, bounded).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!scanner.progress().scanning && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(scanner.progress().scanning);
   auto second = scanner.scan(1);
   auto done = first.get();
   REQUIRE(done);

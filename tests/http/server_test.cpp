@@ -135,7 +135,9 @@ TEST_CASE("an exception in a handler becomes a JSON 500", "[http]") {
 TEST_CASE("stopping the server lets a request in flight finish", "[http]") {
   log::setQuiet(true);
   http::Router router;
-  router.add("GET", "/slow", [](http::Request&) {
+  std::promise<void> started;
+  router.add("GET", "/slow", [&](http::Request&) {
+    started.set_value();  // the request is in flight now
     std::this_thread::sleep_for(std::chrono::milliseconds(600));
     return http::Response::json(200, {{"done", true}});
   });
@@ -144,7 +146,7 @@ TEST_CASE("stopping the server lets a request in flight finish", "[http]") {
   REQUIRE(server.start());
   HttpClient c(server.port());
   auto pending = std::async(std::launch::async, [&] { return c.get("/slow"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  REQUIRE(started.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   server.stop();
   auto r = pending.get();
   CHECK(r.status == 200);
