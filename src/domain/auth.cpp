@@ -138,7 +138,7 @@ Result<LoginResult> AuthService::checkSecret(Transaction& tx,
   }
   auto result = openSession(tx, role, id, principal, display_name);
   if (!result) return result;
-  if (auto st = tx.appendAudit({now, actor, "login_ok", actor, std::string(roleName(role))}); !st) {
+  if (auto st = tx.appendAudit({now, actor, "login_ok", actor, std::string(nameOf(role))}); !st) {
     return fail(st.error());
   }
   if (auto st = tx.commit(); !st) return fail(st.error());
@@ -646,7 +646,7 @@ Result<bool> AuthService::addStaffWithHash(std::string_view username,
   if (auto id = (*tx)->upsertStaff(user, clock_.nowSeconds()); !id) return fail(id.error());
   if (auto st =
           (*tx)->appendAudit({clock_.nowSeconds(), "system", "staff_saved",
-                              actorOf(Role::kStaff, user.username), std::string(roleName(role))});
+                              actorOf(Role::kStaff, user.username), std::string(nameOf(role))});
       !st) {
     return fail(st.error());
   }

@@ -11,8 +11,6 @@
 
 namespace kiosk::domain {
 
-enum class Role { kProfessional, kStaff, kTechnician };
-
 // The names an enum is stored and answered by, in enumerator order: one
 // table per enum (EnumNames<E>::values), read by nameOf and parseName.
 template <typename E>
@@ -30,6 +28,12 @@ constexpr std::optional<E> parseName(std::string_view s) {
   }
   return std::nullopt;
 }
+
+enum class Role { kProfessional, kStaff, kTechnician };
+template <>
+struct EnumNames<Role> {
+  static constexpr std::array<std::string_view, 3> values{"professional", "staff", "technician"};
+};
 
 // What a notification is about.
 enum class NotifyEvent { kRegistered, kReplied, kInstituteWrote, kClosed, kReceipt };
@@ -52,8 +56,6 @@ struct EnumNames<OutboxStatus> {
   static constexpr std::array<std::string_view, 3> values{"pending", "sent", "failed"};
 };
 
-std::string_view roleName(Role role);  // "professional", "staff", "technician"
-
 struct Contacts {
   std::string pec;
   std::string email;
@@ -66,6 +68,10 @@ struct Contacts {
 
 // Who wrote a contacts version.
 enum class ContactsSource { kArchive, kProfessional };
+template <>
+struct EnumNames<ContactsSource> {
+  static constexpr std::array<std::string_view, 2> values{"archive", "professional"};
+};
 
 struct ContactsVersion {
   std::int64_t id = 0;
@@ -133,13 +139,20 @@ std::string actorOf(Role role, std::string_view principal);
 // --- Communications -------------------------------------------------------
 
 enum class CommStatus { kAperta, kInCarico, kChiusa };
+template <>
+struct EnumNames<CommStatus> {
+  static constexpr std::array<std::string_view, 3> values{"aperta", "in_carico", "chiusa"};
+};
 enum class Box { kSent, kReceived };  // sent: the professional wrote first
+template <>
+struct EnumNames<Box> {
+  static constexpr std::array<std::string_view, 2> values{"sent", "received"};
+};
 enum class Author { kProfessional, kInstitute };
-
-std::string_view statusName(CommStatus s);  // "aperta", "in_carico", "chiusa"
-std::optional<CommStatus> parseStatus(std::string_view s);
-std::string_view boxName(Box b);  // "sent", "received"
-std::string_view authorName(Author a);
+template <>
+struct EnumNames<Author> {
+  static constexpr std::array<std::string_view, 2> values{"professional", "institute"};
+};
 
 struct AttachmentMeta {
   std::int64_t id = 0;

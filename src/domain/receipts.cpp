@@ -95,7 +95,7 @@ std::string receiptDigest(const Communication& c, const Message& m) {
   };
   add(c.protocol);
   add(std::to_string(m.id));
-  add(authorName(m.author));
+  add(nameOf(m.author));
   add(c.topic);
   add(c.subject);
   add(m.body);

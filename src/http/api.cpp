@@ -36,7 +36,7 @@ class Handlers {
   }
 
   json sessionJson(const Session& s) const {
-    return {{"role", domain::roleName(s.role)},
+    return {{"role", domain::nameOf(s.role)},
             {"display_name", s.display_name},
             {"csrf_token", s.csrf_token},
             {"idle_timeout_seconds", d_.auth.policy().idle_timeout_seconds},
@@ -110,8 +110,7 @@ class Handlers {
     if (auto old = req.cookie(kSessionCookie)) {
       if (auto s = d_.auth.authenticate(*old)) (void)d_.auth.logout(*s);
     }
-    log::info("login",
-              {{"role", std::string(domain::roleName(result.session.role))}, {"with", how}});
+    log::info("login", {{"role", std::string(domain::nameOf(result.session.role))}, {"with", how}});
     d_.sources.sessionStarted(result.session.token_hash);
     Response res = Response::json(200, sessionJson(result.session));
     res.header("Set-Cookie", cookie(result.token, false));

@@ -35,11 +35,11 @@ void writeSummaryFields(JsonWriter& w, const domain::Communication& c, bool for_
   w.beginObject()
       .field("id", c.id)
       .field("protocol", c.protocol)
-      .field("box", domain::boxName(c.box))
+      .field("box", domain::nameOf(c.box))
       .field("topic", c.topic)
       .field("topic_label", topic ? topic->label : std::string_view(c.topic))
       .field("subject", c.subject)
-      .field("status", domain::statusName(c.status))
+      .field("status", domain::nameOf(c.status))
       .field("unread", c.unread)
       .field("created_at", isoUtcChars(c.created_at).view())
       .field("updated_at", isoUtcChars(c.updated_at).view());
@@ -53,7 +53,7 @@ void writeSummaryFields(JsonWriter& w, const domain::Communication& c, bool for_
 void writeMessage(JsonWriter& w, const domain::Message& m) {
   w.beginObject()
       .field("id", m.id)
-      .field("author", domain::authorName(m.author))
+      .field("author", domain::nameOf(m.author))
       .field("body", m.body)
       .field("created_at", isoUtcChars(m.created_at).view())
       .key("attachments")
@@ -143,7 +143,7 @@ std::expected<domain::CommFilter, Response> listFilter(const Request& req, bool 
     if (box != "all") f.box = box == "sent" ? domain::Box::kSent : domain::Box::kReceived;
   }
   if (auto s = req.queryParam("status"); s && !s->empty()) {
-    f.status = domain::parseStatus(*s);
+    f.status = domain::parseName<domain::CommStatus>(*s);
     if (!f.status) {
       return std::unexpected(
           Response::error(422, "invalid_status", "Stato non valido: aperta, in_carico o chiusa."));
@@ -218,7 +218,7 @@ class CommHandlers {
       const auto& c = sent.communication;
       return Response::json(sent.replayed ? 200 : 201, {{"id", c.id},
                                                         {"protocol", c.protocol},
-                                                        {"status", domain::statusName(c.status)},
+                                                        {"status", domain::nameOf(c.status)},
                                                         {"created_at", isoUtc(c.created_at)}});
     });
   }

@@ -56,7 +56,7 @@ void Metrics::recordRequest(const std::string& method,
 
 void Metrics::loginSucceeded(domain::Role role) {
   std::lock_guard lock(mutex_);
-  ++logins_ok_[std::string(domain::roleName(role))];
+  ++logins_ok_[std::string(domain::nameOf(role))];
 }
 
 void Metrics::loginFailed() { ++logins_failed_; }

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/log.h"
 #include "domain/model.h"
 
 namespace kiosk::storage {
@@ -57,10 +58,20 @@ inline std::vector<std::string> splitChannels(const std::string& text) {
   return out;
 }
 
+// A stored name read back as its enum. The kiosk writes only the domain's
+// names (the columns are CHECKed), so an unknown one means the database was
+// changed outside it: said in the log (stored_value_unknown, counted in
+// /metrics by kiosk_log_events_total) and read as `fallback`.
+template <typename E>
+E storedName(std::string_view text, std::string_view column, E fallback) {
+  if (auto e = domain::parseName<E>(text)) return *e;
+  log::warn("stored_value_unknown",
+            {{"column", std::string(column)}, {"value", std::string(text.substr(0, 40))}});
+  return fallback;
+}
+
 inline domain::Role parseRole(std::string_view text) {
-  if (text == "staff") return domain::Role::kStaff;
-  if (text == "technician") return domain::Role::kTechnician;
-  return domain::Role::kProfessional;
+  return storedName(text, "role", domain::Role::kProfessional);
 }
 
 inline constexpr const char* kProfessionalColumns =
@@ -95,8 +106,7 @@ domain::ContactsVersion readContacts(const Row& q) {
   v.contacts.phone = q.text(5);
   v.contacts.fax = q.text(6);
   v.contacts.notify = splitChannels(q.text(7));
-  v.source = q.text(8) == "professional" ? domain::ContactsSource::kProfessional
-                                         : domain::ContactsSource::kArchive;
+  v.source = storedName(q.text(8), "contacts.source", domain::ContactsSource::kArchive);
   v.created_at = q.int64(9);
   return v;
 }
@@ -159,10 +169,10 @@ domain::Communication readComm(const Row& q) {
   c.id = q.int64(0);
   c.protocol = q.text(1);
   c.professional_id = q.int64(2);
-  c.box = q.text(3) == "received" ? domain::Box::kReceived : domain::Box::kSent;
+  c.box = storedName(q.text(3), "communications.box", domain::Box::kSent);
   c.topic = q.text(4);
   c.subject = q.text(5);
-  c.status = domain::parseStatus(q.text(6)).value_or(domain::CommStatus::kAperta);
+  c.status = storedName(q.text(6), "communications.status", domain::CommStatus::kAperta);
   c.outcome = q.text(7);
   c.contacts_version_id = q.int64(8);
   c.extra_email = q.text(9);
@@ -184,7 +194,7 @@ domain::Message readMessage(const Row& q, std::int64_t communication_id) {
   domain::Message m;
   m.id = q.int64(0);
   m.communication_id = communication_id;
-  m.author = q.text(1) == "institute" ? domain::Author::kInstitute : domain::Author::kProfessional;
+  m.author = storedName(q.text(1), "messages.author", domain::Author::kProfessional);
   m.staff_id = q.int64(2);
   m.body = q.text(3);
   m.created_at = q.int64(4);
@@ -202,12 +212,10 @@ domain::OutboxItem readOutbox(const Row& q) {
   domain::OutboxItem o;
   o.id = q.int64(0);
   o.communication_id = q.int64(1);
-  // Only the domain's names are written (channel and status are CHECKed).
-  o.event =
-      domain::parseName<domain::NotifyEvent>(q.text(2)).value_or(domain::NotifyEvent::kClosed);
-  o.channel = domain::parseName<domain::Channel>(q.text(3)).value_or(domain::Channel::kEmail);
+  o.event = storedName(q.text(2), "outbox.event", domain::NotifyEvent::kClosed);
+  o.channel = storedName(q.text(3), "outbox.channel", domain::Channel::kEmail);
   o.recipient = q.text(4);
-  o.status = domain::parseName<OutboxStatus>(q.text(5)).value_or(OutboxStatus::kFailed);
+  o.status = storedName(q.text(5), "outbox.status", OutboxStatus::kFailed);
   o.attempts = q.integer(6);
   o.next_attempt_at = q.int64(7);
   o.last_error = q.text(8);
@@ -300,8 +308,8 @@ ListWhere listWhere(const domain::CommFilter& f, const domain::SearchTerms& term
     w.sql += mark(w.values.size());
   };
   if (f.professional_id) add(" AND c.professional_id = ", *f.professional_id);
-  if (f.box) add(" AND c.box = ", std::string(domain::boxName(*f.box)));
-  if (f.status) add(" AND c.status = ", std::string(domain::statusName(*f.status)));
+  if (f.box) add(" AND c.box = ", std::string(domain::nameOf(*f.box)));
+  if (f.status) add(" AND c.status = ", std::string(domain::nameOf(*f.status)));
   if (f.topic) add(" AND c.topic = ", *f.topic);
   if (f.unread) add(" AND c.unread = ", std::int64_t{*f.unread ? 1 : 0});
   if (terms.kind == domain::SearchTerms::Kind::kProtocol) add(" AND c.protocol = ", terms.exact);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/log.h"
 #include "domain/audit.h"
 #include "receipts/ed25519_signer.h"
 
@@ -411,4 +412,34 @@ TEST_CASE("store: a caller waits a bounded time for a connection, then hears dat
   CHECK(waited.error().reason == "database_busy");
   held->reset();
   CHECK(store->begin(TxMode::kRead));
+}
+
+TEST_CASE("store: a stored name the kiosk never writes is read as a default and said in the log",
+          "[store]") {
+  Engine e;
+  std::int64_t comm = 0;
+  {
+    auto tx = e.write();
+    const auto pro = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    comm = test::thread(*tx, pro, "INPS.0000.2026.0000001", "Rimborso", 10);
+    REQUIRE(tx->commit());
+  }
+  // Changed outside the kiosk, past the column's CHECK.
+  REQUIRE(e.db.exec(test::onPostgres()
+                        ? "ALTER TABLE communications DROP CONSTRAINT communications_status_check; "
+                          "UPDATE communications SET status = 'smarrita'"
+                        : "PRAGMA ignore_check_constraints = ON; "
+                          "UPDATE communications SET status = 'smarrita'") == "");
+  const auto counted = [] {
+    for (const auto& c : log::eventCounts()) {
+      if (c.event == "stored_value_unknown") return c.count;
+    }
+    return std::uint64_t{0};
+  };
+  const auto before = counted();
+  auto r = e.read();
+  auto c = *r->communicationById(comm);
+  REQUIRE(c);
+  CHECK(c->status == CommStatus::kAperta);
+  CHECK(counted() == before + 1);
 }

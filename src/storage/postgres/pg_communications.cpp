@@ -38,10 +38,10 @@ Result<std::int64_t> PgTransaction::insertCommunication(const Communication& c) 
       PgParams()
           .add(c.protocol)
           .add(c.professional_id)
-          .add(domain::boxName(c.box))
+          .add(domain::nameOf(c.box))
           .add(c.topic)
           .add(c.subject)
-          .add(domain::statusName(c.status))
+          .add(domain::nameOf(c.status))
           .add(c.outcome)
           .addId(c.contacts_version_id)
           .add(c.extra_email)
@@ -57,7 +57,7 @@ Result<std::int64_t> PgTransaction::insertMessage(const Message& m) {
       "VALUES ($1, $2, $3, $4, $5) RETURNING id",
       PgParams()
           .add(m.communication_id)
-          .add(domain::authorName(m.author))
+          .add(domain::nameOf(m.author))
           .addId(m.staff_id)
           .add(m.body)
           .add(m.created_at));
@@ -294,7 +294,7 @@ Status PgTransaction::updateCommunication(const Communication& c) {
       "UPDATE communications SET status = $1, outcome = $2, unread = $3, "
       "assigned_staff_id = $4, updated_at = $5 WHERE id = $6",
       PgParams()
-          .add(domain::statusName(c.status))
+          .add(domain::nameOf(c.status))
           .add(c.outcome)
           .add(c.unread ? 1 : 0)
           .addId(c.assigned_staff_id)

@@ -148,8 +148,7 @@ Result<ContactsVersion> PgTransaction::addContactsVersion(std::int64_t professio
               .add(c.phone)
               .add(c.fax)
               .add(joinChannels(c.notify))
-              .add(std::string_view(source == ContactsSource::kProfessional ? "professional"
-                                                                            : "archive"))
+              .add(nameOf(source))
               .add(now));
   if (!r) return fail(r.error());
   ContactsVersion v;
@@ -183,7 +182,7 @@ Result<std::int64_t> PgTransaction::upsertStaff(const StaffUser& u, std::int64_t
       PgParams()
           .add(u.username)
           .add(u.display_name)
-          .add(domain::roleName(u.role))
+          .add(domain::nameOf(u.role))
           .add(u.password_hash)
           .add(now));
 }
@@ -196,7 +195,7 @@ Status PgTransaction::insertSession(const Session& s) {
       "csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
       PgParams()
           .add(s.token_hash)
-          .add(domain::roleName(s.role))
+          .add(domain::nameOf(s.role))
           .add(s.subject_id)
           .add(s.principal)
           .add(s.display_name)
@@ -220,7 +219,7 @@ Status PgTransaction::deleteSession(std::int64_t id) {
 
 Status PgTransaction::deleteSessionsOf(Role role, std::int64_t subject_id) {
   return exec("DELETE FROM sessions WHERE role = $1 AND subject_id = $2",
-              PgParams().add(domain::roleName(role)).add(subject_id));
+              PgParams().add(domain::nameOf(role)).add(subject_id));
 }
 
 Result<int> PgTransaction::deleteExpiredSessions(std::int64_t idle_before,

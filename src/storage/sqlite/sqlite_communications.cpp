@@ -45,10 +45,10 @@ Result<std::int64_t> SqliteTransaction::insertCommunication(const Communication&
   if (!q) return fail(q.error());
   q->bind(c.protocol)
       .bind(c.professional_id)
-      .bind(domain::boxName(c.box))
+      .bind(domain::nameOf(c.box))
       .bind(c.topic)
       .bind(c.subject)
-      .bind(domain::statusName(c.status))
+      .bind(domain::nameOf(c.status))
       .bind(c.outcome)
       .bindId(c.contacts_version_id)
       .bind(c.extra_email)
@@ -73,7 +73,7 @@ Result<std::int64_t> SqliteTransaction::insertMessage(const Message& m) {
       "VALUES (?, ?, ?, ?, ?)");
   if (!q) return fail(q.error());
   q->bind(m.communication_id)
-      .bind(domain::authorName(m.author))
+      .bind(domain::nameOf(m.author))
       .bindId(m.staff_id)
       .bind(m.body)
       .bind(m.created_at);
@@ -271,7 +271,7 @@ Status SqliteTransaction::updateCommunication(const Communication& c) {
       "UPDATE communications SET status = ?, outcome = ?, unread = ?, assigned_staff_id = ?, "
       "updated_at = ? WHERE id = ?");
   if (!q) return fail(q.error());
-  return q->bind(domain::statusName(c.status))
+  return q->bind(domain::nameOf(c.status))
       .bind(c.outcome)
       .bind(c.unread ? 1 : 0)
       .bindId(c.assigned_staff_id)

@@ -131,7 +131,7 @@ Result<ContactsVersion> SqliteTransaction::addContactsVersion(std::int64_t profe
       .bind(c.phone)
       .bind(c.fax)
       .bind(joinChannels(c.notify))
-      .bind(std::string_view(source == ContactsSource::kProfessional ? "professional" : "archive"))
+      .bind(nameOf(source))
       .bind(now);
   auto row = q->step();
   if (!row) return fail(row.error());
@@ -164,7 +164,7 @@ Result<std::int64_t> SqliteTransaction::upsertStaff(const StaffUser& u, std::int
   if (!q) return fail(q.error());
   q->bind(u.username)
       .bind(u.display_name)
-      .bind(domain::roleName(u.role))
+      .bind(domain::nameOf(u.role))
       .bind(u.password_hash)
       .bind(now);
   auto row = q->step();
@@ -178,7 +178,7 @@ Status SqliteTransaction::insertSession(const Session& s) {
       "csrf_token, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!q) return fail(q.error());
   return q->bind(s.token_hash)
-      .bind(domain::roleName(s.role))
+      .bind(domain::nameOf(s.role))
       .bind(s.subject_id)
       .bind(s.principal)
       .bind(s.display_name)
@@ -208,7 +208,7 @@ Status SqliteTransaction::deleteSession(std::int64_t id) {
 Status SqliteTransaction::deleteSessionsOf(Role role, std::int64_t subject_id) {
   auto q = query("DELETE FROM sessions WHERE role = ? AND subject_id = ?");
   if (!q) return fail(q.error());
-  return q->bind(domain::roleName(role)).bind(subject_id).run();
+  return q->bind(domain::nameOf(role)).bind(subject_id).run();
 }
 
 Result<int> SqliteTransaction::deleteExpiredSessions(std::int64_t idle_before,
