@@ -14,19 +14,20 @@
 namespace kiosk {
 
 enum class ErrorCode {
-  kInvalid,          // the input breaks a rule (422)
-  kBadRequest,       // the request itself is malformed (400)
-  kTooLarge,         // the request body is over its limit (413)
-  kNotFound,         // no such thing, or not yours (404)
-  kConflict,         // the state forbids it (409)
-  kUnauthenticated,  // no valid session or wrong credentials (401)
-  kForbidden,        // wrong role or missing CSRF token (403)
-  kLocked,           // account locked (423)
-  kTimeout,          // the request arrived too slowly (408)
-  kTooMany,          // too many tries from this client in a short time (429)
-  kUnavailable,      // a device or the database does not answer (503)
-  kStorageFull,      // the disk is full or below its reserve (507)
-  kInternal,         // a bug or an unexpected failure (500)
+  kInvalid,             // the input breaks a rule (422)
+  kBadRequest,          // the request itself is malformed (400)
+  kTooLarge,            // the request body is over its limit (413)
+  kNotFound,            // no such thing, or not yours (404)
+  kConflict,            // the state forbids it (409)
+  kUnauthenticated,     // no valid session or wrong credentials (401)
+  kForbidden,           // wrong role or missing CSRF token (403)
+  kLocked,              // account locked (423)
+  kTimeout,             // the request arrived too slowly (408)
+  kTooMany,             // too many tries from this client in a short time (429)
+  kUnavailable,         // a device or the database does not answer (503)
+  kStorageFull,         // the disk is full or below its reserve (507)
+  kStorageUnavailable,  // the database cannot take writes: read-only, an I/O error (503)
+  kInternal,            // a bug or an unexpected failure (500)
 };
 
 struct Error {
@@ -67,14 +68,20 @@ struct Error {
   }
   // The database cannot be written: read-only, or an I/O error (503).
   static Error storageUnavailable(std::string detail = {}) {
-    return {ErrorCode::kUnavailable, "storage_unavailable",
+    return {ErrorCode::kStorageUnavailable, "storage_unavailable",
             "L'archivio del chiosco non accetta modifiche in questo momento: le comunicazioni "
             "già registrate restano consultabili. Si rivolga al personale dello sportello.",
             std::move(detail)};
   }
   // True for the two errors above: the storage, not the request, is at fault.
   bool isStorageFault() const {
-    return code == ErrorCode::kStorageFull || reason == "storage_unavailable";
+    return code == ErrorCode::kStorageFull || code == ErrorCode::kStorageUnavailable;
+  }
+  // The same error with a technical detail for the log.
+  Error withDetail(std::string d) const {
+    Error e = *this;
+    e.detail = std::move(d);
+    return e;
   }
 };
 

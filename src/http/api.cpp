@@ -94,13 +94,7 @@ class Handlers {
       return Response::error(422, "invalid_credentials",
                              "Inserisca codice fiscale e PIN, oppure nome utente e password.");
     }
-    if (!result) {
-      if (result.error().code == ErrorCode::kInternal ||
-          result.error().code == ErrorCode::kUnavailable) {
-        log::error("login_error", {{"detail", result.error().detail}});
-      }
-      return Response::fromError(result.error());
-    }
+    if (!result) return errorResponse(result.error());
     return loggedIn(req, *result, "pin");
   }
 
@@ -376,26 +370,24 @@ class Handlers {
     if (!problem) {
       return Response::json(200, {{"status", "ok"}, {"database", "ok"}, {"storage", "ok"}});
     }
+    // Through the one error function (logged with its detail), always 503:
+    // a health check reads the status, whatever the part.
     const Error& e = problem->error;
     switch (problem->part) {
       case domain::HealthPart::kDatabase:
-        log::error("healthz_database", {{"detail", e.detail}});
-        return Response::error(503, "database_unavailable", "Archivio dati non disponibile.");
+        return errorResponse(
+            Error::unavailable("database_unavailable", "Archivio dati non disponibile.")
+                .withDetail(e.detail),
+            nlohmann::json::object(), 503);
       case domain::HealthPart::kStorage:
-        log::warn("healthz_storage", {{"reason", e.reason}, {"detail", e.detail}});
-        return Response::json(503, {{"status", "unavailable"},
-                                    {"database", "ok"},
-                                    {"storage", e.reason},
-                                    {"error", {{"code", e.reason}, {"message", e.message}}}});
+        return errorResponse(
+            e, {{"status", "unavailable"}, {"database", "ok"}, {"storage", e.reason}}, 503);
       case domain::HealthPart::kClock:
-        log::warn("healthz_clock", {{"detail", e.detail}});
         break;
     }
-    return Response::json(503, {{"status", "unavailable"},
-                                {"database", "ok"},
-                                {"storage", "ok"},
-                                {"clock", e.reason},
-                                {"error", {{"code", e.reason}, {"message", e.message}}}});
+    return errorResponse(
+        e, {{"status", "unavailable"}, {"database", "ok"}, {"storage", "ok"}, {"clock", e.reason}},
+        503);
   }
 
   Response metrics(Request& req) {

@@ -106,7 +106,8 @@ std::string contentDisposition(std::string_view disposition, std::string_view fi
 }
 
 Response errorResponse(const Error& e) {
-  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
+  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable ||
+      e.code == ErrorCode::kStorageUnavailable) {
     log::error("request_failed", {{"reason", e.reason}, {"detail", e.detail}});
   } else if (!e.detail.empty()) {
     log::warn("request_refused", {{"reason", e.reason}, {"detail", e.detail}});
@@ -117,6 +118,15 @@ Response errorResponse(const Error& e) {
       std::ranges::all_of(e.detail, [](char c) { return c >= '0' && c <= '9'; })) {
     res.header("Retry-After", e.detail);
   }
+  return res;
+}
+
+Response errorResponse(const Error& e, const nlohmann::json& members, int status) {
+  Response base = errorResponse(e);
+  nlohmann::json body = members;
+  body["error"] = nlohmann::json::parse(base.body)["error"];
+  Response res = Response::json(status, body);
+  res.headers = std::move(base.headers);
   return res;
 }
 

@@ -51,6 +51,9 @@ std::string contentDisposition(std::string_view disposition, std::string_view fi
 // unavailable ones are logged as errors with their detail, others with a
 // detail (a device's reason) as warnings; the person reads only the message.
 Response errorResponse(const Error& e);
+// The same, with more members beside "error" in the body (/healthz says which
+// part failed) and, where a route's contract fixes it, another status.
+Response errorResponse(const Error& e, const nlohmann::json& members, int status);
 
 // A use case's result answered: its error's response, or render(value).
 template <typename T, typename Render>

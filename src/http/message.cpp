@@ -151,6 +151,7 @@ int statusFor(const Error& e) {
     case ErrorCode::kTooMany:
       return 429;
     case ErrorCode::kUnavailable:
+    case ErrorCode::kStorageUnavailable:
       return 503;
     case ErrorCode::kStorageFull:
       return 507;
