@@ -63,10 +63,7 @@ int report(const std::string& command, const Error& e) {
                                                                          : kExitFailure;
 }
 
-std::string sqlitePath(std::string db) {
-  if (db.starts_with("sqlite:")) db.erase(0, 7);
-  return db;
-}
+std::string sqlitePath(std::string db) { return storage::sqliteFile(db); }
 
 std::string readSecretLine() {
   std::string line;

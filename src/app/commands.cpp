@@ -24,6 +24,7 @@
 #include "core/validators.h"
 #include "devices/cups_printer.h"
 #include "devices/pkcs11_card.h"
+#include "devices/sane_scanner.h"
 #include "devices/usb_media.h"
 #include "domain/archive_import.h"
 #include "domain/audit.h"

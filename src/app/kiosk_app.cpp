@@ -19,6 +19,7 @@
 #include "http/api.h"
 #include "notify/curl_notifiers.h"
 #include "receipts/pdf_receipt.h"
+#include "storage/open_store.h"
 
 namespace kiosk::app {
 
@@ -301,8 +302,7 @@ void KioskApp::sweepSessions() {
 
 std::string receiptKeyPath(const config::Config& config) {
   if (!config.receipt_key_file.empty()) return config.receipt_key_file;
-  std::string db = config.db;
-  if (db.starts_with("postgresql:") || db.starts_with("postgres:")) {
+  if (storage::isPostgresUrl(config.db)) {
     // A shared database is no file: the key lives in the kiosk's own state
     // folder, wherever the command is started from.
     std::error_code ec;
@@ -320,8 +320,7 @@ std::string receiptKeyPath(const config::Config& config) {
                                              : std::string(".");
     return base + "/cassetto-kiosk/receipt-key";
   }
-  if (db.starts_with("sqlite:")) db.erase(0, 7);
-  return db + ".receipt-key";
+  return storage::sqliteFile(config.db) + ".receipt-key";
 }
 
 std::vector<domain::PublishedKey> publicKeysOf(const receipts::Ed25519Signer& signer,

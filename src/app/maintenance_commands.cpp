@@ -76,7 +76,7 @@ int runBackup(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const std::string db = sqlitePath(p->config.db);
-  const bool fleet = db.starts_with("postgresql:") || db.starts_with("postgres:");
+  const bool fleet = storage::isPostgresUrl(db);
   if (!fleet && !std::filesystem::is_regular_file(db)) {
     std::fprintf(stderr, "cassetto-kiosk backup: no database at %s\n", db.c_str());
     return kExitUsage;
@@ -252,7 +252,7 @@ int runRestore(const std::vector<std::string>& args) {
     listed.insert(name);
   }
   const std::string target = sqlitePath(p->config.db);
-  if (target.starts_with("postgresql:") || target.starts_with("postgres:")) {
+  if (storage::isPostgresUrl(target)) {
     // A kiosk of a fleet: its own files come back; the shared database is
     // the branch's (its own PostgreSQL backups).
     if (has_db) {
@@ -418,7 +418,7 @@ int runMigrateDb(const std::vector<std::string>& args) {
   }
   const std::string from = sqlitePath(p->vm["from"].as<std::string>());
   const std::string to = p->vm["to"].as<std::string>();
-  if (!to.starts_with("postgresql://") && !to.starts_with("postgres://")) {
+  if (!storage::isPostgresUrl(to)) {
     std::fputs("cassetto-kiosk migrate-db: --to must be a postgresql:// URL\n", stderr);
     return kExitUsage;
   }

@@ -7,11 +7,10 @@
 #include <string>
 
 #include "core/error.h"
-#include "devices/pkcs11_card.h"
-#include "devices/sane_scanner.h"
+#include "devices/device_settings.h"
 #include "domain/auth.h"
 #include "domain/notifications.h"
-#include "notify/curl_notifiers.h"
+#include "notify/notify_settings.h"
 
 namespace kiosk::config {
 

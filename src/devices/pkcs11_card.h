@@ -11,17 +11,10 @@
 #include <mutex>
 #include <string>
 
+#include "devices/device_settings.h"
 #include "domain/ports/card.h"
 
 namespace kiosk::devices {
-
-struct CardSettings {
-  std::string module;     // PKCS#11 module path; empty: the kiosk has no card reader
-  std::string ca_bundle;  // PEM file of the CAs whose cards are accepted
-  std::string crl;        // CRL file the technician refreshes; empty: no revocation check
-  bool pin_login = true;  // codice fiscale + kiosk PIN stays offered beside the card
-  int pin_tries = 3;      // a card's PIN tries when none failed (CIE and TS-CNS: 3)
-};
 
 class Pkcs11Card final : public domain::CardReader {
  public:

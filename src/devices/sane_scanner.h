@@ -13,22 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "devices/device_settings.h"
 #include "domain/ports/devices.h"
 
 namespace kiosk::devices {
-
-struct ScannerSettings {
-  std::string device;          // SANE device name ("test" for SANE's test device); empty: none
-  std::string mode = "Color";  // "Color", "Gray"
-  int resolution = 150;        // dpi
-  std::string source;          // "Flatbed", "ADF"…; empty: the device's default
-  int timeout_seconds = 60;    // a scan that takes longer is cancelled (waits between pages aside)
-  int answer_seconds = 180;    // no answer to "next page?" within this: finish with what is there
-  // The longest side a page may have (17 in, longer than legal): a device
-  // that keeps sending lines (a stuck feeder) is stopped there, not when the
-  // memory or the timeout runs out.
-  int max_page_mm = 432;
-};
 
 class SaneScanner final : public domain::Scanner {
  public:

@@ -8,18 +8,9 @@
 #include <string>
 
 #include "domain/ports/notifier.h"
+#include "notify/notify_settings.h"
 
 namespace kiosk::notify {
-
-struct MailSettings {
-  std::string url;       // smtp://host:587 (STARTTLS) or smtps://host:465; empty: not configured
-  std::string username;  // empty: no authentication
-  std::string password;
-  std::string from;         // the sender address
-  bool require_tls = true;  // smtp:// only: refuse to send without STARTTLS
-  bool verify_tls = true;   // check the server's certificate
-  int timeout_seconds = 20;
-};
 
 class CurlMailer final : public domain::Mailer {
  public:
@@ -36,15 +27,6 @@ class CurlMailer final : public domain::Mailer {
  private:
   MailSettings s_;
   const std::atomic<bool>* stop_ = nullptr;
-};
-
-struct SmsSettings {
-  std::string url;  // https://gateway/… ; empty: not configured
-  std::string token;
-  std::string token_header = "Authorization";  // e.g. "Authorization: Bearer …" or "X-Api-Key"
-  std::string sender = "INPS";
-  bool verify_tls = true;
-  int timeout_seconds = 15;
 };
 
 class CurlSmsGateway final : public domain::SmsGateway {

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "domain/ports/store.h"
@@ -29,5 +30,11 @@ struct StoreOptions {
 
 Result<std::unique_ptr<domain::Store>> openStore(const std::string& url,
                                                  const StoreOptions& options = {});
+
+// The one test of which engine a database URL names: PostgreSQL for
+// "postgresql://…" and "postgres://…", else an SQLite file.
+bool isPostgresUrl(std::string_view url);
+// The SQLite file an URL names ("sqlite:" dropped).
+std::string sqliteFile(std::string_view url);
 
 }  // namespace kiosk::storage
