@@ -121,6 +121,56 @@ test('"Stampa ricevuta" without a printer says so with the server\'s words', asy
   }
 });
 
+// Every switch of the login screen (card, PIN, staff) added its three
+// listeners again to the same container.
+test('switching the login screen back and forth adds no listeners', async () => {
+  const kiosk = await startKiosk();
+  try {
+    const page = await openPage(browser, kiosk.url);
+    const cdp = await page.context().newCDPSession(page);
+    const listeners = async () => {
+      const { result } = await cdp.send('Runtime.evaluate', { expression: 'document.querySelector("#main .kiosk-view")' });
+      const { listeners: all } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId });
+      return all.filter((l) => l.type === 'pointerdown').length;
+    };
+    const first = await listeners();
+    for (let i = 0; i < 3; i++) {
+      await tap(page, '#staff-corner');
+      await tap(page, '#back-to-professional');
+    }
+    await page.waitForSelector('#staff-corner');
+    assert.equal(await listeners(), first);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
+// A file from the stick (and the scan) went around api.js: its errors came
+// in Italian on the English screen, and a lost session showed as an error
+// on the open compose screen instead of ending at the welcome screen.
+test('a file gone from the stick is told in English on the English screen', async () => {
+  const kiosk = await startKiosk({ usb: true });
+  try {
+    const page = await openPage(browser, kiosk.url);
+    await tap(page, 'text=English');
+    await page.waitForSelector('text=Welcome');
+    await loginProfessional(page);
+    await tap(page, '#tile-new');
+    await kiosk.insertStick();
+    await tap(page, '#from-usb');
+    const attach = page.locator('#usb-files li', { has: page.locator('.name:text-is("documento.pdf")') }).locator('button');
+    await attach.waitFor();
+    rmSync(path.join(kiosk.dir, 'usb', 'documento.pdf'));  // gone before the tap
+    await attach.tap();
+    await page.waitForSelector('.kiosk-error');
+    const said = await page.textContent('.kiosk-error');
+    assert.doesNotMatch(said, /chiavetta|trovat|non disponibile|Riprovi/i, `Italian on the English screen: ${said}`);
+    assert.match(said, /[A-Za-z]/);
+  } finally {
+    await kiosk.stop();
+  }
+});
+
 test('scan two sheets one at a time and pick a file from the USB stick, send, find both in the thread', async () => {
   const sane = mkdtempSync(path.join(tmpdir(), 'sane-'));
   writeFileSync(path.join(sane, 'dll.conf'), 'test\n');

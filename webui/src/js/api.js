@@ -22,6 +22,11 @@ export function onSessionLost(fn) { onUnauthenticated = fn; }
 export function onServerContact(fn) { onActivity = fn; }
 
 const GENERIC = 'Servizio momentaneamente non disponibile. Riprovi tra poco.';
+const SLOW = 'Il servizio non ha risposto in tempo. Riprovi tra poco.';
+// How long an answer is waited for: a JSON call, a file from the stick, an
+// upload of up to 5 MB. A scan has no bound here: the server bounds it (the
+// scanner's timeout, the time for "Pagina successiva?").
+export const WAIT_MS = { json: 30000, file: 60000, upload: 180000 };
 
 async function parse(res) {
   const text = await res.text();
@@ -36,7 +41,9 @@ async function parse(res) {
   return body;
 }
 
-export async function request(method, path, body) {
+// One fetch with the CSRF token, a bound on the wait (0: none) and the
+// errors every call shares: no network, no answer in time.
+async function send(method, path, body, timeoutMs) {
   const headers = { Accept: 'application/json' };
   const opts = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
@@ -44,14 +51,31 @@ export async function request(method, path, body) {
     headers['Content-Type'] = 'application/json';
     opts.body = JSON.stringify(body);
   }
-  let res;
+  const abort = new AbortController();
+  const timer = timeoutMs > 0 ? setTimeout(() => abort.abort(), timeoutMs) : 0;
+  opts.signal = abort.signal;
   try {
-    res = await fetch(path, opts);
+    const res = await fetch(path, opts);
+    onActivity();
+    return res;
   } catch {
+    if (abort.signal.aborted) throw new ApiError(0, 'timeout', serverText('timeout', SLOW));
     throw new ApiError(0, 'network', serverText('network', GENERIC));
+  } finally {
+    clearTimeout(timer);
   }
-  onActivity();
-  return parse(res);
+}
+
+export async function request(method, path, body) {
+  return parse(await send(method, path, body, WAIT_MS.json));
+}
+
+// A file answered by the API (a scan, a file from the stick): its bytes and
+// headers, or the same ApiError as any call (a 401 ends the session).
+export async function fetchFile(method, path, body, timeoutMs = WAIT_MS.file) {
+  const res = await send(method, path, body, timeoutMs);
+  if (!res.ok) await parse(res);  // throws
+  return { blob: await res.blob(), headers: res.headers };
 }
 
 export const get = (path) => request('GET', path);
@@ -67,7 +91,9 @@ export function upload(path, formData, onProgress) {
     xhr.setRequestHeader('X-CSRF-Token', csrfToken);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total); };
-    xhr.onerror = () => reject(new ApiError(0, 'network', GENERIC));
+    xhr.timeout = WAIT_MS.upload;
+    xhr.onerror = () => reject(new ApiError(0, 'network', serverText('network', GENERIC)));
+    xhr.ontimeout = () => reject(new ApiError(0, 'timeout', serverText('timeout', SLOW)));
     xhr.onload = () => {
       onActivity();
       parse(new Response(xhr.responseText, { status: xhr.status })).then(

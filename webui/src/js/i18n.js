@@ -94,7 +94,6 @@ const words = {
     scanNext: 'Sì, scansiona la pagina successiva',
     scanFinish: 'No, ho finito',
     scanning: 'Scansione in corso… Non sollevare il coperchio.',
-    scanFailed: 'Scansione non riuscita.',
     cancel: 'Annulla',
     scanPageAlt: (n) => `Pagina ${n} della scansione`,
     pages: (n) => (n === 1 ? '1 pagina' : `${n} pagine`),
@@ -103,7 +102,6 @@ const words = {
     usbRefusedType: 'Tipo di documento non ammesso.',
     usbRefusedEmpty: 'Il documento è vuoto.',
     usbEmpty: 'Nessun documento sulla chiavetta.',
-    usbFailed: 'Lettura dalla chiavetta non riuscita.',
     reprint: 'Ristampa ricevuta',
     message: 'messaggio',
     openThread: 'Apri la comunicazione',
@@ -375,7 +373,6 @@ const words = {
     scanNext: 'Yes, scan the next page',
     scanFinish: 'No, I am done',
     scanning: 'Scanning… Do not lift the lid.',
-    scanFailed: 'Scan failed.',
     cancel: 'Cancel',
     scanPageAlt: (n) => `Scanned page ${n}`,
     pages: (n) => (n === 1 ? '1 page' : `${n} pages`),
@@ -384,7 +381,6 @@ const words = {
     usbRefusedType: 'Type of document not allowed.',
     usbRefusedEmpty: 'The document is empty.',
     usbEmpty: 'No document on the stick.',
-    usbFailed: 'Reading from the stick failed.',
     reprint: 'Reprint receipt',
     message: 'message',
     openThread: 'Open the communication',
@@ -585,6 +581,7 @@ export function t(key, ...args) {
 const pick = (re, text, fallback = '') => ((text || '').match(re) || [])[1] || fallback;
 const serverEn = {
   network: () => 'The service is not available right now. Please try again shortly.',
+  timeout: () => 'The service did not answer in time. Please try again shortly.',
   invalid_credentials: (m) => {
     if (/Inserisca/.test(m)) return 'Enter the tax code and PIN, or the user name and password.';
     const who = /Nome utente/.test(m) ? 'Wrong user name or password: please check them and try again.'

@@ -125,17 +125,10 @@ export function attachmentPicker(onError) {
       ask(false);
       watch();
       try {
-        const res = await fetch('/api/scan', {
-          method: 'POST', credentials: 'same-origin', cache: 'no-store',
-          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': api.csrf() },
-          body: JSON.stringify({ pages: 10, ask: true }),
-        });
-        if (!res.ok) {
-          const body = await res.json().catch(() => ({}));
-          throw new Error((body.error && body.error.message) || t('scanFailed'));
-        }
-        const blob = await res.blob();
-        const n = Number(res.headers.get('X-Scan-Pages') || '1');
+        // Bounded by the server (the scanner's timeout, the time to answer
+        // "Pagina successiva?"), not here.
+        const { blob, headers } = await api.fetchFile('POST', '/api/scan', { pages: 10, ask: true }, 0);
+        const n = Number(headers.get('X-Scan-Pages') || '1');
         const name = blob.type === 'application/pdf' ? 'scansione.pdf' : 'scansione.jpg';
         const file = new File([blob], name, { type: blob.type });
         file.pages = n;
@@ -184,13 +177,8 @@ export function attachmentPicker(onError) {
             : h('button', { type: 'button', class: 'btn btn-primary', 'aria-label': `${t('attach')} ${f.name}`,
               onclick: async () => {
                 try {
-                  const res = await fetch(`/api/usb/files/${f.name.split('/').map(encodeURIComponent).join('/')}`,
-                    { credentials: 'same-origin', cache: 'no-store' });
-                  if (!res.ok) {
-                    const body = await res.json().catch(() => ({}));
-                    throw new Error((body.error && body.error.message) || t('usbFailed'));
-                  }
-                  const blob = await res.blob();
+                  const { blob } = await api.fetchFile('GET',
+                    `/api/usb/files/${f.name.split('/').map(encodeURIComponent).join('/')}`);
                   if (add(new File([blob], f.name.split('/').pop(), { type: f.content_type }))) clear(panel);
                 } catch (err) { onError(err); }
               } }, t('attach'))));

@@ -178,10 +178,18 @@ function renderCard(el, corner) {
   watchCard(el);
 }
 
+// The containers whose touches already re-arm the idle reset: the login
+// screen is drawn again on every switch (card, PIN, staff), the listeners
+// only once.
+const rearmed = new WeakSet();
+
 export function renderLogin(el) {
   armReset(el);
-  const rearm = () => { if (!state.session && el.isConnected) armReset(el); };
-  for (const type of ['pointerdown', 'keydown', 'input']) el.addEventListener(type, rearm, { capture: true });
+  if (!rearmed.has(el)) {
+    rearmed.add(el);
+    const rearm = () => { if (!state.session && el.isConnected) armReset(el); };
+    for (const type of ['pointerdown', 'keydown', 'input']) el.addEventListener(type, rearm, { capture: true });
+  }
   if (mode === 'newpin') { renderNewPin(el); return; }
   // A staff PC on the LAN is a desk: it logs staff in, nobody else. On the
   // kiosk's own screen the citizen's login is the screen; staff reach theirs

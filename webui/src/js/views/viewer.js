@@ -48,9 +48,7 @@ export async function showDocument({ title, url: source, type, print = null, pri
   close.addEventListener('click', done);
   close.focus();
   try {
-    const res = await fetch(source, { credentials: 'same-origin', cache: 'no-store' });
-    if (!res.ok) throw new Error(t('viewFailed'));
-    const blob = await res.blob();
+    const { blob } = await api.fetchFile('GET', source);
     clear(body);
     if (type.startsWith('image/') && type !== 'image/tiff') {
       url = URL.createObjectURL(blob);
