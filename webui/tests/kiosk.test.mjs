@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, files, tempFile, tap,
-  typeOsk, clearOsk, runKiosk, attachFromUsb, tapSettled,
+  typeOsk, clearOsk, attachFromUsb, tapSettled,
 } from './helpers.mjs';
 
 let browser;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import {
   startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
-  typeOsk, runKiosk, files, attachFromUsb, tapAt, axeRule,
+  typeOsk, runKiosk, attachFromUsb, tapAt, axeRule,
 } from './helpers.mjs';
 
 let browser;

@@ -1,7 +1,7 @@
 // The UI's words, Italian first, English on the switch. Server messages come
 // in Italian and are shown as they are.
 
-const words = {
+export const words = {
   it: {
     appName: 'Cassetto previdenziale',
     appSub: 'Gestione Separata – Comunicazione bidirezionale',
@@ -582,6 +582,38 @@ const pick = (re, text, fallback = '') => ((text || '').match(re) || [])[1] || f
 const serverEn = {
   network: () => 'The service is not available right now. Please try again shortly.',
   timeout: () => 'The service did not answer in time. Please try again shortly.',
+  internal: () => 'Something went wrong on the kiosk. Please try again shortly or ask at the counter.',
+  csrf: () => 'The request is not valid: reload the page and try again.',
+  database_busy: () => 'The system is busy right now. Please try again shortly.',
+  shutting_down: () => 'The service is restarting. Please try again shortly.',
+  forbidden: () => 'This is not allowed for this profile.',
+  method_not_allowed: () => 'This is not allowed here.',
+  invalid_form: () => 'The form sent is not valid.',
+  invalid_json: () => 'The request is not a valid JSON object.',
+  invalid_request: () => 'The request is not valid.',
+  invalid_header: () => 'The request is not valid (a header).',
+  too_many_headers: () => 'The request is not valid: too many headers.',
+  unsupported_media_type: () => 'The request\'s format is not supported.',
+  invalid_query: () => 'The request is not valid: an address parameter cannot be read.',
+  invalid_page: () => 'Not a valid page.',
+  invalid_pages: () => 'From 1 to 10 pages can be scanned.',
+  invalid_box: () => 'Not a valid box: sent, received or all.',
+  invalid_status: () => 'Not a valid status: open, being handled or closed.',
+  invalid_unread: () => 'Not a valid "unread" filter.',
+  invalid_role: () => 'Not a valid role: counter staff or technician.',
+  invalid_username: () => 'The user name has 3 to 32 characters: a-z, 0-9, dot, dash or underscore.',
+  weak_password: () => 'The password needs at least 12 characters.',
+  invalid_notify: () => 'Not a valid notification channel: PEC, e-mail or SMS can be chosen.',
+  invalid_idempotency_key: () => 'The request is not valid (its idempotency key).',
+  mail_not_configured: () => 'Sending e-mail is not set up at this kiosk. Please ask at the counter.',
+  sms_not_configured: () => 'Sending SMS is not set up at this kiosk. Please ask at the counter.',
+  receipts_not_configured: () => 'Receipts cannot be sent from this kiosk. Please ask at the counter.',
+  notification_not_sent: () => 'The notification was not sent.',
+  receipt_font_unavailable: () => 'The receipt cannot be made right now (a font is missing). Please ask at the counter.',
+  scan_not_waiting: () => 'No scan is waiting for an answer.',
+  speech_invalid: () => 'The text to read is missing or too long, or its language, speed or volume is not valid.',
+  speech_unavailable: () => 'The kiosk\'s voice is not available: please ask the counter staff.',
+  card_key_usage: () => 'The certificate read from the card is not its authentication certificate. Please ask at the counter.',
   invalid_credentials: (m) => {
     if (/Inserisca/.test(m)) return 'Enter the tax code and PIN, or the user name and password.';
     const who = /Nome utente/.test(m) ? 'Wrong user name or password: please check them and try again.'
