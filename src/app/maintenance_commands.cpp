@@ -58,7 +58,7 @@ int runHashPassword(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-// backup DIR [--keep N]: DIR/cassetto-YYYYMMDD-HHMMSS/ with a consistent copy
+// backup DIR [--keep N]: DIR/cassetto-YYYYMMDD-HHMMSS+0100/ (Rome time) with a consistent copy
 // of the database (taken while the kiosk runs), the receipt key and a
 // manifest (schema version and sha256 of each file). --keep: the newest N.
 // A kiosk of a branch fleet backs up what it owns, its receipt keys: the
@@ -82,11 +82,14 @@ int runBackup(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const std::filesystem::path root = p->vm["dir"].as<std::string>();
-  char stamp[32];
+  // Named in Rome's time, as the technician reads a clock, with its offset:
+  // the hour repeated when summer time ends still gives two names.
+  char stamp[48];
   const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::strftime(stamp, sizeof stamp, "cassetto-%Y%m%d-%H%M%S", &utc);
+  const auto rome = romeTime(now);
+  std::snprintf(stamp, sizeof stamp, "cassetto-%04d%02d%02d-%02d%02d%02d%s", rome.year, rome.month,
+                rome.day, rome.hour, rome.minute, rome.second,
+                rome.utc_offset_minutes == 120 ? "+0200" : "+0100");
   const std::filesystem::path dir = root / stamp;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -130,17 +133,22 @@ int runBackup(const std::vector<std::string>& args) {
     manifest += "file " + digest->sha256 + " " + std::to_string(digest->size) + " " + name + "\n";
   }
   std::ofstream(dir / "manifest") << manifest;
-  // Retention: the newest N folders named cassetto-* stay.
+  // Retention: the newest N folders named cassetto-* stay, newest by when
+  // their manifest was written (names in local time do not sort across the
+  // end of summer time; a folder without a manifest is the oldest).
   if (const int keep = p->vm["keep"].as<int>(); keep > 0) {
-    std::vector<std::filesystem::path> all;
+    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> all;
     for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
       if (e.is_directory() && e.path().filename().string().starts_with("cassetto-")) {
-        all.push_back(e.path());
+        std::error_code mec;
+        auto written = std::filesystem::last_write_time(e.path() / "manifest", mec);
+        if (mec) written = std::filesystem::file_time_type::min();
+        all.emplace_back(written, e.path());
       }
     }
     std::sort(all.begin(), all.end());
     for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < all.size(); ++i) {
-      std::filesystem::remove_all(all[i], ec);
+      std::filesystem::remove_all(all[i].second, ec);
     }
   }
   if (fleet) {

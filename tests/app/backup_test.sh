@@ -68,6 +68,17 @@ check "the manifest names the schema and the files' sha256" \
   bash -c "grep -q '^schema [0-9]' $latest/manifest && grep -qE '^file [0-9a-f]{64} [0-9]+ kiosk.db$' $latest/manifest &&
            grep -qE '^file [0-9a-f]{64} [0-9]+ receipt-key$' $latest/manifest"
 check "the backup is owner-only" bash -c "[ \"\$(stat -c %a $latest/kiosk.db)\" = 600 ]"
+check "its folder is named in Rome's time, with the offset" \
+  bash -c "[[ '$latest' == backups/cassetto-\$(TZ=Europe/Rome date +%Y%m%d)-*\$(TZ=Europe/Rome date +%z) ]]"
+# Retention goes by when each backup was written, not by its name: a folder
+# whose name sorts last but whose manifest is old is the one that goes.
+mkdir -p backups/cassetto-99991231-235959+0100
+echo x >backups/cassetto-99991231-235959+0100/manifest
+touch -d 2020-01-01 backups/cassetto-99991231-235959+0100/manifest
+"$bin" backup --db box/kiosk.db backups --keep 2 >/dev/null
+check "--keep keeps the two written last, whatever their names" \
+  bash -c "[ \$(ls backups | wc -l) = 2 ] && ! test -e backups/cassetto-99991231-235959+0100"
+latest=backups/$(ls -t backups | head -1)
 kill "$server"
 wait "$server" 2>/dev/null
 server=
