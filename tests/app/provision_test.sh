@@ -153,6 +153,8 @@ check "the package is installed" bash -c "dpkg-query -W -f='\${Status}' cassetto
 check "the values in kiosk.conf.d/50-provision.conf (0640 root:cassetto), '#' and quotes kept" \
   bash -c "[ \"\$(stat -c '%a %U:%G' /etc/cassetto-kiosk/kiosk.conf.d/50-provision.conf)\" = '640 root:cassetto' ] &&
            grep -q '^kiosk_id = K07' /etc/cassetto-kiosk/kiosk.conf.d/50-provision.conf"
+check "it sets the 16 workers the README recommends (it wrote 8)" \
+  grep -qx 'threads = 16' /etc/cassetto-kiosk/kiosk.conf.d/50-provision.conf
 check "the shipped kiosk.conf is left as shipped (an upgrade never asks about it)" \
   bash -c "cmp -s /etc/cassetto-kiosk/kiosk.conf '$build/package/kiosk.conf'"
 # The installed program with the written configuration, as the cassetto user.
