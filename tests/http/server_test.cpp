@@ -152,3 +152,27 @@ TEST_CASE("stopping the server lets a request in flight finish", "[http]") {
   CHECK(r.status == 200);
   CHECK(r.json()["done"] == true);
 }
+
+TEST_CASE("assets: cached for a year only under the current bundle hash, the page never",
+          "[http]") {
+  TestKiosk kiosk;
+  HttpClient c = kiosk.client();
+  auto page = c.get("/");
+  REQUIRE(page.status == 200);
+  CHECK(page.header("cache-control") == "no-store");  // a new bundle is seen at the next load
+  const auto at = page.body.find("/assets/");
+  REQUIRE(at != std::string::npos);
+  const auto hash = page.body.substr(at + 8, page.body.find('/', at + 8) - (at + 8));
+  REQUIRE(hash.size() >= 8);
+  auto current = c.get("/assets/" + hash + "/app/js/app.js");
+  REQUIRE(current.status == 200);
+  CHECK(current.header("cache-control") == "public, max-age=31536000, immutable");
+  CHECK(current.header("content-type").find("javascript") != std::string::npos);
+  // An old page asking with another hash gets today's file, not cached: else
+  // the browser would keep today's bytes under yesterday's name for a year.
+  auto stale = c.get("/assets/0123456789abcdef/app/js/app.js");
+  REQUIRE(stale.status == 200);
+  CHECK(stale.header("cache-control") == "no-store");
+  CHECK(c.get("/assets/" + hash + "/app/js/nope.js").status == 404);
+  CHECK(c.get("/assets/" + hash + "/../../etc/passwd").status == 404);
+}
