@@ -58,6 +58,11 @@ inline std::vector<std::string> splitChannels(const std::string& text) {
   return out;
 }
 
+// A column list (below) followed by the rest of a statement.
+inline std::string withColumns(const char* columns, const char* rest) {
+  return std::string(columns) + rest;
+}
+
 // A stored name read back as its enum. The kiosk writes only the domain's
 // names (the columns are CHECKed), so an unknown one means the database was
 // changed outside it: said in the log (stored_value_unknown, counted in

@@ -6,7 +6,7 @@
 
 using namespace kiosk;
 
-TEST_CASE("utf8: well-formed text is valid; overlongs, surrogates and cut sequences are not",
+TEST_CASE("utf8: well-formed text is valid, overlongs and surrogates and cut sequences are not",
           "[utf8]") {
   CHECK(utf8::isValid(""));
   CHECK(utf8::isValid("Perché è già così € 😀"));
@@ -36,7 +36,7 @@ TEST_CASE("utf8: clean drops ill-formed bytes, controls and invisible format cha
   CHECK(utf8::clean("Perché € 😀", true, false) == "Perché € 😀");
 }
 
-TEST_CASE("utf8: decode walks code points; length counts them; truncate never cuts one", "[utf8]") {
+TEST_CASE("utf8: decode walks code points, length counts them, truncate never cuts one", "[utf8]") {
   const std::string s = "aè€😀";
   std::size_t i = 0;
   CHECK(utf8::decode(s, i) == U'a');

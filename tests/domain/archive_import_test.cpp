@@ -4,9 +4,9 @@
 
 #include "core/clock.h"
 #include "domain/contacts.h"
-#include "support/fake_store.h"
 #include "support/fakes.h"
 #include "support/read_file.h"
+#include "support/temp_store.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -27,7 +27,7 @@ std::vector<int> lines(const std::vector<LineIssue>& issues) {
 TEST_CASE("the extract with errors gives 7 accepted, 3 rejected and 1 warning", "[domain]") {
   const std::string csv = test::readFile(kFixtures + "/gs-archive-with-errors.csv");
   REQUIRE_FALSE(csv.empty());
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   auto r = importArchive(store, clock, csv);
   REQUIRE(r);
@@ -41,7 +41,7 @@ TEST_CASE("the extract with errors gives 7 accepted, 3 rejected and 1 warning", 
 }
 
 TEST_CASE("an invalid contact in an accepted row is left empty", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   auto r = importArchive(
       store, clock,
@@ -57,7 +57,7 @@ TEST_CASE("an invalid contact in an accepted row is left empty", "[domain]") {
 
 TEST_CASE("the full synthetic archive imports every row", "[domain]") {
   const std::string csv = test::readFile(kFixtures + "/gs-archive.csv");
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   auto r = importArchive(store, clock, csv);
   REQUIRE(r);
@@ -66,7 +66,7 @@ TEST_CASE("the full synthetic archive imports every row", "[domain]") {
 }
 
 TEST_CASE("re-importing updates names and archive contacts", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   REQUIRE(importArchive(store, clock,
                         std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Mario;a@pec.it;;\n"));
@@ -83,7 +83,7 @@ TEST_CASE("re-importing updates names and archive contacts", "[domain]") {
 }
 
 TEST_CASE("re-importing never overwrites contacts the professional changed", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   REQUIRE(importArchive(store, clock,
                         std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Mario;a@pec.it;;\n"));
@@ -98,7 +98,7 @@ TEST_CASE("re-importing never overwrites contacts the professional changed", "[d
 }
 
 TEST_CASE("telefono and fax columns are read when present", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   auto r = importArchive(store, clock,
                          "codice_fiscale;cognome;nome;pec;email;cellulare;telefono;fax\n"
@@ -113,7 +113,7 @@ TEST_CASE("telefono and fax columns are read when present", "[domain]") {
 }
 
 TEST_CASE("a file with another header is refused whole", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   auto r = importArchive(store, clock, "cf;surname;name\nRSSMRA80A01H501U;Rossi;Mario\n");
   REQUIRE_FALSE(r);
@@ -123,7 +123,7 @@ TEST_CASE("a file with another header is refused whole", "[domain]") {
 }
 
 TEST_CASE("BOM, CRLF line ends, quotes and blank lines are handled", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   auto r = importArchive(store, clock,
                          "\xEF\xBB\xBF"
@@ -137,7 +137,7 @@ TEST_CASE("BOM, CRLF line ends, quotes and blank lines are handled", "[domain]")
 }
 
 TEST_CASE("a row that is not UTF-8 is rejected", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   auto r = importArchive(store, clock,
                          std::string(kHeader) + "RSSMRA80A01H501U;Rossi;Niccol\xF2;a@pec.it;;\n");

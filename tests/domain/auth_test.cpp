@@ -6,8 +6,8 @@
 #include "core/crypto.h"
 #include "domain/audit.h"
 #include "storage/open_store.h"
-#include "support/fake_store.h"
 #include "support/fakes.h"
+#include "support/temp_store.h"
 #include "support/test_database.h"
 
 using namespace kiosk;
@@ -18,7 +18,7 @@ namespace {
 constexpr const char* kCf = "RSSMRA80A01H501U";
 
 struct Fixture {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   AuthService auth{store, clock, AuthPolicy{}};
 

@@ -4,9 +4,9 @@
 
 #include "core/clock.h"
 #include "domain/contacts.h"
-#include "support/fake_store.h"
 #include "support/fakes.h"
 #include "support/seed.h"
+#include "support/temp_store.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -14,7 +14,7 @@ using namespace kiosk::domain;
 namespace {
 
 struct Fixture {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock{1'795'000'000};  // 2026-11-18, CET
   test::FakeSniffer sniffer;
   CommunicationService service{store, clock, sniffer, {"1234"}};
@@ -25,8 +25,16 @@ struct Fixture {
     pro = addProfessional("RSSMRA80A01H501U", "mario@pec.it");
     other = addProfessional("GRCFNC70D52L219G", "francesca@pec.it");
     staff.role = Role::kStaff;
-    staff.subject_id = 100;
     staff.principal = "sportello";
+    {
+      auto tx = *store.begin(TxMode::kWrite);
+      StaffUser u;
+      u.username = "sportello";
+      u.display_name = "Sportello";
+      u.role = Role::kStaff;
+      staff.subject_id = *tx->upsertStaff(u, 1);  // a real row: threads name who took them
+      REQUIRE(tx->commit());
+    }
     tech.role = Role::kTechnician;
     tech.principal = "tecnico";
   }

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "core/clock.h"
-#include "support/fake_store.h"
 #include "support/fakes.h"
+#include "support/temp_store.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -69,47 +69,66 @@ TEST_CASE("a channel without its address is refused", "[domain]") {
   CHECK_FALSE(validateContacts(in));
 }
 
+namespace {
+
+// A professional in the archive, with no contacts yet.
+std::int64_t enrolled(domain::Store& store) {
+  auto tx = *store.begin(TxMode::kWrite);
+  Professional p;
+  p.codice_fiscale = "RSSMRA80A01H501U";
+  p.surname = "Rossi";
+  p.name = "Mario";
+  const auto id = *tx->insertProfessional(p, 1);
+  REQUIRE(tx->commit());
+  return id;
+}
+
+}  // namespace
+
 TEST_CASE("an update adds a version and keeps the old one", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   ContactsService contacts(store, clock);
-  auto first = contacts.update(7, valid(), "professional:7");
+  const auto id = enrolled(store);
+  auto first = contacts.update(id, valid(), "professional:7");
   REQUIRE(first);
   CHECK(first->version == 1);
   ContactsInput changed = valid();
   changed.pec = "nuova@pec.example.com";
   changed.version = 1;
-  auto second = contacts.update(7, changed, "professional:7");
+  auto second = contacts.update(id, changed, "professional:7");
   REQUIRE(second);
   CHECK(second->version == 2);
   CHECK(second->source == ContactsSource::kProfessional);
-  const auto versions = store.snapshot().contacts.at(7);
+  const auto versions = store.snapshot().contacts.at(id);
   REQUIRE(versions.size() == 2);
   CHECK(versions[0].contacts.pec == "mario.rossi@pec.example.com");
-  CHECK(contacts.current(7)->contacts.pec == "nuova@pec.example.com");
+  CHECK(contacts.current(id)->contacts.pec == "nuova@pec.example.com");
 }
 
 TEST_CASE("an update against an old version is a conflict and stores nothing", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   ContactsService contacts(store, clock);
-  REQUIRE(contacts.update(7, valid(), "professional:7"));
-  REQUIRE(contacts.update(7, valid(), "professional:7"));
+  const auto id = enrolled(store);
+  REQUIRE(contacts.update(id, valid(), "professional:7"));
+  REQUIRE(contacts.update(id, valid(), "professional:7"));
   ContactsInput stale = valid();
   stale.version = 1;
-  auto r = contacts.update(7, stale, "professional:7");
+  auto r = contacts.update(id, stale, "professional:7");
   REQUIRE_FALSE(r);
   CHECK(r.error().reason == "version_conflict");
-  CHECK(store.snapshot().contacts.at(7).size() == 2);
+  CHECK(store.snapshot().contacts.at(id).size() == 2);
 }
 
 TEST_CASE("a failed update stores nothing", "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   ContactsService contacts(store, clock);
+  const auto id = enrolled(store);
   ContactsInput bad = valid();
   bad.email = "nope";
-  REQUIRE_FALSE(contacts.update(7, bad, "professional:7"));
+  REQUIRE_FALSE(contacts.update(id, bad, "professional:7"));
   CHECK(store.snapshot().contacts.empty());
   CHECK(store.snapshot().audit.empty());
 }

@@ -6,9 +6,9 @@
 
 #include "core/clock.h"
 #include "domain/communications.h"
-#include "support/fake_store.h"
 #include "support/fakes.h"
 #include "support/seed.h"
+#include "support/temp_store.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -16,7 +16,7 @@ using namespace kiosk::domain;
 namespace {
 
 struct Fixture {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   test::FakeSniffer sniffer;
   test::FakeMailer email, pec;
@@ -140,7 +140,7 @@ class SlowPec final : public Mailer {
 
 TEST_CASE("two kiosks and a slow PEC server: each PEC is sent once, whatever the lease",
           "[domain]") {
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock;
   test::FakeSniffer sniffer;
   Contacts c;

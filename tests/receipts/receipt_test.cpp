@@ -10,12 +10,12 @@
 #include "domain/receipts.h"
 #include "receipts/ed25519_signer.h"
 #include "receipts/pdf_receipt.h"
-#include "support/fake_store.h"
 #include "support/fakes.h"
 #include "support/read_file.h"
 #include "support/seed.h"
 #include "support/shell.h"
 #include "support/temp_dir.h"
+#include "support/temp_store.h"
 
 using namespace kiosk;
 using namespace kiosk::domain;
@@ -76,7 +76,7 @@ namespace {
 
 struct Fixture {
   test::TempDir dir;
-  test::FakeStore store;
+  test::TempStore store;
   test::FakeClock clock{1'795'772'520};
   std::unique_ptr<receipts::Ed25519Signer> signer =
       std::move(*receipts::Ed25519Signer::open(dir.file("key")));

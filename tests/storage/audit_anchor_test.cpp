@@ -234,7 +234,7 @@ std::uint64_t logged(std::string_view event) {
 
 }  // namespace
 
-TEST_CASE("a head is journalled only once its anchor is committed; a failure is logged and counted",
+TEST_CASE("a head is journalled only once its anchor is committed, a failure logged and counted",
           "[sqlite][audit]") {
   Chain c;
   c.append(2, 1000);

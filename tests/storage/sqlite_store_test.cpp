@@ -9,7 +9,6 @@
 
 #include "domain/audit.h"
 #include "storage/open_store.h"
-#include "support/fake_store.h"
 #include "support/temp_dir.h"
 #include "support/test_database.h"
 
@@ -27,10 +26,6 @@ struct SqliteEngine {
 struct DbEngine {
   test::TestDatabase db;
   std::unique_ptr<Store> store = std::move(*storage::openStore(db.url()));
-};
-
-struct FakeEngine {
-  std::unique_ptr<Store> store = std::make_unique<test::FakeStore>();
 };
 
 // Runs one SQL query on the file, outside the store (to look at what it wrote).
@@ -73,7 +68,7 @@ Professional mario() {
 // --- The contract every engine keeps, the fake included (more in
 // store_contract_test.cpp) -------------------------------------------------
 
-TEMPLATE_TEST_CASE("a committed write is read back", "[store]", DbEngine, FakeEngine) {
+TEMPLATE_TEST_CASE("a committed write is read back", "[store]", DbEngine) {
   TestType engine;
   {
     auto tx = *engine.store->begin(TxMode::kWrite);
@@ -98,10 +93,7 @@ TEMPLATE_TEST_CASE("a committed write is read back", "[store]", DbEngine, FakeEn
   CHECK((*c)->contacts.notify == std::vector<std::string>{"pec"});
 }
 
-TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing",
-                   "[store]",
-                   DbEngine,
-                   FakeEngine) {
+TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing", "[store]", DbEngine) {
   TestType engine;
   {
     auto tx = *engine.store->begin(TxMode::kWrite);
@@ -111,7 +103,7 @@ TEMPLATE_TEST_CASE("a transaction dropped without commit leaves nothing",
   CHECK_FALSE(*tx->findProfessional("RSSMRA80A01H501U"));
 }
 
-TEMPLATE_TEST_CASE("contact versions count up per professional", "[store]", DbEngine, FakeEngine) {
+TEMPLATE_TEST_CASE("contact versions count up per professional", "[store]", DbEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
   const auto a = *tx->insertProfessional(mario(), 1);
@@ -124,10 +116,7 @@ TEMPLATE_TEST_CASE("contact versions count up per professional", "[store]", DbEn
   CHECK((*tx->currentContacts(a))->source == ContactsSource::kProfessional);
 }
 
-TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time",
-                   "[store]",
-                   DbEngine,
-                   FakeEngine) {
+TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time", "[store]", DbEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
   Session s;
@@ -149,10 +138,7 @@ TEMPLATE_TEST_CASE("sessions are found by token hash and expire by time",
   CHECK_FALSE(*tx->findSession("h1"));
 }
 
-TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock",
-                   "[store]",
-                   DbEngine,
-                   FakeEngine) {
+TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock", "[store]", DbEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
   StaffUser u;
@@ -174,8 +160,7 @@ TEMPLATE_TEST_CASE("staff upsert replaces the password and clears a lock",
 
 TEMPLATE_TEST_CASE("the Nuovo PIN window opens, is read back with the professional and closes",
                    "[store]",
-                   DbEngine,
-                   FakeEngine) {
+                   DbEngine) {
   TestType engine;
   std::int64_t id = 0;
   {
@@ -203,8 +188,7 @@ TEMPLATE_TEST_CASE("the Nuovo PIN window opens, is read back with the profession
 
 TEMPLATE_TEST_CASE("hasAuditAnchors says whether this kiosk ever signed a head",
                    "[store]",
-                   DbEngine,
-                   FakeEngine) {
+                   DbEngine) {
   TestType engine;
   auto tx = *engine.store->begin(TxMode::kWrite);
   CHECK(*tx->hasAuditAnchors("K01") == false);

@@ -1,7 +1,7 @@
 // In-memory fakes of the domain's ports, for domain unit tests (each adapter
 // has its own test against the real part). One of each, shared by every test:
 // clock, file sniffer, mailer, SMS gateway, printer, scanner, USB stick,
-// receipt signer and renderer. The store's fake is fake_store.h.
+// receipt signer and renderer. Stores are real: support/temp_store.h.
 #pragma once
 
 #include <atomic>

@@ -4,90 +4,6 @@
 
 namespace kiosk::storage {
 
-Result<std::int64_t> PgTransaction::nextProtocolNumber(int year) {
-  // A counter row in the send's own transaction (not a SEQUENCE): a send that
-  // fails gives its number back, so numbers have no gaps across the fleet.
-  return scalar(
-      "INSERT INTO protocol_counters (year, last) VALUES ($1, 1) "
-      "ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last",
-      PgParams().add(year));
-}
-
-Result<std::optional<std::int64_t>> PgTransaction::findIdempotencyKey(std::int64_t professional_id,
-                                                                      std::string_view key) {
-  return one<std::int64_t>(
-      "SELECT communication_id FROM idempotency_keys WHERE professional_id = $1 AND key = $2",
-      PgParams().add(professional_id).add(key), [](const PgRow& q) { return q.int64(0); });
-}
-
-Status PgTransaction::saveIdempotencyKey(std::int64_t professional_id,
-                                         std::string_view key,
-                                         std::int64_t communication_id,
-                                         std::int64_t now) {
-  return exec(
-      "INSERT INTO idempotency_keys (professional_id, key, communication_id, created_at) "
-      "VALUES ($1, $2, $3, $4)",
-      PgParams().add(professional_id).add(key).add(communication_id).add(now));
-}
-
-Result<std::int64_t> PgTransaction::insertCommunication(const Communication& c) {
-  return scalar(
-      "INSERT INTO communications (protocol, professional_id, box, topic, subject, status, "
-      "outcome, contacts_version_id, extra_email, unread, assigned_staff_id, created_at, "
-      "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-      PgParams()
-          .add(c.protocol)
-          .add(c.professional_id)
-          .add(domain::nameOf(c.box))
-          .add(c.topic)
-          .add(c.subject)
-          .add(domain::nameOf(c.status))
-          .add(c.outcome)
-          .addId(c.contacts_version_id)
-          .add(c.extra_email)
-          .add(c.unread ? 1 : 0)
-          .addId(c.assigned_staff_id)
-          .add(c.created_at)
-          .add(c.updated_at));
-}
-
-Result<std::int64_t> PgTransaction::insertMessage(const Message& m) {
-  return scalar(
-      "INSERT INTO messages (communication_id, author, staff_id, body, created_at) "
-      "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-      PgParams()
-          .add(m.communication_id)
-          .add(domain::nameOf(m.author))
-          .addId(m.staff_id)
-          .add(m.body)
-          .add(m.created_at));
-}
-
-Result<std::int64_t> PgTransaction::insertAttachment(std::int64_t message_id,
-                                                     const NewAttachment& a) {
-  return scalar(
-      "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
-      "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-      PgParams()
-          .add(message_id)
-          .add(a.filename)
-          .add(a.content_type)
-          .add(static_cast<std::int64_t>(a.data.size()))
-          .add(a.sha256)
-          .addBytes(a.data));
-}
-
-Result<std::optional<Communication>> PgTransaction::communicationById(std::int64_t id) {
-  static const std::string q = withColumns(kCommColumns, "WHERE c.id = $1");
-  return one<Communication>(q, PgParams().add(id), readComm<PgRow>);
-}
-
-Result<std::optional<Communication>> PgTransaction::communicationByProtocol(
-    std::string_view protocol) {
-  static const std::string q = withColumns(kCommColumns, "WHERE c.protocol = $1");
-  return one<Communication>(q, PgParams().add(protocol), readComm<PgRow>);
-}
-
 Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   using Kind = domain::SearchTerms::Kind;
   const domain::SearchTerms terms = domain::searchTerms(f.q);
@@ -138,9 +54,9 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
     params = PgParams().add(std::string_view(ids));
     page_sql = std::string(kCommColumns) + "WHERE c.id = ANY($1::bigint[])";
   } else {
-    auto total = scalar("SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
-                            where.sql + " LIMIT " + cap + ") AS hits",
-                        params);
+    auto total = pgScalar("SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
+                              where.sql + " LIMIT " + cap + ") AS hits",
+                          params);
     if (!total) return fail(total.error());
     page.total = *total;
     page_sql = std::string(kCommColumns) + "WHERE true" + where.sql;
@@ -152,9 +68,9 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   if (page.total <= offset && !page.total_capped) return page;
   const std::string limit = std::to_string(params.size() + 1);
   params.add(f.per_page).add(offset);
-  auto items = all<Communication>(page_sql + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
-                                      limit + " OFFSET $" + std::to_string(params.size()),
-                                  params, readComm<PgRow>);
+  auto items = pgAll<Communication>(page_sql + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
+                                        limit + " OFFSET $" + std::to_string(params.size()),
+                                    params, readComm<PgRow>);
   if (!items) return fail(items.error());
   page.items = std::move(*items);
   return page;
@@ -254,7 +170,7 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
   }
   if (page.items.empty()) {
     if (offset > 0) {
-      auto total = scalar("SELECT " + count, filters);
+      auto total = pgScalar("SELECT " + count, filters);
       if (!total) return fail(total.error());
       page.total = *total;
     }
@@ -264,42 +180,6 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
   if (store_.pages_.size() >= PgStore::kCachedPagesMax) store_.pages_.clear();
   store_.pages_[key] = {professional_id, PgRow(*r, 0).int64(kVersionColumn), page};
   return page;
-}
-
-Result<std::vector<Message>> PgTransaction::messagesOf(std::int64_t communication_id) {
-  static const std::string messages =
-      withColumns(kMessageColumns, "WHERE communication_id = $1 ORDER BY id");
-  auto out = all<Message>(messages, PgParams().add(communication_id),
-                          [&](const PgRow& row) { return readMessage(row, communication_id); });
-  if (!out) return fail(out.error());
-  auto r =
-      run("SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
-          "FROM attachments a JOIN messages m ON m.id = a.message_id "
-          "WHERE m.communication_id = $1 ORDER BY a.id",
-          PgParams().add(communication_id));
-  if (!r) return fail(r.error());
-  for (int i = 0; i < r->rows(); ++i) {
-    const PgRow q(*r, i);
-    for (auto& m : *out) {
-      if (m.id == q.int64(1)) {
-        m.attachments.push_back({q.int64(0), q.text(2), q.text(3), q.int64(4), q.text(5)});
-      }
-    }
-  }
-  return out;
-}
-
-Status PgTransaction::updateCommunication(const Communication& c) {
-  return exec(
-      "UPDATE communications SET status = $1, outcome = $2, unread = $3, "
-      "assigned_staff_id = $4, updated_at = $5 WHERE id = $6",
-      PgParams()
-          .add(domain::nameOf(c.status))
-          .add(c.outcome)
-          .add(c.unread ? 1 : 0)
-          .addId(c.assigned_staff_id)
-          .add(c.updated_at)
-          .add(c.id));
 }
 
 Result<std::optional<StoredFile>> PgTransaction::attachmentById(std::int64_t id) {
@@ -320,44 +200,7 @@ Result<std::optional<StoredFile>> PgTransaction::attachmentById(std::int64_t id)
   return std::optional<StoredFile>(std::move(f));
 }
 
-Result<std::int64_t> PgTransaction::unreadCount(std::int64_t professional_id) {
-  return scalar("SELECT count(*) FROM communications WHERE professional_id = $1 AND unread = 1",
-                PgParams().add(professional_id));
-}
-
-Result<std::vector<domain::SentSize>> PgTransaction::professionalSends(std::int64_t professional_id,
-                                                                       std::int64_t since) {
-  return all<domain::SentSize>(
-      "SELECT m.created_at, (SELECT coalesce(sum(a.size), 0)::bigint FROM attachments a "
-      "WHERE a.message_id = m.id) FROM communications c JOIN messages m "
-      "ON m.communication_id = c.id WHERE c.professional_id = $1 AND m.author = 'professional' "
-      "AND m.created_at >= $2 ORDER BY m.created_at, m.id",
-      PgParams().add(professional_id).add(since), [](const PgRow& row) {
-        return domain::SentSize{row.int64(0), row.int64(1)};
-      });
-}
-
-Status PgTransaction::insertOutbox(const OutboxRow& r) {
-  return exec(
-      "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
-      "created_at, message_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
-      PgParams()
-          .add(r.communication_id)
-          .add(nameOf(r.event))
-          .add(nameOf(r.channel))
-          .add(r.recipient)
-          .add(r.created_at)
-          .addId(r.message_id));
-}
-
 // --- outbox --------------------------------------------------------------
-
-Result<std::int64_t> PgTransaction::lastOutboxAt(std::int64_t communication_id,
-                                                 domain::NotifyEvent event) {
-  return scalar(
-      "SELECT coalesce(max(created_at), 0) FROM outbox WHERE communication_id = $1 AND event = $2",
-      PgParams().add(communication_id).add(nameOf(event)));
-}
 
 Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
                                                            std::int64_t lease_until,
@@ -379,66 +222,8 @@ Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
       "o.was_in_flight "
       "FROM claimed o JOIN communications c ON c.id = o.communication_id ORDER BY o.id";
   const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
-  return all<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit).add(only),
-                         readOutbox<PgRow>);
-}
-
-Result<bool> PgTransaction::markOutboxSent(std::int64_t id,
-                                           std::int64_t lease_until,
-                                           std::int64_t now) {
-  auto r =
-      run("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, in_flight = 0 "
-          "WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
-          PgParams().add(now).add(id).add(lease_until));
-  if (!r) return fail(r.error());
-  return r->affected() == 1;
-}
-
-Result<bool> PgTransaction::markOutboxAttempt(std::int64_t id,
-                                              std::int64_t lease_until,
-                                              int attempts,
-                                              std::int64_t next_attempt_at,
-                                              const std::string& error,
-                                              bool failed) {
-  auto r =
-      run("UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, status = $4, "
-          "in_flight = 0 WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
-          PgParams()
-              .add(attempts)
-              .add(next_attempt_at)
-              .add(error)
-              .add(std::string_view(failed ? "failed" : "pending"))
-              .add(id)
-              .add(lease_until));
-  if (!r) return fail(r.error());
-  return r->affected() == 1;
-}
-
-Result<std::vector<OutboxItem>> PgTransaction::listOutbox(std::optional<OutboxStatus> status,
-                                                          int limit) {
-  static const std::string every = withColumns(kOutboxColumns, "ORDER BY o.id DESC LIMIT $1");
-  static const std::string some =
-      withColumns(kOutboxColumns, "WHERE o.status = $2 ORDER BY o.id DESC LIMIT $1");
-  PgParams p;
-  p.add(limit);
-  if (status) p.add(nameOf(*status));
-  return all<OutboxItem>(status ? some : every, p, readOutbox<PgRow>);
-}
-
-Result<std::int64_t> PgTransaction::countOutbox(OutboxStatus status,
-                                                std::optional<Channel> channel) {
-  const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
-  return scalar("SELECT count(*) FROM outbox WHERE status = $1 AND ($2 = '' OR channel = $2)",
-                PgParams().add(nameOf(status)).add(only));
-}
-
-Result<int> PgTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
-  auto r =
-      run("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, "
-          "in_flight = 0 WHERE status = 'failed' AND ($2::bigint = 0 OR id = $2::bigint)",
-          PgParams().add(now).add(id));
-  if (!r) return fail(r.error());
-  return r->affected();
+  return pgAll<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit).add(only),
+                           readOutbox<PgRow>);
 }
 
 }  // namespace kiosk::storage

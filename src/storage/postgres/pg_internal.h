@@ -21,15 +21,11 @@
 #include "domain/audit.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/rows.h"
+#include "storage/sql_core.h"
 
 namespace kiosk::storage {
 
 std::span<const EmbeddedFile> postgresMigrations();  // generated from migrations/*.sql
-
-// A column list (storage/rows.h) followed by the rest of a statement.
-inline std::string withColumns(const char* columns, const char* rest) {
-  return std::string(columns) + rest;
-}
 
 // The class part of the "classid, objid" advisory locks: "KIOS".
 inline constexpr std::int32_t kLockClass = 0x4B494F53;
@@ -224,7 +220,7 @@ class PgConnection {
   bool poisoned_ = false;    // a pipeline left in an unknown state: not reused
 };
 
-class PgTransaction final : public domain::Transaction {
+class PgTransaction final : public SqlCore {
  public:
   // `read`: a read-only transaction whose BEGIN (`begin_sql`) is deferred.
   PgTransaction(PgStore& store,
@@ -258,110 +254,23 @@ class PgTransaction final : public domain::Transaction {
   }
   static constexpr int kMigrationMs = 10 * 60 * 1000;
 
-  Result<std::optional<domain::Professional>> findProfessional(std::string_view cf) override;
-  Result<std::optional<domain::Professional>> professionalById(std::int64_t id) override;
-  Result<std::int64_t> insertProfessional(const domain::Professional& p, std::int64_t now) override;
-  Status updateProfessionalNames(std::int64_t id,
-                                 std::string_view surname,
-                                 std::string_view name,
-                                 std::int64_t now) override;
-  Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override;
-  Status setPinReset(std::int64_t id, const PinResetWindow& window) override;
-  Status setLoginState(domain::AccountKind kind,
-                       std::int64_t id,
-                       const domain::LoginState& state) override;
-  Result<std::int64_t> countLockedAccounts(std::int64_t now) override;
+  // Professionals, contacts, staff, sessions, the audit chain and the fleet:
+  // SqlCore's shared SQL, over this driver.
+  Status each(const std::string& sql, const SqlParams& params, const RowVisit& visit) override;
+  Result<std::int64_t> change(const std::string& sql, const SqlParams& params) override;
 
-  Result<std::optional<domain::ContactsVersion>> contactsVersionById(std::int64_t id) override;
-  Result<std::optional<domain::ContactsVersion>> currentContacts(
-      std::int64_t professional_id) override;
-  Result<domain::ContactsVersion> addContactsVersion(std::int64_t professional_id,
-                                                     const domain::Contacts& c,
-                                                     domain::ContactsSource source,
-                                                     std::int64_t now) override;
-
-  Result<std::optional<domain::StaffUser>> findStaff(std::string_view username) override;
-  Result<std::optional<domain::StaffUser>> staffById(std::int64_t id) override;
-  Result<std::int64_t> upsertStaff(const domain::StaffUser& u, std::int64_t now) override;
-
-  Status insertSession(const domain::Session& s) override;
-  Result<std::optional<domain::Session>> findSession(std::string_view token_hash) override;
-  Status touchSession(std::int64_t id, std::int64_t now) override;
-  Status deleteSession(std::int64_t id) override;
-  Status deleteSessionsOf(Role role, std::int64_t subject_id) override;
-  Result<int> deleteExpiredSessions(std::int64_t idle_before, std::int64_t created_before) override;
-
-  Status appendAudit(const domain::AuditEntry& e) override;
-  Status scanAudit(const AuditVisitor& visit) override;
-  Result<std::optional<domain::AuditHead>> auditHead() override;
-  Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
-  Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
-  Result<std::optional<domain::AuditAnchor>> lastAuditAnchor() override;
-  Result<std::int64_t> nextAnchorSeq(std::string_view kiosk_id) override;
-  Result<bool> hasAuditAnchors(std::string_view kiosk_id) override;
-  Status publishReceiptKey(const domain::PublishedKey& key) override;
-  Result<std::vector<domain::PublishedKey>> receiptKeys() override;
-  Status recordHeartbeat(const domain::KioskStatus& status) override;
-  Status recordSelftest(std::string_view kiosk_id,
-                        std::int64_t at,
-                        bool ok,
-                        std::string_view summary) override;
-  Result<std::vector<domain::KioskStatus>> listKiosks() override;
-
-  Result<std::int64_t> nextProtocolNumber(int year) override;
-  Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,
-                                                         std::string_view key) override;
-  Status saveIdempotencyKey(std::int64_t professional_id,
-                            std::string_view key,
-                            std::int64_t communication_id,
-                            std::int64_t now) override;
-  Result<std::int64_t> insertCommunication(const domain::Communication& c) override;
-  Result<std::int64_t> insertMessage(const domain::Message& m) override;
-  Result<std::int64_t> insertAttachment(std::int64_t message_id,
-                                        const domain::NewAttachment& a) override;
-  Result<std::optional<domain::Communication>> communicationById(std::int64_t id) override;
-  Result<std::optional<domain::Communication>> communicationByProtocol(
-      std::string_view protocol) override;
   Result<domain::CommPage> listCommunications(const domain::CommFilter& f) override;
-  Result<std::vector<domain::Message>> messagesOf(std::int64_t communication_id) override;
-  Status updateCommunication(const domain::Communication& c) override;
   Result<std::optional<domain::StoredFile>> attachmentById(std::int64_t id) override;
-  Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
-  Result<std::vector<domain::SentSize>> professionalSends(std::int64_t professional_id,
-                                                          std::int64_t since) override;
-  Status insertOutbox(const domain::OutboxRow& r) override;
-  Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
-                                    domain::NotifyEvent event) override;
 
   Result<std::vector<domain::OutboxItem>> claimOutbox(std::int64_t now,
                                                       std::int64_t lease_until,
                                                       int limit,
                                                       std::optional<Channel> channel) override;
-  Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
-  Result<bool> markOutboxAttempt(std::int64_t id,
-                                 std::int64_t lease_until,
-                                 int attempts,
-                                 std::int64_t next_attempt_at,
-                                 const std::string& error,
-                                 bool failed) override;
-  Result<std::vector<domain::OutboxItem>> listOutbox(std::optional<domain::OutboxStatus> status,
-                                                     int limit) override;
-  Result<std::int64_t> countOutbox(domain::OutboxStatus status,
-                                   std::optional<Channel> channel) override;
-  Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 
  private:
-  // Zero or one row read with `read`.
-  template <typename T, typename Read>
-  Result<std::optional<T>> one(const std::string& sql, const PgParams& params, Read read) {
-    auto r = run(sql, params);
-    if (!r) return fail(r.error());
-    if (r->rows() == 0) return std::optional<T>();
-    return std::optional<T>(read(PgRow(*r, 0)));
-  }
   // Every row read with `read`.
   template <typename T, typename Read>
-  Result<std::vector<T>> all(const std::string& sql, const PgParams& params, Read read) {
+  Result<std::vector<T>> pgAll(const std::string& sql, const PgParams& params, Read read) {
     auto r = run(sql, params);
     if (!r) return fail(r.error());
     std::vector<T> out;
@@ -370,16 +279,11 @@ class PgTransaction final : public domain::Transaction {
     return out;
   }
   // The first column of the first row as an integer.
-  Result<std::int64_t> scalar(const std::string& sql, const PgParams& params) {
+  Result<std::int64_t> pgScalar(const std::string& sql, const PgParams& params) {
     auto r = run(sql, params);
     if (!r) return fail(r.error());
     if (r->rows() == 0) return fail(Error::internal("no row: " + sql.substr(0, 60)));
     return PgRow(*r, 0).int64(0);
-  }
-  Status exec(const std::string& sql, const PgParams& params) {
-    auto r = run(sql, params);
-    if (!r) return fail(r.error());
-    return {};
   }
 
   // `statement` on the connection, again on a new one when the pooled one

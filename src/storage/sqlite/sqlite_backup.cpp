@@ -1,10 +1,9 @@
-#include "storage/backup.h"
-
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <memory>
 
+#include "storage/backup.h"
 #include "storage/sqlite/sqlite_internal.h"
 
 namespace kiosk::storage {

@@ -3,112 +3,6 @@
 
 namespace kiosk::storage {
 
-Result<std::int64_t> SqliteTransaction::nextProtocolNumber(int year) {
-  auto q = query(
-      "INSERT INTO protocol_counters (year, last) VALUES (?, 1) "
-      "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last");
-  if (!q) return fail(q.error());
-  q->bind(year);
-  auto row = q->step();
-  if (!row) return fail(row.error());
-  return q->int64(0);
-}
-
-Result<std::optional<std::int64_t>> SqliteTransaction::findIdempotencyKey(
-    std::int64_t professional_id, std::string_view key) {
-  auto q =
-      query("SELECT communication_id FROM idempotency_keys WHERE professional_id = ? AND key = ?");
-  if (!q) return fail(q.error());
-  q->bind(professional_id).bind(key);
-  auto row = q->step();
-  if (!row) return fail(row.error());
-  if (!*row) return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>(q->int64(0));
-}
-
-Status SqliteTransaction::saveIdempotencyKey(std::int64_t professional_id,
-                                             std::string_view key,
-                                             std::int64_t communication_id,
-                                             std::int64_t now) {
-  auto q = query(
-      "INSERT INTO idempotency_keys (professional_id, key, communication_id, created_at) "
-      "VALUES (?, ?, ?, ?)");
-  if (!q) return fail(q.error());
-  return q->bind(professional_id).bind(key).bind(communication_id).bind(now).run();
-}
-
-Result<std::int64_t> SqliteTransaction::insertCommunication(const Communication& c) {
-  auto q = query(
-      "INSERT INTO communications (protocol, professional_id, box, topic, subject, status, "
-      "outcome, contacts_version_id, extra_email, unread, assigned_staff_id, created_at, "
-      "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!q) return fail(q.error());
-  q->bind(c.protocol)
-      .bind(c.professional_id)
-      .bind(domain::nameOf(c.box))
-      .bind(c.topic)
-      .bind(c.subject)
-      .bind(domain::nameOf(c.status))
-      .bind(c.outcome)
-      .bindId(c.contacts_version_id)
-      .bind(c.extra_email)
-      .bind(c.unread ? 1 : 0)
-      .bindId(c.assigned_staff_id)
-      .bind(c.created_at)
-      .bind(c.updated_at);
-  if (auto st = q->run(); !st) return fail(st.error());
-  const std::int64_t id = sqlite3_last_insert_rowid(conn_->db());
-  // The staff's search index, in the same transaction.
-  auto s = query(
-      "INSERT INTO communications_words (rowid, words) "
-      "SELECT id, words FROM communications_words_text WHERE id = ?");
-  if (!s) return fail(s.error());
-  if (auto st = s->bind(id).run(); !st) return fail(st.error());
-  return id;
-}
-
-Result<std::int64_t> SqliteTransaction::insertMessage(const Message& m) {
-  auto q = query(
-      "INSERT INTO messages (communication_id, author, staff_id, body, created_at) "
-      "VALUES (?, ?, ?, ?, ?)");
-  if (!q) return fail(q.error());
-  q->bind(m.communication_id)
-      .bind(domain::nameOf(m.author))
-      .bindId(m.staff_id)
-      .bind(m.body)
-      .bind(m.created_at);
-  if (auto st = q->run(); !st) return fail(st.error());
-  return sqlite3_last_insert_rowid(conn_->db());
-}
-
-Result<std::int64_t> SqliteTransaction::insertAttachment(std::int64_t message_id,
-                                                         const NewAttachment& a) {
-  auto q = query(
-      "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
-      "VALUES (?, ?, ?, ?, ?, ?)");
-  if (!q) return fail(q.error());
-  files_in_cache_ = true;
-  q->bind(message_id)
-      .bind(a.filename)
-      .bind(a.content_type)
-      .bind(static_cast<std::int64_t>(a.data.size()))
-      .bind(a.sha256)
-      .bindBlob(a.data);
-  if (auto st = q->run(); !st) return fail(st.error());
-  return sqlite3_last_insert_rowid(conn_->db());
-}
-
-Result<std::optional<Communication>> SqliteTransaction::communicationById(std::int64_t id) {
-  static const std::string sql = std::string(kCommColumns) + "WHERE c.id = ?";
-  return one<Communication>(sql.c_str(), id, readComm<Query>);
-}
-
-Result<std::optional<Communication>> SqliteTransaction::communicationByProtocol(
-    std::string_view protocol) {
-  static const std::string sql = std::string(kCommColumns) + "WHERE c.protocol = ?";
-  return one<Communication>(sql.c_str(), protocol, readComm<Query>);
-}
-
 namespace {
 
 void bindWhere(Query& q, const ListWhere& where) {
@@ -235,54 +129,9 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   return page;
 }
 
-Result<std::vector<Message>> SqliteTransaction::messagesOf(std::int64_t communication_id) {
-  std::vector<Message> out;
-  {
-    static const std::string sql =
-        std::string(kMessageColumns) + "WHERE communication_id = ? ORDER BY id";
-    auto q = query(sql.c_str());
-    if (!q) return fail(q.error());
-    q->bind(communication_id);
-    if (auto st = q->each([&](Query& row) { out.push_back(readMessage(row, communication_id)); });
-        !st)
-      return fail(st.error());
-  }
-  auto q = query(
-      "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
-      "FROM attachments a JOIN messages m ON m.id = a.message_id "
-      "WHERE m.communication_id = ? ORDER BY a.id");
-  if (!q) return fail(q.error());
-  q->bind(communication_id);
-  auto attach = [&](Query& row) {
-    const std::int64_t message_id = row.int64(1);
-    for (auto& m : out) {
-      if (m.id == message_id) {
-        m.attachments.push_back(
-            {row.int64(0), row.text(2), row.text(3), row.int64(4), row.text(5)});
-      }
-    }
-  };
-  if (auto st = q->each(attach); !st) return fail(st.error());
-  return out;
-}
-
-Status SqliteTransaction::updateCommunication(const Communication& c) {
-  auto q = query(
-      "UPDATE communications SET status = ?, outcome = ?, unread = ?, assigned_staff_id = ?, "
-      "updated_at = ? WHERE id = ?");
-  if (!q) return fail(q.error());
-  return q->bind(domain::nameOf(c.status))
-      .bind(c.outcome)
-      .bind(c.unread ? 1 : 0)
-      .bindId(c.assigned_staff_id)
-      .bind(c.updated_at)
-      .bind(c.id)
-      .run();
-}
-
 Result<std::optional<StoredFile>> SqliteTransaction::attachmentById(std::int64_t id) {
   files_in_cache_ = true;
-  return one<StoredFile>(
+  return oneRow<StoredFile>(
       "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, a.content, c.professional_id "
       "FROM attachments a JOIN messages m ON m.id = a.message_id "
       "JOIN communications c ON c.id = m.communication_id WHERE a.id = ?",
@@ -293,57 +142,6 @@ Result<std::optional<StoredFile>> SqliteTransaction::attachmentById(std::int64_t
         f.professional_id = q.int64(6);
         return f;
       });
-}
-
-Result<std::int64_t> SqliteTransaction::unreadCount(std::int64_t professional_id) {
-  auto q = query("SELECT count(*) FROM communications WHERE professional_id = ? AND unread = 1");
-  if (!q) return fail(q.error());
-  q->bind(professional_id);
-  auto row = q->step();
-  if (!row) return fail(row.error());
-  return q->int64(0);
-}
-
-Result<std::vector<domain::SentSize>> SqliteTransaction::professionalSends(
-    std::int64_t professional_id, std::int64_t since) {
-  auto q = query(
-      "SELECT m.created_at, (SELECT coalesce(sum(a.size), 0) FROM attachments a "
-      "WHERE a.message_id = m.id) FROM communications c JOIN messages m "
-      "ON m.communication_id = c.id WHERE c.professional_id = ? AND m.author = 'professional' "
-      "AND m.created_at >= ? ORDER BY m.created_at, m.id");
-  if (!q) return fail(q.error());
-  q->bind(professional_id).bind(since);
-  std::vector<domain::SentSize> out;
-  if (auto st = q->each([&](Query& row) { out.push_back({row.int64(0), row.int64(1)}); }); !st) {
-    return fail(st.error());
-  }
-  return out;
-}
-
-Status SqliteTransaction::insertOutbox(const OutboxRow& r) {
-  auto q = query(
-      "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
-      "created_at, message_id) VALUES (?, ?, ?, ?, ?, ?, nullif(?, 0))");
-  if (!q) return fail(q.error());
-  return q->bind(r.communication_id)
-      .bind(nameOf(r.event))
-      .bind(nameOf(r.channel))
-      .bind(r.recipient)
-      .bind(r.created_at)
-      .bind(r.created_at)
-      .bind(r.message_id)
-      .run();
-}
-
-Result<std::int64_t> SqliteTransaction::lastOutboxAt(std::int64_t communication_id,
-                                                     domain::NotifyEvent event) {
-  auto q = query(
-      "SELECT coalesce(max(created_at), 0) FROM outbox WHERE communication_id = ? AND event = ?");
-  if (!q) return fail(q.error());
-  q->bind(communication_id).bind(nameOf(event));
-  auto row = q->step();
-  if (!row) return fail(row.error());
-  return q->int64(0);
 }
 
 Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
@@ -369,77 +167,6 @@ Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
     if (auto st = q->bind(lease_until).bind(o.id).run(); !st) return fail(st.error());
   }
   return out;
-}
-
-Result<bool> SqliteTransaction::markOutboxSent(std::int64_t id,
-                                               std::int64_t lease_until,
-                                               std::int64_t now) {
-  auto q = query(
-      "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, in_flight = 0 "
-      "WHERE id = ? AND status = 'pending' AND next_attempt_at = ?");
-  if (!q) return fail(q.error());
-  if (auto st = q->bind(now).bind(id).bind(lease_until).run(); !st) return fail(st.error());
-  return sqlite3_changes(conn_->db()) == 1;
-}
-
-Result<bool> SqliteTransaction::markOutboxAttempt(std::int64_t id,
-                                                  std::int64_t lease_until,
-                                                  int attempts,
-                                                  std::int64_t next_attempt_at,
-                                                  const std::string& error,
-                                                  bool failed) {
-  auto q = query(
-      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ?, "
-      "in_flight = 0 WHERE id = ? AND status = 'pending' AND next_attempt_at = ?");
-  if (!q) return fail(q.error());
-  if (auto st = q->bind(attempts)
-                    .bind(next_attempt_at)
-                    .bind(error)
-                    .bind(std::string_view(failed ? "failed" : "pending"))
-                    .bind(id)
-                    .bind(lease_until)
-                    .run();
-      !st) {
-    return fail(st.error());
-  }
-  return sqlite3_changes(conn_->db()) == 1;
-}
-
-Result<std::vector<OutboxItem>> SqliteTransaction::listOutbox(std::optional<OutboxStatus> status,
-                                                              int limit) {
-  static const std::string all = std::string(kOutboxColumns) + "ORDER BY o.id DESC LIMIT ?";
-  static const std::string some =
-      std::string(kOutboxColumns) + "WHERE o.status = ? ORDER BY o.id DESC LIMIT ?";
-  auto q = query(status ? some.c_str() : all.c_str());
-  if (!q) return fail(q.error());
-  if (status) q->bind(nameOf(*status));
-  q->bind(limit);
-  std::vector<OutboxItem> out;
-  if (auto st = q->each([&](Query& row) { out.push_back(readOutbox(row)); }); !st)
-    return fail(st.error());
-  return out;
-}
-
-Result<std::int64_t> SqliteTransaction::countOutbox(OutboxStatus status,
-                                                    std::optional<Channel> channel) {
-  auto q = query("SELECT count(*) FROM outbox WHERE status = ? AND (? = '' OR channel = ?)");
-  if (!q) return fail(q.error());
-  const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
-  q->bind(nameOf(status)).bind(only).bind(only);
-  auto row = q->step();
-  if (!row) return fail(row.error());
-  return q->int64(0);
-}
-
-Result<int> SqliteTransaction::retryOutbox(std::int64_t id, std::int64_t now) {
-  auto q =
-      query(id == 0 ? "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
-                      "in_flight = 0 WHERE status = 'failed' AND ? = 0"
-                    : "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
-                      "in_flight = 0 WHERE status = 'failed' AND id = ?");
-  if (!q) return fail(q.error());
-  if (auto st = q->bind(now).bind(id).run(); !st) return fail(st.error());
-  return sqlite3_changes(conn_->db());
 }
 
 }  // namespace kiosk::storage

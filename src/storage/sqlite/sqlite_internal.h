@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "domain/audit.h"
 #include "storage/rows.h"
+#include "storage/sql_core.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace kiosk::storage {
@@ -121,6 +122,23 @@ class Query {
     }
     return *this;
   }
+  // By the number n of $n: SQLite numbers named parameters in the order they
+  // first appear; a statement written with ? takes n as the position.
+  int indexOf(int n) const {
+    const std::string name = "$" + std::to_string(n);
+    const int i = sqlite3_bind_parameter_index(stmt_, name.c_str());
+    return i > 0 ? i : n;
+  }
+  void bindAt(int n, std::string_view text) {
+    sqlite3_bind_text(stmt_, indexOf(n), text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void bindAt(int n, std::int64_t value) { sqlite3_bind_int64(stmt_, indexOf(n), value); }
+  void bindNullAt(int n) { sqlite3_bind_null(stmt_, indexOf(n)); }
+  // REQUIRES: `data` outlives the step.
+  void bindBlobAt(int n, std::string_view data) {
+    sqlite3_bind_blob64(stmt_, indexOf(n), data.data(), data.size(), SQLITE_STATIC);
+  }
   // REQUIRES: `data` outlives the step (no copy of large attachments).
   Query& bindBlob(std::string_view data) {
     sqlite3_bind_blob64(stmt_, ++index_, data.data(), data.size(), SQLITE_STATIC);
@@ -176,7 +194,7 @@ class Query {
   int index_ = 0;
 };
 
-class SqliteTransaction final : public domain::Transaction {
+class SqliteTransaction final : public SqlCore {
  public:
   SqliteTransaction(SqliteStore& store, std::unique_ptr<Connection> conn)
       : store_(store), conn_(std::move(conn)) {}
@@ -188,117 +206,22 @@ class SqliteTransaction final : public domain::Transaction {
   // Runs SQL statements with no parameters and no rows (a migration file).
   Status script(const char* sql) { return conn_->exec(sql); }
 
-  // --- professionals -----------------------------------------------------
-
-  Result<std::optional<Professional>> findProfessional(std::string_view cf) override;
-
-  Result<std::optional<Professional>> professionalById(std::int64_t id) override;
-
-  Result<std::int64_t> insertProfessional(const Professional& p, std::int64_t now) override;
-
-  Status updateProfessionalNames(std::int64_t id,
-                                 std::string_view surname,
-                                 std::string_view name,
-                                 std::int64_t now) override;
-
-  Status setProfessionalPin(std::int64_t id, std::string_view pin_hash) override;
-  Status setPinReset(std::int64_t id, const PinResetWindow& window) override;
-
-  Status setLoginState(AccountKind kind, std::int64_t id, const LoginState& state) override;
-
-  Result<std::int64_t> countLockedAccounts(std::int64_t now) override;
-
-  // --- contacts ----------------------------------------------------------
-
-  Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) override;
-
-  Result<std::optional<ContactsVersion>> currentContacts(std::int64_t professional_id) override;
-
-  Result<ContactsVersion> addContactsVersion(std::int64_t professional_id,
-                                             const Contacts& c,
-                                             ContactsSource source,
-                                             std::int64_t now) override;
-
-  // --- staff -------------------------------------------------------------
-
-  Result<std::optional<StaffUser>> findStaff(std::string_view username) override;
-
-  Result<std::optional<StaffUser>> staffById(std::int64_t id) override;
-
-  Result<std::int64_t> upsertStaff(const StaffUser& u, std::int64_t now) override;
-
-  // --- sessions ----------------------------------------------------------
-
-  Status insertSession(const Session& s) override;
-
-  Result<std::optional<Session>> findSession(std::string_view token_hash) override;
-
-  Status touchSession(std::int64_t id, std::int64_t now) override;
-
-  Status deleteSession(std::int64_t id) override;
-  Status deleteSessionsOf(Role role, std::int64_t subject_id) override;
-
-  Result<int> deleteExpiredSessions(std::int64_t idle_before, std::int64_t created_before) override;
-
-  // --- audit -------------------------------------------------------------
-
-  Status appendAudit(const AuditEntry& e) override;
-
-  Status scanAudit(const AuditVisitor& visit) override;
-  Result<std::optional<domain::AuditHead>> auditHead() override;
-  Status appendAuditAnchor(const domain::AuditAnchor& anchor) override;
-  Result<std::vector<domain::AuditAnchor>> auditAnchors() override;
-  Result<std::optional<domain::AuditAnchor>> lastAuditAnchor() override;
-  Result<std::int64_t> nextAnchorSeq(std::string_view kiosk_id) override;
-  Result<bool> hasAuditAnchors(std::string_view kiosk_id) override;
-  Status publishReceiptKey(const domain::PublishedKey& key) override;
-  Result<std::vector<domain::PublishedKey>> receiptKeys() override;
-  Status recordHeartbeat(const domain::KioskStatus& status) override;
-  Status recordSelftest(std::string_view kiosk_id,
-                        std::int64_t at,
-                        bool ok,
-                        std::string_view summary) override;
-  Result<std::vector<domain::KioskStatus>> listKiosks() override;
+  // Professionals, contacts, staff, sessions, the audit chain and the fleet:
+  // SqlCore's shared SQL, over this driver.
+  Status each(const std::string& sql, const SqlParams& params, const RowVisit& visit) override;
+  Result<std::int64_t> change(const std::string& sql, const SqlParams& params) override;
+  Status beforeNamesChange(std::int64_t professional_id) override;
+  Status afterNamesChange(std::int64_t professional_id) override;
+  Status afterCommunicationInsert(std::int64_t id) override;
+  void filesTouched() override { files_in_cache_ = true; }
 
   // --- communications ----------------------------------------------------
-
-  Result<std::int64_t> nextProtocolNumber(int year) override;
-
-  Result<std::optional<std::int64_t>> findIdempotencyKey(std::int64_t professional_id,
-                                                         std::string_view key) override;
-
-  Status saveIdempotencyKey(std::int64_t professional_id,
-                            std::string_view key,
-                            std::int64_t communication_id,
-                            std::int64_t now) override;
-
-  Result<std::int64_t> insertCommunication(const Communication& c) override;
-
-  Result<std::int64_t> insertMessage(const Message& m) override;
-
-  Result<std::int64_t> insertAttachment(std::int64_t message_id, const NewAttachment& a) override;
-
-  Result<std::optional<Communication>> communicationById(std::int64_t id) override;
-
-  Result<std::optional<Communication>> communicationByProtocol(std::string_view protocol) override;
 
   Result<CommPage> listCommunications(const CommFilter& f) override;
   Result<std::pair<std::string, std::int64_t>> searchHits(const std::string& match,
                                                           const ListWhere& where);
 
-  Result<std::vector<Message>> messagesOf(std::int64_t communication_id) override;
-
-  Status updateCommunication(const Communication& c) override;
-
   Result<std::optional<StoredFile>> attachmentById(std::int64_t id) override;
-
-  Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
-  Result<std::vector<domain::SentSize>> professionalSends(std::int64_t professional_id,
-                                                          std::int64_t since) override;
-
-  Status insertOutbox(const OutboxRow& r) override;
-  Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
-                                    domain::NotifyEvent event) override;
 
   // --- outbox --------------------------------------------------------------
 
@@ -307,25 +230,10 @@ class SqliteTransaction final : public domain::Transaction {
                                               int limit,
                                               std::optional<Channel> channel) override;
 
-  Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
-
-  Result<bool> markOutboxAttempt(std::int64_t id,
-                                 std::int64_t lease_until,
-                                 int attempts,
-                                 std::int64_t next_attempt_at,
-                                 const std::string& error,
-                                 bool failed) override;
-
-  Result<std::vector<OutboxItem>> listOutbox(std::optional<OutboxStatus> status,
-                                             int limit) override;
-  Result<std::int64_t> countOutbox(OutboxStatus status, std::optional<Channel> channel) override;
-
-  Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
-
  private:
   // Runs a one-parameter query expected to give zero or one row.
   template <typename T, typename Param, typename Read>
-  Result<std::optional<T>> one(const char* sql, const Param& param, Read read) {
+  Result<std::optional<T>> oneRow(const char* sql, const Param& param, Read read) {
     auto q = query(sql);
     if (!q) return fail(q.error());
     q->bind(param);
@@ -333,18 +241,6 @@ class SqliteTransaction final : public domain::Transaction {
     if (!row) return fail(row.error());
     if (!*row) return std::optional<T>();
     return std::optional<T>(read(*q));
-  }
-
-  // Every row of a parameterless query read with `read`.
-  template <typename T, typename Read>
-  Result<std::vector<T>> all(const char* sql, Read read) {
-    auto q = query(sql);
-    if (!q) return fail(q.error());
-    std::vector<T> out;
-    if (auto st = q->each([&](Query& row) { out.push_back(read(row)); }); !st) {
-      return fail(st.error());
-    }
-    return out;
   }
 
   SqliteStore& store_;
