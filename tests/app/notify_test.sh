@@ -189,8 +189,11 @@ $py "$src/tests/notify/check_maildir.py" "$work/pec" >"$work/pec3.txt"
 held=$("$bin" outbox list --db "$work/k.db" --status failed | grep -c 'pec' || true)
 arrived=$(grep -c 'nuova@pec.example.com.*Comunicazione registrata' "$work/pec3.txt" | tr -d ' ')
 echo "     after kill -9: $arrived registrations at the PEC, $held PEC held as cut off mid-send"
+# A PEC held as cut off mid-send may have arrived all the same (the kill came
+# after the server took it, before the kiosk marked it): that is why it is
+# held for the technician to check the provider's receipts, not sent again.
 check "every registration arrived at the PEC or is held for the technician ($registered in all)" \
-  test $((arrived + held)) -eq "$registered"
+  test $((arrived + held)) -ge "$registered" -a "$arrived" -le "$registered"
 check "no PEC twice: each Message-ID once at the PEC server" \
   $py -c "
 import collections

@@ -96,6 +96,9 @@ std::string TestDatabase::exec(const std::string& sql) const {
   }
   sqlite3* db = nullptr;
   sqlite3_open_v2(url_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  // The kiosk's own threads (heartbeat, dispatcher) may hold the write lock
+  // for a moment: waited for, as the kiosk's connections do.
+  sqlite3_busy_timeout(db, 5000);
   char* err = nullptr;
   sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   std::string out = err ? err : "";
