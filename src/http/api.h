@@ -94,5 +94,7 @@ void registerCommunicationRoutes(Router& router, CommDeps deps);
 void registerReceiptRoutes(Router& router, ReceiptDeps deps);
 // Scanner, USB stick and /api/devices (devices_api.cpp).
 void registerDeviceRoutes(Router& router, DeviceDeps deps);
+// /healthz, /metrics and the technician's routes (monitoring_api.cpp).
+void registerMonitoringRoutes(Router& router, ApiDeps deps, ApiOptions options);
 
 }  // namespace kiosk::http
