@@ -122,9 +122,9 @@ Response errorResponse(const Error& e) {
 }
 
 Response errorResponse(const Error& e, const nlohmann::json& members, int status) {
-  Response base = errorResponse(e);
+  Response base = errorResponse(e);  // logged, with its headers
   nlohmann::json body = members;
-  body["error"] = nlohmann::json::parse(base.body)["error"];
+  body["error"] = errorJson(e);
   Response res = Response::json(status, body);
   res.headers = std::move(base.headers);
   return res;

@@ -114,11 +114,14 @@ Response Response::error(int status, std::string_view code, std::string_view mes
   return json(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
+nlohmann::json errorJson(const Error& e) {
+  nlohmann::json out = {{"code", e.reason}, {"message", e.message}};
+  if (e.tries_left >= 0) out["tries_left"] = e.tries_left;
+  return out;
+}
+
 Response Response::fromError(const Error& e) {
-  if (e.tries_left < 0) return error(statusFor(e), e.reason, e.message);
-  return json(
-      statusFor(e),
-      {{"error", {{"code", e.reason}, {"message", e.message}, {"tries_left", e.tries_left}}}});
+  return json(statusFor(e), {{"error", errorJson(e)}});
 }
 
 Response Response::noContent() {

@@ -89,6 +89,10 @@ struct Response {
   }
 };
 
+// The "error" member of CONTRACT.md's error shape: code, message (and the
+// tries left, where the error counts them).
+nlohmann::json errorJson(const Error& e);
+
 // The HTTP status that an error category maps to.
 int statusFor(const Error& e);
 

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <span>
@@ -125,8 +126,9 @@ class Query {
   // By the number n of $n: SQLite numbers named parameters in the order they
   // first appear; a statement written with ? takes n as the position.
   int indexOf(int n) const {
-    const std::string name = "$" + std::to_string(n);
-    const int i = sqlite3_bind_parameter_index(stmt_, name.c_str());
+    char name[16];  // no allocation: every shared statement binds through here
+    std::snprintf(name, sizeof name, "$%d", n);
+    const int i = sqlite3_bind_parameter_index(stmt_, name);
     return i > 0 ? i : n;
   }
   void bindAt(int n, std::string_view text) {
