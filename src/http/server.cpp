@@ -188,6 +188,25 @@ Response absoluteUriRefused() {
   return res;
 }
 
+// CivetWeb's own error answer, in the kiosk's words. Its "Malformed message"
+// is a request head that did not complete: its bound passed (1 s from the
+// first byte on a new connection, the keep-alive time on a kept one) or the
+// server is stopping. The request may be well formed, so the answer is one a
+// client may send again (fleet reliability item 5: two sends in a storm got
+// 400 for this), not a 400.
+Response civetwebError(int status, std::string_view reason, bool stopping) {
+  if (status == 400 && reason == "Malformed message") {
+    if (stopping)
+      return Response::error(503, "shutting_down", "Servizio in riavvio. Riprovi tra poco.");
+    status = 408;
+  }
+  if (status == 408) {
+    return Response::error(408, "request_timeout",
+                           "La richiesta è arrivata troppo lentamente. Riprovi.");
+  }
+  return Response::error(status, "invalid_request", "Richiesta non valida.");
+}
+
 enum class BodyEnd { kComplete, kTooLarge, kTooSlow, kStopped, kBusy };
 
 }  // namespace
@@ -387,13 +406,12 @@ Status Server::start() {
   };
   // CivetWeb's own errors (a malformed request line, headers too large) get
   // the kiosk's JSON shape and security headers instead of its HTML page.
-  callbacks.http_error = [](mg_connection* conn, int status, const char*) {
+  callbacks.http_error = [](mg_connection* conn, int status, const char* reason) {
+    auto* self = static_cast<Server*>(mg_get_user_data(mg_get_context(conn)));
     // No exception may cross back into CivetWeb's C code.
     try {
-      Response res = Response::error(
-          status, status == 408 ? "request_timeout" : "invalid_request",
-          status == 408 ? "La richiesta è arrivata troppo lentamente." : "Richiesta non valida.");
-      writeResponse(conn, res, false, false);
+      writeResponse(conn, civetwebError(status, reason ? reason : "", self->draining_), false,
+                    false);
     } catch (...) {
       return 1;  // CivetWeb's own page, then
     }

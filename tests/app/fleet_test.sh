@@ -200,9 +200,11 @@ send_loop() {  # send_loop KIOSK ROUND
   local k=$1 token
   token=$(cat "$work/token$k")
   for i in $(seq 6); do
-    curl -s -m 10 -b "$work/storm$k" -H "X-CSRF-Token: $token" -F topic=normativa \
-      -F "subject=Storm $2 $k $i" -F body=Testo "${url[$k]}/api/communications" |
-      grep -oE '"protocol":"[^"]+"' | cut -d'"' -f4 >>"$acked"
+    out=$(curl -s -m 10 -w '\nstatus=%{http_code}' -b "$work/storm$k" -H "X-CSRF-Token: $token" \
+      -F topic=normativa -F "subject=Storm $2 $k $i" -F body=Testo "${url[$k]}/api/communications")
+    grep -oE '"protocol":"[^"]+"' <<<"$out" | cut -d'"' -f4 >>"$acked"
+    body=${out%$'\n'status=*}
+    echo "$k ${out##*status=} ${body:0:120}" >>"$work/storm-answers"
   done
 }
 kills=0
@@ -230,6 +232,11 @@ check "no acknowledged send lost: every protocol answered 201 is in the database
 check "no protocol twice and no gap across the three kiosks" \
   test "$(sql "SELECT count(*) = count(DISTINCT protocol) AND count(*) = max(split_part(protocol, '.', 4)::int) FROM communications")" = t
 check "the storm acknowledged sends at every kiosk" test "$(wc -l <"$acked")" -ge 20
+# Item 5: a send is answered 201, or cut by the kill (000), or told to retry
+# (408/503); never refused as malformed (two 400s were once seen in a storm).
+grep -vE '^K0[123] (201|000|408|503) ' "$work/storm-answers" | sed 's/^/#    storm answer: /'
+check "no send in the storm refused as malformed: each is 201, cut by the kill, or a retry" \
+  bash -c "! grep -vqE '^K0[123] (201|000|408|503) ' '$work/storm-answers'"
 
 # Each notification once: the outbox drains and every row's Message-ID is at the SMTP server.
 # A PEC cut off by a kill mid-send is held for the technician (failed, with the reason),

@@ -154,6 +154,41 @@ TEST_CASE("bodies sent a byte at a time cannot starve the workers", "[http][hard
   CHECK(cut == 8);  // every slow body was cut off with an answer
 }
 
+TEST_CASE("a send whose head arrives too slowly gets 408 Riprovi, not 400, and is not stored",
+          "[http][hardening]") {
+  // Fleet reliability item 5: two sends in a storm got 400 invalid_request.
+  // CivetWeb answers a request head that does not complete within its bound
+  // (1 s from the first byte on a new connection, 5 s on a kept-alive one)
+  // as "Malformed message", 400: a well-formed send from a stalled client
+  // read as a bad one, which no client retries.
+  TestKiosk kiosk;
+  HttpClient c = professional(kiosk);
+  const std::string body =
+      std::string("--") + kBoundary +
+      "\r\nContent-Disposition: form-data; name=\"topic\"\r\n\r\nnormativa\r\n--" + kBoundary +
+      "\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\nLenta\r\n--" + kBoundary +
+      "\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nTesto\r\n--" + kBoundary + "--\r\n";
+  const std::string head =
+      rawHead("POST", "/api/communications", c,
+              {std::string("Content-Type: multipart/form-data; boundary=") + kBoundary,
+               "Content-Length: " + std::to_string(body.size())});
+  RawSocket s(kiosk.port());
+  REQUIRE(s.send(head.substr(0, 40)));
+  std::this_thread::sleep_for(1500ms);  // the client stalls mid-head
+  s.send(head.substr(40) + body);
+  const std::string answer = s.receive(5s);
+  INFO(answer);
+  CHECK(RawSocket::status(answer) == 408);
+  CHECK(answer.find("\"request_timeout\"") != std::string::npos);
+  CHECK(answer.find("Riprovi") != std::string::npos);
+  CHECK(kiosk.count("SELECT count(*) FROM communications") == 0);
+  // The same send, on time, is registered.
+  RawSocket again(kiosk.port());
+  again.send(head + body);
+  CHECK(RawSocket::status(again.receive(5s)) == 201);
+  CHECK(kiosk.count("SELECT count(*) FROM communications") == 1);
+}
+
 TEST_CASE("idle keep-alive connections cannot hold every worker", "[http][hardening]") {
   TestKiosk kiosk;  // 4 worker threads
   std::vector<RawSocket> idle;
