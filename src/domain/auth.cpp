@@ -300,7 +300,7 @@ Result<Session> AuthService::authenticate(std::string_view token) {
       touches_.erase(s.id);
     }
     if (s.role == Role::kProfessional) store_.forget(s.subject_id);
-    auto tx = store_.begin(TxMode::kWrite);
+    auto tx = store_.begin(TxMode::kWriteOwn);
     if (!tx) return fail(tx.error());
     if (auto st = (*tx)->deleteSession(s.id); !st) return fail(st.error());
     if (auto st = (*tx)->commit(); !st) return fail(st.error());
@@ -326,7 +326,7 @@ Status AuthService::flushTouches() {
   }
   if (batch.empty()) return {};
   Status st = [&]() -> Status {
-    auto tx = store_.begin(TxMode::kWrite);
+    auto tx = store_.begin(TxMode::kWriteOwn);
     if (!tx) return fail(tx.error());
     // touchSession on a session deleted meanwhile (logout) changes nothing.
     for (const auto& [id, seen] : batch) {

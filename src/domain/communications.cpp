@@ -392,19 +392,14 @@ Result<ThreadView> CommunicationService::open(const Session& professional, std::
   auto view = load(id, professional.subject_id);
   if (!view) return view;
   if (view->communication.unread) {
-    // Only a thread with something new costs a write. On a full or read-only
-    // disk the thread still opens; it stays marked unread.
+    // Only a thread with something new costs a write, and one that never
+    // waits behind the fleet's sends (kWriteOwn). On a full or read-only disk
+    // the thread still opens; it stays marked unread.
     auto marked = [&]() -> Status {
-      auto tx = store_.begin(TxMode::kWrite);
+      auto tx = store_.begin(TxMode::kWriteOwn);
       if (!tx) return fail(tx.error());
-      auto c = (*tx)->communicationById(id);
-      if (!c) return fail(c.error());
-      if (*c && (*c)->unread) {
-        (*c)->unread = false;
-        if (auto st = (*tx)->updateCommunication(**c); !st) return st;
-        return (*tx)->commit();
-      }
-      return {};
+      if (auto st = (*tx)->markRead(id); !st) return st;
+      return (*tx)->commit();
     }();
     if (!marked && !marked.error().isStorageFault()) return fail(marked.error());
     if (marked) view->communication.unread = false;

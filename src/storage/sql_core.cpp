@@ -416,6 +416,11 @@ Result<std::vector<Message>> SqlCore::messagesOf(std::int64_t communication_id) 
   return out;
 }
 
+Status SqlCore::markRead(std::int64_t communication_id) {
+  return exec("UPDATE communications SET unread = 0 WHERE id = $1 AND unread <> 0",
+              SqlParams().add(communication_id));
+}
+
 Status SqlCore::updateCommunication(const Communication& c) {
   return exec(
       "UPDATE communications SET status = $1, outcome = $2, unread = $3, "

@@ -140,6 +140,23 @@ curl -s -b "$work/s3" -H "X-CSRF-Token: $t3" -F body='Versamenti verificati: tut
 check "the reply written at K03 is unread for the professional at K01" bash -c "
   curl -s -b '$work/p1' '${url[K01]}/api/session' | grep -q '\"unread\":1'"
 
+# Reads never queue behind the fleet's writes (Performance item 3): while a
+# write at another desk holds the fleet's write lock (here psql, for 4 s),
+# opening the unread reply (its read mark) and the receipt (its signed audit
+# head) answer at once, and the read mark is stored.
+sql "SELECT pg_advisory_xact_lock(1263095635, coalesce(hashtext(current_schema()), 0)), pg_sleep(4)" >/dev/null &
+holder=$!
+wait_for 5 bash -c "psql -XAtq -d kiosk -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1263095635 AND granted\" | grep -qx 1"
+open_ms=$(curl -s -o "$work/held.thread" -w '%{http_code} %{time_total}' -b "$work/p1" "${url[K01]}/api/communications/$id")
+receipt_ms=$(curl -s -o "$work/held.pdf" -w '%{http_code} %{time_total}' -b "$work/p1" "${url[K01]}/api/communications/$id/receipt.pdf")
+echo "#    under the held write lock: thread $open_ms s, receipt $receipt_ms s"
+unread_after=$(sql "SELECT unread FROM communications WHERE id = $id")
+wait "$holder"
+check "while the fleet's write lock is held, the unread thread opens within 1 s and is marked read" \
+  bash -c "[[ '$open_ms' =~ ^200\ 0\.[0-9]+$ ]] && [ '$unread_after' = 0 ]"
+check "while the fleet's write lock is held, the receipt is printed within 1 s" \
+  bash -c "[[ '$receipt_ms' =~ ^200\ 0\.[0-9]+$ ]] && pdftotext '$work/held.pdf' - | grep -q '$protocol'"
+
 # A receipt printed at K01 verifies at K02 (K01's public key is in the database).
 curl -s -b "$work/p1" "${url[K01]}/api/communications/$id/receipt.pdf" -o "$work/receipt.pdf"
 check "K02's verify-receipt says the receipt printed at K01 is valid, and names K01" bash -c "

@@ -181,6 +181,20 @@ TEST_CASE("store: status, outcome, unread and assignment are written back", "[st
   CHECK(back.updated_at == 99);
   CHECK(*r->unreadCount(pid) == 1);
   CHECK(*r->unreadCount(pid + 1) == 0);
+  r.reset();
+  // A read mark, in a transaction of its own kind (no fleet-wide lock),
+  // clears unread and leaves what staff wrote as it is.
+  auto own = e.store->begin(TxMode::kWriteOwn);
+  REQUIRE(own);
+  REQUIRE((*own)->markRead(a));
+  REQUIRE((*own)->commit());
+  auto after = **e.read()->communicationById(a);
+  CHECK_FALSE(after.unread);
+  CHECK(after.status == CommStatus::kChiusa);
+  CHECK(after.outcome == "Accolta");
+  CHECK(after.assigned_staff_id == staff);
+  CHECK(after.updated_at == 99);
+  CHECK(*e.read()->unreadCount(pid) == 0);
 }
 
 TEST_CASE("store: a professional's own messages since a time, with their bytes", "[store]") {

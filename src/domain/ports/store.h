@@ -120,6 +120,8 @@ class Transaction {
   virtual Result<std::vector<Message>> messagesOf(std::int64_t communication_id) = 0;
   // Writes status, outcome, unread, assigned_staff_id and updated_at.
   virtual Status updateCommunication(const Communication& c) = 0;
+  // Marks a thread read, changing nothing else (safe without the write lock).
+  virtual Status markRead(std::int64_t communication_id) = 0;
   virtual Result<std::optional<StoredFile>> attachmentById(std::int64_t id) = 0;
   virtual Result<std::optional<ContactsVersion>> contactsVersionById(std::int64_t id) = 0;
   // Threads with Institute messages the professional has not opened.
@@ -167,6 +169,12 @@ class Transaction {
 enum class TxMode {
   kRead,   // a consistent snapshot
   kWrite,  // takes the write lock at once (no upgrade deadlocks)
+  // A write of rows that no fleet-wide order depends on (a read mark, a
+  // session's idle time, this kiosk's own signed heads), in targeted
+  // statements only: on a shared database it takes row locks alone and never
+  // queues behind the fleet's kWrite transactions (a send holding the lock).
+  // One kiosk's file serialises it like kWrite.
+  kWriteOwn,
 };
 
 class Store {

@@ -304,8 +304,12 @@ Result<std::unique_ptr<domain::Transaction>> PgStore::begin(domain::TxMode mode)
     return std::unique_ptr<domain::Transaction>(
         new PgTransaction(*this, std::move(*conn), true, read));
   }
-  const std::string sql = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
-                          std::to_string(kLockClass) + ", " + std::to_string(lock_key_) + ")";
+  // kWriteOwn: row locks only, never behind the fleet's write lock.
+  const std::string sql =
+      mode == domain::TxMode::kWriteOwn
+          ? std::string("BEGIN ISOLATION LEVEL READ COMMITTED")
+          : "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
+                std::to_string(kLockClass) + ", " + std::to_string(lock_key_) + ")";
   // A pooled connection may have died with a server restart: one more try on
   // a fresh connection before the caller hears database_unavailable.
   for (int attempt = 0;; ++attempt) {

@@ -10,6 +10,9 @@
 //   as SQLite's BEGIN IMMEDIATE serialises them in one file. Protocol counters,
 //   the audit chain's head, lockout counters and idempotency keys therefore
 //   need no retry logic; the lock wait is bounded by lock_timeout.
+//   kWriteOwn transactions (a read mark, sessions' idle times, a kiosk's own
+//   signed heads: targeted statements) take row locks only, so a read that
+//   writes never queues behind a send holding the fleet's lock.
 //   Read transactions are REPEATABLE READ READ ONLY snapshots and never wait;
 //   their BEGIN travels with their first statement (one round trip).
 // - A professional's list pages are kept in memory with their list version
