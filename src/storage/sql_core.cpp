@@ -530,4 +530,38 @@ Result<int> SqlCore::retryOutbox(std::int64_t id, std::int64_t now) {
   return static_cast<int>(*n);
 }
 
+// --- the schema, for both stores ------------------------------------------
+
+Result<int> SqlCore::schemaVersion() {
+  auto v = scalar("SELECT coalesce(max(version), 0) FROM schema_migrations", SqlParams());
+  if (!v) return fail(v.error());
+  return static_cast<int>(*v);
+}
+
+Status SqlCore::rewriteNewestMigration() {
+  return exec(
+      "UPDATE schema_migrations SET applied_at = applied_at "
+      "WHERE version = (SELECT max(version) FROM schema_migrations)",
+      SqlParams());
+}
+
+Result<int> SqlStore::schemaVersion() {
+  auto tx = begin(domain::TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  return static_cast<SqlCore&>(**tx).schemaVersion();
+}
+
+Status SqlStore::ping() {
+  auto v = schemaVersion();
+  if (!v) return fail(v.error());
+  return {};
+}
+
+Status SqlStore::checkWritable() {
+  auto tx = begin(domain::TxMode::kWrite);
+  if (!tx) return fail(tx.error());
+  if (auto st = static_cast<SqlCore&>(**tx).rewriteNewestMigration(); !st) return st;
+  return (*tx)->commit();
+}
+
 }  // namespace kiosk::storage

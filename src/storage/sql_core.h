@@ -166,6 +166,11 @@ class SqlCore : public domain::Transaction {
                                    std::optional<domain::Channel> channel) override;
   Result<int> retryOutbox(std::int64_t id, std::int64_t now) override;
 
+  // The highest migration applied.
+  Result<int> schemaVersion();
+  // Rewrites the newest migration's row as it is: the smallest real write.
+  Status rewriteNewestMigration();
+
  protected:
   // For each row; false from the visit stops early.
   using RowVisit = std::function<bool(const SqlRow&)>;
@@ -214,6 +219,17 @@ class SqlCore : public domain::Transaction {
     if (!n) return fail(n.error());
     return {};
   }
+};
+
+// What both stores do alike through their transactions (all SqlCore).
+class SqlStore : public domain::Store {
+ public:
+  // The schema version read: the database answers.
+  Status ping() override;
+  // A write committed (on SQLite one page through the WAL): the database
+  // takes writes (not full, not read-only).
+  Status checkWritable() override;
+  Result<int> schemaVersion();
 };
 
 }  // namespace kiosk::storage

@@ -332,32 +332,6 @@ void PgStore::forget(std::int64_t professional_id) {
   std::erase_if(pages_, [&](const auto& e) { return e.second.professional_id == professional_id; });
 }
 
-Status PgStore::checkWritable() {
-  auto tx = begin(domain::TxMode::kWrite);
-  if (!tx) return fail(tx.error());
-  auto& t = static_cast<PgTransaction&>(**tx);
-  auto probe = t.run(
-      "UPDATE schema_migrations SET applied_at = applied_at "
-      "WHERE version = (SELECT max(version) FROM schema_migrations)");
-  if (!probe) return fail(probe.error());
-  return (*tx)->commit();
-}
-
-Status PgStore::ping() {
-  auto v = schemaVersion();
-  if (!v) return fail(v.error());
-  return {};
-}
-
-Result<int> PgStore::schemaVersion() {
-  auto conn = acquire();
-  if (!conn) return fail(conn.error());
-  auto r = (*conn)->run("SELECT coalesce(max(version), 0) FROM schema_migrations", {});
-  release(std::move(*conn));
-  if (!r) return fail(r.error());
-  return PgRow(*r, 0).integer(0);
-}
-
 // Every missing migration file in one write transaction: it holds the
 // fleet's write lock, so kiosks starting together wait for it and then find
 // the work done.

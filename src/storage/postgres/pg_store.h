@@ -34,13 +34,14 @@
 #include "domain/ports/store.h"
 #include "storage/open_store.h"
 #include "storage/pool.h"
+#include "storage/sql_core.h"
 
 namespace kiosk::storage {
 
 class PgConnection;  // a PGconn with its prepared statements (pg_internal.h)
 class PgTransaction;
 
-class PgStore final : public domain::Store {
+class PgStore final : public SqlStore {
  public:
   static Result<std::unique_ptr<PgStore>> open(const std::string& url, const StoreOptions& options);
   ~PgStore() override;
@@ -48,14 +49,10 @@ class PgStore final : public domain::Store {
   PgStore& operator=(const PgStore&) = delete;
 
   Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override;
-  Status ping() override;
-  Status checkWritable() override;
   // The database's disk is the server's: the kiosk does not watch it.
   std::optional<std::uint64_t> freeBytes() override { return std::nullopt; }
   std::string describe() const override { return description_; }
   void forget(std::int64_t professional_id) override;
-
-  Result<int> schemaVersion();
 
  private:
   // A transaction leases one connection and gives it back (a broken one is

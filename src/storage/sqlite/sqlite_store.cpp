@@ -144,19 +144,6 @@ Result<std::unique_ptr<domain::Transaction>> SqliteStore::begin(domain::TxMode m
   return std::unique_ptr<domain::Transaction>(new SqliteTransaction(*this, std::move(*conn)));
 }
 
-Status SqliteStore::checkWritable() {
-  auto tx = begin(domain::TxMode::kWrite);
-  if (!tx) return fail(tx.error());
-  auto& t = static_cast<SqliteTransaction&>(**tx);
-  // Rewrites the newest migration row as it is: one page through the WAL.
-  auto q = t.query(
-      "UPDATE schema_migrations SET applied_at = applied_at "
-      "WHERE version = (SELECT max(version) FROM schema_migrations)");
-  if (!q) return fail(q.error());
-  if (auto row = q->step(); !row) return fail(row.error());
-  return (*tx)->commit();
-}
-
 std::optional<std::uint64_t> SqliteStore::freeBytes() {
   const auto slash = path_.rfind('/');
   const std::string dir = slash == std::string::npos ? "."
@@ -165,34 +152,6 @@ std::optional<std::uint64_t> SqliteStore::freeBytes() {
   struct statvfs fs {};
   if (::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
   return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
-}
-
-Status SqliteStore::ping() {
-  auto v = schemaVersion();
-  if (!v) return fail(v.error());
-  return {};
-}
-
-Result<int> SqliteStore::schemaVersion() {
-  auto conn = acquire();
-  if (!conn) return fail(conn.error());
-  int version = 0;
-  auto stmt = (*conn)->prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
-  Status st;
-  if (!stmt) {
-    st = fail(stmt.error());
-  } else {
-    Query q(**conn, *stmt);
-    auto row = q.step();
-    if (!row) {
-      st = fail(row.error());
-    } else {
-      version = q.integer(0);
-    }
-  }
-  release(std::move(*conn));
-  if (!st) return fail(st.error());
-  return version;
 }
 
 // Each migration file in its own write transaction, with its row in

@@ -19,13 +19,14 @@
 #include "domain/ports/store.h"
 #include "storage/open_store.h"
 #include "storage/pool.h"
+#include "storage/sql_core.h"
 
 namespace kiosk::storage {
 
 class Connection;  // an sqlite3* with its prepared statements (sqlite_internal.h)
 class SqliteTransaction;
 
-class SqliteStore final : public domain::Store {
+class SqliteStore final : public SqlStore {
  public:
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                    const StoreOptions& options);
@@ -34,13 +35,8 @@ class SqliteStore final : public domain::Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override;
-  Status ping() override;
-  Status checkWritable() override;
   std::optional<std::uint64_t> freeBytes() override;
   std::string describe() const override { return "sqlite:" + path_; }
-
-  // Highest migration applied (for selftest and tests).
-  Result<int> schemaVersion();
 
  private:
   // A transaction leases one connection and gives it back when it ends:
