@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -79,6 +80,44 @@ inline domain::Role parseRole(std::string_view text) {
   return storedName(text, "role", domain::Role::kProfessional);
 }
 
+// A field that holds a stored name, read back with storedName().
+template <typename E>
+struct Named {
+  E& value;
+  const char* column;
+  E fallback;
+};
+
+// One column into one field, as the field's type says.
+template <typename Row>
+void loadColumn(const Row& q, int i, std::int64_t& v) {
+  v = q.int64(i);
+}
+template <typename Row>
+void loadColumn(const Row& q, int i, int& v) {
+  v = q.integer(i);
+}
+template <typename Row>
+void loadColumn(const Row& q, int i, bool& v) {
+  v = q.integer(i) != 0;
+}
+template <typename Row>
+void loadColumn(const Row& q, int i, std::string& v) {
+  v = q.text(i);
+}
+template <typename Row, typename E>
+void loadColumn(const Row& q, int i, Named<E> n) {
+  n.value = storedName(q.text(i), n.column, n.fallback);
+}
+
+// The row's columns, from the first, into `fields` in the same order: a
+// reader names each field once, beside the column list it reads.
+template <typename Row, typename... Fields>
+void loadColumns(const Row& q, Fields&&... fields) {
+  int i = 0;
+  (loadColumn(q, i++, std::forward<Fields>(fields)), ...);
+}
+
 inline constexpr const char* kProfessionalColumns =
     "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
     "pin_reset_until, pin_reset_code, pin_reset_wrong FROM professionals ";
@@ -86,13 +125,9 @@ inline constexpr const char* kProfessionalColumns =
 template <typename Row>
 domain::Professional readProfessional(const Row& q) {
   domain::Professional p;
-  p.id = q.int64(0);
-  p.codice_fiscale = q.text(1);
-  p.surname = q.text(2);
-  p.name = q.text(3);
-  p.pin_hash = q.text(4);
-  p.login = {q.integer(5), q.int64(6)};
-  p.pin_reset = {q.int64(7), q.text(8), q.integer(9)};
+  loadColumns(q, p.id, p.codice_fiscale, p.surname, p.name, p.pin_hash, p.login.failed_attempts,
+              p.login.locked_until, p.pin_reset.until, p.pin_reset.code_hash,
+              p.pin_reset.wrong_codes);
   return p;
 }
 
@@ -103,16 +138,11 @@ inline constexpr const char* kContactsColumns =
 template <typename Row>
 domain::ContactsVersion readContacts(const Row& q) {
   domain::ContactsVersion v;
-  v.id = q.int64(0);
-  v.version = q.integer(1);
-  v.contacts.pec = q.text(2);
-  v.contacts.email = q.text(3);
-  v.contacts.mobile = q.text(4);
-  v.contacts.phone = q.text(5);
-  v.contacts.fax = q.text(6);
-  v.contacts.notify = splitChannels(q.text(7));
-  v.source = storedName(q.text(8), "contacts.source", domain::ContactsSource::kArchive);
-  v.created_at = q.int64(9);
+  std::string notify;
+  loadColumns(q, v.id, v.version, v.contacts.pec, v.contacts.email, v.contacts.mobile,
+              v.contacts.phone, v.contacts.fax, notify,
+              Named{v.source, "contacts.source", domain::ContactsSource::kArchive}, v.created_at);
+  v.contacts.notify = splitChannels(notify);
   return v;
 }
 
@@ -123,12 +153,8 @@ inline constexpr const char* kStaffColumns =
 template <typename Row>
 domain::StaffUser readStaff(const Row& q) {
   domain::StaffUser u;
-  u.id = q.int64(0);
-  u.username = q.text(1);
-  u.display_name = q.text(2);
-  u.role = parseRole(q.text(3));
-  u.password_hash = q.text(4);
-  u.login = {q.integer(5), q.int64(6)};
+  loadColumns(q, u.id, u.username, u.display_name, Named{u.role, "role", Role::kProfessional},
+              u.password_hash, u.login.failed_attempts, u.login.locked_until);
   return u;
 }
 
@@ -139,15 +165,8 @@ inline constexpr const char* kSessionColumns =
 template <typename Row>
 domain::Session readSession(const Row& q) {
   domain::Session s;
-  s.id = q.int64(0);
-  s.token_hash = q.text(1);
-  s.role = parseRole(q.text(2));
-  s.subject_id = q.int64(3);
-  s.display_name = q.text(4);
-  s.csrf_token = q.text(5);
-  s.created_at = q.int64(6);
-  s.last_seen = q.int64(7);
-  s.principal = q.text(8);
+  loadColumns(q, s.id, s.token_hash, Named{s.role, "role", Role::kProfessional}, s.subject_id,
+              s.display_name, s.csrf_token, s.created_at, s.last_seen, s.principal);
   return s;
 }
 
@@ -171,23 +190,13 @@ inline constexpr const char* kOwnCommColumns =
 template <typename Row>
 domain::Communication readComm(const Row& q) {
   domain::Communication c;
-  c.id = q.int64(0);
-  c.protocol = q.text(1);
-  c.professional_id = q.int64(2);
-  c.box = storedName(q.text(3), "communications.box", domain::Box::kSent);
-  c.topic = q.text(4);
-  c.subject = q.text(5);
-  c.status = storedName(q.text(6), "communications.status", domain::CommStatus::kAperta);
-  c.outcome = q.text(7);
-  c.contacts_version_id = q.int64(8);
-  c.extra_email = q.text(9);
-  c.unread = q.integer(10) != 0;
-  c.assigned_staff_id = q.int64(11);
-  c.created_at = q.int64(12);
-  c.updated_at = q.int64(13);
-  c.codice_fiscale = q.text(14);
-  c.professional_name = q.text(15);
-  c.professional_wrote_last = q.text(16) == "professional";
+  std::string wrote_last;
+  loadColumns(q, c.id, c.protocol, c.professional_id,
+              Named{c.box, "communications.box", domain::Box::kSent}, c.topic, c.subject,
+              Named{c.status, "communications.status", domain::CommStatus::kAperta}, c.outcome,
+              c.contacts_version_id, c.extra_email, c.unread, c.assigned_staff_id, c.created_at,
+              c.updated_at, c.codice_fiscale, c.professional_name, wrote_last);
+  c.professional_wrote_last = wrote_last == "professional";
   return c;
 }
 
@@ -197,12 +206,9 @@ inline constexpr const char* kMessageColumns =
 template <typename Row>
 domain::Message readMessage(const Row& q, std::int64_t communication_id) {
   domain::Message m;
-  m.id = q.int64(0);
   m.communication_id = communication_id;
-  m.author = storedName(q.text(1), "messages.author", domain::Author::kProfessional);
-  m.staff_id = q.int64(2);
-  m.body = q.text(3);
-  m.created_at = q.int64(4);
+  loadColumns(q, m.id, Named{m.author, "messages.author", domain::Author::kProfessional},
+              m.staff_id, m.body, m.created_at);
   return m;
 }
 
@@ -215,20 +221,11 @@ inline constexpr const char* kOutboxColumns =
 template <typename Row>
 domain::OutboxItem readOutbox(const Row& q) {
   domain::OutboxItem o;
-  o.id = q.int64(0);
-  o.communication_id = q.int64(1);
-  o.event = storedName(q.text(2), "outbox.event", domain::NotifyEvent::kClosed);
-  o.channel = storedName(q.text(3), "outbox.channel", domain::Channel::kEmail);
-  o.recipient = q.text(4);
-  o.status = storedName(q.text(5), "outbox.status", OutboxStatus::kFailed);
-  o.attempts = q.integer(6);
-  o.next_attempt_at = q.int64(7);
-  o.last_error = q.text(8);
-  o.created_at = q.int64(9);
-  o.protocol = q.text(10);
-  o.topic = q.text(11);
-  o.message_id = q.int64(12);
-  o.was_in_flight = q.integer(13) != 0;
+  loadColumns(
+      q, o.id, o.communication_id, Named{o.event, "outbox.event", domain::NotifyEvent::kClosed},
+      Named{o.channel, "outbox.channel", domain::Channel::kEmail}, o.recipient,
+      Named{o.status, "outbox.status", OutboxStatus::kFailed}, o.attempts, o.next_attempt_at,
+      o.last_error, o.created_at, o.protocol, o.topic, o.message_id, o.was_in_flight);
   return o;
 }
 
@@ -240,19 +237,9 @@ inline constexpr const char* kKioskColumns =
 template <typename Row>
 domain::KioskStatus readKiosk(const Row& q) {
   domain::KioskStatus k;
-  k.kiosk_id = q.text(0);
-  k.branch_code = q.text(1);
-  k.branch_name = q.text(2);
-  k.version = q.text(3);
-  k.started_at = q.int64(4);
-  k.last_seen = q.int64(5);
-  k.head = {q.int64(6), q.text(7)};
-  k.devices = q.text(8);
-  k.outbox_pending = q.int64(9);
-  k.outbox_failed = q.int64(10);
-  k.selftest_at = q.int64(11);
-  k.selftest_ok = q.integer(12) != 0;
-  k.selftest_summary = q.text(13);
+  loadColumns(q, k.kiosk_id, k.branch_code, k.branch_name, k.version, k.started_at, k.last_seen,
+              k.head.id, k.head.hash, k.devices, k.outbox_pending, k.outbox_failed, k.selftest_at,
+              k.selftest_ok, k.selftest_summary);
   return k;
 }
 
@@ -261,7 +248,9 @@ inline constexpr const char* kAnchorColumns =
 
 template <typename Row>
 domain::AuditAnchor readAnchor(const Row& q) {
-  return {q.int64(0), q.int64(1), q.text(2), {q.int64(3), q.text(4)}, q.text(5), q.int64(6)};
+  domain::AuditAnchor a;
+  loadColumns(q, a.id, a.at, a.kiosk_id, a.head.id, a.head.hash, a.signature, a.seq);
+  return a;
 }
 
 inline constexpr const char* kNextAnchorSeqSql =
@@ -290,7 +279,9 @@ inline constexpr const char* kSelftestSql =
 
 template <typename Row>
 domain::PublishedKey readPublishedKey(const Row& q) {
-  return {q.text(0), q.text(1), q.text(2), q.int64(3)};
+  domain::PublishedKey k;
+  loadColumns(q, k.key_id, k.kiosk_id, k.public_key, k.published_at);
+  return k;
 }
 
 // The list's WHERE clause for the filters other than the search: fixed
