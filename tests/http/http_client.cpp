@@ -224,6 +224,7 @@ TestKiosk::TestKiosk(TestKioskOptions options) {
   if (options.configure) options.configure(c);
   auto store = storage::openStore(c.db, {c.threads + 2, c.busy_timeout_ms});
   REQUIRE(store);
+  if (options.wrap_store) *store = options.wrap_store(std::move(*store));
   const Clock& clock = options.clock ? *options.clock : system_clock_;
   auto signer = receipts::Ed25519Signer::open(dir_.file("receipt.key"));
   REQUIRE(signer);

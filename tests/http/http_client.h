@@ -91,6 +91,8 @@ class HttpClient {
 struct TestKioskOptions {
   std::function<void(config::Config&)> configure;  // tweak the config before start
   const Clock* clock = nullptr;                    // default: the system clock
+  // Wraps the store before the kiosk gets it (a fault-injecting disk).
+  std::function<std::unique_ptr<domain::Store>(std::unique_ptr<domain::Store>)> wrap_store;
 };
 
 class TestKiosk {
