@@ -59,7 +59,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # fonts-liberation2: Liberation Sans has Helvetica's and Arial's metrics, so
 # the kiosk's own PDF viewer lays the receipt's base-14 text out as printed.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, curl, poppler-utils, fonts-liberation2")
+# debconf: purge asks whether the data goes too (postrm, templates).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "adduser, curl, poppler-utils, fonts-liberation2, debconf (>= 0.5) | debconf-2.0")
 # What a kiosk itself uses: the screen (cage, chromium), the printer's CUPS and
 # the clock. The program links libcups and libsane itself; scanimage and the
 # lp commands are a technician's to add.
@@ -67,7 +69,7 @@ set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "cage, chromium, cups, systemd-timesyncd")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nginx-light | stunnel4, nftables")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${KIOSK_PKG}/conffiles ${KIOSK_PKG}/preinst ${KIOSK_PKG}/postinst ${KIOSK_PKG}/prerm
-  ${KIOSK_PKG}/postrm)
+  ${KIOSK_PKG}/postrm ${KIOSK_PKG}/templates ${KIOSK_PKG}/config)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 include(CPack)

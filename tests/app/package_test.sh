@@ -141,6 +141,18 @@ check "the copies before upgrades are pruned to the newest 3" \
 # 6. Purge: the configuration goes, the data only when asked.
 check "purge removes the configuration" bash -c "dpkg --purge cassetto-kiosk >/dev/null 2>&1 && ! test -e /etc/cassetto-kiosk"
 check "purge keeps the data unless asked" test -f /var/lib/cassetto-kiosk/marker
+# Asked through debconf (the environment is lost through sudo): a preseeded
+# "yes" removes the data on an unattended purge run as root by sudo's rules.
+# (A box's own data, if any, is set aside meanwhile.)
+[ -z "${had_data:-}" ] || mv /var/lib/cassetto-kiosk /var/lib/cassetto-kiosk.package-test
+dpkg -i "$deb" >/dev/null 2>&1
+echo 'cassetto-kiosk cassetto-kiosk/purge-data boolean true' | debconf-set-selections
+check "purge removes the data when debconf's answer is yes (no environment variable)" bash -c "
+  env -u CASSETTO_KIOSK_PURGE_DATA DEBIAN_FRONTEND=noninteractive dpkg --purge cassetto-kiosk >/dev/null 2>&1 &&
+  ! test -e /var/lib/cassetto-kiosk && ! test -e /etc/cassetto-kiosk"
+check "… and the answer does not outlive the package (debconf's entry purged)" bash -c "
+  ! debconf-show cassetto-kiosk 2>/dev/null | grep -q purge-data"
+[ -z "${had_data:-}" ] || mv /var/lib/cassetto-kiosk.package-test /var/lib/cassetto-kiosk
 [ -n "${had_data:-}" ] || rm -rf /var/lib/cassetto-kiosk /var/backups/cassetto-kiosk
 rm -rf /var/backups/cassetto-kiosk
 

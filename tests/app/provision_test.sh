@@ -114,6 +114,8 @@ tls_port|8080|tls_port: 8080 is the kiosk
 tls_key|WORK/other.key|tls_key: not the private key of tls_cert
 tls_cert|WORK/junk.crt|tls_cert: not a PEM certificate
 database_url|/tmp/kiosk.db|database_url: a SQLite file in /var/lib/cassetto-kiosk/
+printer_model|lsb/usr/cups-pdf/NO-SUCH.ppd|printer_model: lsb/usr/cups-pdf/NO-SUCH.ppd is not a model of printer-driver-cups-pdf
+printer_model|everywhere|printer_model: everywhere (IPP Everywhere) needs an ipp:// or ipps:// printer_uri
 MISTAKES
 sed -e 's#^sms_url =.*#sms_url = https://sms.example.it/send#' -e 's#^sms_sender =.*#sms_sender =#' \
   "$work/values.conf" >"$work/mistake.conf"
