@@ -71,6 +71,35 @@ run() {
   eval "rps_${name//-/_}=$rps"
 }
 
+# run3 NAME CONNECTIONS DURATION URL [wrk args…] → as run, three times: the
+# median req/s and p99 beside each run's (a target counts as met when the
+# median of three runs meets it); sets rps_NAME to the median.
+run3() {
+  local name=$1 i
+  shift
+  local runs=()
+  for i in 1 2 3; do
+    run "$name-$i" "$@" >/dev/null
+    runs+=("$(awk '/Requests\/sec/ {r = $2} $1 == "99%" {p = $2} END {
+      if (p ~ /us$/) p = p / 1000; else if (p ~ /ms$/) p = p + 0; else if (p ~ /s$/) p = p * 1000
+      printf "%s %.2f", r, p}' "$work/$name-$i.wrk")")
+  done
+  local line
+  line=$(printf '%s\n' "${runs[@]}" | awk -v name="$name" '
+    {r[NR] = $1; p[NR] = $2}
+    END {
+      # The median of three: sorted, the middle one.
+      for (i = 1; i <= 3; i++) for (j = i + 1; j <= 3; j++) {
+        if (r[j] < r[i]) {t = r[i]; r[i] = r[j]; r[j] = t}
+        if (p[j] < p[i]) {t = p[i]; p[i] = p[j]; p[j] = t}
+      }
+      printf "%-10s %10.2f req/s   p99 %.2fms   (median of 3; req/s %.0f-%.0f, p99 %.2f-%.2fms)\n",
+        name, r[2], p[2], r[1], r[3], p[1], p[3]
+    }')
+  echo "$line"
+  eval "rps_${name//-/_}=$(awk '{print $2}' <<<"$line")"
+}
+
 # staff_figures PORT SECONDS RAW_RPS "CF|Surname" SUFFIX → the staff's queue
 # and searches on the kiosk at PORT (1,000,000 threads seeded), each run
 # named with SUFFIX ("" or "-pg"), and the targets.

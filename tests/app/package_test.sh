@@ -94,6 +94,15 @@ exposure=$(systemd-analyze security --offline=yes /lib/systemd/system/cassetto-k
 echo "     exposure of cassetto-kiosk.service: ${exposure:-?}"
 check "systemd-analyze security: exposure at most 2.0" \
   /usr/bin/python3 -c "import sys; sys.exit(0 if float('${exposure:-99}') <= 2.0 else 1)"
+# The USB stick's mount unit, as an instance (sda1): hardened without a mount
+# namespace of its own, which would keep the stick from the kiosk.
+cp /lib/systemd/system/cassetto-usb@.service "$work/cassetto-usb@sda1.service"
+usb_exposure=$(cd "$work" && systemd-analyze security --offline=yes cassetto-usb@sda1.service 2>/dev/null |
+  sed -nE 's/.*Overall exposure level for cassetto-usb@sda1.service: ([0-9.]+).*/\1/p')
+echo "     exposure of cassetto-usb@sda1.service: ${usb_exposure:-?}"
+check "the USB mount unit: exposure at most 3.0, and no option that makes a mount namespace" bash -c "
+  /usr/bin/python3 -c \"import sys; sys.exit(0 if float('${usb_exposure:-99}') <= 3.0 else 1)\" &&
+  ! grep -qE '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateMounts|ReadOnlyPaths|ReadWritePaths|InaccessiblePaths|ProtectKernel[A-Za-z]*|ProtectControlGroups|ProtectProc|PrivateDevices|MountFlags)=' /lib/systemd/system/cassetto-usb@.service"
 check "Restart=always and UMask=0077" \
   bash -c "grep -q '^Restart=always' /lib/systemd/system/cassetto-kiosk.service &&
            grep -q '^UMask=0077' /lib/systemd/system/cassetto-kiosk.service"
