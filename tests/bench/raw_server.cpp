@@ -14,16 +14,17 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
+// The whole answer, headers and body, in one write: the fastest a CivetWeb
+// handler can answer (headers and body written apart are about half as fast).
 int answer(mg_connection* conn, void*) {
-  static const char kBody[] =
-      "{\"items\":[{\"id\":1,\"protocol\":\"INPS.0000.2026.0000001\",\"status\":\"aperta\"}],"
-      "\"total\":1}";
-  mg_response_header_start(conn, 200);
-  mg_response_header_add(conn, "Content-Type", "application/json", -1);
-  const std::string length = std::to_string(sizeof kBody - 1);
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-  mg_response_header_send(conn);
-  mg_write(conn, kBody, sizeof kBody - 1);
+  static const std::string kAnswer = [] {
+    const std::string body =
+        "{\"items\":[{\"id\":1,\"protocol\":\"INPS.0000.2026.0000001\",\"status\":\"aperta\"}],"
+        "\"total\":1}";
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  mg_write(conn, kAnswer.data(), kAnswer.size());
   return 200;
 }
 
