@@ -94,6 +94,14 @@ exposure=$(systemd-analyze security --offline=yes /lib/systemd/system/cassetto-k
 echo "     exposure of cassetto-kiosk.service: ${exposure:-?}"
 check "systemd-analyze security: exposure at most 2.0" \
   /usr/bin/python3 -c "import sys; sys.exit(0 if float('${exposure:-99}') <= 2.0 else 1)"
+# The screen (cage + Chromium), the part the public touches.
+screen_exposure=$(systemd-analyze security --offline=yes /lib/systemd/system/cassetto-kiosk-browser.service 2>/dev/null |
+  sed -nE 's/.*Overall exposure level for cassetto-kiosk-browser.service: ([0-9.]+).*/\1/p')
+echo "     exposure of cassetto-kiosk-browser.service: ${screen_exposure:-?}"
+check "the screen unit: exposure at most 5.0, reaching only this box" bash -c "
+  /usr/bin/python3 -c \"import sys; sys.exit(0 if float('${screen_exposure:-99}') <= 5.0 else 1)\" &&
+  grep -qx 'IPAddressDeny=any' /lib/systemd/system/cassetto-kiosk-browser.service &&
+  grep -qx 'IPAddressAllow=localhost' /lib/systemd/system/cassetto-kiosk-browser.service"
 # The USB stick's mount unit, as an instance (sda1): hardened without a mount
 # namespace of its own, which would keep the stick from the kiosk.
 cp /lib/systemd/system/cassetto-usb@.service "$work/cassetto-usb@sda1.service"
