@@ -1,6 +1,5 @@
 #include "support/fault_disk.h"
 
-#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -159,16 +158,15 @@ int faultOpen(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, in
 // The wrapped store: free bytes from the disk, everything else its own.
 class ReportingStore final : public domain::Store {
  public:
-  ReportingStore(std::unique_ptr<domain::Store> inner,
-                 std::function<std::optional<std::uint64_t>()> free)
-      : inner_(std::move(inner)), free_(std::move(free)) {}
+  ReportingStore(std::unique_ptr<domain::Store> inner, const FaultDisk& disk)
+      : inner_(std::move(inner)), disk_(disk) {}
   Result<std::unique_ptr<domain::Transaction>> begin(domain::TxMode mode) override {
     return inner_->begin(mode);
   }
   Status ping() override { return inner_->ping(); }
   Status checkWritable() override { return inner_->checkWritable(); }
   std::optional<std::uint64_t> freeBytes() override {
-    if (auto set = free_()) return set;
+    if (auto set = disk_.freeBytes()) return set;
     return inner_->freeBytes();
   }
   std::string describe() const override { return inner_->describe(); }
@@ -176,7 +174,7 @@ class ReportingStore final : public domain::Store {
 
  private:
   std::unique_ptr<domain::Store> inner_;
-  std::function<std::optional<std::uint64_t>()> free_;
+  const FaultDisk& disk_;
 };
 
 }  // namespace
@@ -216,17 +214,8 @@ FaultDisk::~FaultDisk() {
   g_disk = nullptr;
 }
 
-void FaultDisk::setFreeBytes(std::optional<std::uint64_t> bytes) {
-  free_ = bytes.value_or(0);
-  has_free_ = bytes.has_value();
-}
-
 std::unique_ptr<domain::Store> FaultDisk::wrap(std::unique_ptr<domain::Store> store) {
-  return std::make_unique<ReportingStore>(std::move(store),
-                                          [this]() -> std::optional<std::uint64_t> {
-                                            if (!has_free_) return std::nullopt;
-                                            return free_.load();
-                                          });
+  return std::make_unique<ReportingStore>(std::move(store), *this);
 }
 
 }  // namespace kiosk::test

@@ -29,7 +29,12 @@ class FaultDisk {
   void setFull(bool full) { full_ = full; }
   bool full() const { return full_; }
   // What the store says is free where the database lives (nullopt: the truth).
-  void setFreeBytes(std::optional<std::uint64_t> bytes);
+  void setFreeBytes(std::optional<std::uint64_t> bytes) { free_ = bytes.value_or(kTruth); }
+  std::optional<std::uint64_t> freeBytes() const {
+    const std::uint64_t free = free_;
+    if (free == kTruth) return std::nullopt;
+    return free;
+  }
   // Writes refused so far (a test can check the disk was really hit).
   std::uint64_t refused() const { return refused_; }
 
@@ -40,8 +45,8 @@ class FaultDisk {
   friend struct FaultFile;
   std::atomic<bool> full_ = false;
   std::atomic<std::uint64_t> refused_ = 0;
-  std::atomic<bool> has_free_ = false;
-  std::atomic<std::uint64_t> free_ = 0;
+  static constexpr std::uint64_t kTruth = UINT64_MAX;  // free_: none set
+  std::atomic<std::uint64_t> free_ = kTruth;
   sqlite3_vfs* real_ = nullptr;
   sqlite3_vfs vfs_{};
 };
