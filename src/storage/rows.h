@@ -1,11 +1,12 @@
 // Row readers shared by the engines: each engine's row type (SQLite's Query,
 // PostgreSQL's PgRow) offers text(col), int64(col) and integer(col), and the
-// column lists below are the same SQL on both.
+// tables below (each column beside the field it fills) are the same SQL on both.
 #pragma once
 
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -59,11 +60,6 @@ inline std::vector<std::string> splitChannels(const std::string& text) {
   return out;
 }
 
-// A column list (below) followed by the rest of a statement.
-inline std::string withColumns(const char* columns, const char* rest) {
-  return std::string(columns) + rest;
-}
-
 // A stored name read back as its enum. The kiosk writes only the domain's
 // names (the columns are CHECKed), so an unknown one means the database was
 // changed outside it: said in the log (stored_value_unknown, counted in
@@ -80,177 +76,200 @@ inline domain::Role parseRole(std::string_view text) {
   return storedName(text, "role", domain::Role::kProfessional);
 }
 
-// A field that holds a stored name, read back with storedName().
+// One column of a table: its SQL (a name or an expression) beside the field
+// it is read into, so that the SELECT list and the reader cannot disagree.
+template <typename F>
+struct Col {
+  const char* sql;
+  F& field;
+};
+// A column that holds one of the domain's names, read back with storedName().
 template <typename E>
-struct Named {
-  E& value;
-  const char* column;
+struct NamedCol {
+  const char* sql;
+  E& field;
   E fallback;
 };
+// A text column read as whether it equals `text`.
+struct TextIsCol {
+  const char* sql;
+  bool& field;
+  const char* text;
+};
+
+template <typename F>
+Col<F> col(const char* sql, F& field) {
+  return {sql, field};
+}
+template <typename E>
+NamedCol<E> col(const char* sql, E& field, E fallback) {
+  return {sql, field, fallback};
+}
+inline TextIsCol col(const char* sql, bool& field, const char* text) { return {sql, field, text}; }
+
+// A table: what follows the SELECT list (FROM and any JOIN), and its columns.
+template <typename... Cols>
+struct Table {
+  const char* from;
+  std::tuple<Cols...> cols;
+};
+template <typename... Cols>
+Table<Cols...> table(const char* from, Cols... cols) {
+  return {from, {cols...}};
+}
 
 // One column into one field, as the field's type says.
 template <typename Row>
-void loadColumn(const Row& q, int i, std::int64_t& v) {
-  v = q.int64(i);
+void loadColumn(const Row& q, int i, Col<std::int64_t> c) {
+  c.field = q.int64(i);
 }
 template <typename Row>
-void loadColumn(const Row& q, int i, int& v) {
-  v = q.integer(i);
+void loadColumn(const Row& q, int i, Col<int> c) {
+  c.field = q.integer(i);
 }
 template <typename Row>
-void loadColumn(const Row& q, int i, bool& v) {
-  v = q.integer(i) != 0;
+void loadColumn(const Row& q, int i, Col<bool> c) {
+  c.field = q.integer(i) != 0;
 }
 template <typename Row>
-void loadColumn(const Row& q, int i, std::string& v) {
-  v = q.text(i);
+void loadColumn(const Row& q, int i, Col<std::string> c) {
+  c.field = q.text(i);
+}
+template <typename Row>
+void loadColumn(const Row& q, int i, Col<std::vector<std::string>> c) {
+  c.field = splitChannels(q.text(i));
 }
 template <typename Row, typename E>
-void loadColumn(const Row& q, int i, Named<E> n) {
-  n.value = storedName(q.text(i), n.column, n.fallback);
+void loadColumn(const Row& q, int i, NamedCol<E> c) {
+  c.field = storedName(q.text(i), c.sql, c.fallback);
+}
+template <typename Row>
+void loadColumn(const Row& q, int i, TextIsCol c) {
+  c.field = q.text(i) == c.text;
 }
 
-// The row's columns, from the first, into `fields` in the same order: a
-// reader names each field once, beside the column list it reads.
-template <typename Row, typename... Fields>
-void loadColumns(const Row& q, Fields&&... fields) {
+// Each table the kiosk reads whole rows of, column beside field.
+inline auto tableOf(domain::Professional& p) {
+  return table("FROM professionals ", col("id", p.id), col("codice_fiscale", p.codice_fiscale),
+               col("surname", p.surname), col("name", p.name), col("pin_hash", p.pin_hash),
+               col("failed_attempts", p.login.failed_attempts),
+               col("locked_until", p.login.locked_until), col("pin_reset_until", p.pin_reset.until),
+               col("pin_reset_code", p.pin_reset.code_hash),
+               col("pin_reset_wrong", p.pin_reset.wrong_codes));
+}
+
+inline auto tableOf(domain::ContactsVersion& v) {
+  return table(
+      "FROM contact_versions ", col("id", v.id), col("version", v.version),
+      col("pec", v.contacts.pec), col("email", v.contacts.email), col("mobile", v.contacts.mobile),
+      col("phone", v.contacts.phone), col("fax", v.contacts.fax), col("notify", v.contacts.notify),
+      col("source", v.source, domain::ContactsSource::kArchive), col("created_at", v.created_at));
+}
+
+inline auto tableOf(domain::StaffUser& u) {
+  return table("FROM staff_users ", col("id", u.id), col("username", u.username),
+               col("display_name", u.display_name), col("role", u.role, Role::kProfessional),
+               col("password_hash", u.password_hash),
+               col("failed_attempts", u.login.failed_attempts),
+               col("locked_until", u.login.locked_until));
+}
+
+inline auto tableOf(domain::Session& s) {
+  return table("FROM sessions ", col("id", s.id), col("token_hash", s.token_hash),
+               col("role", s.role, Role::kProfessional), col("subject_id", s.subject_id),
+               col("display_name", s.display_name), col("csrf_token", s.csrf_token),
+               col("created_at", s.created_at), col("last_seen", s.last_seen),
+               col("principal", s.principal));
+}
+
+// A thread, with its owner and who wrote last for the staff; a professional's
+// own list (`own`) leaves those out, so no join nor subquery for each row.
+inline auto tableOf(domain::Communication& c, bool own = false) {
+  return table(own ? "FROM communications c "
+                   : "FROM communications c JOIN professionals p ON p.id = c.professional_id ",
+               col("c.id", c.id), col("c.protocol", c.protocol),
+               col("c.professional_id", c.professional_id), col("c.box", c.box, domain::Box::kSent),
+               col("c.topic", c.topic), col("c.subject", c.subject),
+               col("c.status", c.status, domain::CommStatus::kAperta), col("c.outcome", c.outcome),
+               col("coalesce(c.contacts_version_id, 0)", c.contacts_version_id),
+               col("c.extra_email", c.extra_email), col("c.unread", c.unread),
+               col("coalesce(c.assigned_staff_id, 0)", c.assigned_staff_id),
+               col("c.created_at", c.created_at), col("c.updated_at", c.updated_at),
+               col(own ? "''" : "p.codice_fiscale", c.codice_fiscale),
+               col(own ? "''" : "p.name || ' ' || p.surname", c.professional_name),
+               col(own ? "''"
+                       : "(SELECT m.author FROM messages m WHERE m.communication_id = c.id "
+                         "ORDER BY m.id DESC LIMIT 1)",
+                   c.professional_wrote_last, "professional"));
+}
+
+inline auto tableOf(domain::Message& m) {
+  return table("FROM messages ", col("id", m.id),
+               col("author", m.author, domain::Author::kProfessional),
+               col("coalesce(staff_id, 0)", m.staff_id), col("body", m.body),
+               col("created_at", m.created_at));
+}
+
+inline auto tableOf(domain::OutboxItem& o) {
+  return table("FROM outbox o JOIN communications c ON c.id = o.communication_id ",
+               col("o.id", o.id), col("o.communication_id", o.communication_id),
+               col("o.event", o.event, domain::NotifyEvent::kClosed),
+               col("o.channel", o.channel, domain::Channel::kEmail),
+               col("o.recipient", o.recipient), col("o.status", o.status, OutboxStatus::kFailed),
+               col("o.attempts", o.attempts), col("o.next_attempt_at", o.next_attempt_at),
+               col("o.last_error", o.last_error), col("o.created_at", o.created_at),
+               col("c.protocol", o.protocol), col("c.topic", o.topic),
+               col("coalesce(o.message_id, 0)", o.message_id), col("o.in_flight", o.was_in_flight));
+}
+
+inline auto tableOf(domain::KioskStatus& k) {
+  return table("FROM kiosks ", col("kiosk_id", k.kiosk_id), col("branch_code", k.branch_code),
+               col("branch_name", k.branch_name), col("version", k.version),
+               col("started_at", k.started_at), col("last_seen", k.last_seen),
+               col("head_id", k.head.id), col("head_hash", k.head.hash), col("devices", k.devices),
+               col("outbox_pending", k.outbox_pending), col("outbox_failed", k.outbox_failed),
+               col("selftest_at", k.selftest_at), col("selftest_ok", k.selftest_ok),
+               col("selftest_summary", k.selftest_summary));
+}
+
+inline auto tableOf(domain::AuditAnchor& a) {
+  return table("FROM audit_anchors ", col("id", a.id), col("at", a.at), col("kiosk_id", a.kiosk_id),
+               col("head_id", a.head.id), col("head_hash", a.head.hash),
+               col("signature", a.signature), col("seq", a.seq));
+}
+
+inline auto tableOf(domain::PublishedKey& k) {
+  return table("FROM receipt_keys ", col("key_id", k.key_id), col("kiosk_id", k.kiosk_id),
+               col("public_key", k.public_key), col("published_at", k.published_at));
+}
+
+// "SELECT <T's columns> FROM … " (then the caller's WHERE, ORDER BY …);
+// `args` pick a variant of the table (a professional's own list).
+template <typename T, typename... Args>
+std::string selectList(Args... args) {
+  T probe;
+  const auto t = tableOf(probe, args...);
+  std::string out = "SELECT ";
+  std::apply([&](const auto&... c) { ((out += c.sql, out += ", "), ...); }, t.cols);
+  out.resize(out.size() - 2);
+  out += ' ';
+  return out + t.from;
+}
+
+// The same, built once.
+template <typename T>
+const std::string& selectOf() {
+  static const std::string sql = selectList<T>();
+  return sql;
+}
+
+// A row of selectList<T>() read into a T.
+template <typename T, typename Row>
+T readRow(const Row& q) {
+  T v;
   int i = 0;
-  (loadColumn(q, i++, std::forward<Fields>(fields)), ...);
-}
-
-inline constexpr const char* kProfessionalColumns =
-    "SELECT id, codice_fiscale, surname, name, pin_hash, failed_attempts, locked_until, "
-    "pin_reset_until, pin_reset_code, pin_reset_wrong FROM professionals ";
-
-template <typename Row>
-domain::Professional readProfessional(const Row& q) {
-  domain::Professional p;
-  loadColumns(q, p.id, p.codice_fiscale, p.surname, p.name, p.pin_hash, p.login.failed_attempts,
-              p.login.locked_until, p.pin_reset.until, p.pin_reset.code_hash,
-              p.pin_reset.wrong_codes);
-  return p;
-}
-
-inline constexpr const char* kContactsColumns =
-    "SELECT id, version, pec, email, mobile, phone, fax, notify, source, created_at "
-    "FROM contact_versions ";
-
-template <typename Row>
-domain::ContactsVersion readContacts(const Row& q) {
-  domain::ContactsVersion v;
-  std::string notify;
-  loadColumns(q, v.id, v.version, v.contacts.pec, v.contacts.email, v.contacts.mobile,
-              v.contacts.phone, v.contacts.fax, notify,
-              Named{v.source, "contacts.source", domain::ContactsSource::kArchive}, v.created_at);
-  v.contacts.notify = splitChannels(notify);
+  std::apply([&](auto... c) { (loadColumn(q, i++, c), ...); }, tableOf(v).cols);
   return v;
-}
-
-inline constexpr const char* kStaffColumns =
-    "SELECT id, username, display_name, role, password_hash, failed_attempts, locked_until "
-    "FROM staff_users ";
-
-template <typename Row>
-domain::StaffUser readStaff(const Row& q) {
-  domain::StaffUser u;
-  loadColumns(q, u.id, u.username, u.display_name, Named{u.role, "role", Role::kProfessional},
-              u.password_hash, u.login.failed_attempts, u.login.locked_until);
-  return u;
-}
-
-inline constexpr const char* kSessionColumns =
-    "SELECT id, token_hash, role, subject_id, display_name, csrf_token, created_at, "
-    "last_seen, principal FROM sessions ";
-
-template <typename Row>
-domain::Session readSession(const Row& q) {
-  domain::Session s;
-  loadColumns(q, s.id, s.token_hash, Named{s.role, "role", Role::kProfessional}, s.subject_id,
-              s.display_name, s.csrf_token, s.created_at, s.last_seen, s.principal);
-  return s;
-}
-
-inline constexpr const char* kCommColumns =
-    "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
-    "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
-    "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, p.codice_fiscale, "
-    "p.name || ' ' || p.surname, "
-    "(SELECT m.author FROM messages m WHERE m.communication_id = c.id "
-    "ORDER BY m.id DESC LIMIT 1) FROM communications c "
-    "JOIN professionals p ON p.id = c.professional_id ";
-
-// The same columns for a professional's own list: no owner, nor who wrote
-// last (the staff's fields), so no join nor subquery for each row.
-inline constexpr const char* kOwnCommColumns =
-    "SELECT c.id, c.protocol, c.professional_id, c.box, c.topic, c.subject, c.status, "
-    "c.outcome, coalesce(c.contacts_version_id, 0), c.extra_email, c.unread, "
-    "coalesce(c.assigned_staff_id, 0), c.created_at, c.updated_at, '', '', '' "
-    "FROM communications c ";
-
-template <typename Row>
-domain::Communication readComm(const Row& q) {
-  domain::Communication c;
-  std::string wrote_last;
-  loadColumns(q, c.id, c.protocol, c.professional_id,
-              Named{c.box, "communications.box", domain::Box::kSent}, c.topic, c.subject,
-              Named{c.status, "communications.status", domain::CommStatus::kAperta}, c.outcome,
-              c.contacts_version_id, c.extra_email, c.unread, c.assigned_staff_id, c.created_at,
-              c.updated_at, c.codice_fiscale, c.professional_name, wrote_last);
-  c.professional_wrote_last = wrote_last == "professional";
-  return c;
-}
-
-inline constexpr const char* kMessageColumns =
-    "SELECT id, author, coalesce(staff_id, 0), body, created_at FROM messages ";
-
-template <typename Row>
-domain::Message readMessage(const Row& q, std::int64_t communication_id) {
-  domain::Message m;
-  m.communication_id = communication_id;
-  loadColumns(q, m.id, Named{m.author, "messages.author", domain::Author::kProfessional},
-              m.staff_id, m.body, m.created_at);
-  return m;
-}
-
-inline constexpr const char* kOutboxColumns =
-    "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
-    "o.next_attempt_at, o.last_error, o.created_at, c.protocol, c.topic, "
-    "coalesce(o.message_id, 0), o.in_flight FROM outbox o "
-    "JOIN communications c ON c.id = o.communication_id ";
-
-template <typename Row>
-domain::OutboxItem readOutbox(const Row& q) {
-  domain::OutboxItem o;
-  loadColumns(
-      q, o.id, o.communication_id, Named{o.event, "outbox.event", domain::NotifyEvent::kClosed},
-      Named{o.channel, "outbox.channel", domain::Channel::kEmail}, o.recipient,
-      Named{o.status, "outbox.status", OutboxStatus::kFailed}, o.attempts, o.next_attempt_at,
-      o.last_error, o.created_at, o.protocol, o.topic, o.message_id, o.was_in_flight);
-  return o;
-}
-
-inline constexpr const char* kKioskColumns =
-    "SELECT kiosk_id, branch_code, branch_name, version, started_at, last_seen, head_id, "
-    "head_hash, devices, outbox_pending, outbox_failed, selftest_at, selftest_ok, "
-    "selftest_summary FROM kiosks ";
-
-template <typename Row>
-domain::KioskStatus readKiosk(const Row& q) {
-  domain::KioskStatus k;
-  loadColumns(q, k.kiosk_id, k.branch_code, k.branch_name, k.version, k.started_at, k.last_seen,
-              k.head.id, k.head.hash, k.devices, k.outbox_pending, k.outbox_failed, k.selftest_at,
-              k.selftest_ok, k.selftest_summary);
-  return k;
-}
-
-inline constexpr const char* kAnchorColumns =
-    "SELECT id, at, kiosk_id, head_id, head_hash, signature, seq FROM audit_anchors ";
-
-template <typename Row>
-domain::AuditAnchor readAnchor(const Row& q) {
-  domain::AuditAnchor a;
-  loadColumns(q, a.id, a.at, a.kiosk_id, a.head.id, a.head.hash, a.signature, a.seq);
-  return a;
 }
 
 inline constexpr const char* kNextAnchorSeqSql =
@@ -260,9 +279,6 @@ inline constexpr const char* kNextAnchorSeqSql =
 inline constexpr const char* kPublishKeySql =
     "INSERT INTO receipt_keys (key_id, kiosk_id, public_key, published_at) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO NOTHING";
-inline constexpr const char* kReceiptKeysSql =
-    "SELECT key_id, kiosk_id, public_key, published_at FROM receipt_keys "
-    "ORDER BY published_at, key_id";
 inline constexpr const char* kHeartbeatSql =
     "INSERT INTO kiosks (kiosk_id, branch_code, branch_name, version, started_at, last_seen, "
     "head_id, head_hash, devices, outbox_pending, outbox_failed) VALUES ($1, $2, $3, $4, $5, $6, "
@@ -276,13 +292,6 @@ inline constexpr const char* kSelftestSql =
     "VALUES ($1, $2, $3, $4) ON CONFLICT (kiosk_id) DO UPDATE SET selftest_at = "
     "excluded.selftest_at, selftest_ok = excluded.selftest_ok, selftest_summary = "
     "excluded.selftest_summary";
-
-template <typename Row>
-domain::PublishedKey readPublishedKey(const Row& q) {
-  domain::PublishedKey k;
-  loadColumns(q, k.key_id, k.kiosk_id, k.public_key, k.published_at);
-  return k;
-}
 
 // The list's WHERE clause for the filters other than the search: fixed
 // fragments joined by AND, each value bound in order (`mark(n)` writes the

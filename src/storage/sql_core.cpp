@@ -8,6 +8,16 @@
 
 namespace kiosk::storage {
 
+template <typename T>
+Result<std::optional<T>> SqlCore::oneWhere(const char* rest, const SqlParams& params) {
+  return one<T>(selectOf<T>() + rest, params, readRow<T, SqlRow>);
+}
+
+template <typename T>
+Result<std::vector<T>> SqlCore::allWhere(const char* rest, const SqlParams& params) {
+  return all<T>(selectOf<T>() + rest, params, readRow<T, SqlRow>);
+}
+
 Result<std::int64_t> SqlCore::scalar(const std::string& sql, const SqlParams& params) {
   auto v = one<std::int64_t>(sql, params, [](const SqlRow& row) { return row.int64(0); });
   if (!v) return fail(v.error());
@@ -18,13 +28,11 @@ Result<std::int64_t> SqlCore::scalar(const std::string& sql, const SqlParams& pa
 // --- professionals -------------------------------------------------------
 
 Result<std::optional<Professional>> SqlCore::findProfessional(std::string_view cf) {
-  static const std::string q = withColumns(kProfessionalColumns, "WHERE codice_fiscale = $1");
-  return one<Professional>(q, SqlParams().add(cf), readProfessional<SqlRow>);
+  return oneWhere<Professional>("WHERE codice_fiscale = $1", SqlParams().add(cf));
 }
 
 Result<std::optional<Professional>> SqlCore::professionalById(std::int64_t id) {
-  static const std::string q = withColumns(kProfessionalColumns, "WHERE id = $1");
-  return one<Professional>(q, SqlParams().add(id), readProfessional<SqlRow>);
+  return oneWhere<Professional>("WHERE id = $1", SqlParams().add(id));
 }
 
 Result<std::int64_t> SqlCore::insertProfessional(const Professional& p, std::int64_t now) {
@@ -77,14 +85,12 @@ Result<std::int64_t> SqlCore::countLockedAccounts(std::int64_t now) {
 // --- contacts ------------------------------------------------------------
 
 Result<std::optional<ContactsVersion>> SqlCore::contactsVersionById(std::int64_t id) {
-  static const std::string q = withColumns(kContactsColumns, "WHERE id = $1");
-  return one<ContactsVersion>(q, SqlParams().add(id), readContacts<SqlRow>);
+  return oneWhere<ContactsVersion>("WHERE id = $1", SqlParams().add(id));
 }
 
 Result<std::optional<ContactsVersion>> SqlCore::currentContacts(std::int64_t professional_id) {
-  static const std::string q =
-      withColumns(kContactsColumns, "WHERE professional_id = $1 ORDER BY version DESC LIMIT 1");
-  return one<ContactsVersion>(q, SqlParams().add(professional_id), readContacts<SqlRow>);
+  return oneWhere<ContactsVersion>("WHERE professional_id = $1 ORDER BY version DESC LIMIT 1",
+                                   SqlParams().add(professional_id));
 }
 
 Result<ContactsVersion> SqlCore::addContactsVersion(std::int64_t professional_id,
@@ -123,13 +129,11 @@ Result<ContactsVersion> SqlCore::addContactsVersion(std::int64_t professional_id
 // --- staff ---------------------------------------------------------------
 
 Result<std::optional<StaffUser>> SqlCore::findStaff(std::string_view username) {
-  static const std::string q = withColumns(kStaffColumns, "WHERE username = $1");
-  return one<StaffUser>(q, SqlParams().add(username), readStaff<SqlRow>);
+  return oneWhere<StaffUser>("WHERE username = $1", SqlParams().add(username));
 }
 
 Result<std::optional<StaffUser>> SqlCore::staffById(std::int64_t id) {
-  static const std::string q = withColumns(kStaffColumns, "WHERE id = $1");
-  return one<StaffUser>(q, SqlParams().add(id), readStaff<SqlRow>);
+  return oneWhere<StaffUser>("WHERE id = $1", SqlParams().add(id));
 }
 
 Result<std::int64_t> SqlCore::upsertStaff(const StaffUser& u, std::int64_t now) {
@@ -165,8 +169,7 @@ Status SqlCore::insertSession(const Session& s) {
 }
 
 Result<std::optional<Session>> SqlCore::findSession(std::string_view token_hash) {
-  static const std::string q = withColumns(kSessionColumns, "WHERE token_hash = $1");
-  return one<Session>(q, SqlParams().add(token_hash), readSession<SqlRow>);
+  return oneWhere<Session>("WHERE token_hash = $1", SqlParams().add(token_hash));
 }
 
 Status SqlCore::touchSession(std::int64_t id, std::int64_t now) {
@@ -250,13 +253,11 @@ Result<std::int64_t> SqlCore::nextAnchorSeq(std::string_view kiosk_id) {
 }
 
 Result<std::vector<domain::AuditAnchor>> SqlCore::auditAnchors() {
-  static const std::string q = withColumns(kAnchorColumns, "ORDER BY id");
-  return all<domain::AuditAnchor>(q, SqlParams(), readAnchor<SqlRow>);
+  return allWhere<domain::AuditAnchor>("ORDER BY id", SqlParams());
 }
 
 Result<std::optional<domain::AuditAnchor>> SqlCore::lastAuditAnchor() {
-  static const std::string q = withColumns(kAnchorColumns, "ORDER BY id DESC LIMIT 1");
-  return one<domain::AuditAnchor>(q, SqlParams(), readAnchor<SqlRow>);
+  return oneWhere<domain::AuditAnchor>("ORDER BY id DESC LIMIT 1", SqlParams());
 }
 
 Result<bool> SqlCore::hasAuditAnchors(std::string_view kiosk_id) {
@@ -275,7 +276,7 @@ Status SqlCore::publishReceiptKey(const domain::PublishedKey& k) {
 }
 
 Result<std::vector<domain::PublishedKey>> SqlCore::receiptKeys() {
-  return all<domain::PublishedKey>(kReceiptKeysSql, SqlParams(), readPublishedKey<SqlRow>);
+  return allWhere<domain::PublishedKey>("ORDER BY published_at, key_id", SqlParams());
 }
 
 Status SqlCore::recordHeartbeat(const domain::KioskStatus& k) {
@@ -301,8 +302,7 @@ Status SqlCore::recordSelftest(std::string_view kiosk_id,
 }
 
 Result<std::vector<domain::KioskStatus>> SqlCore::listKiosks() {
-  static const std::string q = withColumns(kKioskColumns, "ORDER BY kiosk_id");
-  return all<domain::KioskStatus>(q, SqlParams(), readKiosk<SqlRow>);
+  return allWhere<domain::KioskStatus>("ORDER BY kiosk_id", SqlParams());
 }
 
 // --- communications, messages, attachments ------------------------------
@@ -384,21 +384,18 @@ Result<std::int64_t> SqlCore::insertAttachment(std::int64_t message_id, const Ne
 }
 
 Result<std::optional<Communication>> SqlCore::communicationById(std::int64_t id) {
-  static const std::string q = withColumns(kCommColumns, "WHERE c.id = $1");
-  return one<Communication>(q, SqlParams().add(id), readComm<SqlRow>);
+  return oneWhere<Communication>("WHERE c.id = $1", SqlParams().add(id));
 }
 
 Result<std::optional<Communication>> SqlCore::communicationByProtocol(std::string_view protocol) {
-  static const std::string q = withColumns(kCommColumns, "WHERE c.protocol = $1");
-  return one<Communication>(q, SqlParams().add(protocol), readComm<SqlRow>);
+  return oneWhere<Communication>("WHERE c.protocol = $1", SqlParams().add(protocol));
 }
 
 Result<std::vector<Message>> SqlCore::messagesOf(std::int64_t communication_id) {
-  static const std::string messages =
-      withColumns(kMessageColumns, "WHERE communication_id = $1 ORDER BY id");
-  auto out = all<Message>(messages, SqlParams().add(communication_id),
-                          [&](const SqlRow& row) { return readMessage(row, communication_id); });
+  auto out = allWhere<Message>("WHERE communication_id = $1 ORDER BY id",
+                               SqlParams().add(communication_id));
   if (!out) return fail(out.error());
+  for (auto& m : *out) m.communication_id = communication_id;
   auto st = each(
       "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
       "FROM attachments a JOIN messages m ON m.id = a.message_id "
@@ -505,13 +502,12 @@ Result<bool> SqlCore::markOutboxAttempt(std::int64_t id,
 }
 
 Result<std::vector<OutboxItem>> SqlCore::listOutbox(std::optional<OutboxStatus> status, int limit) {
-  static const std::string every = withColumns(kOutboxColumns, "ORDER BY o.id DESC LIMIT $1");
-  static const std::string some =
-      withColumns(kOutboxColumns, "WHERE o.status = $2 ORDER BY o.id DESC LIMIT $1");
   SqlParams p;
   p.add(limit);
   if (status) p.add(nameOf(*status));
-  return all<OutboxItem>(status ? some : every, p, readOutbox<SqlRow>);
+  return allWhere<OutboxItem>(
+      status ? "WHERE o.status = $2 ORDER BY o.id DESC LIMIT $1" : "ORDER BY o.id DESC LIMIT $1",
+      p);
 }
 
 Result<std::int64_t> SqlCore::countOutbox(OutboxStatus status, std::optional<Channel> channel) {

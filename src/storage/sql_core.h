@@ -212,6 +212,12 @@ class SqlCore : public domain::Transaction {
     if (!st) return fail(st.error());
     return out;
   }
+  // Zero or one (every) whole row of T's table (rows.h) with `rest` after
+  // its FROM (WHERE, ORDER BY, LIMIT).
+  template <typename T>
+  Result<std::optional<T>> oneWhere(const char* rest, const SqlParams& params);
+  template <typename T>
+  Result<std::vector<T>> allWhere(const char* rest, const SqlParams& params);
   // The first column of the first row, as an integer.
   Result<std::int64_t> scalar(const std::string& sql, const SqlParams& params);
   Status exec(const std::string& sql, const SqlParams& params) {

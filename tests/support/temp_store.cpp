@@ -45,23 +45,26 @@ TempStore::State TempStore::snapshot() const {
   REQUIRE(sqlite3_open_v2(dir_.file("kiosk.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
           SQLITE_OK);
   using namespace storage;
-  each(db, std::string(kProfessionalColumns) + "ORDER BY id",
-       [&](const Row& r) { s.professionals[r.int64(0)] = readProfessional(r); });
+  each(db, selectOf<domain::Professional>() + "ORDER BY id",
+       [&](const Row& r) { s.professionals[r.int64(0)] = readRow<domain::Professional>(r); });
   for (const auto& [id, p] : s.professionals) {
     each(
-        db, std::string(kContactsColumns) + "WHERE professional_id = ? ORDER BY version",
-        [&, id = id](const Row& r) { s.contacts[id].push_back(readContacts(r)); }, id);
+        db, selectOf<domain::ContactsVersion>() + "WHERE professional_id = ? ORDER BY version",
+        [&, id = id](const Row& r) {
+          s.contacts[id].push_back(readRow<domain::ContactsVersion>(r));
+        },
+        id);
   }
-  each(db, std::string(kStaffColumns) + "ORDER BY id",
-       [&](const Row& r) { s.staff[r.int64(0)] = readStaff(r); });
-  each(db, std::string(kSessionColumns) + "ORDER BY id",
-       [&](const Row& r) { s.sessions[r.int64(0)] = readSession(r); });
-  each(db, std::string(kCommColumns) + "ORDER BY c.id",
-       [&](const Row& r) { s.communications[r.int64(0)] = readComm(r); });
+  each(db, selectOf<domain::StaffUser>() + "ORDER BY id",
+       [&](const Row& r) { s.staff[r.int64(0)] = readRow<domain::StaffUser>(r); });
+  each(db, selectOf<domain::Session>() + "ORDER BY id",
+       [&](const Row& r) { s.sessions[r.int64(0)] = readRow<domain::Session>(r); });
+  each(db, selectOf<domain::Communication>() + "ORDER BY c.id",
+       [&](const Row& r) { s.communications[r.int64(0)] = readRow<domain::Communication>(r); });
   each(db, "SELECT year, last FROM protocol_counters ORDER BY year",
        [&](const Row& r) { s.protocol_counters[r.integer(0)] = r.int64(1); });
-  each(db, std::string(kOutboxColumns) + "ORDER BY o.id",
-       [&](const Row& r) { s.outbox.push_back(readOutbox(r)); });
+  each(db, selectOf<domain::OutboxItem>() + "ORDER BY o.id",
+       [&](const Row& r) { s.outbox.push_back(readRow<domain::OutboxItem>(r)); });
   each(db, "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id",
        [&](const Row& r) {
          s.audit.push_back({r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4)});

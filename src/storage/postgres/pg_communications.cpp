@@ -52,14 +52,14 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
     }
     ids += '}';
     params = PgParams().add(std::string_view(ids));
-    page_sql = std::string(kCommColumns) + "WHERE c.id = ANY($1::bigint[])";
+    page_sql = selectOf<Communication>() + "WHERE c.id = ANY($1::bigint[])";
   } else {
     auto total = pgScalar("SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
                               where.sql + " LIMIT " + cap + ") AS hits",
                           params);
     if (!total) return fail(total.error());
     page.total = *total;
-    page_sql = std::string(kCommColumns) + "WHERE true" + where.sql;
+    page_sql = selectOf<Communication>() + "WHERE true" + where.sql;
   }
   if (page.total > CommPage::kCountCap) {
     page.total = CommPage::kCountCap;
@@ -70,7 +70,7 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   params.add(f.per_page).add(offset);
   auto items = pgAll<Communication>(page_sql + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
                                         limit + " OFFSET $" + std::to_string(params.size()),
-                                    params, readComm<PgRow>);
+                                    params, readRow<Communication, PgRow>);
   if (!items) return fail(items.error());
   page.items = std::move(*items);
   return page;
@@ -150,7 +150,8 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
   const std::string count = "(SELECT count(*) FROM communications c WHERE true" + where + ")";
   const PgParams filters = params;
   params.add(professional_id);
-  std::string columns = kOwnCommColumns;
+  static const std::string own = selectList<Communication>(/*own=*/true);
+  std::string columns = own;
   columns.insert(columns.find(" FROM communications c"),
                  ", " + count + ", (SELECT list_version FROM professionals WHERE id = $" +
                      std::to_string(params.size()) + ")");
@@ -165,7 +166,7 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
   constexpr int kVersionColumn = 18;
   for (int i = 0; i < r->rows(); ++i) {
     const PgRow row(*r, i);
-    page.items.push_back(readComm(row));
+    page.items.push_back(readRow<Communication>(row));
     page.total = row.int64(kCountColumn);
   }
   if (page.items.empty()) {
@@ -210,20 +211,24 @@ Result<std::vector<OutboxItem>> PgTransaction::claimOutbox(std::int64_t now,
   // lease keeps a claimed row away from them until it expires (a kiosk killed
   // mid-dispatch leaves its claims to expire). Items carry their due time as
   // it was before the claim, as on SQLite.
-  static const std::string q =
-      "WITH due AS (SELECT id, next_attempt_at, in_flight FROM outbox WHERE status = 'pending' "
-      "AND next_attempt_at <= $1 AND ($4 = '' OR channel = $4) "
-      "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED), "
-      "claimed AS (UPDATE outbox o SET next_attempt_at = $2, in_flight = 1 FROM due "
-      "WHERE o.id = due.id RETURNING o.*, due.next_attempt_at AS was_due, "
-      "due.in_flight AS was_in_flight) "
-      "SELECT o.id, o.communication_id, o.event, o.channel, o.recipient, o.status, o.attempts, "
-      "o.was_due, o.last_error, o.created_at, c.protocol, c.topic, coalesce(o.message_id, 0), "
-      "o.was_in_flight "
-      "FROM claimed o JOIN communications c ON c.id = o.communication_id ORDER BY o.id";
+  // `claimed` has the outbox's columns, due time and in_flight as they were,
+  // and is read with the outbox's own column list.
+  static const std::string q = [] {
+    std::string select = selectOf<OutboxItem>();
+    const std::string_view table = "FROM outbox o ";
+    select.replace(select.find(table), table.size(), "FROM claimed o ");
+    return "WITH due AS (SELECT id, next_attempt_at, in_flight FROM outbox WHERE status = "
+           "'pending' AND next_attempt_at <= $1 AND ($4 = '' OR channel = $4) "
+           "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED), "
+           "claimed AS (UPDATE outbox o SET next_attempt_at = $2, in_flight = 1 FROM due "
+           "WHERE o.id = due.id RETURNING o.id, o.communication_id, o.event, o.channel, "
+           "o.recipient, o.status, o.attempts, due.next_attempt_at, o.last_error, o.created_at, "
+           "o.message_id, due.in_flight) " +
+           select + "ORDER BY o.id";
+  }();
   const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
   return pgAll<OutboxItem>(q, PgParams().add(now).add(lease_until).add(limit).add(only),
-                           readOutbox<PgRow>);
+                           readRow<OutboxItem, PgRow>);
 }
 
 }  // namespace kiosk::storage

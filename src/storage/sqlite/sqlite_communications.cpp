@@ -85,7 +85,7 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
     hits = found->second;
     // The page's ids are picked from the table alone; the owner and who wrote
     // last are read for those rows only, not for each of up to 1,000 hits.
-    page_sql = std::string(kCommColumns) +
+    page_sql = selectOf<Communication>() +
                "WHERE c.id IN (SELECT h.id FROM communications h WHERE h.id IN "
                "(SELECT value FROM json_each(?)) ORDER BY h.created_at DESC, h.id DESC "
                "LIMIT ? OFFSET ?) ORDER BY c.created_at DESC, c.id DESC";
@@ -93,7 +93,8 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
     count_sql = own ? "SELECT count(*) FROM communications c WHERE 1 = 1" + where.sql
                     : "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE 1 = 1" +
                           where.sql + " LIMIT " + cap + ")";
-    page_sql = std::string(own ? kOwnCommColumns : kCommColumns) + "WHERE 1 = 1" + where.sql +
+    static const std::string own_columns = selectList<Communication>(/*own=*/true);
+    page_sql = (own ? own_columns : selectOf<Communication>()) + "WHERE 1 = 1" + where.sql +
                " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
   }
   auto bindAll = [&](Query& q) {
@@ -124,7 +125,8 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
   if (!q) return fail(q.error());
   bindAll(*q);
   q->bind(f.per_page).bind(offset);
-  if (auto st = q->each([&](Query& row) { page.items.push_back(readComm(row)); }); !st)
+  if (auto st = q->each([&](Query& row) { page.items.push_back(readRow<Communication>(row)); });
+      !st)
     return fail(st.error());
   return page;
 }
@@ -151,14 +153,14 @@ Result<std::vector<OutboxItem>> SqliteTransaction::claimOutbox(std::int64_t now,
   // The write transaction already holds SQLite's lock: nobody else claims.
   std::vector<OutboxItem> out;
   {
-    static const std::string sql = std::string(kOutboxColumns) +
+    static const std::string sql = selectOf<OutboxItem>() +
                                    "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
                                    "AND (? = '' OR o.channel = ?) ORDER BY o.id LIMIT ?";
     auto q = query(sql.c_str());
     if (!q) return fail(q.error());
     const std::string_view only = channel ? nameOf(*channel) : std::string_view("");
     q->bind(now).bind(only).bind(only).bind(limit);
-    if (auto st = q->each([&](Query& row) { out.push_back(readOutbox(row)); }); !st)
+    if (auto st = q->each([&](Query& row) { out.push_back(readRow<OutboxItem>(row)); }); !st)
       return fail(st.error());
   }
   for (const auto& o : out) {
