@@ -143,6 +143,7 @@ KioskApp::KioskApp(const config::Config& config, Ports ports, const Clock& clock
               router_,
               metrics_) {
   dispatcher_.mailReceiptsWith(receipts_, *ports_.renderer);
+  auth_.onProfessionalGone([this](std::int64_t id) { communications_.forget(id); });
   http::registerApi(
       router_,
       {clock_, auth_, contacts_, communications_, receipts_, receipt_desk_, outbox_, monitor_,

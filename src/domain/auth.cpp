@@ -299,7 +299,7 @@ Result<Session> AuthService::authenticate(std::string_view token) {
       seen_.erase(hash);
       touches_.erase(s.id);
     }
-    if (s.role == Role::kProfessional) store_.forget(s.subject_id);
+    if (s.role == Role::kProfessional) professionalGone(s.subject_id);
     auto tx = store_.begin(TxMode::kWriteOwn);
     if (!tx) return fail(tx.error());
     if (auto st = (*tx)->deleteSession(s.id); !st) return fail(st.error());
@@ -395,7 +395,7 @@ Status AuthService::logout(const Session& session, std::string_view why) {
     seen_.erase(session.token_hash);
     touches_.erase(session.id);
   }
-  if (session.role == Role::kProfessional) store_.forget(session.subject_id);
+  if (session.role == Role::kProfessional) professionalGone(session.subject_id);
   auto tx = store_.begin(TxMode::kWrite);
   if (!tx) return fail(tx.error());
   if (auto st = (*tx)->deleteSession(session.id); !st) return st;
@@ -561,6 +561,7 @@ Status AuthService::setPinAtKiosk(std::string_view codice_fiscale,
 // Drops what this process remembers of a professional's sessions and lock,
 // after their sessions were deleted with a new PIN.
 void AuthService::forgetSessionsOf(std::int64_t professional_id) {
+  professionalGone(professional_id);
   std::lock_guard lock(cache_mutex_);
   locks_.erase("p:" + std::to_string(professional_id));
   std::erase_if(fresh_, [&](const auto& kv) {

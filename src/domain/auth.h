@@ -9,6 +9,7 @@
 // writes, across kiosks too on a shared database.
 #pragma once
 
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -94,6 +95,10 @@ class AuthService {
   Result<LoginResult> loginProfessionalWithCard(const CardHolder& holder);
 
   Status logout(const Session& session, std::string_view why = {});
+  // Called with a professional's id when a session of theirs ends (logout,
+  // expiry, a new PIN): what else the kiosk keeps of them in memory goes
+  // too. Set once, before the service is shared.
+  void onProfessionalGone(std::function<void(std::int64_t)> gone) { gone_ = std::move(gone); }
   // Ends the session with this token hash, if it is still open.
   Status endSession(std::string_view token_hash, std::string_view why);
 
@@ -172,6 +177,10 @@ class AuthService {
   const Clock& clock_;
   AuthPolicy policy_;
   AuthObserver* observer_;
+  std::function<void(std::int64_t)> gone_;
+  void professionalGone(std::int64_t professional_id) {
+    if (gone_) gone_(professional_id);
+  }
   // Sessions already refreshed in the current second, by token hash: most
   // requests need no database round trip. At most one second stale for
   // another process sharing the database; a logout here drops the entry.

@@ -368,6 +368,49 @@ Result<CommPage> CommunicationService::list(const Session& professional, CommFil
   return (*tx)->listCommunications(filter);
 }
 
+namespace {
+
+// A professional's own list query, as ListMemo keeps it (the owner apart).
+std::string ownListQuery(const CommFilter& f) {
+  std::string q;
+  q += f.box ? nameOf(*f.box) : "*";
+  q += '\x1f';
+  q += f.status ? nameOf(*f.status) : "*";
+  q += '\x1f';
+  q += f.topic ? "=" + *f.topic : "*";
+  q += '\x1f';
+  q += f.unread ? (*f.unread ? "1" : "0") : "*";
+  q += '\x1f' + std::to_string(f.page) + '\x1f' + std::to_string(f.per_page);
+  return q;
+}
+
+}  // namespace
+
+Result<ListMemo::Answer> CommunicationService::listAnswer(
+    const Session& professional,
+    CommFilter filter,
+    const std::function<std::string(const CommPage&)>& render) {
+  if (professional.role != Role::kProfessional) return fail(forbiddenError());
+  const std::int64_t owner = professional.subject_id;
+  filter.professional_id = owner;
+  filter.q.clear();
+  const std::string query = ownListQuery(filter);
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  if (memo_.has(owner, query)) {
+    auto version = (*tx)->listVersion(owner);
+    if (!version) return fail(version.error());
+    if (auto kept = memo_.find(owner, query, *version)) return kept;
+  }
+  // Read in the same snapshot as the version above: a change committed in
+  // between moves the version past the one this page is kept with.
+  auto page = (*tx)->listCommunications(filter);
+  if (!page) return fail(page.error());
+  auto answer = std::make_shared<const std::string>(render(*page));
+  if (page->list_version) memo_.keep(owner, query, *page->list_version, answer);
+  return answer;
+}
+
 Result<ThreadView> CommunicationService::load(std::int64_t id, std::optional<std::int64_t> owner) {
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());

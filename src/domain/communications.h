@@ -5,9 +5,10 @@
 // Each change is one transaction: the thread or message, its attachments,
 // the audit entry and the outbox rows for its notifications commit together
 // or not at all. A professional only ever sees their own threads: another's
-// is "not found". Thread-safe (no state of its own).
+// is "not found". Thread-safe (its one state, the ListMemo, is).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "domain/attachments.h"
+#include "domain/list_memo.h"
 #include "domain/model.h"
 #include "domain/ports/file_sniffer.h"
 #include "domain/ports/store.h"
@@ -75,6 +77,14 @@ class CommunicationService {
   // Inputs are taken by value: attachments move through, never copied.
   Result<SendResult> send(const Session& professional, SendInput input);
   Result<CommPage> list(const Session& professional, CommFilter filter);
+  // The same page as `render` writes it for the screen: the answer given
+  // last time when the professional's list version has not moved since (one
+  // indexed read), else read and rendered anew (ListMemo).
+  Result<ListMemo::Answer> listAnswer(const Session& professional,
+                                      CommFilter filter,
+                                      const std::function<std::string(const CommPage&)>& render);
+  // Drops what is kept in memory of a professional's threads (their session ended).
+  void forget(std::int64_t professional_id) { memo_.forget(professional_id); }
   // Marks the thread read.
   Result<ThreadView> open(const Session& professional, std::int64_t id);
   Result<Message> addMessage(const Session& professional, std::int64_t id, ReplyInput input);
@@ -147,6 +157,7 @@ class CommunicationService {
   const Clock& clock_;
   FileSniffer& sniffer_;
   CommOptions options_;
+  ListMemo memo_;
 };
 
 // Errors shared with the HTTP layer's tests.

@@ -219,6 +219,9 @@ struct CommPage {
   // there are more (total is then kCountCap, and a search pages through the
   // kCountCap newest matches only).
   bool total_capped = false;
+  // A professional's own list: their list version in the page's snapshot
+  // (moved on by every change to their threads); unset for other lists.
+  std::optional<std::int64_t> list_version;
   static constexpr std::int64_t kCountCap = 1000;
 };
 

@@ -106,7 +106,7 @@ Response threadResponse(const domain::ThreadView& t, bool for_staff) {
   return Response::rawJson(200, std::move(body));
 }
 
-Response pageResponse(const domain::CommPage& page, bool for_staff) {
+std::string pageBody(const domain::CommPage& page, bool for_staff) {
   std::string body;
   body.reserve(512 + page.items.size() * 320);
   JsonWriter w(body);
@@ -118,7 +118,11 @@ Response pageResponse(const domain::CommPage& page, bool for_staff) {
   w.endArray().field("total", page.total);
   if (for_staff) w.field("total_capped", page.total_capped);
   w.endObject();
-  return Response::rawJson(200, std::move(body));
+  return body;
+}
+
+Response pageResponse(const domain::CommPage& page, bool for_staff) {
+  return Response::rawJson(200, pageBody(page, for_staff));
 }
 
 std::optional<int> intParam(const Request& req, const char* name, int fallback, int min, int max) {
@@ -202,8 +206,10 @@ class CommHandlers {
     if (!s) return s.error();
     auto filter = listFilter(req, false);
     if (!filter) return filter.error();
-    return respond(d_.communications.list(*s, *filter),
-                   [](const domain::CommPage& page) { return pageResponse(page, false); });
+    auto answer = d_.communications.listAnswer(
+        *s, *filter, [](const domain::CommPage& page) { return pageBody(page, false); });
+    if (!answer) return errorResponse(answer.error());
+    return Response::rawJson(200, **answer);
   }
 
   Response send(Request& req) {

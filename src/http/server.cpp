@@ -35,6 +35,9 @@ constexpr std::size_t kDrainBound = 256 * 1024;
 // also bounds the time to receive the request line and headers.
 constexpr int kReadQuantumMs = 1000;
 
+// A read slower than this is a journal line (http_request) like a change.
+constexpr double kSlowRequestSeconds = 0.25;
+
 enum class BodyEnd { kComplete, kTooLarge, kTooSlow, kStopped, kBusy };
 
 }  // namespace
@@ -503,6 +506,11 @@ int Server::handle(mg_connection* conn) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.recordRequest(req.method, route, res.status, seconds);
+  // Reads that went well are counted in /metrics only: a line each would be
+  // the journal's bulk (a screen polls) and a write on every answer. Changes,
+  // errors and slow answers are each a line.
+  const bool read = req.method == "GET" || req.method == "HEAD";
+  if (read && res.status < 400 && seconds < kSlowRequestSeconds) return res.status;
   log::info("http_request", {{"method", req.method},
                              {"route", route},
                              {"status", std::to_string(res.status)},

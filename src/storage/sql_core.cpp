@@ -413,6 +413,11 @@ Result<std::vector<Message>> SqlCore::messagesOf(std::int64_t communication_id) 
   return out;
 }
 
+Result<std::int64_t> SqlCore::listVersion(std::int64_t professional_id) {
+  return scalar("SELECT list_version FROM professionals WHERE id = $1",
+                SqlParams().add(professional_id));
+}
+
 Status SqlCore::markRead(std::int64_t communication_id) {
   return exec("UPDATE communications SET unread = 0 WHERE id = $1 AND unread <> 0",
               SqlParams().add(communication_id));

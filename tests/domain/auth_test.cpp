@@ -184,9 +184,13 @@ TEST_CASE("logout ends the session on the server", "[domain]") {
   REQUIRE(r);
   auto s = f.auth.authenticate(r->token);
   REQUIRE(s);
+  std::vector<std::int64_t> gone;
+  f.auth.onProfessionalGone([&](std::int64_t id) { gone.push_back(id); });
   REQUIRE(f.auth.logout(*s));
   CHECK_FALSE(f.auth.authenticate(r->token));
   CHECK(f.auditActions().back() == "logout");
+  // What else the kiosk kept of them in memory (their list pages) is told to go.
+  CHECK(gone == std::vector<std::int64_t>{s->subject_id});
 }
 
 TEST_CASE("a forged or malformed token is refused", "[domain]") {

@@ -195,3 +195,44 @@ TEST_CASE("a staff search is cut into words without case or accents, prefixes fr
   CHECK(searchTerms("inps.0001.2026.0000123").kind == Kind::kProtocol);
   CHECK(searchTerms("rssmra80a01h501u").kind == Kind::kCodiceFiscale);
 }
+
+TEST_CASE("a list page asked again is the answer kept, until any desk changes the list",
+          "[domain]") {
+  Fixture f;
+  // Desk B: another kiosk or process on the same database, with its own memory.
+  CommunicationService desk_b{f.store, f.clock, f.sniffer, {"1234"}};
+  const auto first = f.service.send(f.pro, f.input())->communication.id;
+  int renders = 0;
+  auto page = [&](const Session& who) {
+    auto answer = f.service.listAnswer(who, {}, [&](const CommPage& p) {
+      ++renders;
+      std::string out = std::to_string(p.total);
+      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
+      return out;
+    });
+    REQUIRE(answer);
+    return **answer;
+  };
+  CHECK(page(f.pro) == "1 aperta");
+  CHECK(page(f.pro) == "1 aperta");
+  CHECK(renders == 1);  // the second from memory
+  // The other professional never gets this one's page.
+  CHECK(page(f.other) == "0");
+  CHECK(renders == 2);
+
+  REQUIRE(desk_b.take(f.staff, first));
+  CHECK(page(f.pro) == "1 in_carico");
+  REQUIRE(desk_b.close(f.staff, first, "Risolta"));
+  CHECK(page(f.pro) == "1 chiusa");
+  REQUIRE(desk_b.send(f.pro, f.input()));
+  CHECK(page(f.pro) == "2 aperta chiusa");
+  CHECK(renders == 5);
+  CHECK(page(f.pro) == "2 aperta chiusa");
+  CHECK(renders == 5);
+
+  // The session ended: nothing of theirs is kept.
+  f.service.forget(f.pro.subject_id);
+  CHECK(page(f.pro) == "2 aperta chiusa");
+  CHECK(renders == 6);
+  CHECK_FALSE(f.service.listAnswer(f.staff, {}, [](const CommPage&) { return ""; }));
+}

@@ -299,7 +299,8 @@ TEST_CASE("store: lists filter, search, count and page, newest first", "[store]"
 TEST_CASE("store: a list asked again shows at once what another desk changed", "[store]") {
   // Two stores on one database: two desks of a branch (or two processes on
   // one SQLite file). A page read at desk A is read again after each change
-  // made at desk B, and after a logout at A (forget).
+  // made at desk B; each change moves the professional's list version on
+  // (which the page carries, read in its own snapshot), a rollback does not.
   Engine a;
   auto b = std::move(*storage::openStore(a.db.url(), {4, 5000}));
   std::int64_t pid = 0;
@@ -314,13 +315,24 @@ TEST_CASE("store: a list asked again shows at once what another desk changed", "
   mine.professional_id = pid;
   mine.box = Box::kSent;
   auto at_a = [&] { return *a.read()->listCommunications(mine); };
+  auto version = [&] { return *a.read()->listVersion(pid); };
   REQUIRE(at_a().total == 1);
+  std::int64_t seen = version();
+  CHECK(at_a().list_version == seen);
+  // Moved on since the last look, and carried by the page.
+  auto moved = [&] {
+    const std::int64_t now = version();
+    const bool on = now != seen && at_a().list_version == now;
+    seen = now;
+    return on;
+  };
   REQUIRE(at_a().items.at(0).status == CommStatus::kAperta);
   {
     auto tx = std::move(*b->begin(TxMode::kWrite));
     thread(*tx, pid, "INPS.0001.2026.000002", "Due", 11);
     REQUIRE(tx->commit());
   }
+  CHECK(moved());
   auto after_send = at_a();
   CHECK(after_send.total == 2);
   REQUIRE(after_send.items.size() == 2);
@@ -333,6 +345,7 @@ TEST_CASE("store: a list asked again shows at once what another desk changed", "
     REQUIRE(tx->updateCommunication(c));
     REQUIRE(tx->commit());
   }
+  CHECK(moved());
   auto after_reply = at_a();
   REQUIRE(after_reply.items.size() == 2);
   CHECK(after_reply.items[1].status == CommStatus::kChiusa);
@@ -343,8 +356,23 @@ TEST_CASE("store: a list asked again shows at once what another desk changed", "
     // Rolled back: the page stays as it was.
   }
   CHECK(at_a().total == 2);
-  a.store->forget(pid);
-  CHECK(at_a().total == 2);
+  CHECK_FALSE(moved());
+  {
+    // Marked read at B: a change to the list too (its unread flag).
+    auto tx = std::move(*b->begin(TxMode::kWriteOwn));
+    REQUIRE(tx->markRead(first));
+    REQUIRE(tx->commit());
+  }
+  CHECK(moved());
+  CHECK_FALSE(at_a().items[1].unread);
+  // Another professional's change leaves this one's list version alone.
+  {
+    auto tx = std::move(*b->begin(TxMode::kWrite));
+    const auto other = *tx->insertProfessional(person("GRCFNC70D52L219G", "Greco"), 1);
+    thread(*tx, other, "INPS.0001.2026.000004", "Altro", 13);
+    REQUIRE(tx->commit());
+  }
+  CHECK_FALSE(moved());
 }
 
 TEST_CASE("store: a read that ends having read nothing new leaves its connection fit to write",

@@ -170,7 +170,6 @@ class ReportingStore final : public domain::Store {
     return inner_->freeBytes();
   }
   std::string describe() const override { return inner_->describe(); }
-  void forget(std::int64_t professional_id) override { inner_->forget(professional_id); }
 
  private:
   std::unique_ptr<domain::Store> inner_;

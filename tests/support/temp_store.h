@@ -41,7 +41,6 @@ class TempStore final : public domain::Store {
   Status checkWritable() override { return store_->checkWritable(); }
   std::optional<std::uint64_t> freeBytes() override { return store_->freeBytes(); }
   std::string describe() const override { return store_->describe(); }
-  void forget(std::int64_t professional_id) override { store_->forget(professional_id); }
 
  private:
   TempDir dir_;

@@ -116,6 +116,9 @@ class Transaction {
   virtual Result<std::optional<Communication>> communicationByProtocol(
       std::string_view protocol) = 0;
   virtual Result<CommPage> listCommunications(const CommFilter& filter) = 0;
+  // A professional's list version: moved on, in the same transaction, by
+  // every change to their threads (CommPage::list_version).
+  virtual Result<std::int64_t> listVersion(std::int64_t professional_id) = 0;
   // Messages in order, each with its attachments' metadata.
   virtual Result<std::vector<Message>> messagesOf(std::int64_t communication_id) = 0;
   // Writes status, outcome, unread, assigned_staff_id and updated_at.
@@ -190,9 +193,6 @@ class Store {
   virtual std::optional<std::uint64_t> freeBytes() = 0;
   // "sqlite:/path/to/file.db", for logs and selftest (no credentials).
   virtual std::string describe() const = 0;
-  // Drops whatever the store keeps in memory of a professional's threads (a
-  // cache): called when their session ends, so nothing of theirs stays.
-  virtual void forget(std::int64_t /*professional_id*/) {}
 };
 
 // 507 storage_full when the store knows it has less than `min_free` bytes free.

@@ -131,19 +131,6 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
                                         int per_page,
                                         std::int64_t offset,
                                         std::int64_t professional_id) {
-  const std::string key =
-      where + '\x1d' + params.joined() + std::to_string(per_page) + ':' + std::to_string(offset);
-  std::optional<PgStore::CachedPage> cached;
-  {
-    std::lock_guard lock(store_.pages_mutex_);
-    if (auto it = store_.pages_.find(key); it != store_.pages_.end()) cached = it->second;
-  }
-  static const std::string version = "SELECT list_version FROM professionals WHERE id = $1";
-  if (cached) {
-    auto v = runAhead(version, PgParams().add(professional_id));
-    if (!v) return fail(v.error());
-    if (v->rows() == 1 && PgRow(*v, 0).int64(0) == cached->version) return cached->page;
-  }
   // The count as a sub-select with the same filters: an index-only scan,
   // where count(*) OVER () would read every one of the owner's rows. The
   // list version comes from the same snapshot as the page.
@@ -177,9 +164,7 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
     }
     return page;
   }
-  std::lock_guard lock(store_.pages_mutex_);
-  if (store_.pages_.size() >= PgStore::kCachedPagesMax) store_.pages_.clear();
-  store_.pages_[key] = {professional_id, PgRow(*r, 0).int64(kVersionColumn), page};
+  page.list_version = PgRow(*r, 0).int64(kVersionColumn);
   return page;
 }
 

@@ -108,15 +108,6 @@ class PgParams {
     return *this;
   }
   int size() const { return static_cast<int>(items_.size()); }
-  // The text values in one string (a cache key; binary ones are left out).
-  std::string joined() const {
-    std::string out;
-    for (const auto& i : items_) {
-      out += i.null ? "\x1e" : i.owned;
-      out += '\x1f';
-    }
-    return out;
-  }
 
   struct Arrays {
     std::vector<const char*> values;
@@ -184,8 +175,6 @@ class PgConnection {
   // the connection's next use reads. A list page is then one round trip
   // instead of three.
   void deferBegin(std::string sql) { begin_ = std::move(sql); }
-  // A statement run ahead of a deferred BEGIN, outside the transaction.
-  Result<PgResult> runAhead(const std::string& sql, const PgParams& params);
   bool beginDeferred() const { return !begin_.empty(); }
   void rollbackLater();
 
@@ -233,9 +222,6 @@ class PgTransaction final : public SqlCore {
   Status commit() override;
 
   Result<PgResult> run(const std::string& sql, const PgParams& params = {}, int result_format = 0);
-  // Before the snapshot is taken, when it is not yet: a check whose answer
-  // may end the transaction with nothing else read.
-  Result<PgResult> runAhead(const std::string& sql, const PgParams& params);
   Result<std::string> searchQuery(const std::vector<domain::SearchWord>& words);
   Result<domain::CommPage> ownList(const std::string& where,
                                    PgParams params,

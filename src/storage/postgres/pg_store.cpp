@@ -174,14 +174,6 @@ Result<PgResult> PgConnection::pipelined(const std::string& sql,
   return answer;
 }
 
-Result<PgResult> PgConnection::runAhead(const std::string& sql, const PgParams& params) {
-  std::string begin = std::move(begin_);
-  begin_.clear();
-  auto r = run(sql, params);
-  begin_ = std::move(begin);
-  return r;
-}
-
 void PgConnection::rollbackLater() {
   begin_.clear();
   if (PQsendQuery(conn_, "ROLLBACK") == 1 && PQflush(conn_) >= 0) {
@@ -325,11 +317,6 @@ Result<std::unique_ptr<domain::Transaction>> PgStore::begin(domain::TxMode mode)
     if (!broken || attempt > 0) return fail(started.error());
     log::warn("database_reconnect", {{"detail", started.error().detail}});
   }
-}
-
-void PgStore::forget(std::int64_t professional_id) {
-  std::lock_guard lock(pages_mutex_);
-  std::erase_if(pages_, [&](const auto& e) { return e.second.professional_id == professional_id; });
 }
 
 // Every missing migration file in one write transaction: it holds the

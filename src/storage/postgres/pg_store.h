@@ -15,10 +15,9 @@
 //   writes never queues behind a send holding the fleet's lock.
 //   Read transactions are REPEATABLE READ READ ONLY snapshots and never wait;
 //   their BEGIN travels with their first statement (one round trip).
-// - A professional's list pages are kept in memory with their list version
-//   (migration 009, moved on by a trigger at every change to their threads,
-//   from any desk): a page asked again costs one indexed read of the version.
-//   forget() drops them at logout.
+// - A professional's list version (migration 009) is moved on by a trigger at
+//   every change to their threads, from any desk: the domain keeps a page in
+//   memory with it (ListMemo) and asks for it again only when it moved.
 // - Migrations are migrations/*.sql (PostgreSQL's own), applied at open in
 //   one transaction under an advisory lock: ten kiosks starting at once
 //   migrate once.
@@ -52,7 +51,6 @@ class PgStore final : public SqlStore {
   // The database's disk is the server's: the kiosk does not watch it.
   std::optional<std::uint64_t> freeBytes() override { return std::nullopt; }
   std::string describe() const override { return description_; }
-  void forget(std::int64_t professional_id) override;
 
  private:
   // A transaction leases one connection and gives it back (a broken one is
@@ -71,17 +69,6 @@ class PgStore final : public SqlStore {
   StoreOptions options_;
   std::int32_t lock_key_ = 0;  // this schema's write lock (hashtext of the schema name)
   ConnectionPool<PgConnection> pool_;
-
-  // Own-list pages by query (filters and page), with the list version of
-  // the snapshot they were read in.
-  struct CachedPage {
-    std::int64_t professional_id = 0;
-    std::int64_t version = 0;
-    domain::CommPage page;
-  };
-  static constexpr std::size_t kCachedPagesMax = 512;
-  std::mutex pages_mutex_;
-  std::unordered_map<std::string, CachedPage> pages_;  // guarded by pages_mutex_
 };
 
 }  // namespace kiosk::storage

@@ -42,9 +42,6 @@ Result<PgResult> PgTransaction::run(const std::string& sql,
   return onConnection([&](PgConnection& c) { return c.run(sql, params, result_format); });
 }
 
-Result<PgResult> PgTransaction::runAhead(const std::string& sql, const PgParams& params) {
-  return onConnection([&](PgConnection& c) { return c.runAhead(sql, params); });
-}
 
 Status PgTransaction::commit() {
   if (!conn_) return fail(databaseUnavailable("no connection"));

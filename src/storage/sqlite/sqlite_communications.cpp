@@ -105,6 +105,12 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
     bindWhere(q, where);
   };
   CommPage page;
+  if (own) {
+    // Read first, in the same snapshot as the page (see CommPage).
+    auto version = listVersion(*f.professional_id);
+    if (!version) return fail(version.error());
+    page.list_version = *version;
+  }
   if (terms.kind == Kind::kWords) {
     page.total = hits;
   } else {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -66,7 +67,7 @@ class Connection {
   sqlite3* db() const { return db_; }
 
   Result<sqlite3_stmt*> prepare(const char* sql) {
-    auto it = statements_.find(sql);
+    auto it = statements_.find(std::string_view(sql));
     if (it != statements_.end()) {
       sqlite3_reset(it->second);
       sqlite3_clear_bindings(it->second);
@@ -78,6 +79,21 @@ class Connection {
     }
     statements_.emplace(sql, stmt);
     return stmt;
+  }
+
+  // One statement without rows, prepared once: BEGIN, COMMIT and ROLLBACK
+  // (every transaction's) are not parsed again each time.
+  Status step(const char* sql) {
+    auto stmt = prepare(sql);
+    if (!stmt) return fail(stmt.error());
+    const int rc = sqlite3_step(*stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      std::string detail = std::string(sql) + ": " + sqlite3_errmsg(db_);
+      sqlite3_reset(*stmt);
+      return fail(sqliteError(rc, std::move(detail)));
+    }
+    sqlite3_reset(*stmt);
+    return {};
   }
 
   Status exec(const char* sql) {
@@ -93,7 +109,7 @@ class Connection {
 
  private:
   sqlite3* db_;
-  std::map<std::string, sqlite3_stmt*> statements_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> statements_;  // found by string_view
 };
 
 // One execution of a cached statement: bind, step, read columns.

@@ -137,7 +137,7 @@ Result<std::unique_ptr<domain::Transaction>> SqliteStore::begin(domain::TxMode m
   if (!conn) return fail(conn.error());
   // IMMEDIATE takes the write lock now, so a writer never fails half-way on
   // an upgrade; DEFERRED reads a snapshot.
-  if (auto st = (*conn)->exec(mode == domain::TxMode::kRead ? "BEGIN" : "BEGIN IMMEDIATE"); !st) {
+  if (auto st = (*conn)->step(mode == domain::TxMode::kRead ? "BEGIN" : "BEGIN IMMEDIATE"); !st) {
     release(std::move(*conn));
     return fail(st.error());
   }

@@ -5,14 +5,14 @@ namespace kiosk::storage {
 
 SqliteTransaction::~SqliteTransaction() {
   if (!done_) {
-    (void)conn_->exec("ROLLBACK");
+    (void)conn_->step("ROLLBACK");
   }
   if (files_in_cache_) sqlite3_db_release_memory(conn_->db());
   store_.release(std::move(conn_));
 }
 
 Status SqliteTransaction::commit() {
-  if (auto st = conn_->exec("COMMIT"); !st) return st;
+  if (auto st = conn_->step("COMMIT"); !st) return st;
   done_ = true;
   return {};
 }

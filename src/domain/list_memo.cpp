@@ -1,0 +1,50 @@
+#include "domain/list_memo.h"
+
+#include <mutex>
+
+namespace kiosk::domain {
+
+std::string ListMemo::key(std::int64_t professional_id, const std::string& query) {
+  return std::to_string(professional_id) + '\x1f' + query;
+}
+
+ListMemo::Answer ListMemo::find(std::int64_t professional_id,
+                                const std::string& query,
+                                std::int64_t version) const {
+  const std::string k = key(professional_id, query);
+  std::shared_lock lock(mutex_);
+  auto it = pages_.find(k);
+  if (it == pages_.end() || it->second.version != version) return nullptr;
+  return it->second.answer;
+}
+
+bool ListMemo::has(std::int64_t professional_id, const std::string& query) const {
+  const std::string k = key(professional_id, query);
+  std::shared_lock lock(mutex_);
+  return pages_.contains(k);
+}
+
+void ListMemo::keep(std::int64_t professional_id,
+                    const std::string& query,
+                    std::int64_t version,
+                    Answer answer) {
+  std::string k = key(professional_id, query);
+  std::unique_lock lock(mutex_);
+  // Whole, not one by one: a kiosk serves one professional at a time, so the
+  // bound is only met by many desks' professionals on a shared database.
+  if (pages_.size() >= kMaxPages && !pages_.contains(k)) pages_.clear();
+  pages_[std::move(k)] = {version, std::move(answer)};
+}
+
+void ListMemo::forget(std::int64_t professional_id) {
+  const std::string prefix = std::to_string(professional_id) + '\x1f';
+  std::unique_lock lock(mutex_);
+  std::erase_if(pages_, [&](const auto& e) { return e.first.starts_with(prefix); });
+}
+
+std::size_t ListMemo::size() const {
+  std::shared_lock lock(mutex_);
+  return pages_.size();
+}
+
+}  // namespace kiosk::domain
