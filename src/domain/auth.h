@@ -9,8 +9,8 @@
 // writes, across kiosks too on a shared database.
 #pragma once
 
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>

@@ -395,20 +395,27 @@ Result<ListMemo::Answer> CommunicationService::listAnswer(
   filter.professional_id = owner;
   filter.q.clear();
   const std::string query = ownListQuery(filter);
+  auto kept = keptAnswer(owner, query);
+  if (!kept || *kept) return kept;
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
-  if (memo_.has(owner, query)) {
-    auto version = (*tx)->listVersion(owner);
-    if (!version) return fail(version.error());
-    if (auto kept = memo_.find(owner, query, *version)) return kept;
-  }
-  // Read in the same snapshot as the version above: a change committed in
-  // between moves the version past the one this page is kept with.
+  // The page carries the version of its own snapshot: a change committed
+  // since moves the version past the one it is kept with.
   auto page = (*tx)->listCommunications(filter);
   if (!page) return fail(page.error());
   auto answer = std::make_shared<const std::string>(render(*page));
   if (page->list_version) memo_.keep(owner, query, *page->list_version, answer);
   return answer;
+}
+
+Result<ListMemo::Answer> CommunicationService::keptAnswer(std::int64_t owner,
+                                                          const std::string& query) {
+  if (!memo_.has(owner, query)) return ListMemo::Answer{};
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto version = (*tx)->listVersion(owner);
+  if (!version) return fail(version.error());
+  return memo_.find(owner, query, *version);
 }
 
 Result<ThreadView> CommunicationService::load(std::int64_t id, std::optional<std::int64_t> owner) {
@@ -418,6 +425,11 @@ Result<ThreadView> CommunicationService::load(std::int64_t id, std::optional<std
   if (!c) return fail(c.error());
   if (!*c || (owner && (*c)->professional_id != *owner)) return fail(notFoundThread());
   ThreadView view;
+  if (owner) {
+    auto version = (*tx)->listVersion(*owner);
+    if (!version) return fail(version.error());
+    view.list_version = *version;
+  }
   view.communication = std::move(**c);
   if (view.communication.contacts_version_id != 0) {
     auto v = (*tx)->contactsVersionById(view.communication.contacts_version_id);
@@ -435,6 +447,7 @@ Result<ThreadView> CommunicationService::open(const Session& professional, std::
   auto view = load(id, professional.subject_id);
   if (!view) return view;
   if (view->communication.unread) {
+    view->list_version.reset();  // marked read below, or to be tried again
     // Only a thread with something new costs a write, and one that never
     // waits behind the fleet's sends (kWriteOwn). On a full or read-only disk
     // the thread still opens; it stays marked unread.
@@ -448,6 +461,21 @@ Result<ThreadView> CommunicationService::open(const Session& professional, std::
     if (marked) view->communication.unread = false;
   }
   return view;
+}
+
+Result<ListMemo::Answer> CommunicationService::openAnswer(
+    const Session& professional,
+    std::int64_t id,
+    const std::function<std::string(const ThreadView&)>& render) {
+  if (professional.role != Role::kProfessional) return fail(forbiddenError());
+  const std::string query = "thread\x1f" + std::to_string(id);
+  auto kept = keptAnswer(professional.subject_id, query);
+  if (!kept || *kept) return kept;
+  auto view = open(professional, id);
+  if (!view) return fail(view.error());
+  auto answer = std::make_shared<const std::string>(render(*view));
+  if (view->list_version) memo_.keep(professional.subject_id, query, *view->list_version, answer);
+  return answer;
 }
 
 Result<Message> CommunicationService::addMessage(const Session& professional,

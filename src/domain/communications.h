@@ -59,6 +59,10 @@ struct ThreadView {
   std::optional<ContactsVersion> contacts;  // the snapshot in force when it was created
   std::vector<Message> messages;
   std::string assigned_to;  // staff only: the display name of who took it in charge
+  // Opened by its owner: their list version in the view's snapshot, unless
+  // opening it changed it (marked read). Every change to a thread moves it:
+  // a message is always added with an update of its thread (updated_at).
+  std::optional<std::int64_t> list_version;
 };
 
 struct ReplyInput {
@@ -87,6 +91,10 @@ class CommunicationService {
   void forget(std::int64_t professional_id) { memo_.forget(professional_id); }
   // Marks the thread read.
   Result<ThreadView> open(const Session& professional, std::int64_t id);
+  // The same as `render` writes it, kept like a list page (listAnswer).
+  Result<ListMemo::Answer> openAnswer(const Session& professional,
+                                      std::int64_t id,
+                                      const std::function<std::string(const ThreadView&)>& render);
   Result<Message> addMessage(const Session& professional, std::int64_t id, ReplyInput input);
   Result<std::int64_t> unreadCount(const Session& professional);
 
@@ -127,6 +135,9 @@ class CommunicationService {
                       std::int64_t incoming_bytes,
                       std::int64_t now);
   Result<ThreadView> load(std::int64_t id, std::optional<std::int64_t> owner);
+  // The answer kept for this owner and query if their list version has not
+  // moved since it was kept; null when there is none.
+  Result<ListMemo::Answer> keptAnswer(std::int64_t owner, const std::string& query);
   Result<Communication> create(Transaction& tx,
                                const Session& actor,
                                std::int64_t professional_id,

@@ -78,7 +78,7 @@ Response messageResponse(const domain::Message& m) {
   return Response::rawJson(201, std::move(body));
 }
 
-Response threadResponse(const domain::ThreadView& t, bool for_staff) {
+std::string threadBody(const domain::ThreadView& t, bool for_staff) {
   std::string body;
   body.reserve(1024);
   JsonWriter w(body);
@@ -103,7 +103,11 @@ Response threadResponse(const domain::ThreadView& t, bool for_staff) {
   w.key("messages").beginArray();
   for (const auto& m : t.messages) writeMessage(w, m);
   w.endArray().endObject();
-  return Response::rawJson(200, std::move(body));
+  return body;
+}
+
+Response threadResponse(const domain::ThreadView& t, bool for_staff) {
+  return Response::rawJson(200, threadBody(t, for_staff));
 }
 
 std::string pageBody(const domain::CommPage& page, bool for_staff) {
@@ -231,8 +235,10 @@ class CommHandlers {
 
   Response thread(Request& req) {
     return onThread(req, Role::kProfessional, [&](const Session& s, std::int64_t id) {
-      return respond(d_.communications.open(s, id),
-                     [](const domain::ThreadView& t) { return threadResponse(t, false); });
+      auto answer = d_.communications.openAnswer(
+          s, id, [](const domain::ThreadView& t) { return threadBody(t, false); });
+      if (!answer) return errorResponse(answer.error());
+      return Response::rawJson(200, **answer);
     });
   }
 

@@ -236,3 +236,36 @@ TEST_CASE("a list page asked again is the answer kept, until any desk changes th
   CHECK(renders == 6);
   CHECK_FALSE(f.service.listAnswer(f.staff, {}, [](const CommPage&) { return ""; }));
 }
+
+TEST_CASE("a thread opened again is the answer kept, until any desk changes it", "[domain]") {
+  Fixture f;
+  CommunicationService desk_b{f.store, f.clock, f.sniffer, {"1234"}};
+  const auto id = f.service.send(f.pro, f.input())->communication.id;
+  int renders = 0;
+  auto opened = [&](const Session& who) -> std::string {
+    auto answer = f.service.openAnswer(who, id, [&](const ThreadView& t) {
+      ++renders;
+      std::string out = std::string(nameOf(t.communication.status));
+      for (const auto& m : t.messages) out += " " + m.body;
+      return out;
+    });
+    if (!answer) return "error " + answer.error().reason;
+    return **answer;
+  };
+  CHECK(opened(f.pro) == "aperta Testo");
+  CHECK(opened(f.pro) == "aperta Testo");
+  CHECK(renders == 1);
+  // Another professional: not found, and nothing of the owner's.
+  CHECK(opened(f.other) == "error not_found");
+
+  // The Institute answers at another desk: the owner's open reads it anew and
+  // marks it read (a change: not kept); the next is read and kept.
+  REQUIRE(desk_b.reply(f.staff, id, {"Risposta", {}}));
+  CHECK(opened(f.pro) == "in_carico Testo Risposta");
+  CHECK(opened(f.pro) == "in_carico Testo Risposta");
+  CHECK(opened(f.pro) == "in_carico Testo Risposta");
+  CHECK(renders == 3);
+  REQUIRE(desk_b.addMessage(f.pro, id, {"Ancora", {}}));
+  CHECK(opened(f.pro) == "in_carico Testo Risposta Ancora");
+  CHECK(renders == 4);
+}

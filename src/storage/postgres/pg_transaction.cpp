@@ -42,7 +42,6 @@ Result<PgResult> PgTransaction::run(const std::string& sql,
   return onConnection([&](PgConnection& c) { return c.run(sql, params, result_format); });
 }
 
-
 Status PgTransaction::commit() {
   if (!conn_) return fail(databaseUnavailable("no connection"));
   if (read_) {
