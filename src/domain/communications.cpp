@@ -112,7 +112,8 @@ Result<Message> CommunicationService::appendMessage(Transaction& tx,
                                                     std::int64_t staff_id,
                                                     const std::string& body,
                                                     const std::vector<NewAttachment>& attachments,
-                                                    std::int64_t now) {
+                                                    std::int64_t now,
+                                                    bool staged) {
   Message m;
   m.communication_id = c.id;
   m.author = author;
@@ -122,11 +123,17 @@ Result<Message> CommunicationService::appendMessage(Transaction& tx,
   auto id = tx.insertMessage(m);
   if (!id) return fail(id.error());
   m.id = *id;
-  for (const auto& a : attachments) {
-    auto aid = tx.insertAttachment(m.id, a);
-    if (!aid) return fail(aid.error());
-    m.attachments.push_back(
-        {*aid, a.filename, a.content_type, static_cast<std::int64_t>(a.data.size()), a.sha256});
+  // The files were staged by the caller (send) or are written now.
+  if (!staged) {
+    if (auto st = tx.stageAttachments(attachments); !st) return fail(st.error());
+  }
+  auto ids = tx.insertStagedAttachments(m.id);
+  if (!ids) return fail(ids.error());
+  if (ids->size() != attachments.size()) return fail(Error::internal("staged attachments lost"));
+  for (std::size_t i = 0; i < attachments.size(); ++i) {
+    const auto& a = attachments[i];
+    m.attachments.push_back({(*ids)[i], a.filename, a.content_type,
+                             static_cast<std::int64_t>(a.data.size()), a.sha256});
   }
   return m;
 }
@@ -189,7 +196,8 @@ Result<Communication> CommunicationService::create(Transaction& tx,
                                                    std::int64_t professional_id,
                                                    Box box,
                                                    const Checked& in,
-                                                   std::int64_t now) {
+                                                   std::int64_t now,
+                                                   bool staged) {
   auto contacts = tx.currentContacts(professional_id);
   if (!contacts) return fail(contacts.error());
   if (box == Box::kSent && (!*contacts || (*contacts)->contacts.pec.empty())) {
@@ -216,7 +224,8 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   if (!id) return fail(id.error());
   c.id = *id;
   auto m = appendMessage(tx, c, box == Box::kSent ? Author::kProfessional : Author::kInstitute,
-                         box == Box::kSent ? 0 : actor.subject_id, in.body, in.attachments, now);
+                         box == Box::kSent ? 0 : actor.subject_id, in.body, in.attachments, now,
+                         staged);
   if (!m) return fail(m.error());
   if (auto st = notify(
           tx, c, box == Box::kSent ? NotifyEvent::kRegistered : NotifyEvent::kInstituteWrote, now);
@@ -331,8 +340,12 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
   if (!checked) return fail(checked.error());
 
   const std::int64_t now = clock_.nowSeconds();
-  auto tx = store_.begin(TxMode::kWrite);
+  auto tx = store_.begin(TxMode::kWriteLate);
   if (!tx) return fail(tx.error());
+  // The files first, while other kiosks' writes go on (a shared database);
+  // then the fleet's order: everything below is under the write lock.
+  if (auto st = (*tx)->stageAttachments(checked->attachments); !st) return fail(st.error());
+  if (auto st = (*tx)->serialize(); !st) return fail(st.error());
   // Checked under the write lock, so two taps racing each other register once.
   if (!key.empty()) {
     auto earlier = (*tx)->findIdempotencyKey(professional.subject_id, key);
@@ -348,7 +361,8 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
       !st) {
     return fail(st.error());
   }
-  auto c = create(**tx, professional, professional.subject_id, Box::kSent, *checked, now);
+  auto c = create(**tx, professional, professional.subject_id, Box::kSent, *checked, now,
+                  /*staged=*/true);
   if (!c) return fail(c.error());
   if (!key.empty()) {
     if (auto st = (*tx)->saveIdempotencyKey(professional.subject_id, key, c->id, now); !st) {

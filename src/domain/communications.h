@@ -143,14 +143,16 @@ class CommunicationService {
                                std::int64_t professional_id,
                                Box box,
                                const Checked& in,
-                               std::int64_t now);
+                               std::int64_t now,
+                               bool staged = false);
   Result<Message> appendMessage(Transaction& tx,
                                 Communication& c,
                                 Author author,
                                 std::int64_t staff_id,
                                 const std::string& body,
                                 const std::vector<NewAttachment>& attachments,
-                                std::int64_t now);
+                                std::int64_t now,
+                                bool staged = false);
   Status notify(Transaction& tx, const Communication& c, NotifyEvent event, std::int64_t now);
   // Writes a thread's new state, its notifications (unless there is no `event`)
   // and the audit entry, then commits: the whole change or none of it.

@@ -195,8 +195,9 @@ Result<int> SqlCore::deleteExpiredSessions(std::int64_t idle_before, std::int64_
 // --- audit ---------------------------------------------------------------
 
 Status SqlCore::appendAudit(const AuditEntry& e) {
-  // The write lock taken at BEGIN serialises appends across kiosks: the head
-  // read here is still the head when this transaction commits.
+  // The write lock (taken at BEGIN, or here at the latest) serialises appends
+  // across kiosks: the head read here is still the head at commit.
+  if (auto st = serialize(); !st) return st;
   auto head = auditHead();
   if (!head) return fail(head.error());
   const std::string prev = *head ? (*head)->hash : std::string(domain::kAuditGenesis);
@@ -310,6 +311,7 @@ Result<std::vector<domain::KioskStatus>> SqlCore::listKiosks() {
 Result<std::int64_t> SqlCore::nextProtocolNumber(int year) {
   // A counter row in the send's own transaction (not a SEQUENCE): a send that
   // fails gives its number back, so numbers have no gaps across the fleet.
+  if (auto st = serialize(); !st) return fail(st.error());
   return scalar(
       "INSERT INTO protocol_counters (year, last) VALUES ($1, 1) "
       "ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last",
@@ -367,6 +369,21 @@ Result<std::int64_t> SqlCore::insertMessage(const Message& m) {
           .addId(m.staff_id)
           .add(m.body)
           .add(m.created_at));
+}
+
+Status SqlCore::stageAttachments(std::span<const domain::NewAttachment> files) {
+  for (const auto& a : files) staged_.push_back(&a);
+  return {};
+}
+
+Result<std::vector<std::int64_t>> SqlCore::insertStagedAttachments(std::int64_t message_id) {
+  std::vector<std::int64_t> ids;
+  for (const NewAttachment* a : std::exchange(staged_, {})) {
+    auto id = insertAttachment(message_id, *a);
+    if (!id) return fail(id.error());
+    ids.push_back(*id);
+  }
+  return ids;
 }
 
 Result<std::int64_t> SqlCore::insertAttachment(std::int64_t message_id, const NewAttachment& a) {

@@ -137,6 +137,11 @@ class SqlCore : public domain::Transaction {
                             std::int64_t now) override;
   Result<std::int64_t> insertCommunication(const domain::Communication& c) override;
   Result<std::int64_t> insertMessage(const domain::Message& m) override;
+  Status serialize() override { return {}; }
+  // Kept as pointers, inserted with their message (one kiosk's file: no
+  // other writer to let go on meanwhile).
+  Status stageAttachments(std::span<const domain::NewAttachment> files) override;
+  Result<std::vector<std::int64_t>> insertStagedAttachments(std::int64_t message_id) override;
   Result<std::int64_t> insertAttachment(std::int64_t message_id,
                                         const domain::NewAttachment& a) override;
   Result<std::optional<domain::Communication>> communicationById(std::int64_t id) override;
@@ -190,6 +195,9 @@ class SqlCore : public domain::Transaction {
   // An attachment's bytes went through the engine (SQLite then drops its page
   // cache at the end, so that it holds indexes and rows, not files).
   virtual void filesTouched() {}
+
+  // Files staged by the default stageAttachments, not yet inserted.
+  std::vector<const domain::NewAttachment*> staged_;
 
   // Zero or one row, read with `read`.
   template <typename T, typename Read>

@@ -2,8 +2,11 @@
 // their messages and files, lists and search, and the outbox, on the real
 // engine (SQLite, or PostgreSQL under tests/storage/pg_suite.sh). Tagged [store].
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "storage/store_contract.h"
@@ -689,4 +692,75 @@ TEST_CASE("store: a row claimed again before any outcome says it was in flight",
     REQUIRE(tx->commit());
   }
   CHECK_FALSE((*e.read()->listOutbox(std::nullopt, 1))[0].was_in_flight);
+}
+
+TEST_CASE("store: files staged before the write lock reach their message, none is left without one",
+          "[store]") {
+  Engine e;
+  std::int64_t comm = 0;
+  {
+    auto tx = e.write();
+    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    comm = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    REQUIRE(tx->commit());
+  }
+  const std::vector<NewAttachment> files = {
+      {"uno.pdf", "application/pdf", "h1", std::string("%PDF-1.4 uno")},
+      {"due.png", "image/png", "h2", std::string("\x89PNG due", 8)}};
+  {
+    auto tx = std::move(*e.store->begin(TxMode::kWriteLate));
+    REQUIRE(tx->stageAttachments(files));
+    REQUIRE(tx->serialize());
+    Message m;
+    m.communication_id = comm;
+    m.body = "Con due allegati";
+    m.created_at = 11;
+    const auto mid = *tx->insertMessage(m);
+    auto ids = tx->insertStagedAttachments(mid);
+    REQUIRE(ids);
+    REQUIRE(ids->size() == 2);
+    CHECK(ids->at(0) < ids->at(1));
+    REQUIRE(tx->commit());
+    const auto messages = *e.read()->messagesOf(comm);
+    REQUIRE(messages.size() == 2);
+    REQUIRE(messages[1].attachments.size() == 2);
+    CHECK(messages[1].attachments[0].filename == "uno.pdf");
+    CHECK(messages[1].attachments[1].id == ids->at(1));
+    CHECK((*e.read()->attachmentById(ids->at(1)))->data == std::string("\x89PNG due", 8));
+  }
+  CHECK(e.db.number("SELECT count(*) FROM attachments") == 2);
+  {
+    // Staged and never given a message: not stored, whatever the commit says
+    // (PostgreSQL refuses it; SQLite had not written it yet).
+    auto tx = std::move(*e.store->begin(TxMode::kWriteLate));
+    REQUIRE(tx->stageAttachments(std::span(files).first(1)));
+    REQUIRE(tx->serialize());
+    (void)tx->commit();
+  }
+  CHECK(e.db.number("SELECT count(*) FROM attachments") == 2);
+  // A stored attachment still cannot be moved to another message.
+  CHECK_FALSE(e.db.exec("UPDATE attachments SET message_id = message_id").empty());
+  CHECK_FALSE(e.db.exec("UPDATE attachments SET filename = 'x.pdf'").empty());
+}
+
+TEST_CASE("store: a send's files are written while another kiosk holds the write lock",
+          "[store]") {
+  if (!test::onPostgres()) {
+    SUCCEED("one kiosk's SQLite file serialises every write (BEGIN IMMEDIATE)");
+    return;
+  }
+  Engine e;
+  auto b = std::move(*storage::openStore(e.db.url(), {4, 5000}));
+  const std::vector<NewAttachment> files = {
+      {"uno.pdf", "application/pdf", "h1", std::string(1 << 20, 'x')}};
+  auto holding = e.write();  // kiosk A: the fleet's write lock, held
+  auto late = std::move(*b->begin(TxMode::kWriteLate));
+  auto staged = std::async(std::launch::async, [&] { return late->stageAttachments(files); });
+  REQUIRE(staged.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  REQUIRE(staged.get());
+  auto serialized = std::async(std::launch::async, [&] { return late->serialize(); });
+  CHECK(serialized.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+  REQUIRE(holding->commit());
+  REQUIRE(serialized.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  CHECK(serialized.get());
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -108,6 +109,14 @@ class Transaction {
                                     std::int64_t communication_id,
                                     std::int64_t now) = 0;
   virtual Result<std::int64_t> insertCommunication(const Communication& c) = 0;
+  // kWriteLate: takes the fleet's write lock now (nothing where it is held
+  // already or where the engine serialises every write).
+  virtual Status serialize() = 0;
+  // A new message's files written ahead of it (before serialize()), then
+  // given to it by insertStagedAttachments, which answers their ids in order.
+  // REQUIRES: `files` outlive that call.
+  virtual Status stageAttachments(std::span<const NewAttachment> files) = 0;
+  virtual Result<std::vector<std::int64_t>> insertStagedAttachments(std::int64_t message_id) = 0;
   // Stores the message alone; its attachments go through insertAttachment.
   virtual Result<std::int64_t> insertMessage(const Message& m) = 0;
   virtual Result<std::int64_t> insertAttachment(std::int64_t message_id,
@@ -178,6 +187,12 @@ enum class TxMode {
   // queues behind the fleet's kWrite transactions (a send holding the lock).
   // One kiosk's file serialises it like kWrite.
   kWriteOwn,
+  // A write whose first statements touch only rows of its own (a send's
+  // staged attachments: most of its time), then the fleet's order: on a
+  // shared database it takes the write lock at serialize() (at the latest
+  // at the protocol number or the audit chain's head), so that other
+  // kiosks' writes go on meanwhile. One kiosk's file serialises it like kWrite.
+  kWriteLate,
 };
 
 class Store {

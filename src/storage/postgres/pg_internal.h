@@ -248,6 +248,14 @@ class PgTransaction final : public SqlCore {
   Result<domain::CommPage> listCommunications(const domain::CommFilter& f) override;
   Result<std::optional<domain::StoredFile>> attachmentById(std::int64_t id) override;
 
+  // kWriteLate: the lock to take at serialize() (the advisory lock's SELECT).
+  void serializeLater(std::string lock_sql) { lock_sql_ = std::move(lock_sql); }
+  Status serialize() override;
+  // Written now with no message (migration 013), before the fleet's lock:
+  // their megabytes do not hold up other kiosks' writes.
+  Status stageAttachments(std::span<const domain::NewAttachment> files) override;
+  Result<std::vector<std::int64_t>> insertStagedAttachments(std::int64_t message_id) override;
+
   Result<std::vector<domain::OutboxItem>> claimOutbox(std::int64_t now,
                                                       std::int64_t lease_until,
                                                       int limit,
@@ -282,6 +290,9 @@ class PgTransaction final : public SqlCore {
   const bool read_;
   const std::string begin_sql_;
   bool done_ = false;
+  // kWriteLate: the fleet's write lock is still to take (serialize()).
+  std::string lock_sql_;
+  std::vector<std::int64_t> staged_ids_;  // stageAttachments' rows, no message yet
 };
 
 }  // namespace kiosk::storage

@@ -296,12 +296,13 @@ Result<std::unique_ptr<domain::Transaction>> PgStore::begin(domain::TxMode mode)
     return std::unique_ptr<domain::Transaction>(
         new PgTransaction(*this, std::move(*conn), true, read));
   }
-  // kWriteOwn: row locks only, never behind the fleet's write lock.
-  const std::string sql =
-      mode == domain::TxMode::kWriteOwn
-          ? std::string("BEGIN ISOLATION LEVEL READ COMMITTED")
-          : "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
-                std::to_string(kLockClass) + ", " + std::to_string(lock_key_) + ")";
+  // kWriteOwn: row locks only, never behind the fleet's write lock;
+  // kWriteLate: the lock at serialize().
+  const std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", " +
+                           std::to_string(lock_key_) + ")";
+  const std::string sql = mode == domain::TxMode::kWrite
+                              ? "BEGIN ISOLATION LEVEL READ COMMITTED; " + lock
+                              : std::string("BEGIN ISOLATION LEVEL READ COMMITTED");
   // A pooled connection may have died with a server restart: one more try on
   // a fresh connection before the caller hears database_unavailable.
   for (int attempt = 0;; ++attempt) {
@@ -309,7 +310,9 @@ Result<std::unique_ptr<domain::Transaction>> PgStore::begin(domain::TxMode mode)
     if (!conn) return fail(conn.error());
     auto started = (*conn)->exec(sql);
     if (started) {
-      return std::unique_ptr<domain::Transaction>(new PgTransaction(*this, std::move(*conn)));
+      auto tx = std::make_unique<PgTransaction>(*this, std::move(*conn));
+      if (mode == domain::TxMode::kWriteLate) tx->serializeLater(lock);
+      return std::unique_ptr<domain::Transaction>(std::move(tx));
     }
     const bool broken = (*conn)->broken();
     if ((*conn)->inTransaction() && !broken) (void)(*conn)->exec("ROLLBACK");

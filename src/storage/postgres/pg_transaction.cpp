@@ -108,4 +108,42 @@ Result<std::int64_t> PgTransaction::change(const std::string& sql, const SqlPara
   return r->affected();
 }
 
+Status PgTransaction::serialize() {
+  if (lock_sql_.empty()) return {};
+  auto r = run(lock_sql_);
+  if (!r) return fail(r.error());
+  lock_sql_.clear();
+  return {};
+}
+
+Status PgTransaction::stageAttachments(std::span<const domain::NewAttachment> files) {
+  filesTouched();
+  for (const auto& a : files) {
+    auto r = run(
+        "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
+        "VALUES (NULL, $1, $2, $3, $4, $5) RETURNING id",
+        PgParams()
+            .add(a.filename)
+            .add(a.content_type)
+            .add(static_cast<std::int64_t>(a.data.size()))
+            .add(a.sha256)
+            .addBytes(a.data));
+    if (!r) return fail(r.error());
+    staged_ids_.push_back(PgRow(*r, 0).int64(0));
+  }
+  return {};
+}
+
+Result<std::vector<std::int64_t>> PgTransaction::insertStagedAttachments(std::int64_t message_id) {
+  std::vector<std::int64_t> ids = std::exchange(staged_ids_, {});
+  if (ids.empty()) return ids;
+  std::string array = "{";
+  for (std::int64_t id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
+  array += '}';
+  auto r = run("UPDATE attachments SET message_id = $1 WHERE id = ANY($2::bigint[])",
+               PgParams().add(message_id).add(std::string_view(array)));
+  if (!r) return fail(r.error());
+  return ids;
+}
+
 }  // namespace kiosk::storage
