@@ -188,7 +188,7 @@ Status CommunicationService::saveChange(Transaction& tx,
     if (auto st = notify(tx, c, *event, now); !st) return st;
   }
   if (auto st = tx.appendAudit({now, actorOf(actor), action, c.protocol, detail}); !st) return st;
-  return tx.commit();
+  return committed(tx, c.professional_id);
 }
 
 Result<Communication> CommunicationService::create(Transaction& tx,
@@ -223,9 +223,9 @@ Result<Communication> CommunicationService::create(Transaction& tx,
   auto id = tx.insertCommunication(c);
   if (!id) return fail(id.error());
   c.id = *id;
-  auto m = appendMessage(tx, c, box == Box::kSent ? Author::kProfessional : Author::kInstitute,
-                         box == Box::kSent ? 0 : actor.subject_id, in.body, in.attachments, now,
-                         staged);
+  auto m =
+      appendMessage(tx, c, box == Box::kSent ? Author::kProfessional : Author::kInstitute,
+                    box == Box::kSent ? 0 : actor.subject_id, in.body, in.attachments, now, staged);
   if (!m) return fail(m.error());
   if (auto st = notify(
           tx, c, box == Box::kSent ? NotifyEvent::kRegistered : NotifyEvent::kInstituteWrote, now);
@@ -369,7 +369,7 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
       return fail(st.error());
     }
   }
-  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  if (auto st = committed(**tx, professional.subject_id); !st) return fail(st.error());
   return SendResult{std::move(*c), false};
 }
 
@@ -409,6 +409,7 @@ Result<ListMemo::Answer> CommunicationService::listAnswer(
   filter.professional_id = owner;
   filter.q.clear();
   const std::string query = ownListQuery(filter);
+  const auto token = memo_.token();
   auto kept = keptAnswer(owner, query);
   if (!kept || *kept) return kept;
   auto tx = store_.begin(TxMode::kRead);
@@ -418,18 +419,27 @@ Result<ListMemo::Answer> CommunicationService::listAnswer(
   auto page = (*tx)->listCommunications(filter);
   if (!page) return fail(page.error());
   auto answer = std::make_shared<const std::string>(render(*page));
-  if (page->list_version) memo_.keep(owner, query, *page->list_version, answer);
+  if (page->list_version) memo_.keep(owner, query, *page->list_version, answer, token);
   return answer;
+}
+
+Status CommunicationService::committed(Transaction& tx, std::int64_t professional_id) {
+  auto st = tx.commit();
+  // After the commit (even one whose outcome is unknown): a page read before
+  // it is then not kept, and one read after it shows the change.
+  memo_.forget(professional_id);
+  return st;
 }
 
 Result<ListMemo::Answer> CommunicationService::keptAnswer(std::int64_t owner,
                                                           const std::string& query) {
+  if (auto fresh = memo_.fresh(owner, query, store_.listNewsDelay())) return fresh;
   if (!memo_.has(owner, query)) return ListMemo::Answer{};
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
   auto version = (*tx)->listVersion(owner);
   if (!version) return fail(version.error());
-  return memo_.find(owner, query, *version);
+  return memo_.confirm(owner, query, *version);
 }
 
 Result<ThreadView> CommunicationService::load(std::int64_t id, std::optional<std::int64_t> owner) {
@@ -469,7 +479,7 @@ Result<ThreadView> CommunicationService::open(const Session& professional, std::
       auto tx = store_.begin(TxMode::kWriteOwn);
       if (!tx) return fail(tx.error());
       if (auto st = (*tx)->markRead(id); !st) return st;
-      return (*tx)->commit();
+      return committed(**tx, professional.subject_id);
     }();
     if (!marked && !marked.error().isStorageFault()) return fail(marked.error());
     if (marked) view->communication.unread = false;
@@ -483,12 +493,15 @@ Result<ListMemo::Answer> CommunicationService::openAnswer(
     const std::function<std::string(const ThreadView&)>& render) {
   if (professional.role != Role::kProfessional) return fail(forbiddenError());
   const std::string query = "thread\x1f" + std::to_string(id);
+  const auto token = memo_.token();
   auto kept = keptAnswer(professional.subject_id, query);
   if (!kept || *kept) return kept;
   auto view = open(professional, id);
   if (!view) return fail(view.error());
   auto answer = std::make_shared<const std::string>(render(*view));
-  if (view->list_version) memo_.keep(professional.subject_id, query, *view->list_version, answer);
+  if (view->list_version) {
+    memo_.keep(professional.subject_id, query, *view->list_version, answer, token);
+  }
   return answer;
 }
 
@@ -668,7 +681,7 @@ Result<Communication> CommunicationService::writeFirst(const Session& staff,
   if (!*p) return fail(Error::notFound("Professionista non presente nell'archivio."));
   auto c = create(**tx, staff, (*p)->id, Box::kReceived, *checked, now);
   if (!c) return c;
-  if (auto st = (*tx)->commit(); !st) return fail(st.error());
+  if (auto st = committed(**tx, (*p)->id); !st) return fail(st.error());
   c->codice_fiscale = cf;
   c->professional_name = (*p)->displayName();
   return c;

@@ -138,6 +138,9 @@ class CommunicationService {
   // The answer kept for this owner and query if their list version has not
   // moved since it was kept; null when there is none.
   Result<ListMemo::Answer> keptAnswer(std::int64_t owner, const std::string& query);
+  // Commits a change to a professional's threads, then drops what is kept of
+  // them (ListMemo), whatever the commit answered.
+  Status committed(Transaction& tx, std::int64_t professional_id);
   Result<Communication> create(Transaction& tx,
                                const Session& actor,
                                std::int64_t professional_id,

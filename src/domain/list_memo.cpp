@@ -8,13 +8,20 @@ std::string ListMemo::key(std::int64_t professional_id, const std::string& query
   return std::to_string(professional_id) + '\x1f' + query;
 }
 
-ListMemo::Answer ListMemo::find(std::int64_t professional_id,
-                                const std::string& query,
-                                std::int64_t version) const {
+std::uint64_t ListMemo::token() const {
+  std::shared_lock lock(mutex_);
+  return forgets_;
+}
+
+ListMemo::Answer ListMemo::fresh(std::int64_t professional_id,
+                                 const std::string& query,
+                                 std::chrono::milliseconds max_age) const {
+  if (max_age <= std::chrono::milliseconds::zero()) return nullptr;
   const std::string k = key(professional_id, query);
+  const auto now = Clock::now();
   std::shared_lock lock(mutex_);
   auto it = pages_.find(k);
-  if (it == pages_.end() || it->second.version != version) return nullptr;
+  if (it == pages_.end() || now - it->second.checked > max_age) return nullptr;
   return it->second.answer;
 }
 
@@ -24,21 +31,35 @@ bool ListMemo::has(std::int64_t professional_id, const std::string& query) const
   return pages_.contains(k);
 }
 
+ListMemo::Answer ListMemo::confirm(std::int64_t professional_id,
+                                   const std::string& query,
+                                   std::int64_t version) {
+  const std::string k = key(professional_id, query);
+  std::unique_lock lock(mutex_);
+  auto it = pages_.find(k);
+  if (it == pages_.end() || it->second.version != version) return nullptr;
+  it->second.checked = Clock::now();
+  return it->second.answer;
+}
+
 void ListMemo::keep(std::int64_t professional_id,
                     const std::string& query,
                     std::int64_t version,
-                    Answer answer) {
+                    Answer answer,
+                    std::uint64_t token) {
   std::string k = key(professional_id, query);
   std::unique_lock lock(mutex_);
+  if (token != forgets_) return;
   // Whole, not one by one: a kiosk serves one professional at a time, so the
   // bound is only met by many desks' professionals on a shared database.
   if (pages_.size() >= kMaxPages && !pages_.contains(k)) pages_.clear();
-  pages_[std::move(k)] = {version, std::move(answer)};
+  pages_[std::move(k)] = {version, std::move(answer), Clock::now()};
 }
 
 void ListMemo::forget(std::int64_t professional_id) {
   const std::string prefix = std::to_string(professional_id) + '\x1f';
   std::unique_lock lock(mutex_);
+  ++forgets_;
   std::erase_if(pages_, [&](const auto& e) { return e.first.starts_with(prefix); });
 }
 

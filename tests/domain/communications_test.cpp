@@ -1,6 +1,8 @@
 #include "domain/communications.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 
 #include "core/clock.h"
 #include "domain/contacts.h"
@@ -268,4 +270,55 @@ TEST_CASE("a thread opened again is the answer kept, until any desk changes it",
   REQUIRE(desk_b.addMessage(f.pro, id, {"Ancora", {}}));
   CHECK(opened(f.pro) == "in_carico Testo Risposta Ancora");
   CHECK(renders == 4);
+}
+
+namespace {
+
+// The fixture's store as a server's would be: checking a kept page costs a
+// round trip, so one checked within the delay is answered as it is.
+class ServerLikeStore final : public Store {
+ public:
+  explicit ServerLikeStore(Store& inner) : inner_(inner) {}
+  Result<std::unique_ptr<Transaction>> begin(TxMode mode) override { return inner_.begin(mode); }
+  Status ping() override { return inner_.ping(); }
+  Status checkWritable() override { return inner_.checkWritable(); }
+  std::optional<std::uint64_t> freeBytes() override { return inner_.freeBytes(); }
+  std::string describe() const override { return inner_.describe(); }
+  std::chrono::milliseconds listNewsDelay() const override { return kDelay; }
+  static constexpr std::chrono::milliseconds kDelay{300};
+
+ private:
+  Store& inner_;
+};
+
+}  // namespace
+
+TEST_CASE("on a server, another desk's change shows within the delay, this kiosk's at once",
+          "[domain]") {
+  Fixture f;
+  ServerLikeStore server{f.store};
+  CommunicationService here{server, f.clock, f.sniffer, {"1234"}};  // this kiosk
+  const auto id = f.service.send(f.pro, f.input())->communication.id;
+  auto page = [&] {
+    return **here.listAnswer(f.pro, {}, [](const CommPage& p) {
+      std::string out = std::to_string(p.total);
+      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
+      return out;
+    });
+  };
+  CHECK(page() == "1 aperta");
+  const auto changed_at = std::chrono::steady_clock::now();
+  REQUIRE(f.service.take(f.staff, id));  // another desk
+  // Asked again within the delay: the page as it was checked.
+  const std::string soon = page();
+  if (std::chrono::steady_clock::now() - changed_at < ServerLikeStore::kDelay) {
+    CHECK(soon == "1 aperta");
+  }
+  std::this_thread::sleep_for(ServerLikeStore::kDelay);
+  CHECK(page() == "1 in_carico");
+  // This kiosk's own change: at once.
+  REQUIRE(here.send(f.pro, f.input()));
+  CHECK(page() == "2 aperta in_carico");
+  REQUIRE(here.close(f.staff, id, "Risolta"));
+  CHECK(page() == "2 aperta chiusa");
 }

@@ -58,4 +58,13 @@ inline std::int64_t thread(domain::Transaction& tx,
   return *id;
 }
 
+// Rossi with one thread, committed; returns the thread's id.
+inline std::int64_t rossiWithOneThread(Engine& e) {
+  auto tx = e.write();
+  const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  const auto id = thread(*tx, pid, "INPS.0000.2026.0000001", "Rimborso", 10);
+  REQUIRE(tx->commit());
+  return id;
+}
+
 }  // namespace kiosk::test

@@ -697,13 +697,7 @@ TEST_CASE("store: a row claimed again before any outcome says it was in flight",
 TEST_CASE("store: files staged before the write lock reach their message, none is left without one",
           "[store]") {
   Engine e;
-  std::int64_t comm = 0;
-  {
-    auto tx = e.write();
-    const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-    comm = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
-    REQUIRE(tx->commit());
-  }
+  const std::int64_t comm = rossiWithOneThread(e);
   const std::vector<NewAttachment> files = {
       {"uno.pdf", "application/pdf", "h1", std::string("%PDF-1.4 uno")},
       {"due.png", "image/png", "h2", std::string("\x89PNG due", 8)}};
@@ -743,8 +737,7 @@ TEST_CASE("store: files staged before the write lock reach their message, none i
   CHECK_FALSE(e.db.exec("UPDATE attachments SET filename = 'x.pdf'").empty());
 }
 
-TEST_CASE("store: a send's files are written while another kiosk holds the write lock",
-          "[store]") {
+TEST_CASE("store: a send's files are written while another kiosk holds the write lock", "[store]") {
   if (!test::onPostgres()) {
     SUCCEED("one kiosk's SQLite file serialises every write (BEGIN IMMEDIATE)");
     return;

@@ -417,13 +417,7 @@ TEST_CASE("store: a caller waits a bounded time for a connection, then hears dat
 TEST_CASE("store: a stored name the kiosk never writes is read as a default and said in the log",
           "[store]") {
   Engine e;
-  std::int64_t comm = 0;
-  {
-    auto tx = e.write();
-    const auto pro = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-    comm = test::thread(*tx, pro, "INPS.0000.2026.0000001", "Rimborso", 10);
-    REQUIRE(tx->commit());
-  }
+  const std::int64_t comm = test::rossiWithOneThread(e);
   // Changed outside the kiosk, past the column's CHECK.
   REQUIRE(e.db.exec(test::onPostgres()
                         ? "ALTER TABLE communications DROP CONSTRAINT communications_status_check; "

@@ -170,6 +170,7 @@ class ReportingStore final : public domain::Store {
     return inner_->freeBytes();
   }
   std::string describe() const override { return inner_->describe(); }
+  std::chrono::milliseconds listNewsDelay() const override { return inner_->listNewsDelay(); }
 
  private:
   std::unique_ptr<domain::Store> inner_;

@@ -41,6 +41,7 @@ class TempStore final : public domain::Store {
   Status checkWritable() override { return store_->checkWritable(); }
   std::optional<std::uint64_t> freeBytes() override { return store_->freeBytes(); }
   std::string describe() const override { return store_->describe(); }
+  std::chrono::milliseconds listNewsDelay() const override { return store_->listNewsDelay(); }
 
  private:
   TempDir dir_;

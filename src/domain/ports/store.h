@@ -6,6 +6,7 @@
 // a Store hands out transactions to many threads at once.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -206,6 +207,11 @@ class Store {
   virtual Status checkWritable() = 0;
   // Free bytes where the database lives, for the reserve; nullopt when unknown.
   virtual std::optional<std::uint64_t> freeBytes() = 0;
+  // How long another desk's change to a professional's threads may take to
+  // show in an answer this kiosk keeps (ListMemo): zero where checking the
+  // list version is cheap (one kiosk's file); on a server, a page checked
+  // that recently is answered without asking again.
+  virtual std::chrono::milliseconds listNewsDelay() const { return {}; }
   // "sqlite:/path/to/file.db", for logs and selftest (no credentials).
   virtual std::string describe() const = 0;
 };

@@ -51,6 +51,10 @@ class PgStore final : public SqlStore {
   // The database's disk is the server's: the kiosk does not watch it.
   std::optional<std::uint64_t> freeBytes() override { return std::nullopt; }
   std::string describe() const override { return description_; }
+  // A kept page is checked against the server at most this often: another
+  // desk's change shows here within it (this kiosk's own at once).
+  std::chrono::milliseconds listNewsDelay() const override { return kListNewsDelay; }
+  static constexpr std::chrono::milliseconds kListNewsDelay{250};
 
  private:
   // A transaction leases one connection and gives it back (a broken one is
