@@ -373,15 +373,6 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
   return SendResult{std::move(*c), false};
 }
 
-Result<CommPage> CommunicationService::list(const Session& professional, CommFilter filter) {
-  if (professional.role != Role::kProfessional) return fail(forbiddenError());
-  filter.professional_id = professional.subject_id;
-  filter.q.clear();
-  auto tx = store_.begin(TxMode::kRead);
-  if (!tx) return fail(tx.error());
-  return (*tx)->listCommunications(filter);
-}
-
 namespace {
 
 // A professional's own list query, as ListMemo keeps it (the owner apart).

@@ -80,10 +80,9 @@ class CommunicationService {
   // Professional.
   // Inputs are taken by value: attachments move through, never copied.
   Result<SendResult> send(const Session& professional, SendInput input);
-  Result<CommPage> list(const Session& professional, CommFilter filter);
-  // The same page as `render` writes it for the screen: the answer given
-  // last time when the professional's list version has not moved since (one
-  // indexed read), else read and rendered anew (ListMemo).
+  // The professional's own list page as `render` writes it for the screen:
+  // the answer given last time when their list version has not moved since
+  // (one indexed read), else read and rendered anew (ListMemo).
   Result<ListMemo::Answer> listAnswer(const Session& professional,
                                       CommFilter filter,
                                       const std::function<std::string(const CommPage&)>& render);
