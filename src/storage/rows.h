@@ -263,6 +263,12 @@ const std::string& selectOf() {
   return sql;
 }
 
+// A professional's own list: a thread's columns without the staff's.
+inline const std::string& ownCommSelect() {
+  static const std::string sql = selectList<domain::Communication>(/*own=*/true);
+  return sql;
+}
+
 // A row of selectList<T>() read into a T.
 template <typename T, typename Row>
 T readRow(const Row& q) {

@@ -392,7 +392,7 @@ Result<std::int64_t> SqlCore::insertAttachment(std::int64_t message_id, const Ne
       "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
       "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
       SqlParams()
-          .add(message_id)
+          .addId(message_id)  // 0: staged, its message to come (PostgreSQL)
           .add(a.filename)
           .add(a.content_type)
           .add(static_cast<std::int64_t>(a.data.size()))

@@ -137,8 +137,7 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
   const std::string count = "(SELECT count(*) FROM communications c WHERE true" + where + ")";
   const PgParams filters = params;
   params.add(professional_id);
-  static const std::string own = selectList<Communication>(/*own=*/true);
-  std::string columns = own;
+  std::string columns = ownCommSelect();
   columns.insert(columns.find(" FROM communications c"),
                  ", " + count + ", (SELECT list_version FROM professionals WHERE id = $" +
                      std::to_string(params.size()) + ")");

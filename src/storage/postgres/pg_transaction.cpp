@@ -117,19 +117,10 @@ Status PgTransaction::serialize() {
 }
 
 Status PgTransaction::stageAttachments(std::span<const domain::NewAttachment> files) {
-  filesTouched();
   for (const auto& a : files) {
-    auto r = run(
-        "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content) "
-        "VALUES (NULL, $1, $2, $3, $4, $5) RETURNING id",
-        PgParams()
-            .add(a.filename)
-            .add(a.content_type)
-            .add(static_cast<std::int64_t>(a.data.size()))
-            .add(a.sha256)
-            .addBytes(a.data));
-    if (!r) return fail(r.error());
-    staged_ids_.push_back(PgRow(*r, 0).int64(0));
+    auto id = insertAttachment(0, a);  // no message yet: NULL
+    if (!id) return fail(id.error());
+    staged_ids_.push_back(*id);
   }
   return {};
 }

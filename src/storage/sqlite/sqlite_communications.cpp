@@ -93,8 +93,7 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
     count_sql = own ? "SELECT count(*) FROM communications c WHERE 1 = 1" + where.sql
                     : "SELECT count(*) FROM (SELECT 1 FROM communications c WHERE 1 = 1" +
                           where.sql + " LIMIT " + cap + ")";
-    static const std::string own_columns = selectList<Communication>(/*own=*/true);
-    page_sql = (own ? own_columns : selectOf<Communication>()) + "WHERE 1 = 1" + where.sql +
+    page_sql = (own ? ownCommSelect() : selectOf<Communication>()) + "WHERE 1 = 1" + where.sql +
                " ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?";
   }
   auto bindAll = [&](Query& q) {
