@@ -375,8 +375,8 @@ Result<SendResult> CommunicationService::send(const Session& professional, SendI
 
 namespace {
 
-// A professional's own list query, as ListMemo keeps it (the owner apart).
-std::string ownListQuery(const CommFilter& f) {
+// A list query's filters, as ListMemo keeps them (the owner apart).
+std::string listQuery(const CommFilter& f) {
   std::string q;
   q += f.box ? nameOf(*f.box) : "*";
   q += '\x1f';
@@ -399,7 +399,7 @@ Result<ListMemo::Answer> CommunicationService::listAnswer(
   const std::int64_t owner = professional.subject_id;
   filter.professional_id = owner;
   filter.q.clear();
-  const std::string query = ownListQuery(filter);
+  const std::string query = listQuery(filter);
   const auto token = memo_.token();
   auto kept = keptAnswer(owner, query);
   if (!kept || *kept) return kept;
@@ -419,6 +419,7 @@ Status CommunicationService::committed(Transaction& tx, std::int64_t professiona
   // After the commit (even one whose outcome is unknown): a page read before
   // it is then not kept, and one read after it shows the change.
   memo_.forget(professional_id);
+  queue_memo_.forget(kQueuePages);
   return st;
 }
 
@@ -431,6 +432,16 @@ Result<ListMemo::Answer> CommunicationService::keptAnswer(std::int64_t owner,
   auto version = (*tx)->listVersion(owner);
   if (!version) return fail(version.error());
   return memo_.confirm(owner, query, *version);
+}
+
+Result<ListMemo::Answer> CommunicationService::keptQueueAnswer(const std::string& query) {
+  if (auto fresh = queue_memo_.fresh(kQueuePages, query, store_.listNewsDelay())) return fresh;
+  if (!queue_memo_.has(kQueuePages, query)) return ListMemo::Answer{};
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  auto version = (*tx)->queueVersion();
+  if (!version) return fail(version.error());
+  return queue_memo_.confirm(kQueuePages, query, *version);
 }
 
 Result<ThreadView> CommunicationService::load(std::int64_t id, std::optional<std::int64_t> owner) {
@@ -556,6 +567,35 @@ Result<CommPage> CommunicationService::queue(const Session& staff, CommFilter fi
   auto tx = store_.begin(TxMode::kRead);
   if (!tx) return fail(tx.error());
   return (*tx)->listCommunications(filter);
+}
+
+Result<ListMemo::Answer> CommunicationService::queueAnswer(
+    const Session& staff,
+    CommFilter filter,
+    const std::function<std::string(const CommPage&)>& render) {
+  if (!isStaff(staff)) return fail(forbiddenError());
+  if (!validate::trim(filter.q).empty()) {
+    auto page = queue(staff, std::move(filter));
+    if (!page) return fail(page.error());
+    return std::make_shared<const std::string>(render(*page));
+  }
+  filter.professional_id.reset();
+  filter.q.clear();
+  const std::string query = listQuery(filter);
+  const auto token = queue_memo_.token();
+  auto kept = keptQueueAnswer(query);
+  if (!kept || *kept) return kept;
+  auto tx = store_.begin(TxMode::kRead);
+  if (!tx) return fail(tx.error());
+  // The version first: on a server each statement may see a newer snapshot,
+  // and a page newer than its version is only read again, never kept stale.
+  auto version = (*tx)->queueVersion();
+  if (!version) return fail(version.error());
+  auto page = (*tx)->listCommunications(filter);
+  if (!page) return fail(page.error());
+  auto answer = std::make_shared<const std::string>(render(*page));
+  queue_memo_.keep(kQueuePages, query, *version, answer, token);
+  return answer;
 }
 
 Result<ThreadView> CommunicationService::staffOpen(const Session& staff, std::int64_t id) {

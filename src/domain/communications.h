@@ -102,6 +102,12 @@ class CommunicationService {
 
   // Staff.
   Result<CommPage> queue(const Session& staff, CommFilter filter);
+  // The queue page as `render` writes it. Without a search, the answer given
+  // last time when the queue version has not moved since (one read), as a
+  // professional's list page is kept; a search is read each time.
+  Result<ListMemo::Answer> queueAnswer(const Session& staff,
+                                       CommFilter filter,
+                                       const std::function<std::string(const CommPage&)>& render);
   Result<ThreadView> staffOpen(const Session& staff, std::int64_t id);
   Result<Communication> take(const Session& staff, std::int64_t id);
   Result<Message> reply(const Session& staff, std::int64_t id, ReplyInput input);
@@ -137,8 +143,10 @@ class CommunicationService {
   // The answer kept for this owner and query if their list version has not
   // moved since it was kept; null when there is none.
   Result<ListMemo::Answer> keptAnswer(std::int64_t owner, const std::string& query);
+  // The same for a queue page (queue_memo_), against the queue version.
+  Result<ListMemo::Answer> keptQueueAnswer(const std::string& query);
   // Commits a change to a professional's threads, then drops what is kept of
-  // them (ListMemo), whatever the commit answered.
+  // them and the queue's pages (ListMemo), whatever the commit answered.
   Status committed(Transaction& tx, std::int64_t professional_id);
   Result<Communication> create(Transaction& tx,
                                const Session& actor,
@@ -173,6 +181,9 @@ class CommunicationService {
   FileSniffer& sniffer_;
   CommOptions options_;
   ListMemo memo_;
+  // The staff's queue pages, all under one owner (kQueuePages).
+  ListMemo queue_memo_;
+  static constexpr std::int64_t kQueuePages = 0;
 };
 
 // Errors shared with the HTTP layer's tests.

@@ -125,9 +125,6 @@ std::string pageBody(const domain::CommPage& page, bool for_staff) {
   return body;
 }
 
-Response pageResponse(const domain::CommPage& page, bool for_staff) {
-  return Response::rawJson(200, pageBody(page, for_staff));
-}
 
 std::optional<int> intParam(const Request& req, const char* name, int fallback, int min, int max) {
   auto v = req.queryParam(name);
@@ -278,8 +275,10 @@ class CommHandlers {
     if (!s) return s.error();
     auto filter = listFilter(req, true);
     if (!filter) return filter.error();
-    return respond(d_.communications.queue(*s, *filter),
-                   [](const domain::CommPage& page) { return pageResponse(page, true); });
+    auto answer = d_.communications.queueAnswer(
+        *s, *filter, [](const domain::CommPage& page) { return pageBody(page, true); });
+    if (!answer) return errorResponse(answer.error());
+    return Response::rawJson(200, **answer);
   }
 
   Response staffThread(Request& req) {

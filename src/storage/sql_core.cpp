@@ -435,6 +435,12 @@ Result<std::int64_t> SqlCore::listVersion(std::int64_t professional_id) {
                 SqlParams().add(professional_id));
 }
 
+Result<std::int64_t> SqlCore::queueVersion() {
+  // The sum of the slots' rows (migration 014).
+  return scalar("SELECT CAST(coalesce(sum(version), 0) AS BIGINT) FROM queue_versions",
+                SqlParams());
+}
+
 Status SqlCore::markRead(std::int64_t communication_id) {
   return exec("UPDATE communications SET unread = 0 WHERE id = $1 AND unread <> 0",
               SqlParams().add(communication_id));

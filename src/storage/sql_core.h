@@ -151,6 +151,7 @@ class SqlCore : public domain::Transaction {
   Status updateCommunication(const domain::Communication& c) override;
   Status markRead(std::int64_t communication_id) override;
   Result<std::int64_t> listVersion(std::int64_t professional_id) override;
+  Result<std::int64_t> queueVersion() override;
   Result<std::int64_t> unreadCount(std::int64_t professional_id) override;
   Result<std::vector<domain::SentSize>> professionalSends(std::int64_t professional_id,
                                                           std::int64_t since) override;

@@ -273,6 +273,66 @@ TEST_CASE("a thread opened again is the answer kept, until any desk changes it",
   CHECK(renders == 4);
 }
 
+TEST_CASE("the staff's queue asked again is the answer kept, until any desk changes a thread",
+          "[domain]") {
+  Fixture f;
+  CommunicationService desk_b{f.store, f.clock, f.sniffer, {"1234"}};
+  const auto first = f.service.send(f.pro, f.input())->communication.id;
+  int renders = 0;
+  auto queue = [&](CommFilter filter) {
+    auto answer = f.service.queueAnswer(f.staff, filter, [&](const CommPage& p) {
+      ++renders;
+      std::string out = std::to_string(p.total);
+      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
+      return out;
+    });
+    REQUIRE(answer);
+    return **answer;
+  };
+  CommFilter all;
+  CommFilter taken;
+  taken.status = CommStatus::kInCarico;
+  CHECK(queue(all) == "1 aperta");
+  CHECK(queue(all) == "1 aperta");
+  CHECK(renders == 1);  // the second from memory
+  CHECK(queue(taken) == "0");  // another filter, its own page
+  CHECK(renders == 2);
+
+  // Changes made at another desk, each shown at the next look.
+  REQUIRE(desk_b.take(f.staff, first));
+  CHECK(queue(all) == "1 in_carico");
+  CHECK(queue(taken) == "1 in_carico");
+  REQUIRE(desk_b.send(f.other, f.input()));
+  CHECK(queue(all) == "2 aperta in_carico");
+  CHECK(renders == 5);
+  CHECK(queue(all) == "2 aperta in_carico");
+  CHECK(renders == 5);
+  // The professional reads the Institute's reply at their kiosk: the queue
+  // shows it (unread) at once.
+  REQUIRE(desk_b.reply(f.staff, first, {"Risposta", {}}));
+  CommFilter unread;
+  unread.unread = true;
+  CHECK(queue(unread) == "1 in_carico");
+  REQUIRE(desk_b.open(f.pro, first));
+  CHECK(queue(unread) == "0");
+  // This desk's own change.
+  REQUIRE(f.service.close(f.staff, first, "Risolta"));
+  CHECK(queue(all) == "2 aperta chiusa");
+
+  // A search is read each time; a professional has no queue.
+  CommFilter search;
+  search.q = "quesito";
+  const int before = renders;
+  CHECK(queue(search) == "2 aperta chiusa");
+  CHECK(queue(search) == "2 aperta chiusa");
+  CHECK(renders == before + 2);
+  CHECK_FALSE(f.service.queueAnswer(f.pro, {}, [](const CommPage&) { return ""; }));
+  search.q = "x";
+  auto short_search = f.service.queueAnswer(f.staff, search, [](const CommPage&) { return ""; });
+  REQUIRE_FALSE(short_search);
+  CHECK(short_search.error().reason == "search_too_short");
+}
+
 namespace {
 
 // The fixture's store as a server's would be: checking a kept page costs a
@@ -322,4 +382,32 @@ TEST_CASE("on a server, another desk's change shows within the delay, this kiosk
   CHECK(page() == "2 aperta in_carico");
   REQUIRE(here.close(f.staff, id, "Risolta"));
   CHECK(page() == "2 aperta chiusa");
+}
+
+TEST_CASE("on a server, the staff see another desk's change within the delay, their own at once",
+          "[domain]") {
+  Fixture f;
+  ServerLikeStore server{f.store};
+  CommunicationService here{server, f.clock, f.sniffer, {"1234"}};  // this desk
+  const auto id = f.service.send(f.pro, f.input())->communication.id;
+  auto queue = [&] {
+    return **here.queueAnswer(f.staff, {}, [](const CommPage& p) {
+      std::string out = std::to_string(p.total);
+      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
+      return out;
+    });
+  };
+  CHECK(queue() == "1 aperta");
+  const auto changed_at = std::chrono::steady_clock::now();
+  REQUIRE(f.service.take(f.staff, id));  // another desk
+  const std::string soon = queue();
+  if (std::chrono::steady_clock::now() - changed_at < ServerLikeStore::kDelay) {
+    CHECK(soon == "1 aperta");
+  }
+  std::this_thread::sleep_for(ServerLikeStore::kDelay);
+  CHECK(queue() == "1 in_carico");
+  REQUIRE(here.close(f.staff, id, "Risolta"));
+  CHECK(queue() == "1 chiusa");
+  REQUIRE(here.send(f.other, f.input()));
+  CHECK(queue() == "2 aperta chiusa");
 }

@@ -3,6 +3,7 @@
 // PostgreSQL under tests/storage/pg_suite.sh). Tagged [store]. The outbox and
 // a send's files before the write lock: store_contract_outbox_test.cpp.
 #include <catch2/catch.hpp>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -374,6 +375,109 @@ TEST_CASE("store: a list asked again shows at once what another desk changed", "
     REQUIRE(tx->commit());
   }
   CHECK_FALSE(moved());
+}
+
+TEST_CASE("store: the staff's queue version moves with every change any desk makes", "[store]") {
+  // Two stores on one database. Each committed change to a thread, and to a
+  // professional's names (the queue shows them), moves the queue version on;
+  // a rollback does not, nor a change the queue does not show.
+  Engine a;
+  auto b = std::move(*storage::openStore(a.db.url(), {4, 5000}));
+  std::int64_t pid = 0;
+  std::int64_t first = 0;
+  {
+    auto tx = a.write();
+    pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    first = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    REQUIRE(tx->commit());
+  }
+  auto version = [&] { return *a.read()->queueVersion(); };
+  std::int64_t seen = version();
+  auto moved = [&] {
+    const std::int64_t now = version();
+    const bool on = now != seen;
+    seen = now;
+    return on;
+  };
+  auto at_b = [&](TxMode mode, auto change) {
+    auto tx = std::move(*b->begin(mode));
+    change(*tx);
+    REQUIRE(tx->commit());
+  };
+  at_b(TxMode::kWrite, [&](Transaction& tx) {
+    const auto other = *tx.insertProfessional(person("GRCFNC70D52L219G", "Greco"), 1);
+    thread(tx, other, "INPS.0001.2026.000002", "Altro", 11);
+  });
+  CHECK(moved());
+  at_b(TxMode::kWrite, [&](Transaction& tx) {
+    auto c = **tx.communicationById(first);
+    c.status = CommStatus::kInCarico;
+    c.unread = true;
+    REQUIRE(tx.updateCommunication(c));
+  });
+  CHECK(moved());
+  at_b(TxMode::kWriteOwn, [&](Transaction& tx) { REQUIRE(tx.markRead(first)); });
+  CHECK(moved());
+  at_b(TxMode::kWrite, [&](Transaction& tx) {
+    REQUIRE(tx.updateProfessionalNames(pid, "Rossi Bianchi", "Maria", 12));
+  });
+  CHECK(moved());
+  at_b(TxMode::kWrite, [&](Transaction& tx) { REQUIRE(tx.setProfessionalPin(pid, "x")); });
+  CHECK_FALSE(moved());
+  {
+    auto tx = std::move(*b->begin(TxMode::kWrite));
+    thread(*tx, pid, "INPS.0001.2026.000003", "Tre", 13);
+    // Rolled back.
+  }
+  CHECK_FALSE(moved());
+  // Many threads in one transaction (an archive import): moved on, as one change.
+  at_b(TxMode::kWrite, [&](Transaction& tx) {
+    for (int i = 0; i < 50; ++i) {
+      thread(tx, pid, "INPS.0001.2026.1" + std::to_string(100 + i), "Import", 20 + i);
+    }
+  });
+  CHECK(moved());
+}
+
+TEST_CASE("store: a read mark never waits for another desk's change to the queue", "[store]") {
+  if (!test::onPostgres()) {
+    SUCCEED("one kiosk's SQLite file serialises every write (BEGIN IMMEDIATE)");
+    return;
+  }
+  Engine a;
+  auto b = std::move(*storage::openStore(a.db.url(), {4, 5000}));
+  std::int64_t pid = 0;
+  std::int64_t other = 0;
+  std::int64_t unread = 0;
+  {
+    auto tx = a.write();
+    pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+    other = *tx->insertProfessional(person("GRCFNC70D52L219G", "Greco"), 1);
+    unread = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
+    auto c = **tx->communicationById(unread);
+    c.unread = true;
+    REQUIRE(tx->updateCommunication(c));
+    REQUIRE(tx->commit());
+  }
+  const std::int64_t before = *a.read()->queueVersion();
+  // Desk A registers another professional's thread and has not committed yet
+  // (a send's last steps).
+  auto holding = a.write();
+  thread(*holding, other, "INPS.0001.2026.000002", "Due", 11);
+  // Desk B's professional opens their reply meanwhile: marked read at once.
+  auto marked = std::async(std::launch::async, [&] {
+    auto tx = std::move(*b->begin(TxMode::kWriteOwn));
+    if (auto st = tx->markRead(unread); !st) return st;
+    return tx->commit();
+  });
+  REQUIRE(marked.wait_for(std::chrono::seconds(3)) == std::future_status::ready);
+  CHECK(marked.get());
+  const std::int64_t between = *a.read()->queueVersion();
+  CHECK(between != before);
+  REQUIRE(holding->commit());
+  const std::int64_t after = *a.read()->queueVersion();
+  CHECK(after != between);
+  CHECK(after != before);
 }
 
 TEST_CASE("store: a read that ends having read nothing new leaves its connection fit to write",

@@ -129,6 +129,9 @@ class Transaction {
   // A professional's list version: moved on, in the same transaction, by
   // every change to their threads (CommPage::list_version).
   virtual Result<std::int64_t> listVersion(std::int64_t professional_id) = 0;
+  // The staff's queue version: moved on, in the same transaction, by every
+  // change to any thread or to a professional's codice fiscale or name.
+  virtual Result<std::int64_t> queueVersion() = 0;
   // Messages in order, each with its attachments' metadata.
   virtual Result<std::vector<Message>> messagesOf(std::int64_t communication_id) = 0;
   // Writes status, outcome, unread, assigned_staff_id and updated_at.
