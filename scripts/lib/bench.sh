@@ -98,30 +98,50 @@ run3() {
     }')
   echo "$line"
   eval "rps_${name//-/_}=$(awk '{print $2}' <<<"$line")"
+  eval "p99_${name//-/_}=$(awk '{sub(/ms$/, "", $5); print $5}' <<<"$line")"
+}
+
+# verdict NAME RPS_MIN P99_MAX_MS → "NAME: met" or "NAME: NOT met" from the
+# medians run3 set (RPS_MIN 0: no throughput target).
+verdict() {
+  local v=${1//-/_} rps p99
+  eval "rps=\$rps_$v p99=\$p99_$v"
+  awk -v n="$1" -v r="$rps" -v p="$p99" -v rmin="$2" -v pmax="$3" 'BEGIN {
+    ok = (r + 0 >= rmin + 0) && (p + 0 <= pmax + 0)
+    printf "  %-18s %s (median %.0f req/s, p99 %.2f ms; target%s p99 <= %s ms)\n", n,
+      ok ? "met" : "NOT met", r, p, (rmin > 0) ? sprintf(" >= %.0f req/s and", rmin) : "", pmax
+  }'
 }
 
 # staff_figures PORT SECONDS RAW_RPS "CF|Surname" SUFFIX → the staff's queue
 # and searches on the kiosk at PORT (1,000,000 threads seeded), each run
-# named with SUFFIX ("" or "-pg"), and the targets.
+# three times and named with SUFFIX ("" or "-pg"), and the targets
+# (Performance item 2), each met when the median of the three meets it.
 staff_figures() {
   local port=$1 seconds=$2 raw=$3 cf=$4 x=$5
   staff_cookie "$port"
   local base="http://127.0.0.1:$port/api/staff/communications"
-  run "queue$x" 8 "$seconds" "$base?per_page=20" -H "Cookie: $staff_cookie"
-  run "queue-status$x" 8 "$seconds" "$base?per_page=20&status=aperta" -H "Cookie: $staff_cookie"
-  run "queue-topic$x" 8 "$seconds" "$base?per_page=20&topic=ricorsi" -H "Cookie: $staff_cookie"
-  run "by-protocol$x" 1 3 "$base?q=INPS.0000.2025.0424242" -H "Cookie: $staff_cookie"
-  run "by-cf$x" 1 3 "$base?q=RSSMRA80A01H501U" -H "Cookie: $staff_cookie"
-  run "digits$x" 8 "$seconds" "$base?q=424242" -H "Cookie: $staff_cookie"
-  run "cf-prefix$x" 8 "$seconds" "$base?q=${cf:0:8}" -H "Cookie: $staff_cookie"
-  run "surname$x" 8 "$seconds" "$base?q=${cf#*|}" -H "Cookie: $staff_cookie"
-  run "subject$x" 8 "$seconds" "$base?q=rateizzazione%20pratica%204242" -H "Cookie: $staff_cookie"
-  run "common-word$x" 8 "$seconds" "$base?q=rimborso" -H "Cookie: $staff_cookie"
+  run3 "queue$x" 8 "$seconds" "$base?per_page=20" -H "Cookie: $staff_cookie"
+  run3 "queue-status$x" 8 "$seconds" "$base?per_page=20&status=aperta" -H "Cookie: $staff_cookie"
+  run3 "queue-topic$x" 8 "$seconds" "$base?per_page=20&topic=ricorsi" -H "Cookie: $staff_cookie"
+  run3 "by-protocol$x" 1 3 "$base?q=INPS.0000.2025.0424242" -H "Cookie: $staff_cookie"
+  run3 "by-cf$x" 1 3 "$base?q=RSSMRA80A01H501U" -H "Cookie: $staff_cookie"
+  run3 "digits$x" 8 "$seconds" "$base?q=424242" -H "Cookie: $staff_cookie"
+  run3 "cf-prefix$x" 8 "$seconds" "$base?q=${cf:0:8}" -H "Cookie: $staff_cookie"
+  run3 "surname$x" 8 "$seconds" "$base?q=${cf#*|}" -H "Cookie: $staff_cookie"
+  run3 "subject$x" 8 "$seconds" "$base?q=rateizzazione%20pratica%204242" -H "Cookie: $staff_cookie"
+  run3 "common-word$x" 8 "$seconds" "$base?q=rimborso" -H "Cookie: $staff_cookie"
   echo "total for a common word: $(curl -s -b "$work/staffjar.$port" "$base?q=rimborso&per_page=1" |
     grep -oE '"total":[0-9]+,"total_capped":(true|false)')"
   local queue_rps
   eval "queue_rps=\$rps_queue${x//-/_}"
   awk -v a="$queue_rps" -v b="$raw" 'BEGIN {printf "queue/raw %.0f%%\n", (b > 0) ? 100 * a / b : 0}'
-  echo "targets: queue (any filter) p99 <= 10 ms and >= 30% of raw; protocol and codice fiscale"
-  echo "         <= 2 ms; partial searches p99 <= 20 ms under load"
+  local least
+  least=$(awk -v b="$raw" 'BEGIN {printf "%.0f", 0.3 * b}')
+  echo "targets: the queue's first page >= 30% of raw with p99 <= 5 ms; a whole protocol or"
+  echo "         codice fiscale p99 <= 2 ms; partial searches p99 <= 20 ms (wrk -c8)"
+  local name
+  for name in queue queue-status queue-topic; do verdict "$name$x" "$least" 5; done
+  for name in by-protocol by-cf; do verdict "$name$x" 0 2; done
+  for name in digits cf-prefix surname subject common-word; do verdict "$name$x" 0 20; done
 }

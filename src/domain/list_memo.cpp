@@ -9,25 +9,29 @@ std::string ListMemo::key(std::int64_t professional_id, const std::string& query
 }
 
 std::uint64_t ListMemo::token() const {
-  std::shared_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   return forgets_;
 }
 
 ListMemo::Answer ListMemo::fresh(std::int64_t professional_id,
                                  const std::string& query,
-                                 std::chrono::milliseconds max_age) const {
+                                 std::chrono::milliseconds max_age) {
   if (max_age <= std::chrono::milliseconds::zero()) return nullptr;
   const std::string k = key(professional_id, query);
   const auto now = Clock::now();
-  std::shared_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   auto it = pages_.find(k);
-  if (it == pages_.end() || now - it->second.checked > max_age) return nullptr;
-  return it->second.answer;
+  if (it == pages_.end()) return nullptr;
+  Page& page = it->second;
+  if (now - page.checked <= max_age) return page.answer;
+  if (page.checking != Clock::time_point{} && now - page.checking <= max_age) return page.answer;
+  page.checking = now;  // this caller checks
+  return nullptr;
 }
 
 bool ListMemo::has(std::int64_t professional_id, const std::string& query) const {
   const std::string k = key(professional_id, query);
-  std::shared_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   return pages_.contains(k);
 }
 
@@ -35,9 +39,11 @@ ListMemo::Answer ListMemo::confirm(std::int64_t professional_id,
                                    const std::string& query,
                                    std::int64_t version) {
   const std::string k = key(professional_id, query);
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   auto it = pages_.find(k);
-  if (it == pages_.end() || it->second.version != version) return nullptr;
+  if (it == pages_.end()) return nullptr;
+  it->second.checking = {};
+  if (it->second.version != version) return nullptr;
   it->second.checked = Clock::now();
   return it->second.answer;
 }
@@ -48,7 +54,7 @@ void ListMemo::keep(std::int64_t professional_id,
                     Answer answer,
                     std::uint64_t token) {
   std::string k = key(professional_id, query);
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   if (token != forgets_) return;
   // Whole, not one by one: a kiosk serves one professional at a time, so the
   // bound is only met by many desks' professionals on a shared database.
@@ -58,13 +64,13 @@ void ListMemo::keep(std::int64_t professional_id,
 
 void ListMemo::forget(std::int64_t professional_id) {
   const std::string prefix = std::to_string(professional_id) + '\x1f';
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   ++forgets_;
   std::erase_if(pages_, [&](const auto& e) { return e.first.starts_with(prefix); });
 }
 
 std::size_t ListMemo::size() const {
-  std::shared_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   return pages_.size();
 }
 

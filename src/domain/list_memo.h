@@ -5,16 +5,19 @@
 // professional's threads, from any desk or process, moves the version on in
 // the changing transaction. Where that read is a round trip to a server
 // (Store::listNewsDelay), a page checked less than that long ago is answered
-// without it. This kiosk's own changes drop the professional's pages at once
-// (forget), and a page read before such a change is not kept after it.
-// Bounded; forget() also drops a professional's pages when their session
-// ends, so nothing of theirs stays in memory. Thread-safe.
+// without it, and one request checks it when the delay is over while the
+// others have it as last checked. This kiosk's own changes drop the
+// professional's pages at once (forget), and a page read before such a
+// change is not kept after it. Bounded; forget() also drops a professional's
+// pages when their session ends, so nothing of theirs stays in memory.
+// CommunicationService keeps the staff's queue pages in a ListMemo of their
+// own, against the queue version. Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -29,10 +32,14 @@ class ListMemo {
   // in between (the page may be older than that change).
   std::uint64_t token() const;
   // The answer kept for this professional and query if it was read or
-  // checked within `max_age`; null otherwise.
+  // checked within `max_age`; null otherwise. Past `max_age`, one caller gets
+  // null and checks the version (confirm); the others meanwhile get the
+  // answer as last checked, unless that check has taken longer than
+  // `max_age` (lost: the next caller checks). So a page is checked once a
+  // delay, not by every request that comes at its end.
   Answer fresh(std::int64_t professional_id,
                const std::string& query,
-               std::chrono::milliseconds max_age) const;
+               std::chrono::milliseconds max_age);
   // Whether anything is kept for this professional and query (at any version).
   bool has(std::int64_t professional_id, const std::string& query) const;
   // The answer kept, if it was read at `version` (now checked again).
@@ -52,9 +59,13 @@ class ListMemo {
     std::int64_t version = 0;
     Answer answer;
     Clock::time_point checked;
+    Clock::time_point checking;  // a check under way since then (none: the epoch)
   };
   static std::string key(std::int64_t professional_id, const std::string& query);
-  mutable std::shared_mutex mutex_;
+  // A plain mutex, held for a lookup: glibc's reader-writer lock lets readers
+  // keep a writer (confirm, keep) out for as long as they come, which served
+  // pages from memory did for up to a second under load.
+  mutable std::mutex mutex_;
   std::unordered_map<std::string, Page> pages_;  // by key(); guarded by mutex_
   std::uint64_t forgets_ = 0;                    // guarded by mutex_
 };

@@ -52,7 +52,12 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
     }
     ids += '}';
     params = PgParams().add(std::string_view(ids));
-    page_sql = selectOf<Communication>() + "WHERE c.id = ANY($1::bigint[])";
+    // The page's ids are picked from the table alone, then joined with their
+    // owners: joined first, the planner hashed every professional for up to
+    // 1,000 hits (3 ms of the search at 10,000 professionals).
+    page_sql = selectOf<Communication>() +
+               "WHERE c.id IN (SELECT h.id FROM communications h WHERE h.id = ANY($1::bigint[]) "
+               "ORDER BY h.created_at DESC, h.id DESC LIMIT $2 OFFSET $3)";
   } else {
     auto total = pgScalar("SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
                               where.sql + " LIMIT " + cap + ") AS hits",
@@ -68,9 +73,13 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   if (page.total <= offset && !page.total_capped) return page;
   const std::string limit = std::to_string(params.size() + 1);
   params.add(f.per_page).add(offset);
-  auto items = pgAll<Communication>(page_sql + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
-                                        limit + " OFFSET $" + std::to_string(params.size()),
-                                    params, readRow<Communication, PgRow>);
+  if (terms.kind != Kind::kWords) {
+    page_sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT $" + limit + " OFFSET $" +
+                std::to_string(params.size());
+  } else {
+    page_sql += " ORDER BY c.created_at DESC, c.id DESC";
+  }
+  auto items = pgAll<Communication>(page_sql, params, readRow<Communication, PgRow>);
   if (!items) return fail(items.error());
   page.items = std::move(*items);
   return page;
