@@ -62,9 +62,9 @@ class ListMemo {
     Clock::time_point checking;  // a check under way since then (none: the epoch)
   };
   static std::string key(std::int64_t professional_id, const std::string& query);
-  // A plain mutex, held for a lookup: glibc's reader-writer lock lets readers
-  // keep a writer (confirm, keep) out for as long as they come, which served
-  // pages from memory did for up to a second under load.
+  // A plain mutex, held for a lookup: glibc's reader-writer lock prefers
+  // readers, so pages served from memory without a pause could keep a writer
+  // (fresh's checker, confirm, keep) waiting.
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Page> pages_;  // by key(); guarded by mutex_
   std::uint64_t forgets_ = 0;                    // guarded by mutex_
