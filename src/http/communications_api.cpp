@@ -125,7 +125,6 @@ std::string pageBody(const domain::CommPage& page, bool for_staff) {
   return body;
 }
 
-
 std::optional<int> intParam(const Request& req, const char* name, int fallback, int min, int max) {
   auto v = req.queryParam(name);
   if (!v || v->empty()) return fallback;

@@ -294,7 +294,7 @@ TEST_CASE("the staff's queue asked again is the answer kept, until any desk chan
   taken.status = CommStatus::kInCarico;
   CHECK(queue(all) == "1 aperta");
   CHECK(queue(all) == "1 aperta");
-  CHECK(renders == 1);  // the second from memory
+  CHECK(renders == 1);         // the second from memory
   CHECK(queue(taken) == "0");  // another filter, its own page
   CHECK(renders == 2);
 
