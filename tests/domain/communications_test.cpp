@@ -15,6 +15,13 @@ using namespace kiosk::domain;
 
 namespace {
 
+// A page as the tests compare it: "total status status…".
+std::string statuses(const CommPage& p) {
+  std::string out = std::to_string(p.total);
+  for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
+  return out;
+}
+
 struct Fixture {
   test::TempStore store;
   test::FakeClock clock{1'795'000'000};  // 2026-11-18, CET
@@ -209,9 +216,7 @@ TEST_CASE("a list page asked again is the answer kept, until any desk changes th
   auto page = [&](const Session& who) {
     auto answer = f.service.listAnswer(who, {}, [&](const CommPage& p) {
       ++renders;
-      std::string out = std::to_string(p.total);
-      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
-      return out;
+      return statuses(p);
     });
     REQUIRE(answer);
     return **answer;
@@ -282,9 +287,7 @@ TEST_CASE("the staff's queue asked again is the answer kept, until any desk chan
   auto queue = [&](CommFilter filter) {
     auto answer = f.service.queueAnswer(f.staff, filter, [&](const CommPage& p) {
       ++renders;
-      std::string out = std::to_string(p.total);
-      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
-      return out;
+      return statuses(p);
     });
     REQUIRE(answer);
     return **answer;
@@ -360,13 +363,7 @@ TEST_CASE("on a server, another desk's change shows within the delay, this kiosk
   ServerLikeStore server{f.store};
   CommunicationService here{server, f.clock, f.sniffer, {"1234"}};  // this kiosk
   const auto id = f.service.send(f.pro, f.input())->communication.id;
-  auto page = [&] {
-    return **here.listAnswer(f.pro, {}, [](const CommPage& p) {
-      std::string out = std::to_string(p.total);
-      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
-      return out;
-    });
-  };
+  auto page = [&] { return **here.listAnswer(f.pro, {}, statuses); };
   CHECK(page() == "1 aperta");
   const auto changed_at = std::chrono::steady_clock::now();
   REQUIRE(f.service.take(f.staff, id));  // another desk
@@ -390,13 +387,7 @@ TEST_CASE("on a server, the staff see another desk's change within the delay, th
   ServerLikeStore server{f.store};
   CommunicationService here{server, f.clock, f.sniffer, {"1234"}};  // this desk
   const auto id = f.service.send(f.pro, f.input())->communication.id;
-  auto queue = [&] {
-    return **here.queueAnswer(f.staff, {}, [](const CommPage& p) {
-      std::string out = std::to_string(p.total);
-      for (const auto& c : p.items) out += " " + std::string(nameOf(c.status));
-      return out;
-    });
-  };
+  auto queue = [&] { return **here.queueAnswer(f.staff, {}, statuses); };
   CHECK(queue() == "1 aperta");
   const auto changed_at = std::chrono::steady_clock::now();
   REQUIRE(f.service.take(f.staff, id));  // another desk

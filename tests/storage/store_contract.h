@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "domain/ports/store.h"
 #include "storage/open_store.h"
@@ -59,12 +60,15 @@ inline std::int64_t thread(domain::Transaction& tx,
 }
 
 // Rossi with one thread, committed; returns the thread's id.
-inline std::int64_t rossiWithOneThread(Engine& e) {
+// Rossi and one thread of theirs: {the professional's id, the thread's}.
+inline std::pair<std::int64_t, std::int64_t> rossiAndThread(Engine& e) {
   auto tx = e.write();
   const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
   const auto id = thread(*tx, pid, "INPS.0000.2026.0000001", "Rimborso", 10);
   REQUIRE(tx->commit());
-  return id;
+  return {pid, id};
 }
+
+inline std::int64_t rossiWithOneThread(Engine& e) { return rossiAndThread(e).second; }
 
 }  // namespace kiosk::test

@@ -305,14 +305,7 @@ TEST_CASE("store: a list asked again shows at once what another desk changed", "
   // (which the page carries, read in its own snapshot), a rollback does not.
   Engine a;
   auto b = std::move(*storage::openStore(a.db.url(), {4, 5000}));
-  std::int64_t pid = 0;
-  std::int64_t first = 0;
-  {
-    auto tx = a.write();
-    pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-    first = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
-    REQUIRE(tx->commit());
-  }
+  const auto [pid, first] = test::rossiAndThread(a);
   CommFilter mine;
   mine.professional_id = pid;
   mine.box = Box::kSent;
@@ -383,14 +376,7 @@ TEST_CASE("store: the staff's queue version moves with every change any desk mak
   // a rollback does not, nor a change the queue does not show.
   Engine a;
   auto b = std::move(*storage::openStore(a.db.url(), {4, 5000}));
-  std::int64_t pid = 0;
-  std::int64_t first = 0;
-  {
-    auto tx = a.write();
-    pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-    first = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
-    REQUIRE(tx->commit());
-  }
+  const auto [pid, first] = test::rossiAndThread(a);
   auto version = [&] { return *a.read()->queueVersion(); };
   std::int64_t seen = version();
   auto moved = [&] {
