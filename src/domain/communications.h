@@ -140,11 +140,17 @@ class CommunicationService {
                       std::int64_t incoming_bytes,
                       std::int64_t now);
   Result<ThreadView> load(std::int64_t id, std::optional<std::int64_t> owner);
-  // The answer kept for this owner and query if their list version has not
-  // moved since it was kept; null when there is none.
-  Result<ListMemo::Answer> keptAnswer(std::int64_t owner, const std::string& query);
-  // The same for a queue page (queue_memo_), against the queue version.
-  Result<ListMemo::Answer> keptQueueAnswer(const std::string& query);
+  // The answer kept in `memo` for this owner and query if the version it was
+  // kept at (`version_of`: a professional's list, the queue) has not moved
+  // since; null when there is none.
+  using VersionOf = std::function<Result<std::int64_t>(Transaction&)>;
+  Result<ListMemo::Answer> keptAnswer(ListMemo& memo,
+                                      std::int64_t owner,
+                                      const std::string& query,
+                                      const VersionOf& version_of);
+  static VersionOf listVersionOf(std::int64_t owner) {
+    return [owner](Transaction& tx) { return tx.listVersion(owner); };
+  }
   // Commits a change to a professional's threads, then drops what is kept of
   // them and the queue's pages (ListMemo), whatever the commit answered.
   Status committed(Transaction& tx, std::int64_t professional_id);
