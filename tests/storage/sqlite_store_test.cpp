@@ -300,3 +300,61 @@ TEST_CASE("a serving store checkpoints in its own thread, so the WAL stays small
   CHECK(std::filesystem::file_size(wal) <= 34u << 20);
   CHECK(sqlValue(path, "SELECT count(*) FROM attachments") == "40");
 }
+
+namespace {
+
+// The page cache's bytes at their highest since the last call (SQLite's
+// whole process; the tests run one at a time).
+std::int64_t pageCachePeak() {
+  sqlite3_int64 now = 0;
+  sqlite3_int64 peak = 0;
+  sqlite3_status64(SQLITE_STATUS_PAGECACHE_OVERFLOW, &now, &peak, 1);
+  return peak;
+}
+
+}  // namespace
+
+TEST_CASE("a send's files go through a small page cache; the cache is whole again after",
+          "[sqlite]") {
+  test::TempDir dir;
+  storage::StoreOptions options;
+  options.pool_size = 1;  // one connection: the next transaction has the same cache
+  auto store = std::move(*storage::openStore(dir.file("kiosk.db"), options));
+  std::int64_t message = 0;
+  {
+    auto tx = std::move(*store->begin(TxMode::kWrite));
+    Communication c;
+    c.protocol = "INPS.0001.2026.0000001";
+    c.professional_id = *tx->insertProfessional(mario(), 1);
+    c.topic = "contributi";
+    c.subject = "Invio";
+    Message m;
+    m.communication_id = *tx->insertCommunication(c);
+    message = *tx->insertMessage(m);
+    REQUIRE(tx->commit());
+  }
+  // Five files of 1 MiB in one transaction, as a send: the 4 MiB cache would
+  // fill with their pages (two sends in flight held 8 MiB).
+  pageCachePeak();
+  {
+    auto tx = std::move(*store->begin(TxMode::kWrite));
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(tx->insertAttachment(message, {"a.pdf", "application/pdf", "x",
+                                             std::string(1 << 20, static_cast<char>('a' + i))}));
+    }
+    REQUIRE(tx->commit());
+  }
+  CHECK(pageCachePeak() < (1 << 20));
+  // A transaction without files has the usual 4 MiB again: a 3 MiB message
+  // body stays in the cache whole.
+  {
+    auto tx = std::move(*store->begin(TxMode::kWrite));
+    Message m;
+    m.communication_id = 1;
+    m.body = std::string(3 << 20, 'b');
+    REQUIRE(tx->insertMessage(m));
+    REQUIRE(tx->commit());
+  }
+  CHECK(pageCachePeak() > (3 << 20));
+  CHECK(sqlValue(dir.file("kiosk.db"), "SELECT count(*) FROM attachments") == "5");
+}

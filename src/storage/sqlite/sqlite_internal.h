@@ -25,6 +25,16 @@
 
 namespace kiosk::storage {
 
+// A connection's page cache: 4 MiB, where a staff search finds its word lists
+// and rows instead of reading them again from the OS (a subject search at a
+// million threads: 1,100 -> 3,500 req/s).
+inline constexpr const char* kUsualCache = "PRAGMA cache_size = -4096";
+// While a transaction writes files: their pages pass through the cache on
+// their way to the WAL, and with the usual 4 MiB two sends in flight held
+// 8 MiB of them, the largest part of the kiosk's peak memory. A small cache
+// spills them to the WAL as they come (the same writes, earlier).
+inline constexpr const char* kFilesCache = "PRAGMA cache_size = -256";
+
 std::span<const EmbeddedFile> sqliteMigrations();  // generated from migrations/*.sql
 
 // An SQLite result code as the kiosk's error: busy (503 database_busy), disk
@@ -231,7 +241,7 @@ class SqliteTransaction final : public SqlCore {
   Status beforeNamesChange(std::int64_t professional_id) override;
   Status afterNamesChange(std::int64_t professional_id) override;
   Status afterCommunicationInsert(std::int64_t id) override;
-  void filesTouched() override { files_in_cache_ = true; }
+  void filesTouched() override;
 
   // --- communications ----------------------------------------------------
 
@@ -267,6 +277,8 @@ class SqliteTransaction final : public SqlCore {
   // Attachments went through the page cache (stored or read): dropped at the
   // end, so that the connection's cache holds indexes and rows, not files.
   bool files_in_cache_ = false;
+  // Files were written: the page cache is small until the transaction ends.
+  bool small_cache_ = false;
 };
 
 }  // namespace kiosk::storage

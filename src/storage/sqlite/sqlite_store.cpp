@@ -103,11 +103,9 @@ Result<std::unique_ptr<Connection>> SqliteStore::acquire() {
           // After a checkpoint the WAL is cut back to 4 MiB: a kiosk that ran
           // out of disk is not held down by a WAL as large as its last burst.
           "PRAGMA journal_size_limit = 4194304",
-          // 4 MiB a connection: a staff search finds its word lists and rows
-          // here instead of reading them again from the OS (a subject search
-          // at a million threads: 1,100 -> 3,500 req/s). Files stored or read
-          // are dropped from it when their transaction ends (SqliteTransaction).
-          "PRAGMA cache_size = -4096"}) {
+          // Files stored or read are dropped from the cache when their
+          // transaction ends, and written through a small one (SqliteTransaction).
+          kUsualCache}) {
       if (auto st = conn->exec(pragma); !st) return fail(st.error());
     }
     if (options_.background_checkpoint) {

@@ -8,7 +8,15 @@ SqliteTransaction::~SqliteTransaction() {
     (void)conn_->step("ROLLBACK");
   }
   if (files_in_cache_) sqlite3_db_release_memory(conn_->db());
+  // Back to the usual size; should it fail, the connection only searches
+  // slower with the small cache.
+  if (small_cache_) (void)conn_->exec(kUsualCache);
   store_.release(std::move(conn_));
+}
+
+void SqliteTransaction::filesTouched() {
+  files_in_cache_ = true;
+  if (!small_cache_) small_cache_ = static_cast<bool>(conn_->exec(kFilesCache));
 }
 
 Status SqliteTransaction::commit() {
