@@ -298,6 +298,42 @@ TEST_CASE("store: lists filter, search, count and page, newest first", "[store]"
   CHECK(search("nessuno") == 0);
 }
 
+TEST_CASE("store: a search's pages go by date, newest first, as the queue's do", "[store]") {
+  // Threads stored out of date order, as an archive import stores older
+  // threads after newer ones: the newest by date comes first, page after page.
+  Engine e;
+  auto tx = e.write();
+  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  for (int i = 1; i <= 25; ++i) {
+    char protocol[32];
+    std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", i);
+    // Dates 1000 + 7i mod 25 × 10: every one apart, not in the order stored.
+    thread(*tx, rossi, protocol, "Rimborso " + std::to_string(i), 1000 + (7 * i % 25) * 10);
+  }
+  thread(*tx, rossi, "INPS.0001.2026.000026", "Altro", 5000);
+  REQUIRE(tx->commit());
+  auto r = e.read();
+  auto dates = [&](int page) {
+    CommFilter f;
+    f.q = "rimborso";
+    f.page = page;
+    std::vector<std::int64_t> out;
+    auto found = *r->listCommunications(f);
+    CHECK(found.total == 25);
+    for (const auto& c : found.items) out.push_back(c.created_at);
+    return out;
+  };
+  std::vector<std::int64_t> all = dates(1);
+  REQUIRE(all.size() == 20);
+  const auto second = dates(2);
+  REQUIRE(second.size() == 5);
+  all.insert(all.end(), second.begin(), second.end());
+  std::vector<std::int64_t> expected;
+  for (int k = 24; k >= 0; --k) expected.push_back(1000 + k * 10);
+  CHECK(all == expected);
+  CHECK(dates(3).empty());
+}
+
 TEST_CASE("store: a list asked again shows at once what another desk changed", "[store]") {
   // Two stores on one database: two desks of a branch (or two processes on
   // one SQLite file). A page read at desk A is read again after each change
