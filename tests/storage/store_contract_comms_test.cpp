@@ -334,6 +334,45 @@ TEST_CASE("store: a search's pages go by date, newest first, as the queue's do",
   CHECK(dates(3).empty());
 }
 
+TEST_CASE("store: a search needs every word, be it in most threads or in few", "[store]") {
+  // On PostgreSQL a word in most threads (the server's statistics, made by
+  // ANALYZE) is checked on the threads a rarer word finds: it still counts.
+  Engine e;
+  auto tx = e.write();
+  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  int n = 0;
+  auto add = [&](const std::string& subject) {
+    char protocol[32];
+    std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", ++n);
+    thread(*tx, rossi, protocol, subject, 100 + n);
+  };
+  for (int i = 1; i <= 300; ++i) add("Rimborso pratica " + std::to_string(1000 + i));
+  add("Rimborso pratica 4242");
+  add("Rimborso pratica 42421");
+  add("Sollecito pratica 4242");  // the rare word without the common one
+  add("Sollecito 42429");
+  REQUIRE(tx->commit());
+  REQUIRE(e.db.exec("ANALYZE communications").empty());
+  auto r = e.read();
+  auto found = [&](const std::string& q) {
+    CommFilter f;
+    f.q = q;
+    std::set<std::string> subjects;
+    const auto page = *r->listCommunications(f);
+    for (const auto& c : page.items) subjects.insert(c.subject);
+    return subjects;
+  };
+  const std::set<std::string> both = {"Rimborso pratica 4242", "Rimborso pratica 42421"};
+  CHECK(found("rimborso pratica 4242") == both);
+  CHECK(found("rimborso 4242") == both);
+  CHECK(found("pratica rimborso 42421") == std::set<std::string>{"Rimborso pratica 42421"});
+  CHECK(found("sollecito pratica 4242") == std::set<std::string>{"Sollecito pratica 4242"});
+  CHECK(found("rimborso sollecito").empty());
+  CommFilter common;
+  common.q = "rimborso pratica";
+  CHECK(r->listCommunications(common)->total == 302);
+}
+
 TEST_CASE("store: a list asked again shows at once what another desk changed", "[store]") {
   // Two stores on one database: two desks of a branch (or two processes on
   // one SQLite file). A page read at desk A is read again after each change

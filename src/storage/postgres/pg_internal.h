@@ -222,7 +222,14 @@ class PgTransaction final : public SqlCore {
   Status commit() override;
 
   Result<PgResult> run(const std::string& sql, const PgParams& params = {}, int result_format = 0);
-  Result<std::string> searchQuery(const std::vector<domain::SearchWord>& words);
+  // A word search's tsqueries: `indexed` finds the threads through the GIN
+  // index (empty: none can match), `checked` (maybe empty) is checked on
+  // each of them.
+  struct SearchQuery {
+    std::string indexed;
+    std::string checked;
+  };
+  Result<SearchQuery> searchQuery(const std::vector<domain::SearchWord>& words);
   Result<domain::CommPage> ownList(const std::string& where,
                                    PgParams params,
                                    int per_page,

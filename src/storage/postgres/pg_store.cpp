@@ -278,6 +278,37 @@ Result<std::unique_ptr<PgConnection>> PgStore::acquire() {
   return pool_.acquire([this] { return connect(); });
 }
 
+Result<std::shared_ptr<const PgStore::WordShares>> PgStore::wordShares(PgTransaction& tx) {
+  constexpr auto kReadAgain = std::chrono::minutes(10);
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(shares_mutex_);
+    if (shares_read_ != std::chrono::steady_clock::time_point{} &&
+        now - shares_read_ < kReadAgain) {
+      return shares_;
+    }
+    shares_read_ = now;  // one reader; the others go on with the shares they have
+  }
+  // most_common_elem_freqs ends with three more figures than there are
+  // words (their least, their most, the share of empty rows): unnest pads
+  // the words with NULLs there.
+  auto r = tx.run(
+      "SELECT u.word, u.share FROM pg_stats s, unnest(s.most_common_elems::text::text[], "
+      "s.most_common_elem_freqs) AS u(word, share) WHERE s.schemaname = current_schema() AND "
+      "s.tablename = 'communications' AND s.attname = 'search_words' AND u.word IS NOT NULL");
+  if (!r) return fail(r.error());  // this transaction is over; read again in ten minutes
+  auto read = std::make_shared<WordShares>();
+  for (int i = 0; i < r->rows(); ++i) {
+    double share = 0;
+    const auto v = r->value(i, 1);
+    std::from_chars(v.data(), v.data() + v.size(), share);
+    read->emplace(std::string(r->value(i, 0)), share);
+  }
+  std::lock_guard lock(shares_mutex_);
+  shares_ = std::move(read);
+  return shares_;
+}
+
 void PgStore::release(std::unique_ptr<PgConnection> conn) {
   // A read that ended having sent nothing leaves no BEGIN for the next user.
   conn->deferBegin({});

@@ -25,6 +25,8 @@
 //   PGPASSFILE (or PGPASSWORD in tests).
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +63,13 @@ class PgStore final : public SqlStore {
   // closed) when it ends: only it (and the store itself) can.
   friend class PgTransaction;
   void release(std::unique_ptr<PgConnection> conn);
+  // The share of threads whose search words hold each of the commonest
+  // words, from the server's statistics (pg_stats, kept by ANALYZE and
+  // autovacuum), read through `tx` at most every ten minutes. Empty when the
+  // table was never analysed (every word then counts as a rare one, which
+  // only costs time).
+  using WordShares = std::map<std::string, double, std::less<>>;
+  Result<std::shared_ptr<const WordShares>> wordShares(PgTransaction& tx);
   int statementWaitMs() const { return options_.statement_timeout_ms + 2000; }
 
   PgStore(std::string url, StoreOptions options);
@@ -73,6 +82,9 @@ class PgStore final : public SqlStore {
   StoreOptions options_;
   std::int32_t lock_key_ = 0;  // this schema's write lock (hashtext of the schema name)
   ConnectionPool<PgConnection> pool_;
+  std::mutex shares_mutex_;
+  std::shared_ptr<const WordShares> shares_ = std::make_shared<const WordShares>();
+  std::chrono::steady_clock::time_point shares_read_{};  // never
 };
 
 }  // namespace kiosk::storage
