@@ -74,6 +74,18 @@ namespace {
 // (too slow, or one slow body too many). `sink` returns false to stop.
 template <typename Sink>
 BodyEnd readBody(mg_connection* conn, Server::BodyRead& watch, std::size_t cap, Sink&& sink) {
+  // A client that asked first (curl and many libraries do, for a large
+  // body) sends it once told to go on (RFC 9110 §10.1.1). CivetWeb tells
+  // only its own file and CGI handlers: a send from curl waited a second,
+  // and was refused as an invalid form when the kiosk's first read ended
+  // before its body came. A body refused before it is read gets the final
+  // answer instead.
+  const char* expect = mg_get_header(conn, "Expect");
+  if (expect && mg_strcasecmp(expect, "100-continue") == 0 &&
+      std::string_view(mg_get_request_info(conn)->http_version) == "1.1") {
+    constexpr std::string_view kGoOn = "HTTP/1.1 100 Continue\r\n\r\n";
+    mg_write(conn, kGoOn.data(), kGoOn.size());
+  }
   char buf[16384];
   // A body may carry a PIN: nothing of it stays on this thread's stack.
   struct Wipe {
