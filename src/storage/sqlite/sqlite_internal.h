@@ -246,8 +246,14 @@ class SqliteTransaction final : public SqlCore {
   // --- communications ----------------------------------------------------
 
   Result<CommPage> listCommunications(const CommFilter& f) override;
-  Result<std::pair<std::string, std::int64_t>> searchHits(const std::string& match,
-                                                          const ListWhere& where);
+  // A word search's matching ids (a JSON array), their count, and how far
+  // apart the first and the last are (their span of ids).
+  struct SearchHits {
+    std::string json;
+    std::int64_t count = 0;
+    std::int64_t span = 0;
+  };
+  Result<SearchHits> searchHits(const std::string& match, const ListWhere& where);
 
   Result<std::optional<StoredFile>> attachmentById(std::int64_t id) override;
 
