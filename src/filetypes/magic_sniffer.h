@@ -1,6 +1,6 @@
 // MagicSniffer: FileSniffer over libmagic (the `file` command's database).
-// libmagic handles are not thread-safe, so each thread opens its own on
-// first use. Thread-safe.
+// A libmagic handle is not thread-safe: the process has one, used by one
+// thread at a time (see magic_sniffer.cpp). Thread-safe.
 #pragma once
 
 #include "domain/ports/file_sniffer.h"
