@@ -1,6 +1,9 @@
 #include "domain/attachments.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
 
 #include "core/crypto.h"
 #include "filetypes/magic_sniffer.h"
@@ -79,6 +82,28 @@ TEST_CASE("libmagic judges allowed files by content", "[filetypes]") {
   CHECK(checkAttachment(sample("foto.jpg"), sniffer)->content_type == "image/jpeg");
   CHECK(checkAttachment(sample("documento.pdf.p7m"), sniffer)->content_type ==
         "application/pkcs7-mime");
+}
+
+TEST_CASE("files judged from many threads at once each get their own type", "[filetypes]") {
+  // One libmagic handle serves every thread, one at a time: a text, a PDF
+  // and a picture judged at the same time from eight threads.
+  filetypes::MagicSniffer sniffer;
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {test::readFile(kFiles + "/documento.pdf"), "application/pdf"},
+      {std::string(64 * 1024, 'a'), "text/plain"},
+      {test::readFile(kFiles + "/foto.png"), "image/png"}};
+  std::atomic<int> wrong = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        const auto& [data, type] = files[static_cast<std::size_t>(t + i) % files.size()];
+        if (sniffer.mimeType(data) != type) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wrong == 0);
 }
 
 TEST_CASE("a file whose content and extension disagree is refused", "[filetypes]") {
