@@ -1,5 +1,6 @@
 // SqliteTransaction: communications, messages, attachments and the outbox.
 #include <algorithm>
+#include <functional>
 
 #include "storage/sqlite/sqlite_internal.h"
 
@@ -56,10 +57,8 @@ Result<SqliteTransaction::SearchHits> SqliteTransaction::searchHits(const std::s
     found.json += std::to_string(id);
   }
   found.json += ']';
-  if (!ids.empty()) {
-    const auto [low, high] = std::minmax_element(ids.begin(), ids.end());
-    found.span = *high - *low + 1;
-  }
+  std::sort(ids.begin(), ids.end(), std::greater<>());
+  found.newest_first = std::move(ids);
   return found;
 }
 
@@ -93,13 +92,19 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
     // The page's ids are picked from the table alone; the owner and who wrote
     // last are read for those rows only, not for each of up to 1,000 hits.
     // Picked by looking each hit up (a seek each, in rows all over the file:
-    // 1,000 for a word in 1 % of a million threads) or, when the hits lie
-    // close together, by walking the date index from the newest until the
-    // page is complete: about (offset + page) × span / hits entries read in
-    // order, against a seek for each hit costing some thirty entries' reading.
-    const std::int64_t kept = std::min<std::int64_t>(hits, CommPage::kCountCap);
-    const std::int64_t wanted = static_cast<std::int64_t>(f.page) * f.per_page;
-    const bool walk = kept > 0 && wanted * found->span < 30 * kept * kept;
+    // 1,000 for a word in 1 % of a million threads) or by walking the date
+    // index from the newest thread until the page is complete: an entry for
+    // each thread newer than the page's last hit, read in order, where a
+    // seek costs some thirty entries' reading. A hit far down (one old thread
+    // found by its protocol's digits) is looked up.
+    bool walk = false;
+    if (!found->newest_first.empty()) {
+      auto newest = scalar("SELECT coalesce(max(id), 0) FROM communications", SqlParams());
+      if (!newest) return fail(newest.error());
+      const auto& ids = found->newest_first;
+      const std::size_t last = std::min(ids.size(), static_cast<std::size_t>(f.page) * f.per_page);
+      walk = *newest - ids[last - 1] < 30 * static_cast<std::int64_t>(ids.size());
+    }
     page_sql = selectOf<Communication>() + "WHERE c.id IN (SELECT h.id FROM communications h " +
                (walk ? "INDEXED BY communications_by_date " : "") +
                "WHERE h.id IN (SELECT value FROM json_each(?)) ORDER BY h.created_at DESC, "

@@ -246,12 +246,12 @@ class SqliteTransaction final : public SqlCore {
   // --- communications ----------------------------------------------------
 
   Result<CommPage> listCommunications(const CommFilter& f) override;
-  // A word search's matching ids (a JSON array), their count, and how far
-  // apart the first and the last are (their span of ids).
+  // A word search's matching ids (a JSON array, and newest first), and their
+  // count.
   struct SearchHits {
     std::string json;
+    std::vector<std::int64_t> newest_first;
     std::int64_t count = 0;
-    std::int64_t span = 0;
   };
   Result<SearchHits> searchHits(const std::string& match, const ListWhere& where);
 
