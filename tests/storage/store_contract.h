@@ -59,7 +59,18 @@ inline std::int64_t thread(domain::Transaction& tx,
   return *id;
 }
 
-// Rossi with one thread, committed; returns the thread's id.
+// `count` threads of `owner`, the i-th (from 1) with protocol
+// INPS.0001.2026.00000i, subject `subject(i)`, created at `at(i)`.
+template <typename Subject, typename At>
+void numberedThreads(
+    domain::Transaction& tx, std::int64_t owner, int count, Subject subject, At at) {
+  for (int i = 1; i <= count; ++i) {
+    char protocol[32];
+    std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", i);
+    thread(tx, owner, protocol, subject(i), at(i));
+  }
+}
+
 // Rossi and one thread of theirs: {the professional's id, the thread's}.
 inline std::pair<std::int64_t, std::int64_t> rossiAndThread(Engine& e) {
   auto tx = e.write();

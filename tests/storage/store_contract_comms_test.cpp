@@ -304,12 +304,10 @@ TEST_CASE("store: a search's pages go by date, newest first, as the queue's do",
   Engine e;
   auto tx = e.write();
   const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-  for (int i = 1; i <= 25; ++i) {
-    char protocol[32];
-    std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", i);
-    // Dates 1000 + 7i mod 25 × 10: every one apart, not in the order stored.
-    thread(*tx, rossi, protocol, "Rimborso " + std::to_string(i), 1000 + (7 * i % 25) * 10);
-  }
+  // Dates 1000 + 7i mod 25 × 10: every one apart, not in the order stored.
+  test::numberedThreads(
+      *tx, rossi, 25, [](int i) { return "Rimborso " + std::to_string(i); },
+      [](int i) { return 1000 + (7 * i % 25) * 10; });
   thread(*tx, rossi, "INPS.0001.2026.000026", "Altro", 5000);
   REQUIRE(tx->commit());
   auto r = e.read();
@@ -621,11 +619,9 @@ TEST_CASE("store: the staff count stops at 1,000 and says so, the search follows
   Engine e;
   auto tx = e.write();
   const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-  for (int i = 1; i <= 1005; ++i) {
-    char protocol[32];
-    std::snprintf(protocol, sizeof protocol, "INPS.0001.2026.%06d", i);
-    thread(*tx, rossi, protocol, "Domanda di rimborso " + std::to_string(i), 100 + i);
-  }
+  test::numberedThreads(
+      *tx, rossi, 1005, [](int i) { return "Domanda di rimborso " + std::to_string(i); },
+      [](int i) { return 100 + i; });
   REQUIRE(tx->commit());
   {
     auto r = e.read();
