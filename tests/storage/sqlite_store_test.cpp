@@ -314,7 +314,7 @@ std::int64_t pageCachePeak() {
 
 }  // namespace
 
-TEST_CASE("a send's files go through a small page cache; the cache is whole again after",
+TEST_CASE("a send's files go through a small page cache, and the cache is whole again after",
           "[sqlite]") {
   test::TempDir dir;
   storage::StoreOptions options;
