@@ -71,21 +71,17 @@ run() {
   eval "rps_${name//-/_}=$rps"
 }
 
-# run3 NAME CONNECTIONS DURATION URL [wrk args…] → as run, three times: the
-# median req/s and p99 beside each run's (a target counts as met when the
-# median of three runs meets it); sets rps_NAME to the median.
-run3() {
-  local name=$1 i
+# median3 NAME WRK_FILE… → the median req/s and p99 of three wrk outputs
+# beside their spread; sets rps_NAME and p99_NAME to the medians.
+median3() {
+  local name=$1
   shift
-  local runs=()
-  for i in 1 2 3; do
-    run "$name-$i" "$@" >/dev/null
-    runs+=("$(awk '/Requests\/sec/ {r = $2} $1 == "99%" {p = $2} END {
-      if (p ~ /us$/) p = p / 1000; else if (p ~ /ms$/) p = p + 0; else if (p ~ /s$/) p = p * 1000
-      printf "%s %.2f", r, p}' "$work/$name-$i.wrk")")
-  done
   local line
-  line=$(printf '%s\n' "${runs[@]}" | awk -v name="$name" '
+  line=$(for f in "$@"; do
+    awk '/Requests\/sec/ {r = $2} $1 == "99%" {p = $2} END {
+      if (p ~ /us$/) p = p / 1000; else if (p ~ /ms$/) p = p + 0; else if (p ~ /s$/) p = p * 1000
+      printf "%s %.2f\n", r, p}' "$f"
+  done | awk -v name="$name" '
     {r[NR] = $1; p[NR] = $2}
     END {
       # The median of three: sorted, the middle one.
@@ -99,6 +95,16 @@ run3() {
   echo "$line"
   eval "rps_${name//-/_}=$(awk '{print $2}' <<<"$line")"
   eval "p99_${name//-/_}=$(awk '{sub(/ms$/, "", $5); print $5}' <<<"$line")"
+}
+
+# run3 NAME CONNECTIONS DURATION URL [wrk args…] → as run, three times: the
+# median req/s and p99 beside each run's (a target counts as met when the
+# median of three runs meets it); sets rps_NAME and p99_NAME to the medians.
+run3() {
+  local name=$1 i
+  shift
+  for i in 1 2 3; do run "$name-$i" "$@" >/dev/null; done
+  median3 "$name" "$work/$name-1.wrk" "$work/$name-2.wrk" "$work/$name-3.wrk"
 }
 
 # verdict NAME RPS_MIN P99_MAX_MS → "NAME: met" or "NAME: NOT met" from the

@@ -69,17 +69,16 @@ const MagicDatabase& magicDatabase() {
 // handle is not thread-safe). With a handle for each worker thread, as
 // before, each held its own parsed copy of the database (~0.7 MB), and they
 // compiled the database's regular expressions for a text at the same time
-// (3.5 MB a text: two sends of texts in flight made the kiosk's peak memory). Judging 64 KiB of
-// text takes about 1.7 ms, a PDF 0.02 ms: the wait for the handle is short.
+// (3.5 MB a text: two sends of texts in flight made the kiosk's peak
+// memory). Judging 64 KiB of text takes about 1.7 ms, a PDF 0.02 ms: the
+// wait for the handle is short.
 struct SharedCookie {
   std::mutex mutex;
   std::unique_ptr<std::remove_pointer_t<magic_t>, MagicCloser> cookie;
 };
 
 SharedCookie& sharedCookie() {
-  static SharedCookie shared;
-  static std::once_flag opened;
-  std::call_once(opened, [] {
+  static SharedCookie shared{.cookie = [] {
     // No decompression, no following: look at the bytes given and nothing else.
     magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS);
     const MagicDatabase& db = magicDatabase();
@@ -92,8 +91,8 @@ SharedCookie& sharedCookie() {
       magic_close(m);
       m = nullptr;
     }
-    shared.cookie.reset(m);
-  });
+    return std::unique_ptr<std::remove_pointer_t<magic_t>, MagicCloser>(m);
+  }()};
   return shared;
 }
 

@@ -51,12 +51,6 @@ Result<SqliteTransaction::SearchHits> SqliteTransaction::searchHits(const std::s
   SearchHits found;
   found.count = static_cast<std::int64_t>(ids.size());
   if (ids.size() > static_cast<std::size_t>(CommPage::kCountCap)) ids.pop_back();
-  found.json = "[";
-  for (std::int64_t id : ids) {
-    if (found.json.size() > 1) found.json += ',';
-    found.json += std::to_string(id);
-  }
-  found.json += ']';
   std::sort(ids.begin(), ids.end(), std::greater<>());
   found.newest_first = std::move(ids);
   return found;
@@ -87,8 +81,13 @@ Result<CommPage> SqliteTransaction::listCommunications(const CommFilter& f) {
     }
     auto found = searchHits(match, where);
     if (!found) return fail(found.error());
-    hits_json = std::move(found->json);
     hits = found->count;
+    hits_json = "[";
+    for (std::int64_t id : found->newest_first) {
+      if (hits_json.size() > 1) hits_json += ',';
+      hits_json += std::to_string(id);
+    }
+    hits_json += ']';
     // The page's ids are picked from the table alone; the owner and who wrote
     // last are read for those rows only, not for each of up to 1,000 hits.
     // Picked by looking each hit up (a seek each, in rows all over the file:

@@ -246,10 +246,9 @@ class SqliteTransaction final : public SqlCore {
   // --- communications ----------------------------------------------------
 
   Result<CommPage> listCommunications(const CommFilter& f) override;
-  // A word search's matching ids (a JSON array, and newest first), and their
-  // count.
+  // A word search's matching ids (at most kCountCap, newest first), and their
+  // count (kCountCap + 1: more).
   struct SearchHits {
-    std::string json;
     std::vector<std::int64_t> newest_first;
     std::int64_t count = 0;
   };
