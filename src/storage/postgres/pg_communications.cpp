@@ -7,30 +7,11 @@
 
 namespace kiosk::storage {
 
-Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
-  using Kind = domain::SearchTerms::Kind;
-  const domain::SearchTerms terms = domain::searchTerms(f.q);
-  if (!f.q.empty() && terms.kind == Kind::kNone) return CommPage{};  // too short: no match
-  PgParams params;
-  // Every word in the thread's search words (a GIN index): `word:*` its
-  // beginning, `word` a whole one. Words hold [0-9a-z] only. Words come
-  // first, then the filters.
-  std::string words;
-  SearchQuery tsquery;
-  if (terms.kind == Kind::kWords) {
-    auto made = searchQuery(terms.words);
-    if (!made) return fail(made.error());
-    tsquery = std::move(*made);
-    if (tsquery.indexed.empty()) return CommPage{};  // a word that begins no known word
-    params.add(std::string_view(tsquery.indexed));
-    words = " AND c.search_words @@ to_tsquery('pg_catalog.simple', $1)";
-    if (!tsquery.checked.empty()) {
-      // The function, not the operator: a check of each row found, never
-      // planned as an index condition.
-      params.add(std::string_view(tsquery.checked));
-      words += " AND ts_match_vq(c.search_words, to_tsquery('pg_catalog.simple', $2))";
-    }
-  }
+namespace {
+
+// `f`'s filters as SQL, their values added to `params` (numbered after what
+// is there).
+std::string whereOf(const CommFilter& f, const domain::SearchTerms& terms, PgParams& params) {
   const int first = params.size();
   const ListWhere where = listWhere(f, terms, [first](std::size_t n) {
     return "$" + std::to_string(first + static_cast<int>(n));
@@ -42,10 +23,21 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
       params.add(std::string_view(std::get<std::string>(v)));
     }
   }
+  return where.sql;
+}
+
+}  // namespace
+
+Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
+  using Kind = domain::SearchTerms::Kind;
+  const domain::SearchTerms terms = domain::searchTerms(f.q);
+  if (!f.q.empty() && terms.kind == Kind::kNone) return CommPage{};  // too short: no match
+  PgParams params;
+  const std::string where_sql = whereOf(f, terms, params);
   const std::string cap = std::to_string(CommPage::kCountCap + 1);
   const bool own = f.professional_id && terms.kind == Kind::kNone;
   const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
-  if (own) return ownList(where.sql, std::move(params), f.per_page, offset, *f.professional_id);
+  if (own) return ownList(where_sql, std::move(params), f.per_page, offset, *f.professional_id);
   std::string page_sql;
   CommPage page;
   if (terms.kind == Kind::kWords) {
@@ -53,15 +45,15 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
     // the count) with their dates; the page is picked among them here, and
     // only its rows are read. (Picked in SQL from the 1,000 ids, the server
     // looked each one up again: most of a common word's search.)
-    auto hits = run("SELECT c.id, c.created_at FROM communications c WHERE true" + words +
-                        where.sql + " ORDER BY c.id DESC LIMIT " + cap,
-                    params);
+    auto tsquery = searchQuery(terms.words);
+    if (!tsquery) return fail(tsquery.error());
+    if (tsquery->indexed.empty()) return CommPage{};  // a word that begins no known word
+    auto hits = searchHits(*tsquery, f, terms);
     if (!hits) return fail(hits.error());
-    page.total = hits->rows();
+    page.total = static_cast<std::int64_t>(hits->size());
     std::vector<std::pair<std::int64_t, std::int64_t>> newest;  // (created_at, id)
-    for (int i = 0; i < hits->rows() && i < CommPage::kCountCap; ++i) {
-      const PgRow row(*hits, i);
-      newest.emplace_back(row.int64(1), row.int64(0));
+    for (std::size_t i = 0; i < hits->size() && i < CommPage::kCountCap; ++i) {
+      newest.emplace_back((*hits)[i].second, (*hits)[i].first);
     }
     std::sort(newest.begin(), newest.end(), std::greater<>());
     const auto from = std::min(static_cast<std::size_t>(offset), newest.size());
@@ -77,13 +69,13 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
                "WHERE c.id = ANY($1::bigint[]) ORDER BY c.created_at DESC, c.id DESC";
   } else {
     auto total = pgScalar("SELECT count(*) FROM (SELECT 1 FROM communications c WHERE true" +
-                              where.sql + " LIMIT " + cap + ") AS hits",
+                              where_sql + " LIMIT " + cap + ") AS hits",
                           params);
     if (!total) return fail(total.error());
     page.total = *total;
     const std::string limit = std::to_string(params.size() + 1);
     params.add(f.per_page).add(offset);
-    page_sql = selectOf<Communication>() + "WHERE true" + where.sql +
+    page_sql = selectOf<Communication>() + "WHERE true" + where_sql +
                " ORDER BY c.created_at DESC, c.id DESC LIMIT $" + limit + " OFFSET $" +
                std::to_string(params.size());
   }
@@ -98,14 +90,17 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   return page;
 }
 
-// The tsqueries for `words`: a short word as it is; a word's beginning as the
-// whole words it begins when they are at most kTermsMax (GIN skips through
-// their lists), else as a prefix. `indexed` is empty when a beginning begins
-// no word. A word in at least kCommonShare of the threads (the server's
-// statistics, which list the words in more than about 0.1 %) goes to
-// `checked` when a rarer word is there to find the threads: GIN walked a common word's list for
-// each thread of the rare one (three words of a subject, one of them in a third of a million
-// threads: 1.8 ms of GIN, 0.2 ms as a check of the rare word's threads).
+// The search for `words`. Each word's tsquery: a short word as it is; a
+// word's beginning as the whole words it begins when they are at most
+// kTermsMax, else as a prefix. `indexed` is empty when a beginning begins no
+// word. The walk goes by the rarest word by the server's statistics (which
+// list the words in more than about 0.1 % of the threads); the others are
+// checked on each thread it meets.
+// For GIN (searchHits's way out): a word in at least kCommonShare of the
+// threads goes to `checked` when a rarer word is there to find the threads:
+// GIN walked a common word's list for each thread of the rare one (three
+// words of a subject, one of them in a third of a million threads: 1.8 ms of
+// GIN, 0.2 ms as a check of the rare word's threads).
 Result<PgTransaction::SearchQuery> PgTransaction::searchQuery(
     const std::vector<domain::SearchWord>& words) {
   constexpr int kTermsMax = 32;
@@ -170,12 +165,140 @@ Result<PgTransaction::SearchQuery> PgTransaction::searchQuery(
   const bool rare_one = std::any_of(parts.begin(), parts.end(),
                                     [&](const auto& p) { return p.second < kCommonShare; });
   SearchQuery q;
+  // The walk: the rarest word's threads (a whole word rather than a
+  // beginning at the same share).
+  std::size_t rarest = 0;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].second < parts[rarest].second ||
+        (parts[i].second == parts[rarest].second && words[rarest].prefix && !words[i].prefix)) {
+      rarest = i;
+    }
+  }
+  const domain::SearchWord& by = words[rarest];
+  const auto begun = by.prefix ? known.find(by.text) : known.end();
+  if (!by.prefix) {
+    q.walk.push_back({by.text, "", true});
+  } else if (begun != known.end() && begun->second.size() <= static_cast<std::size_t>(kTermsMax)) {
+    for (const std::string& term : begun->second) q.walk.push_back({term, "", true});
+  } else {
+    // A beginning: its common words (the statistics', the largest few) each
+    // walked newest first, and the rarer words between them as ranges, each
+    // read whole and sorted (GIN's way, on a few threads each).
+    constexpr std::size_t kWalkedMax = 8;
+    std::vector<std::pair<double, std::string>> common;
+    for (auto it = known_shares.lower_bound(by.text);
+         it != known_shares.end() && it->first.starts_with(by.text); ++it) {
+      common.emplace_back(it->second, it->first);
+    }
+    std::sort(common.begin(), common.end(), std::greater<>());
+    if (common.size() > kWalkedMax) common.resize(kWalkedMax);
+    std::sort(common.begin(), common.end(),
+              [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::string low = by.text;
+    bool from_low = true;
+    for (const auto& [term_share, term] : common) {
+      if (!(from_low && low == term)) q.walk.push_back({low, term, from_low});
+      q.walk.push_back({term, "", true});
+      low = term;
+      from_low = false;
+    }
+    q.walk.push_back({low, by.text + '~', from_low});  // '~' sorts after [0-9a-z]
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i == rarest) continue;
+    if (!q.others.empty()) q.others += " & ";
+    q.others += parts[i].first;
+  }
   for (const auto& [part, part_share] : parts) {
     std::string& to = rare_one && part_share >= kCommonShare ? q.checked : q.indexed;
     if (!to.empty()) to += " & ";
     to += part;
   }
   return q;
+}
+
+// The walk through search_postings: each part's threads newest first, merged
+// (a thread with two words of a beginning comes twice, one after the other),
+// each looked up for the other words and the filters until kCountCap + 1 are
+// found. A walk that met kSearchWalk threads of its word before that (the
+// words are seldom together) gives way to the GIN index.
+Result<std::vector<std::pair<std::int64_t, std::int64_t>>> PgTransaction::searchHits(
+    const SearchQuery& q, const CommFilter& f, const domain::SearchTerms& terms) {
+  constexpr int kSearchWalk = 4000;  // 4,000 lookups: 5 ms
+  const std::string walk_max = std::to_string(kSearchWalk);
+  const auto cap = static_cast<std::size_t>(CommPage::kCountCap + 1);
+  PgParams walk_params;
+  auto mark = [&walk_params](const std::string& value) {
+    walk_params.add(std::string_view(value));
+    return "$" + std::to_string(walk_params.size());
+  };
+  // Each run ordered and limited by itself: the planner then merges them
+  // (Merge Append) and stops with the walk; as one union it read them whole.
+  std::string runs;
+  for (const WalkPart& part : q.walk) {
+    if (!runs.empty()) runs += " UNION ALL ";
+    runs += "(SELECT communication_id AS id FROM search_postings WHERE term ";
+    if (part.high.empty()) {
+      runs += "= " + mark(part.low);
+    } else {
+      runs += (part.from_low ? ">= " : "> ") + mark(part.low);
+      runs += " AND term < " + mark(part.high);
+    }
+    runs += " ORDER BY 1 DESC LIMIT " + std::to_string(kSearchWalk + 1) + ")";  // + 1: see `seen`
+  }
+  PgParams params = walk_params;
+  std::string sql = "SELECT c.id, c.created_at FROM (SELECT id FROM (" + runs +
+                    ") AS u ORDER BY id DESC LIMIT " + walk_max +
+                    ") AS d JOIN communications c ON c.id = d.id WHERE true";
+  if (!q.others.empty()) {
+    params.add(std::string_view(q.others));
+    sql += " AND ts_match_vq(c.search_words, to_tsquery('pg_catalog.simple', $" +
+           std::to_string(params.size()) + "))";
+  }
+  sql += whereOf(f, terms, params);
+  // The limit a figure: as a parameter, the server planned for every row.
+  sql += " ORDER BY d.id DESC LIMIT ";
+  std::vector<std::pair<std::int64_t, std::int64_t>> found;  // (id, created_at)
+  auto keep = [&found](const PgResult& r) {
+    found.clear();
+    for (int i = 0; i < r.rows(); ++i) {
+      const PgRow row(r, i);
+      const std::int64_t id = row.int64(0);
+      if (found.empty() || found.back().first != id) found.emplace_back(id, row.int64(1));
+    }
+  };
+  for (std::int64_t limit = static_cast<std::int64_t>(cap);; limit *= 2) {
+    auto r = run(sql + std::to_string(limit), params);
+    if (!r) return fail(r.error());
+    keep(*r);
+    if (found.size() >= cap || r->rows() < limit) break;  // else: twice-met threads, read on
+  }
+  if (found.size() >= cap) {
+    found.resize(cap);
+    return found;
+  }
+  // Fewer: all of the word's threads were seen, unless the walk stopped.
+  auto seen = pgScalar("SELECT count(*) FROM (SELECT 1 FROM (" + runs + ") AS u LIMIT " +
+                           std::to_string(kSearchWalk + 1) + ") AS n",
+                       walk_params);
+  if (!seen) return fail(seen.error());
+  if (*seen <= kSearchWalk) return found;
+  PgParams gin;
+  gin.add(std::string_view(q.indexed));
+  std::string words = " AND c.search_words @@ to_tsquery('pg_catalog.simple', $1)";
+  if (!q.checked.empty()) {
+    // The function, not the operator: a check of each row found, never
+    // planned as an index condition.
+    gin.add(std::string_view(q.checked));
+    words += " AND ts_match_vq(c.search_words, to_tsquery('pg_catalog.simple', $2))";
+  }
+  const std::string gin_where = whereOf(f, terms, gin);
+  auto r = run("SELECT c.id, c.created_at FROM communications c WHERE true" + words + gin_where +
+                   " ORDER BY c.id DESC LIMIT " + std::to_string(cap),
+               gin);
+  if (!r) return fail(r.error());
+  keep(*r);
+  return found;
 }
 
 // A professional's own list in one statement, so one round trip: the page,

@@ -222,14 +222,27 @@ class PgTransaction final : public SqlCore {
   Status commit() override;
 
   Result<PgResult> run(const std::string& sql, const PgParams& params = {}, int result_format = 0);
-  // A word search's tsqueries: `indexed` finds the threads through the GIN
-  // index (empty: none can match), `checked` (maybe empty) is checked on
-  // each of them.
+  // A word search. Through search_postings: the rarest word's threads newest
+  // first (`walk`: each part one run of its B-tree, a whole word or a range
+  // of words) and the other words, `others` (maybe empty), checked on each.
+  // Through the GIN index: `indexed` finds the threads (empty: none can
+  // match), `checked` (maybe empty) is checked on each of them.
+  struct WalkPart {
+    std::string low;       // term = low (no high), or from low on
+    std::string high;      // up to, not including
+    bool from_low = true;  // a range: low included
+  };
   struct SearchQuery {
+    std::vector<WalkPart> walk;
+    std::string others;
     std::string indexed;
     std::string checked;
   };
   Result<SearchQuery> searchQuery(const std::vector<domain::SearchWord>& words);
+  // The newest kCountCap + 1 threads that match `q` and `f`'s filters, as
+  // (id, created_at), newest first by id.
+  Result<std::vector<std::pair<std::int64_t, std::int64_t>>> searchHits(
+      const SearchQuery& q, const domain::CommFilter& f, const domain::SearchTerms& terms);
   Result<domain::CommPage> ownList(const std::string& where,
                                    PgParams params,
                                    int per_page,

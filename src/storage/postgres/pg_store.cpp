@@ -283,11 +283,12 @@ Result<std::shared_ptr<const PgStore::WordShares>> PgStore::wordShares(PgTransac
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(shares_mutex_);
-    if (shares_read_ != std::chrono::steady_clock::time_point{} &&
-        now - shares_read_ < kReadAgain) {
+    if (shares_known_ && now - shares_read_ < kReadAgain) {
       return shares_;
     }
-    shares_read_ = now;  // one reader; the others go on with the shares they have
+    // One reader; the others go on with the shares they have, once there are
+    // some (before, each reads: a search walked by its commonest word).
+    shares_read_ = now;
   }
   // most_common_elem_freqs ends with three more figures than there are
   // words (their least, their most, the share of empty rows): unnest pads
@@ -306,6 +307,7 @@ Result<std::shared_ptr<const PgStore::WordShares>> PgStore::wordShares(PgTransac
   }
   std::lock_guard lock(shares_mutex_);
   shares_ = std::move(read);
+  shares_known_ = true;
   return shares_;
 }
 

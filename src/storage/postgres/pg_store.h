@@ -84,7 +84,8 @@ class PgStore final : public SqlStore {
   ConnectionPool<PgConnection> pool_;
   std::mutex shares_mutex_;
   std::shared_ptr<const WordShares> shares_ = std::make_shared<const WordShares>();
-  std::chrono::steady_clock::time_point shares_read_{};  // never
+  std::chrono::steady_clock::time_point shares_read_{};
+  bool shares_known_ = false;  // read once
 };
 
 }  // namespace kiosk::storage
