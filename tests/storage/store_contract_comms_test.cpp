@@ -373,40 +373,44 @@ TEST_CASE("store: a search needs every word, be it in most threads or in few", "
 
 TEST_CASE("store: a thread with two words of one beginning is found once", "[store]") {
   // "2010" begins both "2010" and "20105" in one thread: one hit, one count,
-  // also past the 1,000 cap (on PostgreSQL each word's threads are walked
-  // apart and merged: the thread comes twice there).
+  // also past the 1,000 cap. On PostgreSQL such words (each in 7 % of the
+  // threads) are walked word by word, newest first: the thread comes twice.
   Engine e;
   auto tx = e.write();
   const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
   test::numberedThreads(
-      *tx, rossi, 1100, [](int) { return std::string("Anno 2010 pratica 20105"); },
+      *tx, rossi, 16000,
+      [](int i) {
+        return i <= 14900 ? "Varie " + std::to_string(i) : std::string("Anno 2010 pratica 20105");
+      },
       [](int i) { return 1000 + i; });
   REQUIRE(tx->commit());
   REQUIRE(e.db.exec("ANALYZE").empty());
   auto r = e.read();
   CommFilter f;
-  f.q = "2010";
+  f.q = "2010";  // and thread 2010, by its protocol's digits
   const auto page = *r->listCommunications(f);
   CHECK(page.total == 1000);
   CHECK(page.total_capped);
   std::set<std::int64_t> ids;
   for (const auto& c : page.items) ids.insert(c.id);
   CHECK(ids.size() == page.items.size());
-  f.page = 50;  // the last page: threads 120 to 101 by date
+  f.page = 50;  // the last page of the newest 1,000: threads 15020 to 15001 by date
   const auto last = *r->listCommunications(f);
   REQUIRE(last.items.size() == 20);
-  CHECK(last.items.front().created_at == 1000 + 120);
-  CHECK(last.items.back().created_at == 1000 + 101);
+  CHECK(last.items.front().created_at == 1000 + 15020);
+  CHECK(last.items.back().created_at == 1000 + 15001);
 }
 
 TEST_CASE("store: a beginning of many words finds the threads of each", "[store]") {
   // "100" begins 100, 1000 … 10049: more words than a search names one by
-  // one (thread 100's protocol digits begin it too: it is one of "Anno 100").
+  // one (on PostgreSQL: its common words walked one by one, the others as
+  // ranges between them).
   Engine e;
   auto tx = e.write();
   const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
   test::numberedThreads(
-      *tx, rossi, 300,
+      *tx, rossi, 2300,
       [](int i) {
         return i <= 50    ? "Pratica 100" + std::to_string(i - 1)
                : i <= 200 ? std::string("Anno 100")
@@ -421,24 +425,28 @@ TEST_CASE("store: a beginning of many words finds the threads of each", "[store]
     f.q = q;
     return r->listCommunications(f)->total;
   };
-  CHECK(total("100") == 200);
+  // And, by their protocols' digits, threads 1000 to 1009 (…001000: "1000"),
+  // 1100 and 2100 (…002100: "100").
+  CHECK(total("100") == 212);
   CHECK(total("pratica 100") == 50);
   CHECK(total("anno 100") == 150);
   CHECK(total("10049") == 1);
 }
 
 TEST_CASE("store: two common words seldom together still find their threads", "[store]") {
-  // On PostgreSQL a search walks its rarer word's threads newest first; one
-  // that meets thousands of them without its other words hands over to the
-  // whole index: the oldest thread, the only one with both, is found.
+  // On PostgreSQL a search walks its rarer word's threads newest first (here
+  // each word is in 14 % of them); one that meets thousands without the
+  // other word hands over to the whole index: the oldest thread, the only
+  // one with both, is found.
   Engine e;
   auto tx = e.write();
   const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
   test::numberedThreads(
-      *tx, rossi, 9000,
+      *tx, rossi, 30000,
       [](int i) {
-        return i == 1 ? std::string("Rimborso con sollecito")
-                      : (i % 2 ? "Rimborso " : "Sollecito ") + std::to_string(i);
+        if (i == 1) return std::string("Rimborso con sollecito");
+        const char* word = i % 7 == 2 ? "Sollecito " : i % 7 == 3 ? "Rimborso " : "Varie ";
+        return word + std::to_string(i);
       },
       [](int i) { return 1000 + i; });
   REQUIRE(tx->commit());

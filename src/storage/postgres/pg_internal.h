@@ -241,8 +241,13 @@ class PgTransaction final : public SqlCore {
   Result<SearchQuery> searchQuery(const std::vector<domain::SearchWord>& words);
   // The newest kCountCap + 1 threads that match `q` and `f`'s filters, as
   // (id, created_at), newest first by id.
-  Result<std::vector<std::pair<std::int64_t, std::int64_t>>> searchHits(
-      const SearchQuery& q, const domain::CommFilter& f, const domain::SearchTerms& terms);
+  using SearchHits = std::vector<std::pair<std::int64_t, std::int64_t>>;
+  Result<SearchHits> searchHits(const SearchQuery& q,
+                                const domain::CommFilter& f,
+                                const domain::SearchTerms& terms);
+  Result<std::optional<SearchHits>> walkHits(const SearchQuery& q,
+                                             const domain::CommFilter& f,
+                                             const domain::SearchTerms& terms);
   Result<domain::CommPage> ownList(const std::string& where,
                                    PgParams params,
                                    int per_page,
