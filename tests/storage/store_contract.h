@@ -71,6 +71,24 @@ void numberedThreads(
   }
 }
 
+// Rossi with `count` numbered threads as above, committed, and the tables
+// analysed (on PostgreSQL a search's way follows the words' shares).
+template <typename Subject, typename At>
+void rossiWithThreads(Engine& e, int count, Subject subject, At at) {
+  auto tx = e.write();
+  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
+  numberedThreads(*tx, rossi, count, subject, at);
+  REQUIRE(tx->commit());
+  REQUIRE(e.db.exec("ANALYZE").empty());
+}
+
+// How many threads the staff's search for `q` finds (up to the cap).
+inline std::int64_t searchTotal(domain::Transaction& tx, const std::string& q) {
+  domain::CommFilter f;
+  f.q = q;
+  return tx.listCommunications(f)->total;
+}
+
 // Rossi and one thread of theirs: {the professional's id, the thread's}.
 inline std::pair<std::int64_t, std::int64_t> rossiAndThread(Engine& e) {
   auto tx = e.write();

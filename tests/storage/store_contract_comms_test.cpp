@@ -376,16 +376,12 @@ TEST_CASE("store: a thread with two words of one beginning is found once", "[sto
   // also past the 1,000 cap. On PostgreSQL such words (each in 7 % of the
   // threads) are walked word by word, newest first: the thread comes twice.
   Engine e;
-  auto tx = e.write();
-  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-  test::numberedThreads(
-      *tx, rossi, 16000,
+  test::rossiWithThreads(
+      e, 16000,
       [](int i) {
         return i <= 14900 ? "Varie " + std::to_string(i) : std::string("Anno 2010 pratica 20105");
       },
       [](int i) { return 1000 + i; });
-  REQUIRE(tx->commit());
-  REQUIRE(e.db.exec("ANALYZE").empty());
   auto r = e.read();
   CommFilter f;
   f.q = "2010";  // and thread 2010, by its protocol's digits
@@ -407,30 +403,21 @@ TEST_CASE("store: a beginning of many words finds the threads of each", "[store]
   // one (on PostgreSQL: its common words walked one by one, the others as
   // ranges between them).
   Engine e;
-  auto tx = e.write();
-  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-  test::numberedThreads(
-      *tx, rossi, 2300,
+  test::rossiWithThreads(
+      e, 2300,
       [](int i) {
         return i <= 50    ? "Pratica 100" + std::to_string(i - 1)
                : i <= 200 ? std::string("Anno 100")
                           : "Varie " + std::to_string(i);
       },
       [](int i) { return 1000 + i; });
-  REQUIRE(tx->commit());
-  REQUIRE(e.db.exec("ANALYZE").empty());
   auto r = e.read();
-  auto total = [&](const std::string& q) {
-    CommFilter f;
-    f.q = q;
-    return r->listCommunications(f)->total;
-  };
   // And, by their protocols' digits, threads 1000 to 1009 (…001000: "1000"),
   // 1100 and 2100 (…002100: "100").
-  CHECK(total("100") == 212);
-  CHECK(total("pratica 100") == 50);
-  CHECK(total("anno 100") == 150);
-  CHECK(total("10049") == 1);
+  CHECK(test::searchTotal(*r, "100") == 212);
+  CHECK(test::searchTotal(*r, "pratica 100") == 50);
+  CHECK(test::searchTotal(*r, "anno 100") == 150);
+  CHECK(test::searchTotal(*r, "10049") == 1);
 }
 
 TEST_CASE("store: two common words seldom together still find their threads", "[store]") {
@@ -439,18 +426,14 @@ TEST_CASE("store: two common words seldom together still find their threads", "[
   // other word hands over to the whole index: the oldest thread, the only
   // one with both, is found.
   Engine e;
-  auto tx = e.write();
-  const auto rossi = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
-  test::numberedThreads(
-      *tx, rossi, 30000,
+  test::rossiWithThreads(
+      e, 30000,
       [](int i) {
         if (i == 1) return std::string("Rimborso con sollecito");
         const char* word = i % 7 == 2 ? "Sollecito " : i % 7 == 3 ? "Rimborso " : "Varie ";
         return word + std::to_string(i);
       },
       [](int i) { return 1000 + i; });
-  REQUIRE(tx->commit());
-  REQUIRE(e.db.exec("ANALYZE").empty());
   auto r = e.read();
   CommFilter f;
   f.q = "sollecito rimborso";
