@@ -34,7 +34,9 @@ Result<CommPage> PgTransaction::listCommunications(const CommFilter& f) {
   const domain::SearchTerms terms = domain::searchTerms(f.q);
   if (!f.q.empty() && terms.kind == Kind::kNone) return CommPage{};  // too short: no match
   PgParams params;
-  const std::string where_sql = whereOf(f, terms, params);
+  // A word search sets its own filters, numbered after its words (searchHits).
+  const std::string where_sql =
+      terms.kind == Kind::kWords ? std::string() : whereOf(f, terms, params);
   const std::string cap = std::to_string(CommPage::kCountCap + 1);
   const bool own = f.professional_id && terms.kind == Kind::kNone;
   const std::int64_t offset = static_cast<std::int64_t>(f.page - 1) * f.per_page;
