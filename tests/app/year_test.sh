@@ -7,10 +7,13 @@
 # newer version (no conffile prompt, the technician's values kept, a backup
 # taken first); the backup restored onto a second root, which serves the
 # same communication; the receipt key rotated as root, and the kiosk serves;
-# removed (data kept) and purged (data gone when debconf says so).
-# Not in it: the two-kiosk PostgreSQL fleet (tests/app/fleet_test.sh runs the
-# fleet, package_test.sh the unit's ExecStart) and a migration new in the
-# second version (both versions are this build, the second repacked).
+# removed (data kept) and purged (data gone when debconf says so); and two
+# kiosks of a fleet on the PostgreSQL of pg_virtualenv. Not in it: a
+# migration new in the second version (both versions are this build, the
+# second repacked).
+# One debootstrap, copied for each root; apt's downloads kept between roots
+# and runs. Every step has a bound: a slow or stuck mirror fails the step
+# with its log, never the whole CI run.
 # Exits 77 (skipped, with the reason) when not root or without debootstrap.
 # Usage: year_test.sh SOURCE_DIR BUILD_DIR
 set -u
@@ -19,7 +22,8 @@ build=$2
 if [ "$(id -u)" != 0 ]; then echo "SKIPPED: debootstrap and chroot need root"; exit 77; fi
 command -v debootstrap >/dev/null || { echo "SKIPPED: debootstrap missing (scripts/install-deps installs it)"; exit 77; }
 work=$(mktemp -d /var/tmp/cassetto-year.XXXXXX)
-cache=/var/cache/cassetto-kiosk-year  # debootstrap's downloads, kept between runs
+cache=/var/cache/cassetto-kiosk-year  # debootstrap's and apt's downloads, kept between runs
+step=${YEAR_STEP_SECONDS:-600}        # the bound of each step in a root
 failures=0
 checks=0
 cleanup() { [ -n "${YEAR_KEEP:-}" ] && echo "kept $work" || rm -rf --one-file-system "$work"; }
@@ -40,22 +44,31 @@ inroot() {
   local root=$1 net=()
   shift
   if [ "$1" = net ]; then net=(-n); shift; fi
-  unshare -m -p -f "${net[@]}" --propagation private bash -c '
-    root=$1; shift
+  timeout -k 10 "$step" unshare -m -p -f --kill-child "${net[@]}" --propagation private bash -c '
+    root=$1 archives=$2; shift 2
     [ -x /usr/sbin/ip ] && /usr/sbin/ip link set lo up 2>/dev/null
     mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev" &&
-      mount -t sysfs sysfs "$root/sys" && mount -t tmpfs tmpfs "$root/run" && mkdir -p "$root/run/lock" || exit 99
+      mount -t sysfs sysfs "$root/sys" && mount -t tmpfs tmpfs "$root/run" && mkdir -p "$root/run/lock" &&
+      mount --bind "$archives" "$root/var/cache/apt/archives" || exit 99
     exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-      DEBIAN_FRONTEND=noninteractive "$@"' _ "$root" "$@"
+      DEBIAN_FRONTEND=noninteractive "$@"' _ "$root" "$cache/archives" "$@"
 }
 
-# A bare root with apt's lists.
+# One bare root with apt's lists (debootstrap and apt-get update, each
+# bounded), told to retry and time out a stalled download and to fetch as
+# root into the shared archives; each root of the test is a copy of it.
+mkbase() {
+  mkdir -p "$cache/archives/partial"
+  timeout -k 10 900 debootstrap --variant=minbase --cache-dir="$cache" bookworm "$work/base" "$mirror" \
+    >"$work/base.debootstrap" 2>&1 || { tail -5 "$work/base.debootstrap"; return 1; }
+  cp /etc/resolv.conf "$work/base/etc/resolv.conf"
+  printf '%s\n' 'Acquire::Retries "3";' 'Acquire::http::Timeout "30";' 'APT::Sandbox::User "root";' \
+    'Binary::apt-get::APT::Keep-Downloaded-Packages "true";' >"$work/base/etc/apt/apt.conf.d/50year-test"
+  inroot "$work/base" apt-get update -q >"$work/base.update" 2>&1 || { tail -5 "$work/base.update"; return 1; }
+}
 mkroot() {
-  mkdir -p "$cache"
-  debootstrap --variant=minbase --cache-dir="$cache" bookworm "$work/$1" "$mirror" >"$work/$1.debootstrap" 2>&1 ||
-    { tail -5 "$work/$1.debootstrap"; return 1; }
-  cp /etc/resolv.conf "$work/$1/etc/resolv.conf"
-  inroot "$work/$1" apt-get update -q >"$work/$1.update" 2>&1
+  [ -d "$work/base" ] || mkbase || return 1
+  cp -a "$work/base" "$work/$1"
 }
 
 # serve ROOT [PORT] < CLIENT: the kiosk started with its unit's own ExecStart
