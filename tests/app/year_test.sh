@@ -65,6 +65,8 @@ mkbase() {
   printf '%s\n' 'Acquire::Retries "3";' 'Acquire::http::Timeout "30";' 'APT::Sandbox::User "root";' \
     'Binary::apt-get::APT::Keep-Downloaded-Packages "true";' >"$work/base/etc/apt/apt.conf.d/50year-test"
   inroot "$work/base" apt-get update -q >"$work/base.update" 2>&1 || { tail -5 "$work/base.update"; return 1; }
+  # The kept downloads: those the archive no longer has are dropped.
+  inroot "$work/base" apt-get autoclean -q >/dev/null 2>&1
 }
 mkroot() {
   [ -d "$work/base" ] || mkbase || return 1
