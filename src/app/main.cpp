@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/commands.h"
+#include "devices/sane_scanner.h"
 
 namespace {
 
@@ -33,6 +35,10 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A scan's helper process (devices/sane_scanner.h): not a command.
+  if (argc > 1 && std::string_view(argv[1]) == kiosk::devices::kScanHelperFlag) {
+    kiosk::devices::scanHelperMain(argc, argv);
+  }
   // Whatever a command creates (database, -wal, -shm, receipt key) is the
   // kiosk's alone: 0600 files, 0700 folders.
   ::umask(0077);

@@ -17,6 +17,9 @@ struct ScannerSettings {
   // that keeps sending lines (a stuck feeder) is stopped there, not when the
   // memory or the timeout runs out.
   int max_page_mm = 432;
+  // The program a scan runs in, started with kScanHelperFlag (sane_scanner.h):
+  // this one.
+  std::string helper = "/proc/self/exe";
 };
 
 struct CardSettings {

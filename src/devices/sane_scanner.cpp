@@ -4,15 +4,24 @@
 #include <jpeglib.h>
 #include <sane/sane.h>
 #include <sane/saneopts.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "core/log.h"
 #include "core/own_stack.h"
+#include "devices/child_process.h"
 
 namespace kiosk::devices {
 namespace {
@@ -233,88 +242,248 @@ Result<bool> SaneScanner::askNext() {
   return more;
 }
 
-Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_between) {
-  if (s_.device.empty()) return fail(unavailable("no scanner configured"));
-  if (!saneReady()) return fail(unavailable("sane_init failed"));
+namespace {
+
+// --- the helper process -------------------------------------------------
+//
+// A scan runs in a process of its own, this program started again with
+// kScanHelperFlag. A backend that reads through a thread of its own
+// (sanei_thread, as SANE's test device does) stops that thread in
+// sane_cancel with an asynchronous pthread_cancel; a cancel that lands while
+// the thread holds a C library lock (malloc's, the dynamic linker's, the
+// locale's) leaves the lock held for ever, and the process that holds it
+// waits for ever at its next use (about 1 long-page scan in 20 here, seen in
+// gdb). In the helper that costs the helper only: the kiosk kills it.
+//
+// The helper writes lines to its standard output:
+//   "ask"                          between pages: it reads "next" or "finish"
+//   "page W H CHANNELS DPI BYTES"  then BYTES bytes of 8-bit pixels
+//   "error CODE REASON\tMESSAGE\tDETAIL"
+//   "done"
+// and ends the scan (sane_cancel) only after its last line, so an answer
+// never waits for a backend's cancel.
+
+bool writeOut(const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(STDOUT_FILENO, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+bool sayLine(const std::string& line) {
+  const std::string text = line + "\n";
+  return writeOut(text.data(), text.size());
+}
+
+std::string oneLine(std::string text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\t' || c == '\n'; }, ' ');
+  return text;
+}
+
+void sayError(const Error& e) {
+  sayLine("error " + std::to_string(static_cast<int>(e.code)) + " " + e.reason + "\t" +
+          oneLine(e.message) + "\t" + oneLine(e.detail));
+}
+
+std::string readInLine() {
+  std::string line;
+  char c = 0;
+  while (true) {
+    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || c == '\n') return line;
+    line.push_back(c);
+  }
+}
+
+Error pageTooLong() {
+  return Error::unavailable(
+      "scan_page_too_long",
+      "La pagina acquisita è più lunga di un foglio: lo scanner è stato fermato. Controlli "
+      "il foglio e riprovi, o chieda allo sportello.");
+}
+
+Error scanTimeout() {
+  return Error::unavailable("scan_timeout",
+                            "La scansione ha impiegato troppo tempo ed è stata interrotta.");
+}
+
+// The helper's whole scan: exit status 0 after "done", 1 after "error".
+int helperScan(const ScannerSettings& s, int pages, bool ask_between) {
+  if (!saneReady()) return sayError(unavailable("sane_init failed")), 1;
   SANE_Handle h = nullptr;
-  if (sane_open(s_.device.c_str(), &h) != SANE_STATUS_GOOD) {
-    return fail(unavailable("cannot open SANE device " + s_.device));
+  if (sane_open(s.device.c_str(), &h) != SANE_STATUS_GOOD) {
+    return sayError(unavailable("cannot open SANE device " + s.device)), 1;
   }
   struct Closer {
     SANE_Handle h;
     ~Closer() { sane_close(h); }
   } closer{h};
-  setOption(h, SANE_NAME_SCAN_MODE, s_.mode, 0);
-  setOption(h, SANE_NAME_SCAN_RESOLUTION, "", s_.resolution);
-  if (!s_.source.empty()) setOption(h, SANE_NAME_SCAN_SOURCE, s_.source, 0);
+  // The answer first, then the backend's cancel (which may never return).
+  const auto stop = [&](const Error& e) {
+    sayError(e);
+    sane_cancel(h);
+    return 1;
+  };
+  setOption(h, SANE_NAME_SCAN_MODE, s.mode, 0);
+  setOption(h, SANE_NAME_SCAN_RESOLUTION, "", s.resolution);
+  if (!s.source.empty()) setOption(h, SANE_NAME_SCAN_SOURCE, s.source, 0);
 
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s_.timeout_seconds);
-  std::vector<RawPage> raw;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s.timeout_seconds);
   std::vector<unsigned char> buf(1 << 16);
   for (int n = 0; n < pages; ++n) {
     if (ask_between && n > 0) {
       // "Pagina successiva?": the person lays the next sheet, or is done.
-      auto more = askNext();
-      if (!more) {
-        sane_cancel(h);
-        return fail(more.error());
-      }
-      if (!*more) break;
-      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s_.timeout_seconds);
+      if (!sayLine("ask")) return 1;
+      if (readInLine() != "next") break;
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s.timeout_seconds);
     }
-    if (sane_start(h) != SANE_STATUS_GOOD) return fail(unavailable("sane_start failed"));
+    if (sane_start(h) != SANE_STATUS_GOOD) return stop(unavailable("sane_start failed"));
     SANE_Parameters p{};
     sane_get_parameters(h, &p);
     if (p.depth != 8 || (p.format != SANE_FRAME_RGB && p.format != SANE_FRAME_GRAY)) {
-      sane_cancel(h);
-      return fail(unavailable("unsupported frame format (need 8-bit gray or RGB)"));
+      return stop(unavailable("unsupported frame format (need 8-bit gray or RGB)"));
     }
-    RawPage page;
-    page.channels = p.format == SANE_FRAME_RGB ? 3 : 1;
-    page.width = p.pixels_per_line;
-    page.dpi = s_.resolution;
+    const int channels = p.format == SANE_FRAME_RGB ? 3 : 1;
     // A page's lines and bytes at most (sizes in std::size_t: a wide page at
     // a high resolution overflows an int).
     const auto longest = static_cast<std::size_t>(
-        std::ceil(static_cast<double>(s_.max_page_mm) / 25.4 * std::max(1, s_.resolution)));
-    const auto row_bytes =
-        static_cast<std::size_t>(std::max(0, page.width)) * static_cast<std::size_t>(page.channels);
-    const auto too_long = [&] {
-      sane_cancel(h);
-      return fail(Error::unavailable(
-          "scan_page_too_long",
-          "La pagina acquisita è più lunga di un foglio: lo scanner è stato fermato. Controlli "
-          "il foglio e riprovi, o chieda allo sportello."));
-    };
-    if (static_cast<std::size_t>(std::max(0, page.width)) > longest) return too_long();
+        std::ceil(static_cast<double>(s.max_page_mm) / 25.4 * std::max(1, s.resolution)));
+    const auto row_bytes = static_cast<std::size_t>(std::max(0, p.pixels_per_line)) *
+                           static_cast<std::size_t>(channels);
+    if (static_cast<std::size_t>(std::max(0, p.pixels_per_line)) > longest) {
+      return stop(pageTooLong());
+    }
+    std::string pixels;
     while (true) {
-      if (cancel_) {
-        sane_cancel(h);
-        return fail(Error::conflict("scan_cancelled", "Scansione annullata."));
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        sane_cancel(h);
-        return fail(Error::unavailable(
-            "scan_timeout", "La scansione ha impiegato troppo tempo ed è stata interrotta."));
-      }
+      if (std::chrono::steady_clock::now() > deadline) return stop(scanTimeout());
       SANE_Int len = 0;
       const SANE_Status st = sane_read(h, buf.data(), static_cast<SANE_Int>(buf.size()), &len);
       if (st == SANE_STATUS_EOF) break;
       if (st != SANE_STATUS_GOOD) {
-        sane_cancel(h);
-        return fail(unavailable(std::string("sane_read: ") + sane_strstatus(st)));
+        return stop(unavailable(std::string("sane_read: ") + sane_strstatus(st)));
       }
-      page.pixels.append(reinterpret_cast<char*>(buf.data()), static_cast<std::size_t>(len));
-      if (page.pixels.size() > row_bytes * longest) return too_long();
+      pixels.append(reinterpret_cast<char*>(buf.data()), static_cast<std::size_t>(len));
+      if (pixels.size() > row_bytes * longest) return stop(pageTooLong());
     }
-    page.height = row_bytes > 0 ? static_cast<int>(page.pixels.size() / row_bytes) : 0;
-    page.pixels.resize(static_cast<std::size_t>(page.height) * row_bytes);
-    if (page.height == 0) return fail(unavailable("empty page"));
+    const std::size_t height = row_bytes > 0 ? pixels.size() / row_bytes : 0;
+    if (height == 0) return stop(unavailable("empty page"));
+    pixels.resize(height * row_bytes);
+    if (!sayLine("page " + std::to_string(p.pixels_per_line) + " " + std::to_string(height) + " " +
+                 std::to_string(channels) + " " + std::to_string(s.resolution) + " " +
+                 std::to_string(pixels.size())) ||
+        !writeOut(pixels.data(), pixels.size())) {
+      return 1;
+    }
+  }
+  sayLine("done");
+  sane_cancel(h);
+  return 0;
+}
+
+// The helper's answer to a read that came back without a line.
+Error helperStopped(ChildProcess::Stop stop) {
+  switch (stop) {
+    case ChildProcess::Stop::kCancelled:
+      return Error::conflict("scan_cancelled", "Scansione annullata.");
+    case ChildProcess::Stop::kDeadline:
+      return scanTimeout();
+    default:
+      return unavailable("the scan helper ended without an answer");
+  }
+}
+
+// "error CODE REASON\tMESSAGE\tDETAIL" back into the Error the helper had.
+Error helperError(const std::string& line) {
+  std::istringstream in(line.substr(6));
+  int code = 0;
+  std::string reason, message, detail;
+  in >> code;
+  in.get();
+  std::getline(in, reason, '\t');
+  std::getline(in, message, '\t');
+  std::getline(in, detail);
+  if (reason.empty() || code < 0 || code > static_cast<int>(ErrorCode::kInternal)) {
+    return unavailable("the scan helper said: " + line.substr(0, 120));
+  }
+  return Error(static_cast<ErrorCode>(code), reason, message, detail);
+}
+
+}  // namespace
+
+void scanHelperMain(int argc, char** argv) {
+  // argv: PROGRAM FLAG DEVICE MODE RESOLUTION SOURCE TIMEOUT MAX_PAGE_MM PAGES ASK_BETWEEN
+  if (argc != 10) std::_Exit(2);
+  std::signal(SIGPIPE, SIG_IGN);  // the kiosk gone: a write fails and the helper ends
+  ScannerSettings s;
+  s.device = argv[2];
+  s.mode = argv[3];
+  s.resolution = std::atoi(argv[4]);
+  s.source = argv[5];
+  s.timeout_seconds = std::atoi(argv[6]);
+  s.max_page_mm = std::atoi(argv[7]);
+  // Out at once: no exit handlers, which may wait on a lock a backend's
+  // cancelled thread still holds (the locale's, seen in gdb).
+  std::_Exit(helperScan(s, std::atoi(argv[8]), std::string_view(argv[9]) == "1"));
+}
+
+Result<domain::ScannedDocument> SaneScanner::scanHere(int pages, bool ask_between) {
+  if (s_.device.empty()) return fail(unavailable("no scanner configured"));
+  auto child = ChildProcess::start(
+      {s_.helper, kScanHelperFlag, s_.device, s_.mode, std::to_string(s_.resolution), s_.source,
+       std::to_string(s_.timeout_seconds), std::to_string(s_.max_page_mm), std::to_string(pages),
+       ask_between ? "1" : "0"});
+  if (!child) return fail(unavailable("scan helper: " + child.error().detail));
+  const auto cancelled = [&] { return cancel_.load(); };
+  // The helper keeps the scan's time limit itself; this one, a little later,
+  // is for a helper that no longer answers.
+  const auto limit = std::chrono::seconds(s_.timeout_seconds + 10);
+  auto deadline = ChildProcess::Clock::now() + limit;
+  std::vector<RawPage> raw;
+  std::string line;
+  while (true) {
+    if (const auto stop = child->readLine(line, deadline, cancelled);
+        stop != ChildProcess::Stop::kNone) {
+      return fail(helperStopped(stop));  // the helper is killed on the way out
+    }
+    if (line == "done") break;
+    if (line == "ask") {
+      auto more = askNext();
+      if (!more) return fail(more.error());
+      if (!child->writeLine(*more ? "next" : "finish")) {
+        return fail(unavailable("the scan helper ended between pages"));
+      }
+      deadline = ChildProcess::Clock::now() + limit;
+      continue;
+    }
+    if (line.starts_with("error ")) return fail(helperError(line));
+    RawPage page;
+    std::size_t bytes = 0;
+    std::istringstream words(line);
+    std::string word;
+    if (!(words >> word >> page.width >> page.height >> page.channels >> page.dpi >> bytes) ||
+        word != "page" ||
+        bytes != static_cast<std::size_t>(page.width) * static_cast<std::size_t>(page.height) *
+                     static_cast<std::size_t>(page.channels)) {
+      return fail(unavailable("the scan helper said: " + line.substr(0, 120)));
+    }
+    if (const auto stop = child->readBytes(page.pixels, bytes, deadline, cancelled);
+        stop != ChildProcess::Stop::kNone) {
+      return fail(helperStopped(stop));
+    }
     raw.push_back(std::move(page));
     std::lock_guard g(m_);
     progress_.pages = static_cast<int>(raw.size());
   }
-  sane_cancel(h);
+  // The pages are here: the helper's own sane_cancel gets two seconds.
+  if (!child->finish(std::chrono::seconds(2))) {
+    log::warn("scan_helper_killed", {{"device", s_.device}, {"why", "stuck after the last page"}});
+  }
   auto doc = fitDocument(raw, 1024 * 1024);
   if (!doc) {
     return fail(

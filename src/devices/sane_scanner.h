@@ -2,8 +2,9 @@
 // from the configuration) into one attachment of at most 1 MiB: one page as
 // JPEG, several as one PDF of JPEG images. Quality, then resolution, step
 // down until it fits. One scan at a time; a timeout; cancel from another
-// request. SANE calls run on a thread of their own (CivetWeb's stacks are
-// small). Thread-safe.
+// request. A scan's SANE calls run in a helper process of its own, killed
+// when it no longer answers; the device check runs on a thread of its own
+// (CivetWeb's stacks are small). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -41,6 +42,12 @@ class SaneScanner final : public domain::Scanner {
   domain::ScanProgress progress_;
   Answer answer_ = Answer::kNone;
 };
+
+// The scan's helper process: this program started again with this flag as
+// its first argument runs scanHelperMain (sane_scanner.cpp tells why and how).
+// Every main of a program that scans (the kiosk's, the tests') checks it first.
+inline constexpr const char* kScanHelperFlag = "--kiosk-scan-helper";
+[[noreturn]] void scanHelperMain(int argc, char** argv);
 
 // A raw page: 8-bit gray (1 channel) or RGB (3 channels).
 struct RawPage {

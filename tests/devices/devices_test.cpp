@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <future>
+#include <thread>
 
 #include "devices/pdf_pages.h"
 #include "devices/sane_scanner.h"
@@ -89,6 +91,61 @@ TEST_CASE("a page longer than a sheet stops the scan at once, not at the timeout
   devices::SaneScanner fits(
       {.device = "test", .mode = "Gray", .resolution = 150, .max_page_mm = 110});
   CHECK(fits.scan(1));
+}
+
+// A stand-in for the scan's helper process (sane_scanner.cpp) that never
+// ends, as a backend stuck in sane_cancel or in its reader thread; with
+// `page`, it first says one 8 × 8 gray page and "done".
+std::string stuckHelper(const test::TempDir& dir, bool page) {
+  const std::string path = dir.file("stuck-helper");
+  std::ofstream script(path);
+  script << "#!/bin/sh\necho $$ >'" << dir.file("pid") << "'\n";
+  if (page) script << "printf 'page 8 8 1 150 64\\n'\nhead -c 64 /dev/zero\nprintf 'done\\n'\n";
+  script << "exec sleep 600\n";
+  script.close();
+  ::chmod(path.c_str(), 0700);
+  return path;
+}
+
+// Whether the stand-in helper still runs (its process, reaped, is gone).
+bool helperRuns(const test::TempDir& dir) {
+  const pid_t pid = std::atoi(test::readFile(dir.file("pid")).c_str());
+  return pid > 0 && ::kill(pid, 0) == 0;
+}
+
+TEST_CASE("a backend stuck after the last page costs two seconds, and its helper is killed",
+          "[devices]") {
+  // Before session 19 SANE ran in the kiosk itself, and a backend's reader
+  // thread cancelled while it held a C library lock froze the scan for ever
+  // (about 1 long-page scan in 20 with SANE's test device).
+  test::TempDir dir;
+  devices::SaneScanner scanner({.device = "test", .helper = stuckHelper(dir, true)});
+  const auto started = std::chrono::steady_clock::now();
+  auto doc = scanner.scan(1);
+  const auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE(doc);
+  CHECK(doc->content_type == "image/jpeg");
+  CHECK(doc->pages == 1);
+  CHECK(took < std::chrono::seconds(5));
+  CHECK_FALSE(helperRuns(dir));
+}
+
+TEST_CASE("a scan whose backend never answers is cancelled at once, and the scanner is free",
+          "[devices]") {
+  test::TempDir dir;
+  devices::SaneScanner scanner({.device = "test", .helper = stuckHelper(dir, false)});
+  for (int round = 0; round < 2; ++round) {  // the second: the scanner was not left busy
+    auto scan = std::async(std::launch::async, [&] { return scanner.scan(1); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto asked = std::chrono::steady_clock::now();
+    scanner.cancel();
+    REQUIRE(scan.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    auto doc = scan.get();
+    REQUIRE_FALSE(doc);
+    CHECK(doc.error().reason == "scan_cancelled");
+    CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(2));
+    CHECK_FALSE(helperRuns(dir));
+  }
 }
 
 TEST_CASE("a scan that cannot fit shrinks quality and size, or is refused", "[devices]") {
