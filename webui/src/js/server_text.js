@@ -85,6 +85,7 @@ const serverEn = {
   scanner_unavailable: () => 'The scanner is not available. Please ask at the counter.',
   scan_too_large: () => 'The scan does not fit in 1 MB even at reduced quality: scan fewer pages at a time.',
   scan_cancelled: () => 'Scan cancelled.',
+  scan_timeout: () => 'The scan took too long and was stopped.',
   scan_page_too_long: () => 'The scanned page is longer than a sheet: the scanner was stopped. Check the sheet and try again, or ask at the counter.',
   printer_unavailable: () => 'The printer is not available. Ask at the counter for a printed receipt.',
   not_printable: () => 'This document cannot be printed at the kiosk: PDFs and JPEG or PNG pictures can.',
