@@ -16,6 +16,17 @@ extern char** environ;
 
 namespace kiosk::devices {
 
+bool writeAll(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
 Result<ChildProcess> ChildProcess::start(const std::vector<std::string>& argv) {
   int in[2] = {-1, -1};
   int out[2] = {-1, -1};
@@ -138,17 +149,7 @@ bool ChildProcess::writeLine(const std::string& line) {
   sigaddset(&pipe_only, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
   const std::string text = line + "\n";
-  std::size_t done = 0;
-  bool ok = true;
-  while (done < text.size()) {
-    const ssize_t n = ::write(to_, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  const bool ok = writeAll(to_, text.data(), text.size());
   if (!ok) {
     const timespec none{0, 0};
     sigtimedwait(&pipe_only, nullptr, &none);

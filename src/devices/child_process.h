@@ -16,6 +16,10 @@
 
 namespace kiosk::devices {
 
+// All `n` bytes to `fd`, through short writes and EINTR; false when the
+// other end has gone (or any other write error).
+bool writeAll(int fd, const char* p, std::size_t n);
+
 class ChildProcess {
  public:
   using Clock = std::chrono::steady_clock;

@@ -263,20 +263,9 @@ namespace {
 // and ends the scan (sane_cancel) only after its last line, so an answer
 // never waits for a backend's cancel.
 
-bool writeOut(const char* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(STDOUT_FILENO, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
 bool sayLine(const std::string& line) {
   const std::string text = line + "\n";
-  return writeOut(text.data(), text.size());
+  return writeAll(STDOUT_FILENO, text.data(), text.size());
 }
 
 std::string oneLine(std::string text) {
@@ -377,7 +366,7 @@ int helperScan(const ScannerSettings& s, int pages, bool ask_between) {
     if (!sayLine("page " + std::to_string(p.pixels_per_line) + " " + std::to_string(height) + " " +
                  std::to_string(channels) + " " + std::to_string(s.resolution) + " " +
                  std::to_string(pixels.size())) ||
-        !writeOut(pixels.data(), pixels.size())) {
+        !writeAll(STDOUT_FILENO, pixels.data(), pixels.size())) {
       return 1;
     }
   }
