@@ -172,10 +172,10 @@ Status CommunicationService::notify(Transaction& tx,
     for (const auto& [channel, recipient] : to) already = already || recipient == c.extra_email;
     if (!already) to.emplace_back(Channel::kEmail, c.extra_email);
   }
-  for (const auto& [channel, recipient] : to) {
-    if (auto st = tx.insertOutbox({c.id, event, channel, recipient, now}); !st) return st;
-  }
-  return {};
+  std::vector<OutboxRow> rows;
+  for (const auto& [channel, recipient] : to)
+    rows.push_back({c.id, event, channel, recipient, now});
+  return tx.insertOutboxRows(rows);
 }
 
 Status CommunicationService::saveChange(Transaction& tx,

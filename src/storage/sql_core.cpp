@@ -25,15 +25,29 @@ Result<std::int64_t> SqlCore::scalar(const std::string& sql, const SqlParams& pa
   return **v;
 }
 
+// --- a row by its key ----------------------------------------------------
+
+template <typename T, typename Key>
+Result<std::optional<T>> SqlCore::byKey(const char* where, Key key) {
+  return oneWhere<T>(where, SqlParams().add(key));
+}
+
+namespace {
+using OptPro = Result<std::optional<Professional>>;
+using OptStaff = Result<std::optional<StaffUser>>;
+using OptCv = Result<std::optional<ContactsVersion>>;
+constexpr const char* kById = "WHERE id = $1";
+constexpr const char* kByCf = "WHERE codice_fiscale = $1";
+constexpr const char* kByUser = "WHERE username = $1";
+}  // namespace
+
+OptPro SqlCore::findProfessional(std::string_view cf) { return byKey<Professional>(kByCf, cf); }
+OptPro SqlCore::professionalById(std::int64_t id) { return byKey<Professional>(kById, id); }
+OptStaff SqlCore::findStaff(std::string_view user) { return byKey<StaffUser>(kByUser, user); }
+OptStaff SqlCore::staffById(std::int64_t id) { return byKey<StaffUser>(kById, id); }
+OptCv SqlCore::contactsVersionById(std::int64_t id) { return byKey<ContactsVersion>(kById, id); }
+
 // --- professionals -------------------------------------------------------
-
-Result<std::optional<Professional>> SqlCore::findProfessional(std::string_view cf) {
-  return oneWhere<Professional>("WHERE codice_fiscale = $1", SqlParams().add(cf));
-}
-
-Result<std::optional<Professional>> SqlCore::professionalById(std::int64_t id) {
-  return oneWhere<Professional>("WHERE id = $1", SqlParams().add(id));
-}
 
 Result<std::int64_t> SqlCore::insertProfessional(const Professional& p, std::int64_t now) {
   return scalar(
@@ -84,10 +98,6 @@ Result<std::int64_t> SqlCore::countLockedAccounts(std::int64_t now) {
 
 // --- contacts ------------------------------------------------------------
 
-Result<std::optional<ContactsVersion>> SqlCore::contactsVersionById(std::int64_t id) {
-  return oneWhere<ContactsVersion>("WHERE id = $1", SqlParams().add(id));
-}
-
 Result<std::optional<ContactsVersion>> SqlCore::currentContacts(std::int64_t professional_id) {
   return oneWhere<ContactsVersion>("WHERE professional_id = $1 ORDER BY version DESC LIMIT 1",
                                    SqlParams().add(professional_id));
@@ -127,14 +137,6 @@ Result<ContactsVersion> SqlCore::addContactsVersion(std::int64_t professional_id
 }
 
 // --- staff ---------------------------------------------------------------
-
-Result<std::optional<StaffUser>> SqlCore::findStaff(std::string_view username) {
-  return oneWhere<StaffUser>("WHERE username = $1", SqlParams().add(username));
-}
-
-Result<std::optional<StaffUser>> SqlCore::staffById(std::int64_t id) {
-  return oneWhere<StaffUser>("WHERE id = $1", SqlParams().add(id));
-}
 
 Result<std::int64_t> SqlCore::upsertStaff(const StaffUser& u, std::int64_t now) {
   return scalar(
@@ -478,17 +480,21 @@ Result<std::vector<domain::SentSize>> SqlCore::professionalSends(std::int64_t pr
 
 // --- the outbox ------------------------------------------------------------
 
-Status SqlCore::insertOutbox(const OutboxRow& r) {
-  return exec(
+Status SqlCore::insertOutboxRows(std::span<const OutboxRow> rows) {
+  if (rows.empty()) return {};
+  std::string sql =
       "INSERT INTO outbox (communication_id, event, channel, recipient, next_attempt_at, "
-      "created_at, message_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
-      SqlParams()
-          .add(r.communication_id)
-          .add(nameOf(r.event))
-          .add(nameOf(r.channel))
-          .add(r.recipient)
-          .add(r.created_at)
-          .addId(r.message_id));
+      "created_at, message_id) VALUES ";
+  SqlParams params;
+  for (const OutboxRow& r : rows) {
+    const std::size_t n = params.values().size();
+    auto mark = [n](int i) { return "$" + std::to_string(n + i); };
+    sql += (n ? ", (" : "(") + mark(1) + ", " + mark(2) + ", " + mark(3) + ", " + mark(4) + ", " +
+           mark(5) + ", " + mark(5) + ", " + mark(6) + ")";  // due at once: next attempt = created
+    params.add(r.communication_id).add(nameOf(r.event)).add(nameOf(r.channel)).add(r.recipient);
+    params.add(r.created_at).addId(r.message_id);
+  }
+  return exec(sql, params);
 }
 
 Result<std::int64_t> SqlCore::lastOutboxAt(std::int64_t communication_id,

@@ -95,7 +95,7 @@ class SqlCore : public domain::Transaction {
                                                      std::int64_t now) override;
 
   // --- staff -----------------------------------------------------------------
-  Result<std::optional<domain::StaffUser>> findStaff(std::string_view username) override;
+  Result<std::optional<domain::StaffUser>> findStaff(std::string_view user) override;
   Result<std::optional<domain::StaffUser>> staffById(std::int64_t id) override;
   Result<std::int64_t> upsertStaff(const domain::StaffUser& u, std::int64_t now) override;
 
@@ -157,7 +157,7 @@ class SqlCore : public domain::Transaction {
                                                           std::int64_t since) override;
 
   // --- the outbox (the claim is each engine's own) -----------------------------
-  Status insertOutbox(const domain::OutboxRow& r) override;
+  Status insertOutboxRows(std::span<const domain::OutboxRow> rows) override;
   Result<std::int64_t> lastOutboxAt(std::int64_t communication_id,
                                     domain::NotifyEvent event) override;
   Result<bool> markOutboxSent(std::int64_t id, std::int64_t lease_until, std::int64_t now) override;
@@ -228,6 +228,9 @@ class SqlCore : public domain::Transaction {
   Result<std::optional<T>> oneWhere(const char* rest, const SqlParams& params);
   template <typename T>
   Result<std::vector<T>> allWhere(const char* rest, const SqlParams& params);
+  // The row of T whose key matches (`where` names the key's column).
+  template <typename T, typename Key>
+  Result<std::optional<T>> byKey(const char* where, Key key);
   // The first column of the first row, as an integer.
   Result<std::int64_t> scalar(const std::string& sql, const SqlParams& params);
   Status exec(const std::string& sql, const SqlParams& params) {

@@ -26,10 +26,10 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
     const auto pid = *tx->insertProfessional(person("RSSMRA80A01H501U", "Rossi"), 1);
     cid = thread(*tx, pid, "INPS.0001.2026.000001", "Uno", 10);
     mid_receipt = (*tx->messagesOf(cid))[0].id;
-    REQUIRE(
-        tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kPec, "rossi@pec.it", 100, 0}));
-    REQUIRE(
-        tx->insertOutbox({cid, NotifyEvent::kRegistered, Channel::kSms, "+393331234567", 100, 0}));
+    const OutboxRow registered[] = {
+        {cid, NotifyEvent::kRegistered, Channel::kPec, "rossi@pec.it", 100, 0},
+        {cid, NotifyEvent::kRegistered, Channel::kSms, "+393331234567", 100, 0}};
+    REQUIRE(tx->insertOutboxRows(registered));  // two rows in one statement
     REQUIRE(tx->insertOutbox(
         {cid, NotifyEvent::kReceipt, Channel::kPec, "rossi@pec.it", 200, mid_receipt}));
     REQUIRE(tx->commit());
@@ -49,6 +49,9 @@ TEST_CASE("store: the outbox is claimed with a lease, marked, listed and retried
   CHECK(claimed[0].status == OutboxStatus::kPending);
   CHECK(claimed[0].attempts == 0);
   CHECK(claimed[0].message_id == 0);
+  CHECK(claimed[1].channel == Channel::kSms);
+  CHECK(claimed[1].recipient == "+393331234567");
+  CHECK(claimed[1].next_attempt_at == 100);
   // Leased: nobody claims them again before 180, then they are due again.
   CHECK(e.write()->claimOutbox(179, 300, 10, std::nullopt)->empty());
   {

@@ -147,7 +147,9 @@ class Transaction {
   // fair-use limits are counted from it.
   virtual Result<std::vector<SentSize>> professionalSends(std::int64_t professional_id,
                                                           std::int64_t since) = 0;
-  virtual Status insertOutbox(const OutboxRow& row) = 0;
+  // Queues notifications, all in one statement.
+  virtual Status insertOutboxRows(std::span<const OutboxRow> rows) = 0;
+  Status insertOutbox(const OutboxRow& row) { return insertOutboxRows({&row, 1}); }
   // When the newest outbox row of `event` for a thread was queued (0: never).
   virtual Result<std::int64_t> lastOutboxAt(std::int64_t communication_id, NotifyEvent event) = 0;
 
