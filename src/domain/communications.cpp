@@ -173,8 +173,9 @@ Status CommunicationService::notify(Transaction& tx,
     if (!already) to.emplace_back(Channel::kEmail, c.extra_email);
   }
   std::vector<OutboxRow> rows;
-  for (const auto& [channel, recipient] : to)
+  for (const auto& [channel, recipient] : to) {
     rows.push_back({c.id, event, channel, recipient, now});
+  }
   return tx.insertOutboxRows(rows);
 }
 
