@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <map>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "app/commands.h"
@@ -36,9 +35,7 @@ constexpr const char* kUsage =
 
 int main(int argc, char** argv) {
   // A scan's helper process (devices/sane_scanner.h): not a command.
-  if (argc > 1 && std::string_view(argv[1]) == kiosk::devices::kScanHelperFlag) {
-    kiosk::devices::scanHelperMain(argc, argv);
-  }
+  kiosk::devices::runScanHelperIfAsked(argc, argv);
   // Whatever a command creates (database, -wal, -shm, receipt key) is the
   // kiosk's alone: 0600 files, 0700 folders.
   ::umask(0077);

@@ -405,7 +405,8 @@ Error helperError(const std::string& line) {
 
 }  // namespace
 
-void scanHelperMain(int argc, char** argv) {
+void runScanHelperIfAsked(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) != kScanHelperFlag) return;
   // argv: PROGRAM FLAG DEVICE MODE RESOLUTION SOURCE TIMEOUT MAX_PAGE_MM PAGES ASK_BETWEEN
   if (argc != 10) std::_Exit(2);
   std::signal(SIGPIPE, SIG_IGN);  // the kiosk gone: a write fails and the helper ends

@@ -44,10 +44,11 @@ class SaneScanner final : public domain::Scanner {
 };
 
 // The scan's helper process: this program started again with this flag as
-// its first argument runs scanHelperMain (sane_scanner.cpp tells why and how).
-// Every main of a program that scans (the kiosk's, the tests') checks it first.
+// its first argument is the scan's helper (sane_scanner.cpp tells why and how).
+// Every main of a program that scans (the kiosk's, the tests') calls
+// runScanHelperIfAsked first: with the flag it never returns.
 inline constexpr const char* kScanHelperFlag = "--kiosk-scan-helper";
-[[noreturn]] void scanHelperMain(int argc, char** argv);
+void runScanHelperIfAsked(int argc, char** argv);
 
 // A raw page: 8-bit gray (1 channel) or RGB (3 channels).
 struct RawPage {

@@ -150,12 +150,15 @@ Status CommunicationService::notify(Transaction& tx,
     if (!v) return fail(v.error());
     snapshot = std::move(*v);
   }
-  std::vector<std::pair<Channel, std::string>> to;  // channel, recipient
+  std::vector<OutboxRow> rows;
+  const auto to = [&](Channel channel, const std::string& recipient) {
+    rows.push_back({c.id, event, channel, recipient, now});
+  };
   if (snapshot) {
     const Contacts& k = snapshot->contacts;
     if (event == NotifyEvent::kRegistered) {
       // A registration always goes to the PEC (mandatory to send).
-      if (!k.pec.empty()) to.emplace_back(Channel::kPec, k.pec);
+      if (!k.pec.empty()) to(Channel::kPec, k.pec);
     } else {
       for (const auto& name : k.notify) {
         const auto channel = parseName<Channel>(name);
@@ -163,18 +166,14 @@ Status CommunicationService::notify(Transaction& tx,
         const std::string& address = *channel == Channel::kPec     ? k.pec
                                      : *channel == Channel::kEmail ? k.email
                                                                    : k.mobile;
-        if (!address.empty()) to.emplace_back(*channel, address);
+        if (!address.empty()) to(*channel, address);
       }
     }
   }
   if (!c.extra_email.empty()) {
-    bool already = false;
-    for (const auto& [channel, recipient] : to) already = already || recipient == c.extra_email;
-    if (!already) to.emplace_back(Channel::kEmail, c.extra_email);
-  }
-  std::vector<OutboxRow> rows;
-  for (const auto& [channel, recipient] : to) {
-    rows.push_back({c.id, event, channel, recipient, now});
+    const bool already = std::any_of(
+        rows.begin(), rows.end(), [&](const OutboxRow& r) { return r.recipient == c.extra_email; });
+    if (!already) to(Channel::kEmail, c.extra_email);
   }
   return tx.insertOutboxRows(rows);
 }
