@@ -371,6 +371,30 @@ TEST_CASE("store: a list asked again shows at once what another desk changed", "
   CHECK_FALSE(moved());
 }
 
+TEST_CASE("store: an empty page of a professional's own list carries the list version", "[store]") {
+  // An empty box (no replies yet, nothing unread) is a page the kiosk asks
+  // again and again: kept with its version, it is answered from memory
+  // until something changes, as a page with threads is.
+  Engine e;
+  const std::int64_t pid = test::rossiAndThread(e).first;
+  const std::int64_t version = *e.read()->listVersion(pid);
+  CommFilter received;
+  received.professional_id = pid;
+  received.box = Box::kReceived;
+  const auto none = *e.read()->listCommunications(received);
+  CHECK(none.items.empty());
+  CHECK(none.total == 0);
+  CHECK(none.list_version == version);
+  // Past the last page: still the whole list's count, and the version.
+  CommFilter past;
+  past.professional_id = pid;
+  past.page = 3;
+  const auto beyond = *e.read()->listCommunications(past);
+  CHECK(beyond.items.empty());
+  CHECK(beyond.total == 1);
+  CHECK(beyond.list_version == version);
+}
+
 TEST_CASE("store: the staff's queue version moves with every change any desk makes", "[store]") {
   // Two stores on one database. Each committed change to a thread, and to a
   // professional's names (the queue shows them), moves the queue version on;

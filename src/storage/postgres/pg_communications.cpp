@@ -332,7 +332,9 @@ Result<std::optional<PgTransaction::SearchHits>> PgTransaction::walkHits(
 
 // A professional's own list in one statement, so one round trip: the page,
 // each row carrying the count of the whole list (a few hundred rows at most,
-// counted whole). Past the last page no row says it: then it is counted alone.
+// counted whole) and the list version. An empty page has no row to say them:
+// then they are read alone, in the same snapshot (an empty box is kept and
+// answered from memory as any other page).
 Result<CommPage> PgTransaction::ownList(const std::string& where,
                                         PgParams params,
                                         int per_page,
@@ -362,15 +364,18 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
     page.items.push_back(readRow<Communication>(row));
     page.total = row.int64(kCountColumn);
   }
-  if (page.items.empty()) {
-    if (offset > 0) {
-      auto total = pgScalar("SELECT " + count, filters);
-      if (!total) return fail(total.error());
-      page.total = *total;
-    }
+  if (!page.items.empty()) {
+    page.list_version = PgRow(*r, 0).int64(kVersionColumn);
     return page;
   }
-  page.list_version = PgRow(*r, 0).int64(kVersionColumn);
+  PgParams alone = filters;
+  alone.add(professional_id);
+  auto r2 = run("SELECT " + count + ", (SELECT list_version FROM professionals WHERE id = $" +
+                    std::to_string(alone.size()) + ")",
+                alone);
+  if (!r2) return fail(r2.error());
+  page.total = PgRow(*r2, 0).int64(0);
+  if (!r2->null(0, 1)) page.list_version = PgRow(*r2, 0).int64(1);  // else: no such professional
   return page;
 }
 
