@@ -95,6 +95,12 @@ median3() {
   echo "$line"
   eval "rps_${name//-/_}=$(awk '{print $2}' <<<"$line")"
   eval "p99_${name//-/_}=$(awk '{sub(/ms$/, "", $5); print $5}' <<<"$line")"
+  # The median p50 too (a send's target is its p50).
+  eval "p50_${name//-/_}=$(for f in "$@"; do
+    awk '$1 == "50%" {p = $2} END {
+      if (p ~ /us$/) p = p / 1000; else if (p ~ /ms$/) p = p + 0; else if (p ~ /s$/) p = p * 1000
+      printf "%.2f\n", p}' "$f"
+  done | sort -n | sed -n 2p)"
 }
 
 # run3 NAME CONNECTIONS DURATION URL [wrk args…] → as run, three times: the
@@ -116,6 +122,16 @@ verdict() {
     ok = (r + 0 >= rmin + 0) && (p + 0 <= pmax + 0)
     printf "  %-18s %s (median %.0f req/s, p99 %.2f ms; target%s p99 <= %s ms)\n", n,
       ok ? "met" : "NOT met", r, p, (rmin > 0) ? sprintf(" >= %.0f req/s and", rmin) : "", pmax
+  }'
+}
+
+# verdict50 NAME P50_MAX_MS → as verdict, on the median p50 (a send's target).
+verdict50() {
+  local v=${1//-/_} p50
+  eval "p50=\$p50_$v"
+  awk -v n="$1" -v p="$p50" -v pmax="$2" 'BEGIN {
+    printf "  %-18s %s (median p50 %.2f ms; target p50 <= %s ms)\n", n,
+      (p + 0 <= pmax + 0) ? "met" : "NOT met", p, pmax
   }'
 }
 
