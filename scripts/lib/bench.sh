@@ -92,15 +92,17 @@ median3() {
       printf "%-10s %10.2f req/s   p99 %.2fms   (median of 3; req/s %.0f-%.0f, p99 %.2f-%.2fms)\n",
         name, r[2], p[2], r[1], r[3], p[1], p[3]
     }')
-  echo "$line"
-  eval "rps_${name//-/_}=$(awk '{print $2}' <<<"$line")"
-  eval "p99_${name//-/_}=$(awk '{sub(/ms$/, "", $5); print $5}' <<<"$line")"
-  # The median p50 too (a send's target is its p50).
-  eval "p50_${name//-/_}=$(for f in "$@"; do
+  # The median p50 too (a send's target is its p50), printed last.
+  local p50
+  p50=$(for f in "$@"; do
     awk '$1 == "50%" {p = $2} END {
       if (p ~ /us$/) p = p / 1000; else if (p ~ /ms$/) p = p + 0; else if (p ~ /s$/) p = p * 1000
       printf "%.2f\n", p}' "$f"
-  done | sort -n | sed -n 2p)"
+  done | sort -n | sed -n 2p)
+  echo "$line   p50 ${p50}ms"
+  eval "rps_${name//-/_}=$(awk '{print $2}' <<<"$line")"
+  eval "p99_${name//-/_}=$(awk '{sub(/ms$/, "", $5); print $5}' <<<"$line")"
+  eval "p50_${name//-/_}=$p50"
 }
 
 # run3 NAME CONNECTIONS DURATION URL [wrk args…] → as run, three times: the
