@@ -72,37 +72,34 @@ run() {
 }
 
 # median3 NAME WRK_FILE… → the median req/s and p99 of three wrk outputs
-# beside their spread; sets rps_NAME and p99_NAME to the medians.
+# beside their spread, and the median p50 (a send's target is its p50); sets
+# rps_NAME, p99_NAME and p50_NAME to the medians.
 median3() {
   local name=$1
   shift
   local line
   line=$(for f in "$@"; do
-    awk '/Requests\/sec/ {r = $2} $1 == "99%" {p = $2} END {
-      if (p ~ /us$/) p = p / 1000; else if (p ~ /ms$/) p = p + 0; else if (p ~ /s$/) p = p * 1000
-      printf "%s %.2f\n", r, p}' "$f"
+    awk 'function ms(v) {
+        if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000
+      }
+      /Requests\/sec/ {r = $2} $1 == "50%" {m = $2} $1 == "99%" {p = $2}
+      END {printf "%s %.2f %.2f\n", r, ms(p), ms(m)}' "$f"
   done | awk -v name="$name" '
-    {r[NR] = $1; p[NR] = $2}
+    {r[NR] = $1; p[NR] = $2; m[NR] = $3}
     END {
       # The median of three: sorted, the middle one.
       for (i = 1; i <= 3; i++) for (j = i + 1; j <= 3; j++) {
         if (r[j] < r[i]) {t = r[i]; r[i] = r[j]; r[j] = t}
         if (p[j] < p[i]) {t = p[i]; p[i] = p[j]; p[j] = t}
+        if (m[j] < m[i]) {t = m[i]; m[i] = m[j]; m[j] = t}
       }
-      printf "%-10s %10.2f req/s   p99 %.2fms   (median of 3; req/s %.0f-%.0f, p99 %.2f-%.2fms)\n",
-        name, r[2], p[2], r[1], r[3], p[1], p[3]
+      printf "%-10s %10.2f req/s   p99 %.2fms   (median of 3; req/s %.0f-%.0f, p99 %.2f-%.2fms)   p50 %.2fms\n",
+        name, r[2], p[2], r[1], r[3], p[1], p[3], m[2]
     }')
-  # The median p50 too (a send's target is its p50), printed last.
-  local p50
-  p50=$(for f in "$@"; do
-    awk '$1 == "50%" {p = $2} END {
-      if (p ~ /us$/) p = p / 1000; else if (p ~ /ms$/) p = p + 0; else if (p ~ /s$/) p = p * 1000
-      printf "%.2f\n", p}' "$f"
-  done | sort -n | sed -n 2p)
-  echo "$line   p50 ${p50}ms"
+  echo "$line"
   eval "rps_${name//-/_}=$(awk '{print $2}' <<<"$line")"
   eval "p99_${name//-/_}=$(awk '{sub(/ms$/, "", $5); print $5}' <<<"$line")"
-  eval "p50_${name//-/_}=$p50"
+  eval "p50_${name//-/_}=$(awk '{sub(/ms$/, "", $NF); print $NF}' <<<"$line")"
 }
 
 # run3 NAME CONNECTIONS DURATION URL [wrk args…] → as run, three times: the

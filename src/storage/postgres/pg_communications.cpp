@@ -343,13 +343,13 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
   // The count as a sub-select with the same filters: an index-only scan,
   // where count(*) OVER () would read every one of the owner's rows. The
   // list version comes from the same snapshot as the page.
-  const std::string count = "(SELECT count(*) FROM communications c WHERE true" + where + ")";
-  const PgParams filters = params;
   params.add(professional_id);
+  const std::string heads = "(SELECT count(*) FROM communications c WHERE true" + where +
+                            "), (SELECT list_version FROM professionals WHERE id = $" +
+                            std::to_string(params.size()) + ")";
+  const PgParams heads_params = params;  // for an empty page (below)
   std::string columns = ownCommSelect();
-  columns.insert(columns.find(" FROM communications c"),
-                 ", " + count + ", (SELECT list_version FROM professionals WHERE id = $" +
-                     std::to_string(params.size()) + ")");
+  columns.insert(columns.find(" FROM communications c"), ", " + heads);
   const std::string limit = std::to_string(params.size() + 1);
   params.add(per_page).add(offset);
   auto r = run(columns + "WHERE true" + where + " ORDER BY c.created_at DESC, c.id DESC LIMIT $" +
@@ -368,11 +368,7 @@ Result<CommPage> PgTransaction::ownList(const std::string& where,
     page.list_version = PgRow(*r, 0).int64(kVersionColumn);
     return page;
   }
-  PgParams alone = filters;
-  alone.add(professional_id);
-  auto r2 = run("SELECT " + count + ", (SELECT list_version FROM professionals WHERE id = $" +
-                    std::to_string(alone.size()) + ")",
-                alone);
+  auto r2 = run("SELECT " + heads, heads_params);
   if (!r2) return fail(r2.error());
   page.total = PgRow(*r2, 0).int64(0);
   if (!r2->null(0, 1)) page.list_version = PgRow(*r2, 0).int64(1);  // else: no such professional
