@@ -2,12 +2,12 @@
 // keypad alone, deciding each key from what the kiosk said (the speech sink
 // of `[speech] record`), never from the screen. The voice is the real engine
 // (libespeak-ng); the sink records each utterance with its language and path.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { startKiosk, launch, openPage, axe, screenshot } from './helpers.mjs';
+import { test, startKiosk, launch, openPage, axe, screenshot } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -153,6 +153,27 @@ test('by keypad and ear alone: log in, write with a topic, send, hear the protoc
     assert.ok(all.length > 40);
     assert.ok(all.every((l) => l.lang === 'it' && l.path === 'headphones'));
     assert.deepEqual(page.errors, []);
+  } finally {
+    await k.stop();
+  }
+});
+
+test('by keypad: the contrast toggle says its new state and keeps the place', async () => {
+  // The header used to be drawn anew on this press: the focus fell to the
+  // page, nothing was said, and the next "2" started again from the top.
+  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
+  const k = await startKiosk({ ini: `[ui]\nidle_seconds = 300\n[speech]\nrecord = ${sinkFile}\n` });
+  try {
+    const sink = ear(sinkFile);
+    const page = await openPage(browser, k.url);
+    await startAudio(page, sink);
+    await moveTo(page, sink, /^Alto contrasto, pulsante, \d+ di/);
+    await page.keyboard.press('Numpad5');
+    await sink.waitFor(/^Alto contrasto, pulsante, selezionato, \d+ di \d+$/);
+    assert.equal(await page.evaluate(() => document.documentElement.classList.contains('contrast')), true);
+    sink.mark();
+    await page.keyboard.press('Numpad2');
+    await sink.waitFor(/^Guida, collegamento, \d+ di/);
   } finally {
     await k.stop();
   }

@@ -2,14 +2,14 @@
 // tests/card/make_cards.sh (SoftHSM2 tokens) in the test reader module
 // (tests/card/fake_reader.c); the test puts a card in and takes it out by
 // writing the reader's state files, as a hand at the desk would.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
-  root, startKiosk, launch, openPage, axe, screenshot, tap, typeOsk,
+  test, root, startKiosk, launch, openPage, axe, screenshot, tap, typeOsk,
 } from './helpers.mjs';
 
 const module = process.env.KIOSK_TEST_READER_MODULE || path.join(root, 'build/tests/fake_reader_pkcs11.so');

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
+import { test as nodeTest } from 'node:test';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
@@ -89,12 +90,46 @@ export async function launch() {
 // A page in a fresh context, portrait kiosk screen by default. Fails the test
 // on any script error. `desk`: a staff PC on the LAN, which reaches the kiosk
 // through the TLS proxy (its X-Forwarded-For), rather than the kiosk's screen.
+// node:test's `test`, telling more when a browser test fails: what each page
+// it opened showed at that moment (address, header, main text, focus) goes
+// into the error, and a screenshot of it to FAILED-<test>-<n>.png. A timeout
+// alone names a selector, not what the person was looking at.
+const openedPages = [];
+export function test(name, fn) {
+  return nodeTest(name, async (t) => {
+    openedPages.length = 0;
+    try {
+      await fn(t);
+    } catch (err) {
+      const slug = name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60);
+      const seen = [];
+      for (const [i, page] of openedPages.entries()) {
+        try {
+          await page.screenshot({ path: path.join(shots, `FAILED-${slug}-${i}.png`), timeout: 5000 });
+          const what = await page.evaluate(() => {
+            const text = (sel) => (document.querySelector(sel)?.innerText || '').replace(/\s+/g, ' ').slice(0, 400);
+            const f = document.activeElement;
+            return `${location.hash || '/'} | html.${document.documentElement.className} | top: ${text('#top')}`
+              + ` | main: ${text('#main')} | focus: ${f ? `${f.tagName} ${f.id || f.getAttribute('aria-label') || ''}` : '-'}`;
+          });
+          seen.push(`page ${i}: ${what}`);
+        } catch (e) {
+          seen.push(`page ${i}: not readable (${e.message.split('\n')[0]})`);
+        }
+      }
+      if (seen.length) err.message += `\n  what the screen showed:\n  ${seen.join('\n  ')}`;
+      throw err;
+    }
+  });
+}
+
 export async function openPage(browser, url, viewport = { width: 1080, height: 1920 }, { desk = false } = {}) {
   // A touch screen: taps reach the page as touch events, then the
   // compatibility mouse events and the click, after the finger lifts.
   const context = await browser.newContext({ viewport, locale: 'it-IT', timezoneId: 'Europe/Rome', hasTouch: true,
     extraHTTPHeaders: desk ? { 'X-Forwarded-For': '10.20.30.40' } : {} });
   const page = await context.newPage();
+  openedPages.push(page);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   await page.goto(url);

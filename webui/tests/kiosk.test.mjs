@@ -1,14 +1,14 @@
 // The touch UI in Debian's Chromium against the real server: the flows a
 // professional and a counter clerk go through, the kiosk's idle logout, and
 // axe-core (WCAG 2.1 AA) on every screen.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
-  startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, files, tempFile, tap,
+  test, startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, files, tempFile, tap,
   typeOsk, clearOsk, attachFromUsb, tapSettled,
 } from './helpers.mjs';
 
@@ -681,8 +681,17 @@ test('text size, high contrast and English stay accessible', async () => {
   const kiosk = await startKiosk();
   try {
     const page = await openPage(browser, kiosk.url);
+    // Each toggle changes in place: the text grows, the button tapped shows
+    // pressed and keeps the focus (a keypad user's place is not lost).
     await tap(page, 'button[aria-label="Dimensione del testo A++"]');
+    await page.waitForSelector('html.text-xl');
+    assert.equal(await page.getAttribute('button[aria-label="Dimensione del testo A++"]', 'aria-pressed'), 'true');
+    assert.equal(await page.getAttribute('button[aria-label="Dimensione del testo A"]', 'aria-pressed'), 'false');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Dimensione del testo A++');
     await tap(page, 'text=Alto contrasto');
+    await page.waitForSelector('html.contrast');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Alto contrasto');
+    assert.equal(await page.getAttribute('button:has-text("Alto contrasto")', 'aria-pressed'), 'true');
     await tap(page, 'text=English');
     await page.waitForSelector('text=Welcome');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');

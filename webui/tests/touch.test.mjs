@@ -1,12 +1,12 @@
 // Touch UI, second pass: every field typed on the on-screen keyboard, a tap
 // that lands the first time, the unread alert, PINs with lower-case letters,
 // a missing PEC, errors beside their fields, the login screen's own reset.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import {
-  startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
+  test, startKiosk, launch, openPage, loginProfessional, loginStaff, axe, screenshot, tap,
   typeOsk, runKiosk, attachFromUsb, tapAt, axeRule,
 } from './helpers.mjs';
 

@@ -91,16 +91,26 @@ function renderHeader() {
       go('#/');
     } }, t('menu')));
   }
+  // The size and contrast toggles change in place: the button under the
+  // finger (and the focus of a keypad or switch user) stays where it was.
   const sizes = ['A', 'A+', 'A++'];
-  top.append(h('div', { class: 'btn-group', role: 'group', 'aria-label': t('textSize') },
-    sizes.map((label, i) => h('button', {
-      type: 'button', class: 'btn', 'aria-pressed': String(prefs.size === i),
-      'aria-label': `${t('textSize')} ${label}`,
-      onclick: () => { prefs.size = i; applyPrefs(); renderHeader(); },
-    }, label))));
+  const sizeButtons = sizes.map((label, i) => h('button', {
+    type: 'button', class: 'btn', 'aria-pressed': String(prefs.size === i),
+    'aria-label': `${t('textSize')} ${label}`,
+    onclick: () => {
+      prefs.size = i;
+      applyPrefs();
+      sizeButtons.forEach((b, j) => b.setAttribute('aria-pressed', String(j === i)));
+    },
+  }, label));
+  top.append(h('div', { class: 'btn-group', role: 'group', 'aria-label': t('textSize') }, sizeButtons));
   top.append(h('button', {
     type: 'button', class: 'btn', 'aria-pressed': String(prefs.contrast),
-    onclick: () => { prefs.contrast = !prefs.contrast; applyPrefs(); renderHeader(); },
+    onclick: (e) => {
+      prefs.contrast = !prefs.contrast;
+      applyPrefs();
+      e.currentTarget.setAttribute('aria-pressed', String(prefs.contrast));
+    },
   }, t('contrast')));
   top.append(h('a', { href: '#/guida', class: 'btn', id: 'help' }, t('help')));
   // Audio mode: on the kiosk's own screen, for the person or the clerk
