@@ -35,6 +35,16 @@ function ear(file) {
   };
 }
 
+// A kiosk whose voice is recorded (`[speech] record`), and the ear that
+// listens to it. `speech`: more lines of that section; `idle`: the idle time in
+// seconds (five minutes: typing by keypad is slow; 0 leaves the default).
+async function kioskWithEar({ speech = '', idle = 300, usb = false } = {}) {
+  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
+  const ui = idle ? `[ui]\nidle_seconds = ${idle}\n` : '';
+  const k = await startKiosk({ ini: `${ui}[speech]\n${speech}record = ${sinkFile}\n`, usb });
+  return { k, sink: ear(sinkFile) };
+}
+
 // Key by key as on a phone keypad (the Guida's table); the same key twice in
 // a row waits a second, as a person does.
 const CYCLES = {
@@ -106,10 +116,8 @@ async function loginByKeypad(page, sink) {
 }
 
 test('by keypad and ear alone: log in, write with a topic, send, hear the protocol, log out', async () => {
-  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
-  const k = await startKiosk({ ini: `[ui]\nidle_seconds = 300\n[speech]\nrecord = ${sinkFile}\n` });
+  const { k, sink } = await kioskWithEar();
   try {
-    const sink = ear(sinkFile);
     const page = await openPage(browser, k.url);
     await startAudio(page, sink);
     await page.keyboard.press('Numpad9');
@@ -161,10 +169,8 @@ test('by keypad and ear alone: log in, write with a topic, send, hear the protoc
 test('by keypad: the contrast toggle says its new state and keeps the place', async () => {
   // The header used to be drawn anew on this press: the focus fell to the
   // page, nothing was said, and the next "2" started again from the top.
-  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
-  const k = await startKiosk({ ini: `[ui]\nidle_seconds = 300\n[speech]\nrecord = ${sinkFile}\n` });
+  const { k, sink } = await kioskWithEar();
   try {
-    const sink = ear(sinkFile);
     const page = await openPage(browser, k.url);
     await startAudio(page, sink);
     await moveTo(page, sink, /^Alto contrasto, pulsante, \d+ di/);
@@ -180,10 +186,8 @@ test('by keypad: the contrast toggle says its new state and keeps the place', as
 });
 
 test('on a loudspeaker kiosk nothing personal is spoken', async () => {
-  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
-  const k = await startKiosk({ ini: `[speech]\noutput = loudspeaker\nrecord = ${sinkFile}\n` });
+  const { k, sink } = await kioskWithEar({ speech: 'output = loudspeaker\n', idle: 0 });
   try {
-    const sink = ear(sinkFile);
     const page = await openPage(browser, k.url);
     await startAudio(page, sink);
     await moveTo(page, sink, /^Codice fiscale, campo/);
@@ -216,10 +220,8 @@ async function staffReplies(url, text) {
 }
 
 test('by keypad and ear: a file from the USB stick, the receipt to the PEC, a reply heard, contacts', async () => {
-  const sinkFile = path.join(mkdtempSync(path.join(tmpdir(), 'kiosk-ear-')), 'spoken.jsonl');
-  const k = await startKiosk({ ini: `[ui]\nidle_seconds = 300\n[speech]\nrecord = ${sinkFile}\n`, usb: true });
+  const { k, sink } = await kioskWithEar({ usb: true });
   try {
-    const sink = ear(sinkFile);
     const page = await openPage(browser, k.url);
     await startAudio(page, sink);
     await loginByKeypad(page, sink);

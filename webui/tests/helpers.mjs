@@ -96,12 +96,14 @@ export async function launch() {
 // alone names a selector, not what the person was looking at.
 const openedPages = [];
 export function test(name, fn) {
+  const slug = name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60);
   return nodeTest(name, async (t) => {
     openedPages.length = 0;
+    // A screenshot of an earlier failure of this test is not left to mislead.
+    for (const f of readdirSync(shots)) if (f.startsWith(`FAILED-${slug}-`)) rmSync(path.join(shots, f), { force: true });
     try {
       await fn(t);
     } catch (err) {
-      const slug = name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60);
       const seen = [];
       for (const [i, page] of openedPages.entries()) {
         try {
