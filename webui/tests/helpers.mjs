@@ -87,9 +87,6 @@ export async function launch() {
   });
 }
 
-// A page in a fresh context, portrait kiosk screen by default. Fails the test
-// on any script error. `desk`: a staff PC on the LAN, which reaches the kiosk
-// through the TLS proxy (its X-Forwarded-For), rather than the kiosk's screen.
 // node:test's `test`, telling more when a browser test fails: what each page
 // it opened showed at that moment (address, header, main text, focus) goes
 // into the error, and a screenshot of it to FAILED-<test>-<n>.png. A timeout
@@ -106,18 +103,7 @@ export function test(name, fn) {
     } catch (err) {
       const seen = [];
       for (const [i, page] of openedPages.entries()) {
-        try {
-          await page.screenshot({ path: path.join(shots, `FAILED-${slug}-${i}.png`), timeout: 5000 });
-          const what = await page.evaluate(() => {
-            const text = (sel) => (document.querySelector(sel)?.innerText || '').replace(/\s+/g, ' ').slice(0, 400);
-            const f = document.activeElement;
-            return `${location.hash || '/'} | html.${document.documentElement.className} | top: ${text('#top')}`
-              + ` | main: ${text('#main')} | focus: ${f ? `${f.tagName} ${f.id || f.getAttribute('aria-label') || ''}` : '-'}`;
-          });
-          seen.push(`page ${i}: ${what}`);
-        } catch (e) {
-          seen.push(`page ${i}: not readable (${e.message.split('\n')[0]})`);
-        }
+        seen.push(`page ${i}: ${await whatPageShows(page, `FAILED-${slug}-${i}.png`)}`);
       }
       if (seen.length) err.message += `\n  what the screen showed:\n  ${seen.join('\n  ')}`;
       throw err;
@@ -125,6 +111,24 @@ export function test(name, fn) {
   });
 }
 
+// One line of what `page` shows now, and its screenshot to `file` in shots.
+async function whatPageShows(page, file) {
+  try {
+    await page.screenshot({ path: path.join(shots, file), timeout: 5000 });
+    return await page.evaluate(() => {
+      const text = (sel) => (document.querySelector(sel)?.innerText || '').replace(/\s+/g, ' ').slice(0, 400);
+      const f = document.activeElement;
+      return `${location.hash || '/'} | html.${document.documentElement.className} | top: ${text('#top')}`
+        + ` | main: ${text('#main')} | focus: ${f ? `${f.tagName} ${f.id || f.getAttribute('aria-label') || ''}` : '-'}`;
+    });
+  } catch (e) {
+    return `not readable (${e.message.split('\n')[0]})`;
+  }
+}
+
+// A page in a fresh context, portrait kiosk screen by default. Fails the test
+// on any script error. `desk`: a staff PC on the LAN, which reaches the kiosk
+// through the TLS proxy (its X-Forwarded-For), rather than the kiosk's screen.
 export async function openPage(browser, url, viewport = { width: 1080, height: 1920 }, { desk = false } = {}) {
   // A touch screen: taps reach the page as touch events, then the
   // compatibility mouse events and the click, after the finger lifts.
